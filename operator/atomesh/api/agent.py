@@ -1,0 +1,223 @@
+"""The Agent kind: one atomic unit of work with a defined input, output and purpose."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from atomesh.api.common import (
+    DURATION_PATTERN,
+    Condition,
+    LocalObjectReference,
+    ObjectMeta,
+    SecretKeyRef,
+    SpecModel,
+    StatusModel,
+    parse_duration,
+)
+
+ArtifactType = Literal["code", "doc", "config", "data"]
+HarnessKind = Literal["claude-code", "opencode", "litellm"]
+ConcurrencyPolicy = Literal["Allow", "Forbid", "Replace"]
+AutoMerge = Literal["never", "whenChecksPass"]
+
+
+class AgentSource(SpecModel):
+    """Instructions kept in git; runs use the commit that `ref` resolved to, so the agent is versioned by git."""
+
+    repo: str = Field(min_length=1, description="Git URL of the repository holding the agent (AGENT.md in `path`).")
+    ref: str = Field(default="main", min_length=1, description="Branch, tag or commit to resolve.")
+    path: str = Field(default=".", min_length=1, description="Folder in the repository that holds AGENT.md.")
+
+
+class AgentInput(SpecModel):
+    """What a run of this agent takes."""
+
+    json_schema: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object"},
+        alias="schema",
+        description="JSON Schema (draft 2020-12) that every run's spec.input must satisfy.",
+        json_schema_extra={"x-kubernetes-preserve-unknown-fields": True},
+    )
+
+
+class AgentOutput(SpecModel):
+    """What a run of this agent produces: one artifact, reviewed as a pull request."""
+
+    artifact: ArtifactType = Field(description="Artifact type; it decides the verification surface of the PR.")
+    paths: list[str] = Field(
+        default_factory=lambda: ["**"],
+        min_length=1,
+        description="Glob patterns (relative to the repository root) of the files the artifact may touch.",
+    )
+
+
+class Workspace(SpecModel):
+    """The repository the agent works on and opens pull requests against."""
+
+    repo: str = Field(min_length=1, description="Repository as owner/name on the forge, or a git URL.")
+    base_branch: str = Field(default="main", min_length=1, description="Branch the work starts from and targets.")
+
+
+class Harness(SpecModel):
+    """The agent harness that runs in the pod, and its model."""
+
+    kind: HarnessKind = Field(default="claude-code", description="Harness: claude-code, opencode or litellm.")
+    model: str = Field(
+        min_length=1, description="Model name, for example claude-sonnet-4-5 or anthropic/claude-sonnet-4-5."
+    )
+    max_turns: int = Field(default=30, ge=1, le=500, description="Maximum agent turns before the run fails.")
+    allowed_tools: list[str] = Field(
+        default_factory=list, description="Tools the harness may use (harness syntax, e.g. Edit, Bash(npm test:*))."
+    )
+    base_url: str | None = Field(
+        default=None,
+        alias="baseURL",
+        description="Model API or LLM gateway base URL; defaults to the operator's configured endpoint.",
+    )
+    credentials_secret_ref: SecretKeyRef | None = Field(
+        default=None, description="Secret key holding the model API key; only the agent step receives it."
+    )
+
+
+class Check(SpecModel):
+    """A command run after the harness; its result is shown on the pull request."""
+
+    name: str = Field(min_length=1, max_length=63, description="Name of the check, shown on the pull request.")
+    run: str = Field(min_length=1, description="Shell command run in the workspace; exit 0 passes.")
+
+
+class Review(SpecModel):
+    """How the artifact is reviewed."""
+
+    reviewers: list[str] = Field(default_factory=list, description="Users asked to review the pull request.")
+    team_reviewers: list[str] = Field(default_factory=list, description="Teams asked to review the pull request.")
+    labels: list[str] = Field(default_factory=list, description="Extra labels put on the pull request.")
+    draft: bool = Field(default=False, description="Open the pull request as a draft.")
+    checks: list[Check] = Field(default_factory=list, description="Checks run in the workspace after the harness.")
+    auto_merge: AutoMerge = Field(
+        default="never", description="never, or whenChecksPass: merge once checks pass and no reviewer objected."
+    )
+    max_revisions: int = Field(
+        default=3, ge=0, le=10, description="Revisions after requested changes before the run is Rejected."
+    )
+
+
+class Triggers(SpecModel):
+    """When runs start on their own."""
+
+    schedule: str | None = Field(default=None, description="Cron expression (5 fields, or @hourly, @daily, ...).")
+    timezone: str = Field(default="UTC", min_length=1, description="IANA time zone of the schedule.")
+    concurrency_policy: ConcurrencyPolicy = Field(
+        default="Forbid",
+        description="Allow concurrent runs, Forbid a new run while one is active, or Replace the active one.",
+    )
+
+
+class Limits(SpecModel):
+    """Limits of one run."""
+
+    timeout: str = Field(
+        default="30m", pattern=DURATION_PATTERN, description="Wall-clock limit of a run, such as 15m or 1h30m."
+    )
+    max_cost_usd: float | None = Field(
+        default=None, gt=0, alias="maxCostUSD", description="Model spend after which the run fails, in US dollars."
+    )
+    max_tokens: int | None = Field(
+        default=None, gt=0, description="Tokens (input and output) after which the run fails."
+    )
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_is_positive(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class RunnerSettings(SpecModel):
+    """The runner pod."""
+
+    image: str | None = Field(default=None, description="Runner image; defaults to the operator's runner image.")
+    resources: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Container resources (requests and limits) of each runner step."
+    )
+    service_account_name: str | None = Field(default=None, description="ServiceAccount of the runner pod.")
+
+    @field_validator("resources")
+    @classmethod
+    def _known_resource_keys(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        unknown = sorted(set(value) - {"requests", "limits"})
+        if unknown:
+            raise ValueError(f"unknown key(s) {unknown}: only requests and limits are allowed")
+        return value
+
+
+class AgentSpec(SpecModel):
+    """Desired state of an Agent."""
+
+    purpose: str = Field(min_length=1, description="One sentence: what this agent is for.")
+    instructions: str | None = Field(default=None, min_length=1, description="Instructions inline (or use source).")
+    source: AgentSource | None = Field(default=None, description="Instructions in git (or use instructions).")
+    input: AgentInput = Field(default_factory=AgentInput, description="Input contract of a run.")
+    output: AgentOutput = Field(description="Output contract of a run.")
+    workspace: Workspace = Field(description="Repository the agent works on.")
+    harness: Harness = Field(description="Harness and model.")
+    review: Review = Field(default_factory=Review, description="Review of the artifact.")
+    triggers: Triggers = Field(default_factory=Triggers, description="Schedule and concurrency.")
+    limits: Limits = Field(default_factory=Limits, description="Time, cost and token limits of a run.")
+    runner: RunnerSettings = Field(default_factory=RunnerSettings, description="Runner pod settings.")
+    history_limit: int = Field(default=20, ge=0, le=1000, description="Finished runs kept per agent.")
+    suspend: bool = Field(default=False, description="Start no new scheduled runs while true.")
+
+    @model_validator(mode="after")
+    def _one_instruction_source(self) -> AgentSpec:
+        if (self.instructions is None) == (self.source is None):
+            raise ValueError("set exactly one of instructions (inline) or source (in git)")
+        return self
+
+
+class RunCounters(StatusModel):
+    """Runs of this agent by outcome."""
+
+    total: int = Field(default=0, description="Runs created.")
+    active: int = Field(default=0, description="Runs Pending or Running.")
+    awaiting_review: int = Field(default=0, description="Runs whose pull request awaits review.")
+    succeeded: int = Field(default=0, description="Runs whose artifact was accepted.")
+    rejected: int = Field(default=0, description="Runs whose artifact was rejected.")
+    failed: int = Field(default=0, description="Runs that failed.")
+
+
+class AgentStatus(StatusModel):
+    """Observed state of an Agent."""
+
+    observed_generation: int | None = Field(default=None, description="Generation last reconciled.")
+    conditions: list[Condition] = Field(default_factory=list, description="Ready, ResolvedRefs, Reconciling, Stalled.")
+    revision: str | None = Field(
+        default=None,
+        description="Resolved revision: <ref>@sha1:<commit> for git sources, inline@<spec hash> otherwise.",
+    )
+    commit: str | None = Field(default=None, description="Commit of the source that runs use.")
+    spec_hash: str | None = Field(default=None, description="sha256 of the spec, the agent's version besides git.")
+    last_run: str | None = Field(default=None, description="Name of the latest AgentRun.")
+    last_schedule_time: str | None = Field(default=None, description="When a run was last scheduled (RFC 3339).")
+    next_schedule_time: str | None = Field(default=None, description="When the next run is scheduled (RFC 3339).")
+    runs: RunCounters = Field(default_factory=RunCounters, description="Counters of runs by outcome.")
+    cost_usd: float = Field(default=0.0, alias="costUSD", description="Model spend of all runs, in US dollars.")
+
+
+class Agent(SpecModel):
+    """An Agent resource as stored in Kubernetes."""
+
+    model_config = SpecModel.model_config | {"extra": "ignore"}
+
+    api_version: Literal["atomesh.io/v1alpha1"] = Field(
+        default="atomesh.io/v1alpha1", description="atomesh.io/v1alpha1"
+    )
+    kind: Literal["Agent"] = Field(default="Agent", description="Agent")
+    metadata: ObjectMeta = Field(default_factory=ObjectMeta, description="Standard object metadata.")
+    spec: AgentSpec = Field(description="Desired state.")
+    status: AgentStatus | None = Field(default=None, description="Observed state.")
+
+
+__all__ = ["Agent", "AgentSpec", "AgentStatus", "LocalObjectReference"]

@@ -1,0 +1,62 @@
+"""Names that users, tests and other controllers depend on: one place for all of them."""
+
+from typing import Final
+
+GROUP: Final = "atomesh.io"
+VERSION: Final = "v1alpha1"
+API_VERSION: Final = f"{GROUP}/{VERSION}"
+CATEGORY: Final = "atomesh"
+
+KIND_AGENT: Final = "Agent"
+KIND_AGENT_RUN: Final = "AgentRun"
+KIND_MESH: Final = "Mesh"
+PLURAL_AGENTS: Final = "agents"
+PLURAL_AGENT_RUNS: Final = "agentruns"
+PLURAL_MESHES: Final = "meshes"
+
+# Labels put on AgentRuns, runner pods and ConfigMaps.
+LABEL_AGENT: Final = f"{GROUP}/agent"
+LABEL_RUN: Final = f"{GROUP}/run"
+LABEL_MESH: Final = f"{GROUP}/mesh"
+LABEL_MESH_NODE: Final = f"{GROUP}/mesh-node"
+LABEL_MESH_EXECUTION: Final = f"{GROUP}/mesh-execution"
+LABEL_TRIGGER: Final = f"{GROUP}/trigger"
+LABEL_COMPONENT: Final = f"{GROUP}/component"
+LABEL_MANAGED_BY: Final = "app.kubernetes.io/managed-by"
+MANAGED_BY: Final = "atomesh"
+
+# Annotations.
+ANNOTATION_SCHEDULED_AT: Final = f"{GROUP}/scheduled-at"
+ANNOTATION_MESH_EDGE: Final = f"{GROUP}/mesh-edge"
+ANNOTATION_UPSTREAM_RUNS: Final = f"{GROUP}/upstream-runs"
+# kopf's own bookkeeping lives under our prefix, never in our status schema.
+ANNOTATION_KOPF_PREFIX: Final = f"kopf.{GROUP}"
+FINALIZER: Final = f"{GROUP}/finalizer"
+
+# Runner pod layout (paths inside the pod; the local kubelet maps them).
+RUNNER_CONTAINER_CHECKOUT: Final = "checkout"
+RUNNER_CONTAINER_AGENT: Final = "agent"
+RUNNER_CONTAINER_PUBLISH: Final = "publish"
+RUNNER_STEPS: Final = (RUNNER_CONTAINER_CHECKOUT, RUNNER_CONTAINER_AGENT, RUNNER_CONTAINER_PUBLISH)
+RUN_FILE_MOUNT: Final = "/etc/atomesh/run"
+RUN_FILE_NAME: Final = "run.json"
+WORK_MOUNT: Final = "/work"
+TERMINATION_MESSAGE_PATH: Final = "/dev/termination-log"
+TERMINATION_MESSAGE_LIMIT: Final = 4096
+
+DEFAULT_RUNNER_IMAGE: Final = "ghcr.io/atomesh/atomesh:0.1.0"
+BRANCH_PREFIX: Final = "atomesh"
+
+# Environment of the runner steps: the pod builder sets these, the runner reads them.
+# Paths are pod paths; the local kubelet maps values under a volume mount to its host directory.
+ENV_RUN_FILE: Final = "ATOMESH_RUN_FILE"
+ENV_WORKSPACE: Final = "ATOMESH_WORKSPACE"
+ENV_STATE_DIR: Final = "ATOMESH_STATE_DIR"
+ENV_TERMINATION_MESSAGE_PATH: Final = "ATOMESH_TERMINATION_MESSAGE_PATH"
+ENV_FORGE_API_URL: Final = "ATOMESH_FORGE_API_URL"
+ENV_FORGE_GIT_URL: Final = "ATOMESH_FORGE_GIT_URL"
+ENV_FORGE_TOKEN: Final = "ATOMESH_FORGE_TOKEN"  # noqa: S105 - a variable name, not a secret
+ENV_MODEL_BASE_URL: Final = "ATOMESH_MODEL_BASE_URL"
+ENV_MODEL_API_KEY: Final = "ATOMESH_MODEL_API_KEY"
+WORKSPACE_DIR: Final = f"{WORK_MOUNT}/repo"
+STATE_DIR: Final = f"{WORK_MOUNT}/state"

@@ -1,0 +1,59 @@
+"""The contract between the operator and the runner pod.
+
+The operator writes a `RunFile` into a ConfigMap mounted at RUN_FILE_MOUNT; the steps read it.
+The publish step writes a `PublishSummary` (at most 4 KiB of JSON) as its termination message;
+the operator reads it back into the run's status. Neither carries a credential.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from atomesh.api.agent import AgentSpec
+from atomesh.api.agentrun import Artifact, Feedback, ReviewStatus, Trigger, Usage
+from atomesh.api.common import StatusModel
+
+
+class RunFile(StatusModel):
+    """Everything the runner steps need to know about the run."""
+
+    namespace: str = Field(description="Namespace of the run.")
+    run: str = Field(description="Name of the AgentRun.")
+    run_uid: str = Field(default="", description="uid of the AgentRun.")
+    agent: str = Field(description="Name of the Agent.")
+    agent_revision: str = Field(default="", description="Agent revision the run uses.")
+    agent_commit: str | None = Field(default=None, description="Commit of the agent source, if in git.")
+    spec_hash: str = Field(default="", description="sha256 of the agent spec.")
+    spec: AgentSpec = Field(description="Snapshot of the agent spec.")
+    input: dict[str, Any] = Field(default_factory=dict, description="Run input.")
+    trigger: Trigger = Field(default_factory=Trigger, description="What started the run.")
+    branch: str = Field(description="Branch to push: atomesh/<agent>/<run>, or the original branch for a revision.")
+    revision_of: str | None = Field(default=None, description="The run this one revises.")
+    revision: int = Field(default=0, description="Revision number (0 for the first run).")
+    pull_request: int | None = Field(default=None, description="PR number to update, for a revision.")
+    feedback: list[Feedback] = Field(default_factory=list, description="Review feedback to address.")
+
+
+PublishOutcome = Literal["published", "noChanges"]
+
+
+class CheckResult(StatusModel):
+    """Result of one review check."""
+
+    name: str
+    passed: bool
+    exit_code: int = 0
+    output_tail: str = ""
+
+
+class PublishSummary(StatusModel):
+    """The publish step's termination message."""
+
+    outcome: PublishOutcome = Field(description="published or noChanges.")
+    artifact: Artifact | None = Field(default=None, description="The pushed artifact.")
+    review: ReviewStatus | None = Field(default=None, description="The pull request opened or updated.")
+    usage: Usage | None = Field(default=None, description="Model usage of the agent step.")
+    checks: list[CheckResult] = Field(default_factory=list, description="Review check results.")
+    message: str = Field(default="", description="One line for people.")

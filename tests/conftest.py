@@ -1,0 +1,7 @@
+"""Shared fixtures. Each emulator has a fixture module under tests/fixtures/."""
+
+pytest_plugins = [
+    "tests.fixtures.kube",
+    "tests.fixtures.github",
+    "tests.fixtures.anthropic",
+]
