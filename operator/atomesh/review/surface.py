@@ -1,0 +1,107 @@
+"""The review primitive's input and output: what publish gathered, and the surface a reviewer sees.
+
+`publish` (runner) collects a `ReviewInput` from the workspace (file contents before and after,
+check results, validation results it ran) and the renderers in this package turn it into a
+`Surface`: the pull request's title, body and labels, and a check-run summary. Pure data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from atomesh.api.agent import ArtifactType
+
+FileStatus = Literal["added", "modified", "deleted", "renamed"]
+CheckConclusion = Literal["success", "failure", "neutral"]
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    """One file of the artifact. `before`/`after` hold text content (None when absent or binary)."""
+
+    path: str
+    status: FileStatus
+    additions: int = 0
+    deletions: int = 0
+    before: str | None = None
+    after: str | None = None
+    previous_path: str | None = None
+    binary: bool = False
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """Result of one `review.checks` command."""
+
+    name: str
+    passed: bool
+    exit_code: int = 0
+    output_tail: str = ""
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Result of a validator the runner ran on a file (e.g. kubernetes-validate, JSON Schema)."""
+
+    path: str
+    validator: str
+    ok: bool
+    messages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the artifact came from; every PR carries it."""
+
+    agent: str
+    namespace: str
+    run: str
+    agent_revision: str
+    spec_hash: str
+    harness: str
+    model: str
+    trigger: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    turns: int = 0
+
+
+@dataclass(frozen=True)
+class RevisionEntry:
+    """One earlier revision of the same pull request."""
+
+    revision: int
+    run: str
+    feedback_summary: str
+
+
+@dataclass(frozen=True)
+class ReviewInput:
+    """Everything a renderer may show."""
+
+    artifact_type: ArtifactType
+    purpose: str
+    files: tuple[ChangedFile, ...]
+    provenance: Provenance
+    run_input: dict[str, object] = field(default_factory=dict)
+    summary: str = ""
+    checks: tuple[CheckOutcome, ...] = ()
+    validations: tuple[Validation, ...] = ()
+    revision: int = 0
+    history: tuple[RevisionEntry, ...] = ()
+    extra_labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Surface:
+    """The verification surface: what the pull request and its check run show."""
+
+    title: str
+    body: str
+    labels: tuple[str, ...]
+    check_name: str
+    check_conclusion: CheckConclusion
+    check_title: str
+    check_summary: str
