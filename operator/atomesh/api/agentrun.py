@@ -87,6 +87,10 @@ class ReviewStatus(StatusModel):
     revision_run: str | None = Field(
         default=None, description="The revision AgentRun created after changes were requested."
     )
+    published_at: str | None = Field(
+        default=None, description="When the artifact was handed to review (RFC 3339); later feedback counts."
+    )
+    checks_passed: bool | None = Field(default=None, description="Whether every review check passed.")
 
 
 class Usage(StatusModel):

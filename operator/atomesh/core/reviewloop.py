@@ -1,0 +1,186 @@
+"""The review loop's decisions: what a pull request's state means for the run that opened it.
+
+Pure: the controller observes the forge (pull request, reviews, permissions), hands the
+observations over as the small types below, and applies the `ReviewDecision` it gets back.
+A revision run is a new AgentRun with a deterministic name, so deciding twice creates it once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from atomesh.api import conditions as c
+from atomesh.api.agent import AgentSpec
+from atomesh.api.agentrun import AgentRun, Feedback
+from atomesh.api.constants import API_VERSION, KIND_AGENT_RUN, LABEL_AGENT, LABEL_RUN, LABEL_TRIGGER
+
+WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
+MAX_NAME = 63
+
+Verdict = Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"]
+Action = Literal["wait", "succeed", "reject", "revise", "merge"]
+
+
+@dataclass(frozen=True)
+class PullObservation:
+    """The pull request as the forge reports it."""
+
+    open: bool
+    merged: bool
+    merged_by: str | None = None
+    merged_at: str | None = None
+    merge_commit: str | None = None
+    closed_by: str | None = None
+    closed_at: str | None = None
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A review, a line comment or a conversation comment, with the author's permission resolved."""
+
+    author: str
+    body: str
+    submitted_at: str
+    can_write: bool
+    verdict: Verdict | None = None
+    path: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    """What the controller does next for a run awaiting review."""
+
+    action: Action
+    reason: str = ""
+    message: str = ""
+    decided_by: str | None = None
+    decided_at: str | None = None
+    merge_commit: str | None = None
+    feedback: tuple[Feedback, ...] = field(default_factory=tuple)
+
+
+def _parse_time(text: str | None) -> datetime:
+    if not text:
+        return datetime.min.replace(tzinfo=UTC)
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _since(items: list[ReviewItem], since: str | None) -> list[ReviewItem]:
+    start = _parse_time(since)
+    return [item for item in items if _parse_time(item.submitted_at) > start]
+
+
+def decide_review(
+    run: AgentRun, spec: AgentSpec, pull: PullObservation, items: list[ReviewItem], *, now: datetime
+) -> ReviewDecision:
+    """Decide the next step of a run in AwaitingReview.
+
+    Merged → succeed; closed → reject; changes requested by a writer since the artifact was
+    published → a revision (or reject once `maxRevisions` is reached); auto-merge when the
+    agent asks for it, the checks passed and no writer objected; otherwise wait.
+    Comments of users without write access never drive a revision.
+    """
+    status = run.status
+    review = status.review if status else None
+    if pull.merged:
+        return ReviewDecision(
+            "succeed",
+            c.MERGED,
+            f"pull request merged by {pull.merged_by or 'unknown'}",
+            decided_by=pull.merged_by,
+            decided_at=pull.merged_at,
+            merge_commit=pull.merge_commit,
+        )
+    if not pull.open:
+        return ReviewDecision(
+            "reject",
+            c.CLOSED,
+            f"pull request closed without merge by {pull.closed_by or 'unknown'}",
+            decided_by=pull.closed_by,
+            decided_at=pull.closed_at,
+        )
+    if review is not None and review.revision_run:
+        return ReviewDecision("wait", c.CHANGES_REQUESTED, f"revision {review.revision_run} is addressing feedback")
+
+    recent = [item for item in _since(items, review.published_at if review else None) if item.can_write]
+    requests = [item for item in recent if item.verdict == "CHANGES_REQUESTED"]
+    if requests:
+        decider = requests[-1]
+        revision = review.revision if review else 0
+        if revision >= spec.review.max_revisions:
+            return ReviewDecision(
+                "reject",
+                c.MAX_REVISIONS_REACHED,
+                f"changes requested by {decider.author} after {revision} revision(s); maxRevisions is "
+                f"{spec.review.max_revisions}",
+                decided_by=decider.author,
+                decided_at=decider.submitted_at,
+            )
+        feedback = tuple(
+            Feedback(author=item.author, body=item.body, path=item.path, line=item.line)
+            for item in recent
+            if item.body.strip() or item.verdict == "CHANGES_REQUESTED"
+        )
+        return ReviewDecision(
+            "revise",
+            c.CHANGES_REQUESTED,
+            f"changes requested by {decider.author}; starting revision {revision + 1}",
+            decided_by=decider.author,
+            decided_at=decider.submitted_at,
+            feedback=feedback,
+        )
+    if spec.review.auto_merge == "whenChecksPass" and review is not None and review.checks_passed:
+        return ReviewDecision("merge", c.MERGED, "checks passed and no reviewer objected; merging")
+    del now  # reserved for review timeouts
+    return ReviewDecision("wait", c.AWAITING_REVIEW, "waiting for a reviewer")
+
+
+def root_run_name(run: AgentRun) -> str:
+    """The first run of a revision chain: revision runs are named `<root>-r<N>`."""
+    name = run.metadata.name
+    if run.spec.revision_of and "-r" in name:
+        base, _, suffix = name.rpartition("-r")
+        if suffix.isdigit():
+            return base
+    return name
+
+
+def revision_run_name(run: AgentRun, revision: int) -> str:
+    """Deterministic, so a decision applied twice (e.g. across a restart) creates one run."""
+    suffix = f"-r{revision}"
+    return root_run_name(run)[: MAX_NAME - len(suffix)] + suffix
+
+
+def build_revision_run(run: AgentRun, decision: ReviewDecision) -> dict[str, Any]:
+    """The AgentRun that addresses the feedback on the same branch and pull request."""
+    if decision.action != "revise":
+        raise ValueError(f"a revision run needs a 'revise' decision, not {decision.action!r}")
+    revision = (run.status.review.revision if run.status and run.status.review else 0) + 1
+    labels = {
+        key: value
+        for key, value in run.metadata.labels.items()
+        if key.startswith("atomesh.io/") and key not in (LABEL_RUN, LABEL_TRIGGER)
+    }
+    labels[LABEL_AGENT] = run.spec.agent_ref.name
+    labels[LABEL_TRIGGER] = "revision"
+    annotations = {k: v for k, v in run.metadata.annotations.items() if k.startswith("atomesh.io/")}
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND_AGENT_RUN,
+        "metadata": {
+            "name": revision_run_name(run, revision),
+            "namespace": run.metadata.namespace,
+            "labels": labels,
+            "annotations": annotations,
+        },
+        "spec": {
+            "agentRef": {"name": run.spec.agent_ref.name},
+            "input": run.spec.input,
+            "trigger": {"kind": "revision", "source": run.metadata.name},
+            "revisionOf": run.metadata.name,
+            "feedback": [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in decision.feedback],
+        },
+    }

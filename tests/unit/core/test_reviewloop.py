@@ -1,0 +1,147 @@
+"""The review loop's decisions, table-driven over pull request states and reviews."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from atomesh.api import AgentRun, AgentSpec
+from atomesh.core.reviewloop import (
+    PullObservation,
+    ReviewItem,
+    build_revision_run,
+    decide_review,
+    revision_run_name,
+)
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+PUBLISHED = "2026-11-24T10:00:00Z"
+OPEN = PullObservation(open=True, merged=False)
+
+
+def spec(**review: Any) -> AgentSpec:
+    return AgentSpec.model_validate(
+        {
+            "purpose": "fix bugs",
+            "instructions": "fix it",
+            "output": {"artifact": "code"},
+            "workspace": {"repo": "demo/sample-app"},
+            "harness": {"model": "claude-sonnet-4-5"},
+            "review": review,
+        }
+    )
+
+
+def run(name: str = "fix-1", revision: int = 0, revision_run: str | None = None, **review: Any) -> AgentRun:
+    return AgentRun.model_validate(
+        {
+            "metadata": {
+                "name": name,
+                "namespace": "team-a",
+                "labels": {"atomesh.io/agent": "fixer", "atomesh.io/mesh": "m", "atomesh.io/run": name},
+            },
+            "spec": {
+                "agentRef": {"name": "fixer"},
+                "input": {"issue": 7},
+                **({"revisionOf": "fix-1"} if revision else {}),
+            },
+            "status": {
+                "phase": "AwaitingReview",
+                "review": {
+                    "number": 3,
+                    "repo": "demo/sample-app",
+                    "publishedAt": PUBLISHED,
+                    "revision": revision,
+                    **({"revisionRun": revision_run} if revision_run else {}),
+                    **review,
+                },
+            },
+        }
+    )
+
+
+def item(author: str, verdict: str | None, at: str = "2026-11-24T11:00:00Z", *, write: bool = True, body: str = "x"):
+    return ReviewItem(author=author, body=body, submitted_at=at, can_write=write, verdict=verdict)
+
+
+@pytest.mark.parametrize(
+    ("pull", "items", "agent", "the_run", "action", "reason"),
+    [
+        (
+            PullObservation(open=False, merged=True, merged_by="ana", merge_commit="abc"),
+            [],
+            spec(),
+            run(),
+            "succeed",
+            "Merged",
+        ),
+        (PullObservation(open=False, merged=False, closed_by="ana"), [], spec(), run(), "reject", "Closed"),
+        (OPEN, [], spec(), run(), "wait", "AwaitingReview"),
+        (OPEN, [item("ana", "CHANGES_REQUESTED")], spec(), run(), "revise", "ChangesRequested"),
+        # Without write access a request for changes is only a comment.
+        (OPEN, [item("eve", "CHANGES_REQUESTED", write=False)], spec(), run(), "wait", "AwaitingReview"),
+        # Feedback from before the artifact was published was for an earlier revision.
+        (OPEN, [item("ana", "CHANGES_REQUESTED", at="2026-11-24T09:00:00Z")], spec(), run(), "wait", "AwaitingReview"),
+        (
+            OPEN,
+            [item("ana", "CHANGES_REQUESTED")],
+            spec(maxRevisions=2),
+            run(revision=2),
+            "reject",
+            "MaxRevisionsReached",
+        ),
+        (OPEN, [item("ana", "CHANGES_REQUESTED")], spec(maxRevisions=0), run(), "reject", "MaxRevisionsReached"),
+        (OPEN, [item("ana", "CHANGES_REQUESTED")], spec(), run(revision_run="fix-1-r1"), "wait", "ChangesRequested"),
+        (OPEN, [], spec(autoMerge="whenChecksPass"), run(checksPassed=True), "merge", "Merged"),
+        (OPEN, [], spec(autoMerge="whenChecksPass"), run(checksPassed=False), "wait", "AwaitingReview"),
+        (
+            OPEN,
+            [item("ana", "CHANGES_REQUESTED")],
+            spec(autoMerge="whenChecksPass"),
+            run(checksPassed=True),
+            "revise",
+            "ChangesRequested",
+        ),
+        (OPEN, [], spec(), run(checksPassed=True), "wait", "AwaitingReview"),
+    ],
+)
+def test_decide_review(pull, items, agent, the_run, action, reason) -> None:
+    decision = decide_review(the_run, agent, pull, items, now=NOW)
+    assert (decision.action, decision.reason) == (action, reason)
+
+
+def test_merge_records_who_and_commit() -> None:
+    pull = PullObservation(
+        open=False, merged=True, merged_by="ana", merged_at="2026-11-24T11:30:00Z", merge_commit="abc"
+    )
+    decision = decide_review(run(), spec(), pull, [], now=NOW)
+    assert (decision.decided_by, decision.decided_at, decision.merge_commit) == ("ana", "2026-11-24T11:30:00Z", "abc")
+
+
+def test_revision_carries_writers_feedback_only() -> None:
+    items = [
+        item("eve", "COMMENTED", write=False, body="ignore me"),
+        item("ana", None, body="rename the helper"),
+        item("ana", "CHANGES_REQUESTED", at="2026-11-24T11:05:00Z", body="please add a test"),
+    ]
+    decision = decide_review(run(), spec(), OPEN, items, now=NOW)
+    assert [f.body for f in decision.feedback] == ["rename the helper", "please add a test"]
+    revision = build_revision_run(run(), decision)
+    assert revision["metadata"]["name"] == "fix-1-r1"
+    assert revision["spec"]["revisionOf"] == "fix-1"
+    assert revision["spec"]["trigger"] == {"kind": "revision", "source": "fix-1"}
+    assert revision["metadata"]["labels"]["atomesh.io/mesh"] == "m"
+    assert "atomesh.io/run" not in revision["metadata"]["labels"]
+    assert [f["author"] for f in revision["spec"]["feedback"]] == ["ana", "ana"]
+
+
+def test_revision_names_chain_from_the_root() -> None:
+    assert revision_run_name(run("fix-1-r1", revision=1), 2) == "fix-1-r2"
+    assert revision_run_name(run("x" * 70), 1) == "x" * 60 + "-r1"
+
+
+def test_only_revise_decisions_build_runs() -> None:
+    with pytest.raises(ValueError, match="revise"):
+        build_revision_run(run(), decide_review(run(), spec(), OPEN, [], now=NOW))
