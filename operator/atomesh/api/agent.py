@@ -119,7 +119,10 @@ class Limits(SpecModel):
     """Limits of one run."""
 
     timeout: str = Field(
-        default="30m", pattern=DURATION_PATTERN, description="Wall-clock limit of a run, such as 15m or 1h30m."
+        default="30m",
+        min_length=1,
+        pattern=DURATION_PATTERN,
+        description="Wall-clock limit of a run, such as 15m or 1h30m.",
     )
     max_cost_usd: float | None = Field(
         default=None, gt=0, alias="maxCostUSD", description="Model spend after which the run fails, in US dollars."
@@ -139,14 +142,15 @@ class RunnerSettings(SpecModel):
     """The runner pod."""
 
     image: str | None = Field(default=None, description="Runner image; defaults to the operator's runner image.")
-    resources: dict[str, dict[str, str]] = Field(
+    # Quantities are int-or-string as in a Pod (cpu: 1, memory: 512Mi).
+    resources: dict[str, dict[str, int | str]] = Field(
         default_factory=dict, description="Container resources (requests and limits) of each runner step."
     )
     service_account_name: str | None = Field(default=None, description="ServiceAccount of the runner pod.")
 
     @field_validator("resources")
     @classmethod
-    def _known_resource_keys(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    def _known_resource_keys(cls, value: dict[str, dict[str, int | str]]) -> dict[str, dict[str, int | str]]:
         unknown = sorted(set(value) - {"requests", "limits"})
         if unknown:
             raise ValueError(f"unknown key(s) {unknown}: only requests and limits are allowed")
@@ -155,6 +159,11 @@ class RunnerSettings(SpecModel):
 
 class AgentSpec(SpecModel):
     """Desired state of an Agent."""
+
+    # The exactly-one rule of instructions/source, also in the CRD so the API server enforces it.
+    model_config = SpecModel.model_config | {
+        "json_schema_extra": {"oneOf": [{"required": ["instructions"]}, {"required": ["source"]}]}
+    }
 
     purpose: str = Field(min_length=1, description="One sentence: what this agent is for.")
     instructions: str | None = Field(default=None, min_length=1, description="Instructions inline (or use source).")
