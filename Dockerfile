@@ -1,0 +1,68 @@
+# syntax=docker/dockerfile:1.7
+# One image for both halves of atomesh: `atomesh operator` (the default command) and
+# `atomesh runner checkout|agent|publish` (the runner pod's steps pass these as args).
+# Every base image, npm and pip install is pinned so a rebuild is the same image;
+# tests/unit/packaging/test_dockerfile.py checks this file statically.
+
+ARG ATOMESH_VERSION=0.1.0
+
+# Node.js comes from the official image of the same Debian release as the Python base,
+# so its binary links against the same glibc. Node 20: newer Claude Code releases need 22.
+FROM node:20.19.5-bookworm-slim AS node
+
+# Builder: the atomesh wheel plus wheels of every dependency, so the runtime stage
+# installs offline and carries no compiler or build cache.
+FROM python:3.11.13-slim-bookworm AS builder
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY operator/ operator/
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11.13-slim-bookworm AS runtime
+ARG ATOMESH_VERSION
+ARG VCS_REF=unknown
+ARG BUILD_DATE=unknown
+LABEL org.opencontainers.image.title="atomesh" \
+      org.opencontainers.image.description="Kubernetes operator that treats AI agents as versioned infrastructure; also the runner of its pods." \
+      org.opencontainers.image.version="${ATOMESH_VERSION}" \
+      org.opencontainers.image.revision="${VCS_REF}" \
+      org.opencontainers.image.created="${BUILD_DATE}" \
+      org.opencontainers.image.source="https://github.com/atomesh/atomesh" \
+      org.opencontainers.image.url="https://github.com/atomesh/atomesh" \
+      org.opencontainers.image.documentation="https://github.com/atomesh/atomesh/blob/main/docs/install.md" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.vendor="atomesh" \
+      org.opencontainers.image.base.name="docker.io/library/python:3.11.13-slim-bookworm"
+
+# git for checkout and publish; Debian package versions are not pinned because security
+# updates replace them in the archive — the base image tag pins the Debian release.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git ca-certificates openssh-client \
+ && rm -rf /var/lib/apt/lists/*
+
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
+COPY --from=node /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+ && npm install -g --no-audit --no-fund --omit=dev @anthropic-ai/claude-code@2.1.197 opencode-ai@1.18.33 \
+ && npm cache clean --force
+
+RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
+    pip install --no-cache-dir --no-index --find-links /wheels "atomesh==${ATOMESH_VERSION}"
+
+# A fixed numeric user (the distroless "nonroot" id), so runAsNonRoot can verify it
+# without a name lookup. HOME is writable for the harness CLIs' own state.
+RUN groupadd --gid 65532 atomesh \
+ && useradd --uid 65532 --gid 65532 --home-dir /home/atomesh --create-home --shell /usr/sbin/nologin atomesh
+
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    HOME=/home/atomesh \
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 \
+    DISABLE_AUTOUPDATER=1 \
+    OPENCODE_DISABLE_MODELS_FETCH=1 \
+    OPENCODE_DISABLE_AUTOUPDATE=1
+
+USER 65532:65532
+WORKDIR /home/atomesh
+ENTRYPOINT ["atomesh"]
+CMD ["operator"]
