@@ -1,0 +1,265 @@
+"""The config surface: a key-level diff of YAML, JSON and TOML files, and whether they still parse.
+
+Keys are shown as dotted paths (`spec.replicas`); keys that contain dots or spaces are quoted
+(`metadata.annotations["atomesh.io/mesh"]`), list items are addressed by their `name` when every
+item has a unique one (`spec.containers[name=web].image`, as people think of Kubernetes lists) and by
+index otherwise. A multi-document YAML file is keyed by `Kind/namespace/name` when its documents are
+Kubernetes objects. Parsing text is not I/O, so it happens here; validators that need schemas or
+the network (kubernetes-validate) run in the runner and arrive as Validation records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+
+from atomesh.review.code import diff_stats_section
+from atomesh.review.markdown import bound, cell, code_span, plural, value_cell
+from atomesh.review.rendering import (
+    Rendering,
+    check_failures,
+    checks_sections,
+    risky_section,
+    validation_failures,
+    validations_section,
+)
+from atomesh.review.risk import path_risks
+from atomesh.review.surface import ChangedFile, ReviewInput
+from atomesh.review.truncation import Section
+
+CONFIG_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".toml"})
+KEYS_PER_FILE = 200
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+Path = tuple[str | int, ...]
+
+
+class ConfigParseError(ValueError):
+    """The text is not valid YAML, JSON or TOML."""
+
+
+def parse(path: str, text: str) -> dict[str, Any]:
+    """Documents of a config file keyed by a document label ("" for a single plain document)."""
+    suffix = PurePosixPath(path).suffix.lower()
+    try:
+        if suffix == ".json":
+            return {"": json.loads(text)}
+        if suffix == ".toml":
+            return {"": tomllib.loads(text)}
+        documents = [document for document in yaml.safe_load_all(text) if document is not None]
+    except (ValueError, yaml.YAMLError) as error:
+        raise ConfigParseError(" ".join(str(error).split())) from error
+    if len(documents) == 1 and not _is_object(documents[0]):
+        return {"": documents[0]}
+    return _label_documents(documents)
+
+
+def _is_object(document: Any) -> bool:
+    return (
+        isinstance(document, dict)
+        and isinstance(document.get("kind"), str)
+        and isinstance(document.get("metadata"), dict)
+    )
+
+
+def _label_documents(documents: list[Any]) -> dict[str, Any]:
+    labelled: dict[str, Any] = {}
+    for index, document in enumerate(documents):
+        if _is_object(document):
+            metadata = document["metadata"]
+            parts = [document["kind"], str(metadata.get("namespace") or ""), str(metadata.get("name") or "")]
+            label = "/".join(part for part in parts if part)
+        else:
+            label = f"document {index + 1}"
+        while label in labelled:  # the same object twice: tell them apart by position
+            label += f" #{index + 1}"
+        labelled[label] = document
+    return labelled
+
+
+def _list_key(items: list[Any]) -> list[str | int]:
+    names = [item.get("name") if isinstance(item, dict) else None for item in items]
+    if items and all(isinstance(name, str) for name in names) and len(set(names)) == len(names):
+        return [f"name={name}" for name in names]
+    return list(range(len(items)))
+
+
+def flatten(value: Any, prefix: Path = ()) -> dict[Path, Any]:
+    """Leaf values by path; empty dicts and lists are leaves so that adding `{}` shows."""
+    if isinstance(value, dict) and value:
+        flat: dict[Path, Any] = {}
+        for key, child in value.items():
+            flat.update(flatten(child, (*prefix, str(key))))
+        return flat
+    if isinstance(value, list) and value:
+        flat = {}
+        for key, child in zip(_list_key(value), value, strict=True):
+            flat.update(flatten(child, (*prefix, key)))
+        return flat
+    return {prefix: value}
+
+
+def format_path(path: Path) -> str:
+    """`spec.containers[name=web].image`, `metadata.annotations["a.b/c"]`, `items[0]`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int) or part.startswith("name="):
+            text += f"[{part}]"
+        elif _PLAIN_KEY.match(part):
+            text += ("." if text else "") + part
+        else:
+            text += f"[{json.dumps(part, ensure_ascii=False)}]"
+    return text or "(root)"
+
+
+def _sort_key(path: Path) -> tuple[tuple[int, int, str], ...]:
+    return tuple((1, part, "") if isinstance(part, int) else (0, 0, part) for part in path)
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """One key that was added, removed or changed."""
+
+    change: str  # added, removed, changed
+    path: str
+    before: Any = None
+    after: Any = None
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> list[KeyChange]:
+    """Key-level differences between two parsed files, document by document, sorted by path."""
+    changes: list[KeyChange] = []
+    labels = sorted(set(before) | set(after))
+    for label in labels:
+        old = flatten(before[label]) if label in before else {}
+        new = flatten(after[label]) if label in after else {}
+        prefix = f"{label}: " if label else ""
+        for path in sorted(set(old) | set(new), key=_sort_key):
+            shown = prefix + format_path(path)
+            if path not in old:
+                changes.append(KeyChange("added", shown, after=new[path]))
+            elif path not in new:
+                changes.append(KeyChange("removed", shown, before=old[path]))
+            elif old[path] != new[path] or type(old[path]) is not type(new[path]):
+                changes.append(KeyChange("changed", shown, before=old[path], after=new[path]))
+    return changes
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    """The outcome for one config file: its key changes, or why it could not be compared."""
+
+    path: str
+    changes: tuple[KeyChange, ...] = ()
+    error: str | None = None
+    note: str | None = None
+
+
+def is_config(path: str) -> bool:
+    """Files this surface understands."""
+    return PurePosixPath(path).suffix.lower() in CONFIG_SUFFIXES
+
+
+def diff_file(changed: ChangedFile) -> FileDiff:
+    """Parse before and after; a file that no longer parses is an error, a broken old version is not."""
+    if changed.binary:
+        return FileDiff(changed.path, note="binary file, not compared")
+    if changed.status == "deleted" or changed.after is None:
+        return FileDiff(changed.path, note="file deleted")
+    try:
+        after = parse(changed.path, changed.after)
+    except ConfigParseError as error:
+        return FileDiff(changed.path, error=bound(str(error), 300))
+    try:
+        before = parse(changed.previous_path or changed.path, changed.before) if changed.before else {}
+    except ConfigParseError:
+        return FileDiff(changed.path, changes=tuple(diff({}, after)), note="the old version did not parse")
+    return FileDiff(changed.path, changes=tuple(diff(before, after)))
+
+
+def _shown(value: Any, hide: bool) -> str:
+    return "_(hidden: the file looks like a secret)_" if hide else value_cell(value)
+
+
+_SYMBOL = {"added": "🟢 added", "removed": "🔴 removed", "changed": "🟡 changed"}
+
+
+def _file_block(result: FileDiff, *, hide_values: bool) -> str:
+    head = f"#### {code_span(result.path)}"
+    if result.error:
+        return f"{head}\n\n❌ **Does not parse:** {cell(result.error, 300)}"
+    lines = [head, ""]
+    if result.note:
+        lines += [f"_{result.note}._", ""]
+    if not result.changes:
+        lines.append("✅ Parses; no key changed." if not result.note else "")
+        return "\n".join(lines).rstrip()
+    counts = {kind: sum(1 for change in result.changes if change.change == kind) for kind in _SYMBOL}
+    summary = ", ".join(f"{count} {kind}" for kind, count in counts.items() if count)
+    lines += [f"✅ Parses; {summary}.", "", "| Key | Change | Before | After |", "|---|---|---|---|"]
+    for change in result.changes[:KEYS_PER_FILE]:
+        before = _shown(change.before, hide_values) if change.change != "added" else ""
+        after = _shown(change.after, hide_values) if change.change != "removed" else ""
+        lines.append(f"| {code_span(bound(change.path, 120))} | {_SYMBOL[change.change]} | {before} | {after} |")
+    hidden = len(result.changes) - KEYS_PER_FILE
+    if hidden > 0:
+        lines += ["", f"_… {plural(hidden, 'more key')} not shown in this file._"]
+    return "\n".join(lines)
+
+
+def _secret_like(path: str) -> bool:
+    return "looks like a secret" in path_risks(path)
+
+
+def render_config(inp: ReviewInput, files: tuple[ChangedFile, ...]) -> Rendering:
+    """Key-level diff per config file; parse errors, failed validations and failed checks decide the verdict."""
+    results = [
+        diff_file(changed) for changed in files if is_config(changed.path) or is_config(changed.previous_path or "")
+    ]
+    others = [
+        changed.path for changed in files if not (is_config(changed.path) or is_config(changed.previous_path or ""))
+    ]
+    rendering = Rendering()
+    parsed = sum(1 for result in results if result.error is None and result.note != "file deleted")
+    broken = [result for result in results if result.error]
+    lead_lines = ["### Key changes", ""]
+    if results:
+        lead_lines.append(
+            f"{plural(len(results), 'config file')}: {parsed} parse"
+            + (f", **{len(broken)} do{'es' if len(broken) == 1 else ''} not parse**" if broken else "")
+            + "."
+        )
+    else:
+        lead_lines.append("_No YAML, JSON or TOML file changed._")
+    if others:
+        lead_lines.append(
+            f"Not compared by key (not YAML, JSON or TOML): {', '.join(code_span(p) for p in others[:20])}."
+        )
+    ordered = sorted(results, key=lambda result: (result.error is None, result.path))
+    rendering.add(
+        Section(
+            lead="\n".join(lead_lines),
+            items=tuple(_file_block(r, hide_values=_secret_like(r.path)) for r in ordered),
+            unit="file",
+            joiner="\n\n",
+        ),
+        in_summary=True,
+    )
+    rendering.add(validations_section(inp.validations), in_summary=True)
+    rendering.add(diff_stats_section(files))
+    rendering.add(risky_section(files), in_summary=True)
+    for section in checks_sections(inp.checks):
+        rendering.add(section, in_summary=True)
+    rendering.failures = (
+        [f"{result.path} does not parse" for result in broken]
+        + validation_failures(inp.validations)
+        + check_failures(inp.checks)
+    )
+    rendering.checked = parsed + len(broken) + len(inp.validations) + len(inp.checks)
+    return rendering
