@@ -1,0 +1,26 @@
+"""What the operator needs to know that is not in any resource: images, forge and model endpoints,
+and the Secrets that hold their credentials. The controller fills it from flags and environment."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from atomesh.api.constants import DEFAULT_RUNNER_IMAGE
+
+
+class OperatorConfig(BaseModel):
+    """Operator-wide settings; pure data so planners can be tested without an environment."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    runner_image: str = Field(default=DEFAULT_RUNNER_IMAGE, min_length=1, description="Default runner image.")
+    image_pull_policy: str = Field(default="IfNotPresent", description="imagePullPolicy of the runner containers.")
+    forge_api_url: str = Field(default="https://api.github.com", min_length=1, description="Forge REST API URL.")
+    forge_git_url: str = Field(default="https://github.com", min_length=1, description="Base of forge clone URLs.")
+    forge_secret_name: str = Field(default="atomesh-forge", min_length=1, description="Secret with the forge token.")
+    forge_secret_key: str = Field(default="token", min_length=1, description="Key of the forge token in its Secret.")
+    model_base_url: str = Field(default="https://api.anthropic.com", min_length=1, description="Default model API.")
+    model_secret_name: str = Field(default="atomesh-model", min_length=1, description="Secret with the model key.")
+    model_secret_key: str = Field(default="api-key", min_length=1, description="Key of the model key in its Secret.")
+    schedule_interval_seconds: float = Field(default=10.0, gt=0, description="How often schedules are evaluated.")
+    ref_poll_interval_seconds: float = Field(default=300.0, gt=0, description="How often git refs are re-resolved.")

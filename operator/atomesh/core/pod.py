@@ -1,0 +1,225 @@
+"""The runner pod and the ConfigMap holding its run file: pure builders.
+
+Three steps share an emptyDir at WORK_MOUNT: `checkout` and `agent` run as init containers,
+`publish` as the main container. Credentials go only where DESIGN.md allows: the forge token to
+checkout and publish, the model key to agent. Owner references are added by the controller
+(kopf.adopt), so these functions depend only on their arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from atomesh.api import constants as k
+from atomesh.api.agentrun import AgentRun, AgentSnapshot
+from atomesh.api.common import parse_duration
+from atomesh.api.runfile import RunFile
+from atomesh.core.config import OperatorConfig
+from atomesh.core.hashing import bounded_name
+
+RUNNER_UID = 65532
+WORK_VOLUME = "work"
+RUN_VOLUME = "run"
+HOME_DIR = f"{k.WORK_MOUNT}/home"
+TMP_DIR = f"{k.WORK_MOUNT}/tmp"
+MAX_POD_NAME = 63
+# Keeps the run name a valid label value and the pod name within a DNS label.
+POD_SUFFIX = "-runner"
+CONFIGMAP_SUFFIX = "-run"
+
+
+@dataclass(frozen=True)
+class RevisionContext:
+    """Where a revision run continues: the original branch and pull request."""
+
+    branch: str
+    pull_request: int | None
+    revision: int
+
+
+def runner_pod_name(run_name: str) -> str:
+    return bounded_name(run_name, POD_SUFFIX, MAX_POD_NAME)
+
+
+def run_configmap_name(run_name: str) -> str:
+    return bounded_name(run_name, CONFIGMAP_SUFFIX, MAX_POD_NAME)
+
+
+def branch_name(agent: str, run: str) -> str:
+    return f"{k.BRANCH_PREFIX}/{agent}/{run}"
+
+
+def revision_context(previous: AgentRun | None) -> RevisionContext | None:
+    """A revision run pushes to its predecessor's branch and updates its pull request."""
+    status = previous.status if previous is not None else None
+    if status is None or status.artifact is None or not status.artifact.branch:
+        return None
+    review = status.review
+    return RevisionContext(
+        branch=status.artifact.branch,
+        pull_request=review.number if review else None,
+        revision=(review.revision if review else 0) + 1,
+    )
+
+
+def build_run_file(run: AgentRun, snapshot: AgentSnapshot, revision: RevisionContext | None = None) -> RunFile:
+    meta = run.metadata
+    return RunFile(
+        namespace=meta.namespace or "default",
+        run=meta.name,
+        run_uid=meta.uid or "",
+        agent=snapshot.name,
+        agent_revision=snapshot.revision,
+        agent_commit=snapshot.commit,
+        spec_hash=snapshot.spec_hash,
+        spec=snapshot.spec,
+        input=run.spec.input,
+        trigger=run.spec.trigger,
+        branch=revision.branch if revision else branch_name(snapshot.name, meta.name),
+        revision_of=run.spec.revision_of,
+        revision=revision.revision if revision else 0,
+        pull_request=revision.pull_request if revision else None,
+        feedback=run.spec.feedback,
+    )
+
+
+def _labels(run: AgentRun, snapshot: AgentSnapshot, component: str) -> dict[str, str]:
+    return {
+        k.LABEL_AGENT: snapshot.name,
+        k.LABEL_RUN: run.metadata.name,
+        k.LABEL_COMPONENT: component,
+        k.LABEL_MANAGED_BY: k.MANAGED_BY,
+    }
+
+
+def build_run_configmap(
+    run: AgentRun, snapshot: AgentSnapshot, revision: RevisionContext | None = None
+) -> dict[str, Any]:
+    """The ConfigMap mounted at RUN_FILE_MOUNT; it holds no credential."""
+    run_file = build_run_file(run, snapshot, revision)
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": run_configmap_name(run.metadata.name),
+            "namespace": run.metadata.namespace,
+            "labels": _labels(run, snapshot, "run-file"),
+        },
+        "data": {k.RUN_FILE_NAME: run_file.model_dump_json(by_alias=True, exclude_none=True, indent=2)},
+    }
+
+
+def _env(name: str, value: str) -> dict[str, Any]:
+    return {"name": name, "value": value}
+
+
+def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def _common_env() -> list[dict[str, Any]]:
+    return [
+        _env(k.ENV_RUN_FILE, f"{k.RUN_FILE_MOUNT}/{k.RUN_FILE_NAME}"),
+        _env(k.ENV_WORKSPACE, k.WORKSPACE_DIR),
+        _env(k.ENV_STATE_DIR, k.STATE_DIR),
+        _env(k.ENV_TERMINATION_MESSAGE_PATH, k.TERMINATION_MESSAGE_PATH),
+        # The root filesystem is read-only: tools that write to HOME or TMPDIR use the shared volume.
+        _env("HOME", HOME_DIR),
+        _env("TMPDIR", TMP_DIR),
+    ]
+
+
+def _forge_env(config: OperatorConfig) -> list[dict[str, Any]]:
+    return [
+        _env(k.ENV_FORGE_API_URL, config.forge_api_url),
+        _env(k.ENV_FORGE_GIT_URL, config.forge_git_url),
+        _secret_env(k.ENV_FORGE_TOKEN, config.forge_secret_name, config.forge_secret_key),
+    ]
+
+
+def _model_env(snapshot: AgentSnapshot, config: OperatorConfig) -> list[dict[str, Any]]:
+    harness = snapshot.spec.harness
+    ref = harness.credentials_secret_ref
+    secret, key = (ref.name, ref.key) if ref else (config.model_secret_name, config.model_secret_key)
+    return [
+        _env(k.ENV_MODEL_BASE_URL, harness.base_url or config.model_base_url),
+        _secret_env(k.ENV_MODEL_API_KEY, secret, key),
+    ]
+
+
+def _container(
+    step: str, image: str, env: list[dict[str, Any]], snapshot: AgentSnapshot, config: OperatorConfig
+) -> dict[str, Any]:
+    container: dict[str, Any] = {
+        "name": step,
+        "image": image,
+        "imagePullPolicy": config.image_pull_policy,
+        "args": ["runner", step],
+        "env": env,
+        "volumeMounts": [
+            {"name": WORK_VOLUME, "mountPath": k.WORK_MOUNT},
+            {"name": RUN_VOLUME, "mountPath": k.RUN_FILE_MOUNT, "readOnly": True},
+        ],
+        "terminationMessagePath": k.TERMINATION_MESSAGE_PATH,
+        # A step that dies before writing its message still leaves its log tail for the run's status.
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": RUNNER_UID,
+            "runAsGroup": RUNNER_UID,
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+    if snapshot.spec.runner.resources:
+        container["resources"] = {key: dict(value) for key, value in snapshot.spec.runner.resources.items()}
+    return container
+
+
+def build_runner_pod(run: AgentRun, snapshot: AgentSnapshot, config: OperatorConfig) -> dict[str, Any]:
+    """The runner pod of `run`; deterministic, so creating it twice yields AlreadyExists, never a duplicate."""
+    spec = snapshot.spec
+    image = spec.runner.image or config.runner_image
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "activeDeadlineSeconds": parse_duration(spec.limits.timeout),
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": RUNNER_UID,
+            "runAsGroup": RUNNER_UID,
+            "fsGroup": RUNNER_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "volumes": [
+            {"name": WORK_VOLUME, "emptyDir": {}},
+            {"name": RUN_VOLUME, "configMap": {"name": run_configmap_name(run.metadata.name)}},
+        ],
+        "initContainers": [
+            _container(k.RUNNER_CONTAINER_CHECKOUT, image, _common_env() + _forge_env(config), snapshot, config),
+            _container(k.RUNNER_CONTAINER_AGENT, image, _common_env() + _model_env(snapshot, config), snapshot, config),
+        ],
+        "containers": [
+            _container(k.RUNNER_CONTAINER_PUBLISH, image, _common_env() + _forge_env(config), snapshot, config)
+        ],
+    }
+    if spec.runner.service_account_name:
+        pod_spec["serviceAccountName"] = spec.runner.service_account_name
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": runner_pod_name(run.metadata.name),
+            "namespace": run.metadata.namespace,
+            "labels": _labels(run, snapshot, "runner"),
+            "annotations": {
+                f"{k.GROUP}/agent-revision": snapshot.revision,
+                f"{k.GROUP}/spec-hash": snapshot.spec_hash,
+            },
+        },
+        "spec": pod_spec,
+    }

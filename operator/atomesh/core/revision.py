@@ -1,0 +1,121 @@
+"""An Agent's status from its spec and the result of resolving its source: revision, spec hash,
+conditions (Ready, ResolvedRefs, Reconciling, Stalled) and the Events worth posting on change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from atomesh.api import conditions as c
+from atomesh.api.agent import AgentSpec, AgentStatus
+from atomesh.core.conditions import condition, find, merge_conditions
+from atomesh.core.hashing import SHORT, spec_hash
+
+
+@dataclass(frozen=True)
+class RefResolution:
+    """Outcome of resolving `spec.source.ref`: a commit, or an error to show and retry."""
+
+    commit: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class AgentEvent:
+    """A Kubernetes Event to post: type Normal or Warning, CamelCase reason, message."""
+
+    type: str
+    reason: str
+    message: str
+
+
+def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
+    """`field.path: message` for each error, so users see what to fix and where."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"])
+        where = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "spec")
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def revision_of(spec: AgentSpec, commit: str | None, hash_: str) -> str:
+    """`<ref>@sha1:<commit>` for git sources, `inline@<short spec hash>` for inline instructions."""
+    if spec.source is None:
+        return f"inline@{hash_[:SHORT]}"
+    return f"{spec.source.ref}@sha1:{commit}"
+
+
+def plan_agent_status(
+    current: AgentStatus,
+    *,
+    generation: int | None,
+    spec: AgentSpec | None,
+    invalid: str | None,
+    resolution: RefResolution | None,
+    now: str,
+) -> AgentStatus:
+    """The next status. Counters, schedule times and cost are kept: other handlers own them."""
+    if spec is None or invalid is not None:
+        message = invalid or "spec is invalid"
+        conds = merge_conditions(
+            current.conditions,
+            [
+                condition(c.READY, c.FALSE, c.INVALID_SPEC, message, generation),
+                condition(c.STALLED, c.TRUE, c.INVALID_SPEC, message, generation),
+            ],
+            now,
+        )
+        return current.model_copy(update={"observed_generation": generation, "conditions": conds})
+    hash_ = spec_hash(spec)
+    if spec.source is None:
+        resolved = condition(c.RESOLVED_REFS, c.TRUE, c.INLINE_INSTRUCTIONS, "instructions are inline", generation)
+        commit = None
+    elif resolution is None or resolution.commit is None:
+        error = (resolution.error if resolution else None) or "not resolved yet"
+        message = f"resolving {spec.source.ref} in {spec.source.repo} failed: {error}; retrying"
+        conds = merge_conditions(
+            current.conditions,
+            [
+                condition(c.READY, c.FALSE, c.REF_RESOLUTION_FAILED, message, generation),
+                condition(c.RESOLVED_REFS, c.FALSE, c.REF_RESOLUTION_FAILED, message, generation),
+                condition(c.RECONCILING, c.TRUE, c.REF_RESOLUTION_FAILED, message, generation),
+            ],
+            now,
+        )
+        return current.model_copy(update={"observed_generation": generation, "conditions": conds})
+    else:
+        commit = resolution.commit
+        resolved = condition(
+            c.RESOLVED_REFS, c.TRUE, c.REFS_RESOLVED, f"{spec.source.ref} resolved to {commit}", generation
+        )
+    revision = revision_of(spec, commit, hash_)
+    conds = merge_conditions(
+        current.conditions,
+        [resolved, condition(c.READY, c.TRUE, c.RECONCILED, f"revision {revision}", generation)],
+        now,
+    )
+    return current.model_copy(
+        update={
+            "observed_generation": generation,
+            "conditions": conds,
+            "revision": revision,
+            "commit": commit,
+            "spec_hash": hash_,
+        }
+    )
+
+
+def agent_events(old: AgentStatus, new: AgentStatus) -> list[AgentEvent]:
+    """Events for what changed between two statuses; nothing when nothing changed (no event spam)."""
+    events: list[AgentEvent] = []
+    if new.revision and new.revision != old.revision:
+        events.append(AgentEvent("Normal", "RevisionChanged", f"revision {old.revision or '-'} -> {new.revision}"))
+    before = find(old.conditions, c.READY)
+    ready = find(new.conditions, c.READY)
+    if ready is not None and (
+        before is None or (before.status, before.reason, before.message) != (ready.status, ready.reason, ready.message)
+    ):
+        events.append(AgentEvent("Normal" if ready.status == c.TRUE else "Warning", ready.reason, ready.message))
+    return events

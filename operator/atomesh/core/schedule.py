@@ -1,0 +1,120 @@
+"""Schedules: which scheduled run is due, what its deterministic name is, what concurrencyPolicy
+asks for, and which finished runs fall outside historyLimit.
+
+Run names are `<agent>-<unix minute of the scheduled time>`, so an operator that restarts after
+creating a run but before recording lastScheduleTime creates the same name again and gets
+AlreadyExists instead of a duplicate (CronJob names its Jobs the same way).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+from atomesh.api.agent import Triggers
+from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES
+from atomesh.core.hashing import bounded_name
+
+# A scheduled time missed by more than this (operator down, agent suspended) is skipped, not made up.
+STARTING_DEADLINE = timedelta(minutes=5)
+MAX_RUN_NAME = 56  # the runner pod adds "-runner" and must stay within 63 characters
+
+
+def to_rfc3339(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_rfc3339(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def next_time(schedule: str, timezone: str, after: datetime) -> datetime:
+    """The first scheduled time strictly after `after`, in UTC."""
+    start = after.astimezone(ZoneInfo(timezone))
+    result: datetime = croniter(schedule, start).get_next(datetime)
+    return result.astimezone(UTC)
+
+
+def last_due(schedule: str, timezone: str, now: datetime) -> datetime:
+    """The latest scheduled time at or before `now`, in UTC."""
+    start = now.astimezone(ZoneInfo(timezone)) + timedelta(seconds=1)
+    when: datetime = croniter(schedule, start).get_prev(datetime)
+    while when.astimezone(UTC) > now:
+        when = croniter(schedule, when).get_prev(datetime)
+    return when.astimezone(UTC)
+
+
+def scheduled_run_name(agent: str, when: datetime) -> str:
+    minute = int(when.astimezone(UTC).timestamp()) // 60
+    return bounded_name(agent, f"-{minute}", MAX_RUN_NAME)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What scheduling needs to know about one existing run of the agent."""
+
+    name: str
+    phase: str
+    created: str = ""
+    completed: str = ""
+    cancel: bool = False
+
+
+@dataclass(frozen=True)
+class SchedulePlan:
+    """Create `create` (scheduled at `scheduled_at`), cancel `cancel`; record the times."""
+
+    create: str | None = None
+    scheduled_at: datetime | None = None
+    cancel: tuple[str, ...] = ()
+    skipped: str | None = None
+    last_schedule_time: datetime | None = None
+    next_schedule_time: datetime | None = None
+    prune: tuple[str, ...] = field(default=())
+
+
+def plan_schedule(
+    *,
+    agent: str,
+    triggers: Triggers,
+    suspend: bool,
+    last_schedule_time: datetime | None,
+    created: datetime,
+    now: datetime,
+    runs: list[RunInfo],
+) -> SchedulePlan:
+    """The schedule's decision at `now`. At most one run per call: the most recent due time."""
+    if triggers.schedule is None:
+        return SchedulePlan(last_schedule_time=last_schedule_time)
+    upcoming = next_time(triggers.schedule, triggers.timezone, now)
+    if suspend:
+        return SchedulePlan(last_schedule_time=last_schedule_time, next_schedule_time=None)
+    due = last_due(triggers.schedule, triggers.timezone, now)
+    since = last_schedule_time or created
+    if due <= since:
+        return SchedulePlan(last_schedule_time=last_schedule_time, next_schedule_time=upcoming)
+    if now - due > STARTING_DEADLINE:
+        message = f"missed the run scheduled at {to_rfc3339(due)} by more than {STARTING_DEADLINE}; skipped"
+        return SchedulePlan(skipped=message, last_schedule_time=due, next_schedule_time=upcoming)
+    name = scheduled_run_name(agent, due)
+    active = [run for run in runs if run.phase in ACTIVE_PHASES and not run.cancel and run.name != name]
+    if active and triggers.concurrency_policy == "Forbid":
+        names = ", ".join(sorted(run.name for run in active))
+        message = f"skipped the run scheduled at {to_rfc3339(due)}: concurrencyPolicy Forbid and {names} still active"
+        return SchedulePlan(skipped=message, last_schedule_time=due, next_schedule_time=upcoming)
+    cancel = tuple(sorted(run.name for run in active)) if triggers.concurrency_policy == "Replace" else ()
+    return SchedulePlan(
+        create=name, scheduled_at=due, cancel=cancel, last_schedule_time=due, next_schedule_time=upcoming
+    )
+
+
+def prune_history(runs: list[RunInfo], limit: int) -> list[str]:
+    """Finished runs beyond the newest `limit` (by completion, then creation, then name): delete these."""
+    finished = [run for run in runs if run.phase in TERMINAL_PHASES]
+    finished.sort(key=lambda run: (run.completed or run.created, run.created, run.name), reverse=True)
+    return sorted(run.name for run in finished[limit:])

@@ -1,0 +1,143 @@
+"""The runner pod builder: golden manifest plus the properties DESIGN.md asks for."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from core_builders import run, snapshot
+
+from atomesh.api import constants as k
+from atomesh.api.agentrun import AgentRun, AgentRunStatus, Artifact, ReviewStatus
+from atomesh.api.runfile import RunFile
+from atomesh.core.config import OperatorConfig
+from atomesh.core.pod import (
+    build_run_configmap,
+    build_runner_pod,
+    revision_context,
+    run_configmap_name,
+    runner_pod_name,
+)
+
+GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "runner_pod.yaml"
+REGENERATE = "ATOMESH_REGENERATE_GOLDEN"
+CONFIG = OperatorConfig(
+    runner_image="ghcr.io/atomesh/atomesh:test",
+    forge_api_url="https://forge.example/api/v3",
+    forge_git_url="https://forge.example",
+)
+
+
+def env_of(container: dict[str, Any]) -> dict[str, Any]:
+    return {entry["name"]: entry.get("value", entry.get("valueFrom")) for entry in container["env"]}
+
+
+def containers(pod: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["name"]: c for c in pod["spec"]["initContainers"] + pod["spec"]["containers"]}
+
+
+def test_golden_manifest() -> None:
+    """Set ATOMESH_REGENERATE_GOLDEN=1 to rewrite the golden file after an intended change."""
+    pod = build_runner_pod(run(), snapshot(runner={"resources": {"limits": {"memory": "1Gi"}}}), CONFIG)
+    text = yaml.safe_dump(pod, sort_keys=True)
+    if os.environ.get(REGENERATE):
+        GOLDEN.write_text(text)
+    assert text == GOLDEN.read_text(), f"pod manifest changed; regenerate with {REGENERATE}=1 if intended"
+
+
+def test_steps_order_args_and_no_command() -> None:
+    pod = build_runner_pod(run(), snapshot(), CONFIG)
+    assert [c["name"] for c in pod["spec"]["initContainers"]] == ["checkout", "agent"]
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["publish"]
+    for name, container in containers(pod).items():
+        assert container["args"] == ["runner", name]
+        assert "command" not in container
+        assert container["terminationMessagePath"] == env_of(container)[k.ENV_TERMINATION_MESSAGE_PATH]
+
+
+@pytest.mark.parametrize(
+    ("step", "has_forge", "has_model"),
+    [("checkout", True, False), ("agent", False, True), ("publish", True, False)],
+)
+def test_credentials_only_where_allowed(step: str, has_forge: bool, has_model: bool) -> None:
+    env = env_of(containers(build_runner_pod(run(), snapshot(), CONFIG))[step])
+    assert (k.ENV_FORGE_TOKEN in env) is has_forge
+    assert (k.ENV_MODEL_API_KEY in env) is has_model
+    for value in env.values():  # secrets come by reference, never by value
+        assert not isinstance(value, str) or "token" not in value.lower()
+
+
+def test_model_secret_and_base_url_follow_the_harness() -> None:
+    snap = snapshot(
+        harness={
+            "model": "m",
+            "baseURL": "http://gateway:4000",
+            "credentialsSecretRef": {"name": "team-llm", "key": "key"},
+        }
+    )
+    env = env_of(containers(build_runner_pod(run(), snap, CONFIG))["agent"])
+    assert env[k.ENV_MODEL_BASE_URL] == "http://gateway:4000"
+    assert env[k.ENV_MODEL_API_KEY] == {"secretKeyRef": {"name": "team-llm", "key": "key"}}
+
+
+def test_security_and_lifecycle() -> None:
+    pod = build_runner_pod(run(), snapshot(), CONFIG)
+    spec = pod["spec"]
+    assert spec["restartPolicy"] == "Never"
+    assert spec["automountServiceAccountToken"] is False
+    assert spec["activeDeadlineSeconds"] == 15 * 60
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    for container in containers(pod).values():
+        sc = container["securityContext"]
+        assert sc["allowPrivilegeEscalation"] is False
+        assert sc["readOnlyRootFilesystem"] is True
+        assert sc["capabilities"] == {"drop": ["ALL"]}
+        assert sc["runAsUser"] == 65532
+        mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+        assert mounts[k.RUN_FILE_MOUNT]["readOnly"] is True
+        assert k.WORK_MOUNT in mounts
+    assert pod["metadata"]["labels"][k.LABEL_RUN] == "tidy-1"
+    assert pod["metadata"]["labels"][k.LABEL_AGENT] == "tidy"
+
+
+@pytest.mark.parametrize("length", [5, 40, 56, 57, 63, 120])
+def test_names_are_deterministic_and_bounded(length: int) -> None:
+    name = "r" * length
+    assert runner_pod_name(name) == runner_pod_name(name)
+    assert len(runner_pod_name(name)) <= 63
+    assert len(run_configmap_name(name)) <= 63
+    assert runner_pod_name(name) != runner_pod_name(name + "x")
+
+
+def test_configmap_holds_the_run_file() -> None:
+    cm = build_run_configmap(run(), snapshot())
+    run_file = RunFile.model_validate_json(cm["data"][k.RUN_FILE_NAME])
+    assert run_file.branch == "atomesh/tidy/tidy-1"
+    assert run_file.input == {"topic": "release"}
+    assert run_file.spec_hash == snapshot().spec_hash
+    pod = build_runner_pod(run(), snapshot(), CONFIG)
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    assert volumes["run"]["configMap"]["name"] == cm["metadata"]["name"]
+
+
+def test_revision_run_continues_the_branch_and_pull_request() -> None:
+    previous = run("tidy-1").model_copy(
+        update={
+            "status": AgentRunStatus(
+                phase="Rejected",
+                artifact=Artifact(type="doc", branch="atomesh/tidy/tidy-1"),
+                review=ReviewStatus(number=7, revision=1),
+            )
+        }
+    )
+    ctx = revision_context(previous)
+    assert ctx is not None
+    revision = AgentRun.model_validate(
+        {**run("tidy-1-r2").model_dump(by_alias=True), "spec": {"agentRef": {"name": "tidy"}, "revisionOf": "tidy-1"}}
+    )
+    run_file = RunFile.model_validate_json(build_run_configmap(revision, snapshot(), ctx)["data"][k.RUN_FILE_NAME])
+    assert (run_file.branch, run_file.pull_request, run_file.revision) == ("atomesh/tidy/tidy-1", 7, 2)
+    assert revision_context(run("tidy-1")) is None
