@@ -1,0 +1,172 @@
+"""Run phases from pod observations, table-driven."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from atomesh.api import conditions as c
+from atomesh.api.agentrun import AgentRunStatus
+from atomesh.core.runphase import PodObservation, StepState, observe_pod, plan_from_pod, with_conditions
+
+NOW = "2026-01-01T00:05:00Z"
+SUMMARY = {
+    "outcome": "published",
+    "artifact": {"type": "doc", "branch": "atomesh/tidy/r", "files": ["CHANGELOG.md"]},
+    "review": {"repo": "acme/site", "number": 3, "url": "http://forge/acme/site/pull/3"},
+    "usage": {"inputTokens": 10, "outputTokens": 5, "costUSD": 0.25, "turns": 2},
+    "checks": [{"name": "lint", "passed": True}],
+}
+
+
+def term(code: int, message: str = "", reason: str = "") -> dict[str, Any]:
+    return {"terminated": {"exitCode": code, "message": message, "reason": reason}}
+
+
+def pod(phase: str, init: list[dict[str, Any]], main: dict[str, Any] | None, reason: str = "") -> dict[str, Any]:
+    names = ["checkout", "agent"]
+    status: dict[str, Any] = {
+        "phase": phase,
+        "reason": reason,
+        "initContainerStatuses": [{"name": n, "state": s} for n, s in zip(names, init, strict=False)],
+    }
+    if main is not None:
+        status["containerStatuses"] = [{"name": "publish", "state": main}]
+    return {"metadata": {"name": "r-runner"}, "status": status}
+
+
+RUNNING = AgentRunStatus(phase="Running", pod_name="r-runner", start_time="2026-01-01T00:00:00Z")
+PENDING = AgentRunStatus(phase="Pending", pod_name="r-runner")
+
+CASES: list[tuple[str, AgentRunStatus, dict[str, Any] | None, str, str, str | None]] = [
+    # id, current status, pod, phase, reason, failed step
+    ("scheduled", PENDING, pod("Pending", [], None), "Pending", c.POD_CREATED, None),
+    ("checkout running", PENDING, pod("Pending", [{"running": {}}], None), "Running", c.RUNNING, None),
+    ("agent running", RUNNING, pod("Pending", [term(0), {"running": {}}], None), "Running", c.RUNNING, None),
+    (
+        "published",
+        RUNNING,
+        pod("Succeeded", [term(0), term(0)], term(0, json.dumps(SUMMARY))),
+        "AwaitingReview",
+        c.AWAITING_REVIEW,
+        None,
+    ),
+    (
+        "no changes",
+        RUNNING,
+        pod("Succeeded", [term(0), term(0)], term(0, json.dumps({"outcome": "noChanges"}))),
+        "Succeeded",
+        c.NO_CHANGES,
+        None,
+    ),
+    (
+        "garbled summary",
+        RUNNING,
+        pod("Succeeded", [term(0), term(0)], term(0, "not json")),
+        "Failed",
+        c.STEP_FAILED,
+        "publish",
+    ),
+    ("agent failed", RUNNING, pod("Failed", [term(0), term(3, "boom")], None), "Failed", c.STEP_FAILED, "agent"),
+    ("checkout failed", PENDING, pod("Failed", [term(128, "no repo")], None), "Failed", c.STEP_FAILED, "checkout"),
+    (
+        "deadline during agent",
+        RUNNING,
+        pod("Failed", [term(0), term(137)], None, reason="DeadlineExceeded"),
+        "Failed",
+        c.TIMEOUT,
+        "agent",
+    ),
+    ("pod lost while running", RUNNING, None, "Failed", c.POD_LOST, None),
+    ("pod lost while pending", PENDING, None, "Failed", c.POD_LOST, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("current", "manifest", "phase", "reason", "step"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
+def test_phase_from_pod(
+    current: AgentRunStatus, manifest: dict[str, Any] | None, phase: str, reason: str, step: str | None
+) -> None:
+    observed = observe_pod(manifest) if manifest is not None else None
+    plan = plan_from_pod(current, cancel=False, pod=observed, now=NOW)
+    assert (plan.status.phase, plan.status.reason) == (phase, reason)
+    assert plan.delete_pod is False
+    if phase == "Failed":
+        assert plan.status.failure is not None
+        assert plan.status.failure.step == step
+        assert plan.status.completion_time == NOW
+
+
+def test_failed_step_keeps_exit_code_and_message_tail() -> None:
+    long = "x" * 5000 + "the real error"
+    plan = plan_from_pod(RUNNING, cancel=False, pod=observe_pod(pod("Failed", [term(0), term(2, long)], None)), now=NOW)
+    failure = plan.status.failure
+    assert failure is not None
+    assert failure.exit_code == 2
+    assert failure.message.endswith("the real error")
+    assert len(failure.message) <= 1024
+    assert "exited with code 2" in (plan.status.message or "")
+
+
+def test_published_fills_artifact_review_and_usage() -> None:
+    manifest = pod("Succeeded", [term(0), term(0)], term(0, json.dumps(SUMMARY)))
+    status = plan_from_pod(RUNNING, cancel=False, pod=observe_pod(manifest), now=NOW).status
+    assert status.artifact is not None
+    assert status.artifact.files == ["CHANGELOG.md"]
+    assert status.review is not None
+    assert (status.review.number, status.review.state, status.review.published_at) == (3, "open", NOW)
+    assert status.review.checks_passed is True
+    assert status.usage is not None
+    assert status.usage.cost_usd == 0.25
+    assert status.completion_time is None  # the review decides when the run is complete
+
+
+@pytest.mark.parametrize("phase", ["Pending", "Running", "AwaitingReview"])
+@pytest.mark.parametrize("has_pod", [True, False])
+def test_cancel(phase: str, has_pod: bool) -> None:
+    current = AgentRunStatus(phase=phase, pod_name="r-runner")  # type: ignore[arg-type]
+    observed = PodObservation(name="r-runner", phase="Running") if has_pod else None
+    plan = plan_from_pod(current, cancel=True, pod=observed, now=NOW)
+    assert (plan.status.phase, plan.status.reason, plan.delete_pod) == ("Cancelled", c.CANCELLED, has_pod)
+
+
+@pytest.mark.parametrize("phase", ["Succeeded", "Failed", "Cancelled", "Rejected"])
+def test_terminal_runs_never_change(phase: str) -> None:
+    current = AgentRunStatus(phase=phase, pod_name="r-runner")  # type: ignore[arg-type]
+    plan = plan_from_pod(current, cancel=True, pod=None, now=NOW)
+    assert plan.status == current
+    assert plan.delete_pod is False
+
+
+def test_awaiting_review_belongs_to_the_review_loop() -> None:
+    current = AgentRunStatus(phase="AwaitingReview", pod_name="r-runner")
+    steps = (StepState("publish", "terminated", 0),)
+    assert plan_from_pod(current, cancel=False, pod=None, now=NOW).status == current
+    assert (
+        plan_from_pod(current, cancel=False, pod=PodObservation("r", "Succeeded", steps=steps), now=NOW).status
+        == current
+    )
+
+
+@pytest.mark.parametrize(
+    ("phase", "ready", "reconciling", "stalled"),
+    [
+        ("Pending", "False", True, False),
+        ("Running", "False", True, False),
+        ("AwaitingReview", "False", False, False),
+        ("Succeeded", "True", False, False),
+        ("Failed", "False", False, True),
+        ("Cancelled", "False", False, False),
+    ],
+)
+def test_run_conditions(phase: str, ready: str, reconciling: bool, stalled: bool) -> None:
+    before = with_conditions(AgentRunStatus(phase="Running", reason="Running"), 1, "t0")
+    status = with_conditions(before.model_copy(update={"phase": phase, "reason": phase}), 1, NOW)
+    types = {cond.type: cond for cond in status.conditions}
+    assert types[c.READY].status == ready
+    assert (c.RECONCILING in types) is reconciling
+    assert (c.STALLED in types) is stalled
+    assert status.observed_generation == 1
