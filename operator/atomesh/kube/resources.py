@@ -1,0 +1,35 @@
+"""The resources atomesh reads and writes, and their REST paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from atomesh.api import constants as k
+
+
+@dataclass(frozen=True)
+class Resource:
+    group: str
+    version: str
+    plural: str
+    kind: str
+    has_status: bool = False
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def path(self, namespace: str, name: str | None = None, subresource: str | None = None) -> str:
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        path = f"{base}/namespaces/{namespace}/{self.plural}"
+        if name is not None:
+            path += f"/{name}"
+            if subresource is not None:
+                path += f"/{subresource}"
+        return path
+
+
+AGENTS = Resource(k.GROUP, k.VERSION, k.PLURAL_AGENTS, k.KIND_AGENT, has_status=True)
+AGENT_RUNS = Resource(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, k.KIND_AGENT_RUN, has_status=True)
+PODS = Resource("", "v1", "pods", "Pod")
+CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")
