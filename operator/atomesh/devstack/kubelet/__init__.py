@@ -1,0 +1,20 @@
+"""A local kubelet: runs atomesh runner pods as local processes against any Kubernetes API.
+
+`Kubelet` (asyncio) watches Pods and runs the ones whose images match its pattern;
+`BackgroundKubelet` runs one in a thread; `KubeletConfig` says what and how. The rules of
+the process environment and of path mapping are in `config.py` and `plan.py`.
+"""
+
+from atomesh.devstack.kubelet.background import BackgroundKubelet
+from atomesh.devstack.kubelet.config import DEFAULT_IMAGE_PATTERN, DEFAULT_NODE_NAME, KubeletConfig, handles_pod
+from atomesh.devstack.kubelet.kubelet import Kubelet, LogError
+
+__all__ = [
+    "DEFAULT_IMAGE_PATTERN",
+    "DEFAULT_NODE_NAME",
+    "BackgroundKubelet",
+    "Kubelet",
+    "KubeletConfig",
+    "LogError",
+    "handles_pod",
+]
