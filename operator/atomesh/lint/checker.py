@@ -1,0 +1,282 @@
+"""`atomesh lint`: Agents, Meshes and AgentRuns checked offline, each problem on the line of its field.
+
+What the API server would reject (strict, like `kubectl apply --validate=strict`) is checked with
+the same models the CRDs come from; what it would accept but atomesh cannot run (a cycle in a Mesh,
+a bad cron expression, a run input that does not fit its Agent) with the checks the operator uses.
+Objects of other API groups are skipped, so lint runs on a whole repository of manifests.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from atomesh.api import constants
+from atomesh.api.agent import Agent, AgentSpec
+from atomesh.api.agentrun import AgentRun, AgentRunSpec
+from atomesh.api.common import DNS_SUBDOMAIN_PATTERN
+from atomesh.api.crd import openapi_schema
+from atomesh.api.mesh import Mesh, MeshSpec
+from atomesh.core.graph import validate_graph
+from atomesh.core.validation import (
+    FieldError,
+    check_cron,
+    check_input,
+    check_json_schema,
+    check_timezone,
+    format_path,
+    validate_agent_spec,
+)
+from atomesh.lint.messages import JsonSchema, translate, type_name
+from atomesh.lint.source import Document, read_documents
+
+KINDS: dict[str, type[BaseModel]] = {
+    constants.KIND_AGENT: Agent,
+    constants.KIND_AGENT_RUN: AgentRun,
+    constants.KIND_MESH: Mesh,
+}
+_SPEC_MODELS: dict[str, type[BaseModel]] = {
+    constants.KIND_AGENT: AgentSpec,
+    constants.KIND_AGENT_RUN: AgentRunSpec,
+    constants.KIND_MESH: MeshSpec,
+}
+_TOP_LEVEL = ("apiVersion", "kind", "metadata", "spec", "status")
+_METADATA = (
+    "name", "generateName", "namespace", "labels", "annotations", "finalizers", "ownerReferences", "uid",
+    "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+    "managedFields", "selfLink",
+)  # fmt: skip
+# atomesh puts object names into label values (atomesh.io/agent=<name>), which allow 63 characters.
+NAME_MAX_LENGTH = 63
+_NAME = re.compile(DNS_SUBDOMAIN_PATTERN)
+SUFFIXES = (".yaml", ".yml")
+EXACTLY_ONE = "set exactly one of instructions (inline) or source (in git)"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem: `FILE:LINE: Kind/name: spec.field.path: message` (object and path when known)."""
+
+    file: str
+    line: int
+    obj: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return ": ".join(part for part in (f"{self.file}:{self.line}", self.obj, self.path, self.message) if part)
+
+
+@dataclass
+class _Object:
+    """An atomesh object found in a document, with its spec once the spec validates."""
+
+    document: Document
+    kind: str
+    name: str
+    namespace: str
+    label: str
+    spec: BaseModel | None = None
+
+
+@functools.cache
+def _spec_schema(kind: str) -> JsonSchema:
+    schema: JsonSchema = openapi_schema(KINDS[kind])["properties"]["spec"]
+    return schema
+
+
+class _Linter:
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.objects: list[_Object] = []
+
+    def report(self, document: Document, obj: str, errors: Iterable[FieldError]) -> None:
+        for error in errors:
+            line = document.line_of(error.loc)
+            self.findings.append(Finding(document.file, line, obj, error.path, error.message))
+
+    def document(self, document: Document) -> None:
+        data = document.data
+        if not isinstance(data, dict) or not isinstance(data.get("apiVersion"), str):
+            return  # not a Kubernetes object (values files, workflows, ...)
+        group, _, version = data["apiVersion"].rpartition("/")
+        if group != constants.GROUP:
+            return
+        kind = data.get("kind")
+        name, namespace, label = _identity(data, kind)
+        if document.problems:
+            self.report(document, label, document.problems)
+        if version != constants.VERSION:
+            self.report(
+                document, label, [FieldError(("apiVersion",), _unknown("version", version, [constants.VERSION]))]
+            )
+            return
+        if kind not in KINDS:
+            self.report(document, label, [FieldError(("kind",), _unknown("kind", kind, list(KINDS)))])
+            return
+        obj = _Object(document, kind, name, namespace, label)
+        self.objects.append(obj)
+        errors = [
+            FieldError((key,), f"unknown field {key!r}; allowed fields: {', '.join(_TOP_LEVEL)}")
+            for key in data
+            if key not in _TOP_LEVEL
+        ]
+        errors += _check_metadata(data.get("metadata"))
+        errors += self.spec(obj, data.get("spec"))
+        self.report(document, label, errors)
+
+    def spec(self, obj: _Object, spec: Any) -> list[FieldError]:
+        model = _SPEC_MODELS[obj.kind]
+        if spec is None:
+            return [FieldError(("spec",), f"required field is missing: a {obj.kind} needs a spec")]
+        try:
+            obj.spec = model.model_validate(spec, strict=True)
+        except ValidationError as error:
+            errors = translate(error, spec, _spec_schema(obj.kind), ("spec",))
+            # Pydantic skips cross-field and semantic rules once a field fails; report them anyway.
+            if obj.kind == constants.KIND_AGENT and isinstance(spec, dict):
+                errors = [e for e in errors if e.loc != ("spec",)] + _raw_agent_checks(spec)
+            return errors
+        if isinstance(obj.spec, AgentSpec):
+            return validate_agent_spec(obj.spec)
+        if isinstance(obj.spec, MeshSpec):
+            return validate_graph(obj.spec)
+        return []
+
+    def across_documents(self) -> None:
+        """Duplicate objects, and AgentRun inputs checked against Agents given in the same run of lint."""
+        seen: dict[tuple[str, str, str], _Object] = {}
+        for obj in self.objects:
+            key = (obj.kind, obj.namespace, obj.name)
+            if obj.name and key in seen:
+                first = seen[key].document
+                message = f"duplicate {obj.label} (also {first.file}:{first.line}); the later one overwrites it"
+                self.report(obj.document, obj.label, [FieldError(("metadata", "name"), message)])
+            seen.setdefault(key, obj)
+        agents = [obj for obj in self.objects if isinstance(obj.spec, AgentSpec)]
+        for run in self.objects:
+            if not isinstance(run.spec, AgentRunSpec):
+                continue
+            for agent in agents:
+                if agent.name == run.spec.agent_ref.name and _same_namespace(agent.namespace, run.namespace):
+                    assert isinstance(agent.spec, AgentSpec)
+                    errors = check_input(run.spec.input, agent.spec.input.json_schema, ("spec", "input"))
+                    self.report(run.document, run.label, errors)
+                    break
+
+
+def _raw_agent_checks(spec: dict[str, Any]) -> list[FieldError]:
+    """The semantic Agent checks on an Agent spec that failed schema validation, where types allow."""
+    errors: list[FieldError] = []
+    if ("instructions" in spec) == ("source" in spec):
+        errors.append(FieldError(("spec",), EXACTLY_ONE))
+    triggers = spec.get("triggers") if isinstance(spec.get("triggers"), dict) else {}
+    assert isinstance(triggers, dict)
+    if isinstance(triggers.get("schedule"), str):
+        errors += check_cron(triggers["schedule"], ("spec", "triggers", "schedule"))
+    if isinstance(triggers.get("timezone"), str):
+        errors += check_timezone(triggers["timezone"], ("spec", "triggers", "timezone"))
+    schema = spec.get("input", {}).get("schema") if isinstance(spec.get("input"), dict) else None
+    if isinstance(schema, dict):
+        errors += check_json_schema(schema, ("spec", "input", "schema"))
+    return errors
+
+
+def _identity(data: dict[str, Any], kind: Any) -> tuple[str, str, str]:
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    assert isinstance(metadata, dict)
+    name = metadata.get("name") if isinstance(metadata.get("name"), str) else ""
+    generate = metadata.get("generateName")
+    shown = name or (f"{generate}*" if isinstance(generate, str) else "<no name>")
+    namespace = metadata.get("namespace") if isinstance(metadata.get("namespace"), str) else ""
+    return str(name), str(namespace), f"{kind if isinstance(kind, str) else '<no kind>'}/{shown}"
+
+
+def _same_namespace(first: str, second: str) -> bool:
+    # An object without a namespace is applied to the namespace of the kubectl context.
+    return not first or not second or first == second
+
+
+def _unknown(what: str, value: Any, allowed: Sequence[str]) -> str:
+    close = difflib.get_close_matches(str(value), allowed, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown {what} {value!r} in {constants.GROUP}; must be one of: {', '.join(allowed)}{hint}"
+
+
+def _check_metadata(metadata: Any) -> list[FieldError]:
+    if not isinstance(metadata, dict):
+        return [FieldError(("metadata",), "required field is missing: set metadata.name")]
+    errors = [
+        FieldError(("metadata", key), f"unknown field {key!r}; allowed fields: {', '.join(sorted(_METADATA))}")
+        for key in metadata
+        if key not in _METADATA
+    ]
+    name = metadata.get("name")
+    if name is None and metadata.get("generateName") is None:
+        errors.append(FieldError(("metadata", "name"), "required field is missing (or set generateName)"))
+    elif name is not None and (not isinstance(name, str) or len(name) > NAME_MAX_LENGTH or not _NAME.match(name)):
+        errors.append(
+            FieldError(
+                ("metadata", "name"),
+                f"{name!r} is not a valid name; use at most {NAME_MAX_LENGTH} lowercase letters, digits, '-' and '.',"
+                " starting and ending with a letter or digit",
+            )
+        )
+    for key in ("labels", "annotations"):
+        value = metadata.get(key, {})
+        if not isinstance(value, dict):
+            errors.append(FieldError(("metadata", key), f"must be a mapping of strings, not {type_name(value)}"))
+            continue
+        errors += [
+            FieldError(("metadata", key, item), f"value must be a string (quote it), not {type_name(text)}")
+            for item, text in value.items()
+            if not isinstance(text, str)
+        ]
+    return errors
+
+
+def manifest_files(paths: Sequence[Path]) -> list[Path]:
+    """Files named on the command line, and *.yaml / *.yml under folders (hidden folders skipped)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(
+                found
+                for found in path.rglob("*")
+                if found.suffix in SUFFIXES
+                and found.is_file()
+                and not any(part.startswith(".") for part in found.relative_to(path).parts)
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    return list(dict.fromkeys(files))
+
+
+def lint_texts(sources: Iterable[tuple[str, str]]) -> list[Finding]:
+    """Findings for (file name, YAML text) pairs, sorted by file and line."""
+    linter = _Linter()
+    for file, text in sources:
+        documents, parse_error = read_documents(file, text)
+        for document in documents:
+            linter.document(document)
+        if parse_error is not None:
+            linter.findings.append(Finding(file, parse_error.line, "", "", parse_error.message))
+    linter.across_documents()
+    return sorted(set(linter.findings), key=lambda f: (f.file, f.line, f.path, f.message))
+
+
+def lint_paths(paths: Sequence[Path]) -> list[Finding]:
+    """Findings for files and folders; FileNotFoundError names a path that does not exist."""
+    return lint_texts((str(path), path.read_text(encoding="utf-8")) for path in manifest_files(paths))
+
+
+__all__ = ["Finding", "format_path", "lint_paths", "lint_texts", "manifest_files"]
