@@ -1,0 +1,124 @@
+"""REST routes for repository labels and the labels of a pull request (its issue)."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from . import context as ctx
+from .payloads import label_json
+from .pulls import find_pull
+from .store import Label, Repo
+
+routes = web.RouteTableDef()
+REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
+DEFAULT_COLOR = "ededed"
+
+
+def ensure_label(svc: ctx.Services, repo: Repo, name: str, color: str = DEFAULT_COLOR, description: str = "") -> Label:
+    with svc.store.lock:
+        found = repo.labels.get(name)
+        if found is None:
+            found = Label(name=name, color=color, id=svc.store.new_id(), description=description)
+            repo.labels[name] = found
+        return found
+
+
+@routes.get(REPO + "/labels")
+async def list_labels(request: web.Request) -> web.Response:
+    repo, _ = ctx.repo(request)
+    urls = ctx.urls(request)
+    return ctx.paginate(request, [label_json(urls, repo, label) for label in repo.labels.values()])
+
+
+@routes.get(REPO + "/labels/{name}")
+async def get_label(request: web.Request) -> web.Response:
+    repo, _ = ctx.repo(request)
+    label = repo.labels.get(unquote(request.match_info["name"]))
+    if label is None:
+        ctx.fail(404, "Not Found")
+    return ctx.json_response(label_json(ctx.urls(request), repo, label))
+
+
+@routes.post(REPO + "/labels")
+async def create_label(request: web.Request) -> web.Response:
+    repo, _ = ctx.repo(request, "write")
+    data = await ctx.body(request)
+    name, color = data.get("name"), str(data.get("color") or DEFAULT_COLOR).lstrip("#")
+    if not isinstance(name, str) or not name:
+        ctx.validation_failed("Label", "name is required", "missing_field", "name")
+    if name in repo.labels:
+        ctx.validation_failed("Label", f"Label {name} already exists", "already_exists", "name")
+    if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
+        ctx.validation_failed("Label", "color must be six hex digits, e.g. 0e8a16", "invalid", "color")
+    label = ensure_label(ctx.services(request), repo, name, color.lower(), str(data.get("description") or ""))
+    return ctx.json_response(label_json(ctx.urls(request), repo, label), status=201)
+
+
+@routes.delete(REPO + "/labels/{name}")
+async def delete_label(request: web.Request) -> web.Response:
+    repo, _ = ctx.repo(request, "write")
+    name = unquote(request.match_info["name"])
+    if repo.labels.pop(name, None) is None:
+        ctx.fail(404, "Not Found")
+    for pull in repo.pulls.values():
+        if name in pull.labels:
+            pull.labels.remove(name)
+    return web.Response(status=204)
+
+
+def _names(data: object) -> list[str]:
+    # The API takes a bare list, or {"labels": [...]} with names or {"name": ...} objects.
+    items = data.get("labels", []) if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        ctx.validation_failed("Label", "labels must be a list of names", "invalid", "labels")
+    return [str(item["name"] if isinstance(item, dict) else item) for item in items]
+
+
+async def _set(request: web.Request, replace: bool) -> web.Response:
+    repo, _ = ctx.repo(request, "triage")
+    svc = ctx.services(request)
+    pull = find_pull(request, repo)
+    names = _names(await request.json() if request.can_read_body else [])
+    with svc.store.lock:
+        if replace:
+            pull.labels = []
+        for name in names:
+            ensure_label(svc, repo, name)
+            if name not in pull.labels:
+                pull.labels.append(name)
+        pull.touch()
+    urls = ctx.urls(request)
+    return ctx.json_response([label_json(urls, repo, repo.labels[name]) for name in pull.labels])
+
+
+@routes.get(REPO + "/issues/{number}/labels")
+async def issue_labels(request: web.Request) -> web.Response:
+    repo, _ = ctx.repo(request)
+    pull = find_pull(request, repo)
+    urls = ctx.urls(request)
+    return ctx.paginate(request, [label_json(urls, repo, repo.labels[name]) for name in pull.labels])
+
+
+@routes.post(REPO + "/issues/{number}/labels")
+async def add_issue_labels(request: web.Request) -> web.Response:
+    return await _set(request, replace=False)
+
+
+@routes.put(REPO + "/issues/{number}/labels")
+async def set_issue_labels(request: web.Request) -> web.Response:
+    return await _set(request, replace=True)
+
+
+@routes.delete(REPO + "/issues/{number}/labels/{name}")
+async def remove_issue_label(request: web.Request) -> web.Response:
+    repo, _ = ctx.repo(request, "triage")
+    pull = find_pull(request, repo)
+    name = unquote(request.match_info["name"])
+    if name not in pull.labels:
+        ctx.fail(404, "Label does not exist")
+    pull.labels.remove(name)
+    pull.touch()
+    urls = ctx.urls(request)
+    return ctx.json_response([label_json(urls, repo, repo.labels[n]) for n in pull.labels])

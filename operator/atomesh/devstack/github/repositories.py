@@ -1,0 +1,469 @@
+"""REST routes for users, repositories, branches, git refs, commits, contents, collaborators,
+webhooks and GitHub App installation tokens."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+
+from . import context as ctx
+from .events import sync_pulls
+from .payloads import branch_json, commit_json, git_commit_json, ref_json, repo_json, user_json
+from .repos import Identity
+from .store import PERMISSION_RANK, Hook, Repo, now_iso
+
+routes = web.RouteTableDef()
+P = ctx.API_PREFIX
+REPO = P + "/repos/{owner}/{repo}"
+
+
+def create_repo(
+    svc: ctx.Services, owner: str, name: str, *, private: bool = False, description: str = "", auto_init: bool = False
+) -> Repo:
+    """Register a repository and its bare git repository (idempotent for tests and seeding)."""
+    store = svc.store
+    with store.lock:
+        existing = store.repo(f"{owner}/{name}")
+        if existing is not None:
+            return existing
+        store.add_user(owner)
+        found = Repo(
+            owner=owner,
+            name=name,
+            id=store.new_id(),
+            default_branch="main",
+            private=private,
+            description=description,
+            created_at=now_iso(),
+        )
+        store.repos[found.full_name.lower()] = found
+    if not svc.storage.exists(found.full_name):
+        svc.storage.create(found.full_name, found.default_branch)
+    if auto_init and not svc.storage.branches(found.full_name):
+        sha = svc.storage.write_commit(
+            found.full_name,
+            {"README.md": f"# {name}\n\n{description}\n".encode()},
+            "Initial commit",
+            Identity(owner, f"{owner}@users.noreply.github.com"),
+            [],
+        )
+        svc.storage.update_ref(found.full_name, f"refs/heads/{found.default_branch}", sha)
+    return found
+
+
+@routes.get(P + "/user")
+async def get_user(request: web.Request) -> web.Response:
+    who = ctx.login(request)
+    return ctx.json_response(user_json(ctx.services(request).store, ctx.urls(request), who))
+
+
+@routes.get(P + "/users/{login}")
+async def get_named_user(request: web.Request) -> web.Response:
+    store = ctx.services(request).store
+    name = request.match_info["login"]
+    if name not in store.users:
+        ctx.fail(404, "Not Found")
+    return ctx.json_response(user_json(store, ctx.urls(request), name))
+
+
+@routes.get(P + "/rate_limit")
+async def rate_limit(request: web.Request) -> web.Response:
+    reset = int((datetime.now(UTC) + timedelta(hours=1)).timestamp())
+    core = {"limit": 5000, "remaining": 5000, "reset": reset, "used": 0}
+    return ctx.json_response({"resources": {"core": core, "search": core, "graphql": core}, "rate": core})
+
+
+async def _create(request: web.Request, owner: str | None) -> web.Response:
+    svc = ctx.services(request)
+    who = ctx.login(request)
+    assert who is not None
+    data = await ctx.body(request)
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        ctx.validation_failed("Repository", "name is required", "missing_field", "name")
+    owner = owner or who
+    if svc.store.repo(f"{owner}/{name}") is not None:
+        ctx.validation_failed("Repository", "name already exists on this account", "custom", "name")
+    found = create_repo(
+        svc,
+        owner,
+        name,
+        private=bool(data.get("private", False)),
+        description=str(data.get("description") or ""),
+        auto_init=bool(data.get("auto_init", False)),
+    )
+    if owner != who:
+        found.collaborators[who] = "admin"
+    return ctx.json_response(repo_json(svc.store, ctx.urls(request), found, login=who), status=201)
+
+
+@routes.post(P + "/user/repos")
+async def create_user_repo(request: web.Request) -> web.Response:
+    return await _create(request, None)
+
+
+@routes.post(P + "/orgs/{org}/repos")
+async def create_org_repo(request: web.Request) -> web.Response:
+    return await _create(request, request.match_info["org"])
+
+
+@routes.get(P + "/orgs/{org}")
+async def get_org(request: web.Request) -> web.Response:
+    store = ctx.services(request).store
+    org = request.match_info["org"]
+    if org not in store.users:
+        ctx.fail(404, "Not Found")
+    body = user_json(store, ctx.urls(request), org) or {}
+    return ctx.json_response({**body, "type": "Organization"})
+
+
+@routes.get(REPO)
+async def get_repo(request: web.Request) -> web.Response:
+    found, who = ctx.repo(request)
+    svc = ctx.services(request)
+    return ctx.json_response(repo_json(svc.store, ctx.urls(request), found, login=who))
+
+
+@routes.get(REPO + "/branches")
+async def list_branches(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request)
+    svc = ctx.services(request)
+    items = []
+    for name, sha in sorted(svc.storage.branches(found.full_name).items()):
+        items.append(
+            {
+                "name": name,
+                "commit": {"sha": sha, "url": f"{ctx.urls(request).repo_api(found)}/commits/{sha}"},
+                "protected": False,
+            }
+        )
+    return ctx.paginate(request, items)
+
+
+@routes.get(REPO + "/branches/{branch:.+}")
+async def get_branch(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request)
+    svc = ctx.services(request)
+    name = request.match_info["branch"]
+    sha = svc.storage.branches(found.full_name).get(name)
+    if sha is None:
+        ctx.fail(404, "Branch not found")
+    info = svc.storage.commit(found.full_name, sha)
+    return ctx.json_response(branch_json(svc.store, ctx.urls(request), found, name, info))
+
+
+@routes.get(REPO + "/git/ref/{ref:.+}")
+async def get_ref(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request)
+    svc = ctx.services(request)
+    ref = "refs/" + request.match_info["ref"]
+    sha = svc.storage.refs(found.full_name).get(ref)
+    if sha is None:
+        ctx.fail(404, "Not Found")
+    return ctx.json_response(ref_json(ctx.urls(request), found, ref, sha))
+
+
+@routes.get(REPO + "/git/refs{sub:(/.*)?}")
+async def list_refs(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request)
+    svc = ctx.services(request)
+    prefix = "refs" + request.match_info["sub"]
+    refs = svc.storage.refs(found.full_name)
+    exact = refs.get(prefix)
+    if exact is not None:
+        return ctx.json_response(ref_json(ctx.urls(request), found, prefix, exact))
+    items = [
+        ref_json(ctx.urls(request), found, ref, sha) for ref, sha in sorted(refs.items()) if ref.startswith(prefix)
+    ]
+    if not items:
+        ctx.fail(404, "Not Found")
+    return ctx.paginate(request, items)
+
+
+@routes.post(REPO + "/git/refs")
+async def create_ref(request: web.Request) -> web.Response:
+    found, who = ctx.repo(request, "write")
+    svc = ctx.services(request)
+    data = await ctx.body(request)
+    ref, sha = data.get("ref"), data.get("sha")
+    if not isinstance(ref, str) or not ref.startswith("refs/") or ref.count("/") < 2:
+        ctx.validation_failed("Reference", "ref must be fully qualified, e.g. refs/heads/feature", "invalid", "ref")
+    if not isinstance(sha, str) or svc.storage.resolve(found.full_name, sha) is None:
+        ctx.validation_failed("Reference", "Object does not exist", "invalid", "sha")
+    if ref in svc.storage.refs(found.full_name):
+        ctx.validation_failed("Reference", "Reference already exists", "already_exists", "ref")
+    svc.storage.update_ref(found.full_name, ref, sha)
+    sync_pulls(ctx.services(request), ctx.urls(request), found, who)
+    return ctx.json_response(ref_json(ctx.urls(request), found, ref, sha), status=201)
+
+
+@routes.patch(REPO + "/git/refs/{ref:.+}")
+async def update_ref(request: web.Request) -> web.Response:
+    found, who = ctx.repo(request, "write")
+    svc = ctx.services(request)
+    data = await ctx.body(request)
+    ref = "refs/" + request.match_info["ref"]
+    sha = data.get("sha")
+    current = svc.storage.refs(found.full_name).get(ref)
+    if current is None:
+        ctx.validation_failed("Reference", "Reference does not exist", "invalid", "ref")
+    if not isinstance(sha, str) or svc.storage.resolve(found.full_name, sha) is None:
+        ctx.validation_failed("Reference", "Object does not exist", "invalid", "sha")
+    if not data.get("force") and not svc.storage.is_ancestor(found.full_name, current, sha):
+        ctx.validation_failed("Reference", "Update is not a fast forward", "custom", "sha")
+    svc.storage.update_ref(found.full_name, ref, sha)
+    sync_pulls(ctx.services(request), ctx.urls(request), found, who)
+    return ctx.json_response(ref_json(ctx.urls(request), found, ref, sha))
+
+
+@routes.delete(REPO + "/git/refs/{ref:.+}")
+async def delete_ref(request: web.Request) -> web.Response:
+    found, who = ctx.repo(request, "write")
+    svc = ctx.services(request)
+    ref = "refs/" + request.match_info["ref"]
+    if ref not in svc.storage.refs(found.full_name):
+        ctx.validation_failed("Reference", "Reference does not exist", "invalid", "ref")
+    svc.storage.delete_ref(found.full_name, ref)
+    sync_pulls(ctx.services(request), ctx.urls(request), found, who)
+    return web.Response(status=204)
+
+
+@routes.get(REPO + "/commits/{ref:[^/]+}")
+async def get_commit(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request)
+    svc = ctx.services(request)
+    sha = svc.storage.resolve(found.full_name, request.match_info["ref"])
+    if sha is None:
+        ctx.validation_failed("Commit", f"No commit found for SHA: {request.match_info['ref']}", "invalid")
+    return ctx.json_response(commit_json(svc.store, ctx.urls(request), found, svc.storage.commit(found.full_name, sha)))
+
+
+@routes.get(REPO + "/git/commits/{sha}")
+async def get_git_commit(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request)
+    svc = ctx.services(request)
+    sha = svc.storage.resolve(found.full_name, request.match_info["sha"])
+    if sha is None:
+        ctx.fail(404, "Not Found")
+    return ctx.json_response(git_commit_json(ctx.urls(request), found, svc.storage.commit(found.full_name, sha)))
+
+
+@routes.get(REPO + "/contents{path:(/.*)?}")
+async def get_contents(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request)
+    svc = ctx.services(request)
+    path = request.match_info["path"].strip("/")
+    ref = request.query.get("ref", found.default_branch)
+    base = ctx.urls(request)
+    entries = svc.storage.list_tree(found.full_name, ref, path)
+    if entries is not None:
+        listing = []
+        for kind, sha, name in entries:
+            child = f"{path}/{name}" if path else name
+            listing.append(
+                {
+                    "type": "dir" if kind == "tree" else "file",
+                    "name": name,
+                    "path": child,
+                    "sha": sha,
+                    "url": f"{base.repo_api(found)}/contents/{child}?ref={ref}",
+                    "html_url": f"{base.repo_html(found)}/blob/{ref}/{child}",
+                }
+            )
+        return ctx.json_response(listing)
+    blob = svc.storage.read_blob(found.full_name, ref, path)
+    if blob is None:
+        ctx.fail(404, "Not Found")
+    sha = svc.storage.out(found.full_name, "rev-parse", f"{ref}:{path}")
+    return ctx.json_response(
+        {
+            "type": "file",
+            "encoding": "base64",
+            "size": len(blob),
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "sha": sha,
+            "content": base64.b64encode(blob).decode(),
+            "url": f"{base.repo_api(found)}/contents/{path}?ref={ref}",
+            "html_url": f"{base.repo_html(found)}/blob/{ref}/{path}",
+        }
+    )
+
+
+@routes.get(REPO + "/collaborators")
+async def list_collaborators(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request)
+    store = ctx.services(request).store
+    logins = [found.owner, *sorted(found.collaborators)]
+    return ctx.paginate(request, [user_json(store, ctx.urls(request), login) for login in logins])
+
+
+@routes.get(REPO + "/collaborators/{user}")
+async def is_collaborator(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request)
+    user = request.match_info["user"]
+    return web.Response(status=204 if user == found.owner or user in found.collaborators else 404)
+
+
+@routes.put(REPO + "/collaborators/{user}")
+async def add_collaborator(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request, "admin")
+    store = ctx.services(request).store
+    data = await ctx.body(request)
+    permission = {"pull": "read", "push": "write"}.get(str(data.get("permission", "push")), str(data.get("permission")))
+    if permission not in PERMISSION_RANK:
+        ctx.validation_failed("Collaborator", "permission must be pull, triage, push, maintain or admin", "invalid")
+    store.add_user(request.match_info["user"])
+    found.collaborators[request.match_info["user"]] = permission
+    return web.Response(status=204)
+
+
+@routes.get(REPO + "/collaborators/{user}/permission")
+async def collaborator_permission(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request)
+    store = ctx.services(request).store
+    user = request.match_info["user"]
+    if user not in store.users:
+        ctx.fail(404, "Not Found")
+    permission = store.permission(found, user)
+    return ctx.json_response(
+        {"permission": permission, "role_name": permission, "user": user_json(store, ctx.urls(request), user)}
+    )
+
+
+def hook_json(request: web.Request, found: Repo, hook: Hook) -> dict[str, object]:
+    api = f"{ctx.urls(request).repo_api(found)}/hooks/{hook.id}"
+    return {
+        "id": hook.id,
+        "type": "Repository",
+        "name": "web",
+        "active": hook.active,
+        "events": hook.events or ["push"],
+        # GitHub never returns a hook's secret, only that one is set.
+        "config": {
+            "url": hook.url,
+            "content_type": hook.content_type,
+            "insecure_ssl": "0",
+            "secret": "********" if hook.secret else None,
+        },
+        "created_at": found.created_at,
+        "updated_at": found.created_at,
+        "url": api,
+        "test_url": f"{api}/tests",
+        "ping_url": f"{api}/pings",
+        "deliveries_url": f"{api}/deliveries",
+    }
+
+
+@routes.get(REPO + "/hooks")
+async def list_hooks(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request, "admin")
+    return ctx.paginate(request, [hook_json(request, found, hook) for hook in found.hooks])
+
+
+@routes.post(REPO + "/hooks")
+async def create_hook(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request, "admin")
+    svc = ctx.services(request)
+    data = await ctx.body(request)
+    config = data.get("config") or {}
+    url = config.get("url") if isinstance(config, dict) else None
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        ctx.validation_failed("Hook", "config.url must be an http(s) URL", "custom", "config.url")
+    events = data.get("events") or ["push"]
+    hook = Hook(
+        id=svc.store.new_id(),
+        url=url,
+        secret=config.get("secret") or None,
+        events=[str(event) for event in events],
+        active=bool(data.get("active", True)),
+        content_type=str(config.get("content_type", "json")),
+    )
+    found.hooks.append(hook)
+    svc.dispatcher.emit(
+        found,
+        "ping",
+        {"zen": "Keep it logically awesome.", "hook_id": hook.id, "hook": hook_json(request, found, hook)},
+    )
+    return ctx.json_response(hook_json(request, found, hook), status=201)
+
+
+@routes.delete(REPO + "/hooks/{id:\\d+}")
+async def delete_hook(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request, "admin")
+    before = len(found.hooks)
+    found.hooks[:] = [hook for hook in found.hooks if hook.id != int(request.match_info["id"])]
+    return web.Response(status=204 if len(found.hooks) < before else 404)
+
+
+@routes.get(REPO + "/hooks/{id:\\d+}/deliveries")
+async def list_deliveries(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request, "admin")
+    log = ctx.services(request).dispatcher.log
+    hook_id = int(request.match_info["id"])
+    items = [
+        {
+            "id": index,
+            "guid": d.id,
+            "event": d.event,
+            "action": d.action,
+            "status_code": d.status or 0,
+            "status": "OK" if d.status and d.status < 300 else "failed",
+            "redelivery": d.redelivery,
+            "delivered_at": d.created_at,
+            "repository_id": found.id,
+        }
+        for index, d in enumerate(log, start=1)
+        if d.hook_id == hook_id
+    ]
+    return ctx.paginate(request, list(reversed(items)))
+
+
+@routes.post(REPO + "/hooks/{id:\\d+}/deliveries/{delivery:\\d+}/attempts")
+async def redeliver(request: web.Request) -> web.Response:
+    ctx.repo(request, "admin")
+    dispatcher = ctx.services(request).dispatcher
+    index = int(request.match_info["delivery"])
+    if not 1 <= index <= len(dispatcher.log):
+        ctx.fail(404, "Not Found")
+    dispatcher.redeliver(dispatcher.log[index - 1].id)
+    return ctx.json_response({}, status=202)
+
+
+@routes.get(REPO + "/installation")
+async def repo_installation(request: web.Request) -> web.Response:
+    app_id = ctx.app_id_from_jwt(request)
+    app = ctx.services(request).store.apps[app_id]
+    return ctx.json_response(
+        {"id": app.installation_id, "app_id": app.id, "app_slug": app.slug, "target_type": "Organization"}
+    )
+
+
+@routes.get(P + "/app")
+async def get_app(request: web.Request) -> web.Response:
+    app = ctx.services(request).store.apps[ctx.app_id_from_jwt(request)]
+    return ctx.json_response({"id": app.id, "slug": app.slug, "name": app.slug, "owner": None})
+
+
+@routes.post(P + "/app/installations/{installation:\\d+}/access_tokens")
+async def installation_token(request: web.Request) -> web.Response:
+    store = ctx.services(request).store
+    app = store.apps[ctx.app_id_from_jwt(request)]
+    if int(request.match_info["installation"]) != app.installation_id:
+        ctx.fail(404, "Not Found")
+    expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    value = "ghs_" + secrets.token_hex(18)
+    store.add_token(value, f"{app.slug}[bot]", expires_at=expires, installation_id=app.installation_id)
+    store.users[f"{app.slug}[bot]"].type = "Bot"
+    return ctx.json_response(
+        {
+            "token": value,
+            "expires_at": expires,
+            "permissions": {"contents": "write", "pull_requests": "write", "checks": "write"},
+            "repository_selection": "all",
+        },
+        status=201,
+    )

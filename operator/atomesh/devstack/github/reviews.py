@@ -1,0 +1,221 @@
+"""REST routes for pull request reviews, review (line) comments, issue comments and the issue
+view of a pull request. `submit_review` and `add_comment` are shared with the HTML view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from . import context as ctx
+from . import events
+from .payloads import Urls, comment_json, issue_json, line_comment_json, review_json
+from .pulls import close_pull, find_pull
+from .store import IssueComment, LineComment, Pull, Repo, Review, now_iso
+
+routes = web.RouteTableDef()
+REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
+VERDICTS = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
+
+
+def submit_review(
+    svc: ctx.Services,
+    urls: Urls,
+    repo: Repo,
+    pull: Pull,
+    who: str,
+    event: str | None,
+    body: str,
+    comments: list[dict[str, Any]] | None = None,
+    commit_id: str | None = None,
+) -> Review:
+    """Record a review (and its line comments); a submitted one is delivered as `pull_request_review`."""
+    state = VERDICTS.get(event or "", "PENDING")
+    if event and event not in VERDICTS:
+        raise ctx.ApiError(422, "event must be APPROVE, REQUEST_CHANGES or COMMENT")
+    if state in ("APPROVED", "CHANGES_REQUESTED") and who == pull.user:
+        verb = "approve" if state == "APPROVED" else "request changes on"
+        raise ctx.ApiError(422, f"Unprocessable Entity: Can not {verb} your own pull request")
+    if state in ("CHANGES_REQUESTED", "COMMENTED") and not body.strip() and not comments:
+        raise ctx.ApiError(422, "Unprocessable Entity: body is required for this event")
+    stamp = now_iso()
+    with svc.store.lock:
+        review = Review(
+            id=svc.store.new_id(),
+            user=who,
+            body=body,
+            state=state,
+            commit_id=commit_id or pull.head_sha,
+            submitted_at=None if state == "PENDING" else stamp,
+        )
+        for raw in comments or []:
+            path, text = raw.get("path"), raw.get("body")
+            if not isinstance(path, str) or not isinstance(text, str):
+                raise ctx.ApiError(422, "each review comment needs a path and a body")
+            line = raw.get("line", raw.get("position"))
+            pull.line_comments.append(
+                LineComment(
+                    id=svc.store.new_id(),
+                    user=who,
+                    body=text,
+                    path=path,
+                    line=int(line) if line is not None else None,
+                    side=str(raw.get("side", "RIGHT")),
+                    commit_id=review.commit_id,
+                    created_at=stamp,
+                    review_id=review.id,
+                )
+            )
+        pull.reviews.append(review)
+        if state != "PENDING" and who in pull.requested_reviewers:
+            pull.requested_reviewers.remove(who)
+        pull.touch()
+    if state != "PENDING":
+        events.pull_request_review(svc, urls, repo, pull, review, who)
+    return review
+
+
+def add_comment(svc: ctx.Services, urls: Urls, repo: Repo, pull: Pull, who: str, body: str) -> IssueComment:
+    if not body.strip():
+        raise ctx.ApiError(422, "Validation Failed: body cannot be blank")
+    stamp = now_iso()
+    with svc.store.lock:
+        comment = IssueComment(id=svc.store.new_id(), user=who, body=body, created_at=stamp, updated_at=stamp)
+        pull.comments.append(comment)
+        pull.touch()
+    events.issue_comment(svc, urls, repo, pull, comment, who)
+    return comment
+
+
+@routes.get(REPO + "/pulls/{number}/reviews")
+async def list_reviews(request: web.Request) -> web.Response:
+    repo, _ = ctx.repo(request)
+    svc = ctx.services(request)
+    pull = find_pull(request, repo)
+    urls = ctx.urls(request)
+    return ctx.paginate(request, [review_json(svc.store, urls, repo, pull, review) for review in pull.reviews])
+
+
+@routes.get(REPO + "/pulls/{number}/reviews/{review:\\d+}")
+async def get_review(request: web.Request) -> web.Response:
+    repo, _ = ctx.repo(request)
+    svc = ctx.services(request)
+    pull = find_pull(request, repo)
+    review = next((r for r in pull.reviews if r.id == int(request.match_info["review"])), None)
+    if review is None:
+        ctx.fail(404, "Not Found")
+    return ctx.json_response(review_json(svc.store, ctx.urls(request), repo, pull, review))
+
+
+@routes.get(REPO + "/pulls/{number}/reviews/{review:\\d+}/comments")
+async def review_comments(request: web.Request) -> web.Response:
+    repo, _ = ctx.repo(request)
+    svc = ctx.services(request)
+    pull = find_pull(request, repo)
+    wanted = int(request.match_info["review"])
+    urls = ctx.urls(request)
+    items = [line_comment_json(svc.store, urls, repo, pull, c) for c in pull.line_comments if c.review_id == wanted]
+    return ctx.paginate(request, items)
+
+
+@routes.post(REPO + "/pulls/{number}/reviews")
+async def create_review(request: web.Request) -> web.Response:
+    repo, who = ctx.repo(request)
+    who = who or ctx.login(request)
+    assert who is not None
+    svc = ctx.services(request)
+    pull = find_pull(request, repo)
+    data = await ctx.body(request)
+    review = submit_review(
+        svc,
+        ctx.urls(request),
+        repo,
+        pull,
+        who,
+        data.get("event"),
+        str(data.get("body") or ""),
+        list(data.get("comments") or []),
+        data.get("commit_id"),
+    )
+    return ctx.json_response(review_json(svc.store, ctx.urls(request), repo, pull, review))
+
+
+@routes.get(REPO + "/pulls/{number}/comments")
+async def list_line_comments(request: web.Request) -> web.Response:
+    repo, _ = ctx.repo(request)
+    svc = ctx.services(request)
+    pull = find_pull(request, repo)
+    urls = ctx.urls(request)
+    return ctx.paginate(request, [line_comment_json(svc.store, urls, repo, pull, c) for c in pull.line_comments])
+
+
+@routes.post(REPO + "/pulls/{number}/comments")
+async def create_line_comment(request: web.Request) -> web.Response:
+    repo, who = ctx.repo(request)
+    who = who or ctx.login(request)
+    assert who is not None
+    svc = ctx.services(request)
+    pull = find_pull(request, repo)
+    data = await ctx.body(request)
+    if not isinstance(data.get("body"), str) or not isinstance(data.get("path"), str):
+        ctx.validation_failed("PullRequestReviewComment", "body and path are required", "missing_field")
+    line = data.get("line", data.get("position"))
+    comment = LineComment(
+        id=svc.store.new_id(),
+        user=who,
+        body=data["body"],
+        path=data["path"],
+        line=int(line) if line is not None else None,
+        side=str(data.get("side", "RIGHT")),
+        commit_id=str(data.get("commit_id") or pull.head_sha),
+        created_at=now_iso(),
+        in_reply_to_id=data.get("in_reply_to"),
+    )
+    with svc.store.lock:
+        pull.line_comments.append(comment)
+        pull.touch()
+    return ctx.json_response(line_comment_json(svc.store, ctx.urls(request), repo, pull, comment), status=201)
+
+
+@routes.get(REPO + "/issues/{number}")
+async def get_issue(request: web.Request) -> web.Response:
+    repo, _ = ctx.repo(request)
+    svc = ctx.services(request)
+    return ctx.json_response(issue_json(svc.store, ctx.urls(request), repo, find_pull(request, repo)))
+
+
+@routes.patch(REPO + "/issues/{number}")
+async def update_issue(request: web.Request) -> web.Response:
+    repo, who = ctx.repo(request, "triage")
+    assert who is not None
+    svc = ctx.services(request)
+    pull = find_pull(request, repo)
+    data = await ctx.body(request)
+    if data.get("state") == "closed":
+        close_pull(svc, ctx.urls(request), repo, pull, who)
+    if isinstance(data.get("title"), str):
+        pull.title = data["title"]
+    if isinstance(data.get("body"), str):
+        pull.body = data["body"]
+    return ctx.json_response(issue_json(svc.store, ctx.urls(request), repo, pull))
+
+
+@routes.get(REPO + "/issues/{number}/comments")
+async def list_comments(request: web.Request) -> web.Response:
+    repo, _ = ctx.repo(request)
+    svc = ctx.services(request)
+    pull = find_pull(request, repo)
+    urls = ctx.urls(request)
+    return ctx.paginate(request, [comment_json(svc.store, urls, repo, pull, c) for c in pull.comments])
+
+
+@routes.post(REPO + "/issues/{number}/comments")
+async def create_comment(request: web.Request) -> web.Response:
+    repo, who = ctx.repo(request)
+    who = who or ctx.login(request)
+    assert who is not None
+    svc = ctx.services(request)
+    pull = find_pull(request, repo)
+    data = await ctx.body(request)
+    comment = add_comment(svc, ctx.urls(request), repo, pull, who, str(data.get("body") or ""))
+    return ctx.json_response(comment_json(svc.store, ctx.urls(request), repo, pull, comment), status=201)
