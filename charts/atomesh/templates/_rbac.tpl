@@ -1,0 +1,37 @@
+{{/* Rules for the namespaced resources the operator works on; shared by the ClusterRole
+(scope cluster) and each per-namespace Role (scope namespace). */}}
+{{- define "atomesh.namespacedRules" -}}
+- apiGroups: ["atomesh.io"]
+  resources: ["agents", "meshes"]
+  verbs: ["get", "list", "watch", "patch", "update"]
+# Runs are created by schedules, mesh edges and revisions, and deleted by history limits.
+- apiGroups: ["atomesh.io"]
+  resources: ["agentruns"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+- apiGroups: ["atomesh.io"]
+  resources: ["agents/status", "meshes/status", "agentruns/status"]
+  verbs: ["get", "patch", "update"]
+# Owner references with blockOwnerDeletion need update on the owner's finalizers.
+- apiGroups: ["atomesh.io"]
+  resources: ["agents/finalizers", "meshes/finalizers", "agentruns/finalizers"]
+  verbs: ["update"]
+# One runner pod and one run ConfigMap per AgentRun.
+- apiGroups: [""]
+  resources: ["pods", "configmaps"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["pods/log"]
+  verbs: ["get"]
+- apiGroups: ["", "events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["get", "list", "watch", "create", "update", "patch"]
+{{- if and (include "atomesh.peering" .) (not (include "atomesh.clusterwide" .)) }}
+# Namespaced operators keep alive in a KopfPeering per watched namespace.
+- apiGroups: ["kopf.dev"]
+  resources: ["kopfpeerings"]
+  verbs: ["get", "list", "watch", "patch"]
+{{- end }}
+{{- end }}

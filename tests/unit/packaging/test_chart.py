@@ -1,0 +1,422 @@
+"""The Helm chart, rendered by Helm's real engine (helm-python-sdk) and every object validated
+against the Kubernetes schemas of each version we support."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import helm_python as helm
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+CHART = ROOT / "charts" / "atomesh"
+RELEASE = "atomesh"
+NAMESPACE = "atomesh-system"
+# Kubernetes minor versions the chart supports (Chart.yaml kubeVersion >=1.30).
+KUBE_VERSIONS = [f"1.{minor}" for minor in range(30, 38)]
+# Kinds kubernetes-validate has no schema for: validated by their own CRDs, not here.
+NO_UPSTREAM_SCHEMA = {"ServiceMonitor", "ClusterKopfPeering", "KopfPeering"}
+
+APP = {"forge": {"auth": {"type": "app", "existingSecret": "github-app"}}}
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "namespace-rbac": {"rbac": {"scope": "namespace"}, "operator": {"watchNamespaces": ["team-a", "team-b"]}},
+    "peering-cluster": {"operator": {"replicas": 2}},
+    "peering-namespace": {"operator": {"replicas": 3}, "rbac": {"scope": "namespace"}},
+    "everything": {
+        "image": {"digest": "sha256:" + "a" * 64},
+        "runner": {
+            "image": {"repository": "registry.example.com/atomesh-runner", "tag": "0.1.0-git"},
+            "networkPolicy": {
+                "enabled": True,
+                "namespaces": ["agents", "team-a"],
+                "model": {
+                    "to": [
+                        {
+                            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "llm-gateway"}},
+                            "podSelector": {"matchLabels": {"app": "gateway"}},
+                        }
+                    ],
+                    "ports": [8080],
+                },
+                "forge": {"cidrs": ["140.82.112.0/20", "192.30.252.0/22"]},
+            },
+        },
+        "ingress": {"enabled": True, "className": "nginx", "host": "atomesh.example.com", "tlsSecretName": "tls"},
+        "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
+        "forge": {
+            "apiUrl": "https://github.example.com/api/v3",
+            "gitUrl": "https://github.example.com",
+            "auth": {"type": "app", "existingSecret": "github-app"},
+            "webhook": {"existingSecret": "github-webhook"},
+        },
+        "rbac": {"extraSecretNames": ["extra"]},
+        "operator": {"extraEnv": [{"name": "LOG_LEVEL", "value": "debug"}]},
+    },
+}
+
+
+def render(values: dict[str, Any]) -> list[dict[str, Any]]:
+    with helm.Chart.load(CHART) as chart:
+        manifests = chart.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+    return [
+        doc
+        for path, text in sorted(manifests.items())
+        if path.endswith((".yaml", ".yml"))
+        for doc in yaml.safe_load_all(text)
+        if doc
+    ]
+
+
+def notes(values: dict[str, Any]) -> str:
+    with helm.Chart.load(CHART) as chart:
+        manifests = chart.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+    return manifests[f"{RELEASE}/templates/NOTES.txt"]
+
+
+def one(objects: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
+    found = [o for o in objects if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)]
+    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
+    return found[0]
+
+
+def of_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [o for o in objects if o["kind"] == kind]
+
+
+def operator_container(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    deployment = one(objects, "Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def rules(role: dict[str, Any]) -> Iterator[tuple[str, str, frozenset[str]]]:
+    for rule in role["rules"]:
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                yield group, resource, frozenset(rule["verbs"])
+
+
+# --- Helm's own checks -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_lint_is_clean(scenario: str) -> None:
+    report = helm.lint(CHART, SCENARIOS[scenario], strict=True, namespace=NAMESPACE, kube_version="v1.30.0")
+    problems = [m for m in report["messages"] if m["severity"] >= 2]
+    assert not problems, problems
+    assert not report["errors"]
+
+
+@pytest.mark.parametrize(
+    ("values", "where"),
+    [
+        ({"rbac": {"scope": "everywhere"}}, "/rbac/scope"),
+        ({"operator": {"replicas": 0}}, "/operator/replicas"),
+        ({"operator": {"replicsa": 2}}, "replicsa"),
+        ({"forge": {"auth": {"type": "oauth"}}}, "/forge/auth/type"),
+        ({"forge": {"auth": {"existingSecret": ""}}}, "/forge/auth/existingSecret"),
+        ({"forge": {"apiUrl": "api.github.com"}}, "/forge/apiUrl"),
+        ({"image": {"digest": "latest"}}, "/image/digest"),
+        ({"runner": {"networkPolicy": {"enabled": True}}}, "/runner/networkPolicy/model"),
+        ({"operator": {"watchNamespaces": ["Team_A"]}}, "/operator/watchNamespaces/0"),
+    ],
+)
+def test_values_schema_rejects_a_bad_value_and_names_it(values: dict[str, Any], where: str) -> None:
+    with helm.Chart.load(CHART) as chart, pytest.raises(helm.HelmValuesError) as error:
+        chart.validate_schema(chart.merge_values(values))
+    assert where in str(error.value)
+
+
+def test_values_schema_accepts_every_scenario() -> None:
+    with helm.Chart.load(CHART) as chart:
+        for values in SCENARIOS.values():
+            chart.validate_schema(chart.merge_values(values))
+
+
+def test_chart_crds_equal_the_generated_crds() -> None:
+    generated = sorted((ROOT / "crds").glob("*.yaml"))
+    assert generated, "crds/ is empty: run atomesh crds"
+    shipped = sorted((CHART / "crds").glob("*.yaml"))
+    assert [p.name for p in shipped] == [p.name for p in generated], "copy crds/*.yaml into charts/atomesh/crds/"
+    for ours, theirs in zip(shipped, generated, strict=True):
+        assert ours.read_text() == theirs.read_text(), f"charts/atomesh/crds/{ours.name} is stale: cp crds/*.yaml"
+    with helm.Chart.load(CHART) as chart:
+        kinds = {yaml.safe_load(crd["data"])["spec"]["names"]["kind"] for crd in chart.crds}
+    assert kinds == {"Agent", "Mesh", "AgentRun"}
+
+
+# --- every rendered object is valid Kubernetes --------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_rendered_objects_validate_strictly_for_every_supported_version(scenario: str) -> None:
+    objects = render(SCENARIOS[scenario])
+    crds = [yaml.safe_load(p.read_text()) for p in sorted((CHART / "crds").glob("*.yaml"))]
+    skipped = set()
+    for obj in objects + crds:
+        for version in KUBE_VERSIONS:
+            try:
+                kubernetes_validate.validate(obj, version, strict=True)
+            except kubernetes_validate.SchemaNotFoundError:
+                skipped.add(obj["kind"])
+            except kubernetes_validate.ValidationError as error:
+                where = ".".join(str(p) for p in error.path)
+                pytest.fail(
+                    f"{obj['kind']}/{obj['metadata']['name']} invalid for {version} at {where}: {error.message}"
+                )
+    assert skipped <= NO_UPSTREAM_SCHEMA
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_chart_never_renders_a_secret_value(scenario: str) -> None:
+    objects = render(SCENARIOS[scenario])
+    assert not of_kind(objects, "Secret")
+    for e in operator_container(objects).get("env", []):
+        if e["name"].startswith("ATOMESH_") and "SECRET" in e["name"] and "value" in e:
+            pytest.fail(f"{e['name']} must come from a secretKeyRef")
+
+
+# --- the operator Deployment --------------------------------------------------------------------
+
+
+def test_default_deployment_runs_one_standalone_hardened_operator() -> None:
+    objects = render({})
+    deployment = one(objects, "Deployment")
+    container = operator_container(objects)
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert container["args"] == ["operator", "--all-namespaces", "--standalone", "--metrics-port=8080"]
+    assert container["image"] == "ghcr.io/atomesh/atomesh:0.1.0"
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    assert container["resources"]["requests"]
+    assert container["resources"]["limits"]
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 65532
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert pod["serviceAccountName"] == RELEASE
+    labels = deployment["metadata"]["labels"]
+    for key in ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version", "helm.sh/chart"):
+        assert key in labels
+
+
+def test_operator_settings_come_from_the_configmap_and_roll_the_pods() -> None:
+    objects = render({})
+    config = one(objects, "ConfigMap")["data"]
+    assert config == {
+        "ATOMESH_RUNNER_IMAGE": "ghcr.io/atomesh/atomesh:0.1.0",
+        "ATOMESH_FORGE_API_URL": "https://api.github.com",
+        "ATOMESH_FORGE_GIT_URL": "https://github.com",
+        "ATOMESH_FORGE_SECRET": "atomesh-forge",
+        "ATOMESH_FORGE_AUTH": "token",
+        "ATOMESH_MODEL_BASE_URL": "https://api.anthropic.com",
+        "ATOMESH_MODEL_SECRET": "atomesh-model",
+    }
+    assert operator_container(objects)["envFrom"] == [{"configMapRef": {"name": RELEASE}}]
+
+    def checksum(values: dict[str, Any]) -> str:
+        deployment = one(render(values), "Deployment")
+        return str(deployment["spec"]["template"]["metadata"]["annotations"]["checksum/config"])
+
+    assert checksum({}) == checksum({})
+    assert checksum({}) != checksum({"forge": {"apiUrl": "https://github.example.com/api/v3"}})
+
+
+def test_replicas_above_one_turn_on_peering_with_kopf_crds() -> None:
+    objects = render(SCENARIOS["peering-cluster"])
+    deployment = one(objects, "Deployment")
+    args = operator_container(objects)["args"]
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"] == {"type": "RollingUpdate"}
+    assert "--peering=atomesh" in args
+    assert "--standalone" not in args
+    crds = {o["metadata"]["name"] for o in of_kind(objects, "CustomResourceDefinition")}
+    assert crds == {"clusterkopfpeerings.kopf.dev", "kopfpeerings.kopf.dev"}
+    peering = one(objects, "ClusterKopfPeering")
+    assert peering["metadata"]["name"] == "atomesh"
+    assert "post-install" in peering["metadata"]["annotations"]["helm.sh/hook"]
+    discovery = set(rules(one(objects, "ClusterRole", "atomesh-discovery")))
+    assert ("kopf.dev", "clusterkopfpeerings", frozenset({"get", "list", "watch", "patch"})) in discovery
+
+    assert not of_kind(
+        render({"operator": {"replicas": 2, "peering": {"createCRDs": False}}}), "CustomResourceDefinition"
+    )
+    assert not of_kind(render({}), "CustomResourceDefinition")
+
+
+def test_namespaced_peering_keeps_alive_in_each_watched_namespace() -> None:
+    objects = render(SCENARIOS["peering-namespace"])
+    (peering,) = of_kind(objects, "KopfPeering")
+    assert peering["metadata"]["namespace"] == NAMESPACE
+    assert not of_kind(objects, "ClusterKopfPeering")
+    role = one(objects, "Role", "atomesh")
+    assert ("kopf.dev", "kopfpeerings", frozenset({"get", "list", "watch", "patch"})) in set(rules(role))
+
+
+def test_operator_args_are_accepted_by_the_real_cli() -> None:
+    """The chart passes only flags `atomesh operator` defines."""
+    if importlib.util.find_spec("atomesh.commands.operator") is None:
+        pytest.skip("atomesh.commands.operator is not built yet")
+    from atomesh.commands import operator as command
+
+    for name, values in SCENARIOS.items():
+        parser = argparse.ArgumentParser(prog="atomesh operator", exit_on_error=False)
+        command.add_arguments(parser)
+        args = operator_container(render(values))["args"]
+        assert args[0] == "operator"
+        _, unknown = parser.parse_known_args(args[1:])
+        assert not unknown, f"{name}: atomesh operator does not know {unknown}"
+
+
+# --- RBAC ---------------------------------------------------------------------------------------
+
+# (apiGroup, resource) -> verbs: exactly what the operator needs, nothing more.
+EXPECTED_RULES = {
+    ("atomesh.io", "agents"): {"get", "list", "watch", "patch", "update"},
+    ("atomesh.io", "meshes"): {"get", "list", "watch", "patch", "update"},
+    ("atomesh.io", "agentruns"): {"get", "list", "watch", "create", "patch", "update", "delete"},
+    ("atomesh.io", "agents/status"): {"get", "patch", "update"},
+    ("atomesh.io", "meshes/status"): {"get", "patch", "update"},
+    ("atomesh.io", "agentruns/status"): {"get", "patch", "update"},
+    ("atomesh.io", "agents/finalizers"): {"update"},
+    ("atomesh.io", "meshes/finalizers"): {"update"},
+    ("atomesh.io", "agentruns/finalizers"): {"update"},
+    ("", "pods"): {"get", "list", "watch", "create", "patch", "delete"},
+    ("", "configmaps"): {"get", "list", "watch", "create", "patch", "delete"},
+    ("", "pods/log"): {"get"},
+    ("", "events"): {"create", "patch"},
+    ("events.k8s.io", "events"): {"create", "patch"},
+    ("coordination.k8s.io", "leases"): {"get", "list", "watch", "create", "update", "patch"},
+}
+EXPECTED_DISCOVERY = {
+    ("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch"},
+    ("", "namespaces"): {"list", "watch"},
+}
+
+
+def as_table(role: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+    table: dict[tuple[str, str], set[str]] = {}
+    for group, resource, verbs in rules(role):
+        table.setdefault((group, resource), set()).update(verbs)
+    return table
+
+
+def test_cluster_rbac_grants_exactly_what_the_operator_needs() -> None:
+    objects = render({})
+    assert as_table(one(objects, "ClusterRole", RELEASE)) == EXPECTED_RULES
+    assert as_table(one(objects, "ClusterRole", f"{RELEASE}-discovery")) == EXPECTED_DISCOVERY
+    secrets = one(objects, "Role", f"{RELEASE}-secrets")
+    assert secrets["metadata"]["namespace"] == NAMESPACE
+    assert secrets["rules"] == [
+        {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["atomesh-forge"], "verbs": ["get"]}
+    ]
+    for role in of_kind(objects, "ClusterRole") + of_kind(objects, "Role"):
+        for _, resource, verbs in rules(role):
+            assert "*" not in verbs, role["metadata"]["name"]
+            assert resource != "*", role["metadata"]["name"]
+    binding = one(objects, "ClusterRoleBinding", RELEASE)
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": RELEASE, "namespace": NAMESPACE}]
+
+
+def test_namespace_rbac_uses_a_role_per_watched_namespace() -> None:
+    objects = render(SCENARIOS["namespace-rbac"])
+    roles = {r["metadata"]["namespace"]: r for r in of_kind(objects, "Role") if r["metadata"]["name"] == RELEASE}
+    assert set(roles) == {"team-a", "team-b"}
+    for role in roles.values():
+        assert as_table(role) == EXPECTED_RULES
+    bindings = [b for b in of_kind(objects, "RoleBinding") if b["metadata"]["name"] == RELEASE]
+    assert {b["metadata"]["namespace"] for b in bindings} == {"team-a", "team-b"}
+    assert [c["metadata"]["name"] for c in of_kind(objects, "ClusterRole")] == [f"{RELEASE}-discovery"]
+    args = operator_container(objects)["args"]
+    assert "--namespace=team-a" in args
+    assert "--namespace=team-b" in args
+    assert "--all-namespaces" not in args
+
+
+def test_namespace_rbac_defaults_to_the_release_namespace() -> None:
+    objects = render({"rbac": {"scope": "namespace"}})
+    (role,) = [r for r in of_kind(objects, "Role") if r["metadata"]["name"] == RELEASE]
+    assert role["metadata"]["namespace"] == NAMESPACE
+    assert f"--namespace={NAMESPACE}" in operator_container(objects)["args"]
+
+
+def test_runner_service_account_mounts_no_token() -> None:
+    runner = one(render({}), "ServiceAccount", f"{RELEASE}-runner")
+    assert runner["automountServiceAccountToken"] is False
+
+
+# --- optional pieces ----------------------------------------------------------------------------
+
+
+def test_optional_pieces_are_off_by_default() -> None:
+    kinds = {o["kind"] for o in render({})}
+    assert kinds == {"ConfigMap", "Deployment", "Service", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"} | {
+        "Role",
+        "RoleBinding",
+    }
+
+
+def test_everything_scenario_wires_github_app_webhook_ingress_monitoring_and_network_policy() -> None:
+    objects = render(SCENARIOS["everything"])
+    container = operator_container(objects)
+    env = env_of(container)
+    assert container["image"] == "ghcr.io/atomesh/atomesh@sha256:" + "a" * 64
+    config = one(objects, "ConfigMap")["data"]
+    assert config["ATOMESH_RUNNER_IMAGE"] == "registry.example.com/atomesh-runner:0.1.0-git"
+    assert config["ATOMESH_FORGE_AUTH"] == "app"
+    assert env["ATOMESH_GITHUB_APP_ID"]["valueFrom"]["secretKeyRef"] == {"name": "github-app", "key": "appId"}
+    assert env["ATOMESH_WEBHOOK_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "github-webhook", "key": "secret"}
+    assert env["LOG_LEVEL"] == {"name": "LOG_LEVEL", "value": "debug"}
+    volumes = {v["name"]: v for v in one(objects, "Deployment")["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["github-app"]["secret"]["items"] == [{"key": "privateKey", "path": "private-key.pem"}]
+    assert one(objects, "Role", f"{RELEASE}-secrets")["rules"][0]["resourceNames"] == [
+        "github-app",
+        "github-webhook",
+        "extra",
+    ]
+
+    ingress = one(objects, "Ingress")
+    (rule,) = ingress["spec"]["rules"]
+    assert [p["path"] for p in rule["http"]["paths"]] == ["/webhooks/github"]
+    assert ingress["spec"]["tls"] == [{"hosts": ["atomesh.example.com"], "secretName": "tls"}]
+
+    monitor = one(objects, "ServiceMonitor")
+    assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
+    assert monitor["spec"]["endpoints"][0]["port"] == "http"
+    assert monitor["metadata"]["labels"]["release"] == "prometheus"
+
+    policies = of_kind(objects, "NetworkPolicy")
+    assert {p["metadata"]["namespace"] for p in policies} == {"agents", "team-a"}
+    policy = policies[0]["spec"]
+    assert policy["podSelector"]["matchLabels"]["atomesh.io/component"] == "runner"
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    assert "ingress" not in policy, "runner pods accept no connections"
+    dns, model, forge = policy["egress"]
+    assert {p["port"] for p in dns["ports"]} == {53}
+    assert model["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "llm-gateway"}
+    assert model["ports"] == [{"protocol": "TCP", "port": 8080}]
+    assert [peer["ipBlock"]["cidr"] for peer in forge["to"]] == ["140.82.112.0/20", "192.30.252.0/22"]
+    assert forge["ports"] == [{"protocol": "TCP", "port": 443}]
+
+
+def test_notes_tell_the_user_what_to_create_and_check() -> None:
+    text = notes({})
+    assert "create secret generic atomesh-forge" in text
+    assert "rollout status deployment/atomesh" in text
+    app = notes(APP)
+    assert "--from-file=privateKey=" in app
