@@ -1,11 +1,13 @@
 """Pure: one container of a pod -> the process the local kubelet starts.
 
 Pod paths are mapped to host paths so the same pod spec works in a cluster and here:
-every env value, command/args element and `workingDir` that equals or lies under a
+every env value, `args` element and `workingDir` that equals or lies under a
 volumeMount's `mountPath` is rewritten to the volume's host directory (the longest mount
 wins), and a value equal to the container's `terminationMessagePath` becomes the host file
 the kubelet reads after exit. Values embedded in longer strings (``--out=/work/x``) are left
-alone: the rule is predictable rather than clever.
+alone: the rule is predictable rather than clever. `command` is not mapped: with no image
+filesystem, it names a host program (often ``sys.executable``, which may itself lie under a
+path such as ``/work`` that a pod also mounts).
 """
 
 from __future__ import annotations
@@ -201,14 +203,12 @@ def build_container_plan(
         "HOSTNAME": (pod.get("metadata") or {}).get("name", ""),
     }
     env.update({key: map_path(value, mounts) for key, value in own_env.items()})
-    # An entrypoint from the map is a host command already; only pod-given parts are mapped.
-    mapped_command = [map_path(part, mounts) for part in command] if container.get("command") else command
     working_dir = container.get("workingDir")
     return ContainerPlan(
         name=name,
         image=image,
         init=init,
-        argv=(*mapped_command, *(map_path(arg, mounts) for arg in args)),
+        argv=(*command, *(map_path(arg, mounts) for arg in args)),
         env=env,
         cwd=map_path(working_dir, mounts) if working_dir else str(layout.home),
         log_path=layout.log(name),
