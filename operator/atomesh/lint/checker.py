@@ -111,8 +111,8 @@ class _Linter:
             return
         kind = data.get("kind")
         name, namespace, label = _identity(data, kind)
-        if document.problems:
-            self.report(document, label, document.problems)
+        for problem, line in document.problems:
+            self.findings.append(Finding(document.file, line, label, problem.path, problem.message))
         if version != constants.VERSION:
             self.report(
                 document, label, [FieldError(("apiVersion",), _unknown("version", version, [constants.VERSION]))]
@@ -135,7 +135,7 @@ class _Linter:
     def spec(self, obj: _Object, spec: Any) -> list[FieldError]:
         model = _SPEC_MODELS[obj.kind]
         if spec is None:
-            return [FieldError(("spec",), f"required field is missing: a {obj.kind} needs a spec")]
+            return [FieldError(("spec",), f"required field is missing: every {obj.kind} needs a spec")]
         try:
             obj.spec = model.model_validate(spec, strict=True)
         except ValidationError as error:
@@ -194,9 +194,9 @@ def _identity(data: dict[str, Any], kind: Any) -> tuple[str, str, str]:
     assert isinstance(metadata, dict)
     name = metadata.get("name") if isinstance(metadata.get("name"), str) else ""
     generate = metadata.get("generateName")
-    shown = name or (f"{generate}*" if isinstance(generate, str) else "<no name>")
+    shown = name or (f"{generate}*" if isinstance(generate, str) else "<unnamed>")
     namespace = metadata.get("namespace") if isinstance(metadata.get("namespace"), str) else ""
-    return str(name), str(namespace), f"{kind if isinstance(kind, str) else '<no kind>'}/{shown}"
+    return str(name), str(namespace), f"{kind if isinstance(kind, str) else '<no-kind>'}/{shown}"
 
 
 def _same_namespace(first: str, second: str) -> bool:

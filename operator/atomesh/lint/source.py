@@ -26,7 +26,7 @@ class Document:
     line: int
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
-    problems: list[FieldError] = field(default_factory=list)
+    problems: list[tuple[FieldError, int]] = field(default_factory=list)  # with the line of each
 
     def line_of(self, loc: Loc) -> int:
         """Line of the field at `loc`, else of its nearest present parent, else of the document."""
@@ -61,9 +61,8 @@ class _Builder:
                 key = self._key(key_node, loc)
                 child = (*loc, key)
                 if key in result:
-                    self.document.problems.append(
-                        FieldError(child, f"duplicate key {key!r} (also line {self.document.lines[child]}): keep one")
-                    )
+                    message = f"duplicate key {key!r} (also line {self.document.lines[child]}): keep one"
+                    self.document.problems.append((FieldError(child, message), key_node.start_mark.line + 1))
                     continue
                 self.document.lines[child] = key_node.start_mark.line + 1
                 result[key] = self.build(value_node, child)
@@ -80,13 +79,11 @@ class _Builder:
 
     def _key(self, node: yaml.Node, loc: Loc) -> Any:
         if isinstance(node, yaml.ScalarNode) and node.tag == _BOOL_TAG and node.style is None:
-            self.document.problems.append(
-                FieldError(
-                    (*loc, node.value),
-                    f"key {node.value} is read as the boolean true/false by YAML 1.1 parsers such as kubectl's; "
-                    f'quote it: "{node.value}":',
-                )
+            message = (
+                f"key {node.value} is read as the boolean true/false by YAML 1.1 parsers such as kubectl's; "
+                f'quote it: "{node.value}":'
             )
+            self.document.problems.append((FieldError((*loc, node.value), message), node.start_mark.line + 1))
             return node.value
         key = self.build(node, loc)
         return key if isinstance(key, str | int) else str(key)
@@ -105,9 +102,10 @@ def read_documents(file: str, text: str) -> tuple[list[Document], ParseError | N
             document.data = _Builder(loader, document).build(node, ())
             documents.append(document)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        # The context mark is where the broken construct starts (an unclosed bracket or quote).
+        mark = error.context_mark or error.problem_mark
         line = mark.line + 1 if mark is not None else 1
-        problem = " ".join(part for part in (error.context, error.problem) if part)
+        problem = ": ".join(part for part in (error.context, error.problem) if part)
         return documents, ParseError(file, line, f"YAML does not parse: {problem}")
     except yaml.YAMLError as error:
         return documents, ParseError(file, 1, f"YAML does not parse: {error}")
