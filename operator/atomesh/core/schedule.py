@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
 from atomesh.api.agent import Triggers
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES
+from atomesh.api.constants import ANNOTATION_SCHEDULED_AT, API_VERSION, KIND_AGENT_RUN, LABEL_AGENT, LABEL_TRIGGER
 from atomesh.core.hashing import bounded_name
 
 # A scheduled time missed by more than this (operator down, agent suspended) is skipped, not made up.
@@ -118,3 +120,20 @@ def prune_history(runs: list[RunInfo], limit: int) -> list[str]:
     finished = [run for run in runs if run.phase in TERMINAL_PHASES]
     finished.sort(key=lambda run: (run.completed or run.created, run.created, run.name), reverse=True)
     return sorted(run.name for run in finished[limit:])
+
+
+def build_scheduled_run(
+    agent: str, namespace: str, name: str, scheduled_at: datetime, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The AgentRun a schedule creates; not owned by the Agent, so deleting the Agent leaves history alone."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND_AGENT_RUN,
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {**(labels or {}), LABEL_AGENT: agent, LABEL_TRIGGER: "schedule"},
+            "annotations": {ANNOTATION_SCHEDULED_AT: to_rfc3339(scheduled_at)},
+        },
+        "spec": {"agentRef": {"name": agent}, "trigger": {"kind": "schedule", "source": to_rfc3339(scheduled_at)}},
+    }

@@ -1,0 +1,59 @@
+"""`atomesh operator`: run the operator against the current kubeconfig or in-cluster config."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from atomesh.core.config import OperatorConfig
+
+# Flag/environment pairs for OperatorConfig; flags win over the environment.
+ENVIRONMENT = {
+    "runner_image": "ATOMESH_RUNNER_IMAGE",
+    "forge_api_url": "ATOMESH_FORGE_API_URL",
+    "forge_git_url": "ATOMESH_FORGE_GIT_URL",
+    "forge_secret_name": "ATOMESH_FORGE_SECRET",
+    "model_base_url": "ATOMESH_MODEL_BASE_URL",
+    "model_secret_name": "ATOMESH_MODEL_SECRET",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("-n", "--namespace", action="append", default=[], help="namespace to serve (repeatable)")
+    scope.add_argument("-A", "--all-namespaces", action="store_true", help="serve every namespace")
+    ha = parser.add_mutually_exclusive_group()
+    ha.add_argument("--standalone", action="store_true", help="no peering: the only operator instance")
+    ha.add_argument("--peering", metavar="NAME", help="KopfPeering name for high availability")
+    parser.add_argument("--metrics-port", type=int, default=8080, help="port of /metrics and /healthz (0: any)")
+    parser.add_argument("--metrics-host", default="0.0.0.0", help="address of /metrics and /healthz")
+    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    for field, env in ENVIRONMENT.items():
+        flag = "--" + field.replace("_", "-")
+        parser.add_argument(flag, dest=field, default=os.environ.get(env), help=f"(env {env})")
+
+
+def config_from_args(args: argparse.Namespace) -> OperatorConfig:
+    values = {field: getattr(args, field) for field in ENVIRONMENT if getattr(args, field, None)}
+    return OperatorConfig(**values)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    from atomesh.controller.main import run as run_operator  # kopf loads only for this command
+
+    namespaces = args.namespace or ([] if args.all_namespaces else ["default"])
+    return run_operator(
+        config_from_args(args),
+        namespaces=namespaces,
+        all_namespaces=args.all_namespaces,
+        standalone=args.standalone or not args.peering,
+        peering=args.peering,
+        port=args.metrics_port,
+        host=args.metrics_host,
+        kubeconfig=args.kubeconfig,
+    )

@@ -1,0 +1,139 @@
+"""Agent reconciliation: validate, resolve `source.ref`, record revision and conditions.
+
+A broken Agent never crashes the operator: an invalid spec becomes Stalled with the field and
+the fix; an unreachable source becomes ResolvedRefs=False and is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+from git import GitCommandError
+from pydantic import ValidationError
+
+from atomesh.api import constants as k
+from atomesh.api.agent import Agent, AgentStatus
+from atomesh.api.agentrun import AgentRun
+from atomesh.api.common import dump
+from atomesh.controller.context import OperatorContext
+from atomesh.controller.events import post_event
+from atomesh.core.revision import RefResolution, agent_events, describe_validation_error, plan_agent_status
+from atomesh.core.rollup import rollup_runs
+from atomesh.core.validation import validate_agent_spec
+from atomesh.forge.refs import RefNotFound
+from atomesh.kube.client import KubeError
+from atomesh.kube.resources import AGENT_RUNS, AGENTS
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = 300.0
+
+
+def backoff(retry: int) -> float:
+    """5 s, 10 s, 20 s, … capped at 5 minutes."""
+    return float(min(MAX_BACKOFF, 5.0 * 2 ** min(retry, 10)))
+
+
+def status_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """A merge patch turning status `old` into `new`; keys that disappeared are set to null."""
+    patch: dict[str, Any] = {key: value for key, value in new.items() if old.get(key) != value}
+    patch.update({key: None for key in old if key not in new})
+    return patch
+
+
+def resolve(ctx: OperatorContext, agent: Agent) -> RefResolution | None:
+    source = agent.spec.source
+    if source is None:
+        return None
+    try:
+        return RefResolution(commit=ctx.resolver(source.repo, source.ref))
+    except (GitCommandError, RefNotFound, OSError) as exc:
+        detail = getattr(exc, "stderr", "") or str(exc)
+        return RefResolution(error=" ".join(str(detail).split())[:400])
+
+
+def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any], retry: int = 0) -> None:
+    """Validate, resolve, write status when it changed; raise TemporaryError to retry a failed resolution."""
+    meta = body.get("metadata") or {}
+    namespace, name = meta.get("namespace", ""), meta.get("name", "")
+    old_wire: dict[str, Any] = dict(body.get("status") or {})
+    current = AgentStatus.model_validate(old_wire)
+    spec, invalid, resolution = None, None, None
+    try:
+        agent = Agent.model_validate(dict(body))
+    except ValidationError as exc:
+        invalid = describe_validation_error(exc)
+    else:
+        errors = validate_agent_spec(agent.spec)
+        if errors:
+            invalid = "; ".join(f"{error.path}: {error.message}" for error in errors)
+        else:
+            spec = agent.spec
+            resolution = resolve(ctx, agent)
+    new = plan_agent_status(
+        current, generation=meta.get("generation"), spec=spec, invalid=invalid, resolution=resolution, now=ctx.now()
+    )
+    new_wire = dump(new)
+    patch = status_patch(old_wire, new_wire)
+    if patch:
+        ctx.kube.patch_status(AGENTS, namespace, name, patch)
+        for event in agent_events(current, new):
+            post_event(body, event.type, event.reason, event.message)
+    if invalid:
+        log.warning("Agent %s/%s is invalid: %s", namespace, name, invalid)
+    if resolution is not None and resolution.error is not None:
+        raise kopf.TemporaryError(f"resolving source.ref failed: {resolution.error}", delay=backoff(retry))
+
+
+def refresh_rollup(ctx: OperatorContext, namespace: str, agent: str) -> None:
+    """Counters, lastRun and cost of the agent from its runs; written only when they changed."""
+    body = ctx.kube.get(AGENTS, namespace, agent)
+    if body is None:
+        return
+    runs = []
+    for item in ctx.kube.list(AGENT_RUNS, namespace):
+        if (item.get("spec") or {}).get("agentRef", {}).get("name") != agent:
+            continue
+        try:
+            runs.append(AgentRun.model_validate(item))
+        except ValidationError:
+            continue
+    old = dict(body.get("status") or {})
+    wanted = rollup_runs(runs)
+    patch = {key: value for key, value in wanted.items() if old.get(key) != value}
+    if patch:
+        ctx.kube.patch_status(AGENTS, namespace, agent, patch)
+
+
+def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
+    @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
+    @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
+    @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENTS, field="spec", registry=registry)
+    def agent_changed(body: kopf.Body, retry: int, **_: Any) -> None:
+        try:
+            reconcile_agent(ctx, body, retry)
+        except kopf.TemporaryError:
+            ctx.metrics.reconcile_error("agent")
+            raise
+        except KubeError as exc:
+            ctx.metrics.reconcile_error("agent")
+            raise kopf.TemporaryError(str(exc), delay=backoff(retry)) from exc
+
+    @kopf.timer(
+        k.GROUP,
+        k.VERSION,
+        k.PLURAL_AGENTS,
+        interval=ctx.config.ref_poll_interval_seconds,
+        initial_delay=ctx.config.ref_poll_interval_seconds,
+        when=lambda spec, **_: bool(spec.get("source")),
+        registry=registry,
+    )
+    def agent_source_poll(body: kopf.Body, **_: Any) -> None:
+        """A branch moves without the Agent changing: re-resolve now and then (writes only on change)."""
+        try:
+            reconcile_agent(ctx, body)
+        except (kopf.TemporaryError, KubeError) as exc:
+            ctx.metrics.reconcile_error("agent")
+            log.warning("re-resolving %s failed: %s", body.get("metadata", {}).get("name"), exc)

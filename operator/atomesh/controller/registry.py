@@ -1,0 +1,44 @@
+"""All handlers of one operator instance, registered into their own kopf registry so several
+operators (e.g. before and after a restart in a test) can live in one process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from atomesh.controller import agent, agentrun, schedule
+from atomesh.controller.context import OperatorContext
+from atomesh.controller.metrics import HttpEndpoint
+from atomesh.controller.settings import configure, connection_from_kubeconfig
+
+
+def build_registry(
+    ctx: OperatorContext,
+    *,
+    kubeconfig: str | None,
+    endpoint: HttpEndpoint | None,
+    peering: str | None = None,
+    standalone: bool = True,
+) -> kopf.OperatorRegistry:
+    registry = kopf.OperatorRegistry()
+
+    @kopf.on.startup(registry=registry)
+    async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
+        configure(settings, peering=peering, standalone=standalone)
+        if endpoint is not None:
+            await endpoint.start()
+
+    @kopf.on.cleanup(registry=registry)
+    async def cleanup(**_: Any) -> None:
+        if endpoint is not None:
+            await endpoint.stop()
+
+    @kopf.on.login(registry=registry)
+    def login(**_: Any) -> kopf.ConnectionInfo:
+        return connection_from_kubeconfig(kubeconfig)
+
+    agent.register(registry, ctx)
+    agentrun.register(registry, ctx)
+    schedule.register(registry, ctx)
+    return registry
