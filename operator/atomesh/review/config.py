@@ -53,6 +53,10 @@ def parse(path: str, text: str) -> dict[str, Any]:
         if suffix == ".toml":
             return {"": tomllib.loads(text)}
         documents = [document for document in yaml.safe_load_all(text) if document is not None]
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigParseError(where + (error.problem or error.context or "invalid YAML")) from error
     except (ValueError, yaml.YAMLError) as error:
         raise ConfigParseError(" ".join(str(error).split())) from error
     if len(documents) == 1 and not _is_object(documents[0]):
@@ -83,26 +87,43 @@ def _label_documents(documents: list[Any]) -> dict[str, Any]:
     return labelled
 
 
-def _list_key(items: list[Any]) -> list[str | int]:
+def _list_keys(items: list[Any]) -> list[str | int] | None:
     names = [item.get("name") if isinstance(item, dict) else None for item in items]
     if items and all(isinstance(name, str) for name in names) and len(set(names)) == len(names):
         return [f"name={name}" for name in names]
-    return list(range(len(items)))
+    return None
 
 
-def flatten(value: Any, prefix: Path = ()) -> dict[Path, Any]:
-    """Leaf values by path; empty dicts and lists are leaves so that adding `{}` shows."""
-    if isinstance(value, dict) and value:
-        flat: dict[Path, Any] = {}
-        for key, child in value.items():
-            flat.update(flatten(child, (*prefix, str(key))))
-        return flat
-    if isinstance(value, list) and value:
-        flat = {}
-        for key, child in zip(_list_key(value), value, strict=True):
-            flat.update(flatten(child, (*prefix, key)))
-        return flat
-    return {prefix: value}
+def _children(value: dict[Any, Any] | list[Any], keys: list[str | int] | None) -> dict[str | int, Any]:
+    if isinstance(value, dict):
+        return {str(key): child for key, child in value.items()}
+    return dict(zip(keys if keys is not None else range(len(value)), value, strict=True))
+
+
+def diff_values(old: Any, new: Any, path: Path = ()) -> list[tuple[str, Path, Any, Any]]:
+    """(change, path, before, after) for every difference; a subtree present on one side only is one entry."""
+    if (isinstance(old, dict) and isinstance(new, dict)) or (isinstance(old, list) and isinstance(new, list)):
+        if isinstance(old, list) and isinstance(new, list):
+            # Lists of named items (containers, env) are matched by name on both sides, else by index.
+            old_keys, new_keys = _list_keys(old), _list_keys(new)
+            if old_keys is None or new_keys is None:
+                old_keys = new_keys = None
+            old_children, new_children = _children(old, old_keys), _children(new, new_keys)
+        else:
+            old_children, new_children = _children(old, None), _children(new, None)
+        changes: list[tuple[str, Path, Any, Any]] = []
+        for key in sorted(set(old_children) | set(new_children), key=_part_key):
+            child = (*path, key)
+            if key not in new_children:
+                changes.append(("removed", child, old_children[key], None))
+            elif key not in old_children:
+                changes.append(("added", child, None, new_children[key]))
+            else:
+                changes.extend(diff_values(old_children[key], new_children[key], child))
+        return changes
+    if old != new or type(old) is not type(new):
+        return [("changed", path, old, new)]
+    return []
 
 
 def format_path(path: Path) -> str:
@@ -118,8 +139,8 @@ def format_path(path: Path) -> str:
     return text or "(root)"
 
 
-def _sort_key(path: Path) -> tuple[tuple[int, int, str], ...]:
-    return tuple((1, part, "") if isinstance(part, int) else (0, 0, part) for part in path)
+def _part_key(part: str | int) -> tuple[int, int, str]:
+    return (1, part, "") if isinstance(part, int) else (0, 0, part)
 
 
 @dataclass(frozen=True)
@@ -133,21 +154,22 @@ class KeyChange:
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> list[KeyChange]:
-    """Key-level differences between two parsed files, document by document, sorted by path."""
+    """Key-level differences between two parsed files, document by document, in key order."""
     changes: list[KeyChange] = []
-    labels = sorted(set(before) | set(after))
-    for label in labels:
-        old = flatten(before[label]) if label in before else {}
-        new = flatten(after[label]) if label in after else {}
+    for label in sorted(set(before) | set(after)):
         prefix = f"{label}: " if label else ""
-        for path in sorted(set(old) | set(new), key=_sort_key):
-            shown = prefix + format_path(path)
-            if path not in old:
-                changes.append(KeyChange("added", shown, after=new[path]))
-            elif path not in new:
-                changes.append(KeyChange("removed", shown, before=old[path]))
-            elif old[path] != new[path] or type(old[path]) is not type(new[path]):
-                changes.append(KeyChange("changed", shown, before=old[path], after=new[path]))
+        if not label:
+            # A plain (non-object) document: a new or emptied file still reads key by key.
+            empty: dict[str, Any] | None = {} if isinstance(after.get(label, before.get(label)), dict) else None
+            old, new = before.get(label, empty), after.get(label, empty)
+            changes.extend(KeyChange(c, format_path(p), before=b, after=a) for c, p, b, a in diff_values(old, new))
+        elif label not in before:
+            changes.append(KeyChange("added", f"{label} (document)", after=after[label]))
+        elif label not in after:
+            changes.append(KeyChange("removed", f"{label} (document)", before=before[label]))
+        else:
+            for change, path, old, new in diff_values(before[label], after[label]):
+                changes.append(KeyChange(change, prefix + format_path(path), before=old, after=new))
     return changes
 
 

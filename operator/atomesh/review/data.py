@@ -45,10 +45,18 @@ class Table:
     ragged: int = 0  # rows whose width differed from the header's
 
 
+class TableParseError(ValueError):
+    """The text is not valid CSV/TSV."""
+
+
 def parse_table(path: str, text: str) -> Table:
     """Parse CSV (or TSV by suffix); an empty file is an empty table."""
     delimiter = DATA_SUFFIXES.get(PurePosixPath(path).suffix.lower(), ",")
-    records = [tuple(record) for record in csv.reader(io.StringIO(text), delimiter=delimiter) if record]
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        records = [tuple(record) for record in reader if record]
+    except csv.Error as error:
+        raise TableParseError(str(error)) from error
     if not records:
         return Table(header=(), rows=())
     header, width = records[0], len(records[0])
@@ -174,11 +182,26 @@ def _changed_sample(result: TableDiff) -> list[str]:
     return lines
 
 
-def _file_block(changed: ChangedFile) -> str:
+def _parse_both(changed: ChangedFile) -> tuple[Table, Table]:
+    """Both versions; a broken old version reads as empty, a broken new one is an error."""
+    after = parse_table(changed.path, changed.after or "")
+    try:
+        before = parse_table(changed.previous_path or changed.path, changed.before or "")
+    except TableParseError:
+        before = Table(header=(), rows=())
+    return before, after
+
+
+def _file_block(changed: ChangedFile) -> tuple[str, str | None]:
+    """The file's block and, when its new version does not parse, the failure."""
     head = f"#### {code_span(changed.path)} ({changed.status})"
     if changed.binary or changed.after is None:
-        return head + "\n\n_" + ("Binary file; not compared." if changed.binary else "File deleted.") + "_"
-    result = diff_tables(parse_table(changed.path, changed.before or ""), parse_table(changed.path, changed.after))
+        return head + "\n\n_" + ("Binary file; not compared." if changed.binary else "File deleted.") + "_", None
+    try:
+        before, after = _parse_both(changed)
+    except TableParseError as error:
+        return f"{head}\n\n❌ **Does not parse:** {cell(str(error), 300)}", f"{changed.path} does not parse"
+    result = diff_tables(before, after)
     facts = [
         f"{result.rows_before} → {result.rows_after} rows",
         f"{len(result.added)} added",
@@ -203,7 +226,9 @@ def _file_block(changed: ChangedFile) -> str:
             lines += ["", f"**{title}**", "", *_sample(header, rows)]
     if result.changed:
         lines += ["", "**Changed rows**", "", *_changed_sample(result)]
-    return "\n".join(lines)
+    if after.ragged:
+        lines += ["", f"⚠️ {plural(after.ragged, 'row')} of the new version differ in width from the header."]
+    return "\n".join(lines), None
 
 
 def is_data(path: str) -> bool:
@@ -218,13 +243,16 @@ def render_data(inp: ReviewInput, files: tuple[ChangedFile, ...]) -> Rendering:
     if not tables:
         lead += "\n\n_No CSV or TSV file changed._"
     rendering = Rendering()
-    items = tuple(_file_block(changed) for changed in tables)
+    blocks = [_file_block(changed) for changed in tables]
+    items = tuple(block for block, _ in blocks)
+    broken = [failure for _, failure in blocks if failure]
     rendering.add(Section(lead=lead, items=items, unit="table", joiner="\n\n"), in_summary=True)
     rendering.add(diff_stats_section(files))
     rendering.add(risky_section(files), in_summary=True)
     for section in checks_sections(inp.checks):
         rendering.add(section, in_summary=True)
     rendering.add(validations_section(inp.validations), in_summary=True)
-    rendering.failures = check_failures(inp.checks) + validation_failures(inp.validations)
-    rendering.checked = len(inp.checks) + len(inp.validations)
+    rendering.failures = broken + check_failures(inp.checks) + validation_failures(inp.validations)
+    parsed = [changed for changed in tables if changed.after is not None and not changed.binary]
+    rendering.checked = len(parsed) + len(inp.checks) + len(inp.validations)
     return rendering

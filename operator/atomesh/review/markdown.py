@@ -59,9 +59,9 @@ def code_span(text: str) -> str:
 
 
 def cell(text: str, limit: int = 80) -> str:
-    """A table cell: one line, pipes escaped, bounded."""
+    """A table cell: one line, pipes and HTML escaped (no comment can hide the rest), bounded."""
     one_line = " ".join(redact(text).split())
-    return bound(one_line, limit).replace("|", "\\|")
+    return html_text(bound(one_line, limit)).replace("|", "\\|")
 
 
 def value_cell(value: object, limit: int = 60) -> str:
