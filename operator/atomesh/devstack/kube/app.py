@@ -1,0 +1,359 @@
+"""HTTP routing of the Kubernetes API emulator: paths and query parameters in, `Cluster` calls,
+JSON (or a Status error) out. One catch-all route, because API paths are data-driven (CRDs)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from atomesh.devstack.kube import builtins, discovery, logs, openapi, patch, table, watch
+from atomesh.devstack.kube.cluster import Cluster
+from atomesh.devstack.kube.errors import ApiError, bad_request
+from atomesh.devstack.kube.logs import LogSource
+from atomesh.devstack.kube.persistence import SqlitePersistence
+from atomesh.devstack.kube.resources import Registry, ResourceInfo
+from atomesh.devstack.kube.selectors import combine, parse_field_selector, parse_label_selector
+from atomesh.devstack.kube.store import Store, encode
+
+Obj = dict[str, Any]
+log = logging.getLogger(__name__)
+JSON = "application/json"
+
+
+class KubeAPI:
+    """The server's state, reachable from the app as `app[KUBE_API]` (mutable after start-up)."""
+
+    def __init__(self, cluster: Cluster, bookmark_interval: float, persistence: SqlitePersistence | None) -> None:
+        self.cluster = cluster
+        self.bookmark_interval = bookmark_interval
+        self.persistence = persistence
+        self.log_source: LogSource | None = None
+
+    @property
+    def store(self) -> Store:
+        return self.cluster.store
+
+    @property
+    def registry(self) -> Registry:
+        return self.cluster.registry
+
+
+KUBE_API = web.AppKey("kube_api", KubeAPI)
+
+
+def set_log_source(app: web.Application, source: LogSource | None) -> None:
+    """Register who serves `pods/log` (the local kubelet); safe after the app has started."""
+    app[KUBE_API].log_source = source
+
+
+def _respond(body: Obj | bytes, status: int = 200) -> web.Response:
+    data = body if isinstance(body, bytes) else encode(body)
+    return web.Response(body=data, status=status, content_type=JSON)
+
+
+def _flag(query: Any, name: str) -> bool:
+    return str(query.get(name, "")).lower() in watch.TRUE
+
+
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+
+
+async def _read_body(request: web.Request) -> Any:
+    if request.content_type == PROTOBUF:
+        raise ApiError(
+            415,
+            "the emulator accepts JSON bodies only, not application/vnd.kubernetes.protobuf "
+            "(kubectl create <generator> and kubectl run send protobuf; use kubectl apply/create -f instead)",
+        )
+    raw = await request.read()
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        if request.content_type == patch.APPLY:
+            try:
+                return yaml.safe_load(raw)
+            except yaml.YAMLError:
+                pass
+        raise bad_request(f"the request body is not valid JSON: {exc}") from exc
+
+
+@web.middleware
+async def status_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every failure is a `Status` object: kopf ignores any other error body."""
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except ApiError as exc:
+        return _respond(exc.status(), exc.code)
+    except web.HTTPException:
+        raise
+    except Exception as exc:
+        log.exception("internal error serving %s %s", request.method, request.path)
+        return _respond(ApiError(500, f"internal error: {exc}").status(), 500)
+
+
+async def dispatch(request: web.Request) -> web.StreamResponse:
+    api = request.app[KUBE_API]
+    parts = [p for p in request.path.split("/") if p]
+    if not parts:
+        return _respond({"paths": ["/api", "/api/v1", "/apis", "/openapi/v3", "/version", "/healthz"]})
+    head = parts[0]
+    if head == "version":
+        return _respond(discovery.version())
+    if head in ("healthz", "livez", "readyz"):
+        return web.Response(text="ok")
+    if head == "openapi":
+        return _openapi(api, parts[1:])
+    if head == "api":
+        if len(parts) == 1:
+            return _respond(discovery.core_versions(request.host))
+        return await _group_version(request, api, "", parts[1], parts[2:])
+    if head == "apis":
+        if len(parts) == 1:
+            return _respond(discovery.group_list(api.registry))
+        if len(parts) == 2:
+            group = discovery.api_group(api.registry, parts[1])
+            if group is None:
+                raise ApiError(404, "the server could not find the requested resource")
+            return _respond(group)
+        return await _group_version(request, api, parts[1], parts[2], parts[3:])
+    raise ApiError(404, "the server could not find the requested resource")
+
+
+def _openapi(api: KubeAPI, rest: list[str]) -> web.Response:
+    if rest == ["v3"]:
+        return _respond(openapi.index(api.registry))
+    if len(rest) >= 3 and rest[0] == "v3":
+        key = rest[1:]
+        if key[0] == "api" and len(key) == 2:
+            doc = openapi.document(api.registry, "", key[1])
+        elif key[0] == "apis" and len(key) == 3:
+            doc = openapi.document(api.registry, key[1], key[2])
+        else:
+            doc = None
+        if doc is not None:
+            return _respond(doc)
+    raise ApiError(404, "the server could not find the requested resource")
+
+
+async def _group_version(
+    request: web.Request, api: KubeAPI, group: str, version: str, rest: list[str]
+) -> web.StreamResponse:
+    if not rest:
+        resources = discovery.resource_list(api.registry, group, version)
+        if resources is None:
+            raise ApiError(404, "the server could not find the requested resource")
+        return _respond(resources)
+    namespace: str | None = None
+    if (
+        rest[0] == "namespaces"
+        and len(rest) >= 3
+        and not (group == "" and len(rest) == 3 and rest[2] in ("status", "finalize"))
+    ):
+        namespace, rest = rest[1], rest[2:]
+    if len(rest) > 3:
+        raise ApiError(404, "the server could not find the requested resource")
+    info = api.registry.get(group, version, rest[0])
+    if info is None or not info.served:
+        raise ApiError(404, "the server could not find the requested resource")
+    name = rest[1] if len(rest) > 1 else None
+    sub = rest[2] if len(rest) > 2 else None
+    if (namespace is not None and not info.namespaced) or (sub is not None and sub not in info.subresources):
+        raise ApiError(404, "the server could not find the requested resource")
+    if info.namespaced and namespace is None and name is not None:
+        raise ApiError(404, "the server could not find the requested resource")
+    return await _resource(request, api, info, namespace, name, sub)
+
+
+async def _resource(
+    request: web.Request, api: KubeAPI, info: ResourceInfo, namespace: str | None, name: str | None, sub: str | None
+) -> web.StreamResponse:
+    cluster, query, method = api.cluster, request.query, request.method
+    ns = namespace or ""
+    if name is None:
+        if method == "GET":
+            return await _list_or_watch(request, api, info, namespace)
+        if method == "POST":
+            if info.namespaced and namespace is None:
+                raise ApiError(
+                    405, f"POST to a namespaced resource needs a namespace: /namespaces/NAMESPACE/{info.plural}"
+                )
+            body = await _read_body(request)
+            if _flag(query, "dryRun") or query.get("dryRun") == "All":
+                return _respond(cluster._new_object(info, ns, body), 201)
+            return _respond(cluster.create(info, ns, body), 201)
+        if method == "DELETE":
+            return _delete_collection(api, info, namespace, query, await _read_body(request))
+        raise ApiError(405, f"the server does not allow the method {method} on {info.plural}")
+    if method == "GET":
+        if sub == "log":
+            return await _logs(request, api, info, ns, name)
+        obj = cluster.get(info, ns, name)
+        if table.wants_table(request.headers.get("Accept", "")):
+            return _respond(
+                table.table(
+                    info, [obj.obj], obj.obj["metadata"]["resourceVersion"], query.get("includeObject", "Metadata")
+                )
+            )
+        return _respond(_view(obj.raw, obj.obj, info))
+    if method == "PUT":
+        body = await _read_body(request)
+        if sub == "finalize":
+            current = cluster.get(info, ns, name).obj
+            spec_finalizers = ((body or {}).get("spec") or {}).get("finalizers")
+            body = {**current, "spec": {**current.get("spec", {}), "finalizers": spec_finalizers or []}}
+            sub = None
+        return _respond(cluster.replace(info, ns, name, body, sub))
+    if method == "PATCH":
+        content_type = request.content_type
+        if content_type not in patch.PATCH_TYPES:
+            raise ApiError(
+                415,
+                "the body of the request was in an unknown format - accepted media types include: "
+                + ", ".join(patch.PATCH_TYPES),
+            )
+        if content_type == patch.APPLY and not query.get("fieldManager"):
+            raise ApiError(
+                422, 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch'
+            )
+        body = await _read_body(request)
+        patched, created = cluster.patch(info, ns, name, content_type, body, sub, force=_flag(query, "force"))
+        return _respond(patched, 201 if created else 200)
+    if method == "DELETE":
+        options = await _read_body(request) or {}
+        for key in ("propagationPolicy", "gracePeriodSeconds"):
+            if key in query:
+                options[key] = int(query[key]) if key == "gracePeriodSeconds" else query[key]
+        if query.get("orphanDependents"):
+            options["orphanDependents"] = _flag(query, "orphanDependents")
+        return _respond(cluster.delete(info, ns, name, options))
+    raise ApiError(405, f"the server does not allow the method {method} on {info.plural}")
+
+
+def _view(raw: bytes, obj: Obj, info: ResourceInfo) -> bytes:
+    if obj.get("apiVersion") == info.group_version:
+        return raw
+    return encode({**obj, "apiVersion": info.group_version})
+
+
+def _predicate(info: ResourceInfo, query: Any) -> Any:
+    return combine(
+        parse_label_selector(query.get("labelSelector")),
+        parse_field_selector(query.get("fieldSelector"), info.field_getters),
+    )
+
+
+async def _list_or_watch(
+    request: web.Request, api: KubeAPI, info: ResourceInfo, namespace: str | None
+) -> web.StreamResponse:
+    query = request.query
+    matches = _predicate(info, query)
+    if _flag(query, "watch"):
+        options = watch.WatchOptions(query)
+        return await watch.serve(request, api.store, info, namespace, matches, options, api.bookmark_interval)
+    rv = str(api.store.rv)
+    selected = [s for s in api.store.iter(info.gr, namespace) if matches(s.obj)]
+    meta: Obj = {"resourceVersion": rv}
+    start = _continue_from(query.get("continue"))
+    if start is not None:
+        selected = [s for s in selected if _key(s.obj) > start]
+    limit = int(query.get("limit") or 0)
+    if limit > 0 and len(selected) > limit:
+        last = _key(selected[limit - 1].obj)
+        meta["continue"] = base64.urlsafe_b64encode(json.dumps({"rv": rv, "start": last}).encode()).decode()
+        meta["remainingItemCount"] = len(selected) - limit
+        selected = selected[:limit]
+    if table.wants_table(request.headers.get("Accept", "")):
+        return _respond(
+            table.table(info, [s.obj for s in selected], rv, query.get("includeObject", "Metadata"))
+            | {"metadata": meta}
+        )
+    head = encode({"kind": info.list_kind, "apiVersion": info.group_version, "metadata": meta})
+    items = b",".join(_view(s.raw, s.obj, info) for s in selected)
+    return _respond(head[:-1] + b',"items":[' + items + b"]}")
+
+
+def _key(obj: Obj) -> list[str]:
+    return [obj["metadata"].get("namespace", ""), obj["metadata"]["name"]]
+
+
+def _continue_from(token: str | None) -> list[str] | None:
+    if not token:
+        return None
+    try:
+        start = json.loads(base64.urlsafe_b64decode(token.encode()))["start"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise bad_request(f"continue key is not valid: {token!r}") from exc
+    return [str(s) for s in start]
+
+
+def _delete_collection(api: KubeAPI, info: ResourceInfo, namespace: str | None, query: Any, body: Any) -> web.Response:
+    matches = _predicate(info, query)
+    options = body if isinstance(body, dict) else {}
+    deleted = []
+    for stored in list(api.store.iter(info.gr, namespace)):
+        if matches(stored.obj):
+            meta = stored.obj["metadata"]
+            deleted.append(api.cluster.delete(info, meta.get("namespace", ""), meta["name"], dict(options)))
+    return _respond(
+        {
+            "kind": info.list_kind,
+            "apiVersion": info.group_version,
+            "metadata": {"resourceVersion": str(api.store.rv)},
+            "items": deleted,
+        }
+    )
+
+
+async def _logs(
+    request: web.Request, api: KubeAPI, info: ResourceInfo, namespace: str, name: str
+) -> web.StreamResponse:
+    pod = api.cluster.get(info, namespace, name).obj
+    container = logs.choose_container(pod, request.query.get("container"))
+    tail = request.query.get("tailLines")
+    return await logs.serve(
+        request, api.log_source, pod, container, _flag(request.query, "follow"), int(tail) if tail else None
+    )
+
+
+async def create_app(
+    state_dir: Path | None = None, *, history_limit: int = 10_000, bookmark_interval: float = 15.0
+) -> web.Application:
+    """The API server as an aiohttp application; `state_dir` keeps state in SQLite across restarts."""
+    registry = Registry()
+    for info in builtins.builtin_resources():
+        registry.add(info)
+    persistence = SqlitePersistence(state_dir) if state_dir is not None else None
+    store = Store(history_limit=history_limit)
+    cluster = Cluster(store, registry)
+    restored = False
+    if persistence is not None:
+        store.rv, objects = persistence.load()
+        for gr, obj in objects:
+            store.load(gr, obj)
+            if gr == builtins.CRDS:
+                cluster._register_crd(obj)
+            restored = True
+        store.persistence = persistence
+    if not restored:
+        for name in builtins.INITIAL_NAMESPACES:
+            if store.get(builtins.NAMESPACES, "", name) is None:
+                cluster.create(registry.get("", "v1", "namespaces"), "", {"metadata": {"name": name}})  # type: ignore[arg-type]
+    app = web.Application(middlewares=[status_errors], client_max_size=64 * 1024 * 1024)
+    app[KUBE_API] = KubeAPI(cluster, bookmark_interval, persistence)
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+
+    async def close(_app: web.Application) -> None:
+        if persistence is not None:
+            persistence.close()
+
+    app.on_cleanup.append(close)
+    return app
