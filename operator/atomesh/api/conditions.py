@@ -54,3 +54,6 @@ BUDGET_EXCEEDED_REASON: Final = "BudgetExceeded"
 # Mesh reasons.
 INVALID_GRAPH: Final = "InvalidGraph"
 AGENTS_NOT_READY: Final = "AgentsNotReady"
+AGENT_MISSING: Final = "AgentMissing"
+WITHIN_BUDGET: Final = "WithinBudget"
+NOT_SUSPENDED: Final = "NotSuspended"

@@ -29,6 +29,11 @@ MANAGED_BY: Final = "atomesh"
 ANNOTATION_SCHEDULED_AT: Final = f"{GROUP}/scheduled-at"
 ANNOTATION_MESH_EDGE: Final = f"{GROUP}/mesh-edge"
 ANNOTATION_UPSTREAM_RUNS: Final = f"{GROUP}/upstream-runs"
+# A mesh run held for a concurrency slot, the budget or suspend: no pod until the mesh removes it.
+# The value says why (shown as the run's Pending/Queued message).
+ANNOTATION_QUEUED: Final = f"{GROUP}/queued"
+# A mesh run whose input could not be mapped from its upstream run: admission fails it with this message.
+ANNOTATION_INPUT_ERROR: Final = f"{GROUP}/input-error"
 # kopf's own bookkeeping lives under our prefix, never in our status schema.
 ANNOTATION_KOPF_PREFIX: Final = f"kopf.{GROUP}"
 FINALIZER: Final = f"{GROUP}/finalizer"
