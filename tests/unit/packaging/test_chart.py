@@ -14,6 +14,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from atomesh.api import constants
+from atomesh.commands.operator import ENVIRONMENT as OPERATOR_ENVIRONMENT
+
 ROOT = Path(__file__).resolve().parents[3]
 CHART = ROOT / "charts" / "atomesh"
 RELEASE = "atomesh"
@@ -23,7 +26,7 @@ KUBE_VERSIONS = [f"1.{minor}" for minor in range(30, 38)]
 # Kinds kubernetes-validate has no schema for: validated by their own CRDs, not here.
 NO_UPSTREAM_SCHEMA = {"ServiceMonitor", "ClusterKopfPeering", "KopfPeering"}
 
-APP = {"forge": {"auth": {"type": "app", "existingSecret": "github-app"}}}
+APP = {"forge": {"auth": {"type": "app", "existingSecret": "github-app"}, "runnerSecret": "atomesh-forge"}}
 SCENARIOS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "namespace-rbac": {"rbac": {"scope": "namespace"}, "operator": {"watchNamespaces": ["team-a", "team-b"]}},
@@ -54,6 +57,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
             "apiUrl": "https://github.example.com/api/v3",
             "gitUrl": "https://github.example.com",
             "auth": {"type": "app", "existingSecret": "github-app"},
+            "runnerSecret": "runner-token",
             "webhook": {"existingSecret": "github-webhook"},
         },
         "rbac": {"extraSecretNames": ["extra"]},
@@ -126,6 +130,7 @@ def test_lint_is_clean(scenario: str) -> None:
         ({"operator": {"replicsa": 2}}, "replicsa"),
         ({"forge": {"auth": {"type": "oauth"}}}, "/forge/auth/type"),
         ({"forge": {"auth": {"existingSecret": ""}}}, "/forge/auth/existingSecret"),
+        ({"forge": {"auth": {"type": "app"}}}, "/forge/runnerSecret"),
         ({"forge": {"apiUrl": "api.github.com"}}, "/forge/apiUrl"),
         ({"image": {"digest": "latest"}}, "/image/digest"),
         ({"runner": {"networkPolicy": {"enabled": True}}}, "/runner/networkPolicy/model"),
@@ -223,11 +228,14 @@ def test_operator_settings_come_from_the_configmap_and_roll_the_pods() -> None:
         "ATOMESH_FORGE_API_URL": "https://api.github.com",
         "ATOMESH_FORGE_GIT_URL": "https://github.com",
         "ATOMESH_FORGE_SECRET": "atomesh-forge",
-        "ATOMESH_FORGE_AUTH": "token",
         "ATOMESH_MODEL_BASE_URL": "https://api.anthropic.com",
         "ATOMESH_MODEL_SECRET": "atomesh-model",
     }
-    assert operator_container(objects)["envFrom"] == [{"configMapRef": {"name": RELEASE}}]
+    container = operator_container(objects)
+    assert container["envFrom"] == [{"configMapRef": {"name": RELEASE}}]
+    token = env_of(container)[constants.ENV_FORGE_TOKEN]
+    assert token["valueFrom"]["secretKeyRef"] == {"name": "atomesh-forge", "key": "token"}
+    assert set(config) <= {*OPERATOR_ENVIRONMENT.values()}, "the operator reads every setting the chart gives it"
 
     def checksum(values: dict[str, Any]) -> str:
         deployment = one(render(values), "Deployment")
@@ -320,10 +328,11 @@ def test_cluster_rbac_grants_exactly_what_the_operator_needs() -> None:
     objects = render({})
     assert as_table(one(objects, "ClusterRole", RELEASE)) == EXPECTED_RULES
     assert as_table(one(objects, "ClusterRole", f"{RELEASE}-discovery")) == EXPECTED_DISCOVERY
-    secrets = one(objects, "Role", f"{RELEASE}-secrets")
+    assert not of_kind(objects, "Role"), "the operator's credentials arrive as env: no Secret access by default"
+    secrets = one(render({"rbac": {"extraSecretNames": ["a", "b"]}}), "Role", f"{RELEASE}-secrets")
     assert secrets["metadata"]["namespace"] == NAMESPACE
     assert secrets["rules"] == [
-        {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["atomesh-forge"], "verbs": ["get"]}
+        {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["a", "b"], "verbs": ["get"]}
     ]
     for role in of_kind(objects, "ClusterRole") + of_kind(objects, "Role"):
         for _, resource, verbs in rules(role):
@@ -365,10 +374,7 @@ def test_runner_service_account_mounts_no_token() -> None:
 
 def test_optional_pieces_are_off_by_default() -> None:
     kinds = {o["kind"] for o in render({})}
-    assert kinds == {"ConfigMap", "Deployment", "Service", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"} | {
-        "Role",
-        "RoleBinding",
-    }
+    assert kinds == {"ConfigMap", "Deployment", "Service", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"}
 
 
 def test_everything_scenario_wires_github_app_webhook_ingress_monitoring_and_network_policy() -> None:
@@ -378,17 +384,18 @@ def test_everything_scenario_wires_github_app_webhook_ingress_monitoring_and_net
     assert container["image"] == "ghcr.io/atomesh/atomesh@sha256:" + "a" * 64
     config = one(objects, "ConfigMap")["data"]
     assert config["ATOMESH_RUNNER_IMAGE"] == "registry.example.com/atomesh-runner:0.1.0-git"
-    assert config["ATOMESH_FORGE_AUTH"] == "app"
-    assert env["ATOMESH_GITHUB_APP_ID"]["valueFrom"]["secretKeyRef"] == {"name": "github-app", "key": "appId"}
+    assert config["ATOMESH_FORGE_SECRET"] == "runner-token"
+    app_keys = {
+        constants.ENV_FORGE_APP_ID: "appId",
+        constants.ENV_FORGE_APP_INSTALLATION_ID: "installationId",
+        constants.ENV_FORGE_APP_PRIVATE_KEY: "privateKey",
+    }
+    for name, key in app_keys.items():
+        assert env[name]["valueFrom"]["secretKeyRef"] == {"name": "github-app", "key": key}
+    assert constants.ENV_FORGE_TOKEN not in env
     assert env["ATOMESH_WEBHOOK_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "github-webhook", "key": "secret"}
     assert env["LOG_LEVEL"] == {"name": "LOG_LEVEL", "value": "debug"}
-    volumes = {v["name"]: v for v in one(objects, "Deployment")["spec"]["template"]["spec"]["volumes"]}
-    assert volumes["github-app"]["secret"]["items"] == [{"key": "privateKey", "path": "private-key.pem"}]
-    assert one(objects, "Role", f"{RELEASE}-secrets")["rules"][0]["resourceNames"] == [
-        "github-app",
-        "github-webhook",
-        "extra",
-    ]
+    assert one(objects, "Role", f"{RELEASE}-secrets")["rules"][0]["resourceNames"] == ["extra"]
 
     ingress = one(objects, "Ingress")
     (rule,) = ingress["spec"]["rules"]
