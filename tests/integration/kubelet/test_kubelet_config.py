@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.integration.kubelet.conftest import IMAGE, PodEnv, python_container
+from tests.integration.kubelet.helpers import IMAGE, PodEnv, python_container
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from tests.integration.kubelet.conftest import PodEnv, alive, kubectl_binary, python_container
+from tests.integration.kubelet.helpers import PodEnv, alive, kubectl_binary, python_container
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ termination messages — as a kubelet reports them in pod status."""
 from __future__ import annotations
 
 import pytest
-from tests.integration.kubelet.conftest import PodEnv, alive, python_container
+from tests.integration.kubelet.helpers import PodEnv, alive, python_container
 
 pytestmark = pytest.mark.integration
 

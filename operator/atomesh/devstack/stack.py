@@ -1,0 +1,192 @@
+"""The development stack as a list of components started in order and stopped in reverse.
+
+`atomesh dev` (in `atomesh.commands.dev`, which may also compose the operator) builds the
+list; each component starts, reports its URL and stops cleanly. Only devstack pieces live
+here: the Kubernetes API emulator (with the CRDs and the kubeconfig) and the local kubelet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiohttp
+import yaml
+from aiohttp import web
+
+from atomesh.api.crd import build_crds
+from atomesh.devstack.kube import create_app, set_log_source
+from atomesh.devstack.kube.server import kubeconfig
+from atomesh.devstack.kubelet import Kubelet, KubeletConfig
+from atomesh.devstack.kubelet.logsource import HttpLogSource
+from atomesh.devstack.serving import LOOPBACK, start_site
+
+CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+READY_TIMEOUT = 30.0
+
+
+class Component(Protocol):
+    """One piece of the stack. `start` returns the URL to print (None when it serves nothing)."""
+
+    name: str
+
+    async def start(self) -> str | None: ...
+
+    async def stop(self) -> None: ...
+
+
+class Stack:
+    """Components started in order; a failure (or Ctrl-C) stops the ones already started."""
+
+    def __init__(self, components: Sequence[Component], say: Callable[[str], None] = print) -> None:
+        self.components = list(components)
+        self._started: list[Component] = []
+        self._say = say
+
+    async def start(self) -> None:
+        for component in self.components:
+            self._started.append(component)  # stopped even if its start is interrupted
+            url = await component.start()
+            self._say(f"{component.name:<10} {url or 'running'}")
+
+    async def stop(self) -> None:
+        while self._started:
+            component = self._started.pop()
+            await component.stop()
+
+
+# -- the Kubernetes API emulator ---------------------------------------------------------------
+
+
+def write_kubeconfig(path: Path, server: str) -> None:
+    """Atomically, mode 0600: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(yaml.safe_dump(kubeconfig(server), sort_keys=False), encoding="utf-8")
+    partial.chmod(0o600)
+    os.replace(partial, path)
+
+
+async def wait_until_serving(url: str, path: str = "/version", within: float = READY_TIMEOUT) -> None:
+    """Poll `url + path` until it answers 200; TimeoutError naming the URL otherwise."""
+    deadline = asyncio.get_running_loop().time() + within
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.get(url + path, timeout=aiohttp.ClientTimeout(total=5)) as response:
+                    if response.status == 200:
+                        return
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{url}{path} did not answer 200 within {within:.0f}s")
+            await asyncio.sleep(0.05)
+
+
+def load_crds(directory: Path | None) -> list[dict[str, Any]]:
+    """The CRDs to install: from `directory` (*.yaml), or generated from the installed models,
+    which `atomesh crds --check` keeps identical to the repository's crds/."""
+    if directory is None:
+        return list(build_crds().values())
+    if not directory.is_dir():
+        raise FileNotFoundError(f"--crds {directory}: not a directory of CRD YAML files")
+    crds = []
+    for path in sorted(directory.glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if isinstance(document, dict) and document.get("kind") == "CustomResourceDefinition":
+                crds.append(document)
+    return crds
+
+
+async def apply_crds(server: str, crds: Sequence[dict[str, Any]], within: float = READY_TIMEOUT) -> None:
+    """Create or replace each CRD (like `kubectl apply`), then wait until its API is served."""
+    async with aiohttp.ClientSession() as session:
+        for crd in crds:
+            name = crd["metadata"]["name"]
+            async with session.post(server + CRD_PATH, json=crd) as response:
+                if response.status == 409:
+                    async with session.get(f"{server}{CRD_PATH}/{name}") as current:
+                        current.raise_for_status()
+                        existing = await current.json()
+                    body = {**crd, "metadata": {**crd["metadata"], **_version_of(existing)}}
+                    async with session.put(f"{server}{CRD_PATH}/{name}", json=body) as replaced:
+                        replaced.raise_for_status()
+                else:
+                    response.raise_for_status()
+    for crd in crds:
+        group = crd["spec"]["group"]
+        version = next(v["name"] for v in crd["spec"]["versions"] if v.get("served", True))
+        await wait_until_serving(server, f"/apis/{group}/{version}", within)
+
+
+def _version_of(obj: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceVersion": obj["metadata"]["resourceVersion"]}
+
+
+class KubeApiComponent:
+    """The API server emulator on `port` (0 = free port), CRDs applied, kubeconfig written once
+    it answers (so a script waiting for the file can use it at once)."""
+
+    name = "kube"
+
+    def __init__(
+        self, *, port: int, kubeconfig: Path, state_dir: Path | None = None, crds: Sequence[dict[str, Any]] = ()
+    ) -> None:
+        self._port = port
+        self.kubeconfig = kubeconfig
+        self._state_dir = state_dir
+        self._crds = crds
+        self._runner: web.AppRunner | None = None
+        self.app: web.Application | None = None
+        self.url = ""
+
+    async def start(self) -> str:
+        self.app = app = await create_app(self._state_dir)
+        self._runner, port = await start_site(app, LOOPBACK, self._port)
+        self.url = f"http://{LOOPBACK}:{port}"
+        await wait_until_serving(self.url)
+        await apply_crds(self.url, self._crds)
+        write_kubeconfig(self.kubeconfig, self.url)
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+class KubeletComponent:
+    """The local kubelet, watching the API server of `kube` and serving its `pods/log`."""
+
+    name = "kubelet"
+
+    def __init__(self, kube: KubeApiComponent, root_dir: Path, **options: Any) -> None:
+        self._kube = kube
+        self._root_dir = root_dir
+        self._options = options
+        self._kubelet: Kubelet | None = None
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> str:
+        kubelet = Kubelet(KubeletConfig(server=self._kube.url, root_dir=self._root_dir, **self._options))
+        self._runner, port = await start_site(kubelet.log_app(), LOOPBACK, 0)
+        url = f"http://{LOOPBACK}:{port}"
+        self._kubelet = kubelet
+        await kubelet.start(url)
+        await kubelet.wait_synced()
+        if self._kube.app is not None:
+            set_log_source(self._kube.app, HttpLogSource(url))
+        return url
+
+    async def stop(self) -> None:
+        if self._kube.app is not None:
+            set_log_source(self._kube.app, None)
+        if self._kubelet is not None:
+            await self._kubelet.stop()
+            self._kubelet = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
