@@ -1,0 +1,133 @@
+"""An in-memory `Forge` for tests: pull requests, reviews, check runs and merges, no network.
+
+It behaves like the GitHub forge where atomesh relies on it: one open PR per head branch
+(open_or_update finds it first), numbers from 1, merge returns a commit sha. Tests drive the
+review side through `add_review`, `close` and `set_permission`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from atomesh.forge.protocol import (
+    CheckConclusion,
+    PullRequestRef,
+    PullRequestRequest,
+    ReviewComment,
+    ReviewVerdict,
+)
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    repo: str
+    head_sha: str
+    name: str
+    conclusion: CheckConclusion
+    title: str
+    summary: str
+
+
+@dataclass
+class FakePull:
+    ref: PullRequestRef
+    request: PullRequestRequest
+    reviews: list[ReviewComment] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+    updates: int = 0
+
+
+class FakeForge:
+    """In-memory forge. `head_sha_of(repo, branch)` may be set to report pushed commits."""
+
+    def __init__(self, web_url: str = "https://forge.invalid") -> None:
+        self.web_url = web_url
+        self.pulls: dict[tuple[str, int], FakePull] = {}
+        self.check_runs: list[CheckRun] = []
+        self.permissions: dict[tuple[str, str], str] = {}
+        self.head_shas: dict[tuple[str, str], str] = {}
+        self._numbers: dict[str, itertools.count[int]] = {}
+        self._clock = itertools.count(1)
+
+    def _now(self) -> str:
+        return f"2025-01-01T00:00:{next(self._clock) % 60:02d}Z"
+
+    def set_head(self, repo: str, branch: str, sha: str) -> None:
+        self.head_shas[(repo, branch)] = sha
+
+    def open_or_update_pull_request(self, request: PullRequestRequest) -> PullRequestRef:
+        head_sha = self.head_shas.get((request.repo, request.head_branch), "0" * 40)
+        for pull in self.pulls.values():
+            ref = pull.ref
+            if ref.repo == request.repo and ref.head_branch == request.head_branch and ref.state == "open":
+                pull.ref = replace(ref, head_sha=head_sha, draft=request.draft)
+                pull.request = request
+                pull.updates += 1
+                return pull.ref
+        number = next(self._numbers.setdefault(request.repo, itertools.count(1)))
+        ref = PullRequestRef(
+            repo=request.repo,
+            number=number,
+            url=f"{self.web_url}/{request.repo}/pull/{number}",
+            head_branch=request.head_branch,
+            base_branch=request.base_branch,
+            head_sha=head_sha,
+            state="open",
+            draft=request.draft,
+        )
+        self.pulls[(request.repo, number)] = FakePull(ref=ref, request=request)
+        return ref
+
+    def pull(self, repo: str, number: int) -> FakePull:
+        try:
+            return self.pulls[(repo, number)]
+        except KeyError:
+            raise LookupError(f"no pull request {repo}#{number}") from None
+
+    def get_pull_request(self, repo: str, number: int) -> PullRequestRef:
+        return self.pull(repo, number).ref
+
+    def list_reviews(self, repo: str, number: int) -> list[ReviewComment]:
+        return list(self.pull(repo, number).reviews)
+
+    def permission(self, repo: str, user: str) -> str:
+        return self.permissions.get((repo, user), "none")
+
+    def create_check_run(
+        self, repo: str, head_sha: str, name: str, conclusion: CheckConclusion, title: str, summary: str
+    ) -> None:
+        self.check_runs.append(CheckRun(repo, head_sha, name, conclusion, title, summary))
+
+    def comment(self, repo: str, number: int, body: str) -> None:
+        self.pull(repo, number).comments.append(body)
+
+    def merge(self, repo: str, number: int, method: Literal["merge", "squash", "rebase"] = "merge") -> str:
+        pull = self.pull(repo, number)
+        if pull.ref.state != "open":
+            raise ValueError(f"{repo}#{number} is {pull.ref.state}; only open pull requests merge")
+        sha = hashlib.sha1(f"{repo}#{number}:{method}".encode(), usedforsecurity=False).hexdigest()
+        pull.ref = replace(
+            pull.ref, state="closed", merged=True, merged_by="reviewer", merged_at=self._now(), merge_commit_sha=sha
+        )
+        return sha
+
+    # The review side, for tests.
+    def set_permission(self, repo: str, user: str, level: str) -> None:
+        self.permissions[(repo, user)] = level
+
+    def add_review(
+        self, repo: str, number: int, author: str, body: str, verdict: ReviewVerdict | None = None
+    ) -> ReviewComment:
+        pull = self.pull(repo, number)
+        review = ReviewComment(
+            author=author, body=body, submitted_at=self._now(), verdict=verdict, id=len(pull.reviews) + 1
+        )
+        pull.reviews.append(review)
+        return review
+
+    def close(self, repo: str, number: int, by: str = "reviewer") -> None:
+        pull = self.pull(repo, number)
+        pull.ref = replace(pull.ref, state="closed", closed_by=by, closed_at=self._now())

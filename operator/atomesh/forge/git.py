@@ -1,0 +1,139 @@
+"""GitPython helpers for the runner: clone, collect the change, commit, push.
+
+The forge token never enters a URL, a command line or .git/config: git receives it as an
+`http.extraHeader` through GIT_CONFIG_* environment variables, which live only as long as the
+one git process (`git -c` would show it in `ps` and in GitPython's error messages).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import git
+
+FileStatus = Literal["added", "modified", "deleted", "renamed"]
+GIT_TIMEOUT = 600.0
+_STATUS: dict[str, FileStatus] = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "T": "modified"}
+
+
+def basic_auth(token: str) -> str:
+    """The Authorization header value git sends: GitHub accepts the token as x-access-token's password."""
+    return "Basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
+
+
+def auth_env(token: str | None) -> dict[str, str]:
+    """Environment for one git command: no prompts, and the token as an extra HTTP header."""
+    env = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "GCM_INTERACTIVE": "never"}
+    if token:
+        env.update(
+            GIT_CONFIG_COUNT="1",
+            GIT_CONFIG_KEY_0="http.extraHeader",
+            GIT_CONFIG_VALUE_0=f"Authorization: {basic_auth(token)}",
+        )
+    return env
+
+
+def repo_url(repo: str, git_base_url: str | None) -> str:
+    """A clone URL: `owner/name` on the forge (`<git base>/owner/name.git`), or a URL or path as given."""
+    if "://" in repo or repo.startswith(("/", "git@", "file:")) or git_base_url is None:
+        return repo
+    return f"{git_base_url.rstrip('/')}/{repo}.git"
+
+
+def clone(url: str, dest: Path, branch: str, token: str | None = None) -> git.Repo:
+    """Clone `branch` of `url` into `dest` (full history: revisions and diffs need the base)."""
+    return git.Repo.clone_from(
+        url, dest, branch=branch, env={**os.environ, **auth_env(token)}, kill_after_timeout=GIT_TIMEOUT
+    )
+
+
+def checkout_commit(url: str, dest: Path, commit: str, token: str | None = None) -> git.Repo:
+    """Clone `url` and check out exactly `commit` (an agent's source, pinned by the operator)."""
+    repo = git.Repo.clone_from(
+        url, dest, no_checkout=True, env={**os.environ, **auth_env(token)}, kill_after_timeout=GIT_TIMEOUT
+    )
+    repo.git.checkout("--detach", commit)
+    return repo
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    status: FileStatus
+    additions: int = 0
+    deletions: int = 0
+    previous_path: str | None = None
+    binary: bool = False
+
+
+def stage_all(repo: git.Repo) -> None:
+    """Stage every change in the working tree, new files included, so one diff sees them all."""
+    repo.git.add("--all")
+
+
+def staged_changes(repo: git.Repo) -> list[Change]:
+    """Changes staged against HEAD, renames detected, with line counts (binary files count 0)."""
+    name_status = repo.git.diff("--cached", "--name-status", "-M", "-z", "HEAD")
+    numstat = repo.git.diff("--cached", "--numstat", "-M", "-z", "HEAD")
+    counts = _parse_numstat(numstat)
+    changes: list[Change] = []
+    fields = name_status.split("\0")
+    index = 0
+    while index < len(fields) and fields[index]:
+        code = fields[index]
+        if code.startswith(("R", "C")):
+            previous, path = fields[index + 1], fields[index + 2]
+            index += 3
+        else:
+            previous, path = None, fields[index + 1]
+            index += 2
+        additions, deletions, binary = counts.get(path, (0, 0, False))
+        status = _STATUS.get(code[0], "modified")
+        changes.append(Change(path, status, additions, deletions, previous if status == "renamed" else None, binary))
+    return changes
+
+
+def _parse_numstat(output: str) -> dict[str, tuple[int, int, bool]]:
+    """`git diff --numstat -z`: "a\\td\\tpath\\0", or "a\\td\\t\\0old\\0new\\0" for renames; "-" means binary."""
+    counts: dict[str, tuple[int, int, bool]] = {}
+    fields = output.split("\0")
+    index = 0
+    while index < len(fields) and fields[index]:
+        added, deleted, path = fields[index].split("\t", 2)
+        if path:
+            index += 1
+        else:
+            path = fields[index + 2]
+            index += 3
+        binary = added == "-"
+        counts[path] = (0 if binary else int(added), 0 if binary else int(deleted), binary)
+    return counts
+
+
+def file_at(repo: git.Repo, revision: str, path: str) -> bytes | None:
+    """Content of `path` at `revision`, or None when it does not exist there."""
+    try:
+        blob = repo.commit(revision).tree / path
+    except KeyError:
+        return None
+    data: bytes = blob.data_stream.read()
+    return data
+
+
+def commit(repo: git.Repo, message: str, name: str, email: str) -> str:
+    actor = git.Actor(name, email)
+    made = repo.index.commit(message, author=actor, committer=actor)
+    return made.hexsha
+
+
+def push(repo: git.Repo, branch: str, token: str | None = None, force: bool = False) -> None:
+    """Push HEAD to `branch` on origin; the token travels only in this command's environment."""
+    args = ["--porcelain", "origin", f"HEAD:refs/heads/{branch}"]
+    if force:
+        args.insert(0, "--force")
+    with repo.git.custom_environment(**auth_env(token)):
+        repo.git.push(*args, kill_after_timeout=GIT_TIMEOUT)
