@@ -92,6 +92,17 @@ def test_folder_is_linted_recursively_skipping_hidden_folders(tmp_path: Path) ->
     assert manifest_files([tmp_path]) == [tmp_path / "nested" / "deeper" / "mesh.yml"]
 
 
+def test_folder_walk_skips_helm_templates(tmp_path: Path) -> None:
+    chart = tmp_path / "charts" / "app"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 0.1.0\n")
+    template = chart / "templates" / "agent.yaml"
+    template.write_text("apiVersion: atomesh.io/v1alpha1\nkind: Agent\n{{- if .Values.x }}\nspec: {}\n{{- end }}\n")
+    assert manifest_files([tmp_path]) == [chart / "Chart.yaml"]
+    assert lint_paths([tmp_path]) == []
+    assert [f.message.split(":")[0] for f in lint_paths([template])] == ["YAML does not parse"]
+
+
 def test_missing_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, output, err = run_cli(capsys, str(tmp_path / "absent.yaml"))
     assert (code, output) == (2, [])
@@ -119,11 +130,13 @@ def test_run_input_is_not_checked_against_an_agent_of_another_namespace() -> Non
     assert lint_texts([("all.yaml", agent + "---\n" + run)]) == []
 
 
-def test_the_same_object_twice_is_reported_with_the_first_place() -> None:
+def test_the_same_object_twice_in_a_file_is_reported_with_the_first_line() -> None:
     agent = AGENT.format(name="bug-fix", namespace="")
-    findings = lint_texts([("a.yaml", agent), ("b.yaml", agent)])
-    assert [(f.file, f.path) for f in findings] == [("b.yaml", "metadata.name")]
-    assert "also a.yaml:1" in findings[0].message
+    findings = lint_texts([("a.yaml", agent + "---\n" + agent)])
+    assert [(f.line, f.path) for f in findings] == [(18, "metadata.name")]
+    assert "also line 1" in findings[0].message
+    # Across files the same name is usual (overlays, environments).
+    assert lint_texts([("a.yaml", agent), ("b.yaml", agent)]) == []
 
 
 def test_every_problem_of_one_object_is_reported() -> None:

@@ -151,13 +151,14 @@ class _Linter:
         return []
 
     def across_documents(self) -> None:
-        """Duplicate objects, and AgentRun inputs checked against Agents given in the same run of lint."""
-        seen: dict[tuple[str, str, str], _Object] = {}
+        """Duplicate objects in a file, and AgentRun inputs checked against Agents given to the same lint."""
+        # Only within one file: across files the same name is usual (kustomize overlays, environments).
+        seen: dict[tuple[str, str, str, str], _Object] = {}
         for obj in self.objects:
-            key = (obj.kind, obj.namespace, obj.name)
+            key = (obj.document.file, obj.kind, obj.namespace, obj.name)
             if obj.name and key in seen:
                 first = seen[key].document
-                message = f"duplicate {obj.label} (also {first.file}:{first.line}); the later one overwrites it"
+                message = f"duplicate {obj.label} (also line {first.line}); the later one overwrites it"
                 self.report(obj.document, obj.label, [FieldError(("metadata", "name"), message)])
             seen.setdefault(key, obj)
         agents = [obj for obj in self.objects if isinstance(obj.spec, AgentSpec)]
@@ -242,8 +243,13 @@ def _check_metadata(metadata: Any) -> list[FieldError]:
     return errors
 
 
+def _helm_template(path: Path) -> bool:
+    """Helm chart templates are Go templates, not YAML; a folder walk skips them (naming one still lints it)."""
+    return any(folder.name == "templates" and (folder.parent / "Chart.yaml").is_file() for folder in path.parents)
+
+
 def manifest_files(paths: Sequence[Path]) -> list[Path]:
-    """Files named on the command line, and *.yaml / *.yml under folders (hidden folders skipped)."""
+    """Files named on the command line, and *.yaml / *.yml under folders (hidden folders and Helm templates skipped)."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -253,6 +259,7 @@ def manifest_files(paths: Sequence[Path]) -> list[Path]:
                 if found.suffix in SUFFIXES
                 and found.is_file()
                 and not any(part.startswith(".") for part in found.relative_to(path).parts)
+                and not _helm_template(found)
             )
         elif path.is_file():
             files.append(path)
