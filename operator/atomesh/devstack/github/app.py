@@ -12,6 +12,7 @@ Setup helpers are thread-safe and may be called before or while the app is serve
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
@@ -84,6 +85,7 @@ class GitHubEmulator:
         self.dispatcher = Dispatcher(self.store)
         self.faults = Faults()
         self.services = ctx.Services(self.store, self.storage, self.dispatcher, self.faults, web_user)
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- people -------------------------------------------------------------------------------
     def add_user(self, login: str, token: str | None = None, *, type: str = "User") -> str:
@@ -174,6 +176,16 @@ class GitHubEmulator:
     ) -> list[Delivery]:
         return self.dispatcher.wait(count, event=event, action=action, timeout=timeout)
 
+    def redeliver(self, delivery_id: str) -> Delivery:
+        """Send a logged delivery again, same GUID and body (GitHub's "Redeliver"); thread-safe."""
+        if self._loop is None:
+            raise RuntimeError("the emulator is not serving; start it with build_app() first")
+
+        async def again() -> Delivery:
+            return self.dispatcher.redeliver(delivery_id)
+
+        return asyncio.run_coroutine_threadsafe(again(), self._loop).result(30)
+
     # --- serving ------------------------------------------------------------------------------
     async def build_app(self) -> web.Application:
         """The aiohttp application; an async factory for `BackgroundServer` and `start_site`."""
@@ -182,6 +194,7 @@ class GitHubEmulator:
             client_max_size=512 * 1024 * 1024,
         )
         app[ctx.SERVICES] = self.services
+        self._loop = asyncio.get_running_loop()
         for module in (repositories, pulls, reviews, labels, checks, http_backend, html):
             app.router.add_routes(module.routes)
 

@@ -55,6 +55,8 @@ class Dispatcher:
         self._changed = threading.Condition()
         self._tasks: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
+        # One lock per hook keeps its deliveries in the order the events happened.
+        self._order: dict[int, asyncio.Lock] = {}
 
     def hooks_for(self, repo: Repo, event: str) -> list[Hook]:
         return [hook for hook in [*self.store.global_hooks, *repo.hooks] if hook.wants(event)]
@@ -121,6 +123,10 @@ class Dispatcher:
         task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, delivery: Delivery) -> None:
+        async with self._order.setdefault(delivery.hook_id, asyncio.Lock()):
+            await self._post(delivery)
+
+    async def _post(self, delivery: Delivery) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         delivery.attempts += 1

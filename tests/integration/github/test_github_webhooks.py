@@ -1,0 +1,79 @@
+"""Webhook deliveries from the emulator, verified and parsed with atomesh.forge.webhook."""
+
+from __future__ import annotations
+
+import pytest
+from tests.fixtures.github import GitHubEmulatorHandle
+
+from atomesh.forge import webhook
+
+pytestmark = pytest.mark.integration
+SECRET = "webhook-secret"
+
+
+def test_review_loop_events_are_signed_and_parse(github_emulator: GitHubEmulatorHandle) -> None:
+    receiver = github_emulator.webhook_receiver(SECRET, events=list(webhook.EVENTS))
+    repo_name = github_emulator.seed_sample_app()
+    github_emulator.push_branch(repo_name, "atomesh/a", {"data/cities.csv": "city,country,population\n"})
+    bot_repo = github_emulator.client(github_emulator.bot_token).get_repo(repo_name)
+    pr = bot_repo.create_pull(base="main", head="atomesh/a", title="Data", body="")
+    reviewer_pr = github_emulator.client(github_emulator.reviewer_token).get_repo(repo_name).get_pull(pr.number)
+    reviewer_pr.create_review(body="Keep Berlin", event="REQUEST_CHANGES")
+    reviewer_pr.create_issue_comment("and Lisbon")
+    reviewer_pr.merge()
+
+    received = receiver.wait(4)
+    events = []
+    for hook in received:
+        assert hook.signature is not None
+        assert webhook.verify(SECRET, hook.body, hook.signature)
+        events.append(webhook.parse_request(hook.headers, hook.body, SECRET))
+
+    opened, review, comment, closed = events
+    assert isinstance(opened, webhook.PullRequestEvent)
+    assert (opened.action, opened.number, opened.sender, opened.merged) == ("opened", pr.number, "atomesh-bot", False)
+    assert (opened.repo, opened.head_branch, opened.base_branch) == (repo_name, "atomesh/a", "main")
+    assert isinstance(review, webhook.ReviewEvent)
+    assert (review.action, review.verdict, review.sender, review.body) == (
+        "submitted",
+        "CHANGES_REQUESTED",
+        "reviewer",
+        "Keep Berlin",
+    )
+    assert isinstance(comment, webhook.CommentEvent)
+    assert (comment.number, comment.body, comment.on_pull_request) == (pr.number, "and Lisbon", True)
+    assert isinstance(closed, webhook.PullRequestEvent)
+    assert (closed.action, closed.merged, closed.merged_by, closed.state) == ("closed", True, "reviewer", "closed")
+    assert closed.merge_commit_sha == github_emulator.emulator.branch_sha(repo_name, "main")
+    assert len({hook.delivery for hook in received}) == 4
+    assert [d.status for d in github_emulator.deliveries()] == [202, 202, 202, 202]
+
+
+def test_forged_signature_fails_verification(github_emulator: GitHubEmulatorHandle) -> None:
+    receiver = github_emulator.webhook_receiver(SECRET, events=["pull_request"])
+    repo_name = github_emulator.seed_sample_app()
+    github_emulator.push_branch(repo_name, "atomesh/b", {"README.md": "x\n"})
+    github_emulator.client(github_emulator.bot_token).get_repo(repo_name).create_pull(
+        base="main", head="atomesh/b", title="x", body=""
+    )
+    (hook,) = receiver.wait(1)
+    assert webhook.verify(SECRET, hook.body, hook.signature)
+    assert not webhook.verify("another-secret", hook.body, hook.signature)
+    assert not webhook.verify(SECRET, hook.body.replace(b'"opened"', b'"closed"'), hook.signature)
+    assert not webhook.verify(SECRET, hook.body, None)
+    with pytest.raises(PermissionError):
+        webhook.parse_request({**hook.headers, webhook.SIGNATURE_HEADER: webhook.sign("guess", hook.body)}, hook.body, SECRET)
+
+
+def test_redelivery_keeps_the_delivery_id(github_emulator: GitHubEmulatorHandle) -> None:
+    receiver = github_emulator.webhook_receiver(SECRET, events=["pull_request"])
+    repo_name = github_emulator.seed_sample_app()
+    github_emulator.push_branch(repo_name, "atomesh/c", {"README.md": "y\n"})
+    github_emulator.client(github_emulator.bot_token).get_repo(repo_name).create_pull(
+        base="main", head="atomesh/c", title="y", body=""
+    )
+    (first,) = receiver.wait(1)
+    github_emulator.emulator.redeliver(first.delivery)
+    second = receiver.wait(2)[1]
+    assert (second.delivery, second.body, second.signature) == (first.delivery, first.body, first.signature)
+
