@@ -76,8 +76,10 @@ def test_push_to_a_pull_request_branch_moves_its_head_and_sends_synchronize(
     receiver = github_emulator.webhook_receiver("s3cret", events=["pull_request"])
     repo_name = github_emulator.seed_sample_app()
     first = github_emulator.push_branch(repo_name, "atomesh/rev", {"docs/index.md": "# v1\n"})
-    pr = github_emulator.client(github_emulator.bot_token).get_repo(repo_name).create_pull(
-        base="main", head="atomesh/rev", title="Docs", body=""
+    pr = (
+        github_emulator.client(github_emulator.bot_token)
+        .get_repo(repo_name)
+        .create_pull(base="main", head="atomesh/rev", title="Docs", body="")
     )
     second = github_emulator.push_branch(repo_name, "atomesh/rev", {"docs/index.md": "# v2\n"})
 

@@ -62,7 +62,9 @@ def test_forged_signature_fails_verification(github_emulator: GitHubEmulatorHand
     assert not webhook.verify(SECRET, hook.body.replace(b'"opened"', b'"closed"'), hook.signature)
     assert not webhook.verify(SECRET, hook.body, None)
     with pytest.raises(PermissionError):
-        webhook.parse_request({**hook.headers, webhook.SIGNATURE_HEADER: webhook.sign("guess", hook.body)}, hook.body, SECRET)
+        webhook.parse_request(
+            {**hook.headers, webhook.SIGNATURE_HEADER: webhook.sign("guess", hook.body)}, hook.body, SECRET
+        )
 
 
 def test_redelivery_keeps_the_delivery_id(github_emulator: GitHubEmulatorHandle) -> None:
@@ -76,4 +78,3 @@ def test_redelivery_keeps_the_delivery_id(github_emulator: GitHubEmulatorHandle)
     github_emulator.emulator.redeliver(first.delivery)
     second = receiver.wait(2)[1]
     assert (second.delivery, second.body, second.signature) == (first.delivery, first.body, first.signature)
-

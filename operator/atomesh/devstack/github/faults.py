@@ -33,6 +33,7 @@ class Fault:
     status: int
     method: str | None = None
     reset_in: float = 1.0
+    reset_at: int | None = None
     retry_after: int = 1
 
     def matches(self, request: web.Request) -> bool:
@@ -51,9 +52,15 @@ class Faults:
         self._add(Fault("error", count, status, method))
 
     def rate_limit_primary(
-        self, count: int = 1, reset_in: float = 1.0, status: int = 403, method: str | None = None
+        self,
+        count: int = 1,
+        reset_in: float = 1.0,
+        status: int = 403,
+        method: str | None = None,
+        reset_at: int | None = None,
     ) -> None:
-        self._add(Fault("primary", count, status, method, reset_in=reset_in))
+        """`x-ratelimit-reset` is `reset_at` (epoch seconds) when given, else now + `reset_in`."""
+        self._add(Fault("primary", count, status, method, reset_in=reset_in, reset_at=reset_at))
 
     def rate_limit_secondary(
         self, count: int = 1, retry_after: int = 1, status: int = 403, method: str | None = None
@@ -86,7 +93,7 @@ class Faults:
 
 
 def respond(fault: Fault) -> web.Response:
-    reset = int(time.time() + fault.reset_in + 0.999)
+    reset = fault.reset_at if fault.reset_at is not None else int(time.time() + fault.reset_in + 0.999)
     if fault.kind == "primary":
         headers = {
             "x-ratelimit-limit": str(RATE_LIMIT),
