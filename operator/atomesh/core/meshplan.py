@@ -1,0 +1,439 @@
+"""The mesh planner: from a Mesh, its Agents and its AgentRuns to the runs to create, release or adopt.
+
+Level-based and pure, so the operator may call it on every event and after every restart:
+
+* Exactly once. A downstream run is named `<mesh>-<execution>-<node>` (hashed to fit), and a node
+  that already has a run in an execution is never started again in it. Planning twice, or after a
+  crash between "create" and "record", yields the same name, and the API server answers
+  AlreadyExists instead of creating a duplicate. (Keep an execution's runs together when pruning
+  history: a deleted downstream run would look like one never created.)
+* Executions. A user starts one by creating an AgentRun of a root node labelled
+  `atomesh.io/mesh=<mesh>`; the plan *adopts* it, labelling it with its node and
+  `atomesh.io/mesh-execution=<new_execution_id(mesh, run name)>`. Every run of the flow carries it.
+* Edges. A node starts in an execution once every edge into it is satisfied: `accepted` by an
+  upstream run Succeeded with a merged pull request, `completed` once all the upstream node's runs
+  (revisions included) are terminal. An `accepted` edge whose upstream ended without a merge stops
+  that branch (reported in `stopped`).
+* Limits. New, adopted and queued runs pass one gate in FIFO order: `suspend`, the daily budget
+  (`maxCostUSDPerDay`, UTC day) and `maxActiveRuns`. A run that may not start yet is still created
+  (or adopted), with the annotation `atomesh.io/queued=<why>`; the AgentRun controller keeps such a
+  run Pending with reason Queued and creates no pod. `release` lists queued runs whose annotation
+  the operator removes once a slot is free. Nothing is dropped.
+* Input. Each edge's `input` expressions are evaluated against its upstream run; a key that cannot be
+  mapped is recorded on the created run as `atomesh.io/input-error`, and admission fails that run
+  with reason InvalidInput and the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from atomesh.api import conditions as c
+from atomesh.api.agent import Agent
+from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES, AgentRun
+from atomesh.api.common import Condition
+from atomesh.api.constants import (
+    ANNOTATION_INPUT_ERROR,
+    ANNOTATION_MESH_EDGE,
+    ANNOTATION_QUEUED,
+    ANNOTATION_UPSTREAM_RUNS,
+    API_VERSION,
+    KIND_AGENT_RUN,
+    LABEL_AGENT,
+    LABEL_MESH,
+    LABEL_MESH_EXECUTION,
+    LABEL_MESH_NODE,
+    LABEL_TRIGGER,
+)
+from atomesh.api.mesh import Mesh, MeshEdge, MeshStatus
+from atomesh.core.conditions import condition
+from atomesh.core.graph import roots, topological_order, upstreams
+from atomesh.core.hashing import bounded_name, short_hash
+from atomesh.core.meshcheck import graph_problems
+from atomesh.core.meshexpr import map_input, upstream_fields
+from atomesh.core.meshstatus import agent_ready, cost_today, rollup_status
+from atomesh.core.schedule import MAX_RUN_NAME, to_rfc3339
+
+
+def new_execution_id(mesh: str, seed: str) -> str:
+    """The id of the execution started by `seed` (a root run's name): the same seed, the same id."""
+    return short_hash(f"{mesh}/{seed}", 10)
+
+
+def mesh_run_name(mesh: str, execution: str, node: str) -> str:
+    """The one name a node's run can have in an execution: the exactly-once key of its edges."""
+    return bounded_name(f"{mesh}-{execution}-{node}", "", MAX_RUN_NAME)
+
+
+def edge_id(edge: MeshEdge) -> str:
+    return f"{edge.from_}->{edge.to}"
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """An AgentRun the mesh creates; `queued` says why it must wait, `error` why its input is invalid."""
+
+    name: str
+    mesh: str
+    node: str
+    agent: str
+    execution: str
+    input: dict[str, Any] = field(default_factory=dict)
+    edges: tuple[str, ...] = ()
+    upstream_runs: tuple[str, ...] = ()
+    queued: str | None = None
+    error: str | None = None
+    trigger_kind: str = "mesh"
+    trigger_source: str = ""
+
+    def manifest(self, namespace: str | None) -> dict[str, Any]:
+        """The AgentRun object to create."""
+        annotations = {}
+        if self.edges:
+            annotations[ANNOTATION_MESH_EDGE] = ",".join(self.edges)
+        if self.upstream_runs:
+            annotations[ANNOTATION_UPSTREAM_RUNS] = ",".join(self.upstream_runs)
+        if self.queued:
+            annotations[ANNOTATION_QUEUED] = self.queued
+        if self.error:
+            annotations[ANNOTATION_INPUT_ERROR] = self.error
+        metadata: dict[str, Any] = {
+            "name": self.name,
+            "labels": {
+                LABEL_AGENT: self.agent,
+                LABEL_MESH: self.mesh,
+                LABEL_MESH_NODE: self.node,
+                LABEL_MESH_EXECUTION: self.execution,
+                LABEL_TRIGGER: self.trigger_kind,
+            },
+            "annotations": annotations,
+        }
+        if namespace:
+            metadata["namespace"] = namespace
+        source = self.trigger_source or f"{self.mesh}/{','.join(self.edges) or self.node}"
+        return {
+            "apiVersion": API_VERSION,
+            "kind": KIND_AGENT_RUN,
+            "metadata": metadata,
+            "spec": {
+                "agentRef": {"name": self.agent},
+                "input": self.input,
+                "trigger": {"kind": self.trigger_kind, "source": source},
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """A root run a user created for the mesh: label it into its execution (and hold it if queued)."""
+
+    run: str
+    node: str
+    execution: str
+    queued: str | None = None
+
+    def patch(self) -> dict[str, Any]:
+        """A merge patch of the run's metadata."""
+        annotations = {ANNOTATION_QUEUED: self.queued} if self.queued else {}
+        labels = {LABEL_MESH_NODE: self.node, LABEL_MESH_EXECUTION: self.execution}
+        return {"metadata": {"labels": labels, "annotations": annotations}}
+
+
+RELEASE_PATCH: dict[str, Any] = {"metadata": {"annotations": {ANNOTATION_QUEUED: None}}}
+
+
+@dataclass(frozen=True)
+class StoppedBranch:
+    """A node that will not start in an execution, and why."""
+
+    execution: str
+    node: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MeshPlan:
+    """What to do now. Apply `create` (AlreadyExists is success), `adopt`, `release` (RELEASE_PATCH), then
+    write `status`. `requeue_after` (seconds) asks to plan again then, e.g. when the budget day rolls over."""
+
+    create: tuple[PlannedRun, ...] = ()
+    adopt: tuple[Adoption, ...] = ()
+    release: tuple[str, ...] = ()
+    stopped: tuple[StoppedBranch, ...] = ()
+    problems: tuple[str, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    status: MeshStatus = field(default_factory=MeshStatus)
+    requeue_after: float | None = None
+
+
+def _phase(run: AgentRun) -> str:
+    return run.status.phase if run.status else "Pending"
+
+
+def _created(run: AgentRun) -> tuple[str, str]:
+    return (run.metadata.creation_timestamp or "", run.metadata.name)
+
+
+def is_queued(run: AgentRun) -> bool:
+    return bool(run.metadata.annotations.get(ANNOTATION_QUEUED))
+
+
+def _merged(run: AgentRun) -> bool:
+    review = run.status.review if run.status else None
+    return _phase(run) == "Succeeded" and review is not None and review.state == "merged"
+
+
+def _latest(runs: Sequence[AgentRun]) -> AgentRun:
+    def key(run: AgentRun) -> tuple[int, str, str]:
+        review = run.status.review if run.status else None
+        return (review.revision if review else 0, *_created(run))
+
+    return max(runs, key=key)
+
+
+@dataclass(frozen=True)
+class NodeOutcome:
+    """A node's runs in one execution, summed up for its outgoing edges."""
+
+    accepted: AgentRun | None  # a run whose pull request was merged
+    completed: AgentRun | None  # the latest run, once every run of the node is terminal
+    stopped: bool  # all runs terminal, none merged: `accepted` edges out of it never fire
+
+
+def node_outcome(runs: Sequence[AgentRun]) -> NodeOutcome:
+    merged = [run for run in runs if _merged(run)]
+    done = bool(runs) and all(_phase(run) in TERMINAL_PHASES for run in runs)
+    return NodeOutcome(
+        accepted=_latest(merged) if merged else None,
+        completed=_latest(runs) if done else None,
+        stopped=done and not merged,
+    )
+
+
+@dataclass
+class _Gate:
+    """FIFO admission of runs that would start: closed by suspend or budget, else counted slots."""
+
+    closed: str | None
+    slots: int | None
+
+    def admit(self) -> str | None:
+        """None when one more run may start now, else why it waits."""
+        if self.closed:
+            return self.closed
+        if self.slots is None:
+            return None
+        if self.slots <= 0:
+            return "waiting for a free slot: maxActiveRuns reached"
+        self.slots -= 1
+        return None
+
+
+def _seconds_to_midnight(now: datetime) -> float:
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (midnight - now).total_seconds()
+
+
+def _adopt_node(mesh: Mesh, run: AgentRun, root_nodes: list[str]) -> tuple[str | None, str | None]:
+    """The root node a user-created run belongs to, or why none fits."""
+    agent_of = {node.name: node.agent_ref.name for node in mesh.spec.agents}
+    wanted = run.metadata.labels.get(LABEL_MESH_NODE)
+    agent = run.spec.agent_ref.name
+    if wanted:
+        if wanted not in root_nodes:
+            return None, f"run {run.metadata.name}: node {wanted!r} is not a root of the mesh (roots: {root_nodes})"
+        if agent_of[wanted] != agent:
+            return None, f"run {run.metadata.name}: node {wanted!r} runs Agent {agent_of[wanted]!r}, not {agent!r}"
+        return wanted, None
+    matching = [name for name in root_nodes if agent_of[name] == agent]
+    if len(matching) != 1:
+        hint = "no root node runs it" if not matching else f"root nodes {matching} run it"
+        return None, f"run {run.metadata.name}: Agent {agent!r}: {hint}; label the run {LABEL_MESH_NODE}=<node>"
+    return matching[0], None
+
+
+def _fire(
+    mesh: Mesh, node: str, edges: list[MeshEdge], outcomes: Mapping[str, NodeOutcome], execution: str
+) -> PlannedRun | StoppedBranch | None:
+    """The run `node` gets in this execution, a stopped branch, or None while an upstream is unfinished."""
+    chosen: dict[str, AgentRun] = {}
+    for edge in edges:
+        outcome = outcomes.get(edge.from_, NodeOutcome(None, None, False))
+        run = outcome.accepted if edge.on == "accepted" else outcome.completed
+        if run is None and edge.on == "accepted" and outcome.stopped:
+            phase = _phase(outcome.completed) if outcome.completed else "?"
+            reason = f"upstream {edge.from_} ended {phase} without a merge; edge {edge_id(edge)} needs accepted"
+            return StoppedBranch(execution, node, reason)
+        if run is None:
+            return None
+        chosen[edge.from_] = run
+    context = {name: upstream_fields(run, name) for name, run in chosen.items()}
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    for edge in edges:
+        mapped, problems = map_input(edge.input, context[edge.from_], context)
+        errors += [f"edge {edge_id(edge)}: {problem}" for problem in problems]
+        for key in sorted(set(mapped) & set(values)):
+            errors.append(f"edge {edge_id(edge)}: input {key!r} is also mapped by another edge into {node}")
+        values.update(mapped)
+    agent = next(item.agent_ref.name for item in mesh.spec.agents if item.name == node)
+    return PlannedRun(
+        name=mesh_run_name(mesh.metadata.name, execution, node),
+        mesh=mesh.metadata.name,
+        node=node,
+        agent=agent,
+        execution=execution,
+        input=values,
+        edges=tuple(edge_id(edge) for edge in edges),
+        upstream_runs=tuple(sorted(run.metadata.name for run in chosen.values())),
+        error="; ".join(errors) or None,
+    )
+
+
+def plan_mesh(mesh: Mesh, agents: Mapping[str, Agent], runs: Sequence[AgentRun], now: datetime) -> MeshPlan:
+    """Plan one reconcile of `mesh`. `runs` are the AgentRuns labelled with the mesh (others are ignored)."""
+    name = mesh.metadata.name
+    mine = sorted((run for run in runs if run.metadata.labels.get(LABEL_MESH) == name), key=_created)
+    problems = graph_problems(mesh.spec, agents)
+    now_text = to_rfc3339(now)
+    if problems:
+        desired = [
+            condition(c.STALLED, c.TRUE, c.INVALID_GRAPH, problems[0], mesh.metadata.generation),
+            condition(c.READY, c.FALSE, c.INVALID_GRAPH, "; ".join(problems), mesh.metadata.generation),
+        ]
+        status = rollup_status(mesh, agents, mine, now, desired, now_text)
+        return MeshPlan(problems=tuple(problems), conditions=tuple(desired), status=status)
+
+    spend = cost_today(mine, now)
+    limits = mesh.spec.limits
+    over_budget = limits.max_cost_usd_per_day is not None and spend >= limits.max_cost_usd_per_day
+    closed = None
+    if mesh.spec.suspend:
+        closed = "mesh is suspended"
+    elif over_budget:
+        closed = f"daily budget spent (${spend:.2f} of ${limits.max_cost_usd_per_day:.2f}); waiting for 00:00 UTC"
+    active = [run for run in mine if _phase(run) in ACTIVE_PHASES and not is_queued(run) and _adopted(run)]
+    slots = None if limits.max_active_runs is None else limits.max_active_runs - len(active)
+    gate = _Gate(closed, slots)
+
+    # 1. Runs already queued go first, oldest first.
+    release = tuple(
+        run.metadata.name
+        for run in mine
+        if is_queued(run) and _phase(run) in ACTIVE_PHASES and _adopted(run) and gate.admit() is None
+    )
+    # 2. Root runs users created for the mesh join an execution of their own.
+    root_nodes = roots(mesh.spec)
+    adopt: list[Adoption] = []
+    adoption_problems: list[str] = []
+    for run in mine:
+        if _adopted(run) or _phase(run) in TERMINAL_PHASES:
+            continue
+        node, problem = _adopt_node(mesh, run, root_nodes)
+        if node is None:
+            adoption_problems.append(problem or "")
+            continue
+        adopt.append(Adoption(run.metadata.name, node, new_execution_id(name, run.metadata.name), gate.admit()))
+    # 3. Edges whose upstream runs are done create the next runs.
+    create, stopped = _plan_edges(mesh, mine, adopt, gate)
+
+    desired = _conditions(mesh, agents, spend, over_budget)
+    status = rollup_status(mesh, agents, mine, now, desired, now_text, create=create, adopt=adopt, release=release)
+    return MeshPlan(
+        create=tuple(create),
+        adopt=tuple(adopt),
+        release=release,
+        stopped=tuple(stopped),
+        problems=tuple(adoption_problems),
+        conditions=tuple(desired),
+        status=status,
+        requeue_after=_seconds_to_midnight(now) if over_budget else None,
+    )
+
+
+def _adopted(run: AgentRun) -> bool:
+    return bool(run.metadata.labels.get(LABEL_MESH_EXECUTION))
+
+
+def _plan_edges(
+    mesh: Mesh, runs: Sequence[AgentRun], adopt: Sequence[Adoption], gate: _Gate
+) -> tuple[list[PlannedRun], list[StoppedBranch]]:
+    by_execution: dict[str, dict[str, list[AgentRun]]] = {}
+    for run in runs:
+        execution = run.metadata.labels.get(LABEL_MESH_EXECUTION)
+        node = run.metadata.labels.get(LABEL_MESH_NODE)
+        if execution and node:
+            by_execution.setdefault(execution, {}).setdefault(node, []).append(run)
+    for adoption in adopt:
+        by_execution.setdefault(adoption.execution, {}).setdefault(adoption.node, [])
+    into = upstreams(mesh.spec)
+    order = topological_order(mesh.spec)
+    existing = {run.metadata.name for run in runs}
+    first_seen = {
+        execution: min((_created(run) for node_runs in nodes.values() for run in node_runs), default=("", ""))
+        for execution, nodes in by_execution.items()
+    }
+    create: list[PlannedRun] = []
+    stopped: list[StoppedBranch] = []
+    for execution in sorted(by_execution, key=lambda item: (first_seen[item], item)):
+        nodes = by_execution[execution]
+        outcomes = {node: node_outcome(node_runs) for node, node_runs in nodes.items()}
+        for node in order:
+            edges = into[node]
+            if not edges or nodes.get(node):
+                continue
+            result = _fire(mesh, node, edges, outcomes, execution)
+            if isinstance(result, StoppedBranch):
+                stopped.append(result)
+            elif result is not None and result.name not in existing:
+                # A run that will fail on its input takes no slot; the others queue behind the gate.
+                queued = gate.admit() if result.error is None else gate.closed
+                create.append(replace(result, queued=queued))
+    return create, stopped
+
+
+def _conditions(mesh: Mesh, agents: Mapping[str, Agent], spend: float, over_budget: bool) -> list[Condition]:
+    generation = mesh.metadata.generation
+    not_ready = [node.name for node in mesh.spec.agents if not agent_ready(agents.get(node.agent_ref.name))]
+    total = len(mesh.spec.agents)
+    if not_ready:
+        ready = condition(
+            c.READY,
+            c.FALSE,
+            c.AGENTS_NOT_READY,
+            f"{total - len(not_ready)}/{total} agents ready; waiting for: {', '.join(not_ready)}",
+            generation,
+        )
+    else:
+        ready = condition(c.READY, c.TRUE, c.RECONCILED, f"{total}/{total} agents ready", generation)
+    desired = [ready]
+    budget = mesh.spec.limits.max_cost_usd_per_day
+    if budget is not None:
+        message = f"${spend:.2f} of ${budget:.2f} spent today (UTC)"
+        if over_budget:
+            desired.append(condition(c.BUDGET_EXCEEDED, c.TRUE, c.BUDGET_EXCEEDED_REASON, message, generation))
+        else:
+            desired.append(condition(c.BUDGET_EXCEEDED, c.FALSE, c.WITHIN_BUDGET, message, generation))
+    if mesh.spec.suspend:
+        desired.append(condition(c.SUSPENDED, c.TRUE, c.SUSPEND_REASON, "new runs are held", generation))
+    else:
+        desired.append(condition(c.SUSPENDED, c.FALSE, c.NOT_SUSPENDED, "", generation))
+    return desired
+
+
+__all__ = [
+    "RELEASE_PATCH",
+    "Adoption",
+    "MeshPlan",
+    "NodeOutcome",
+    "PlannedRun",
+    "StoppedBranch",
+    "edge_id",
+    "mesh_run_name",
+    "new_execution_id",
+    "node_outcome",
+    "plan_mesh",
+]
