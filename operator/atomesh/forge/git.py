@@ -76,10 +76,14 @@ def stage_all(repo: git.Repo) -> None:
 
 
 def staged_changes(repo: git.Repo) -> list[Change]:
-    """Changes staged against HEAD, renames detected, with line counts (binary files count 0)."""
-    name_status = repo.git.diff("--cached", "--name-status", "-M", "-z", "HEAD")
-    numstat = repo.git.diff("--cached", "--numstat", "-M", "-z", "HEAD")
-    counts = _parse_numstat(numstat)
+    """Changes staged against HEAD (what the agent did), renames detected."""
+    return diff_changes(repo, "--cached", "HEAD")
+
+
+def diff_changes(repo: git.Repo, *revisions: str) -> list[Change]:
+    """`git diff <revisions>` as Changes with line counts (binary files count 0), renames detected."""
+    name_status = repo.git.diff("--name-status", "-M", "-z", *revisions)
+    counts = _parse_numstat(repo.git.diff("--numstat", "-M", "-z", *revisions))
     changes: list[Change] = []
     fields = name_status.split("\0")
     index = 0
@@ -95,6 +99,13 @@ def staged_changes(repo: git.Repo) -> list[Change]:
         status = _STATUS.get(code[0], "modified")
         changes.append(Change(path, status, additions, deletions, previous if status == "renamed" else None, binary))
     return changes
+
+
+def merge_base(repo: git.Repo, one: str, other: str) -> str | None:
+    try:
+        return str(repo.git.merge_base(one, other)).strip() or None
+    except git.GitCommandError:
+        return None
 
 
 def _parse_numstat(output: str) -> dict[str, tuple[int, int, bool]]:

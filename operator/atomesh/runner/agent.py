@@ -1,0 +1,93 @@
+"""Step 2, agent: run the harness on the task under the run's limits, then the review checks.
+
+Model credentials only: this step never sees the forge token. Usage is written even when the
+harness fails, so the spend of a failed run is known.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from atomesh.api.agentrun import Usage
+from atomesh.api.common import parse_duration
+from atomesh.harness import Harness, HarnessLimits, HarnessResult, ModelAccess, build_harness
+from atomesh.harness.environment import CREDENTIAL_VARIABLES
+from atomesh.runner.checks import run_checks
+from atomesh.runner.context import SOURCE_DIR, StepContext
+from atomesh.runner.failure import HARNESS_CRASHED, HARNESS_REASONS, SOURCE_NOT_FOUND, StepFailure
+from atomesh.runner.state import write_checks, write_summary, write_usage
+from atomesh.runner.task import compose_task
+
+AGENT_FILE = "AGENT.md"
+
+
+def load_instructions(ctx: StepContext) -> str:
+    spec = ctx.run.spec
+    if spec.instructions is not None:
+        return spec.instructions
+    assert spec.source is not None
+    path = ctx.state_dir / SOURCE_DIR / spec.source.path / AGENT_FILE
+    if not path.is_file():
+        raise StepFailure(
+            SOURCE_NOT_FOUND,
+            f"{Path(spec.source.path) / AGENT_FILE} is missing in {spec.source.repo} at "
+            f"{ctx.run.agent_commit or spec.source.ref}; fix spec.source.path or add the file",
+        )
+    return path.read_text(encoding="utf-8")
+
+
+def child_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The harness's and checks' environment: the pod's, without any credential."""
+    return {key: value for key, value in environ.items() if key not in CREDENTIAL_VARIABLES}
+
+
+def model_access(ctx: StepContext) -> ModelAccess:
+    harness = ctx.run.spec.harness
+    return ModelAccess(
+        model=harness.model,
+        base_url=harness.base_url or ctx.model_base_url,
+        api_key=ctx.model_api_key,
+        allowed_tools=tuple(harness.allowed_tools),
+    )
+
+
+def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult:
+    spec = ctx.run.spec
+    timeout = float(parse_duration(spec.limits.timeout))
+    deadline = time.monotonic() + timeout
+    task = compose_task(ctx.run, load_instructions(ctx))
+    harness = harness or build_harness(spec.harness.kind, model_access(ctx))
+    limits = HarnessLimits(
+        max_turns=spec.harness.max_turns,
+        timeout_seconds=timeout,
+        max_cost_usd=spec.limits.max_cost_usd,
+        max_tokens=spec.limits.max_tokens,
+    )
+    env = child_env(ctx.environ)
+    ctx.log(
+        f"running {spec.harness.kind} with {spec.harness.model} (maxTurns {limits.max_turns}, timeout {timeout:g}s)"
+    )
+    result = harness.run(task, ctx.workspace, limits, env)
+    usage = Usage(
+        input_tokens=result.usage.input_tokens,
+        output_tokens=result.usage.output_tokens,
+        cost_usd=round(result.usage.cost_usd, 6),
+        turns=result.usage.turns,
+    )
+    write_usage(ctx.state_dir, usage)
+    write_summary(ctx.state_dir, ctx.scrub(result.final_text))
+    for note in result.notes:
+        ctx.log(note)
+    ctx.log(
+        f"harness used {usage.turns} turns, {usage.input_tokens}+{usage.output_tokens} tokens, ${usage.cost_usd:.4f}"
+    )
+    if not result.ok:
+        reason = HARNESS_REASONS.get(result.reason or "", HARNESS_CRASHED)
+        raise StepFailure(reason, ctx.scrub(result.message))
+    checks = run_checks(spec.review.checks, ctx.workspace, env, deadline, ctx.scrub)
+    write_checks(ctx.state_dir, checks)
+    for check in checks:
+        ctx.log(f"check {check.name}: {'passed' if check.passed else f'failed (exit {check.exit_code})'}")
+    return result

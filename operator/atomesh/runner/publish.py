@@ -1,0 +1,133 @@
+"""Step 3, publish: turn the workspace's change into a reviewed artifact.
+
+Order matters: paths are enforced before anything leaves the pod (a violation pushes nothing),
+the commit carries provenance trailers, the branch is pushed before the PR is opened or
+updated (found by head branch first, so a retried publish does not open a second one), and the
+summary is the last thing written. Forge credentials only.
+"""
+
+from __future__ import annotations
+
+import re
+
+import git
+
+from atomesh.api import conditions as c
+from atomesh.api.agentrun import Artifact, ReviewStatus, Usage
+from atomesh.api.runfile import PublishSummary, RunFile
+from atomesh.forge import git as gitops
+from atomesh.forge.protocol import Forge, PullRequestRequest
+from atomesh.review import build_surface
+from atomesh.runner.checkout import token_for
+from atomesh.runner.context import StepContext
+from atomesh.runner.failure import FORGE_ERROR, PUSH_FAILED, StepFailure
+from atomesh.runner.paths import disallowed
+from atomesh.runner.review_input import build_review_input, changed_files
+from atomesh.runner.state import read_checks, read_summary, read_usage
+
+COMMITTER_NAME = "atomesh"
+COMMITTER_EMAIL = "atomesh@users.noreply.github.com"
+
+
+def forge_repo(repo: str) -> str:
+    """owner/name for the forge API, from `owner/name` or a clone URL."""
+    if "://" not in repo and not repo.startswith(("/", "git@", "file:")):
+        return repo
+    path = re.sub(r"\.git/?$", "", repo.rstrip("/"))
+    parts = re.split(r"[/:]", path)
+    return "/".join(parts[-2:])
+
+
+def commit_message(run: RunFile) -> str:
+    spec = run.spec
+    title = f"atomesh: {run.agent} ({run.run})"
+    if run.revision:
+        title += f", revision {run.revision}"
+    trailers = [
+        f"Atomesh-Agent: {run.namespace}/{run.agent}",
+        f"Atomesh-Run: {run.namespace}/{run.run}",
+        f"Atomesh-Agent-Revision: {run.agent_revision or 'unknown'}",
+        f"Atomesh-Harness: {spec.harness.kind}",
+        f"Atomesh-Model: {spec.harness.model}",
+    ]
+    return f"{title}\n\n{spec.purpose.strip()}\n\n" + "\n".join(trailers) + "\n"
+
+
+def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
+    run = ctx.run
+    spec = run.spec
+    usage = read_usage(ctx.state_dir) or Usage()
+    checks = read_checks(ctx.state_dir)
+    repo = git.Repo(ctx.workspace)
+    with repo:
+        gitops.stage_all(repo)
+        delta = gitops.staged_changes(repo)
+        if not delta:
+            ctx.log("the agent changed nothing")
+            return PublishSummary(outcome="noChanges", usage=usage, checks=checks, message="the agent changed nothing")
+        touched = [path for change in delta for path in (change.path, change.previous_path) if path]
+        outside = disallowed(touched, spec.output.paths)
+        if outside:
+            raise StepFailure(
+                c.PATHS_NOT_ALLOWED,
+                f"{len(outside)} file(s) outside spec.output.paths {spec.output.paths}: {', '.join(outside)}; "
+                "nothing was pushed",
+            )
+        old_head = repo.head.commit.hexsha
+        head = gitops.commit(repo, commit_message(run), COMMITTER_NAME, COMMITTER_EMAIL)
+        url = str(repo.remote().url)
+        try:
+            # A first run owns its branch (force: a re-run of the same run may have pushed before);
+            # a revision adds to the reviewed branch and must not rewrite it.
+            gitops.push(repo, run.branch, token_for(ctx, url), force=not run.revision_of)
+        except git.GitCommandError as error:
+            lines = str(error.stderr or "").strip().splitlines()
+            detail = ctx.scrub(lines[-1] if lines else str(error))
+            raise StepFailure(PUSH_FAILED, f"cannot push {run.branch}: {detail}") from None
+        ctx.log(f"pushed {run.branch}@{head[:12]}")
+        base = old_head
+        if run.revision_of:
+            base = gitops.merge_base(repo, f"origin/{spec.workspace.base_branch}", head) or old_head
+        files = changed_files(repo, base, head)
+    review_input = build_review_input(run, files, usage, checks, read_summary(ctx.state_dir))
+    surface = build_surface(review_input)
+    slug = forge_repo(spec.workspace.repo)
+    try:
+        pull = forge.open_or_update_pull_request(
+            PullRequestRequest(
+                repo=slug,
+                head_branch=run.branch,
+                base_branch=spec.workspace.base_branch,
+                title=surface.title,
+                body=surface.body,
+                labels=list(surface.labels),
+                reviewers=list(spec.review.reviewers),
+                team_reviewers=list(spec.review.team_reviewers),
+                draft=spec.review.draft,
+            )
+        )
+        forge.create_check_run(
+            slug, head, surface.check_name, surface.check_conclusion, surface.check_title, surface.check_summary
+        )
+    except Exception as error:  # every forge adapter raises its own types; the message is what matters
+        raise StepFailure(FORGE_ERROR, ctx.scrub(f"{slug}: {error}")) from None
+    ctx.log(f"pull request {pull.url}")
+    verb = "updated" if run.revision_of else "opened"
+    return PublishSummary(
+        outcome="published",
+        artifact=Artifact(
+            type=spec.output.artifact,
+            branch=run.branch,
+            base_branch=spec.workspace.base_branch,
+            commit=head,
+            files=[f.path for f in files],
+            additions=sum(f.additions for f in files),
+            deletions=sum(f.deletions for f in files),
+        ),
+        review=ReviewStatus(
+            provider="github", repo=slug, url=pull.url, number=pull.number, state="open", revision=run.revision
+        ),
+        usage=usage,
+        checks=checks,
+        message=f"{verb} pull request #{pull.number} with {len(files)} changed file(s)",
+    )

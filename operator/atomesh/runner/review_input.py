@@ -1,0 +1,88 @@
+"""What publish hands the review layer: the changed files with their text before and after,
+checks, validations and provenance."""
+
+from __future__ import annotations
+
+import git
+
+from atomesh.api.agentrun import Usage
+from atomesh.api.runfile import CheckResult, RunFile
+from atomesh.forge import git as gitops
+from atomesh.review.surface import ChangedFile, CheckOutcome, Provenance, ReviewInput, RevisionEntry
+from atomesh.runner.validate import validate_config
+
+TEXT_LIMIT = 200_000  # characters of one side of one file; the renderers bound what they show
+
+
+def _text(data: bytes | None) -> tuple[str | None, bool]:
+    """(text, binary): NUL bytes or invalid UTF-8 mean binary."""
+    if data is None:
+        return None, False
+    if b"\0" in data[:8192]:
+        return None, True
+    try:
+        return data.decode("utf-8")[:TEXT_LIMIT], False
+    except UnicodeDecodeError:
+        return None, True
+
+
+def changed_files(repo: git.Repo, base: str, head: str) -> tuple[ChangedFile, ...]:
+    files: list[ChangedFile] = []
+    for change in gitops.diff_changes(repo, base, head):
+        before_path = change.previous_path or change.path
+        before, before_binary = _text(None if change.status == "added" else gitops.file_at(repo, base, before_path))
+        after, after_binary = _text(None if change.status == "deleted" else gitops.file_at(repo, head, change.path))
+        files.append(
+            ChangedFile(
+                path=change.path,
+                status=change.status,
+                additions=change.additions,
+                deletions=change.deletions,
+                before=before,
+                after=after,
+                previous_path=change.previous_path,
+                binary=change.binary or before_binary or after_binary,
+            )
+        )
+    return tuple(files)
+
+
+def provenance(run: RunFile, usage: Usage) -> Provenance:
+    trigger = run.trigger.kind + (f" ({run.trigger.source})" if run.trigger.source else "")
+    return Provenance(
+        agent=run.agent,
+        namespace=run.namespace,
+        run=run.run,
+        agent_revision=run.agent_revision,
+        spec_hash=run.spec_hash,
+        harness=run.spec.harness.kind,
+        model=run.spec.harness.model,
+        trigger=trigger,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cost_usd=usage.cost_usd,
+        turns=usage.turns,
+    )
+
+
+def build_review_input(
+    run: RunFile, files: tuple[ChangedFile, ...], usage: Usage, checks: list[CheckResult], summary: str
+) -> ReviewInput:
+    spec = run.spec
+    history: tuple[RevisionEntry, ...] = ()
+    if run.revision_of:
+        asked = "; ".join(f"@{item.author}: {item.body.strip()}" for item in run.feedback)[:500]
+        history = (RevisionEntry(revision=max(run.revision - 1, 0), run=run.revision_of, feedback_summary=asked),)
+    return ReviewInput(
+        artifact_type=spec.output.artifact,
+        purpose=spec.purpose,
+        files=files,
+        provenance=provenance(run, usage),
+        run_input=dict(run.input),
+        summary=summary.strip(),
+        checks=tuple(CheckOutcome(c.name, c.passed, c.exit_code, c.output_tail) for c in checks),
+        validations=validate_config(files) if spec.output.artifact == "config" else (),
+        revision=run.revision,
+        history=history,
+        extra_labels=tuple(spec.review.labels),
+    )
