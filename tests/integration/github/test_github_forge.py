@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from tests.fixtures.github import GitHubEmulatorHandle
 
 from atomesh.api import constants as c
 from atomesh.forge.github import AppCredentials, GitHubForge, GitHubForgeError, RetryPolicy, standard_labels
 from atomesh.forge.protocol import Forge, PullRequestRequest
-from tests.fixtures.github import GitHubEmulatorHandle
 
 pytestmark = pytest.mark.integration
 BRANCH = "atomesh/docs-writer/run-1"
@@ -67,7 +67,8 @@ def test_reopens_a_new_pr_after_the_old_one_was_closed(published: GitHubEmulator
     assert (closed.state, closed.merged, closed.closed_by) == ("closed", False, "atomesh-bot")
     assert forge.find_pull_request("demo/sample-app", BRANCH) is None
     second = forge.open_or_update_pull_request(request())
-    assert second.number != first.number and second.state == "open"
+    assert second.number != first.number
+    assert second.state == "open"
 
 
 def test_reviews_comments_permission_check_runs_and_merge(published: GitHubEmulatorHandle) -> None:
@@ -101,7 +102,8 @@ def test_reviews_comments_permission_check_runs_and_merge(published: GitHubEmula
     assert reviewer.merge("demo/sample-app", ref.number) == sha
     merged = bot.get_pull_request("demo/sample-app", ref.number)
     assert (merged.state, merged.merged, merged.merged_by, merged.merge_commit_sha) == ("closed", True, "reviewer", sha)
-    assert merged.merged_at is not None and merged.merged_at.endswith("Z")
+    assert merged.merged_at is not None
+    assert merged.merged_at.endswith("Z")
     assert published.emulator.branch_sha("demo/sample-app", "main") == sha
 
 
@@ -109,14 +111,18 @@ def test_conditional_polling_returns_none_when_unchanged(published: GitHubEmulat
     forge = forge_for(published, published.bot_token)
     ref = forge.open_or_update_pull_request(request())
     first, etag = forge.get_pull_request_if_changed("demo/sample-app", ref.number, None)
-    assert first is not None and first.number == ref.number and etag
+    assert first is not None
+    assert first.number == ref.number
+    assert etag
 
     unchanged, same = forge.get_pull_request_if_changed("demo/sample-app", ref.number, etag)
     assert (unchanged, same) == (None, etag)
 
     forge_for(published, published.reviewer_token).merge("demo/sample-app", ref.number)
     changed, newer = forge.get_pull_request_if_changed("demo/sample-app", ref.number, etag)
-    assert changed is not None and changed.merged and newer != etag
+    assert changed is not None
+    assert changed.merged
+    assert newer != etag
 
 
 def test_server_errors_are_retried_with_exponential_backoff(published: GitHubEmulatorHandle) -> None:
@@ -166,18 +172,21 @@ def test_persistent_failures_and_client_errors_are_reported_not_retried_forever(
     published.faults.fail_next(5, status=502)
     with pytest.raises(GitHubForgeError) as failing:
         forge.get_pull_request("demo/sample-app", 1)
-    assert failing.value.status == 502 and sleeps == [1.0, 2.0]
+    assert failing.value.status == 502
+    assert sleeps == [1.0, 2.0]
     published.faults.clear()
 
     with pytest.raises(GitHubForgeError) as missing:
         forge.get_pull_request("demo/no-such-repo", 1)
-    assert missing.value.status == 404 and len(sleeps) == 2
+    assert missing.value.status == 404
+    assert len(sleeps) == 2
 
     secret = "ghp_definitely-wrong"
     with pytest.raises(GitHubForgeError) as rejected:
         forge_for(published, secret).get_pull_request("demo/sample-app", 1)
     assert rejected.value.status == 401
-    assert c.ENV_FORGE_TOKEN in str(rejected.value) and secret not in str(rejected.value)
+    assert c.ENV_FORGE_TOKEN in str(rejected.value)
+    assert secret not in str(rejected.value)
 
 
 def test_github_app_installation_token(published: GitHubEmulatorHandle) -> None:

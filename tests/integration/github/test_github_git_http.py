@@ -6,7 +6,6 @@ import base64
 
 import git
 import pytest
-
 from tests.fixtures.github import GitHubEmulatorHandle
 
 pytestmark = pytest.mark.integration
@@ -84,7 +83,8 @@ def test_push_to_a_pull_request_branch_moves_its_head_and_sends_synchronize(
     second = github_emulator.push_branch(repo_name, "atomesh/rev", {"docs/index.md": "# v2\n"})
 
     assert first != second
-    assert pr.update() and pr.head.sha == second
+    assert pr.update()
+    assert pr.head.sha == second
     actions = [d.action for d in github_emulator.wait_for_deliveries(2, event="pull_request")]
     assert actions == ["opened", "synchronize"]
     assert len(receiver.wait(2, event="pull_request")) == 2

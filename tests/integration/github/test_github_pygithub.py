@@ -5,7 +5,6 @@ from __future__ import annotations
 import git
 import pytest
 from github import BadCredentialsException, GithubException
-
 from tests.fixtures.github import GitHubEmulatorHandle
 
 pytestmark = pytest.mark.integration
@@ -103,7 +102,8 @@ def test_merge_is_a_real_git_merge_visible_in_a_fresh_clone(
     with clone:
         tip = clone.head.commit
         assert tip.hexsha == status.sha
-        assert len(tip.parents) == 2 and tip.parents[1].hexsha == head
+        assert len(tip.parents) == 2
+        assert tip.parents[1].hexsha == head
         assert (tip.tree / "docs/usage.md").data_stream.read().decode() == "# Usage\n\nUpdated by an agent.\n"
 
     with pytest.raises(GithubException) as again:

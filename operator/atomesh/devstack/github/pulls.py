@@ -57,11 +57,14 @@ def merge_pull(
     identity = Identity(author.name or who if author else who, f"{who}@users.noreply.github.com")
     try:
         merged = svc.storage.merge(repo.full_name, base_tip, pull.head_sha, method, text, identity)  # type: ignore[arg-type]
-        svc.storage.update_ref(repo.full_name, f"refs/heads/{pull.base_ref}", merged, old=base_tip)
     except MergeConflict:
         raise ctx.ApiError(405, "Pull Request is not mergeable") from None
     except GitError as exc:
-        raise ctx.ApiError(409, f"Base branch was modified during the merge: {exc}") from None
+        raise ctx.ApiError(500, f"merge failed: {exc}") from None
+    try:
+        svc.storage.update_ref(repo.full_name, f"refs/heads/{pull.base_ref}", merged, old=base_tip)
+    except GitError:
+        raise ctx.ApiError(409, "Base branch was modified. Review and try the merge again.") from None
     with svc.store.lock:
         stamp = now_iso()
         pull.state = "closed"

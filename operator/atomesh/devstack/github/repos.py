@@ -161,12 +161,9 @@ class GitStorage:
     def is_ancestor(self, full_name: str, ancestor: str, descendant: str) -> bool:
         return self.run(full_name, "merge-base", "--is-ancestor", ancestor, descendant, check=False).returncode == 0
 
-    def merge_tree(self, full_name: str, base: str, head: str, merge_base: str | None = None) -> str:
+    def merge_tree(self, full_name: str, base: str, head: str) -> str:
         """The tree of merging `head` into `base`; raises MergeConflict when they conflict."""
-        args = ["merge-tree", "--write-tree", "--no-messages"]
-        if merge_base:
-            args.append(f"--merge-base={merge_base}")
-        result = self.run(full_name, *args, base, head, check=False)
+        result = self.run(full_name, "merge-tree", "--write-tree", "--no-messages", base, head, check=False)
         if result.returncode == 1:
             raise MergeConflict(f"merging {head[:12]} into {base[:12]} conflicts")
         if result.returncode != 0:
@@ -203,14 +200,27 @@ class GitStorage:
         if method == "squash":
             tree = self.merge_tree(full_name, base, head)
             return self.commit_tree(full_name, tree, [base], message, author, committer)
-        # rebase: replay each commit of head (oldest first) on top of base, keeping authorship.
+        # rebase: replay each commit of head (oldest first) on top of base, keeping authorship. Each
+        # commit's own diff is applied to a scratch index (git 2.39 has no `merge-tree --merge-base`).
         tip = base
         listing = self.out(full_name, "rev-list", "--reverse", "--no-merges", f"{base}..{head}")
         for sha in listing.split():
             info = self.commit(full_name, sha)
-            tree = self.merge_tree(full_name, tip, sha, merge_base=info.parents[0] if info.parents else None)
+            tree = self._apply_commit(full_name, tip, info)
             tip = self.commit_tree(full_name, tree, [tip], info.message, info.author, committer)
         return tip
+
+    def _apply_commit(self, full_name: str, onto: str, info: CommitInfo) -> str:
+        parent = info.parents[0] if info.parents else self.out(full_name, "hash-object", "-t", "tree", "/dev/null")
+        patch = self.run(full_name, "diff", "--binary", "--full-index", parent, info.sha).stdout
+        with tempfile.TemporaryDirectory() as scratch:
+            env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+            self.run(full_name, "read-tree", onto, env=env)
+            if patch:
+                applied = self.run(full_name, "apply", "--cached", "-3", input_bytes=patch, env=env, check=False)
+                if applied.returncode != 0:
+                    raise MergeConflict(f"commit {info.sha[:12]} does not apply onto {onto[:12]}")
+            return self.out(full_name, "write-tree", env=env)
 
     def write_commit(
         self, full_name: str, files: dict[str, bytes], message: str, author: Identity, parents: list[str]
