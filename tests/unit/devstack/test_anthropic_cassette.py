@@ -1,0 +1,72 @@
+"""Cassette playback: in order for the agent conversation, by content for matched turns, defaults otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from atomesh.devstack.anthropic.cassette import Script, load_cassette
+from atomesh.devstack.anthropic.tools import detect_harness, translate, working_directory
+
+
+def play(script: Script, text: str = "", tools: bool = True, harness: str = "claude-code") -> int | None:
+    chosen = script.next_turn(text, "", harness, tools)
+    return None if chosen is None else chosen[0]
+
+
+def test_in_order_turns_skip_side_calls() -> None:
+    script = Script(load_cassette([{"text": "one"}, {"text": "two"}]))
+    assert play(script, "Generate a title", tools=False) is None  # e.g. OpenCode's title call
+    assert play(script) == 0
+    assert play(script) == 1
+    assert play(script) is None
+    assert script.remaining == 0
+
+
+def test_matched_turns_answer_by_content_and_times() -> None:
+    cassette = {
+        "turns": [
+            {"error": 429, "times": 2, "retryAfter": 0},
+            {"text": "first"},
+            {"match": {"contains": "tests passed"}, "text": "great", "times": 0},
+        ]
+    }
+    script = Script(load_cassette(cassette))
+    assert [play(script), play(script)] == [0, 0]
+    assert play(script, "tests passed") == 1  # the earliest eligible turn wins
+    assert play(script, "tests passed") == 2
+    assert play(script, "tests passed") == 2  # times: 0 answers for ever
+    assert play(script, "other") is None
+
+
+def test_yaml_file_and_errors(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("turns:\n  - tools:\n      - {tool: write_file, input: {path: a.txt, content: hi}}\n")
+    assert load_cassette(path).turns[0].tools[0].tool == "write_file"
+    with pytest.raises(ValidationError, match="needs text, tools or error"):
+        load_cassette([{"times": 2}])
+    with pytest.raises(ValidationError):
+        load_cassette([{"error": 418}])
+
+
+def test_generic_tools_per_harness() -> None:
+    assert detect_harness(["Agent", "Bash", "Write"]) == "claude-code"
+    assert detect_harness(["write", "read"]) == "opencode"
+    assert detect_harness(["write_file", "run_command"]) == "litellm"
+    assert detect_harness(["lookup"]) == "unknown"
+    args = {"path": "docs/a.md", "old": "x", "new": "y"}
+    assert translate("edit_file", args, "claude-code", "/w") == (
+        "Edit",
+        {"file_path": "/w/docs/a.md", "old_string": "x", "new_string": "y"},
+    )
+    assert translate("edit_file", args, "opencode", "/w") == (
+        "edit",
+        {"filePath": "/w/docs/a.md", "oldString": "x", "newString": "y"},
+    )
+    assert translate("run", {"command": "ls"}, "litellm", None) == ("run_command", {"command": "ls"})
+    assert translate("Write", {"file_path": "/x"}, "claude-code", "/w") == ("Write", {"file_path": "/x"})
+    assert working_directory(" - Primary working directory: /tmp/ws\n", "") == "/tmp/ws"
+    with pytest.raises(ValueError, match="needs input field 'content'"):
+        translate("write_file", {"path": "a"}, "opencode", None)
