@@ -121,8 +121,8 @@ def test_missing_secret_keeps_the_pod_pending_until_it_exists(pod_env: PodEnv) -
     assert 'secret "model-key" not found' in event["message"]
     pod = pod_env.wait_pod(
         "needs-secret",
-        lambda p: "waiting" in ((p["status"].get("containerStatuses") or [{}])[0].get("state") or {}),
-        "waiting with a reason",
+        lambda p: "CreateContainerConfigError" in json.dumps(p["status"].get("containerStatuses")),
+        "waiting on its configuration",
     )
     assert pod["status"]["phase"] == "Pending"
     waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]

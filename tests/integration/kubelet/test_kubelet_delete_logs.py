@@ -37,8 +37,8 @@ def test_deleting_a_pod_kills_its_process_and_the_pod_goes_away(pod_env: PodEnv)
     }
     pod_env.create_pod("doomed", spec)
     pod_env.wait_phase("doomed", "Running")
-    pid_file = next((pod_env.root / "pods").glob(f"{pod_env.namespace}_doomed_*/volumes/work/pid"))
-    pod_env.wait_pod("doomed", lambda p: pid_file.read_text() != "", "writing its pid")
+    pid_file = next((pod_env.root / "pods").glob(f"{pod_env.namespace}_doomed_*")) / "volumes" / "work" / "pid"
+    pod_env.wait_pod("doomed", lambda p: pid_file.is_file() and pid_file.read_text() != "", "writing its pid")
     pid = int(pid_file.read_text())
     assert alive(pid)
     pod_env.core.delete_namespaced_pod("doomed", pod_env.namespace)

@@ -89,7 +89,7 @@ def test_active_deadline_kills_the_processes_and_fails_the_pod(pod_env: PodEnv) 
     code = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(600)"
     spec = {
         "restartPolicy": "Never",
-        "activeDeadlineSeconds": 1,
+        "activeDeadlineSeconds": 2,
         "terminationGracePeriodSeconds": 5,
         "volumes": [{"name": "work", "emptyDir": {}}],
         "containers": [python_container("slow", code, args=["/work/pid"], volumeMounts=WORK)],
