@@ -1,18 +1,13 @@
 """The GitHub forge: PyGithub behind the `Forge` protocol, idempotent and patient with GitHub.
 
-Every call goes through one retry loop instead of PyGithub's urllib3 retries, so waits are
-visible, bounded and injectable (tests pass a recording `sleep`):
-
-- primary rate limit (403/429 with `x-ratelimit-remaining: 0`): wait until `x-ratelimit-reset`;
-- secondary rate limit (403/429 with `retry-after`, or GitHub's secondary-limit message):
-  wait `retry-after` seconds (or `secondary_wait`);
-- 500/502/503/504 and dropped connections: exponential backoff from `base_delay`.
-
-Each wait is capped at `max_wait`; after `max_attempts` the last error is raised.
+Publishing is safe to repeat: the open PR is found by head branch before one is opened, labels
+and reviewers are only added when missing, and a check run of the same name is updated. Every
+request goes through `retry.Retrier` (rate limits, 5xx, dropped connections; injectable sleep).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -20,32 +15,25 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-import requests
-from github import Auth, Github, GithubException
+from github import Auth, Github
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from atomesh.api import constants as c
 
 from .protocol import CheckConclusion, PullRequestRef, PullRequestRequest, ReviewComment, ReviewVerdict
+from .retry import GitHubForgeError, Retrier, RetryPolicy, lower_headers
+
+__all__ = ["AppCredentials", "GitHubForge", "GitHubForgeError", "RetryPolicy", "label_color", "standard_labels"]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 BASE_LABEL = "atomesh"
 BODY_LIMIT = 65_536  # GitHub rejects longer PR bodies and check-run summaries
 TRUNCATED = "\n\n… (truncated by atomesh to fit GitHub's size limit)"
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 LABEL_COLORS = {"atomesh": "5319e7", "artifact": "0e8a16", "agent": "1d76db"}
-
-
-class GitHubForgeError(RuntimeError):
-    """A GitHub call failed for good; the message says what was attempted and how to fix it."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -58,15 +46,6 @@ class AppCredentials:
 
     def __repr__(self) -> str:  # the key never reaches logs
         return f"AppCredentials(app_id={self.app_id}, installation_id={self.installation_id})"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 6
-    base_delay: float = 1.0
-    max_delay: float = 60.0
-    secondary_wait: float = 60.0
-    max_wait: float = 900.0
 
 
 def standard_labels(artifact: str, agent: str, extra: list[str] | None = None) -> list[str]:
@@ -98,16 +77,9 @@ def _fit(text: str, limit: int = BODY_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - len(TRUNCATED)] + TRUNCATED
 
 
-def _lower(headers: Mapping[str, Any] | None) -> dict[str, str]:
-    return {str(k).lower(): str(v) for k, v in (headers or {}).items()}
-
-
-def _message(exc: GithubException) -> str:
-    data = exc.data
-    return str(data.get("message", "")) if isinstance(data, dict) else str(data or "")
-
-
 class GitHubForge:
+    """`Forge` on GitHub (or the emulator) with a token or GitHub App installation auth."""
+
     def __init__(
         self,
         api_url: str,
@@ -127,9 +99,7 @@ class GitHubForge:
             else Auth.AppAuth(app.app_id, app.private_key).get_installation_auth(app.installation_id)  # type: ignore[union-attr]
         )
         self.api_url = api_url.rstrip("/")
-        self._sleep = sleep
-        self._clock = clock
-        self.retry = retry or RetryPolicy()
+        self._retrier = Retrier(retry or RetryPolicy(), self.api_url, sleep, clock)
         # PyGithub's own retries and request spacing sleep on the wall clock; this class does both.
         self._gh = Github(
             base_url=self.api_url,
@@ -170,68 +140,18 @@ class GitHubForge:
             ) from None
         return cls(api_url, app=credentials, **kwargs)
 
-    # --- retries --------------------------------------------------------------------------------
-    def _delay(self, exc: Exception, attempt: int) -> float | None:
-        """Seconds to wait before retrying after `exc`, or None when it is not worth retrying."""
-        backoff = min(self.retry.base_delay * 2.0**attempt, self.retry.max_delay)
-        if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
-            return backoff
-        if not isinstance(exc, GithubException):
-            return None
-        headers = _lower(exc.headers)
-        if exc.status in (403, 429):
-            if headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset", "").isdigit():
-                return max(0.0, float(headers["x-ratelimit-reset"]) - self._clock()) + 1.0
-            if headers.get("retry-after", "").isdigit():
-                return float(headers["retry-after"])
-            if exc.status == 429 or "secondary rate limit" in _message(exc).lower():
-                return self.retry.secondary_wait * 2.0**attempt
-            return None
-        if exc.status in RETRYABLE_STATUS:
-            return backoff
-        return None
-
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
-        for attempt in range(self.retry.max_attempts):
-            try:
-                return fn()
-            except (GithubException, requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                delay = self._delay(exc, attempt)
-                if delay is None or attempt == self.retry.max_attempts - 1:
-                    raise self._error(what, exc) from exc
-                delay = min(delay, self.retry.max_wait)
-                status = getattr(exc, "status", type(exc).__name__)
-                log.warning("GitHub %s answered %s; retrying in %.1fs (attempt %d)", what, status, delay, attempt + 1)
-                self._sleep(delay)
-        raise AssertionError("unreachable: the loop returns or raises")
-
-    def _error(self, what: str, exc: Exception) -> GitHubForgeError:
-        if not isinstance(exc, GithubException):
-            return GitHubForgeError(f"GitHub {what}: cannot reach {self.api_url} ({type(exc).__name__})")
-        hints = {
-            401: f"the token was rejected; check {c.ENV_FORGE_TOKEN} (or the GitHub App credentials)",
-            403: "the token lacks permission or the rate limit outlasted the retries",
-            404: "not found, or the token cannot see it; check the repository name and the token's access",
-            422: "GitHub rejected the request",
-        }
-        hint = hints.get(exc.status, "GitHub returned an error")
-        detail = _message(exc)
-        return GitHubForgeError(
-            f"GitHub {what} failed ({exc.status}): {hint}" + (f": {detail}" if detail else ""), exc.status
-        )
-
     # --- reading --------------------------------------------------------------------------------
     def _repo(self, repo: str) -> Repository:
-        return self._call(f"get repository {repo}", lambda: self._gh.get_repo(repo))
+        return self._retrier.call(f"get repository {repo}", lambda: self._gh.get_repo(repo))
 
     def _pull(self, repo: str, number: int) -> PullRequest:
         gh_repo = self._repo(repo)
-        return self._call(f"get pull request {repo}#{number}", lambda: gh_repo.get_pull(number))
+        return self._retrier.call(f"get pull request {repo}#{number}", lambda: gh_repo.get_pull(number))
 
     def _ref(self, repo: str, pr: PullRequest) -> PullRequestRef:
         closed_by: str | None = None
         if pr.state == "closed" and not pr.merged:
-            issue = self._call(f"get issue {repo}#{pr.number}", lambda: pr.as_issue())
+            issue = self._retrier.call(f"get issue {repo}#{pr.number}", lambda: pr.as_issue())
             closed_by = issue.closed_by.login if issue.closed_by else None
         elif pr.merged:
             closed_by = pr.merged_by.login if pr.merged_by else None
@@ -264,7 +184,7 @@ class GitHubForge:
 
     def _find(self, gh_repo: Repository, repo: str, head_branch: str, state: str) -> PullRequest | None:
         owner = repo.split("/", 1)[0]
-        pulls = self._call(
+        pulls = self._retrier.call(
             f"list pull requests of {repo} from {head_branch}",
             lambda: [
                 p for p in gh_repo.get_pulls(state=state, head=f"{owner}:{head_branch}") if p.head.ref == head_branch
@@ -286,8 +206,8 @@ class GitHubForge:
                 raise requester.createException(status, headers, data if isinstance(data, dict) else {})
             return status, headers, data
 
-        status, headers, data = self._call(f"poll pull request {repo}#{number}", fetch)
-        new_etag = _lower(headers).get("etag", etag)
+        status, headers, data = self._retrier.call(f"poll pull request {repo}#{number}", fetch)
+        new_etag = lower_headers(headers).get("etag", etag)
         if status == 304:
             return None, new_etag
         pr = self._gh.create_from_raw_data(PullRequest, data, headers)
@@ -297,7 +217,7 @@ class GitHubForge:
         pr = self._pull(repo, number)
         where = f"{repo}#{number}"
         items: list[ReviewComment] = []
-        for review in self._call(f"list reviews of {where}", lambda: list(pr.get_reviews())):
+        for review in self._retrier.call(f"list reviews of {where}", lambda: list(pr.get_reviews())):
             if review.state == "PENDING" or review.submitted_at is None:
                 continue
             items.append(
@@ -309,7 +229,7 @@ class GitHubForge:
                     id=review.id,
                 )
             )
-        for line in self._call(f"list review comments of {where}", lambda: list(pr.get_review_comments())):
+        for line in self._retrier.call(f"list review comments of {where}", lambda: list(pr.get_review_comments())):
             items.append(
                 ReviewComment(
                     author=line.user.login if line.user else "ghost",
@@ -320,7 +240,7 @@ class GitHubForge:
                     id=line.id,
                 )
             )
-        for comment in self._call(f"list comments of {where}", lambda: list(pr.get_issue_comments())):
+        for comment in self._retrier.call(f"list comments of {where}", lambda: list(pr.get_issue_comments())):
             items.append(
                 ReviewComment(
                     author=comment.user.login if comment.user else "ghost",
@@ -334,7 +254,9 @@ class GitHubForge:
     def permission(self, repo: str, user: str) -> str:
         gh_repo = self._repo(repo)
         try:
-            return self._call(f"get permission of {user} on {repo}", lambda: gh_repo.get_collaborator_permission(user))
+            return self._retrier.call(
+                f"get permission of {user} on {repo}", lambda: gh_repo.get_collaborator_permission(user)
+            )
         except GitHubForgeError as exc:
             if exc.status == 404:  # an unknown user has no access
                 return "none"
@@ -343,7 +265,7 @@ class GitHubForge:
     def check_runs(self, repo: str, sha: str) -> dict[str, str | None]:
         """Latest check runs on a commit: name → conclusion (None while still running)."""
         gh_repo = self._repo(repo)
-        runs = self._call(
+        runs = self._retrier.call(
             f"list check runs of {repo}@{sha[:12]}", lambda: list(gh_repo.get_commit(sha).get_check_runs())
         )
         return {run.name: run.conclusion for run in runs}
@@ -357,7 +279,7 @@ class GitHubForge:
         pr = self._find(gh_repo, repo, request.head_branch, "open")
         if pr is None:
             try:
-                pr = self._call(
+                pr = self._retrier.call(
                     f"open pull request {repo} {request.head_branch} → {request.base_branch}",
                     lambda: gh_repo.create_pull(
                         base=request.base_branch,
@@ -374,7 +296,7 @@ class GitHubForge:
                     raise
         elif (pr.title, pr.body or "", pr.base.ref) != (request.title, body, request.base_branch):
             current = pr
-            self._call(
+            self._retrier.call(
                 f"update pull request {repo}#{pr.number}",
                 lambda: current.edit(title=request.title, body=body, base=request.base_branch),
             )
@@ -388,16 +310,19 @@ class GitHubForge:
         if not missing:
             return
         where = gh_repo.full_name
-        existing = {label.name for label in self._call(f"list labels of {where}", lambda: list(gh_repo.get_labels()))}
+        existing = {
+            label.name for label in self._retrier.call(f"list labels of {where}", lambda: list(gh_repo.get_labels()))
+        }
         for name in missing:
             if name in existing:
                 continue
             try:
-                self._call(f"create label {name!r} in {where}", lambda n=name: gh_repo.create_label(n, label_color(n)))  # type: ignore[misc]
+                create = functools.partial(gh_repo.create_label, name, label_color(name))
+                self._retrier.call(f"create label {name!r} in {where}", create)
             except GitHubForgeError as exc:
                 if exc.status != 422:  # 422: created meanwhile
                     raise
-        self._call(f"label pull request {where}#{pr.number}", lambda: pr.add_to_labels(*missing))
+        self._retrier.call(f"label pull request {where}#{pr.number}", lambda: pr.add_to_labels(*missing))
 
     def _ensure_reviewers(self, pr: PullRequest, repo: str, reviewers: list[str], teams: list[str]) -> None:
         author = pr.user.login if pr.user else None
@@ -408,7 +333,7 @@ class GitHubForge:
         if not users and not slugs:
             return
         try:
-            self._call(
+            self._retrier.call(
                 f"request reviewers on {repo}#{pr.number}",
                 lambda: pr.create_review_request(reviewers=users, team_reviewers=slugs),
             )
@@ -425,17 +350,17 @@ class GitHubForge:
         gh_repo = self._repo(repo)
         where = f"{repo}@{head_sha[:12]}"
         output: dict[str, str | list[dict[str, str | int]]] = {"title": title[:1000], "summary": _fit(summary)}
-        existing = self._call(
+        existing = self._retrier.call(
             f"list check runs of {where}", lambda: list(gh_repo.get_commit(head_sha).get_check_runs(check_name=name))
         )
         if existing:
             run = existing[0]
-            self._call(
+            self._retrier.call(
                 f"update check run {name!r} on {where}",
                 lambda: run.edit(status="completed", conclusion=conclusion, output=output),
             )
             return
-        self._call(
+        self._retrier.call(
             f"create check run {name!r} on {where}",
             lambda: gh_repo.create_check_run(
                 name=name, head_sha=head_sha, status="completed", conclusion=conclusion, output=output
@@ -444,8 +369,8 @@ class GitHubForge:
 
     def comment(self, repo: str, number: int, body: str) -> None:
         gh_repo = self._repo(repo)
-        issue = self._call(f"get issue {repo}#{number}", lambda: gh_repo.get_issue(number))
-        self._call(f"comment on {repo}#{number}", lambda: issue.create_comment(_fit(body)))
+        issue = self._retrier.call(f"get issue {repo}#{number}", lambda: gh_repo.get_issue(number))
+        self._retrier.call(f"comment on {repo}#{number}", lambda: issue.create_comment(_fit(body)))
 
     def merge(self, repo: str, number: int, method: Literal["merge", "squash", "rebase"] = "merge") -> str:
         """Merge the PR; merging an already merged PR returns its merge commit (idempotent)."""
@@ -453,7 +378,9 @@ class GitHubForge:
         if pr.merged:
             return str(pr.merge_commit_sha)
         try:
-            status = self._call(f"merge {repo}#{number}", lambda: pr.merge(merge_method=method, sha=pr.head.sha))
+            status = self._retrier.call(
+                f"merge {repo}#{number}", lambda: pr.merge(merge_method=method, sha=pr.head.sha)
+            )
         except GitHubForgeError:
             # A retried merge whose first attempt went through answers 405; the PR tells the truth.
             again = self._pull(repo, number)
@@ -468,5 +395,5 @@ class GitHubForge:
         """Close the PR without merging (no-op when already closed)."""
         pr = self._pull(repo, number)
         if pr.state != "closed":
-            self._call(f"close {repo}#{number}", lambda: pr.edit(state="closed"))
+            self._retrier.call(f"close {repo}#{number}", lambda: pr.edit(state="closed"))
         return self._ref(repo, pr)

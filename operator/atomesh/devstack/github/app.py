@@ -21,7 +21,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import checks, html, http_backend, labels, pulls, repositories, reviews
+from . import checks, html, http_backend, installations, labels, pulls, repositories, reviews, webhooks
 from . import context as ctx
 from .faults import Faults
 from .faults import middleware as faults_middleware
@@ -195,7 +195,7 @@ class GitHubEmulator:
         )
         app[ctx.SERVICES] = self.services
         self._loop = asyncio.get_running_loop()
-        for module in (repositories, pulls, reviews, labels, checks, http_backend, html):
+        for module in (repositories, webhooks, installations, pulls, reviews, labels, checks, http_backend, html):
             app.router.add_routes(module.routes)
 
         async def close_dispatcher(_: web.Application) -> None:

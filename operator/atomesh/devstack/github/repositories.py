@@ -1,10 +1,8 @@
-"""REST routes for users, repositories, branches, git refs, commits, contents, collaborators,
-webhooks and GitHub App installation tokens."""
+"""REST routes for users, repositories, branches, git refs, commits, contents and collaborators."""
 
 from __future__ import annotations
 
 import base64
-import secrets
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
@@ -13,7 +11,7 @@ from . import context as ctx
 from .events import sync_pulls
 from .payloads import branch_json, commit_json, git_commit_json, ref_json, repo_json, user_json
 from .repos import Identity
-from .store import PERMISSION_RANK, Hook, Repo, now_iso
+from .store import PERMISSION_RANK, Repo, now_iso
 
 routes = web.RouteTableDef()
 P = ctx.API_PREFIX
@@ -331,139 +329,4 @@ async def collaborator_permission(request: web.Request) -> web.Response:
     permission = store.permission(found, user)
     return ctx.json_response(
         {"permission": permission, "role_name": permission, "user": user_json(store, ctx.urls(request), user)}
-    )
-
-
-def hook_json(request: web.Request, found: Repo, hook: Hook) -> dict[str, object]:
-    api = f"{ctx.urls(request).repo_api(found)}/hooks/{hook.id}"
-    return {
-        "id": hook.id,
-        "type": "Repository",
-        "name": "web",
-        "active": hook.active,
-        "events": hook.events or ["push"],
-        # GitHub never returns a hook's secret, only that one is set.
-        "config": {
-            "url": hook.url,
-            "content_type": hook.content_type,
-            "insecure_ssl": "0",
-            "secret": "********" if hook.secret else None,
-        },
-        "created_at": found.created_at,
-        "updated_at": found.created_at,
-        "url": api,
-        "test_url": f"{api}/tests",
-        "ping_url": f"{api}/pings",
-        "deliveries_url": f"{api}/deliveries",
-    }
-
-
-@routes.get(REPO + "/hooks")
-async def list_hooks(request: web.Request) -> web.Response:
-    found, _ = ctx.repo(request, "admin")
-    return ctx.paginate(request, [hook_json(request, found, hook) for hook in found.hooks])
-
-
-@routes.post(REPO + "/hooks")
-async def create_hook(request: web.Request) -> web.Response:
-    found, _ = ctx.repo(request, "admin")
-    svc = ctx.services(request)
-    data = await ctx.body(request)
-    config = data.get("config") or {}
-    url = config.get("url") if isinstance(config, dict) else None
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        ctx.validation_failed("Hook", "config.url must be an http(s) URL", "custom", "config.url")
-    events = data.get("events") or ["push"]
-    hook = Hook(
-        id=svc.store.new_id(),
-        url=url,
-        secret=config.get("secret") or None,
-        events=[str(event) for event in events],
-        active=bool(data.get("active", True)),
-        content_type=str(config.get("content_type", "json")),
-    )
-    found.hooks.append(hook)
-    svc.dispatcher.emit(
-        found,
-        "ping",
-        {"zen": "Keep it logically awesome.", "hook_id": hook.id, "hook": hook_json(request, found, hook)},
-    )
-    return ctx.json_response(hook_json(request, found, hook), status=201)
-
-
-@routes.delete(REPO + "/hooks/{id:\\d+}")
-async def delete_hook(request: web.Request) -> web.Response:
-    found, _ = ctx.repo(request, "admin")
-    before = len(found.hooks)
-    found.hooks[:] = [hook for hook in found.hooks if hook.id != int(request.match_info["id"])]
-    return web.Response(status=204 if len(found.hooks) < before else 404)
-
-
-@routes.get(REPO + "/hooks/{id:\\d+}/deliveries")
-async def list_deliveries(request: web.Request) -> web.Response:
-    found, _ = ctx.repo(request, "admin")
-    log = ctx.services(request).dispatcher.log
-    hook_id = int(request.match_info["id"])
-    items = [
-        {
-            "id": index,
-            "guid": d.id,
-            "event": d.event,
-            "action": d.action,
-            "status_code": d.status or 0,
-            "status": "OK" if d.status and d.status < 300 else "failed",
-            "redelivery": d.redelivery,
-            "delivered_at": d.created_at,
-            "repository_id": found.id,
-        }
-        for index, d in enumerate(log, start=1)
-        if d.hook_id == hook_id
-    ]
-    return ctx.paginate(request, list(reversed(items)))
-
-
-@routes.post(REPO + "/hooks/{id:\\d+}/deliveries/{delivery:\\d+}/attempts")
-async def redeliver(request: web.Request) -> web.Response:
-    ctx.repo(request, "admin")
-    dispatcher = ctx.services(request).dispatcher
-    index = int(request.match_info["delivery"])
-    if not 1 <= index <= len(dispatcher.log):
-        ctx.fail(404, "Not Found")
-    dispatcher.redeliver(dispatcher.log[index - 1].id)
-    return ctx.json_response({}, status=202)
-
-
-@routes.get(REPO + "/installation")
-async def repo_installation(request: web.Request) -> web.Response:
-    app_id = ctx.app_id_from_jwt(request)
-    app = ctx.services(request).store.apps[app_id]
-    return ctx.json_response(
-        {"id": app.installation_id, "app_id": app.id, "app_slug": app.slug, "target_type": "Organization"}
-    )
-
-
-@routes.get(P + "/app")
-async def get_app(request: web.Request) -> web.Response:
-    app = ctx.services(request).store.apps[ctx.app_id_from_jwt(request)]
-    return ctx.json_response({"id": app.id, "slug": app.slug, "name": app.slug, "owner": None})
-
-
-@routes.post(P + "/app/installations/{installation:\\d+}/access_tokens")
-async def installation_token(request: web.Request) -> web.Response:
-    store = ctx.services(request).store
-    app = store.apps[ctx.app_id_from_jwt(request)]
-    if int(request.match_info["installation"]) != app.installation_id:
-        ctx.fail(404, "Not Found")
-    expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    value = "ghs_" + secrets.token_hex(18)
-    store.add_token(value, f"{app.slug}[bot]", expires_at=expires, installation_id=app.installation_id)
-    store.users[f"{app.slug}[bot]"].type = "Bot"
-    return ctx.json_response(
-        {
-            "token": value,
-            "expires_at": expires,
-            "permissions": {"contents": "write", "pull_requests": "write", "checks": "write"},
-            "repository_selection": "all",
-        },
-        status=201,
     )
