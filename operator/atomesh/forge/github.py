@@ -391,7 +391,7 @@ class GitHubForge:
             raise GitHubForgeError(f"GitHub merge of {repo}#{number} did not merge: {status.message}")
         return str(status.sha)
 
-    def close(self, repo: str, number: int) -> PullRequestRef:
+    def close_pull_request(self, repo: str, number: int) -> PullRequestRef:
         """Close the PR without merging (no-op when already closed)."""
         pr = self._pull(repo, number)
         if pr.state != "closed":

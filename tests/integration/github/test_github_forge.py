@@ -63,7 +63,7 @@ def test_open_or_update_is_idempotent(published: GitHubEmulatorHandle) -> None:
 def test_reopens_a_new_pr_after_the_old_one_was_closed(published: GitHubEmulatorHandle) -> None:
     forge = forge_for(published, published.bot_token)
     first = forge.open_or_update_pull_request(request())
-    closed = forge.close("demo/sample-app", first.number)
+    closed = forge.close_pull_request("demo/sample-app", first.number)
     assert (closed.state, closed.merged, closed.closed_by) == ("closed", False, "atomesh-bot")
     assert forge.find_pull_request("demo/sample-app", BRANCH) is None
     second = forge.open_or_update_pull_request(request())
