@@ -67,6 +67,7 @@ class OperatorThread:
         kubeconfig: str,
         namespaces: Sequence[str] = ("default",),
         *,
+        all_namespaces: bool = False,
         clock: Callable[[], datetime] = utc_now,
         resolver: Callable[[str, str], str] = resolve_ref,
         metrics_port: int = 0,
@@ -77,7 +78,8 @@ class OperatorThread:
         self._stop = threading.Event()
         self.endpoint = HttpEndpoint(self.ctx.metrics, "127.0.0.1", metrics_port, self._ready.is_set)
         self._registry = build_registry(self.ctx, kubeconfig=kubeconfig, endpoint=self.endpoint, standalone=True)
-        self._namespaces = list(namespaces)
+        self._namespaces = [] if all_namespaces else list(namespaces)
+        self._clusterwide = all_namespaces
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
@@ -91,6 +93,7 @@ class OperatorThread:
                 kopf.operator(
                     registry=self._registry,
                     standalone=True,
+                    clusterwide=self._clusterwide,
                     namespaces=self._namespaces,
                     stop_flag=self._stop,
                     ready_flag=self._ready,
