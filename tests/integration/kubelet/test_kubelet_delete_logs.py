@@ -7,6 +7,8 @@ import subprocess
 import pytest
 from tests.integration.kubelet.helpers import PodEnv, alive, kubectl_binary, python_container
 
+from atomesh.devstack.kubelet import BackgroundKubelet
+
 pytestmark = pytest.mark.integration
 
 SLEEPER = (
@@ -80,3 +82,25 @@ def test_kubectl_logs_follow_streams_until_the_container_ends(pod_env: PodEnv) -
     followed = kubectl(pod_env, "logs", "-f", "ticker")
     assert followed.returncode == 0, followed.stderr
     assert followed.stdout.splitlines() == ["tick 0", "tick 1", "tick 2"]
+
+
+def test_pods_running_when_the_kubelet_stops_are_killed_and_failed_on_restart(pod_env: PodEnv) -> None:
+    spec = {
+        "restartPolicy": "Never",
+        "volumes": [{"name": "work", "emptyDir": {}}],
+        "containers": [
+            python_container(
+                "sleeper", SLEEPER, args=["/work/pid"], volumeMounts=[{"name": "work", "mountPath": "/work"}]
+            )
+        ],
+    }
+    pod_env.create_pod("orphan", spec)
+    pod_env.wait_phase("orphan", "Running")
+    pid_file = next((pod_env.root / "pods").glob(f"{pod_env.namespace}_orphan_*")) / "volumes" / "work" / "pid"
+    pod_env.wait_pod("orphan", lambda p: pid_file.is_file() and pid_file.read_text() != "", "writing its pid")
+    pod_env.kubelet.stop()
+    assert not alive(int(pid_file.read_text()))
+    with BackgroundKubelet(pod_env.kubelet.kubelet.config):
+        status = pod_env.wait_phase("orphan", "Failed")["status"]
+    assert status["reason"] == "NodeRestarted"
+    assert "restarted" in status["message"]

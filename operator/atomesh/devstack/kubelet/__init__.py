@@ -3,6 +3,10 @@
 `Kubelet` (asyncio) watches Pods and runs the ones whose images match its pattern;
 `BackgroundKubelet` runs one in a thread; `KubeletConfig` says what and how. The rules of
 the process environment and of path mapping are in `config.py` and `plan.py`.
+
+Deliberately not emulated: images and image pulls, `securityContext` (processes run as the
+kubelet's user), resource limits, probes, `readOnly` mounts, and restarts — every pod is run
+once, as `restartPolicy: Never` (the policy of runner pods) prescribes.
 """
 
 from atomesh.devstack.kubelet.background import BackgroundKubelet

@@ -14,6 +14,7 @@ class BackgroundKubelet:
     def __init__(self, config: KubeletConfig) -> None:
         self.kubelet = Kubelet(config)
         self._server = BackgroundServer(self.kubelet.log_app_factory, name="kubelet")
+        self._running = False
 
     @property
     def url(self) -> str:
@@ -22,16 +23,20 @@ class BackgroundKubelet:
 
     def start(self) -> BackgroundKubelet:
         self._server.start()
+        self._running = True
         try:
             self._server.call(lambda: self.kubelet.start(self._server.url))
             self._server.call(self.kubelet.wait_synced)
         except BaseException:
-            self._server.stop()
+            self.stop()
             raise
         return self
 
     def stop(self) -> None:
-        """Kills every process of every pod, then stops the thread."""
+        """Kills every process of every pod, then stops the thread; idempotent."""
+        if not self._running:
+            return
+        self._running = False
         try:
             self._server.call(self.kubelet.stop)
         finally:

@@ -187,7 +187,7 @@ class Kubelet:
             return
         if phase in TERMINAL_PHASES:
             return
-        if ours and (pod.get("status") or {}).get("startTime"):
+        if ours and _any_container_started(pod):
             self._spawn(self._mark_lost(pod))
             return
         worker = PodWorker(self.config, self.api, pod)
@@ -295,6 +295,16 @@ class Kubelet:
             await response.write(chunk)
         await response.write_eof()
         return response
+
+
+def _any_container_started(pod: dict[str, Any]) -> bool:
+    """Whether some container of `pod` ran (a pod that never got that far is simply run again)."""
+    status = pod.get("status") or {}
+    for entry in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        state = entry.get("state") or {}
+        if "running" in state or "terminated" in state:
+            return True
+    return False
 
 
 def _int_param(value: str | None) -> int | None:
