@@ -35,25 +35,14 @@ from atomesh.api import conditions as c
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES, AgentRun
 from atomesh.api.common import Condition
-from atomesh.api.constants import (
-    ANNOTATION_INPUT_ERROR,
-    ANNOTATION_MESH_EDGE,
-    ANNOTATION_QUEUED,
-    ANNOTATION_UPSTREAM_RUNS,
-    API_VERSION,
-    KIND_AGENT_RUN,
-    LABEL_AGENT,
-    LABEL_MESH,
-    LABEL_MESH_EXECUTION,
-    LABEL_MESH_NODE,
-    LABEL_TRIGGER,
-)
+from atomesh.api.constants import ANNOTATION_QUEUED, LABEL_MESH, LABEL_MESH_EXECUTION, LABEL_MESH_NODE
 from atomesh.api.mesh import Mesh, MeshEdge, MeshStatus
 from atomesh.core.conditions import condition
 from atomesh.core.graph import roots, topological_order, upstreams
 from atomesh.core.hashing import bounded_name, short_hash
 from atomesh.core.meshcheck import graph_problems
 from atomesh.core.meshexpr import map_input, upstream_fields
+from atomesh.core.meshruns import RELEASE_PATCH, Adoption, PlannedRun
 from atomesh.core.meshstatus import agent_ready, cost_today, rollup_status
 from atomesh.core.schedule import MAX_RUN_NAME, to_rfc3339
 
@@ -70,79 +59,6 @@ def mesh_run_name(mesh: str, execution: str, node: str) -> str:
 
 def edge_id(edge: MeshEdge) -> str:
     return f"{edge.from_}->{edge.to}"
-
-
-@dataclass(frozen=True)
-class PlannedRun:
-    """An AgentRun the mesh creates; `queued` says why it must wait, `error` why its input is invalid."""
-
-    name: str
-    mesh: str
-    node: str
-    agent: str
-    execution: str
-    input: dict[str, Any] = field(default_factory=dict)
-    edges: tuple[str, ...] = ()
-    upstream_runs: tuple[str, ...] = ()
-    queued: str | None = None
-    error: str | None = None
-    trigger_kind: str = "mesh"
-    trigger_source: str = ""
-
-    def manifest(self, namespace: str | None) -> dict[str, Any]:
-        """The AgentRun object to create."""
-        annotations = {}
-        if self.edges:
-            annotations[ANNOTATION_MESH_EDGE] = ",".join(self.edges)
-        if self.upstream_runs:
-            annotations[ANNOTATION_UPSTREAM_RUNS] = ",".join(self.upstream_runs)
-        if self.queued:
-            annotations[ANNOTATION_QUEUED] = self.queued
-        if self.error:
-            annotations[ANNOTATION_INPUT_ERROR] = self.error
-        metadata: dict[str, Any] = {
-            "name": self.name,
-            "labels": {
-                LABEL_AGENT: self.agent,
-                LABEL_MESH: self.mesh,
-                LABEL_MESH_NODE: self.node,
-                LABEL_MESH_EXECUTION: self.execution,
-                LABEL_TRIGGER: self.trigger_kind,
-            },
-            "annotations": annotations,
-        }
-        if namespace:
-            metadata["namespace"] = namespace
-        source = self.trigger_source or f"{self.mesh}/{','.join(self.edges) or self.node}"
-        return {
-            "apiVersion": API_VERSION,
-            "kind": KIND_AGENT_RUN,
-            "metadata": metadata,
-            "spec": {
-                "agentRef": {"name": self.agent},
-                "input": self.input,
-                "trigger": {"kind": self.trigger_kind, "source": source},
-            },
-        }
-
-
-@dataclass(frozen=True)
-class Adoption:
-    """A root run a user created for the mesh: label it into its execution (and hold it if queued)."""
-
-    run: str
-    node: str
-    execution: str
-    queued: str | None = None
-
-    def patch(self) -> dict[str, Any]:
-        """A merge patch of the run's metadata."""
-        annotations = {ANNOTATION_QUEUED: self.queued} if self.queued else {}
-        labels = {LABEL_MESH_NODE: self.node, LABEL_MESH_EXECUTION: self.execution}
-        return {"metadata": {"labels": labels, "annotations": annotations}}
-
-
-RELEASE_PATCH: dict[str, Any] = {"metadata": {"annotations": {ANNOTATION_QUEUED: None}}}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from atomesh.core.conditions import find, merge_conditions
 from atomesh.core.schedule import parse_rfc3339
 
 if TYPE_CHECKING:
-    from atomesh.core.meshplan import Adoption, PlannedRun
+    from atomesh.core.meshruns import Adoption, PlannedRun
 
 
 def agent_ready(agent: Agent | None) -> bool:
