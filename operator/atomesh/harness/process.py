@@ -28,10 +28,36 @@ class ProcessOutcome:
     stderr_tail: str
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (Linux /proc), including ones that moved to their own session."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name in parentheses may contain spaces; the parent pid follows the last ')'.
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found: list[int] = []
+    stack = [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
 def kill_group(process: subprocess.Popen[str]) -> None:
-    """SIGKILL the process and everything it started."""
+    """SIGKILL the process, its group, and every descendant (Claude Code runs shells in their own sessions)."""
+    tree = descendants(process.pid) if process.poll() is None else []
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
+    for pid in tree:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def run_process(

@@ -19,7 +19,7 @@ from aiohttp import web
 from atomesh.devstack.anthropic.cassette import Cassette, Reply, Script, Turn
 from atomesh.devstack.anthropic.tools import detect_harness, translate, working_directory
 
-MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1", "claude-sonnet-4-20250514")
+MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5", "claude-opus-4-1")
 _ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
