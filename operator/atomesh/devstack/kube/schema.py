@@ -34,6 +34,9 @@ def prune_and_default(value: Any, schema: Schema, root: bool = False) -> Any:
         embedded = root or schema.get("x-kubernetes-embedded-resource")
         result: dict[str, Any] = {}
         for key, item in value.items():
+            if embedded and key in ROOT_KEEP:  # object metadata is never pruned by the CRD schema
+                result[key] = item
+                continue
             sub = properties.get(key)
             if sub is None and isinstance(extra, dict):
                 sub = extra
@@ -41,7 +44,7 @@ def prune_and_default(value: Any, schema: Schema, root: bool = False) -> Any:
                 if item is None and not sub.get("nullable"):
                     continue
                 result[key] = prune_and_default(item, sub)
-            elif keep_all or (embedded and key in ROOT_KEEP):
+            elif keep_all:
                 result[key] = item
         for key, sub in properties.items():
             if key not in result and "default" in sub:
