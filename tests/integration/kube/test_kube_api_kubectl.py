@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import AsyncIterator
 from typing import Any
@@ -35,7 +36,8 @@ def test_apply_server_side(kubectl: Kubectl) -> None:
     kubectl("apply", "-f", str(CRDS))
     result = kubectl("apply", "--server-side", "--force-conflicts", "-f", str(AGENTS))
     lines = _lines(result)
-    assert lines and all(line.endswith(" serverside-applied") for line in lines), lines
+    assert lines, "kubectl applied nothing"
+    assert all(line.endswith(" serverside-applied") for line in lines), lines
 
 
 def test_get_printer_columns_and_output_formats(kubectl: Kubectl) -> None:
@@ -52,7 +54,8 @@ def test_get_printer_columns_and_output_formats(kubectl: Kubectl) -> None:
     assert "code" in row.split()  # the Artifact column, read through its JSONPath
 
     as_json = json.loads(kubectl("get", "agent", "bug-fix", "-o", "json").stdout)
-    assert as_json["kind"] == "Agent" and as_json["metadata"]["name"] == "bug-fix"
+    assert as_json["kind"] == "Agent"
+    assert as_json["metadata"]["name"] == "bug-fix"
     as_yaml = yaml.safe_load(kubectl("get", "agent", "bug-fix", "-o", "yaml").stdout)
     assert as_yaml["spec"] == as_json["spec"]
     path = kubectl("get", "agent", "bug-fix", "-o", "jsonpath={.spec.output.artifact}").stdout
@@ -76,12 +79,13 @@ def test_explain_reads_the_crd_schema(kubectl: Kubectl) -> None:
     out = kubectl("explain", "agent.spec").stdout
     assert "KIND:       Agent" in out or "KIND:     Agent" in out
     assert "FIELDS:" in out
-    assert "harness" in out and "workspace" in out
+    assert "harness" in out
+    assert "workspace" in out
 
 
 def test_label_annotate_and_selectors(kubectl: Kubectl, kube_api: RunningKubeAPI) -> None:
     kubectl("apply", "-f", str(WIDGETS_CRD_FILE))
-    kube_api.request("PUT" if False else "POST", WIDGETS.format(ns="default"), widget(f"sel-{kubectl.version[1]}"))
+    kube_api.request("POST", WIDGETS.format(ns="default"), widget(f"sel-{kubectl.version[1]}"))
     name = f"sel-{kubectl.version[1]}"
     kubectl("label", "widget", name, "tier=gold")
     kubectl("annotate", "widget", name, "note=hello")
@@ -96,7 +100,8 @@ def test_label_annotate_and_selectors(kubectl: Kubectl, kube_api: RunningKubeAPI
         == f"widget.example.com/{name}"
     )
     bad = kubectl("get", "widgets", "--field-selector", "spec.size=1", check=False)
-    assert bad.returncode != 0 and "field label not supported" in bad.stderr
+    assert bad.returncode != 0
+    assert "field label not supported" in bad.stderr
 
 
 @pytest.mark.parametrize("watch_list", ["default", "false"])
@@ -128,7 +133,7 @@ def test_wait_for_condition(kubectl: Kubectl, kube_api: RunningKubeAPI, watch_li
         "--timeout=60s",
     ]
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**__import__("os").environ, **env}
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env}
     ) as waiter:
         ready = {"type": "Ready", "status": "True", "observedGeneration": generation}
         kube_api.request(
@@ -166,7 +171,8 @@ def test_delete_is_blocked_by_a_finalizer(kubectl: Kubectl, kube_api: RunningKub
         _, err = deleter.communicate(timeout=90)
     assert deleter.returncode == 0, err
     gone = kubectl("get", "widget", name, check=False)
-    assert gone.returncode != 0 and "NotFound" in gone.stderr
+    assert gone.returncode != 0
+    assert "NotFound" in gone.stderr
 
 
 class _Logs:
@@ -198,4 +204,5 @@ def test_logs(kubectl: Kubectl, kube_api: RunningKubeAPI) -> None:
         f"default/{name}/main line {n}" for n in (3, 4)
     ]
     wrong = kubectl("logs", name, "-c", "nope", check=False)
-    assert wrong.returncode != 0 and "not valid for pod" in wrong.stderr
+    assert wrong.returncode != 0
+    assert "not valid for pod" in wrong.stderr
