@@ -35,6 +35,8 @@ from atomesh.review.truncation import Section
 
 CONFIG_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".toml"})
 KEYS_PER_FILE = 200
+# libyaml's safe loader when PyYAML was built with it (10x faster on large files), else the pure one.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 Path = tuple[str | int, ...]
@@ -42,6 +44,19 @@ Path = tuple[str | int, ...]
 
 class ConfigParseError(ValueError):
     """The text is not valid YAML, JSON or TOML."""
+
+
+def _load_yaml(text: str) -> list[Any]:
+    """YAML documents; libyaml when present (10x faster), the pure loader to explain an error.
+
+    Error messages come from the pure loader only, so a surface reads the same with and without libyaml.
+    """
+    try:
+        return [document for document in yaml.load_all(text, Loader=_LOADER) if document is not None]
+    except yaml.YAMLError:
+        if _LOADER is yaml.SafeLoader:
+            raise
+    return [document for document in yaml.load_all(text, Loader=yaml.SafeLoader) if document is not None]
 
 
 def parse(path: str, text: str) -> dict[str, Any]:
@@ -52,7 +67,7 @@ def parse(path: str, text: str) -> dict[str, Any]:
             return {"": json.loads(text)}
         if suffix == ".toml":
             return {"": tomllib.loads(text)}
-        documents = [document for document in yaml.safe_load_all(text) if document is not None]
+        documents = _load_yaml(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

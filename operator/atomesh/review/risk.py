@@ -6,8 +6,8 @@ manifests change production, and a file that looks like a secret should not be c
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
-from pathlib import PurePosixPath
+import re
+from fnmatch import translate
 
 from atomesh.review.markdown import SECRET_CONTENT
 from atomesh.review.surface import ChangedFile
@@ -77,18 +77,27 @@ _PATH_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _matches(path: str, pattern: str) -> bool:
-    lowered = path.lower()
-    name = PurePosixPath(lowered).name
-    if pattern.endswith("/*"):
-        folder = pattern[:-2]
-        return lowered.startswith(folder + "/") or f"/{folder}/" in lowered
-    return fnmatchcase(name, pattern) or fnmatchcase(lowered, pattern)
+def _compile(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """One regex for file names and whole paths, one for folders (`dir/*` anywhere in the path)."""
+    globs = [pattern for pattern in patterns if not pattern.endswith("/*")]
+    folders = [re.escape(pattern[:-2]) for pattern in patterns if pattern.endswith("/*")]
+    by_name = re.compile("|".join(f"(?:{translate(glob)})" for glob in globs) or "(?!)")
+    by_folder = re.compile(rf"(?:^|/)(?:{'|'.join(folders)})/" if folders else "(?!)")
+    return by_name, by_folder
+
+
+_COMPILED = tuple((reason, *_compile(patterns)) for reason, patterns in _PATH_RULES)
 
 
 def path_risks(path: str) -> tuple[str, ...]:
-    """Reasons a path is risky, in rule order, without duplicates."""
-    return tuple(reason for reason, patterns in _PATH_RULES if any(_matches(path, p) for p in patterns))
+    """Reasons a path is risky, in rule order, without duplicates (matching is case-insensitive)."""
+    lowered = path.lower()
+    name = lowered.rsplit("/", 1)[-1]
+    return tuple(
+        reason
+        for reason, by_name, by_folder in _COMPILED
+        if by_name.match(name) or by_name.match(lowered) or by_folder.search(lowered)
+    )
 
 
 def file_risks(changed: ChangedFile) -> tuple[str, ...]:
