@@ -61,6 +61,32 @@ def edge_id(edge: MeshEdge) -> str:
     return f"{edge.from_}->{edge.to}"
 
 
+ADMISSION_PENDING = "waiting for the mesh to admit it"
+
+
+def start_execution(mesh: Mesh, node: str, seed: str, input_: Mapping[str, Any] | None = None) -> PlannedRun:
+    """A root run that starts a new execution (for the operator or `atomesh dev --mesh`, not users).
+
+    It is created queued, so the next plan admits it through the same gate as every other run;
+    the same `seed` gives the same execution and name, so starting twice creates one run.
+    """
+    if node not in roots(mesh.spec):
+        raise ValueError(f"node {node!r} is not a root of mesh {mesh.metadata.name!r}: roots are {roots(mesh.spec)}")
+    execution = new_execution_id(mesh.metadata.name, seed)
+    agent = next(item.agent_ref.name for item in mesh.spec.agents if item.name == node)
+    return PlannedRun(
+        name=mesh_run_name(mesh.metadata.name, execution, node),
+        mesh=mesh.metadata.name,
+        node=node,
+        agent=agent,
+        execution=execution,
+        input=dict(input_ or {}),
+        queued=ADMISSION_PENDING,
+        trigger_kind="manual",
+        trigger_source=f"{mesh.metadata.name}/{node}",
+    )
+
+
 @dataclass(frozen=True)
 class StoppedBranch:
     """A node that will not start in an execution, and why."""
@@ -352,4 +378,5 @@ __all__ = [
     "new_execution_id",
     "node_outcome",
     "plan_mesh",
+    "start_execution",
 ]

@@ -11,7 +11,7 @@ from mesh_builders import MESH, NOW, Cluster, agent, agents, merged, mesh, run
 
 from atomesh.api.constants import ANNOTATION_INPUT_ERROR, ANNOTATION_QUEUED, LABEL_MESH_EXECUTION, LABEL_MESH_NODE
 from atomesh.core.conditions import find
-from atomesh.core.meshplan import mesh_run_name, new_execution_id, plan_mesh
+from atomesh.core.meshplan import MeshPlan, mesh_run_name, new_execution_id, plan_mesh, start_execution
 
 CHAIN = mesh(["triage", "fix", "notes"], [{"from": "triage", "to": "fix"}, {"from": "fix", "to": "notes"}])
 CHAIN_AGENTS = agents("triage", "fix", "notes")
@@ -368,3 +368,21 @@ def test_status_rollup() -> None:
     assert (ready.status, ready.reason) == ("False", "AgentsNotReady")
     assert "waiting for: b" in ready.message
     assert all(cond.last_transition_time == "2026-03-14T12:00:00Z" for cond in status.conditions)
+
+
+def test_started_execution_is_admitted_through_the_gate_once() -> None:
+    target = mesh(["a", "b"], [{"from": "a", "to": "b"}], limits={"maxActiveRuns": 1})
+    busy = run("a-busy", "a", execution="ex0", phase="Running")
+    root = start_execution(target, "a", seed="demo-1", input_={"issue": 1})
+    assert root == start_execution(target, "a", seed="demo-1", input_={"issue": 1})
+    assert root.execution == new_execution_id(MESH, "demo-1")
+    manifest = root.manifest("team")
+    assert manifest["spec"]["trigger"] == {"kind": "manual", "source": "release/a"}
+    assert manifest["metadata"]["annotations"][ANNOTATION_QUEUED]
+    cluster = Cluster([busy])
+    cluster.apply(MeshPlan(create=(root,)))
+    assert cluster.plan(target, agents("a", "b")).release == ()
+    cluster.set_phase("a-busy", "Failed")
+    assert cluster.plan(target, agents("a", "b")).release == (root.name,)
+    with pytest.raises(ValueError, match="not a root"):
+        start_execution(target, "b", seed="x")
