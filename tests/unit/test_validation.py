@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from atomesh.api.agent import AgentSpec
+from atomesh.core.meshexpr import check_template
 from atomesh.core.validation import (
     FieldError,
     check_cron,
     check_duration,
-    check_edge_expression,
     check_input,
     check_json_schema,
     check_output_paths,
@@ -78,6 +78,9 @@ def test_input_against_an_invalid_schema_is_an_error_not_a_crash() -> None:
         ("${upstream.input.issue}", True),
         ("PR ${upstream.review.url} at ${upstream.review.mergeCommit}", True),
         ("${upstream.artifact.files}", True),
+        ("${upstream.run} on ${upstream.node}", True),
+        ("${upstreams.triage.review.url}", True),
+        ("${upstreams.release.review.url}", False),
         ("${upstream.pr.url}", False),
         ("${downstream.input.x}", False),
         ("${upstream.input}", False),
@@ -85,7 +88,7 @@ def test_input_against_an_invalid_schema_is_an_error_not_a_crash() -> None:
     ],
 )
 def test_edge_expressions(value: str, valid: bool) -> None:
-    assert (check_edge_expression(value, LOC) == []) is valid
+    assert (check_template(value, ["triage"]) is None) is valid
 
 
 def test_output_paths_stay_in_the_repository() -> None:

@@ -8,7 +8,8 @@ valid graph (they ignore edges to unknown nodes and, for ordering, raise on a cy
 from __future__ import annotations
 
 from atomesh.api.mesh import MeshEdge, MeshSpec
-from atomesh.core.validation import FieldError, check_edge_expression
+from atomesh.core.meshexpr import check_template
+from atomesh.core.validation import FieldError
 
 GraphError = FieldError
 
@@ -56,8 +57,11 @@ def validate_graph(spec: MeshSpec) -> list[GraphError]:
                 GraphError(loc, f"duplicate edge {describe(edge)} (also edges[{seen_edges[key]}]): merge their input")
             )
         seen_edges.setdefault(key, index)
+        sources = sorted({other.from_ for other in spec.edges if other.to == edge.to} or {edge.from_})
         for name, value in sorted(edge.input.items()):
-            errors += check_edge_expression(value, (*loc, "input", name))
+            problem = check_template(value, sources)
+            if problem:
+                errors.append(GraphError((*loc, "input", name), f"edge {describe(edge)}: {problem}"))
     cycle = find_cycle(spec)
     if cycle is not None:
         index, path = cycle

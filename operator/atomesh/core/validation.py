@@ -6,7 +6,6 @@ bad input, so a controller can put the messages into a condition and a linter ca
 
 from __future__ import annotations
 
-import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,10 +21,7 @@ from atomesh.api.common import parse_duration
 Loc = tuple[str | int, ...]
 
 # Roots an edge input expression may read from the upstream run (issue 7: its input, artifact, review).
-EXPRESSION_ROOTS: tuple[str, ...] = ("input", "artifact", "review")
 JSON_SCHEMA_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
-_EXPRESSION = re.compile(r"\$\{([^}]*)\}")
-_EXPRESSION_BODY = re.compile(r"^upstream\.([A-Za-z][A-Za-z0-9]*)(\.[A-Za-z0-9_-]+)+$")
 
 
 @dataclass(frozen=True)
@@ -100,18 +96,6 @@ def check_input(instance: Mapping[str, Any], schema: Mapping[str, Any], loc: Loc
     return [
         FieldError((*loc, *error.path), f"does not match the agent's input schema: {error.message}") for error in errors
     ]
-
-
-def check_edge_expression(value: str, loc: Loc) -> list[FieldError]:
-    """An edge input value: a literal, or ${upstream.<input|artifact|review>.<key>} expressions."""
-    if value.count("${") != len(_EXPRESSION.findall(value)):
-        return [FieldError(loc, f"unterminated expression in {value!r}: write ${{upstream.input.<key>}}")]
-    for body in _EXPRESSION.findall(value):
-        match = _EXPRESSION_BODY.match(body.strip())
-        if match is None or match.group(1) not in EXPRESSION_ROOTS:
-            roots = ", ".join(f"upstream.{root}.<key>" for root in EXPRESSION_ROOTS)
-            return [FieldError(loc, f"invalid expression ${{{body}}}: use one of {roots}")]
-    return []
 
 
 def check_output_paths(paths: Sequence[str], loc: Loc) -> list[FieldError]:
