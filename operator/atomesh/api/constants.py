@@ -63,6 +63,8 @@ ENV_FORGE_GIT_URL: Final = "ATOMESH_FORGE_GIT_URL"
 ENV_FORGE_TOKEN: Final = "ATOMESH_FORGE_TOKEN"  # noqa: S105 - a variable name, not a secret
 # GitHub App auth, the alternative to a token: the forge mints installation tokens itself.
 ENV_FORGE_APP_ID: Final = "ATOMESH_FORGE_APP_ID"
+# The operator's HMAC secret for GitHub webhooks (never given to runner pods).
+ENV_WEBHOOK_SECRET: Final = "ATOMESH_WEBHOOK_SECRET"  # noqa: S105 - a variable name
 ENV_FORGE_APP_PRIVATE_KEY: Final = "ATOMESH_FORGE_APP_PRIVATE_KEY"
 ENV_FORGE_APP_INSTALLATION_ID: Final = "ATOMESH_FORGE_APP_INSTALLATION_ID"
 ENV_MODEL_BASE_URL: Final = "ATOMESH_MODEL_BASE_URL"

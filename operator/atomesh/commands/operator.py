@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from typing import TYPE_CHECKING
 
+from atomesh.api.constants import ENV_FORGE_APP_ID, ENV_FORGE_TOKEN, ENV_WEBHOOK_SECRET
 from atomesh.core.config import OperatorConfig
+
+if TYPE_CHECKING:
+    from atomesh.controller.review import ReviewForge
 
 # Flag/environment pairs for OperatorConfig; flags win over the environment.
 ENVIRONMENT = {
@@ -16,6 +21,7 @@ ENVIRONMENT = {
     "forge_secret_name": "ATOMESH_FORGE_SECRET",
     "model_base_url": "ATOMESH_MODEL_BASE_URL",
     "model_secret_name": "ATOMESH_MODEL_SECRET",
+    "review_poll_interval_seconds": "ATOMESH_REVIEW_POLL_INTERVAL",
 }
 
 
@@ -40,6 +46,20 @@ def config_from_args(args: argparse.Namespace) -> OperatorConfig:
     return OperatorConfig(**values)
 
 
+def review_forge() -> ReviewForge | None:
+    """The operator's own forge credentials (token or GitHub App) from its environment; without
+    them the review loop is off and runs wait in AwaitingReview."""
+    from atomesh.forge.github import GitHubForge
+
+    env = os.environ
+    if not (env.get(ENV_FORGE_TOKEN) or env.get(ENV_FORGE_APP_ID)):
+        logging.getLogger(__name__).warning(
+            "no forge credentials (%s or %s): the review loop is off", ENV_FORGE_TOKEN, ENV_FORGE_APP_ID
+        )
+        return None
+    return GitHubForge.from_env(env)
+
+
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -56,4 +76,6 @@ def run(args: argparse.Namespace) -> int:
         port=args.metrics_port,
         host=args.metrics_host,
         kubeconfig=args.kubeconfig,
+        forge=review_forge(),
+        webhook_secret=os.environ.get(ENV_WEBHOOK_SECRET) or None,
     )

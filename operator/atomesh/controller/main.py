@@ -14,6 +14,7 @@ import kopf
 from atomesh.controller.context import OperatorContext, utc_now
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.registry import build_registry
+from atomesh.controller.review import ReviewForge
 from atomesh.core.config import OperatorConfig
 from atomesh.forge.refs import resolve_ref
 from atomesh.kube.client import RestKube
@@ -31,13 +32,23 @@ def run(
     port: int = 8080,
     host: str = "0.0.0.0",
     kubeconfig: str | None = None,
+    forge: ReviewForge | None = None,
+    webhook_secret: str | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM (kopf handles the signals and shuts down gracefully)."""
     kube = RestKube.from_kubeconfig(kubeconfig)
     ctx = OperatorContext(config=config, kube=kube)
     ready = threading.Event()
     endpoint = HttpEndpoint(ctx.metrics, host, port, ready.is_set)
-    registry = build_registry(ctx, kubeconfig=kubeconfig, endpoint=endpoint, peering=peering, standalone=standalone)
+    registry = build_registry(
+        ctx,
+        kubeconfig=kubeconfig,
+        endpoint=endpoint,
+        peering=peering,
+        standalone=standalone,
+        forge=forge,
+        webhook_secret=webhook_secret,
+    )
     try:
         asyncio.run(
             kopf.operator(
@@ -71,13 +82,22 @@ class OperatorThread:
         clock: Callable[[], datetime] = utc_now,
         resolver: Callable[[str, str], str] = resolve_ref,
         metrics_port: int = 0,
+        forge: ReviewForge | None = None,
+        webhook_secret: str | None = None,
     ) -> None:
         self.kube = RestKube.from_kubeconfig(kubeconfig)
         self.ctx = OperatorContext(config=config, kube=self.kube, clock=clock, resolver=resolver)
         self._ready = threading.Event()
         self._stop = threading.Event()
         self.endpoint = HttpEndpoint(self.ctx.metrics, "127.0.0.1", metrics_port, self._ready.is_set)
-        self._registry = build_registry(self.ctx, kubeconfig=kubeconfig, endpoint=self.endpoint, standalone=True)
+        self._registry = build_registry(
+            self.ctx,
+            kubeconfig=kubeconfig,
+            endpoint=self.endpoint,
+            standalone=True,
+            forge=forge,
+            webhook_secret=webhook_secret,
+        )
         self._namespaces = [] if all_namespaces else list(namespaces)
         self._clusterwide = all_namespaces
         self._thread: threading.Thread | None = None

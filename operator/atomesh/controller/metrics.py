@@ -117,6 +117,10 @@ class HttpEndpoint:
         self.port = port
         self._runner: web.AppRunner | None = None
 
+    def add_routes(self, routes: list[web.RouteDef]) -> None:
+        """More endpoints on the same port (the GitHub webhook); only before `start`."""
+        self._app.add_routes(routes)
+
     async def start(self) -> None:
         self._runner = web.AppRunner(self._app, access_log=None, handle_signals=False)
         await self._runner.setup()

@@ -7,9 +7,10 @@ from typing import Any
 
 import kopf
 
-from atomesh.controller import agent, agentrun, schedule
+from atomesh.controller import agent, agentrun, review, schedule
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.metrics import HttpEndpoint
+from atomesh.controller.review import ReviewForge, ReviewState, build_webhook_route
 from atomesh.controller.settings import configure, connection_from_kubeconfig
 
 
@@ -20,7 +21,10 @@ def build_registry(
     endpoint: HttpEndpoint | None,
     peering: str | None = None,
     standalone: bool = True,
+    forge: ReviewForge | None = None,
+    webhook_secret: str | None = None,
 ) -> kopf.OperatorRegistry:
+    """Without a forge the review loop is off: runs stay AwaitingReview until one is configured."""
     registry = kopf.OperatorRegistry()
 
     @kopf.on.startup(registry=registry)
@@ -41,4 +45,9 @@ def build_registry(
     agent.register(registry, ctx)
     agentrun.register(registry, ctx)
     schedule.register(registry, ctx)
+    if forge is not None:
+        state = ReviewState(forge)
+        review.register(registry, ctx, state)
+        if endpoint is not None and webhook_secret:
+            endpoint.add_routes([build_webhook_route(ctx, state, webhook_secret)])
     return registry

@@ -1,0 +1,340 @@
+"""The review loop: a run in AwaitingReview follows its pull request until a person decides.
+
+GitHub webhooks (HMAC-verified, redeliveries ignored) make the loop immediate; a kopf timer
+polls each waiting run with conditional requests as the fallback. Both end in
+`reconcile_review`, which observes the forge, asks `core.reviewloop` what the state means,
+and applies the decision: merged → Succeeded, closed → Rejected, changes requested by a
+writer → a revision AgentRun on the same branch and pull request (deterministic name, so a
+repeated decision creates it once), up to maxRevisions; autoMerge merges when checks pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
+
+import kopf
+from aiohttp import web
+from pydantic import ValidationError
+
+from atomesh.api import conditions as c
+from atomesh.api import constants as k
+from atomesh.api.agentrun import AgentRun, AgentRunStatus, ReviewStatus
+from atomesh.api.common import dump
+from atomesh.controller.agent import refresh_rollup, status_patch
+from atomesh.controller.context import OperatorContext
+from atomesh.controller.events import post_event
+from atomesh.core.reviewloop import (
+    WRITE_PERMISSIONS,
+    PullObservation,
+    ReviewDecision,
+    ReviewItem,
+    build_revision_run,
+    decide_review,
+)
+from atomesh.core.runphase import with_conditions
+from atomesh.forge.protocol import PullRequestRef, ReviewComment
+from atomesh.forge.webhook import CommentEvent, PullRequestEvent, ReviewEvent, parse_request
+from atomesh.kube.client import KubeError
+from atomesh.kube.resources import AGENT_RUNS
+
+log = logging.getLogger(__name__)
+WEBHOOK_PATH = "/webhooks/github"
+PERMISSION_TTL = 300.0
+SEEN_DELIVERIES = 1024
+
+
+class ReviewForge(Protocol):
+    """What the review loop needs from a forge (GitHubForge implements it)."""
+
+    def get_pull_request(self, repo: str, number: int) -> PullRequestRef: ...
+
+    def get_pull_request_if_changed(
+        self, repo: str, number: int, etag: str | None
+    ) -> tuple[PullRequestRef | None, str | None]: ...
+
+    def list_reviews(self, repo: str, number: int) -> list[ReviewComment]: ...
+
+    def permission(self, repo: str, user: str) -> str: ...
+
+    def comment(self, repo: str, number: int, body: str) -> None: ...
+
+    def merge(self, repo: str, number: int, method: Literal["merge", "squash", "rebase"] = "merge") -> str: ...
+
+    def close_pull_request(self, repo: str, number: int) -> PullRequestRef: ...
+
+
+class ReviewState:
+    """In-memory caches of one operator: ETags per run, writers per repo, deliveries seen, and
+    which runs wait on which pull request (rebuilt from watch events after a restart)."""
+
+    def __init__(self, forge: ReviewForge, clock: Callable[[], float] = time.monotonic) -> None:
+        self.forge = forge
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._etags: dict[tuple[str, str], str] = {}
+        self._permissions: dict[tuple[str, str], tuple[float, bool]] = {}
+        self._deliveries: OrderedDict[str, None] = OrderedDict()
+        self._waiting: dict[tuple[str, int], set[tuple[str, str]]] = {}
+
+    def can_write(self, repo: str, user: str) -> bool:
+        key = (repo, user)
+        with self._lock:
+            cached = self._permissions.get(key)
+        if cached and self._clock() - cached[0] < PERMISSION_TTL:
+            return cached[1]
+        allowed = self.forge.permission(repo, user) in WRITE_PERMISSIONS
+        with self._lock:
+            self._permissions[key] = (self._clock(), allowed)
+        return allowed
+
+    def first_delivery(self, delivery: str) -> bool:
+        """False for a redelivery already handled (GitHub redelivers with the same id)."""
+        if not delivery:
+            return True
+        with self._lock:
+            if delivery in self._deliveries:
+                return False
+            self._deliveries[delivery] = None
+            while len(self._deliveries) > SEEN_DELIVERIES:
+                self._deliveries.popitem(last=False)
+            return True
+
+    def track(self, namespace: str, name: str, repo: str | None, number: int | None, waiting: bool) -> None:
+        with self._lock:
+            for runs in self._waiting.values():
+                runs.discard((namespace, name))
+            if waiting and repo and number:
+                self._waiting.setdefault((repo, number), set()).add((namespace, name))
+            if not waiting:
+                self._etags.pop((namespace, name), None)
+
+    def runs_for(self, repo: str, number: int) -> list[tuple[str, str]]:
+        with self._lock:
+            return sorted(self._waiting.get((repo, number), set()))
+
+    def etag(self, namespace: str, name: str) -> str | None:
+        with self._lock:
+            return self._etags.get((namespace, name))
+
+    def remember_etag(self, namespace: str, name: str, etag: str | None) -> None:
+        with self._lock:
+            if etag:
+                self._etags[(namespace, name)] = etag
+
+
+def _observation(pull: PullRequestRef) -> PullObservation:
+    return PullObservation(
+        open=pull.state == "open",
+        merged=pull.merged,
+        merged_by=pull.merged_by,
+        merged_at=pull.merged_at,
+        merge_commit=pull.merge_commit_sha,
+        closed_by=pull.closed_by,
+        closed_at=pull.closed_at,
+    )
+
+
+def _items(state: ReviewState, repo: str, comments: list[ReviewComment]) -> list[ReviewItem]:
+    return [
+        ReviewItem(
+            author=item.author,
+            body=item.body,
+            submitted_at=item.submitted_at,
+            can_write=state.can_write(repo, item.author),
+            verdict=item.verdict,
+            path=item.path,
+            line=item.line,
+        )
+        for item in comments
+    ]
+
+
+def reconcile_review(ctx: OperatorContext, state: ReviewState, namespace: str, name: str, *, force: bool) -> None:
+    """Observe the run's pull request and apply what it means. `force` skips the ETag shortcut."""
+    with ctx.locked(namespace, name):
+        raw = ctx.kube.get(AGENT_RUNS, namespace, name)
+        if raw is None or (raw.get("metadata") or {}).get("deletionTimestamp"):
+            return
+        try:
+            run = AgentRun.model_validate(raw)
+        except ValidationError:
+            return  # the run's own handler reports an invalid spec
+        status = run.status or AgentRunStatus()
+        review = status.review
+        if status.phase != "AwaitingReview" or review is None or not review.repo or not review.number:
+            return
+        if status.agent is None:
+            return
+        repo, number = review.repo, review.number
+        if force:
+            pull: PullRequestRef | None = state.forge.get_pull_request(repo, number)
+        else:
+            pull, etag = state.forge.get_pull_request_if_changed(repo, number, state.etag(namespace, name))
+            state.remember_etag(namespace, name, etag)
+            if pull is None:
+                return  # unchanged since the last poll (a 304 costs no rate limit)
+        assert pull is not None
+        decision = decide_review(
+            run,
+            status.agent.spec,
+            _observation(pull),
+            _items(state, repo, state.forge.list_reviews(repo, number)),
+            now=ctx.clock(),
+        )
+        _apply(ctx, state, run, raw, status, review, decision)
+
+
+def _apply(
+    ctx: OperatorContext,
+    state: ReviewState,
+    run: AgentRun,
+    raw: dict[str, Any],
+    status: AgentRunStatus,
+    review: ReviewStatus,
+    decision: ReviewDecision,
+) -> None:
+    repo, number = review.repo or "", review.number or 0
+    namespace, name = run.metadata.namespace or "default", run.metadata.name
+    if decision.action == "merge":
+        sha = state.forge.merge(repo, number)
+        decision = ReviewDecision(
+            "succeed",
+            c.MERGED,
+            "checks passed and no reviewer objected; merged by atomesh (autoMerge)",
+            decided_by="atomesh",
+            decided_at=ctx.now(),
+            merge_commit=sha,
+        )
+    if decision.action == "succeed":
+        new_review = review.model_copy(
+            update={
+                "state": "merged",
+                "decided_by": decision.decided_by,
+                "decided_at": decision.decided_at or ctx.now(),
+                "merge_commit": decision.merge_commit,
+            }
+        )
+        new = status.model_copy(
+            update={
+                "phase": "Succeeded",
+                "reason": decision.reason,
+                "message": decision.message,
+                "review": new_review,
+                "completion_time": ctx.now(),
+            }
+        )
+    elif decision.action == "reject":
+        if decision.reason == c.MAX_REVISIONS_REACHED:
+            state.forge.comment(repo, number, f"atomesh: {decision.message}. Closing this pull request.")
+            state.forge.close_pull_request(repo, number)
+        new_review = review.model_copy(
+            update={
+                "state": "closed",
+                "decided_by": decision.decided_by,
+                "decided_at": decision.decided_at or ctx.now(),
+            }
+        )
+        new = status.model_copy(
+            update={
+                "phase": "Rejected",
+                "reason": decision.reason,
+                "message": decision.message,
+                "review": new_review,
+                "completion_time": ctx.now(),
+            }
+        )
+    elif decision.action == "revise":
+        revision = build_revision_run(run, decision)
+        _, created = ctx.kube.create(AGENT_RUNS, revision)
+        revision_name = revision["metadata"]["name"]
+        if created:
+            state.forge.comment(repo, number, f"atomesh: {decision.message} (AgentRun `{namespace}/{revision_name}`).")
+        new_review = review.model_copy(
+            update={
+                "state": "changesRequested",
+                "decided_by": decision.decided_by,
+                "decided_at": decision.decided_at,
+                "revision_run": revision_name,
+            }
+        )
+        new = status.model_copy(update={"reason": decision.reason, "message": decision.message, "review": new_review})
+    else:
+        new = status.model_copy(update={"reason": decision.reason, "message": decision.message})
+    generation = (raw.get("metadata") or {}).get("generation")
+    new = with_conditions(new, generation, ctx.now())
+    old_wire: dict[str, Any] = dict(raw.get("status") or {})
+    patch = status_patch(old_wire, dump(new))
+    if not patch:
+        return
+    ctx.kube.patch_status(AGENT_RUNS, namespace, name, patch)
+    ctx.metrics.observe_run(namespace, name, new.phase)
+    if new.phase != status.phase or new.reason != status.reason:
+        post_event(raw, "Warning" if new.phase == "Rejected" else "Normal", new.reason or new.phase, new.message or "")
+    if new.phase != status.phase:
+        state.track(namespace, name, repo, number, waiting=False)
+        refresh_rollup(ctx, namespace, run.spec.agent_ref.name)
+
+
+def build_webhook_route(ctx: OperatorContext, state: ReviewState, secret: str) -> web.RouteDef:
+    """POST /webhooks/github: 401 without a valid signature; 200 for a redelivery; 202 once queued."""
+
+    async def receive(request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            event = parse_request(request.headers, body, secret)
+        except PermissionError as error:
+            return web.json_response({"message": str(error)}, status=401)
+        except ValueError as error:
+            return web.json_response({"message": str(error)}, status=400)
+        if event is None:
+            return web.json_response({"message": "ignored"}, status=200)
+        if not state.first_delivery(event.delivery):
+            return web.json_response({"message": "duplicate delivery"}, status=200)
+        if isinstance(event, CommentEvent) and not event.on_pull_request:
+            return web.json_response({"message": "not a pull request"}, status=200)
+        assert isinstance(event, PullRequestEvent | ReviewEvent | CommentEvent)
+        runs = state.runs_for(event.repo, event.number)
+        loop = asyncio.get_running_loop()
+        for namespace, name in runs:
+            loop.run_in_executor(None, _reconcile_logged, ctx, state, namespace, name)
+        return web.json_response({"message": "accepted", "runs": len(runs)}, status=202)
+
+    return web.post(WEBHOOK_PATH, receive)
+
+
+def _reconcile_logged(ctx: OperatorContext, state: ReviewState, namespace: str, name: str) -> None:
+    try:
+        reconcile_review(ctx, state, namespace, name, force=True)
+    except Exception:  # the timer retries; a webhook must never take the endpoint down
+        ctx.metrics.reconcile_error("review")
+        log.exception("review of %s/%s failed; polling will retry", namespace, name)
+
+
+def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, state: ReviewState) -> None:
+    @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
+    def track_review(*, type: str, namespace: str | None, name: str, status: kopf.Status, **_: Any) -> None:
+        review = status.get("review") or {}
+        waiting = type != "DELETED" and status.get("phase") == "AwaitingReview"
+        state.track(namespace or "default", name, review.get("repo"), review.get("number"), waiting)
+
+    @kopf.timer(
+        k.GROUP,
+        k.VERSION,
+        k.PLURAL_AGENT_RUNS,
+        field="status.phase",
+        value="AwaitingReview",
+        interval=ctx.config.review_poll_interval_seconds,
+        registry=registry,
+    )
+    def poll_review(*, namespace: str | None, name: str, **_: Any) -> None:
+        try:
+            reconcile_review(ctx, state, namespace or "default", name, force=False)
+        except KubeError as error:
+            ctx.metrics.reconcile_error("review")
+            raise kopf.TemporaryError(str(error), delay=ctx.config.review_poll_interval_seconds) from error
