@@ -70,6 +70,19 @@ class Change:
     binary: bool = False
 
 
+def changed_paths(repo: git.Repo) -> list[str]:
+    """Files the working tree changed or added (untracked included), without staging anything."""
+    output = repo.git.status("--porcelain", "-z", "--untracked-files=all")
+    paths: list[str] = []
+    fields = output.split("\0")
+    index = 0
+    while index < len(fields) and fields[index]:
+        code, path = fields[index][:2], fields[index][3:]
+        paths.append(path)
+        index += 2 if code.startswith(("R", "C")) else 1  # a rename is followed by its old path
+    return paths
+
+
 def stage_all(repo: git.Repo) -> None:
     """Stage every change in the working tree, new files included, so one diff sees them all."""
     repo.git.add("--all")

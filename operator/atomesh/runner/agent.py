@@ -10,17 +10,27 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+import git
+
 from atomesh.api.agentrun import Usage
 from atomesh.api.common import parse_duration
+from atomesh.forge import git as gitops
 from atomesh.harness import Harness, HarnessLimits, HarnessResult, ModelAccess, build_harness
 from atomesh.harness.environment import CREDENTIAL_VARIABLES
 from atomesh.runner.checks import run_checks
 from atomesh.runner.context import SOURCE_DIR, StepContext
-from atomesh.runner.failure import HARNESS_CRASHED, HARNESS_REASONS, SOURCE_NOT_FOUND, StepFailure
+from atomesh.runner.failure import (
+    CREDENTIAL_IN_ARTIFACT,
+    HARNESS_CRASHED,
+    HARNESS_REASONS,
+    SOURCE_NOT_FOUND,
+    StepFailure,
+)
 from atomesh.runner.state import write_checks, write_summary, write_usage
 from atomesh.runner.task import compose_task
 
 AGENT_FILE = "AGENT.md"
+SCAN_LIMIT = 20_000_000  # bytes; larger files are data, not where a key ends up by accident
 
 
 def load_instructions(ctx: StepContext) -> str:
@@ -90,4 +100,28 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
     write_checks(ctx.state_dir, checks)
     for check in checks:
         ctx.log(f"check {check.name}: {'passed' if check.passed else f'failed (exit {check.exit_code})'}")
+    refuse_credentials(ctx)
     return result
+
+
+def refuse_credentials(ctx: StepContext) -> None:
+    """Fail when a changed file holds the model key: publish, which never sees that key, would publish it.
+
+    A CLI harness's own shell inherits the key it needs for the model, so an agent can read it;
+    this is the last point where the key is known and the artifact can still be stopped.
+    """
+    scrub = ctx.scrub
+    with git.Repo(ctx.workspace) as repo:
+        paths = gitops.changed_paths(repo)
+    leaked = []
+    for path in paths:
+        target = ctx.workspace / path
+        if not target.is_file() or target.stat().st_size > SCAN_LIMIT:
+            continue
+        if scrub.found_in(target.read_bytes().decode("utf-8", errors="ignore")):
+            leaked.append(path)
+    if leaked:
+        raise StepFailure(
+            CREDENTIAL_IN_ARTIFACT,
+            f"the agent wrote a credential into {', '.join(sorted(leaked))}; the change will not be published",
+        )

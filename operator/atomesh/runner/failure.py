@@ -13,6 +13,7 @@ TOKENS_EXCEEDED = "TokensExceeded"
 MODEL_ERROR = "ModelError"
 PUSH_FAILED = "PushFailed"
 FORGE_ERROR = "ForgeError"
+CREDENTIAL_IN_ARTIFACT = "CredentialInArtifact"
 
 # Harness failure reasons (atomesh.harness.FailureReason) as the step reports them.
 HARNESS_REASONS = {

@@ -27,3 +27,6 @@ class Scrubber:
         for form in self._forms:
             text = text.replace(form, MASK)
         return text
+
+    def found_in(self, text: str) -> bool:
+        return any(form in text for form in self._forms)
