@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from atomesh.devstack.anthropic.cassette import Script, load_cassette
+from atomesh.devstack.anthropic.cassette import RequestFacts, Script, load_cassette
 from atomesh.devstack.anthropic.tools import detect_harness, translate, working_directory
 
 
 def play(script: Script, text: str = "", tools: bool = True, harness: str = "claude-code") -> int | None:
-    chosen = script.next_turn(text, "", harness, tools)
+    chosen = script.next_turn(RequestFacts(last_user_text=text, harness=harness, has_tools=tools))
     return None if chosen is None else chosen[0]
 
 
@@ -70,3 +70,9 @@ def test_generic_tools_per_harness() -> None:
     assert working_directory(" - Primary working directory: /tmp/ws\n", "") == "/tmp/ws"
     with pytest.raises(ValueError, match="needs input field 'content'"):
         translate("write_file", {"path": "a"}, "opencode", None)
+
+
+def test_match_on_a_tool_result() -> None:
+    script = Script(load_cassette([{"match": {"toolResult": True}, "text": "done"}, {"text": "go", "times": 0}]))
+    assert script.next_turn(RequestFacts(has_tools=True)) == (1, script.cassette.turns[1])
+    assert script.next_turn(RequestFacts(has_tools=True, has_tool_result=True)) == (0, script.cassette.turns[0])

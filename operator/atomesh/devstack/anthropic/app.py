@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from atomesh.devstack.anthropic.cassette import Cassette, Reply, Script, Turn
+from atomesh.devstack.anthropic.cassette import Cassette, Reply, RequestFacts, Script, Turn
 from atomesh.devstack.anthropic.tools import detect_harness, translate, working_directory
 
 MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5", "claude-opus-4-1")
@@ -82,6 +82,12 @@ def last_user_text(messages: list[Any]) -> str:
         if isinstance(message, dict) and message.get("role") == "user":
             return _text_of(message.get("content"))
     return ""
+
+
+def _has_tool_result(messages: list[Any]) -> bool:
+    last = messages[-1] if messages else {}
+    content = last.get("content") if isinstance(last, dict) and last.get("role") == "user" else None
+    return isinstance(content, list) and any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content)
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
@@ -225,9 +231,14 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if not _authenticated(request):
         state.requests.append(_record(request, body, harness, None, 401))
         return _error(401, "x-api-key header is required")
-    chosen = state.script.next_turn(
-        last_user_text(body["messages"]), _text_of(body.get("system", "")), harness, bool(tools)
+    facts = RequestFacts(
+        last_user_text=last_user_text(body["messages"]),
+        system_text=_text_of(body.get("system", "")),
+        harness=harness,
+        has_tools=bool(tools),
+        has_tool_result=_has_tool_result(body["messages"]),
     )
+    chosen = state.script.next_turn(facts)
     turn: Turn | None = None
     if chosen is not None:
         turn = chosen[1]

@@ -22,6 +22,7 @@ also ends an agent loop once the script is used up.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,6 +51,18 @@ class Match(_Model):
     system_contains: str | None = None  # in the system prompt
     harness: str | None = None  # claude-code, opencode, litellm or unknown
     tools: bool | None = None  # whether the request carries tools
+    tool_result: bool | None = None  # whether the last user message returns a tool result
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What a turn can be matched on."""
+
+    last_user_text: str = ""
+    system_text: str = ""
+    harness: str = "unknown"
+    has_tools: bool = False
+    has_tool_result: bool = False
 
 
 class Usage(_Model):
@@ -111,9 +124,7 @@ class Script:
         self._used = [0] * len(cassette.turns)
         self._lock = threading.Lock()
 
-    def next_turn(
-        self, last_user_text: str, system_text: str, harness: str, has_tools: bool
-    ) -> tuple[int, Turn] | None:
+    def next_turn(self, facts: RequestFacts) -> tuple[int, Turn] | None:
         """Consume and return the turn for a request, or None for the default reply."""
         with self._lock:
             in_order_seen = False
@@ -122,12 +133,12 @@ class Script:
                 if turn.match is None:
                     if exhausted:
                         continue
-                    if in_order_seen or not has_tools:
+                    if in_order_seen or not facts.has_tools:
                         continue
                     in_order_seen = True
                     chosen = True
                 else:
-                    chosen = not exhausted and _matches(turn.match, last_user_text, system_text, harness, has_tools)
+                    chosen = not exhausted and _matches(turn.match, facts)
                 if chosen:
                     self._used[index] += 1
                     return index, turn
@@ -141,11 +152,13 @@ class Script:
             return sum(1 for turn, used in pairs if turn.times and used < turn.times)
 
 
-def _matches(match: Match, last_user_text: str, system_text: str, harness: str, has_tools: bool) -> bool:
-    if match.contains is not None and match.contains not in last_user_text:
+def _matches(match: Match, facts: RequestFacts) -> bool:
+    if match.contains is not None and match.contains not in facts.last_user_text:
         return False
-    if match.system_contains is not None and match.system_contains not in system_text:
+    if match.system_contains is not None and match.system_contains not in facts.system_text:
         return False
-    if match.harness is not None and match.harness != harness:
+    if match.harness is not None and match.harness != facts.harness:
         return False
-    return match.tools is None or match.tools == has_tools
+    if match.tool_result is not None and match.tool_result != facts.has_tool_result:
+        return False
+    return match.tools is None or match.tools == facts.has_tools
