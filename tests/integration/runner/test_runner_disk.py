@@ -169,3 +169,11 @@ def test_checkout_of_a_missing_branch_names_the_field(tmp_path: Path, origin: Pa
     assert result.returncode == 1
     assert pod.termination("checkout").startswith("CheckoutFailed: cannot clone demo/app at 'nope'")
     assert "spec.workspace.baseBranch" in result.stderr
+
+
+def test_missing_environment_names_the_variable(tmp_path: Path) -> None:
+    pod = RunnerPod(tmp_path / "pod")
+    result = pod.run("agent", {"ATOMESH_RUN_FILE": ""})
+    assert result.returncode == 1
+    assert "InvalidRunFile: environment variable ATOMESH_RUN_FILE is not set" in result.stderr
+    assert pod.termination("agent").startswith("InvalidRunFile: ")
