@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from tests.fixtures.kube import REPO, Kubectl, RunningKubeAPI
-from tests.integration.kube.kube_helpers import WIDGETS, WIDGETS_CRD, WIDGETS_CRD_FILE, widget
+from tests.integration.kube.kube_helpers import WIDGETS, WIDGETS_CRD, WIDGETS_CRD_FILE, eventually, widget
 
 from atomesh.devstack.kube import LogUnavailable, set_log_source
 
@@ -147,6 +147,15 @@ def test_wait_for_condition(kubectl: Kubectl, kube_api: RunningKubeAPI, watch_li
     assert "condition met" in out
 
 
+def _watched(kube_api: RunningKubeAPI, obj: dict[str, Any]) -> bool:
+    watchers = kube_api.server.call(lambda: _snapshot(kube_api, ("example.com", "widgets")))
+    return any(w.namespace in (None, "default") and w.matches(obj) for w in watchers)
+
+
+async def _snapshot(kube_api: RunningKubeAPI, gr: tuple[str, str]) -> list[Any]:
+    return list(kube_api.api.store.watchers.get(gr, ()))
+
+
 def test_delete_is_blocked_by_a_finalizer(kubectl: Kubectl, kube_api: RunningKubeAPI) -> None:
     kube_api.apply(WIDGETS_CRD)
     name = f"fin-{kubectl.version[1]}"
@@ -167,6 +176,8 @@ def test_delete_is_blocked_by_a_finalizer(kubectl: Kubectl, kube_api: RunningKub
         "--timeout=60s",
     ]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as deleter:
+        # kubectl waits for the deletion with a watch on the object: remove the finalizer only once it watches
+        eventually(lambda: _watched(kube_api, held), what="kubectl delete to watch the widget")
         kubectl("patch", "widget", name, "--type=merge", "-p", '{"metadata":{"finalizers":null}}')
         _, err = deleter.communicate(timeout=90)
     assert deleter.returncode == 0, err
