@@ -11,6 +11,7 @@ repeated decision creates it once), up to maxRevisions; autoMerge merges when ch
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 import time
@@ -81,6 +82,17 @@ class ReviewState:
         self._permissions: dict[tuple[str, str], tuple[float, bool]] = {}
         self._deliveries: OrderedDict[str, None] = OrderedDict()
         self._waiting: dict[tuple[str, int], set[tuple[str, str]]] = {}
+        self._kopf_context: contextvars.Context | None = None
+
+    def remember_kopf_context(self) -> None:
+        """Called from a kopf handler: keeps its context (kopf's event poster lives in context variables)
+        so reconciles started by a webhook, outside any handler, can still post Events."""
+        if self._kopf_context is None:
+            self._kopf_context = contextvars.copy_context()
+
+    def in_kopf_context(self, fn: Callable[[], None]) -> None:
+        context = self._kopf_context.copy() if self._kopf_context is not None else contextvars.copy_context()
+        context.run(fn)
 
     def can_write(self, repo: str, user: str) -> bool:
         key = (repo, user)
@@ -310,7 +322,7 @@ def build_webhook_route(ctx: OperatorContext, state: ReviewState, secret: str) -
 
 def _reconcile_logged(ctx: OperatorContext, state: ReviewState, namespace: str, name: str) -> None:
     try:
-        reconcile_review(ctx, state, namespace, name, force=True)
+        state.in_kopf_context(lambda: reconcile_review(ctx, state, namespace, name, force=True))
     except Exception:  # the timer retries; a webhook must never take the endpoint down
         ctx.metrics.reconcile_error("review")
         log.exception("review of %s/%s failed; polling will retry", namespace, name)
@@ -319,6 +331,7 @@ def _reconcile_logged(ctx: OperatorContext, state: ReviewState, namespace: str, 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, state: ReviewState) -> None:
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
     def track_review(*, type: str, namespace: str | None, name: str, status: kopf.Status, **_: Any) -> None:
+        state.remember_kopf_context()
         review = status.get("review") or {}
         waiting = type != "DELETED" and status.get("phase") == "AwaitingReview"
         state.track(namespace or "default", name, review.get("repo"), review.get("number"), waiting)
