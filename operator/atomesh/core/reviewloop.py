@@ -69,8 +69,11 @@ def _parse_time(text: str | None) -> datetime:
 
 
 def _since(items: list[ReviewItem], since: str | None) -> list[ReviewItem]:
+    """Items submitted at or after `since`. GitHub timestamps have whole seconds, so a review made in
+    the second the artifact was published counts (the feedback that led to a revision is always
+    older: the revision's pod ran in between)."""
     start = _parse_time(since)
-    return [item for item in items if _parse_time(item.submitted_at) > start]
+    return [item for item in items if _parse_time(item.submitted_at) >= start]
 
 
 def decide_review(

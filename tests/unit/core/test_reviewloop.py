@@ -84,6 +84,8 @@ def item(author: str, verdict: str | None, at: str = "2026-11-24T11:00:00Z", *, 
         (OPEN, [item("eve", "CHANGES_REQUESTED", write=False)], spec(), run(), "wait", "AwaitingReview"),
         # Feedback from before the artifact was published was for an earlier revision.
         (OPEN, [item("ana", "CHANGES_REQUESTED", at="2026-11-24T09:00:00Z")], spec(), run(), "wait", "AwaitingReview"),
+        # Timestamps have whole seconds: a review in the second of publication is about this artifact.
+        (OPEN, [item("ana", "CHANGES_REQUESTED", at=PUBLISHED)], spec(), run(), "revise", "ChangesRequested"),
         (
             OPEN,
             [item("ana", "CHANGES_REQUESTED")],
