@@ -1,30 +1,53 @@
 """`atomesh dev`: the development stack in the foreground until Ctrl-C or SIGTERM.
 
-Components start in order, each printing its URL, and stop in reverse:
-``kube`` (API server emulator, CRDs, kubeconfig) then ``kubelet`` (runs runner pods as local
-processes). Later components — the operator (`atomesh.controller`), the GitHub emulator and
-the model emulator — are added to `COMPONENTS` with a builder; a ``--demo`` flag would add a
-step after `Stack.start` (see `after_start`) that applies sample agents.
+Components start in order, each printing its URL, and stop in reverse: ``kube`` (API server
+emulator, CRDs, kubeconfig), ``kubelet`` (runs runner pods as local processes), ``github``
+(GitHub emulator with `demo/sample-app`; review pull requests in a browser there), ``model``
+(Anthropic emulator playing a cassette; skipped with ``--model-url``) and ``operator`` (the
+real operator, wired to the others). ``--demo`` then runs one agent through the whole review
+loop and exits (see `atomesh.commands.demo`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import secrets
 import signal
 import sys
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
+from atomesh.devstack.anthropic.component import AnthropicComponent
 from atomesh.devstack.kubelet import DEFAULT_IMAGE_PATTERN
-from atomesh.devstack.stack import Component, KubeApiComponent, KubeletComponent, Stack, load_crds
+from atomesh.devstack.stack import (
+    Component,
+    GitHubComponent,
+    KubeApiComponent,
+    KubeletComponent,
+    Stack,
+    load_crds,
+)
 
 DEFAULT_KUBECONFIG = Path(".atomesh") / "kubeconfig"
 DEFAULT_KUBELET_DIR = Path(".atomesh") / "kubelet"
+HARNESSES = ("litellm", "claude-code", "opencode")
+MODEL_KEY_ENV = "ANTHROPIC_API_KEY"
 
 # Built components so far, by name, for builders of later components (kubelet needs kube's URL).
 Built = dict[str, Component]
 Builder = Callable[[argparse.Namespace, Built], Component]
+C = TypeVar("C")
+
+
+def need(built: Built, name: str, kind: type[C], by: str) -> C:
+    component = built.get(name)
+    if not isinstance(component, kind):
+        raise ValueError(f"--only: the {by} component needs {name} too")
+    return component
 
 
 def build_kube(args: argparse.Namespace, built: Built) -> Component:
@@ -32,14 +55,47 @@ def build_kube(args: argparse.Namespace, built: Built) -> Component:
 
 
 def build_kubelet(args: argparse.Namespace, built: Built) -> Component:
-    kube = built["kube"]
-    if not isinstance(kube, KubeApiComponent):
-        raise TypeError("the kubelet needs the kube component")
+    kube = need(built, "kube", KubeApiComponent, "kubelet")
     return KubeletComponent(kube, args.kubelet_dir, image_pattern=args.image_pattern)
 
 
-# In start order. Later: ("github", ...), ("model", ...), ("operator", ...).
-COMPONENTS: list[tuple[str, Builder]] = [("kube", build_kube), ("kubelet", build_kubelet)]
+def build_github(args: argparse.Namespace, built: Built) -> Component:
+    return GitHubComponent(port=args.github_port)
+
+
+def agents_cassette() -> Path:
+    """The default script: the example agents' changes, for every harness (package data)."""
+    return Path(str(resources.files("atomesh.devstack.anthropic") / "cassettes" / "agents.yaml"))
+
+
+def build_model(args: argparse.Namespace, built: Built) -> Component:
+    return AnthropicComponent(args.cassette or agents_cassette())
+
+
+def build_operator(args: argparse.Namespace, built: Built) -> Component:
+    from atomesh.commands.dev_operator import ModelEndpoint, OperatorComponent  # loads kopf: only when used
+
+    kube = need(built, "kube", KubeApiComponent, "operator")
+    github = need(built, "github", GitHubComponent, "operator")
+    emulator = built.get("model")
+    if isinstance(emulator, AnthropicComponent):
+        # Any non-empty key satisfies the emulator; a fresh one per stack keeps the pattern honest.
+        model = ModelEndpoint(lambda: emulator.url, f"sk-ant-dev-{secrets.token_hex(16)}")
+    elif args.model_url:
+        model = ModelEndpoint(lambda: str(args.model_url), os.environ[MODEL_KEY_ENV])
+    else:
+        raise ValueError("--only: the operator component needs model too, or --model-url")
+    return OperatorComponent(kube, github, model, image_pattern=args.image_pattern)
+
+
+# In start order.
+COMPONENTS: list[tuple[str, Builder]] = [
+    ("kube", build_kube),
+    ("kubelet", build_kubelet),
+    ("github", build_github),
+    ("model", build_model),
+    ("operator", build_operator),
+]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,17 +117,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--image-pattern", default=DEFAULT_IMAGE_PATTERN, help="regex of images the kubelet runs (default: %(default)s)"
     )
+    parser.add_argument("--github-port", type=int, default=0, help="GitHub emulator port (default 0: a free port)")
+    parser.add_argument(
+        "--cassette",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the model emulator's script (default: the one written for the example agents in agents/)",
+    )
+    parser.add_argument(
+        "--model-url",
+        default=None,
+        metavar="URL",
+        help=f"use a real Anthropic-compatible API instead of the model emulator; the key comes from ${MODEL_KEY_ENV}",
+    )
+    demo = parser.add_argument_group("demo")
+    demo.add_argument("--demo", action="store_true", help="run an example agent through the review loop, then exit")
+    demo.add_argument("--harness", choices=HARNESSES, default="litellm", help="the demo agent's harness (%(default)s)")
+    demo.add_argument("--mesh", metavar="NAME", default=None, help="with --demo: run the Mesh NAME from --agents")
+    demo.add_argument(
+        "--agents", type=Path, default=Path("agents"), metavar="DIR", help="example manifests (default: ./agents)"
+    )
+    demo.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS", help="give up after (%(default)s)")
 
 
 def selected(args: argparse.Namespace) -> list[tuple[str, Builder]]:
     names = [name for name, _ in COMPONENTS]
-    if args.only is None:
-        return list(COMPONENTS)
-    wanted = [name.strip() for name in args.only.split(",") if name.strip()]
+    wanted = names if args.only is None else [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in wanted if name not in names]
     if unknown or not wanted:
         raise ValueError(f"--only {args.only}: choose from {', '.join(names)}")
+    if args.model_url:
+        wanted = [name for name in wanted if name != "model"]
     return [(name, builder) for name, builder in COMPONENTS if name in wanted]
+
+
+def check(args: argparse.Namespace) -> None:
+    """Mistakes found before anything starts."""
+    if args.model_url and not os.environ.get(MODEL_KEY_ENV):
+        raise ValueError(f"--model-url needs the API key in ${MODEL_KEY_ENV}")
+    if args.mesh and not args.demo:
+        raise ValueError("--mesh NAME runs with --demo")
+    if args.demo:
+        from atomesh.commands.demo import preflight
+
+        preflight(args)
 
 
 def usage(args: argparse.Namespace) -> str:
@@ -83,8 +173,14 @@ def usage(args: argparse.Namespace) -> str:
     )
 
 
-async def after_start(args: argparse.Namespace, built: Built) -> None:
-    """Extension point: steps once every component runs (a future --demo applies samples here)."""
+async def after_start(args: argparse.Namespace, built: Built, stopping: asyncio.Event) -> int | None:
+    """Steps once every component runs: --demo, whose exit code ends the stack; None keeps it up."""
+    if not args.demo:
+        print(usage(args), flush=True)
+        return None
+    from atomesh.commands.demo import run_demo
+
+    return await run_demo(args, built, stopping)
 
 
 async def serve(args: argparse.Namespace) -> int:
@@ -93,22 +189,21 @@ async def serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
     built: Built = {}
-    components = []
     for name, builder in selected(args):
-        if name == "kubelet" and "kube" not in built:
-            raise ValueError("--only kubelet needs kube too: use --only kube,kubelet")
         built[name] = builder(args, built)
-        components.append(built[name])
-    stack = Stack(components, say=lambda line: print(line, flush=True))
+    stack = Stack(list(built.values()), say=lambda line: print(line, flush=True))
+    code = 0
     try:
         start = asyncio.ensure_future(stack.start())
         stop_wait = asyncio.ensure_future(stopping.wait())
         done, _ = await asyncio.wait({start, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
         if start in done:
             start.result()
-            await after_start(args, built)
-            print(usage(args), flush=True)
-            await stop_wait
+            result = await after_start(args, built, stopping)
+            if result is None:
+                await stop_wait
+            else:
+                code = result
         else:
             start.cancel()
             await asyncio.gather(start, return_exceptions=True)
@@ -118,11 +213,12 @@ async def serve(args: argparse.Namespace) -> int:
         await stack.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-    return 0
+    return code
 
 
 def run(args: argparse.Namespace) -> int:
     try:
+        check(args)
         return asyncio.run(serve(args))
     except (ValueError, FileNotFoundError, TimeoutError, OSError) as error:
         print(f"atomesh dev: {error}", file=sys.stderr)

@@ -2,13 +2,16 @@
 
 `atomesh dev` (in `atomesh.commands.dev`, which may also compose the operator) builds the
 list; each component starts, reports its URL and stops cleanly. Only devstack pieces live
-here: the Kubernetes API emulator (with the CRDs and the kubeconfig) and the local kubelet.
+here: the Kubernetes API emulator (with the CRDs and the kubeconfig), the local kubelet and
+the GitHub emulator (the model emulator's component is `atomesh.devstack.anthropic.component`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,6 +21,8 @@ import yaml
 from aiohttp import web
 
 from atomesh.api.crd import build_crds
+from atomesh.devstack.github import REVIEWER, SAMPLE_REPO, Accounts, GitHubEmulator
+from atomesh.devstack.github.context import API_PREFIX
 from atomesh.devstack.kube import create_app, set_log_source
 from atomesh.devstack.kube.server import kubeconfig
 from atomesh.devstack.kubelet import Kubelet, KubeletConfig
@@ -190,3 +195,46 @@ class KubeletComponent:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+class GitHubComponent:
+    """The GitHub emulator with its default accounts (a bot that opens pull requests, a reviewer,
+    an outsider) and `demo/sample-app`. Its users and pull requests live in memory, so its git
+    repositories live in a fresh temporary directory, removed on stop: a restart never pairs
+    old repositories with an empty store."""
+
+    name = "github"
+
+    def __init__(self, port: int = 0) -> None:
+        self._port = port
+        self._root: Path | None = None
+        self._runner: web.AppRunner | None = None
+        self.emulator: GitHubEmulator | None = None
+        self.accounts: Accounts | None = None
+        self.url = ""
+
+    @property
+    def api_url(self) -> str:
+        """What PyGithub and atomesh take as the API base (GitHub Enterprise's layout)."""
+        return self.url + API_PREFIX
+
+    def clone_url(self, repo: str) -> str:
+        return f"{self.url}/{repo}.git"
+
+    async def start(self) -> str:
+        self._root = Path(tempfile.mkdtemp(prefix="atomesh-github-"))
+        emulator = GitHubEmulator(self._root)
+        self.accounts = emulator.add_default_accounts()
+        await asyncio.to_thread(emulator.seed_sample_app)  # git writes: keep the loop free
+        self.emulator = emulator
+        self._runner, port = await start_site(await emulator.build_app(), LOOPBACK, self._port)
+        self.url = f"http://{LOOPBACK}:{port}"
+        return f"{self.url}  (pull requests of {SAMPLE_REPO} at {self.url}/{SAMPLE_REPO}, signed in as {REVIEWER})"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._root is not None:
+            await asyncio.to_thread(shutil.rmtree, self._root, True)
+            self._root = None

@@ -1,0 +1,298 @@
+"""`atomesh dev --demo`: one example agent through the whole loop, printed step by step.
+
+Applies agents/issue-triage.yaml as it is (only `spec.harness.kind` follows `--harness`), waits
+until the Agent is Ready, creates an AgentRun, follows its pod and phases, and once the run is
+AwaitingReview merges the pull request through the GitHub REST API as the `reviewer` user would
+(PyGithub against the emulator). Exit 0 when the run is Succeeded; 1 with the reason when it
+ends otherwise or the time runs out; 130 when interrupted. The demo prints no credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import importlib.util
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from github import Auth, Github
+from pydantic import ValidationError
+
+from atomesh.api.agentrun import AgentRunStatus
+from atomesh.api.constants import RUNNER_CONTAINER_AGENT, RUNNER_CONTAINER_CHECKOUT, RUNNER_CONTAINER_PUBLISH
+from atomesh.commands.dev import Built
+from atomesh.devstack.stack import GitHubComponent, KubeApiComponent
+from atomesh.kube.client import RestKube
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, PODS
+
+DEMO_AGENT = "issue-triage"
+DEMO_INPUT = {"issue": 1, "summary": 'greet("") returns "Hello, !" instead of rejecting the empty name.'}
+NEEDS = ("kube", "kubelet", "github", "operator")
+CLIS = {"claude-code": "claude", "opencode": "opencode"}
+TERMINAL_FAILURES = ("Rejected", "Failed", "Cancelled")
+STEPS = (RUNNER_CONTAINER_CHECKOUT, RUNNER_CONTAINER_AGENT, RUNNER_CONTAINER_PUBLISH)
+POLL_SECONDS = 0.25
+T = TypeVar("T")
+
+
+class DemoFailed(Exception):
+    """The demo cannot go on; the message says why."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM while the demo runs."""
+
+
+def mesh_available() -> bool:
+    """The operator reconciles Mesh resources only once its mesh controller exists."""
+    return importlib.util.find_spec("atomesh.controller.mesh") is not None
+
+
+def preflight(args: argparse.Namespace) -> None:
+    """Everything the demo needs, checked before the stack starts (ValueError/FileNotFoundError)."""
+    if args.mesh and not mesh_available():
+        raise ValueError(
+            f"--mesh {args.mesh}: not available yet: this operator does not reconcile Mesh resources "
+            "(no mesh controller); run a single agent with --demo alone"
+        )
+    if args.only is not None:
+        wanted = {name.strip() for name in args.only.split(",")}
+        missing = [name for name in NEEDS if name not in wanted]
+        if missing:
+            raise ValueError(f"--demo needs the components {', '.join(NEEDS)}; --only leaves out {', '.join(missing)}")
+    manifest = args.agents / f"{DEMO_AGENT}.yaml"
+    if not manifest.is_file():
+        raise FileNotFoundError(
+            f"--agents {args.agents}: no {DEMO_AGENT}.yaml there; run from the atomesh repository or pass --agents DIR"
+        )
+    cli = CLIS.get(args.harness)
+    if cli is not None and shutil.which(cli) is None:
+        raise ValueError(
+            f"--harness {args.harness} needs the `{cli}` CLI on PATH (`make harnesses` installs it under "
+            ".atomesh/node; `make dev` puts it on PATH); --harness litellm needs none"
+        )
+
+
+def demo_agent(path: Path, harness: str) -> dict[str, Any]:
+    """The example Agent as it is in agents/, with the chosen harness."""
+    manifest: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    manifest = copy.deepcopy(manifest)
+    manifest["spec"].setdefault("harness", {})["kind"] = harness
+    return manifest
+
+
+class Demo:
+    def __init__(
+        self,
+        kube: RestKube,
+        github: GitHubComponent,
+        *,
+        namespace: str,
+        manifest: dict[str, Any],
+        timeout: float,
+        cancel: threading.Event,
+        say: Callable[[str], None],
+    ) -> None:
+        self.kube = kube
+        self.github = github
+        self.namespace = namespace
+        self.manifest = manifest
+        self.cancel = cancel
+        self.say = say
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+
+    def run(self) -> int:
+        started = time.monotonic()
+        try:
+            self._run()
+        except DemoFailed as failure:
+            self.say(f"FAILED: {failure}")
+            return 1
+        except Interrupted:
+            self.say("interrupted")
+            return 130
+        self.say(f"done in {time.monotonic() - started:.1f} s: the agent's change is merged into main")
+        return 0
+
+    def _run(self) -> None:
+        agent = self.apply_agent()
+        self.wait_ready(agent)
+        name = self.create_run(agent)
+        self.follow(name)
+
+    # -- waiting -----------------------------------------------------------------------------
+
+    def wait(self, what: str, check: Callable[[], T | None]) -> T:
+        """Poll `check` until it returns a value; bounded by the demo's one deadline."""
+        while True:
+            value = check()
+            if value is not None:
+                return value
+            self.tick(what)
+
+    def tick(self, what: str) -> None:
+        if self.cancel.is_set():
+            raise Interrupted
+        if time.monotonic() > self.deadline:
+            raise DemoFailed(f"timed out after {self.timeout:g} s waiting for {what}")
+        self.cancel.wait(POLL_SECONDS)
+
+    # -- the steps ---------------------------------------------------------------------------
+
+    def apply_agent(self) -> str:
+        name: str = self.manifest["metadata"]["name"]
+        body = {**self.manifest, "metadata": {**self.manifest["metadata"], "namespace": self.namespace}}
+        _, created = self.kube.create(AGENTS, body)
+        if not created:  # a kept --state: bring it back to the example
+            self.kube.patch(AGENTS, self.namespace, name, {"spec": body["spec"]})
+        harness = self.manifest["spec"]["harness"]["kind"]
+        self.say(f"applied Agent {name} (harness {harness}, repository {self.manifest['spec']['workspace']['repo']})")
+        return name
+
+    def wait_ready(self, name: str) -> None:
+        def ready() -> dict[str, Any] | None:
+            agent = self.kube.get(AGENTS, self.namespace, name) or {}
+            status = agent.get("status") or {}
+            if status.get("observedGeneration") != agent.get("metadata", {}).get("generation"):
+                return None
+            condition = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+            if condition and condition.get("status") == "False" and condition.get("reason") != "Reconciling":
+                raise DemoFailed(f"Agent {name} is not Ready: {condition.get('message')}")
+            return status if condition and condition.get("status") == "True" else None
+
+        status = self.wait(f"Agent {name} to be Ready", ready)
+        self.say(f"Agent {name} is Ready (revision {status.get('revision') or '?'})")
+
+    def create_run(self, agent: str) -> str:
+        name = f"{agent}-{secrets.token_hex(3)}"
+        body = {
+            "metadata": {"name": name, "namespace": self.namespace},
+            "spec": {"agentRef": {"name": agent}, "input": DEMO_INPUT, "trigger": {"kind": "manual", "source": "demo"}},
+        }
+        self.kube.create(AGENT_RUNS, body)
+        self.say(f"created AgentRun {name} (input issue {DEMO_INPUT['issue']})")
+        return name
+
+    def follow(self, name: str) -> None:
+        seen: set[str] = set()
+        phase: str | None = None
+        while True:
+            status = self.status(name)
+            if status.pod_name and f"pod:{status.pod_name}" not in seen:
+                seen.add(f"pod:{status.pod_name}")
+                self.say(f"pod {status.pod_name} created (steps: {', '.join(STEPS)})")
+            if status.pod_name:
+                self.report_steps(status.pod_name, seen)
+            if status.phase != phase:
+                phase = status.phase
+                self.report_phase(name, status)
+                if phase == "AwaitingReview":
+                    self.merge(status)
+                elif phase == "Succeeded":
+                    return
+                elif phase in TERMINAL_FAILURES:
+                    raise DemoFailed(f"AgentRun {name} ended {phase}: {status.reason}: {status.message}")
+            self.tick(f"AgentRun {name} to finish (phase {phase})")
+
+    def status(self, name: str) -> AgentRunStatus:
+        run = self.kube.get(AGENT_RUNS, self.namespace, name)
+        if run is None:
+            raise DemoFailed(f"AgentRun {name} disappeared")
+        try:
+            return AgentRunStatus.model_validate(run.get("status") or {})
+        except ValidationError as error:
+            raise DemoFailed(f"AgentRun {name} has a status this demo does not understand: {error}") from None
+
+    def report_steps(self, pod_name: str, seen: set[str]) -> None:
+        pod = self.kube.get(PODS, self.namespace, pod_name) or {}
+        status = pod.get("status") or {}
+        states = {
+            entry.get("name"): (entry.get("state") or {})
+            for entry in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]
+        }
+        for step in STEPS:
+            state = states.get(step) or {}
+            for key in ("running", "terminated"):
+                if key in state and f"{step}:{key}" not in seen:
+                    seen.add(f"{step}:{key}")
+                    self.say(f"  step {step} {self.describe_state(key, state[key])}")
+
+    @staticmethod
+    def describe_state(key: str, state: dict[str, Any]) -> str:
+        if key == "running":
+            return "running"
+        code = state.get("exitCode")
+        return "done" if code == 0 else f"failed (exit {code}, {state.get('reason') or 'Error'})"
+
+    def report_phase(self, name: str, status: AgentRunStatus) -> None:
+        line = f"AgentRun {name}: {status.phase}"
+        if status.phase == "AwaitingReview" and status.review is not None:
+            line += f", pull request {status.review.url}"
+        elif status.phase == "Succeeded" and status.review is not None:
+            line += f", merged by {status.review.decided_by} ({(status.review.merge_commit or '')[:12]})"
+        elif status.message:
+            line += f" ({status.message})"
+        self.say(line)
+        if status.phase == "AwaitingReview":
+            if status.artifact is not None:
+                self.say(f"  {status.artifact.type} artifact: {', '.join(status.artifact.files)}")
+            if status.usage is not None:
+                usage = status.usage
+                self.say(
+                    f"  model usage: {usage.turns} turns, {usage.input_tokens} input and "
+                    f"{usage.output_tokens} output tokens, ${usage.cost_usd:.4f}"
+                )
+
+    def merge(self, status: AgentRunStatus) -> None:
+        review = status.review
+        if review is None or review.repo is None or review.number is None:
+            raise DemoFailed("the run awaits review but names no pull request")
+        accounts = self.github.accounts
+        if accounts is None:
+            raise DemoFailed("the GitHub emulator is not running")
+        client = Github(base_url=self.github.api_url, auth=Auth.Token(accounts.reviewer_token), retry=None)
+        try:
+            pull = client.get_repo(review.repo).get_pull(review.number)
+            result = pull.merge(merge_method="merge", commit_title=f"Merge pull request #{review.number}")
+        finally:
+            client.close()
+        if not result.merged:
+            raise DemoFailed(f"merging pull request #{review.number} failed: {result.message}")
+        self.say(f"{accounts.reviewer} merged pull request #{review.number} through the GitHub API ({result.sha[:12]})")
+
+
+async def run_demo(args: argparse.Namespace, built: Built, stopping: asyncio.Event) -> int:
+    """The demo in a worker thread (its clients block), stopped early by Ctrl-C or SIGTERM."""
+    kube_component, github = built.get("kube"), built.get("github")
+    if not isinstance(kube_component, KubeApiComponent) or not isinstance(github, GitHubComponent):
+        raise ValueError("--demo needs the kube and github components")
+    namespace = str(getattr(built.get("operator"), "namespace", "default"))
+    print(f"\nThe stack is up (KUBECONFIG={args.kubeconfig.resolve()}). Demo:", flush=True)
+    cancel = threading.Event()
+    kube = RestKube.from_kubeconfig(str(kube_component.kubeconfig))
+    demo = Demo(
+        kube,
+        github,
+        namespace=namespace,
+        manifest=demo_agent(args.agents / f"{DEMO_AGENT}.yaml", args.harness),
+        timeout=args.timeout,
+        cancel=cancel,
+        say=lambda line: print(f"demo       {line}", flush=True),
+    )
+    try:
+        worker = asyncio.ensure_future(asyncio.to_thread(demo.run))
+        interrupt = asyncio.ensure_future(stopping.wait())
+        await asyncio.wait({worker, interrupt}, return_when=asyncio.FIRST_COMPLETED)
+        cancel.set()  # ends the worker's waits at once when interrupted; harmless otherwise
+        interrupt.cancel()
+        return await worker
+    finally:
+        kube.close()
