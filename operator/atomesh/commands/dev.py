@@ -6,6 +6,10 @@ emulator, CRDs, kubeconfig), ``kubelet`` (runs runner pods as local processes), 
 (Anthropic emulator playing a cassette; skipped with ``--model-url``) and ``operator`` (the
 real operator, wired to the others). ``--demo`` then runs one agent through the whole review
 loop and exits (see `atomesh.commands.demo`).
+
+Real model credentials: ``--model-url URL`` with the key in ``$ANTHROPIC_API_KEY`` skips the
+model emulator; runner pods then call that Anthropic-compatible API (the key goes into the
+model Secret of the namespace, never to the terminal).
 """
 
 from __future__ import annotations
@@ -68,7 +72,23 @@ def agents_cassette() -> Path:
     return Path(str(resources.files("atomesh.devstack.anthropic") / "cassettes" / "agents.yaml"))
 
 
+class Skipped:
+    """A component left out on purpose; it only says so in its place in the start order."""
+
+    def __init__(self, name: str, note: str) -> None:
+        self.name = name
+        self._note = note
+
+    async def start(self) -> str:
+        return self._note
+
+    async def stop(self) -> None:
+        return None
+
+
 def build_model(args: argparse.Namespace, built: Built) -> Component:
+    if args.model_url:
+        return Skipped("model", f"skipped: runner pods use --model-url with the key in ${MODEL_KEY_ENV}")
     return AnthropicComponent(args.cassette or agents_cassette())
 
 
@@ -101,7 +121,13 @@ COMPONENTS: list[tuple[str, Builder]] = [
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     names = [name for name, _ in COMPONENTS]
     parser.add_argument("--port", type=int, default=0, help="API server port on 127.0.0.1 (default 0: a free port)")
-    parser.add_argument("--state", type=Path, default=None, metavar="DIR", help="keep API objects in DIR across runs")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep Kubernetes objects in DIR across runs (the GitHub emulator always starts afresh)",
+    )
     parser.add_argument(
         "--kubeconfig", type=Path, default=DEFAULT_KUBECONFIG, help=f"where to write it (default {DEFAULT_KUBECONFIG})"
     )
@@ -147,8 +173,6 @@ def selected(args: argparse.Namespace) -> list[tuple[str, Builder]]:
     unknown = [name for name in wanted if name not in names]
     if unknown or not wanted:
         raise ValueError(f"--only {args.only}: choose from {', '.join(names)}")
-    if args.model_url:
-        wanted = [name for name in wanted if name != "model"]
     return [(name, builder) for name, builder in COMPONENTS if name in wanted]
 
 
