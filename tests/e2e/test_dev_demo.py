@@ -52,17 +52,14 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def demo_command(tmp_path: Path, *args: str) -> list[str]:
+def demo_command(*args: str) -> list[str]:
+    """As a user types it; the kubeconfig and pod directories go to .atomesh/ under the cwd."""
     return [
         sys.executable,
         "-m",
         "atomesh",
         "dev",
         "--demo",
-        "--kubeconfig",
-        str(tmp_path / "kubeconfig"),
-        "--kubelet-dir",
-        str(tmp_path / "kubelet"),
         "--agents",
         str(REPO_ROOT / "agents"),
         "--timeout",
@@ -75,7 +72,7 @@ def demo_command(tmp_path: Path, *args: str) -> list[str]:
 def demo_process(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
     """The demo in its own process group, killed with the group if the test ends early."""
     process = subprocess.Popen(
-        demo_command(tmp_path, *args),
+        demo_command(*args),
         cwd=tmp_path,
         env=env or demo_env(tmp_path),
         stdout=subprocess.PIPE,
@@ -125,6 +122,7 @@ def test_demo_runs_the_whole_loop(tmp_path: Path, harness: str) -> None:
     for secret_prefix in ("ghp_", "sk-ant-"):
         assert secret_prefix not in output
     assert group_gone(process.pid)
+    assert (tmp_path / ".atomesh" / "kubeconfig").is_file()
     assert not list((tmp_path / "tmp").glob("atomesh-github-*")), "the GitHub emulator's directory was left behind"
 
 
@@ -154,7 +152,7 @@ def test_a_missing_harness_cli_is_reported_before_anything_starts(tmp_path: Path
         output, _ = process.communicate(timeout=PROCESS_SECONDS)
     assert process.returncode == 2, output
     assert "--harness claude-code needs the `claude` CLI on PATH" in output
-    assert not (tmp_path / "kubeconfig").exists()
+    assert not (tmp_path / ".atomesh").exists()
 
 
 @pytest.mark.skipif(

@@ -60,7 +60,8 @@ def build_kube(args: argparse.Namespace, built: Built) -> Component:
 
 def build_kubelet(args: argparse.Namespace, built: Built) -> Component:
     kube = need(built, "kube", KubeApiComponent, "kubelet")
-    return KubeletComponent(kube, args.kubelet_dir, image_pattern=args.image_pattern)
+    # Absolute: pod processes run in their own working directories, where a relative path breaks.
+    return KubeletComponent(kube, args.kubelet_dir.resolve(), image_pattern=args.image_pattern)
 
 
 def build_github(args: argparse.Namespace, built: Built) -> Component:
