@@ -55,12 +55,9 @@ class PodCreations:
         return self
 
     def __exit__(self, *_: object) -> None:
+        # The reader thread ends when the API server closes the stream (at the end of the module);
+        # closing the response from here would block on the reader's lock.
         self._stop = True
-        close = getattr(self._response, "close", None)
-        if close is not None:
-            with contextlib.suppress(OSError, ValueError):
-                close()
-        self._thread.join(5)
 
     def per_pod(self) -> Counter[str]:
         return Counter(key.split(" ", 1)[1] for key in self.counts)
