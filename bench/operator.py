@@ -1,0 +1,229 @@
+"""Operator benchmark, run by hand: `python bench/operator.py [--runs 200] [--agents 500] [--idle 60]`.
+
+Prints AgentRun created → runner pod created latency (p50/p99), Kubernetes API writes per run
+lifecycle (counted from the API server's watch streams: every write is one watch event), and API
+writes per minute with many idle Agents after they settled (target: zero).
+Everything runs locally: the Kubernetes API emulator, the local kubelet with the stand-in runner
+of the e2e tests, and the real operator in a thread.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Run as `python bench/operator.py`, this file's folder comes first on sys.path and the file would
+# shadow the standard library's `operator` module; drop that entry before anything imports it.
+if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]
+
+import argparse
+import json
+import statistics
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from atomesh.controller.main import OperatorThread
+from atomesh.core.config import OperatorConfig
+from atomesh.devstack.kube import KubeAPIServer, write_kubeconfig
+from atomesh.devstack.kubelet.background import BackgroundKubelet
+from atomesh.devstack.kubelet.config import KubeletConfig
+from atomesh.kube.client import RestKube
+from atomesh.kube.resources import AGENT_RUNS, AGENTS
+
+ROOT = Path(__file__).resolve().parents[1]
+FAKE_RUNNER = ROOT / "tests" / "e2e" / "operator" / "fake_runner.py"
+IMAGE = "atomesh-test-runner:1"
+WATCHED = {
+    "agents": "/apis/atomesh.io/v1alpha1/namespaces/{ns}/agents",
+    "agentruns": "/apis/atomesh.io/v1alpha1/namespaces/{ns}/agentruns",
+    "pods": "/api/v1/namespaces/{ns}/pods",
+    "configmaps": "/api/v1/namespaces/{ns}/configmaps",
+    "events": "/api/v1/namespaces/{ns}/events",
+}
+
+
+class Watcher:
+    """One watch per resource; records (time, resource, type, object) for every write."""
+
+    def __init__(self, url: str, namespace: str) -> None:
+        self.records: list[tuple[float, str, str, dict[str, Any]]] = []
+        self._lock = threading.Lock()
+        for resource, path in WATCHED.items():
+            full = f"{url}{path.format(ns=namespace)}?watch=true&resourceVersion=0"
+            threading.Thread(target=self._watch, args=(resource, full), daemon=True).start()
+
+    def _watch(self, resource: str, url: str) -> None:
+        try:
+            with urllib.request.urlopen(url, timeout=3600) as response:
+                for line in response:
+                    event = json.loads(line)
+                    if event["type"] in ("ADDED", "MODIFIED", "DELETED"):
+                        with self._lock:
+                            self.records.append((time.monotonic(), resource, event["type"], event["object"]))
+        except OSError:
+            return
+
+    def since(self, start: float) -> list[tuple[float, str, str, dict[str, Any]]]:
+        with self._lock:
+            return [record for record in self.records if record[0] >= start]
+
+
+def crds(kube: RestKube) -> None:
+    for path in sorted((ROOT / "crds").glob("*.yaml")):
+        crd = yaml.safe_load(path.read_text())
+        for version in crd["spec"]["versions"]:
+            version["schema"]["openAPIV3Schema"]["properties"].pop("metadata", None)
+        kube._request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body=crd)
+
+
+def namespace(kube: RestKube, name: str) -> None:
+    kube._request(
+        "POST", "/api/v1/namespaces", body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    )
+    for secret, key in (("atomesh-forge", "token"), ("atomesh-model", "api-key")):
+        body = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": secret}, "stringData": {key: "x"}}
+        kube._request("POST", f"/api/v1/namespaces/{name}/secrets", body=body)
+
+
+def agent(name: str, ns: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {
+            "purpose": "bench",
+            "instructions": "bench",
+            "output": {"artifact": "doc"},
+            "workspace": {"repo": "acme/site"},
+            "harness": {"model": "m"},
+            "historyLimit": 1000,
+        },
+    }
+
+
+def wait(what: str, check: Any, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def bench_runs(kube: RestKube, url: str, runs: int) -> None:
+    ns = "bench-runs"
+    namespace(kube, ns)
+    watcher = Watcher(url, ns)
+    kube.create(AGENTS, agent("bench", ns))
+    wait("agent Ready", lambda: ((kube.get(AGENTS, ns, "bench") or {}).get("status") or {}).get("specHash"))
+    time.sleep(1)
+    start = time.monotonic()
+    created: dict[str, float] = {}
+    for index in range(runs):
+        name = f"run-{index:03d}"
+        created[name] = time.monotonic()
+        kube.create(
+            AGENT_RUNS,
+            {
+                "metadata": {"name": name, "namespace": ns},
+                "spec": {"agentRef": {"name": "bench"}, "input": {"mode": "publish"}},
+            },
+        )
+        time.sleep(0.05)  # a steady arrival rate rather than one burst
+
+    def done() -> bool:
+        items = kube.list(AGENT_RUNS, ns)
+        return len(items) == runs and all((i.get("status") or {}).get("phase") == "AwaitingReview" for i in items)
+
+    wait("every run AwaitingReview", done)
+    time.sleep(2)
+    records = watcher.since(start)
+    pod_added = {}
+    for at, resource, type_, obj in records:
+        if resource == "pods" and type_ == "ADDED":
+            pod_added.setdefault(obj["metadata"]["labels"]["atomesh.io/run"], at)
+    latencies = [(pod_added[name] - created[name]) * 1000 for name in created if name in pod_added]
+    print(
+        f"create→pod latency over {len(latencies)} runs: p50 {statistics.median(latencies):.1f} ms, "
+        f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms"
+    )
+    writes: Counter[str] = Counter()
+    for _, resource, _type, obj in records:
+        if resource == "pods" and _type == "MODIFIED":
+            writes["pods (kubelet status)"] += 1
+            continue
+        if resource == "events":
+            source = (obj.get("source") or {}).get("component") or obj.get("reportingComponent") or ""
+            writes[f"events ({'kubelet' if 'kubelet' in source else 'operator'})"] += 1
+            continue
+        writes[f"{resource} {_type.lower()}"] += 1
+    operator_total = sum(n for key, n in writes.items() if "kubelet" not in key)
+    print(
+        f"API writes per run lifecycle (Pending → Running → AwaitingReview), by the operator: "
+        f"{operator_total / runs:.1f}"
+    )
+    for key, n in sorted(writes.items()):
+        print(f"  {key}: {n / runs:.2f} per run")
+
+
+def bench_idle(kube: RestKube, url: str, agents: int, idle: float) -> None:
+    ns = "bench-idle"
+    namespace(kube, ns)
+    for index in range(agents):
+        kube.create(AGENTS, agent(f"idle-{index:03d}", ns))
+
+    def settled() -> bool:
+        items = kube.list(AGENTS, ns)
+        return len(items) == agents and all((i.get("status") or {}).get("specHash") for i in items)
+
+    started = time.monotonic()
+    wait(f"{agents} Agents Ready", settled)
+    print(f"{agents} Agents Ready after {time.monotonic() - started:.1f} s")
+    time.sleep(5)  # let the last bookkeeping patches land
+    watcher = Watcher(url, ns)
+    time.sleep(2)  # the initial ADDED events of the watch are not writes
+    start = time.monotonic()
+    time.sleep(idle)
+    writes = [r for r in watcher.since(start) if r[2] != "ADDED" or r[1] == "events"]
+    print(
+        f"API writes with {agents} idle Agents: {len(writes)} in {idle:.0f} s"
+        f" = {len(writes) * 60 / idle:.1f} per minute"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--agents", type=int, default=500)
+    parser.add_argument("--idle", type=float, default=60.0, help="seconds to count idle writes")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, KubeAPIServer() as server:
+        kubeconfig = write_kubeconfig(server.url, Path(tmp) / "kubeconfig")
+        kube = RestKube.from_kubeconfig(str(kubeconfig))
+        crds(kube)
+        kubelet = KubeletConfig(
+            server=server.url,
+            root_dir=Path(tmp) / "kubelet",
+            image_pattern="atomesh",
+            entrypoints={"atomesh-test-runner": [sys.executable, str(FAKE_RUNNER)]},
+        )
+        config = OperatorConfig(runner_image=IMAGE)
+        with BackgroundKubelet(kubelet), OperatorThread(config, str(kubeconfig), all_namespaces=True):
+            bench_runs(kube, server.url, args.runs)
+            bench_idle(kube, server.url, args.agents, args.idle)
+        kube.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
