@@ -30,7 +30,11 @@ CREDENTIAL_VARIABLES = frozenset(
 @contextmanager
 def scratch_dir(env: Mapping[str, str], prefix: str) -> Iterator[Path]:
     """A private directory for a harness's home and config, removed afterwards (honours TMPDIR)."""
-    with tempfile.TemporaryDirectory(prefix=prefix, dir=env.get("TMPDIR") or None, ignore_cleanup_errors=True) as tmp:
+    parent = env.get("TMPDIR") or None
+    if parent:
+        # In a runner pod TMPDIR lies on the shared emptyDir, which starts empty.
+        Path(parent).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=parent, ignore_cleanup_errors=True) as tmp:
         yield Path(tmp)
 
 
