@@ -40,6 +40,7 @@ from atomesh.core.reviewloop import (
 )
 from atomesh.core.runphase import with_conditions
 from atomesh.forge.protocol import PullRequestRef, ReviewComment
+from atomesh.forge.retry import GitHubForgeError
 from atomesh.forge.webhook import CommentEvent, PullRequestEvent, ReviewEvent, parse_request
 from atomesh.kube.client import KubeError
 from atomesh.kube.resources import AGENT_RUNS
@@ -348,6 +349,7 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, state: Revie
     def poll_review(*, namespace: str | None, name: str, **_: Any) -> None:
         try:
             reconcile_review(ctx, state, namespace or "default", name, force=False)
-        except KubeError as error:
+        except (KubeError, GitHubForgeError) as error:
+            # Retry on the poll interval, not kopf's default error backoff (a minute).
             ctx.metrics.reconcile_error("review")
             raise kopf.TemporaryError(str(error), delay=ctx.config.review_poll_interval_seconds) from error

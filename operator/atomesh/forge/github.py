@@ -201,10 +201,13 @@ class GitHubForge:
 
         def fetch() -> tuple[int, dict[str, Any], Any]:
             status, headers, body = requester.requestJson("GET", url, headers={"If-None-Match": etag} if etag else None)
-            data = json.loads(body) if body else None
-            if status >= 400:
+            if status >= 400:  # a proxy's 502 page is HTML, not JSON: still a GithubException to retry
+                try:
+                    data = json.loads(body) if body else None
+                except ValueError:
+                    data = {"message": str(body)[:200]}
                 raise requester.createException(status, headers, data if isinstance(data, dict) else {})
-            return status, headers, data
+            return status, headers, json.loads(body) if body else None
 
         status, headers, data = self._retrier.call(f"poll pull request {repo}#{number}", fetch)
         new_etag = lower_headers(headers).get("etag", etag)

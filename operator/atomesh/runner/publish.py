@@ -53,6 +53,13 @@ def commit_message(run: RunFile) -> str:
     return f"{title}\n\n{spec.purpose.strip()}\n\n" + "\n".join(trailers) + "\n"
 
 
+def earlier_attempt(repo: git.Repo, run: RunFile) -> str | None:
+    """HEAD, when an earlier attempt of this run's publish step committed it (and then crashed)."""
+    head = repo.head.commit
+    own = f"Atomesh-Run: {run.namespace}/{run.run}\n" in str(head.message) and head.committer.email == COMMITTER_EMAIL
+    return head.hexsha if own and head.parents else None
+
+
 def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
     run = ctx.run
     spec = run.spec
@@ -62,6 +69,11 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
     with repo:
         gitops.stage_all(repo)
         delta = gitops.staged_changes(repo)
+        earlier = None if delta else earlier_attempt(repo, run)
+        if earlier is not None:
+            # This step ran before on this volume and stopped after committing: publish that commit.
+            ctx.log(f"resuming an earlier attempt that committed {earlier[:12]}")
+            delta = gitops.diff_changes(repo, f"{earlier}^", earlier)
         if not delta:
             ctx.log("the agent changed nothing")
             return PublishSummary(outcome="noChanges", usage=usage, checks=checks, message="the agent changed nothing")
@@ -73,8 +85,11 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
                 f"{len(outside)} file(s) outside spec.output.paths {spec.output.paths}: {', '.join(outside)}; "
                 "nothing was pushed",
             )
-        old_head = repo.head.commit.hexsha
-        head = gitops.commit(repo, commit_message(run), COMMITTER_NAME, COMMITTER_EMAIL)
+        if earlier is not None:
+            old_head, head = repo.head.commit.parents[0].hexsha, earlier
+        else:
+            old_head = repo.head.commit.hexsha
+            head = gitops.commit(repo, commit_message(run), COMMITTER_NAME, COMMITTER_EMAIL)
         url = str(repo.remote().url)
         try:
             # A first run owns its branch (force: a re-run of the same run may have pushed before);

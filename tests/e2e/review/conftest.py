@@ -11,6 +11,7 @@ per test with `start_operator`, serving only the test's namespace.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,10 +21,6 @@ from typing import Any
 import pytest
 from github.PullRequest import PullRequest
 from github.Repository import Repository
-from tests.e2e.operator.conftest import Stack, apply_crds
-from tests.fixtures.anthropic import StartEmulator
-from tests.fixtures.github import GitHubEmulatorHandle, start_github_emulator
-from tests.fixtures.kube import RunningKubeAPI
 
 from atomesh.controller.main import OperatorThread
 from atomesh.controller.review import WEBHOOK_PATH
@@ -35,6 +32,10 @@ from atomesh.forge.github import GitHubForge, RetryPolicy
 from atomesh.forge.webhook import EVENTS
 from atomesh.kube.client import RestKube
 from atomesh.kube.resources import AGENT_RUNS
+from tests.e2e.operator.conftest import Stack, apply_crds
+from tests.fixtures.anthropic import NODE_BIN, StartEmulator
+from tests.fixtures.github import GitHubEmulatorHandle, start_github_emulator
+from tests.fixtures.kube import RunningKubeAPI
 
 RUNNER_IMAGE = "ghcr.io/atomesh/atomesh:e2e"
 MODEL = "claude-sonnet-4-5"
@@ -70,7 +71,11 @@ def review_cluster(kube_api: RunningKubeAPI, tmp_path_factory: pytest.TempPathFa
     github = start_github_emulator(tmp_path_factory.mktemp("github"))
     try:
         repo = github.seed_sample_app()
-        config = KubeletConfig(server=kube_api.url, root_dir=tmp_path_factory.mktemp("kubelet"), retry_interval=0.2)
+        # Runner pods see the kubelet's PATH: put the harness CLIs `make harnesses` installs on it.
+        host_env = {**os.environ, "PATH": f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+        config = KubeletConfig(
+            server=kube_api.url, root_dir=tmp_path_factory.mktemp("kubelet"), retry_interval=0.2, host_env=host_env
+        )
         with BackgroundKubelet(config):
             yield ReviewCluster(kube_api, github, repo)
     finally:
@@ -208,6 +213,17 @@ class ReviewStack(Stack):
                 "spec": {"agentRef": {"name": agent}, "input": input_},
             }
         )
+
+    def wait_phase(self, name: str, phases: set[str], timeout: float = 60.0) -> dict[str, Any]:
+        """Like Stack.wait_phase, for a run that may not exist yet (a revision the operator creates)."""
+
+        def reached() -> dict[str, Any] | None:
+            found = self.kube.get(AGENT_RUNS, self.namespace, name)
+            status = (found or {}).get("status") or {}
+            return status if status.get("phase") in phases else None
+
+        result: dict[str, Any] = self.wait_for(f"{name} to reach {sorted(phases)}", reached, timeout)
+        return result
 
     def awaiting_review(self, name: str, timeout: float = 90.0) -> dict[str, Any]:
         status = self.wait_phase(name, {"AwaitingReview", "Succeeded", "Failed", "Rejected"}, timeout)

@@ -12,6 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+
+from atomesh.devstack.anthropic import AnthropicEmulator
+from atomesh.kube.client import RestKube
+from atomesh.review import parse_provenance
 from tests.e2e.review.conftest import (
     MODEL,
     ReviewCluster,
@@ -20,10 +24,6 @@ from tests.e2e.review.conftest import (
     edit_turns,
     make_review_namespace,
 )
-
-from atomesh.devstack.anthropic import AnthropicEmulator
-from atomesh.kube.client import RestKube
-from atomesh.review import parse_provenance
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -51,7 +51,7 @@ CASES: dict[str, ArtifactCase] = {
     "doc": ArtifactCase(
         paths=["docs/**"],
         files={
-            "docs/usage.md": "# Usage\n\n```python\nfrom sample_app import greet\nprint(greet(\"Ada\"))\n```\n\n"
+            "docs/usage.md": '# Usage\n\n```python\nfrom sample_app import greet\nprint(greet("Ada"))\n```\n\n'
             "## Configuration\n\nSettings live in `config/app.yaml`.\n\n"
             "## Troubleshooting\n\nRun `pytest` first.\n"
         },

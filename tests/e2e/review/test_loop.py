@@ -26,7 +26,7 @@ def guide(name: str, extra: str = "") -> dict[str, str]:
 def test_changes_requested_by_a_writer_revise_the_same_pull_request(review_stack: ReviewStack) -> None:
     stack = review_stack
     first = guide(stack.namespace)
-    second = guide(stack.namespace, "\n## Examples\n\n`greet(\"Ada\")` says hello.\n")
+    second = guide(stack.namespace, '\n## Examples\n\n`greet("Ada")` says hello.\n')
     stack.script(edit_turns(first, "Added a guide."), edit_turns(second, "Added examples."))
     stack.agent("guide", "doc", ["docs/**"])
     stack.start_run("guide-1", "guide", topic="greetings")
