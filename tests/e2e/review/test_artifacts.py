@@ -148,3 +148,30 @@ def test_artifact_pull_request_merged_by_reviewer(artifacts: ReviewStack, artifa
     assert final["review"]["mergeCommit"] == stack.pull(review["number"]).merge_commit_sha == result.sha
     assert stack.events(run).count("Merged") == 1
     stack.assert_no_secrets()
+
+
+def test_claude_code_harness_pull_request_merged(
+    review_stack: ReviewStack, review_operator: RunningOperator, claude_cli: str
+) -> None:
+    """The same loop with Claude Code as the harness (skipped when its CLI is not installed)."""
+    stack = review_stack
+    files = {f"docs/{stack.namespace}.md": "# Claude\n\nWritten through Claude Code.\n"}
+    stack.script(edit_turns(files, "Added a page."))
+    agent = stack.agent("claude-docs", "doc", ["docs/**"])
+    agent["spec"]["harness"]["kind"] = "claude-code"
+    stack.apply(agent)
+    stack.start_run("claude-1", "claude-docs")
+
+    status = stack.awaiting_review("claude-1", timeout=150)
+    assert status["artifact"]["files"] == list(files)
+    pull = stack.pull(status["review"]["number"])
+    provenance = parse_provenance(pull.body or "")
+    assert provenance is not None
+    assert provenance["harness"] == "claude-code"
+    assert stack.model is not None
+    assert any(request.harness == "claude-code" for request in stack.model.requests)
+    assert pull.merge().merged
+    final = stack.finished("claude-1")
+    assert final["phase"] == "Succeeded"
+    assert final["review"]["decidedBy"] == stack.github.reviewer
+    stack.assert_no_secrets()

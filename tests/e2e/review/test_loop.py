@@ -122,6 +122,24 @@ def test_max_revisions_reached_rejects_and_closes_the_pull_request(review_stack:
     stack.assert_no_secrets()
 
 
+def test_auto_merge_when_checks_pass(review_stack: ReviewStack) -> None:
+    stack = review_stack
+    stack.script(edit_turns(guide(stack.namespace), "Added a guide."))
+    checks = [{"name": "guide-exists", "run": f"test -f docs/{stack.namespace}.md"}]
+    stack.agent("guide", "doc", ["docs/**"], review={"autoMerge": "whenChecksPass", "checks": checks})
+    stack.start_run("guide-1", "guide")
+
+    final = stack.finished("guide-1", timeout=90)
+    assert final["phase"] == "Succeeded", final.get("message")
+    assert final["review"]["state"] == "merged"
+    assert final["review"]["decidedBy"] == "atomesh"
+    pull = stack.pull(final["review"]["number"])
+    assert pull.merged
+    assert pull.merged_by.login == stack.github.bot
+    assert final["review"]["mergeCommit"] == pull.merge_commit_sha
+    stack.assert_no_secrets()
+
+
 def post(url: str, body: bytes, headers: dict[str, str]) -> int:
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:

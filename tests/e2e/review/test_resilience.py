@@ -36,8 +36,7 @@ def operators(review_cluster: ReviewCluster) -> Iterator[list[RunningOperator]]:
     started: list[RunningOperator] = []
     yield started
     for running in started:
-        if running.thread._thread is not None and running.thread._thread.is_alive():
-            running.thread.stop()
+        running.thread.stop()
 
 
 def test_publish_rerun_after_a_crash_opens_no_second_pull_request(
@@ -90,31 +89,54 @@ def test_publish_rerun_after_a_crash_opens_no_second_pull_request(
         assert MODEL_KEY not in text
 
 
-def test_operator_restarted_between_merge_and_status_update_records_it_once(
+def test_operator_restarted_between_review_and_status_update_records_it_once(
     review_stack: ReviewStack, operators: list[RunningOperator]
 ) -> None:
+    """The operator is down whenever the reviewer acts (its webhooks find no one listening); each
+    decision is recorded once by the next operator: one revision run, one comment, one Merged."""
     stack = review_stack
-    stack.script(edit_turns(guide(stack.namespace), "Added a guide."))
-    operators.append(start_operator(stack.cluster, namespaces=[stack.namespace], poll=0.5))
+    stack.script(
+        edit_turns(guide(stack.namespace), "Added a guide."),
+        edit_turns(guide(stack.namespace, "\nSay hello first.\n"), "Said hello."),
+    )
+
+    def restart() -> RunningOperator:
+        if operators:
+            operators[-1].thread.stop()
+        operators.append(start_operator(stack.cluster, namespaces=[stack.namespace], poll=0.5))
+        return operators[-1]
+
+    restart()
     stack.agent("guide", "doc", ["docs/**"])
     stack.start_run("guide-1", "guide")
     number = stack.awaiting_review("guide-1")["review"]["number"]
 
-    operators[0].thread.stop()
-    assert stack.pull(number).merge().merged  # its webhook finds no one listening
-    assert stack.run("guide-1")["status"]["phase"] == "AwaitingReview"
+    operators[-1].thread.stop()
+    stack.pull(number).create_review(body="Say hello first.", event="REQUEST_CHANGES")
+    restart()
+    assert stack.awaiting_review("guide-1-r1")["review"]["number"] == number
 
-    operators.append(start_operator(stack.cluster, namespaces=[stack.namespace], poll=0.5))
-    final = stack.finished("guide-1")
-    assert final["phase"] == "Succeeded"
-    assert final["review"]["decidedBy"] == stack.github.reviewer
-    # Once more: a third operator finds nothing left to record.
-    operators[1].thread.stop()
-    operators.append(start_operator(stack.cluster, namespaces=[stack.namespace], poll=0.5))
-    stack.wait_until("the third operator to resume the run", lambda: operators[2].thread.ctx.metrics.run_phases)
-    assert stack.run("guide-1")["status"] == final
-    assert stack.events("guide-1").count("Merged") == 1
-    assert [run["metadata"]["name"] for run in stack.runs()] == ["guide-1"]
+    operators[-1].thread.stop()
+    assert stack.pull(number).merge().merged
+    assert stack.run("guide-1")["status"]["phase"] == "AwaitingReview"
+    restart()
+    final = {name: stack.finished(name) for name in ("guide-1", "guide-1-r1")}
+    assert {status["phase"] for status in final.values()} == {"Succeeded"}
+    assert final["guide-1"]["review"]["decidedBy"] == stack.github.reviewer
+
+    # Once more: a fresh operator finds nothing left to record.
+    third = restart()
+    stack.wait_until(
+        "the fresh operator to observe both runs",
+        lambda: sorted(third.thread.ctx.metrics.run_phases.values()) == ["Succeeded", "Succeeded"],
+    )
+    assert {name: stack.run(name)["status"] for name in final} == final
+    assert sorted(run["metadata"]["name"] for run in stack.runs()) == ["guide-1", "guide-1-r1"]
+    for name in final:
+        assert stack.events(name).count("Merged") == 1, stack.events(name)
+    assert stack.events("guide-1").count("ChangesRequested") == 1
+    comments = [c.body for c in stack.pull(number).get_issue_comments() if "starting revision" in c.body]
+    assert len(comments) == 1, comments
     stack.assert_no_secrets()
 
 
