@@ -95,6 +95,8 @@ async def status_errors(request: web.Request, handler: Any) -> web.StreamRespons
         return _respond(exc.status(), exc.code)
     except web.HTTPException:
         raise
+    except ConnectionResetError:  # the client went away mid-request (e.g. a killed operator)
+        return web.Response(status=499)
     except Exception as exc:
         log.exception("internal error serving %s %s", request.method, request.path)
         return _respond(ApiError(500, f"internal error: {exc}").status(), 500)
