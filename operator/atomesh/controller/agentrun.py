@@ -34,6 +34,7 @@ from atomesh.kube.resources import AGENT_RUNS, AGENTS, CONFIGMAPS, PODS
 
 log = logging.getLogger(__name__)
 AGENT_WAIT_DELAY = 10.0
+MESH_RUNS = {k.LABEL_MESH: kopf.PRESENT}
 
 
 class RetryLater(Exception):
@@ -68,7 +69,7 @@ def _start(
             }
         ), None
     admission = admit_run(run, _load_agent(ctx.kube.get(AGENTS, namespace, run.spec.agent_ref.name)))
-    if admission.verdict == "wait":
+    if admission.verdict in ("wait", "hold"):
         waiting = status.model_copy(
             update={"phase": "Pending", "reason": admission.reason, "message": admission.message}
         )
@@ -129,28 +130,37 @@ def runs_of(ctx: OperatorContext, namespace: str, agent: str) -> list[Body]:
     ]
 
 
+def _run_info(item: Body) -> RunInfo:
+    status = item.get("status") or {}
+    return RunInfo(
+        name=item["metadata"]["name"],
+        phase=status.get("phase") or "Pending",
+        created=item["metadata"].get("creationTimestamp") or "",
+        completed=status.get("completionTime") or "",
+        cancel=bool((item.get("spec") or {}).get("cancel")),
+        execution=(item["metadata"].get("labels") or {}).get(k.LABEL_MESH_EXECUTION) or "",
+    )
+
+
 def run_infos(ctx: OperatorContext, namespace: str, agent: str) -> list[RunInfo]:
-    infos = []
-    for item in runs_of(ctx, namespace, agent):
-        status = item.get("status") or {}
-        infos.append(
-            RunInfo(
-                name=item["metadata"]["name"],
-                phase=status.get("phase") or "Pending",
-                created=item["metadata"].get("creationTimestamp") or "",
-                completed=status.get("completionTime") or "",
-                cancel=bool((item.get("spec") or {}).get("cancel")),
-            )
-        )
-    return infos
+    return [_run_info(item) for item in runs_of(ctx, namespace, agent)]
 
 
 def prune(ctx: OperatorContext, namespace: str, agent_name: str) -> None:
-    """Delete finished runs of the agent beyond its historyLimit (their pods and ConfigMaps go with them)."""
+    """Delete finished runs of the agent beyond its historyLimit (their pods and ConfigMaps go with them);
+    a mesh execution's runs only together, once all of them are finished (see `prune_history`)."""
     agent = _load_agent(ctx.kube.get(AGENTS, namespace, agent_name))
     if agent is None:
         return
-    for name in prune_history(run_infos(ctx, namespace, agent_name), agent.spec.history_limit):
+    own: list[RunInfo] = []
+    executions: dict[str, list[RunInfo]] = {}
+    for item in ctx.kube.list(AGENT_RUNS, namespace):
+        info = _run_info(item)
+        if ((item.get("spec") or {}).get("agentRef") or {}).get("name") == agent_name:
+            own.append(info)
+        if info.execution:
+            executions.setdefault(info.execution, []).append(info)
+    for name in prune_history(own, agent.spec.history_limit, executions):
         ctx.kube.delete(AGENT_RUNS, namespace, name)
 
 
@@ -183,7 +193,7 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
             status, pod = _start(ctx, run, raw, old)
             if status.agent is None:
                 _write(ctx, raw, old, old_wire, with_conditions(status, generation, ctx.now()))
-                if status.phase == "Pending":
+                if status.phase == "Pending" and status.reason != c.QUEUED:  # the mesh releases Queued runs
                     raise RetryLater(status.message or "waiting for the agent", AGENT_WAIT_DELAY)
                 return
         else:
@@ -227,6 +237,13 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, field="spec", registry=registry)
+    # A mesh run held Queued starts once its mesh adopts (labels) or releases (annotations) it.
+    @kopf.on.update(
+        k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, field="metadata.labels", labels=MESH_RUNS, registry=registry
+    )
+    @kopf.on.update(
+        k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, field="metadata.annotations", labels=MESH_RUNS, registry=registry
+    )
     def run_changed(*, namespace: str | None, name: str, retry: int, **_: Any) -> None:
         _guarded(ctx, namespace or "default", name, retry)
 

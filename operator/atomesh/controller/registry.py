@@ -7,7 +7,7 @@ from typing import Any
 
 import kopf
 
-from atomesh.controller import agent, agentrun, review, schedule
+from atomesh.controller import agent, agentrun, mesh, review, schedule
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.review import ReviewForge, ReviewState, build_webhook_route
@@ -45,6 +45,7 @@ def build_registry(
     agent.register(registry, ctx)
     agentrun.register(registry, ctx)
     schedule.register(registry, ctx)
+    mesh.register(registry, ctx)
     if forge is not None:
         state = ReviewState(forge)
         review.register(registry, ctx, state)

@@ -1,6 +1,11 @@
-"""Whether a new run may start: its Agent must exist and be Ready, its input must satisfy the
-agent's input schema. A run that starts gets a snapshot of the agent, so later edits or deletion
-of the Agent do not change it."""
+"""Whether a new run may start: the mesh it belongs to must have admitted it, its Agent must exist
+and be Ready, its input must satisfy the agent's input schema. A run that starts gets a snapshot
+of the agent, so later edits or deletion of the Agent do not change it.
+
+Mesh runs (see `core.meshplan`): a run the mesh holds (annotation `atomesh.io/queued`) or has not
+adopted yet (labelled `atomesh.io/mesh` without `atomesh.io/mesh-execution`) is held: Pending,
+reason Queued, no pod, no retry; the mesh's next change to the run admits it. A run whose input
+the mesh could not map (annotation `atomesh.io/input-error`) fails with reason InvalidInput."""
 
 from __future__ import annotations
 
@@ -10,15 +15,18 @@ from typing import Literal
 from atomesh.api import conditions as c
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import AgentRun, AgentSnapshot
+from atomesh.api.constants import ANNOTATION_INPUT_ERROR, ANNOTATION_QUEUED, LABEL_MESH, LABEL_MESH_EXECUTION
 from atomesh.core.conditions import find
 from atomesh.core.validation import check_input
 
-Verdict = Literal["start", "wait", "fail"]
+Verdict = Literal["start", "wait", "hold", "fail"]
+MESH_ADMISSION_PENDING = "waiting for mesh {mesh} to admit it into an execution"
 
 
 @dataclass(frozen=True)
 class Admission:
-    """start (with the snapshot), wait (retry later: the agent may appear or become ready) or fail."""
+    """start (with the snapshot), wait (retry later: the agent may appear or become ready),
+    hold (the mesh releases it: no retry) or fail."""
 
     verdict: Verdict
     reason: str
@@ -26,7 +34,25 @@ class Admission:
     snapshot: AgentSnapshot | None = None
 
 
+def mesh_gate(run: AgentRun) -> Admission | None:
+    """The mesh's say on a run: fail (unmappable input), hold (queued or not adopted yet), or None."""
+    annotations, labels = run.metadata.annotations, run.metadata.labels
+    error = annotations.get(ANNOTATION_INPUT_ERROR)
+    if error:
+        return Admission("fail", c.INVALID_INPUT, error)
+    queued = annotations.get(ANNOTATION_QUEUED)
+    if queued:
+        return Admission("hold", c.QUEUED, queued)
+    mesh = labels.get(LABEL_MESH)
+    if mesh and not labels.get(LABEL_MESH_EXECUTION):
+        return Admission("hold", c.QUEUED, MESH_ADMISSION_PENDING.format(mesh=mesh))
+    return None
+
+
 def admit_run(run: AgentRun, agent: Agent | None) -> Admission:
+    gate = mesh_gate(run)
+    if gate is not None:
+        return gate
     name = run.spec.agent_ref.name
     if agent is None:
         return Admission("wait", c.AGENT_NOT_FOUND, f"Agent {name!r} does not exist in this namespace")

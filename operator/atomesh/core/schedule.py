@@ -8,6 +8,7 @@ AlreadyExists instead of a duplicate (CronJob names its Jobs the same way).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -65,6 +66,7 @@ class RunInfo:
     created: str = ""
     completed: str = ""
     cancel: bool = False
+    execution: str = ""  # the mesh execution it belongs to (label atomesh.io/mesh-execution), if any
 
 
 @dataclass(frozen=True)
@@ -115,11 +117,31 @@ def plan_schedule(
     )
 
 
-def prune_history(runs: list[RunInfo], limit: int) -> list[str]:
-    """Finished runs beyond the newest `limit` (by completion, then creation, then name): delete these."""
+def prune_history(
+    runs: list[RunInfo], limit: int, executions: Mapping[str, Sequence[RunInfo]] | None = None
+) -> list[str]:
+    """Finished runs beyond the newest `limit` (by completion, then creation, then name): delete these.
+
+    A mesh execution's runs go together (`executions`: every run of each execution, of any agent):
+    while one of them is unfinished none is deleted, since the mesh plans its edges from them (a
+    deleted downstream run would look never created and its edge would fire again). Once all are
+    finished and a run of this agent falls beyond the limit, the whole execution is deleted, oldest
+    (upstream) first, so an interrupted deletion never leaves a downstream node without its run.
+    """
     finished = [run for run in runs if run.phase in TERMINAL_PHASES]
     finished.sort(key=lambda run: (run.completed or run.created, run.created, run.name), reverse=True)
-    return sorted(run.name for run in finished[limit:])
+    alone = sorted(run.name for run in finished[limit:] if not run.execution)
+    grouped: list[str] = []
+    for run in finished[limit:]:
+        if not run.execution:
+            continue
+        members = list((executions or {}).get(run.execution) or [run])
+        if any(member.phase not in TERMINAL_PHASES for member in members):
+            continue
+        for member in sorted(members, key=lambda member: (member.created, member.name)):
+            if member.name not in grouped and member.name not in alone:
+                grouped.append(member.name)
+    return alone + grouped
 
 
 def build_scheduled_run(

@@ -33,3 +33,4 @@ AGENTS = Resource(k.GROUP, k.VERSION, k.PLURAL_AGENTS, k.KIND_AGENT, has_status=
 AGENT_RUNS = Resource(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, k.KIND_AGENT_RUN, has_status=True)
 PODS = Resource("", "v1", "pods", "Pod")
 CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")
+MESHES = Resource(k.GROUP, k.VERSION, k.PLURAL_MESHES, k.KIND_MESH, has_status=True)
