@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import os
 from typing import TYPE_CHECKING
@@ -32,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ha = parser.add_mutually_exclusive_group()
     ha.add_argument("--standalone", action="store_true", help="no peering: the only operator instance")
     ha.add_argument("--peering", metavar="NAME", help="KopfPeering name for high availability")
+    parser.add_argument(
+        "--priority",
+        type=int,
+        default=None,
+        help="peering priority; the highest-priority replica works, the others wait (default: derived from POD_ID)",
+    )
     parser.add_argument("--metrics-port", type=int, default=8080, help="port of /metrics and /healthz (0: any)")
     parser.add_argument("--metrics-host", default="0.0.0.0", help="address of /metrics and /healthz")
     parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
@@ -60,6 +67,16 @@ def review_forge() -> ReviewForge | None:
     return GitHubForge.from_env(env)
 
 
+def peering_priority(explicit: int | None, pod_id: str | None) -> int:
+    """kopf pauses every replica whose priority is not the highest, and all of them on a tie; a
+    distinct priority per pod makes exactly one replica active, like leader election."""
+    if explicit is not None:
+        return explicit
+    if not pod_id:
+        return 0
+    return int.from_bytes(hashlib.sha256(pod_id.encode()).digest()[:4], "big") % 1_000_000 + 1
+
+
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -73,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         all_namespaces=args.all_namespaces,
         standalone=args.standalone or not args.peering,
         peering=args.peering,
+        priority=peering_priority(args.priority, os.environ.get("POD_ID")),
         port=args.metrics_port,
         host=args.metrics_host,
         kubeconfig=args.kubeconfig,
