@@ -32,7 +32,7 @@ from atomesh.controller.agent import backoff, status_patch
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
 from atomesh.core.conditions import condition, find, merge_conditions
-from atomesh.core.meshplan import RELEASE_PATCH, MeshPlan, plan_mesh
+from atomesh.core.meshplan import RELEASE_PATCH, MeshPlan, plan_mesh, queued_patch
 from atomesh.core.revision import describe_validation_error
 from atomesh.kube.client import Body, KubeError
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES
@@ -138,6 +138,8 @@ class MeshReconciler:
         for run in plan.release:
             if kube.patch(AGENT_RUNS, namespace, run, RELEASE_PATCH) is not None:
                 post_event(raw, "Normal", "RunReleased", f"released queued AgentRun {run}")
+        for run, why in plan.requeue:
+            kube.patch(AGENT_RUNS, namespace, run, queued_patch(why))
         messages = [
             f"execution {stop.execution}: node {stop.node} will not run: {stop.reason}" for stop in plan.stopped
         ]

@@ -42,7 +42,7 @@ from atomesh.core.graph import roots, topological_order, upstreams
 from atomesh.core.hashing import bounded_name, short_hash
 from atomesh.core.meshcheck import graph_problems
 from atomesh.core.meshexpr import map_input, upstream_fields
-from atomesh.core.meshruns import RELEASE_PATCH, Adoption, PlannedRun
+from atomesh.core.meshruns import RELEASE_PATCH, Adoption, PlannedRun, queued_patch
 from atomesh.core.meshstatus import agent_ready, cost_today, rollup_status
 from atomesh.core.schedule import MAX_RUN_NAME, to_rfc3339
 
@@ -98,12 +98,14 @@ class StoppedBranch:
 
 @dataclass(frozen=True)
 class MeshPlan:
-    """What to do now. Apply `create` (AlreadyExists is success), `adopt`, `release` (RELEASE_PATCH), then
-    write `status`. `requeue_after` (seconds) asks to plan again then, e.g. when the budget day rolls over."""
+    """What to do now. Apply `create` (AlreadyExists is success), `adopt`, `release` (RELEASE_PATCH),
+    `requeue` (`queued_patch`), then write `status`. `requeue_after` (seconds) asks to plan again then,
+    e.g. when the budget day rolls over."""
 
     create: tuple[PlannedRun, ...] = ()
     adopt: tuple[Adoption, ...] = ()
     release: tuple[str, ...] = ()
+    requeue: tuple[tuple[str, str], ...] = ()  # queued runs whose reason to wait changed: (run, why)
     stopped: tuple[StoppedBranch, ...] = ()
     problems: tuple[str, ...] = ()
     conditions: tuple[Condition, ...] = ()
@@ -261,12 +263,18 @@ def plan_mesh(mesh: Mesh, agents: Mapping[str, Agent], runs: Sequence[AgentRun],
     slots = None if limits.max_active_runs is None else limits.max_active_runs - len(active)
     gate = _Gate(closed, slots)
 
-    # 1. Runs already queued go first, oldest first.
-    release = tuple(
-        run.metadata.name
-        for run in mine
-        if is_queued(run) and _phase(run) in ACTIVE_PHASES and _adopted(run) and gate.admit() is None
-    )
+    # 1. Runs already queued go first, oldest first; those still waiting say why, as of now.
+    released: list[str] = []
+    requeue: list[tuple[str, str]] = []
+    for run in mine:
+        if not (is_queued(run) and _phase(run) in ACTIVE_PHASES and _adopted(run)):
+            continue
+        why = gate.admit()
+        if why is None:
+            released.append(run.metadata.name)
+        elif why != run.metadata.annotations.get(ANNOTATION_QUEUED):
+            requeue.append((run.metadata.name, why))
+    release = tuple(released)
     # 2. Root runs users created for the mesh join an execution of their own.
     root_nodes = roots(mesh.spec)
     adopt: list[Adoption] = []
@@ -288,6 +296,7 @@ def plan_mesh(mesh: Mesh, agents: Mapping[str, Agent], runs: Sequence[AgentRun],
         create=tuple(create),
         adopt=tuple(adopt),
         release=release,
+        requeue=tuple(requeue),
         stopped=tuple(stopped),
         problems=tuple(adoption_problems),
         conditions=tuple(desired),
@@ -378,5 +387,6 @@ __all__ = [
     "new_execution_id",
     "node_outcome",
     "plan_mesh",
+    "queued_patch",
     "start_execution",
 ]

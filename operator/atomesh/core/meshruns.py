@@ -94,3 +94,8 @@ class Adoption:
 
 
 RELEASE_PATCH: dict[str, Any] = {"metadata": {"annotations": {ANNOTATION_QUEUED: None}}}
+
+
+def queued_patch(why: str) -> dict[str, Any]:
+    """A merge patch saying why a queued run still waits (its Pending/Queued message)."""
+    return {"metadata": {"annotations": {ANNOTATION_QUEUED: why}}}

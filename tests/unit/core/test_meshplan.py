@@ -386,3 +386,21 @@ def test_started_execution_is_admitted_through_the_gate_once() -> None:
     assert cluster.plan(target, agents("a", "b")).release == (root.name,)
     with pytest.raises(ValueError, match="not a root"):
         start_execution(target, "b", seed="x")
+
+
+def test_a_queued_run_is_told_when_its_reason_to_wait_changes() -> None:
+    target = mesh(["a"], limits={"maxActiveRuns": 1, "maxCostUSDPerDay": 1.0})
+    slot = "waiting for a free slot: maxActiveRuns reached"
+    cluster = Cluster(
+        [
+            run("a-1", "a", execution="ex1", phase="AwaitingReview", cost=1.5),
+            run("a-2", "a", execution="ex2", queued=slot),
+        ]
+    )
+    plan = cluster.plan(target, agents("a"))
+    assert plan.release == ()
+    ((name, why),) = plan.requeue
+    assert name == "a-2"
+    assert "daily budget spent" in why
+    unchanged = Cluster([run("a-3", "a", execution="ex3"), run("a-4", "a", execution="ex4", queued=slot)])
+    assert unchanged.plan(mesh(["a"], limits={"maxActiveRuns": 1}), agents("a")).requeue == ()
