@@ -27,7 +27,7 @@ from atomesh.api import conditions as c
 from atomesh.api import constants as k
 from atomesh.api.agentrun import AgentRun, AgentRunStatus, ReviewStatus
 from atomesh.api.common import dump
-from atomesh.controller.agent import refresh_rollup, status_patch
+from atomesh.controller.agent import request_rollup, status_patch
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
 from atomesh.core.reviewloop import (
@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/github"
 PERMISSION_TTL = 300.0
 SEEN_DELIVERIES = 1024
+# A review or comment does not always change the pull request itself (its updated_at has whole
+# seconds), so a 304 is trusted for this many polls in a row, then the run looks anyway.
+FULL_LOOK_EVERY = 5
 
 
 class ReviewForge(Protocol):
@@ -84,6 +87,7 @@ class ReviewState:
         self._deliveries: OrderedDict[str, None] = OrderedDict()
         self._waiting: dict[tuple[str, int], set[tuple[str, str]]] = {}
         self._kopf_context: contextvars.Context | None = None
+        self._unchanged: dict[tuple[str, str], int] = {}
 
     def remember_kopf_context(self) -> None:
         """Called from a kopf handler: keeps its context (kopf's event poster lives in context variables)
@@ -126,10 +130,18 @@ class ReviewState:
                 self._waiting.setdefault((repo, number), set()).add((namespace, name))
             if not waiting:
                 self._etags.pop((namespace, name), None)
+                self._unchanged.pop((namespace, name), None)
 
     def runs_for(self, repo: str, number: int) -> list[tuple[str, str]]:
         with self._lock:
             return sorted(self._waiting.get((repo, number), set()))
+
+    def unchanged_poll(self, namespace: str, name: str) -> bool:
+        """Count a 304; True (and start counting again) when it is time to look in full anyway."""
+        with self._lock:
+            count = self._unchanged.get((namespace, name), 0) + 1
+            self._unchanged[(namespace, name)] = 0 if count >= FULL_LOOK_EVERY else count
+            return count >= FULL_LOOK_EVERY
 
     def etag(self, namespace: str, name: str) -> str | None:
         with self._lock:
@@ -191,7 +203,9 @@ def reconcile_review(ctx: OperatorContext, state: ReviewState, namespace: str, n
             pull, etag = state.forge.get_pull_request_if_changed(repo, number, state.etag(namespace, name))
             state.remember_etag(namespace, name, etag)
             if pull is None:
-                return  # unchanged since the last poll (a 304 costs no rate limit)
+                if not state.unchanged_poll(namespace, name):
+                    return  # unchanged since the last poll (a 304 costs no rate limit)
+                pull = state.forge.get_pull_request(repo, number)
         assert pull is not None
         decision = decide_review(
             run,
@@ -291,7 +305,7 @@ def _apply(
         post_event(raw, "Warning" if new.phase == "Rejected" else "Normal", new.reason or new.phase, new.message or "")
     if new.phase != status.phase:
         state.track(namespace, name, repo, number, waiting=False)
-        refresh_rollup(ctx, namespace, run.spec.agent_ref.name)
+        request_rollup(ctx, namespace, run.spec.agent_ref.name)
 
 
 def build_webhook_route(ctx: OperatorContext, state: ReviewState, secret: str) -> web.RouteDef:
