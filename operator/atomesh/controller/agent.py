@@ -87,6 +87,11 @@ def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any], retry: int = 
         raise kopf.TemporaryError(f"resolving source.ref failed: {resolution.error}", delay=backoff(retry))
 
 
+def request_rollup(ctx: OperatorContext, namespace: str, agent: str) -> None:
+    """Refresh the agent's rollup soon, once for a burst of run changes (see controller.coalesce)."""
+    ctx.followups.poke(("rollup", namespace, agent), lambda: refresh_rollup(ctx, namespace, agent))
+
+
 def refresh_rollup(ctx: OperatorContext, namespace: str, agent: str) -> None:
     """Counters, lastRun and cost of the agent from its runs; written only when they changed."""
     body = ctx.kube.get(AGENTS, namespace, agent)

@@ -21,7 +21,7 @@ from atomesh.api import constants as k
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES, AgentRun, AgentRunStatus
 from atomesh.api.common import dump
-from atomesh.controller.agent import backoff, refresh_rollup, status_patch
+from atomesh.controller.agent import backoff, request_rollup, status_patch
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
 from atomesh.core.admission import admit_run
@@ -205,9 +205,10 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
         if _write(ctx, raw, old, old_wire, new):
             _finished(ctx, run, old, new)
             if new.phase != old.phase:
-                refresh_rollup(ctx, namespace, run.spec.agent_ref.name)
+                request_rollup(ctx, namespace, run.spec.agent_ref.name)
             if new.phase in TERMINAL_PHASES:
-                prune(ctx, namespace, run.spec.agent_ref.name)
+                agent_name = run.spec.agent_ref.name
+                ctx.followups.poke(("prune", namespace, agent_name), lambda: prune(ctx, namespace, agent_name))
 
 
 def _write(ctx: OperatorContext, raw: Body, old: AgentRunStatus, old_wire: Body, new: AgentRunStatus) -> bool:

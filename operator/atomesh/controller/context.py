@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from atomesh.controller.coalesce import Coalescer
 from atomesh.controller.metrics import Metrics
 from atomesh.core.config import OperatorConfig
 from atomesh.core.schedule import to_rfc3339
@@ -27,6 +28,7 @@ class OperatorContext:
     clock: Callable[[], datetime] = utc_now
     resolver: Callable[[str, str], str] = resolve_ref
     metrics: Metrics = field(default_factory=Metrics)
+    followups: Coalescer = field(default_factory=Coalescer)
     _locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
 

@@ -3,6 +3,7 @@ operators (e.g. before and after a restart in a test) can live in one process.""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import kopf
@@ -35,6 +36,7 @@ def build_registry(
 
     @kopf.on.cleanup(registry=registry)
     async def cleanup(**_: Any) -> None:
+        await asyncio.to_thread(ctx.followups.stop)
         if endpoint is not None:
             await endpoint.stop()
 
