@@ -26,11 +26,19 @@ from github import Auth, Github
 from pydantic import ValidationError
 
 from atomesh.api.agentrun import AgentRunStatus
-from atomesh.api.constants import RUNNER_CONTAINER_AGENT, RUNNER_CONTAINER_CHECKOUT, RUNNER_CONTAINER_PUBLISH
+from atomesh.api.constants import (
+    LABEL_MESH,
+    RUNNER_CONTAINER_AGENT,
+    RUNNER_CONTAINER_CHECKOUT,
+    RUNNER_CONTAINER_PUBLISH,
+)
+from atomesh.api.mesh import Mesh
 from atomesh.commands.dev import Built
+from atomesh.core.graph import roots, topological_order
+from atomesh.core.meshplan import mesh_run_name, new_execution_id
 from atomesh.devstack.stack import GitHubComponent, KubeApiComponent
 from atomesh.kube.client import RestKube
-from atomesh.kube.resources import AGENT_RUNS, AGENTS, PODS
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
 
 DEMO_AGENT = "issue-triage"
 DEMO_INPUT = {"issue": 1, "summary": 'greet("") returns "Hello, !" instead of rejecting the empty name.'}
@@ -55,6 +63,32 @@ def mesh_available() -> bool:
     return importlib.util.find_spec("atomesh.controller.mesh") is not None
 
 
+def load_manifests(directory: Path) -> list[dict[str, Any]]:
+    """Every object in the YAML files of `directory` (the example agents and meshes)."""
+    found: list[dict[str, Any]] = []
+    for path in sorted(directory.glob("*.yaml")):
+        found += [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if isinstance(doc, dict)]
+    return found
+
+
+def mesh_manifests(directory: Path, name: str, harness: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The Mesh `name` of `directory` and the Agents its nodes run (with the chosen harness)."""
+    objects = load_manifests(directory)
+    mesh = next((o for o in objects if o.get("kind") == "Mesh" and o.get("metadata", {}).get("name") == name), None)
+    if mesh is None:
+        meshes = sorted(o["metadata"]["name"] for o in objects if o.get("kind") == "Mesh")
+        raise FileNotFoundError(f"--mesh {name}: no Mesh of that name in {directory} (there: {', '.join(meshes)})")
+    wanted = {node["agentRef"]["name"] for node in mesh["spec"]["agents"]}
+    agents = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Agent" and o["metadata"]["name"] in wanted}
+    missing = sorted(wanted - set(agents))
+    if missing:
+        raise FileNotFoundError(f"--mesh {name}: the Agents {', '.join(missing)} are not in {directory}")
+    chosen = [copy.deepcopy(agents[agent]) for agent in sorted(wanted)]
+    for manifest in chosen:
+        manifest["spec"].setdefault("harness", {})["kind"] = harness
+    return mesh, chosen
+
+
 def preflight(args: argparse.Namespace) -> None:
     """Everything the demo needs, checked before the stack starts (ValueError/FileNotFoundError)."""
     if args.mesh and not mesh_available():
@@ -62,6 +96,8 @@ def preflight(args: argparse.Namespace) -> None:
             f"--mesh {args.mesh}: not available yet: this operator does not reconcile Mesh resources "
             "(no mesh controller); run a single agent with --demo alone"
         )
+    if args.mesh:
+        mesh_manifests(args.agents, args.mesh, args.harness)
     if args.only is not None:
         wanted = {name.strip() for name in args.only.split(",")}
         missing = [name for name in NEEDS if name not in wanted]
@@ -89,6 +125,8 @@ def demo_agent(path: Path, harness: str) -> dict[str, Any]:
 
 
 class Demo:
+    done = "the agent's change is merged into main"
+
     def __init__(
         self,
         kube: RestKube,
@@ -119,7 +157,7 @@ class Demo:
         except Interrupted:
             self.say("interrupted")
             return 130
-        self.say(f"done in {time.monotonic() - started:.1f} s: the agent's change is merged into main")
+        self.say(f"done in {time.monotonic() - started:.1f} s: {self.done}")
         return 0
 
     def _run(self) -> None:
@@ -269,6 +307,78 @@ class Demo:
         self.say(f"{accounts.reviewer} merged pull request #{review.number} through the GitHub API ({result.sha[:12]})")
 
 
+class MeshDemo(Demo):
+    """`--mesh NAME`: apply the mesh's Agents and the Mesh, start its root node, then follow each node's
+    run in graph order, merging every pull request as the reviewer would, until all have Succeeded."""
+
+    done = "every node's change is merged into main"
+
+    def __init__(self, *args: Any, mesh: dict[str, Any], agents: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mesh_manifest = mesh
+        self.agents = agents
+
+    def _run(self) -> None:
+        for manifest in self.agents:
+            self.manifest = manifest
+            self.wait_ready(self.apply_agent())
+        mesh = self.apply_mesh()
+        root = roots(mesh.spec)[0]
+        agent = next(node.agent_ref.name for node in mesh.spec.agents if node.name == root)
+        seed = self.start(mesh, root, agent)
+        execution = new_execution_id(mesh.metadata.name, seed)
+        for node in topological_order(mesh.spec):
+            name = seed if node == root else mesh_run_name(mesh.metadata.name, execution, node)
+            if node != root:
+                run = self.wait(f"the mesh to start node {node}", self.getter(name))
+                trigger = (run.get("spec") or {}).get("trigger") or {}
+                self.say(f"node {node}: AgentRun {name} created by the mesh (trigger {trigger.get('source')})")
+            self.follow(name)
+        self.say(f"every node of mesh {mesh.metadata.name} has Succeeded (execution {execution})")
+
+    def getter(self, name: str) -> Callable[[], dict[str, Any] | None]:
+        return lambda: self.kube.get(AGENT_RUNS, self.namespace, name)
+
+    def apply_mesh(self) -> Mesh:
+        mesh = Mesh.model_validate(self.mesh_manifest)
+        name = mesh.metadata.name
+        body = {**self.mesh_manifest, "metadata": {**self.mesh_manifest["metadata"], "namespace": self.namespace}}
+        _, created = self.kube.create(MESHES, body)
+        if not created:
+            self.kube.patch(MESHES, self.namespace, name, {"spec": body["spec"]})
+        edges = ", ".join(f"{edge.from_} -> {edge.to} ({edge.on})" for edge in mesh.spec.edges)
+        self.say(f"applied Mesh {name} (edges: {edges})")
+
+        def ready() -> dict[str, Any] | None:
+            found = self.kube.get(MESHES, self.namespace, name) or {}
+            status = found.get("status") or {}
+            if status.get("observedGeneration") != found.get("metadata", {}).get("generation"):
+                return None
+            conditions = {c.get("type"): c for c in status.get("conditions") or []}
+            stalled = conditions.get("Stalled") or {}
+            if stalled.get("status") == "True":
+                raise DemoFailed(f"Mesh {name} is Stalled: {stalled.get('message')}")
+            return status if (conditions.get("Ready") or {}).get("status") == "True" else None
+
+        status = self.wait(f"Mesh {name} to be Ready", ready)
+        self.say(f"Mesh {name} is Ready ({status.get('agentsSummary')} agents ready)")
+        return mesh
+
+    def start(self, mesh: Mesh, node: str, agent: str) -> str:
+        """A user's way to start an execution: an AgentRun of a root node labelled with the mesh."""
+        name = f"{mesh.metadata.name}-{secrets.token_hex(3)}"
+        body = {
+            "metadata": {"name": name, "namespace": self.namespace, "labels": {LABEL_MESH: mesh.metadata.name}},
+            "spec": {"agentRef": {"name": agent}, "input": DEMO_INPUT, "trigger": {"kind": "manual", "source": "demo"}},
+        }
+        self.kube.create(AGENT_RUNS, body)
+        self.say(
+            f"started mesh {mesh.metadata.name}: AgentRun {name} for root node {node} "
+            f"(input issue {DEMO_INPUT['issue']})"
+        )
+        return name
+
+
 async def run_demo(args: argparse.Namespace, built: Built, stopping: asyncio.Event) -> int:
     """The demo in a worker thread (its clients block), stopped early by Ctrl-C or SIGTERM."""
     kube_component, github = built.get("kube"), built.get("github")
@@ -278,15 +388,31 @@ async def run_demo(args: argparse.Namespace, built: Built, stopping: asyncio.Eve
     print(f"\nThe stack is up (KUBECONFIG={args.kubeconfig.resolve()}). Demo:", flush=True)
     cancel = threading.Event()
     kube = RestKube.from_kubeconfig(str(kube_component.kubeconfig))
-    demo = Demo(
-        kube,
-        github,
-        namespace=namespace,
-        manifest=demo_agent(args.agents / f"{DEMO_AGENT}.yaml", args.harness),
-        timeout=args.timeout,
-        cancel=cancel,
-        say=lambda line: print(f"demo       {line}", flush=True),
-    )
+    say: Callable[[str], None] = lambda line: print(f"demo       {line}", flush=True)  # noqa: E731
+    demo: Demo
+    if args.mesh:
+        mesh, agents = mesh_manifests(args.agents, args.mesh, args.harness)
+        demo = MeshDemo(
+            kube,
+            github,
+            namespace=namespace,
+            manifest=agents[0],
+            timeout=args.timeout,
+            cancel=cancel,
+            say=say,
+            mesh=mesh,
+            agents=agents,
+        )
+    else:
+        demo = Demo(
+            kube,
+            github,
+            namespace=namespace,
+            manifest=demo_agent(args.agents / f"{DEMO_AGENT}.yaml", args.harness),
+            timeout=args.timeout,
+            cancel=cancel,
+            say=say,
+        )
     try:
         worker = asyncio.ensure_future(asyncio.to_thread(demo.run))
         interrupt = asyncio.ensure_future(stopping.wait())

@@ -1,6 +1,7 @@
 """The sample repository `demo/sample-app` that `atomesh dev` and the tests start from: a small
-Python package with a test, a README, docs, configuration (including a Kubernetes Deployment)
-and a CSV data file, so every artifact type (code, doc, config, data) has something to change."""
+Python package with a test, a README, a changelog, docs, configuration (including a Kubernetes
+Deployment) and a CSV data file, so every artifact type (code, doc, config, data) has something
+to change."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from typing import Final
 SAMPLE_REPO: Final = "demo/sample-app"
 
 SAMPLE_FILES: Final[dict[str, str]] = {
+    ".gitignore": """__pycache__/
+*.py[cod]
+.pytest_cache/
+*.egg-info/
+""",
     "README.md": """# sample-app
 
 A tiny greeting service used to try atomesh agents end to end.
@@ -116,6 +122,19 @@ spec:
               memory: 64Mi
             limits:
               memory: 128Mi
+""",
+    "CHANGELOG.md": """# Changelog
+
+All notable changes to sample-app are documented here. The format follows
+[Keep a Changelog](https://keepachangelog.com/en/1.1.0/).
+
+## [Unreleased]
+
+## [0.1.0] - 2026-01-15
+
+### Added
+
+- `greet(name)` returns a friendly greeting.
 """,
     "data/cities.csv": """city,country,population
 Berlin,DE,3755251
