@@ -242,6 +242,11 @@ class ReviewStack(Stack):
     def wait_until(self, what: str, check: Callable[[], Any], timeout: float = 60.0) -> Any:
         return self.wait_for(what, check, timeout)
 
+    def event_count(self, name: str, reason: str) -> int:
+        """How many Events of `reason` concern run `name`, once at least one arrived (kopf posts them
+        in the background, so one may land just after the status it reports)."""
+        return int(self.wait_for(f"a {reason} Event for {name}", lambda: self.events(name).count(reason)))
+
     def assert_no_secrets(self, *texts: str) -> None:
         """Neither credential appears in any PR body of the repo, any run's status, any Event, or `texts`."""
         secrets = (self.github.bot_token, MODEL_KEY)

@@ -146,7 +146,7 @@ def test_artifact_pull_request_merged_by_reviewer(artifacts: ReviewStack, artifa
     assert final["review"]["decidedBy"] == stack.github.reviewer
     assert final["review"]["decidedAt"]
     assert final["review"]["mergeCommit"] == stack.pull(review["number"]).merge_commit_sha == result.sha
-    assert stack.events(run).count("Merged") == 1
+    assert stack.event_count(run, "Merged") == 1
     stack.assert_no_secrets()
 
 

@@ -96,7 +96,7 @@ def test_closed_pull_request_rejects_the_run(review_stack: ReviewStack) -> None:
     assert final["reason"] == "Closed"
     assert final["review"]["state"] == "closed"
     assert final["review"]["decidedBy"] == stack.github.reviewer
-    assert stack.events("guide-1").count("Closed") == 1
+    assert stack.event_count("guide-1", "Closed") == 1
     assert [run["metadata"]["name"] for run in stack.runs()] == ["guide-1"]
     stack.assert_no_secrets()
 
@@ -194,5 +194,5 @@ def test_webhook_signatures_and_redeliveries(review_stack: ReviewStack, review_o
     stack.wait_until("the redelivery to be answered", lambda: again.done)
     assert again.status == 200, again.response
     assert "duplicate" in again.response
-    assert stack.events("guide-1").count("Merged") == 1
+    assert stack.event_count("guide-1", "Merged") == 1
     stack.assert_no_secrets()

@@ -133,8 +133,8 @@ def test_operator_restarted_between_review_and_status_update_records_it_once(
     assert {name: stack.run(name)["status"] for name in final} == final
     assert sorted(run["metadata"]["name"] for run in stack.runs()) == ["guide-1", "guide-1-r1"]
     for name in final:
-        assert stack.events(name).count("Merged") == 1, stack.events(name)
-    assert stack.events("guide-1").count("ChangesRequested") == 1
+        assert stack.event_count(name, "Merged") == 1, stack.events(name)
+    assert stack.event_count("guide-1", "ChangesRequested") == 1
     comments = [c.body for c in stack.pull(number).get_issue_comments() if "starting revision" in c.body]
     assert len(comments) == 1, comments
     stack.assert_no_secrets()
@@ -194,5 +194,5 @@ def test_github_faults_during_the_loop_are_survived(
     assert faults.pending == 0
     assert len(running.sleep.waits) >= 5, running.sleep.waits
     assert max(running.sleep.waits) >= 1.0  # waited for the rate limit's reset, not a blind retry
-    assert stack.events("guide-1").count("Merged") == 1
+    assert stack.event_count("guide-1", "Merged") == 1
     stack.assert_no_secrets()
