@@ -45,7 +45,7 @@ RUNNER_CONTAINER_PUBLISH: Final = "publish"
 RUNNER_STEPS: Final = (RUNNER_CONTAINER_CHECKOUT, RUNNER_CONTAINER_AGENT, RUNNER_CONTAINER_PUBLISH)
 RUN_FILE_MOUNT: Final = "/etc/atomesh/run"
 RUN_FILE_NAME: Final = "run.json"
-WORK_MOUNT: Final = "/work"
+WORK_MOUNT: Final = "/workspace"
 TERMINATION_MESSAGE_PATH: Final = "/dev/termination-log"
 TERMINATION_MESSAGE_LIMIT: Final = 4096
 

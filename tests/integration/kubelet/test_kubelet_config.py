@@ -32,20 +32,20 @@ def test_env_volumes_and_mapped_paths(pod_env: PodEnv) -> None:
         "dump",
         DUMP,
         args=["/etc/creds", "/etc/settings", "/etc/podinfo"],
-        workingDir="/work/repo",
+        workingDir="/scratch/repo",
         env=[
             {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "token"}}},
             {"name": "LEVEL", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "level"}}},
             {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
             {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
             {"name": "POD_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}},
-            {"name": "WORKSPACE", "value": "/work/repo"},
+            {"name": "WORKSPACE", "value": "/scratch/repo"},
             {"name": "REPORT", "value": "/dev/termination-log"},
             {"name": "NOT_A_MOUNT", "value": "/workshop/x"},
         ],
         envFrom=[{"configMapRef": {"name": "settings"}, "prefix": "CFG_"}],
         volumeMounts=[
-            {"name": "work", "mountPath": "/work"},
+            {"name": "scratch", "mountPath": "/scratch"},
             {"name": "creds", "mountPath": "/etc/creds"},
             {"name": "settings", "mountPath": "/etc/settings"},
             {"name": "podinfo", "mountPath": "/etc/podinfo"},
@@ -54,7 +54,7 @@ def test_env_volumes_and_mapped_paths(pod_env: PodEnv) -> None:
     spec = {
         "restartPolicy": "Never",
         "volumes": [
-            {"name": "work", "emptyDir": {}},
+            {"name": "scratch", "emptyDir": {}},
             {"name": "creds", "secret": {"secretName": "creds", "items": [{"key": "user", "path": "user.txt"}]}},
             {"name": "settings", "configMap": {"name": "settings"}},
             {
@@ -66,8 +66,8 @@ def test_env_volumes_and_mapped_paths(pod_env: PodEnv) -> None:
             python_container(
                 "mkrepo",
                 "import os, sys; os.makedirs(sys.argv[1])",
-                args=["/work/repo"],
-                volumeMounts=[{"name": "work", "mountPath": "/work"}],
+                args=["/scratch/repo"],
+                volumeMounts=[{"name": "scratch", "mountPath": "/scratch"}],
             )
         ],
         "containers": [container],
@@ -85,7 +85,7 @@ def test_env_volumes_and_mapped_paths(pod_env: PodEnv) -> None:
         pod["metadata"]["uid"],
     )
     pod_dir = next((pod_env.root / "pods").glob(f"{pod_env.namespace}_configured_*"))
-    assert env["WORKSPACE"] == str(pod_dir / "volumes" / "work" / "repo")
+    assert env["WORKSPACE"] == str(pod_dir / "volumes" / "scratch" / "repo")
     assert report["cwd"] == env["WORKSPACE"]
     assert env["NOT_A_MOUNT"] == "/workshop/x"
     assert report["argv"] == [str(pod_dir / "volumes" / name) for name in ("creds", "settings", "podinfo")]

@@ -30,16 +30,16 @@ def test_deleting_a_pod_kills_its_process_and_the_pod_goes_away(pod_env: PodEnv)
     spec = {
         "restartPolicy": "Never",
         "terminationGracePeriodSeconds": 5,
-        "volumes": [{"name": "work", "emptyDir": {}}],
+        "volumes": [{"name": "scratch", "emptyDir": {}}],
         "containers": [
             python_container(
-                "sleeper", SLEEPER, args=["/work/pid"], volumeMounts=[{"name": "work", "mountPath": "/work"}]
+                "sleeper", SLEEPER, args=["/scratch/pid"], volumeMounts=[{"name": "scratch", "mountPath": "/scratch"}]
             )
         ],
     }
     pod_env.create_pod("doomed", spec)
     pod_env.wait_phase("doomed", "Running")
-    pid_file = next((pod_env.root / "pods").glob(f"{pod_env.namespace}_doomed_*")) / "volumes" / "work" / "pid"
+    pid_file = next((pod_env.root / "pods").glob(f"{pod_env.namespace}_doomed_*")) / "volumes" / "scratch" / "pid"
     pod_env.wait_pod("doomed", lambda p: pid_file.is_file() and pid_file.read_text() != "", "writing its pid")
     pid = int(pid_file.read_text())
     assert alive(pid)
@@ -87,16 +87,16 @@ def test_kubectl_logs_follow_streams_until_the_container_ends(pod_env: PodEnv) -
 def test_pods_running_when_the_kubelet_stops_are_killed_and_failed_on_restart(pod_env: PodEnv) -> None:
     spec = {
         "restartPolicy": "Never",
-        "volumes": [{"name": "work", "emptyDir": {}}],
+        "volumes": [{"name": "scratch", "emptyDir": {}}],
         "containers": [
             python_container(
-                "sleeper", SLEEPER, args=["/work/pid"], volumeMounts=[{"name": "work", "mountPath": "/work"}]
+                "sleeper", SLEEPER, args=["/scratch/pid"], volumeMounts=[{"name": "scratch", "mountPath": "/scratch"}]
             )
         ],
     }
     pod_env.create_pod("orphan", spec)
     pod_env.wait_phase("orphan", "Running")
-    pid_file = next((pod_env.root / "pods").glob(f"{pod_env.namespace}_orphan_*")) / "volumes" / "work" / "pid"
+    pid_file = next((pod_env.root / "pods").glob(f"{pod_env.namespace}_orphan_*")) / "volumes" / "scratch" / "pid"
     pod_env.wait_pod("orphan", lambda p: pid_file.is_file() and pid_file.read_text() != "", "writing its pid")
     pod_env.kubelet.stop()
     assert not alive(int(pid_file.read_text()))

@@ -8,23 +8,23 @@ from tests.integration.kubelet.helpers import PodEnv, alive, python_container
 
 pytestmark = pytest.mark.integration
 
-WORK = [{"name": "work", "mountPath": "/work"}]
+WORK = [{"name": "scratch", "mountPath": "/scratch"}]
 APPEND = "import sys, time; open(sys.argv[1], 'a').write(sys.argv[2] + ' ' + str(time.time_ns()) + '\\n')"
 
 
 def test_init_containers_run_in_order_and_share_an_empty_dir(pod_env: PodEnv) -> None:
     spec = {
         "restartPolicy": "Never",
-        "volumes": [{"name": "work", "emptyDir": {}}],
+        "volumes": [{"name": "scratch", "emptyDir": {}}],
         "initContainers": [
-            python_container("first", APPEND, args=["/work/trace", "first"], volumeMounts=WORK),
-            python_container("second", APPEND, args=["/work/trace", "second"], volumeMounts=WORK),
+            python_container("first", APPEND, args=["/scratch/trace", "first"], volumeMounts=WORK),
+            python_container("second", APPEND, args=["/scratch/trace", "second"], volumeMounts=WORK),
         ],
         "containers": [
             python_container(
                 "main",
                 APPEND + "; print(open(sys.argv[1]).read(), end='')",
-                args=["/work/trace", "main"],
+                args=["/scratch/trace", "main"],
                 volumeMounts=WORK,
             )
         ],
@@ -33,7 +33,7 @@ def test_init_containers_run_in_order_and_share_an_empty_dir(pod_env: PodEnv) ->
     pod = pod_env.wait_phase("ordered", "Succeeded", "Failed")
     status = pod["status"]
     assert status["phase"] == "Succeeded"
-    trace = (pod_env.root / "pods").glob(f"{pod_env.namespace}_ordered_*/volumes/work/trace")
+    trace = (pod_env.root / "pods").glob(f"{pod_env.namespace}_ordered_*/volumes/scratch/trace")
     lines = next(trace).read_text().splitlines()
     assert [line.split()[0] for line in lines] == ["first", "second", "main"]
     stamps = [int(line.split()[1]) for line in lines]
@@ -91,8 +91,8 @@ def test_active_deadline_kills_the_processes_and_fails_the_pod(pod_env: PodEnv) 
         "restartPolicy": "Never",
         "activeDeadlineSeconds": 2,
         "terminationGracePeriodSeconds": 5,
-        "volumes": [{"name": "work", "emptyDir": {}}],
-        "containers": [python_container("slow", code, args=["/work/pid"], volumeMounts=WORK)],
+        "volumes": [{"name": "scratch", "emptyDir": {}}],
+        "containers": [python_container("slow", code, args=["/scratch/pid"], volumeMounts=WORK)],
     }
     pod_env.create_pod("late", spec)
     status = pod_env.wait_phase("late", "Succeeded", "Failed")["status"]
@@ -101,7 +101,7 @@ def test_active_deadline_kills_the_processes_and_fails_the_pod(pod_env: PodEnv) 
     assert "deadline" in status["message"]
     terminated = status["containerStatuses"][0]["state"]["terminated"]
     assert terminated["exitCode"] == 143  # SIGTERM
-    pid_file = next((pod_env.root / "pods").glob(f"{pod_env.namespace}_late_*/volumes/work/pid"))
+    pid_file = next((pod_env.root / "pods").glob(f"{pod_env.namespace}_late_*/volumes/scratch/pid"))
     assert not alive(int(pid_file.read_text()))
     assert pod_env.wait_event("late", "DeadlineExceeded")["type"] == "Normal"
 

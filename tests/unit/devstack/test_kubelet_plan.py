@@ -52,18 +52,18 @@ def test_handles_only_matching_images_and_unassigned_or_own_pods() -> None:
 
 def test_map_path_prefers_exact_and_longest_mounts() -> None:
     mounts = [
-        Mount("/work", "/host/work"),
-        Mount("/work/state/", "/host/state"),
+        Mount("/data", "/host/data"),
+        Mount("/data/state/", "/host/state"),
         Mount("/dev/termination-log", "/host/term", exact=True),
     ]
-    assert map_path("/work", mounts) == "/host/work"
-    assert map_path("/work/repo/a.txt", mounts) == "/host/work/repo/a.txt"
-    assert map_path("/work/state/usage.json", mounts) == "/host/state/usage.json"
-    assert map_path("/work/state", mounts) == "/host/state"
+    assert map_path("/data", mounts) == "/host/data"
+    assert map_path("/data/repo/a.txt", mounts) == "/host/data/repo/a.txt"
+    assert map_path("/data/state/usage.json", mounts) == "/host/state/usage.json"
+    assert map_path("/data/state", mounts) == "/host/state"
     assert map_path("/dev/termination-log", mounts) == "/host/term"
     assert map_path("/dev/termination-log2", mounts) == "/dev/termination-log2"
-    assert map_path("/workshop", mounts) == "/workshop"
-    assert map_path("--out=/work/x", mounts) == "--out=/work/x"
+    assert map_path("/database", mounts) == "/database"
+    assert map_path("--out=/data/x", mounts) == "--out=/data/x"
 
 
 def test_expand_vars_follows_kubernetes_rules() -> None:
@@ -78,19 +78,19 @@ def test_plan_maps_env_args_workdir_and_termination_path() -> None:
         "name": "main",
         "image": "atomesh",
         "args": ["runner", "publish", "/etc/run/run.json"],
-        "workingDir": "/work/repo",
+        "workingDir": "/data/repo",
         "env": [
             {"name": "RUN_FILE", "value": "/etc/run/run.json"},
             {"name": "TERM_PATH", "value": "/tmp/term"},
             {"name": "COPY", "value": "$(RUN_FILE)"},
         ],
-        "volumeMounts": [{"name": "work", "mountPath": "/work"}, {"name": "run", "mountPath": "/etc/run"}],
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}, {"name": "run", "mountPath": "/etc/run"}],
         "terminationMessagePath": "/tmp/term",
     }
-    spec_pod = pod([container], volumes=[{"name": "work", "emptyDir": {}}, {"name": "run", "configMap": {"name": "x"}}])
+    spec_pod = pod([container], volumes=[{"name": "data", "emptyDir": {}}, {"name": "run", "configMap": {"name": "x"}}])
     plan = build_container_plan(config(), spec_pod, container, init=False, layout=LAYOUT, resources={})
     assert plan.argv == ("/venv/python", "-m", "atomesh", "runner", "publish", "/host/pod/volumes/run/run.json")
-    assert plan.cwd == "/host/pod/volumes/work/repo"
+    assert plan.cwd == "/host/pod/volumes/data/repo"
     assert plan.env["RUN_FILE"] == "/host/pod/volumes/run/run.json"
     assert plan.env["COPY"] == "/host/pod/volumes/run/run.json"
     assert plan.env["TERM_PATH"] == "/host/pod/termination/main"

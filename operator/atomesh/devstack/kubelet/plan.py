@@ -4,10 +4,10 @@ Pod paths are mapped to host paths so the same pod spec works in a cluster and h
 every env value, `args` element and `workingDir` that equals or lies under a
 volumeMount's `mountPath` is rewritten to the volume's host directory (the longest mount
 wins), and a value equal to the container's `terminationMessagePath` becomes the host file
-the kubelet reads after exit. Values embedded in longer strings (``--out=/work/x``) are left
+the kubelet reads after exit. Values embedded in longer strings (``--out=/data/x``) are left
 alone: the rule is predictable rather than clever. `command` is not mapped: with no image
 filesystem, it names a host program (often ``sys.executable``, which may itself lie under a
-path such as ``/work`` that a pod also mounts).
+path such as ``/workspace`` that a pod also mounts).
 """
 
 from __future__ import annotations
