@@ -1,6 +1,8 @@
 """Operator benchmark, run by hand: `python bench/operator.py [--runs 200] [--agents 500] [--idle 60]`.
 
-Prints AgentRun created → runner pod created latency (p50/p99), Kubernetes API writes per run
+Prints AgentRun created → runner pod created latency (p50/p99) — for the operator alone (the
+kubelet does not serve that namespace) and with the kubelet running every pod on the same
+machine — Kubernetes API writes per run
 lifecycle (counted from the API server's watch streams: every write is one watch event), and API
 writes per minute with many idle Agents after they settled (target: zero).
 Everything runs locally: the Kubernetes API emulator, the local kubelet with the stand-in runner
@@ -36,11 +38,12 @@ from atomesh.devstack.kube import KubeAPIServer, write_kubeconfig
 from atomesh.devstack.kubelet.background import BackgroundKubelet
 from atomesh.devstack.kubelet.config import KubeletConfig
 from atomesh.kube.client import RestKube
-from atomesh.kube.resources import AGENT_RUNS, AGENTS
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, PODS
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKE_RUNNER = ROOT / "tests" / "e2e" / "operator" / "fake_runner.py"
 IMAGE = "atomesh-test-runner:1"
+LIFECYCLE_NAMESPACE = "bench-runs"
 WATCHED = {
     "agents": "/apis/atomesh.io/v1alpha1/namespaces/{ns}/agents",
     "agentruns": "/apis/atomesh.io/v1alpha1/namespaces/{ns}/agentruns",
@@ -120,14 +123,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def bench_runs(kube: RestKube, url: str, runs: int) -> None:
-    ns = "bench-runs"
-    namespace(kube, ns)
-    watcher = Watcher(url, ns)
-    kube.create(AGENTS, agent("bench", ns))
-    wait("agent Ready", lambda: ((kube.get(AGENTS, ns, "bench") or {}).get("status") or {}).get("specHash"))
-    time.sleep(1)
-    start = time.monotonic()
+def create_runs(kube: RestKube, ns: str, runs: int) -> dict[str, float]:
+    """`runs` AgentRuns at a steady 20 per second (not one burst); returns when each was created."""
     created: dict[str, float] = {}
     for index in range(runs):
         name = f"run-{index:03d}"
@@ -139,7 +136,50 @@ def bench_runs(kube: RestKube, url: str, runs: int) -> None:
                 "spec": {"agentRef": {"name": "bench"}, "input": {"mode": "publish"}},
             },
         )
-        time.sleep(0.05)  # a steady arrival rate rather than one burst
+        time.sleep(0.05)
+    return created
+
+
+def report_latency(
+    label: str, created: dict[str, float], records: list[tuple[float, str, str, dict[str, Any]]]
+) -> None:
+    pod_added: dict[str, float] = {}
+    for at, resource, type_, obj in records:
+        if resource == "pods" and type_ == "ADDED":
+            pod_added.setdefault(obj["metadata"]["labels"]["atomesh.io/run"], at)
+    latencies = [(pod_added[name] - created[name]) * 1000 for name in created if name in pod_added]
+    print(
+        f"create→pod latency over {len(latencies)} runs, {label}: p50 {statistics.median(latencies):.1f} ms, "
+        f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms"
+    )
+
+
+def ready_agent(kube: RestKube, ns: str) -> None:
+    namespace(kube, ns)
+    kube.create(AGENTS, agent("bench", ns))
+    wait("agent Ready", lambda: ((kube.get(AGENTS, ns, "bench") or {}).get("status") or {}).get("specHash"))
+    time.sleep(1)
+
+
+def bench_latency(kube: RestKube, url: str, runs: int) -> None:
+    """The operator's reaction alone: the kubelet does not serve this namespace, so no runner
+    process competes for the two cores and pods stay Pending once created."""
+    ns = "bench-latency"
+    ready_agent(kube, ns)
+    watcher = Watcher(url, ns)
+    start = time.monotonic()
+    created = create_runs(kube, ns, runs)
+    wait("every runner pod", lambda: len(kube.list(PODS, ns)) == runs)
+    time.sleep(1)
+    report_latency("operator alone (pods not run)", created, watcher.since(start))
+
+
+def bench_runs(kube: RestKube, url: str, runs: int) -> None:
+    ns = LIFECYCLE_NAMESPACE
+    ready_agent(kube, ns)
+    watcher = Watcher(url, ns)
+    start = time.monotonic()
+    created = create_runs(kube, ns, runs)
 
     def done() -> bool:
         items = kube.list(AGENT_RUNS, ns)
@@ -148,15 +188,7 @@ def bench_runs(kube: RestKube, url: str, runs: int) -> None:
     wait("every run AwaitingReview", done)
     time.sleep(2)
     records = watcher.since(start)
-    pod_added = {}
-    for at, resource, type_, obj in records:
-        if resource == "pods" and type_ == "ADDED":
-            pod_added.setdefault(obj["metadata"]["labels"]["atomesh.io/run"], at)
-    latencies = [(pod_added[name] - created[name]) * 1000 for name in created if name in pod_added]
-    print(
-        f"create→pod latency over {len(latencies)} runs: p50 {statistics.median(latencies):.1f} ms, "
-        f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms"
-    )
+    report_latency("with the local kubelet running every pod on the same machine", created, records)
     writes: Counter[str] = Counter()
     for _, resource, _type, obj in records:
         if resource == "pods" and _type == "MODIFIED":
@@ -215,10 +247,12 @@ def main() -> int:
             server=server.url,
             root_dir=Path(tmp) / "kubelet",
             image_pattern="atomesh",
+            namespace=LIFECYCLE_NAMESPACE,
             entrypoints={"atomesh-test-runner": [sys.executable, str(FAKE_RUNNER)]},
         )
         config = OperatorConfig(runner_image=IMAGE)
         with BackgroundKubelet(kubelet), OperatorThread(config, str(kubeconfig), all_namespaces=True):
+            bench_latency(kube, server.url, args.runs)
             bench_runs(kube, server.url, args.runs)
             bench_idle(kube, server.url, args.agents, args.idle)
         kube.close()
