@@ -5,7 +5,6 @@ and exits 0 once the run is Succeeded, leaving no process or temporary directory
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -153,14 +152,3 @@ def test_a_missing_harness_cli_is_reported_before_anything_starts(tmp_path: Path
     assert process.returncode == 2, output
     assert "--harness claude-code needs the `claude` CLI on PATH" in output
     assert not (tmp_path / ".atomesh").exists()
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("atomesh.controller.mesh") is not None,
-    reason="the operator reconciles Meshes: --mesh runs (see the mesh demo test)",
-)
-def test_mesh_demo_says_it_is_not_available_yet(tmp_path: Path) -> None:
-    with demo_process(tmp_path, "--mesh", "triage-fix-release") as process:
-        output, _ = process.communicate(timeout=PROCESS_SECONDS)
-    assert process.returncode == 2, output
-    assert "--mesh triage-fix-release: not available yet" in output

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
-import importlib.util
 import secrets
 import shutil
 import threading
@@ -58,11 +57,6 @@ class Interrupted(Exception):
     """Ctrl-C or SIGTERM while the demo runs."""
 
 
-def mesh_available() -> bool:
-    """The operator reconciles Mesh resources only once its mesh controller exists."""
-    return importlib.util.find_spec("atomesh.controller.mesh") is not None
-
-
 def load_manifests(directory: Path) -> list[dict[str, Any]]:
     """Every object in the YAML files of `directory` (the example agents and meshes)."""
     found: list[dict[str, Any]] = []
@@ -91,11 +85,6 @@ def mesh_manifests(directory: Path, name: str, harness: str) -> tuple[dict[str, 
 
 def preflight(args: argparse.Namespace) -> None:
     """Everything the demo needs, checked before the stack starts (ValueError/FileNotFoundError)."""
-    if args.mesh and not mesh_available():
-        raise ValueError(
-            f"--mesh {args.mesh}: not available yet: this operator does not reconcile Mesh resources "
-            "(no mesh controller); run a single agent with --demo alone"
-        )
     if args.mesh:
         mesh_manifests(args.agents, args.mesh, args.harness)
     if args.only is not None:

@@ -4,7 +4,6 @@ against the Kubernetes schemas of each version we support."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -278,8 +277,6 @@ def test_namespaced_peering_keeps_alive_in_each_watched_namespace() -> None:
 
 def test_operator_args_are_accepted_by_the_real_cli() -> None:
     """The chart passes only flags `atomesh operator` defines."""
-    if importlib.util.find_spec("atomesh.commands.operator") is None:
-        pytest.skip("atomesh.commands.operator is not built yet")
     from atomesh.commands import operator as command
 
     for name, values in SCENARIOS.items():
