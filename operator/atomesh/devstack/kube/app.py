@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from atomesh.devstack.kube import builtins, discovery, logs, openapi, patch, table, watch
+from atomesh.devstack.kube import builtins, discovery, fields, logs, openapi, patch, table, watch
 from atomesh.devstack.kube.cluster import Cluster
 from atomesh.devstack.kube.errors import ApiError, bad_request
 from atomesh.devstack.kube.logs import LogSource
@@ -57,6 +57,18 @@ def _respond(body: Obj | bytes, status: int = 200) -> web.Response:
     return web.Response(body=data, status=status, content_type=JSON)
 
 
+def _written(body: Obj, status: int, check: fields.FieldCheck) -> web.Response:
+    """A write's response, with one `Warning` header per field-validation warning."""
+    response = _respond(body, status)
+    for message in check.warnings:
+        response.headers.add("Warning", fields.warning_header(message))
+    return response
+
+
+def _field_check(query: Any, options_kind: str, operation: str, duplicates: list[str]) -> fields.FieldCheck:
+    return fields.FieldCheck(fields.directive(query.get("fieldValidation"), options_kind), operation, duplicates)
+
+
 def _flag(query: Any, name: str) -> bool:
     return str(query.get(name, "")).lower() in watch.TRUE
 
@@ -65,6 +77,12 @@ PROTOBUF = "application/vnd.kubernetes.protobuf"
 
 
 async def _read_body(request: web.Request) -> Any:
+    body, _ = await _read_body_checked(request)
+    return body
+
+
+async def _read_body_checked(request: web.Request) -> tuple[Any, list[str]]:
+    """The JSON (or, for apply patches, YAML) body and the paths of its duplicated fields."""
     if request.content_type == PROTOBUF:
         raise ApiError(
             415,
@@ -73,13 +91,13 @@ async def _read_body(request: web.Request) -> Any:
         )
     raw = await request.read()
     if not raw.strip():
-        return None
+        return None, []
     try:
-        return json.loads(raw)
+        return fields.loads(raw)
     except ValueError as exc:
         if request.content_type == patch.APPLY:
             try:
-                return yaml.safe_load(raw)
+                return yaml.safe_load(raw), []
             except yaml.YAMLError:
                 pass
         raise bad_request(f"the request body is not valid JSON: {exc}") from exc
@@ -188,10 +206,11 @@ async def _resource(
                 raise ApiError(
                     405, f"POST to a namespaced resource needs a namespace: /namespaces/NAMESPACE/{info.plural}"
                 )
-            body = await _read_body(request)
+            body, duplicates = await _read_body_checked(request)
+            check = _field_check(query, "CreateOptions", fields.CREATE, duplicates)
             if _flag(query, "dryRun") or query.get("dryRun") == "All":
-                return _respond(cluster._new_object(info, ns, body), 201)
-            return _respond(cluster.create(info, ns, body), 201)
+                return _written(cluster._new_object(info, ns, body, check), 201, check)
+            return _written(cluster.create(info, ns, body, check), 201, check)
         if method == "DELETE":
             return _delete_collection(api, info, namespace, query, await _read_body(request))
         raise ApiError(405, f"the server does not allow the method {method} on {info.plural}")
@@ -207,13 +226,14 @@ async def _resource(
             )
         return _respond(_view(obj.raw, obj.obj, info))
     if method == "PUT":
-        body = await _read_body(request)
+        body, duplicates = await _read_body_checked(request)
+        check = _field_check(query, "UpdateOptions", fields.UPDATE, duplicates)
         if sub == "finalize":
             current = cluster.get(info, ns, name).obj
             spec_finalizers = ((body or {}).get("spec") or {}).get("finalizers")
             body = {**current, "spec": {**current.get("spec", {}), "finalizers": spec_finalizers or []}}
             sub = None
-        return _respond(cluster.replace(info, ns, name, body, sub))
+        return _written(cluster.replace(info, ns, name, body, sub, check), 200, check)
     if method == "PATCH":
         content_type = request.content_type
         if content_type not in patch.PATCH_TYPES:
@@ -226,9 +246,13 @@ async def _resource(
             raise ApiError(
                 422, 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch'
             )
-        body = await _read_body(request)
-        patched, created = cluster.patch(info, ns, name, content_type, body, sub, force=_flag(query, "force"))
-        return _respond(patched, 201 if created else 200)
+        body, duplicates = await _read_body_checked(request)
+        operation = fields.APPLY if content_type == patch.APPLY else fields.PATCH
+        check = _field_check(query, "PatchOptions", operation, duplicates)
+        patched, created = cluster.patch(
+            info, ns, name, content_type, body, sub, force=_flag(query, "force"), check=check
+        )
+        return _written(patched, 201 if created else 200, check)
     if method == "DELETE":
         options = await _read_body(request) or {}
         for key in ("propagationPolicy", "gracePeriodSeconds"):

@@ -15,8 +15,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from atomesh.devstack.kube import builtins, crds, gc, patch, schema
+from atomesh.devstack.kube import builtins, crds, fields, gc, patch, schema
 from atomesh.devstack.kube.errors import ApiError, already_exists, bad_request, cause, conflict, invalid, not_found
+from atomesh.devstack.kube.fields import FieldCheck
 from atomesh.devstack.kube.resources import Registry, ResourceInfo
 from atomesh.devstack.kube.store import Store, Stored
 
@@ -57,8 +58,8 @@ class Cluster:
         return self.registry.storage_info(gr)
 
     # create --------------------------------------------------------------------------------------
-    def create(self, info: ResourceInfo, namespace: str, body: Any) -> Obj:
-        obj = self._new_object(info, namespace, body)
+    def create(self, info: ResourceInfo, namespace: str, body: Any, check: FieldCheck | None = None) -> Obj:
+        obj = self._new_object(info, namespace, body, check)
         meta = obj["metadata"]
         if self.store.get(info.gr, meta.get("namespace", ""), meta["name"]) is not None:
             raise already_exists(info.group, info.plural, meta["name"])
@@ -69,11 +70,13 @@ class Cluster:
             gc.soon(gc.collect_orphan, self, obj)
         return obj
 
-    def _new_object(self, info: ResourceInfo, namespace: str, body: Any) -> Obj:
+    def _new_object(self, info: ResourceInfo, namespace: str, body: Any, check: FieldCheck | None = None) -> Obj:
         obj = self._check_body(info, body)
         meta = obj.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise bad_request("metadata must be an object")
+        if check is not None:
+            check.report(info, obj)
         if not meta.get("name"):
             if not meta.get("generateName"):
                 raise invalid(
@@ -148,6 +151,7 @@ class Cluster:
                 return name
 
     def _apply_schema(self, info: ResourceInfo, obj: Obj) -> Obj:
+        fields.prune(obj, info)
         if info.builtin or not info.schema:
             return obj
         result: Obj = schema.prune_and_default(obj, info.schema, root=True)
@@ -157,7 +161,15 @@ class Cluster:
         return result
 
     # update / patch ------------------------------------------------------------------------------
-    def replace(self, info: ResourceInfo, namespace: str, name: str, body: Any, subresource: str | None) -> Obj:
+    def replace(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        name: str,
+        body: Any,
+        subresource: str | None,
+        check: FieldCheck | None = None,
+    ) -> Obj:
         obj = self._check_body(info, body)
         meta = obj.setdefault("metadata", {})
         if meta.get("name", name) != name:
@@ -166,7 +178,7 @@ class Cluster:
             )
         if info.namespaced and meta.get("namespace", namespace) != namespace:
             raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
-        return self._update(info, self.get(info, namespace, name), obj, subresource)
+        return self._update(info, self.get(info, namespace, name), obj, subresource, check)
 
     def patch(
         self,
@@ -177,6 +189,7 @@ class Cluster:
         body: Any,
         subresource: str | None,
         force: bool = False,
+        check: FieldCheck | None = None,
     ) -> tuple[Obj, bool]:
         """Apply a patch; returns (object, created) — only server-side apply creates."""
         ns = namespace if info.namespaced else ""
@@ -186,22 +199,27 @@ class Cluster:
                 raise bad_request("an apply patch must be an object")
             if body.get("metadata", {}).get("name", name) != name:
                 raise bad_request("the name of the object does not match the name on the URL")
+            if check is not None:
+                check.check_apply(info, body, ns, name)
             if current is None:
                 body.setdefault("metadata", {})["name"] = name
-                return self.create(info, namespace, body), True
+                return self.create(info, namespace, body, check), True
             merger = patch.strategic_merge if info.builtin else patch.merge_patch
             patched = merger(current.obj, body)
         else:
             if current is None:
                 raise not_found(info.group, info.plural, name)
             patched = self._apply_patch(info, current.obj, patch_type, body)
+            if check is not None:
+                check.operation = fields.PATCH
+                check.patch_body = body if patch_type == patch.STRATEGIC else patched
         if not isinstance(patched, dict):
             raise bad_request("the patched object is not a JSON object")
         patched = clone(patched)
         patched.setdefault("metadata", {})
         if patched["metadata"].get("name") != name:
             raise ApiError(422, "metadata.name cannot be changed by a patch", name=name)
-        return self._update(info, current, self._check_body(info, patched), subresource), False
+        return self._update(info, current, self._check_body(info, patched), subresource, check), False
 
     def _apply_patch(self, info: ResourceInfo, obj: Obj, patch_type: str, body: Any) -> Any:
         try:
@@ -222,10 +240,14 @@ class Cluster:
             raise ApiError(code, str(exc), name=obj["metadata"].get("name"), group=info.group, kind=info.kind) from exc
         raise ApiError(415, f"unsupported patch type {patch_type}; accepted: {', '.join(patch.PATCH_TYPES)}")
 
-    def _update(self, info: ResourceInfo, current: Stored, new: Obj, subresource: str | None) -> Obj:
+    def _update(
+        self, info: ResourceInfo, current: Stored, new: Obj, subresource: str | None, check: FieldCheck | None = None
+    ) -> Obj:
         old = current.obj
         old_meta = old["metadata"]
         meta = new.setdefault("metadata", {})
+        if check is not None:
+            check.report(info, new, previous=old)
         rv = meta.get("resourceVersion")
         if rv and rv != old_meta["resourceVersion"]:
             raise conflict(
