@@ -217,3 +217,31 @@ def test_logs(kubectl: Kubectl, kube_api: RunningKubeAPI) -> None:
     wrong = kubectl("logs", name, "-c", "nope", check=False)
     assert wrong.returncode != 0
     assert "not valid for pod" in wrong.stderr
+
+
+def test_get_events_prints_what_happened_to_which_object(kubectl: Kubectl) -> None:
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "tidy.readme", "namespace": "default"},
+        "involvedObject": {"apiVersion": "atomesh.io/v1alpha1", "kind": "AgentRun", "name": "tidy-1"},
+        "type": "Normal",
+        "reason": "PodCreated",
+        "message": "created runner pod tidy-1-runner",
+        "lastTimestamp": "2026-11-24T08:00:00Z",
+    }
+    kubectl("apply", "-f", "-", input=json.dumps(event))
+    header, *rows = _lines(kubectl("get", "events", "--field-selector", "involvedObject.name=tidy-1"))
+    assert header.split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    assert rows[0].split()[1:] == [
+        "Normal",
+        "PodCreated",
+        "agentrun/tidy-1",
+        "created",
+        "runner",
+        "pod",
+        "tidy-1-runner",
+    ]
+    wide = _lines(kubectl("get", "events", "-o", "wide", "--field-selector", "involvedObject.name=tidy-1"))
+    assert "NAME" in wide[0].split()
+    assert "tidy.readme" in wide[1]

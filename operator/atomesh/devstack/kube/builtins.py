@@ -7,6 +7,7 @@ import base64
 from typing import Any
 
 from atomesh.devstack.kube.resources import PrinterColumn, ResourceInfo
+from atomesh.devstack.kube.table import age
 
 Obj = dict[str, Any]
 CRD_GROUP = "apiextensions.k8s.io"
@@ -62,6 +63,25 @@ def _pod_restarts(pod: Obj) -> int:
 
 def _count(field: str) -> Any:
     return lambda obj: len(obj.get(field) or {}) + (len(obj.get("binaryData") or {}) if field == "data" else 0)
+
+
+def _event_last_seen(event: Obj) -> Any:
+    return age(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp"))
+
+
+def _event_object(event: Obj) -> str:
+    involved = event.get("involvedObject") or {}
+    return f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}"
+
+
+# `kubectl get events`: what kube-apiserver's event printer shows by default.
+EVENT_COLUMNS = (
+    PrinterColumn("Last Seen", "string", "", getter=_event_last_seen),
+    PrinterColumn("Type", "string", ".type"),
+    PrinterColumn("Reason", "string", ".reason"),
+    PrinterColumn("Object", "string", "", getter=_event_object),
+    PrinterColumn("Message", "string", ".message"),
+)
 
 
 def builtin_resources() -> list[ResourceInfo]:
@@ -150,7 +170,18 @@ def builtin_resources() -> list[ResourceInfo]:
             categories=("all",),
             subresources=("status",),
         ),
-        ResourceInfo("", "v1", "events", "event", "Event", short_names=("ev",), field_getters=events_fields),
+        ResourceInfo(
+            "",
+            "v1",
+            "events",
+            "event",
+            "Event",
+            short_names=("ev",),
+            field_getters=events_fields,
+            printer_columns=EVENT_COLUMNS,
+            age_column=False,
+            name_priority=1,
+        ),
         ResourceInfo(
             "events.k8s.io", "v1", "events", "event", "Event", short_names=("ev",), field_getters=events_v1_fields
         ),

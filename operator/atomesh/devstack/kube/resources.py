@@ -46,6 +46,7 @@ class ResourceInfo:
     served: bool = True
     storage: bool = True
     age_column: bool = True  # built-in tables end with AGE (CRDs print "Created At" instead)
+    name_priority: int = 0  # 1 hides NAME unless -o wide, as kube-apiserver does for Events
 
     @property
     def group_version(self) -> str:

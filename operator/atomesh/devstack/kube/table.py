@@ -59,7 +59,7 @@ def human_duration(seconds: float) -> str:
     return f"{hours // 24 // 365}y"
 
 
-def _age(value: Any) -> Any:
+def age(value: Any) -> Any:
     if not isinstance(value, str):
         return None
     try:
@@ -80,7 +80,7 @@ def _cell(obj: Obj, column: PrinterColumn) -> Any:
         return None
     value = found[0]
     if column.type == "date":
-        return _age(value)
+        return age(value)
     if column.type == "string":
         return (
             value
@@ -106,7 +106,7 @@ def table(info: ResourceInfo, objects: Iterable[Obj], rv: str, include_object: s
             "type": "string",
             "format": "name",
             "description": "Name must be unique within a namespace.",
-            "priority": 0,
+            "priority": info.name_priority,
         }
     ]
     definitions += [
