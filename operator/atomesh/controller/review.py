@@ -41,7 +41,7 @@ from atomesh.core.reviewloop import (
 from atomesh.core.runphase import with_conditions
 from atomesh.forge.protocol import PullRequestRef, ReviewComment
 from atomesh.forge.retry import GitHubForgeError
-from atomesh.forge.webhook import CommentEvent, PullRequestEvent, ReviewEvent, parse_request
+from atomesh.forge.webhook import CommentEvent, parse_request
 from atomesh.kube.client import KubeError
 from atomesh.kube.resources import AGENT_RUNS
 
@@ -180,6 +180,20 @@ def _items(state: ReviewState, repo: str, comments: list[ReviewComment]) -> list
     ]
 
 
+def _observe_pull(
+    state: ReviewState, namespace: str, name: str, repo: str, number: int, *, force: bool
+) -> PullRequestRef | None:
+    """The pull request, or None when a conditional request says it has not changed (and the
+    run has not yet trusted too many 304s in a row)."""
+    if force:
+        return state.forge.get_pull_request(repo, number)
+    pull, etag = state.forge.get_pull_request_if_changed(repo, number, state.etag(namespace, name))
+    state.remember_etag(namespace, name, etag)
+    if pull is None and state.unchanged_poll(namespace, name):
+        return state.forge.get_pull_request(repo, number)
+    return pull
+
+
 def reconcile_review(ctx: OperatorContext, state: ReviewState, namespace: str, name: str, *, force: bool) -> None:
     """Observe the run's pull request and apply what it means. `force` skips the ETag shortcut."""
     with ctx.locked(namespace, name):
@@ -197,16 +211,9 @@ def reconcile_review(ctx: OperatorContext, state: ReviewState, namespace: str, n
         if status.agent is None:
             return
         repo, number = review.repo, review.number
-        if force:
-            pull: PullRequestRef | None = state.forge.get_pull_request(repo, number)
-        else:
-            pull, etag = state.forge.get_pull_request_if_changed(repo, number, state.etag(namespace, name))
-            state.remember_etag(namespace, name, etag)
-            if pull is None:
-                if not state.unchanged_poll(namespace, name):
-                    return  # unchanged since the last poll (a 304 costs no rate limit)
-                pull = state.forge.get_pull_request(repo, number)
-        assert pull is not None
+        pull = _observe_pull(state, namespace, name, repo, number, force=force)
+        if pull is None:
+            return  # unchanged since the last poll (a 304 costs no rate limit)
         decision = decide_review(
             run,
             status.agent.spec,
@@ -325,7 +332,6 @@ def build_webhook_route(ctx: OperatorContext, state: ReviewState, secret: str) -
             return web.json_response({"message": "duplicate delivery"}, status=200)
         if isinstance(event, CommentEvent) and not event.on_pull_request:
             return web.json_response({"message": "not a pull request"}, status=200)
-        assert isinstance(event, PullRequestEvent | ReviewEvent | CommentEvent)
         runs = state.runs_for(event.repo, event.number)
         loop = asyncio.get_running_loop()
         for namespace, name in runs:
