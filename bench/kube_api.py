@@ -1,4 +1,4 @@
-"""Benchmark of the Kubernetes API emulator; run by hand: `python bench/kube_api.py`.
+"""Benchmark of the Kubernetes API emulator; run by hand from the repository root: `python -m bench.kube_api`.
 
 The server runs in its own process (as under `atomesh dev`), the clients here over loopback HTTP.
 Prints: creates/s from one client, list latency with 10,000 objects, watch delivery latency with

@@ -1,4 +1,5 @@
-"""Operator benchmark, run by hand: `python bench/operator.py [--runs 200] [--agents 500] [--idle 60]`.
+"""Operator benchmark, run by hand from the repository root:
+`python -m bench.operator [--runs 200] [--agents 500] [--idle 60]`.
 
 Prints AgentRun created → runner pod created latency (p50/p99) — for the operator alone (the
 kubelet does not serve that namespace) and with the kubelet running every pod on the same

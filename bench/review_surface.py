@@ -1,6 +1,6 @@
 """How long `build_surface` takes on large artifacts, and how big the body gets. Run by hand:
 
-python bench/review_surface.py
+python -m bench.review_surface
 """
 
 from __future__ import annotations
