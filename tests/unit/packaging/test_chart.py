@@ -58,6 +58,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
             "auth": {"type": "app", "existingSecret": "github-app"},
             "runnerSecret": "runner-token",
             "webhook": {"existingSecret": "github-webhook"},
+            "reviewPollInterval": 15,
         },
         "rbac": {"extraSecretNames": ["extra"]},
         "operator": {"extraEnv": [{"name": "LOG_LEVEL", "value": "debug"}]},
@@ -131,6 +132,7 @@ def test_lint_is_clean(scenario: str) -> None:
         ({"forge": {"auth": {"existingSecret": ""}}}, "/forge/auth/existingSecret"),
         ({"forge": {"auth": {"type": "app"}}}, "/forge/runnerSecret"),
         ({"forge": {"apiUrl": "api.github.com"}}, "/forge/apiUrl"),
+        ({"forge": {"reviewPollInterval": 0}}, "/forge/reviewPollInterval"),
         ({"image": {"digest": "latest"}}, "/image/digest"),
         ({"runner": {"networkPolicy": {"enabled": True}}}, "/runner/networkPolicy/model"),
         ({"operator": {"watchNamespaces": ["Team_A"]}}, "/operator/watchNamespaces/0"),
@@ -229,6 +231,7 @@ def test_operator_settings_come_from_the_configmap_and_roll_the_pods() -> None:
         "ATOMESH_FORGE_SECRET": "atomesh-forge",
         "ATOMESH_MODEL_BASE_URL": "https://api.anthropic.com",
         "ATOMESH_MODEL_SECRET": "atomesh-model",
+        "ATOMESH_REVIEW_POLL_INTERVAL": "60",
     }
     container = operator_container(objects)
     assert container["envFrom"] == [{"configMapRef": {"name": RELEASE}}]
@@ -382,6 +385,7 @@ def test_everything_scenario_wires_github_app_webhook_ingress_monitoring_and_net
     config = one(objects, "ConfigMap")["data"]
     assert config["ATOMESH_RUNNER_IMAGE"] == "registry.example.com/atomesh-runner:0.1.0-git"
     assert config["ATOMESH_FORGE_SECRET"] == "runner-token"
+    assert config["ATOMESH_REVIEW_POLL_INTERVAL"] == "15"
     app_keys = {
         constants.ENV_FORGE_APP_ID: "appId",
         constants.ENV_FORGE_APP_INSTALLATION_ID: "installationId",
