@@ -25,8 +25,7 @@ def _sha(svc: ctx.Services, repo: Repo, ref: str) -> str:
 
 @routes.post(REPO + "/statuses/{sha}")
 async def create_status(request: web.Request) -> web.Response:
-    repo, who = ctx.repo(request, "write")
-    assert who is not None
+    repo, who = ctx.signed_in(request, "write")
     svc = ctx.services(request)
     data = await ctx.body(request)
     if data.get("state") not in STATES:
@@ -102,8 +101,7 @@ def _apply(run: CheckRun, data: dict[str, Any]) -> None:
 
 @routes.post(REPO + "/check-runs")
 async def create_check_run(request: web.Request) -> web.Response:
-    repo, who = ctx.repo(request, "write")
-    assert who is not None
+    repo, who = ctx.signed_in(request, "write")
     svc = ctx.services(request)
     data = await ctx.body(request)
     if not isinstance(data.get("name"), str) or not data["name"]:

@@ -128,6 +128,15 @@ def repo(request: web.Request, needed: str = "read") -> tuple[Repo, str | None]:
     return found, who
 
 
+def signed_in(request: web.Request, needed: str = "read") -> tuple[Repo, str]:
+    """`repo` for a request that acts as someone: an anonymous caller is 401 even where reading is
+    public (after the 404 of a repository it may not see)."""
+    found, who = repo(request, needed)
+    if who is None:
+        raise ApiError(401, "Requires authentication")
+    return found, who
+
+
 async def body(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}

@@ -136,8 +136,7 @@ async def list_pulls(request: web.Request) -> web.Response:
 
 @routes.post(PULLS)
 async def create_pull(request: web.Request) -> web.Response:
-    repo, who = ctx.repo(request, "write")
-    assert who is not None
+    repo, who = ctx.signed_in(request, "write")
     svc = ctx.services(request)
     data = await ctx.body(request)
     head = _branch(data.get("head"), repo, "head")
@@ -185,8 +184,7 @@ async def get_pull(request: web.Request) -> web.Response:
 
 @routes.patch(PULLS + "/{number}")
 async def update_pull(request: web.Request) -> web.Response:
-    repo, who = ctx.repo(request, "write")
-    assert who is not None
+    repo, who = ctx.signed_in(request, "write")
     svc = ctx.services(request)
     pull = find_pull(request, repo)
     data = await ctx.body(request)
@@ -226,8 +224,7 @@ async def is_merged(request: web.Request) -> web.Response:
 
 @routes.put(PULLS + "/{number}/merge")
 async def merge(request: web.Request) -> web.Response:
-    repo, who = ctx.repo(request, "write")
-    assert who is not None
+    repo, who = ctx.signed_in(request, "write")
     pull = find_pull(request, repo)
     data = await ctx.body(request)
     sha = merge_pull(

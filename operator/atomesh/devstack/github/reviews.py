@@ -120,9 +120,7 @@ async def review_comments(request: web.Request) -> web.Response:
 
 @routes.post(REPO + "/pulls/{number}/reviews")
 async def create_review(request: web.Request) -> web.Response:
-    repo, who = ctx.repo(request)
-    who = who or ctx.login(request)
-    assert who is not None
+    repo, who = ctx.signed_in(request)
     svc = ctx.services(request)
     pull = find_pull(request, repo)
     data = await ctx.body(request)
@@ -151,9 +149,7 @@ async def list_line_comments(request: web.Request) -> web.Response:
 
 @routes.post(REPO + "/pulls/{number}/comments")
 async def create_line_comment(request: web.Request) -> web.Response:
-    repo, who = ctx.repo(request)
-    who = who or ctx.login(request)
-    assert who is not None
+    repo, who = ctx.signed_in(request)
     svc = ctx.services(request)
     pull = find_pull(request, repo)
     data = await ctx.body(request)
@@ -186,8 +182,7 @@ async def get_issue(request: web.Request) -> web.Response:
 
 @routes.patch(REPO + "/issues/{number}")
 async def update_issue(request: web.Request) -> web.Response:
-    repo, who = ctx.repo(request, "triage")
-    assert who is not None
+    repo, who = ctx.signed_in(request, "triage")
     svc = ctx.services(request)
     pull = find_pull(request, repo)
     data = await ctx.body(request)
@@ -211,9 +206,7 @@ async def list_comments(request: web.Request) -> web.Response:
 
 @routes.post(REPO + "/issues/{number}/comments")
 async def create_comment(request: web.Request) -> web.Response:
-    repo, who = ctx.repo(request)
-    who = who or ctx.login(request)
-    assert who is not None
+    repo, who = ctx.signed_in(request)
     svc = ctx.services(request)
     pull = find_pull(request, repo)
     data = await ctx.body(request)
