@@ -82,6 +82,20 @@ def test_reviews_line_comments_and_conversation(github_emulator: GitHubEmulatorH
     assert own.value.status == 422
 
 
+def test_a_rejected_review_leaves_none_of_its_line_comments(github_emulator: GitHubEmulatorHandle) -> None:
+    number = open_pr(github_emulator)
+    as_reviewer = github_emulator.client(github_emulator.reviewer_token).get_repo("demo/sample-app").get_pull(number)
+    with pytest.raises(GithubException) as rejected:
+        as_reviewer.create_review(
+            body="Two notes.",
+            event="COMMENT",
+            comments=[{"path": "docs/usage.md", "line": 3, "body": "Fine."}, {"line": 1, "body": "No path."}],
+        )
+    assert rejected.value.status == 422
+    assert list(as_reviewer.get_reviews()) == []
+    assert list(as_reviewer.get_review_comments()) == []
+
+
 def test_merge_is_a_real_git_merge_visible_in_a_fresh_clone(
     github_emulator: GitHubEmulatorHandle, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -18,6 +18,32 @@ REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
 VERDICTS = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
 
 
+def line_comment(
+    svc: ctx.Services,
+    who: str,
+    raw: dict[str, Any],
+    commit_id: str,
+    created_at: str,
+    *,
+    review_id: int | None = None,
+    in_reply_to_id: int | None = None,
+) -> LineComment:
+    """A line comment from its JSON (`path`, `body`, `line` or the older `position`, `side`)."""
+    line = raw.get("line", raw.get("position"))
+    return LineComment(
+        id=svc.store.new_id(),
+        user=who,
+        body=raw["body"],
+        path=raw["path"],
+        line=int(line) if line is not None else None,
+        side=str(raw.get("side", "RIGHT")),
+        commit_id=commit_id,
+        created_at=created_at,
+        review_id=review_id,
+        in_reply_to_id=in_reply_to_id,
+    )
+
+
 def submit_review(
     svc: ctx.Services,
     urls: Urls,
@@ -38,6 +64,8 @@ def submit_review(
         raise ctx.ApiError(422, f"Unprocessable Entity: Can not {verb} your own pull request")
     if state in ("CHANGES_REQUESTED", "COMMENTED") and not body.strip() and not comments:
         raise ctx.ApiError(422, "Unprocessable Entity: body is required for this event")
+    if not all(isinstance(raw.get("path"), str) and isinstance(raw.get("body"), str) for raw in comments or []):
+        raise ctx.ApiError(422, "each review comment needs a path and a body")
     stamp = now_iso()
     with svc.store.lock:
         review = Review(
@@ -49,23 +77,7 @@ def submit_review(
             submitted_at=None if state == "PENDING" else stamp,
         )
         for raw in comments or []:
-            path, text = raw.get("path"), raw.get("body")
-            if not isinstance(path, str) or not isinstance(text, str):
-                raise ctx.ApiError(422, "each review comment needs a path and a body")
-            line = raw.get("line", raw.get("position"))
-            pull.line_comments.append(
-                LineComment(
-                    id=svc.store.new_id(),
-                    user=who,
-                    body=text,
-                    path=path,
-                    line=int(line) if line is not None else None,
-                    side=str(raw.get("side", "RIGHT")),
-                    commit_id=review.commit_id,
-                    created_at=stamp,
-                    review_id=review.id,
-                )
-            )
+            pull.line_comments.append(line_comment(svc, who, raw, review.commit_id, stamp, review_id=review.id))
         pull.reviews.append(review)
         if state != "PENDING" and who in pull.requested_reviewers:
             pull.requested_reviewers.remove(who)
@@ -155,18 +167,8 @@ async def create_line_comment(request: web.Request) -> web.Response:
     data = await ctx.body(request)
     if not isinstance(data.get("body"), str) or not isinstance(data.get("path"), str):
         ctx.validation_failed("PullRequestReviewComment", "body and path are required", "missing_field")
-    line = data.get("line", data.get("position"))
-    comment = LineComment(
-        id=svc.store.new_id(),
-        user=who,
-        body=data["body"],
-        path=data["path"],
-        line=int(line) if line is not None else None,
-        side=str(data.get("side", "RIGHT")),
-        commit_id=str(data.get("commit_id") or pull.head_sha),
-        created_at=now_iso(),
-        in_reply_to_id=data.get("in_reply_to"),
-    )
+    commit_id = str(data.get("commit_id") or pull.head_sha)
+    comment = line_comment(svc, who, data, commit_id, now_iso(), in_reply_to_id=data.get("in_reply_to"))
     with svc.store.lock:
         pull.line_comments.append(comment)
         pull.touch()
