@@ -35,8 +35,10 @@ from atomesh.core.reviewloop import (
     PullObservation,
     ReviewDecision,
     ReviewItem,
+    auto_merged,
     build_revision_run,
     decide_review,
+    review_outcome,
 )
 from atomesh.core.runphase import with_conditions
 from atomesh.forge.protocol import PullRequestRef, ReviewComment
@@ -236,70 +238,18 @@ def _apply(
     repo, number = review.repo or "", review.number or 0
     namespace, name = run.metadata.namespace or "default", run.metadata.name
     if decision.action == "merge":
-        sha = state.forge.merge(repo, number)
-        decision = ReviewDecision(
-            "succeed",
-            c.MERGED,
-            "checks passed and no reviewer objected; merged by atomesh (autoMerge)",
-            decided_by="atomesh",
-            decided_at=ctx.now(),
-            merge_commit=sha,
-        )
-    if decision.action == "succeed":
-        new_review = review.model_copy(
-            update={
-                "state": "merged",
-                "decided_by": decision.decided_by,
-                "decided_at": decision.decided_at or ctx.now(),
-                "merge_commit": decision.merge_commit,
-            }
-        )
-        new = status.model_copy(
-            update={
-                "phase": "Succeeded",
-                "reason": decision.reason,
-                "message": decision.message,
-                "review": new_review,
-                "completion_time": ctx.now(),
-            }
-        )
-    elif decision.action == "reject":
-        if decision.reason == c.MAX_REVISIONS_REACHED:
-            state.forge.comment(repo, number, f"atomesh: {decision.message}. Closing this pull request.")
-            state.forge.close_pull_request(repo, number)
-        new_review = review.model_copy(
-            update={
-                "state": "closed",
-                "decided_by": decision.decided_by,
-                "decided_at": decision.decided_at or ctx.now(),
-            }
-        )
-        new = status.model_copy(
-            update={
-                "phase": "Rejected",
-                "reason": decision.reason,
-                "message": decision.message,
-                "review": new_review,
-                "completion_time": ctx.now(),
-            }
-        )
+        decision = auto_merged(state.forge.merge(repo, number), ctx.now())
+    revision_name = ""
+    if decision.action == "reject" and decision.reason == c.MAX_REVISIONS_REACHED:
+        state.forge.comment(repo, number, f"atomesh: {decision.message}. Closing this pull request.")
+        state.forge.close_pull_request(repo, number)
     elif decision.action == "revise":
         revision = build_revision_run(run, decision)
         _, created = ctx.kube.create(AGENT_RUNS, revision)
         revision_name = revision["metadata"]["name"]
         if created:
             state.forge.comment(repo, number, f"atomesh: {decision.message} (AgentRun `{namespace}/{revision_name}`).")
-        new_review = review.model_copy(
-            update={
-                "state": "changesRequested",
-                "decided_by": decision.decided_by,
-                "decided_at": decision.decided_at,
-                "revision_run": revision_name,
-            }
-        )
-        new = status.model_copy(update={"reason": decision.reason, "message": decision.message, "review": new_review})
-    else:
-        new = status.model_copy(update={"reason": decision.reason, "message": decision.message})
+    new = review_outcome(status, decision, ctx.now(), revision_name)
     generation = (raw.get("metadata") or {}).get("generation")
     new = with_conditions(new, generation, ctx.now())
     old_wire: dict[str, Any] = dict(raw.get("status") or {})

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from atomesh.api import conditions as c
 from atomesh.api.agent import AgentSpec
-from atomesh.api.agentrun import AgentRun, Feedback
+from atomesh.api.agentrun import AgentRun, AgentRunStatus, Feedback, ReviewStatus
 from atomesh.api.constants import API_VERSION, KIND_AGENT_RUN, LABEL_AGENT, LABEL_RUN, LABEL_TRIGGER
 
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
@@ -139,6 +139,50 @@ def decide_review(
         return ReviewDecision("merge", c.MERGED, "checks passed and no reviewer objected; merging")
     del now  # reserved for review timeouts
     return ReviewDecision("wait", c.AWAITING_REVIEW, "waiting for a reviewer")
+
+
+def auto_merged(merge_commit: str, now: str) -> ReviewDecision:
+    """What a `merge` decision becomes once atomesh has merged the pull request itself (autoMerge)."""
+    return ReviewDecision(
+        "succeed",
+        c.MERGED,
+        "checks passed and no reviewer objected; merged by atomesh (autoMerge)",
+        decided_by="atomesh",
+        decided_at=now,
+        merge_commit=merge_commit,
+    )
+
+
+def review_outcome(
+    status: AgentRunStatus, decision: ReviewDecision, now: str, revision_run: str = ""
+) -> AgentRunStatus:
+    """The run's status once `decision` is applied (conditions not yet recomputed).
+
+    succeed → Succeeded with the review merged; reject → Rejected with the review closed; revise →
+    still AwaitingReview, the review pointing at `revision_run`; wait (or an unapplied merge) →
+    only reason and message change.
+    """
+    review = status.review or ReviewStatus()
+    decided = {"decided_by": decision.decided_by, "decided_at": decision.decided_at or now}
+    if decision.action == "succeed":
+        merged = review.model_copy(update={"state": "merged", "merge_commit": decision.merge_commit, **decided})
+        phase: dict[str, Any] = {"phase": "Succeeded", "review": merged, "completion_time": now}
+    elif decision.action == "reject":
+        closed = review.model_copy(update={"state": "closed", **decided})
+        phase = {"phase": "Rejected", "review": closed, "completion_time": now}
+    elif decision.action == "revise":
+        revising = review.model_copy(
+            update={
+                "state": "changesRequested",
+                "decided_by": decision.decided_by,
+                "decided_at": decision.decided_at,
+                "revision_run": revision_run,
+            }
+        )
+        phase = {"review": revising}
+    else:
+        phase = {}
+    return status.model_copy(update={"reason": decision.reason, "message": decision.message, **phase})
 
 
 def root_run_name(run: AgentRun) -> str:

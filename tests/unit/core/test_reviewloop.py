@@ -10,9 +10,12 @@ import pytest
 from atomesh.api import AgentRun, AgentSpec
 from atomesh.core.reviewloop import (
     PullObservation,
+    ReviewDecision,
     ReviewItem,
+    auto_merged,
     build_revision_run,
     decide_review,
+    review_outcome,
     revision_run_name,
 )
 
@@ -147,3 +150,58 @@ def test_revision_names_chain_from_the_root() -> None:
 def test_only_revise_decisions_build_runs() -> None:
     with pytest.raises(ValueError, match="revise"):
         build_revision_run(run(), decide_review(run(), spec(), OPEN, [], now=NOW))
+
+
+LATER = "2026-11-24T12:00:00Z"
+
+
+def _status():
+    status = run().status
+    assert status is not None
+    return status
+
+
+def test_a_merge_succeeds_the_run_with_who_and_commit() -> None:
+    decision = ReviewDecision("succeed", "Merged", "merged by ana", decided_by="ana", merge_commit="abc")
+    new = review_outcome(_status(), decision, LATER)
+    assert (new.phase, new.reason, new.completion_time) == ("Succeeded", "Merged", LATER)
+    assert new.review is not None
+    assert (new.review.state, new.review.decided_by, new.review.decided_at) == ("merged", "ana", LATER)
+    assert (new.review.merge_commit, new.review.number) == ("abc", 3)
+
+
+def test_auto_merge_is_decided_by_atomesh() -> None:
+    new = review_outcome(_status(), auto_merged("def", LATER), LATER)
+    assert new.phase == "Succeeded"
+    assert new.review is not None
+    assert (new.review.decided_by, new.review.merge_commit) == ("atomesh", "def")
+
+
+def test_a_close_rejects_the_run() -> None:
+    decision = ReviewDecision("reject", "Closed", "closed", decided_by="ana", decided_at="2026-11-24T11:00:00Z")
+    new = review_outcome(_status(), decision, LATER)
+    assert (new.phase, new.reason, new.completion_time) == ("Rejected", "Closed", LATER)
+    assert new.review is not None
+    assert (new.review.state, new.review.decided_at, new.review.merge_commit) == (
+        "closed",
+        "2026-11-24T11:00:00Z",
+        None,
+    )
+
+
+def test_a_revision_keeps_the_run_awaiting_review() -> None:
+    decision = ReviewDecision("revise", "ChangesRequested", "changes requested by ana", decided_by="ana")
+    new = review_outcome(_status(), decision, LATER, "fix-1-r1")
+    assert (new.phase, new.reason, new.completion_time) == ("AwaitingReview", "ChangesRequested", None)
+    assert new.review is not None
+    assert (new.review.state, new.review.revision_run, new.review.decided_at) == (
+        "changesRequested",
+        "fix-1-r1",
+        None,
+    )
+
+
+def test_waiting_changes_only_reason_and_message() -> None:
+    status = _status()
+    new = review_outcome(status, ReviewDecision("wait", "AwaitingReview", "waiting for a reviewer"), LATER)
+    assert new == status.model_copy(update={"reason": "AwaitingReview", "message": "waiting for a reviewer"})
