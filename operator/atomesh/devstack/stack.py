@@ -58,9 +58,17 @@ class Stack:
             self._say(f"{component.name:<10} {url or 'running'}")
 
     async def stop(self) -> None:
+        """In reverse start order. A component that fails to stop does not leave the ones before it
+        running: each is stopped, then the first failure is raised."""
+        failures: list[Exception] = []
         while self._started:
             component = self._started.pop()
-            await component.stop()
+            try:
+                await component.stop()
+            except Exception as error:  # raised below, once the others are stopped
+                failures.append(error)
+        if failures:
+            raise failures[0]
 
 
 # -- the Kubernetes API emulator ---------------------------------------------------------------
