@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from atomesh.devstack.kube import builtins, discovery, fields, logs, openapi, patch, table, watch
+from atomesh.devstack.kube import builtins, discovery, fields, logs, openapi, patch, protobuf, table, watch
 from atomesh.devstack.kube.cluster import Cluster
 from atomesh.devstack.kube.errors import ApiError, bad_request
 from atomesh.devstack.kube.logs import LogSource
@@ -76,6 +76,19 @@ def _flag(query: Any, name: str) -> bool:
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 
 
+def _protobuf_body(raw: bytes) -> Any:
+    """kubectl's generators (create namespace/secret/configmap/serviceaccount) send protobuf; client-go
+    falls back to JSON after a 415 only for CBOR, so decode the kinds they create."""
+    if not raw:
+        return None
+    try:
+        return protobuf.decode(raw)
+    except protobuf.UnsupportedKind as exc:
+        raise ApiError(415, str(exc), kind=exc.kind) from exc
+    except protobuf.ProtobufError as exc:
+        raise bad_request(f"the request body is not a valid Kubernetes protobuf object: {exc}") from exc
+
+
 async def _read_body(request: web.Request) -> Any:
     body, _ = await _read_body_checked(request)
     return body
@@ -83,13 +96,9 @@ async def _read_body(request: web.Request) -> Any:
 
 async def _read_body_checked(request: web.Request) -> tuple[Any, list[str]]:
     """The JSON (or, for apply patches, YAML) body and the paths of its duplicated fields."""
-    if request.content_type == PROTOBUF:
-        raise ApiError(
-            415,
-            "the emulator accepts JSON bodies only, not application/vnd.kubernetes.protobuf "
-            "(kubectl create <generator> and kubectl run send protobuf; use kubectl apply/create -f instead)",
-        )
     raw = await request.read()
+    if request.content_type == PROTOBUF:  # aiohttp parses Content-Type up to ';'
+        return _protobuf_body(raw), []
     if not raw.strip():
         return None, []
     try:
