@@ -24,7 +24,7 @@ from atomesh.core.revision import RefResolution, agent_events, describe_validati
 from atomesh.core.rollup import rollup_runs
 from atomesh.core.validation import validate_agent_spec
 from atomesh.forge.refs import RefNotFound
-from atomesh.kube.client import KubeError
+from atomesh.kube.client import Body, KubeError
 from atomesh.kube.resources import AGENT_RUNS, AGENTS
 
 log = logging.getLogger(__name__)
@@ -92,15 +92,23 @@ def request_rollup(ctx: OperatorContext, namespace: str, agent: str) -> None:
     ctx.followups.poke(("rollup", namespace, agent), lambda: refresh_rollup(ctx, namespace, agent))
 
 
+def agent_of(run: Mapping[str, Any]) -> str | None:
+    """The Agent an AgentRun manifest names (manual runs carry no label, so this reads the spec)."""
+    return ((run.get("spec") or {}).get("agentRef") or {}).get("name")
+
+
+def runs_of(ctx: OperatorContext, namespace: str, agent: str) -> list[Body]:
+    """The AgentRun manifests in `namespace` whose agentRef names `agent`."""
+    return [item for item in ctx.kube.list(AGENT_RUNS, namespace) if agent_of(item) == agent]
+
+
 def refresh_rollup(ctx: OperatorContext, namespace: str, agent: str) -> None:
     """Counters, lastRun and cost of the agent from its runs; written only when they changed."""
     body = ctx.kube.get(AGENTS, namespace, agent)
     if body is None:
         return
     runs = []
-    for item in ctx.kube.list(AGENT_RUNS, namespace):
-        if (item.get("spec") or {}).get("agentRef", {}).get("name") != agent:
-            continue
+    for item in runs_of(ctx, namespace, agent):
         try:
             runs.append(AgentRun.model_validate(item))
         except ValidationError:

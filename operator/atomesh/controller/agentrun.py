@@ -21,7 +21,7 @@ from atomesh.api import constants as k
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES, AgentRun, AgentRunStatus
 from atomesh.api.common import dump
-from atomesh.controller.agent import backoff, request_rollup, status_patch
+from atomesh.controller.agent import agent_of, backoff, request_rollup, runs_of, status_patch
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
 from atomesh.core.admission import admit_run
@@ -121,15 +121,6 @@ def _finished(ctx: OperatorContext, run: AgentRun, old: AgentRunStatus, new: Age
     ctx.metrics.run_finished(run.spec.agent_ref.name, seconds, usage.cost_usd if usage else 0.0, tokens)
 
 
-def runs_of(ctx: OperatorContext, namespace: str, agent: str) -> list[Body]:
-    """Runs whose agentRef names `agent` (manual runs carry no label, so filter on the spec)."""
-    return [
-        item
-        for item in ctx.kube.list(AGENT_RUNS, namespace)
-        if ((item.get("spec") or {}).get("agentRef") or {}).get("name") == agent
-    ]
-
-
 def _run_info(item: Body) -> RunInfo:
     status = item.get("status") or {}
     return RunInfo(
@@ -156,7 +147,7 @@ def prune(ctx: OperatorContext, namespace: str, agent_name: str) -> None:
     executions: dict[str, list[RunInfo]] = {}
     for item in ctx.kube.list(AGENT_RUNS, namespace):
         info = _run_info(item)
-        if ((item.get("spec") or {}).get("agentRef") or {}).get("name") == agent_name:
+        if agent_of(item) == agent_name:
             own.append(info)
         if info.execution:
             executions.setdefault(info.execution, []).append(info)
