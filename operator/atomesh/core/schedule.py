@@ -9,7 +9,7 @@ AlreadyExists instead of a duplicate (CronJob names its Jobs the same way).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -79,7 +79,6 @@ class SchedulePlan:
     skipped: str | None = None
     last_schedule_time: datetime | None = None
     next_schedule_time: datetime | None = None
-    prune: tuple[str, ...] = field(default=())
 
 
 def plan_schedule(
