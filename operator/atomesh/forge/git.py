@@ -44,6 +44,44 @@ def repo_url(repo: str, git_base_url: str | None) -> str:
     return f"{git_base_url.rstrip('/')}/{repo}.git"
 
 
+# Git configuration a publish keeps from the workspace: only what the repository's format needs.
+_KEPT_EXTENSIONS = ("objectformat", "refstorage")
+# Neither the system's nor the user's configuration: $HOME lies on the volume the agent step could write.
+_UNTRUSTED_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def open_untrusted(workspace: Path, url: str) -> git.Repo:
+    """The workspace repository after the agent had it: its configuration replaced, hooks off.
+
+    The agent step can write anywhere on the shared volume, .git and $HOME included. Hooks,
+    core.fsmonitor, filters, pushurl or insteadOf left there would run with, or send away, the
+    forge token publish holds; so .git/config is rewritten to the origin remote at `url` alone,
+    hooks point at nothing, and the global and system configuration are not read.
+    """
+    repo = git.Repo(workspace)
+    reader = repo.config_reader("repository")
+    version = reader.get_value("core", "repositoryformatversion", 0)
+    lines = [
+        "[core]",
+        f"\trepositoryformatversion = {version}",
+        "\tbare = false",
+        "\tlogallrefupdates = true",
+        f"\thooksPath = {os.devnull}",
+        "\tfsmonitor = false",
+    ]
+    extensions = [
+        (key, reader.get_value("extensions", key)) for key in _KEPT_EXTENSIONS if reader.has_option("extensions", key)
+    ]
+    if extensions:
+        lines += ["[extensions]", *(f"\t{key} = {value}" for key, value in extensions)]
+    lines += ['[remote "origin"]', f"\turl = {url}", "\tfetch = +refs/heads/*:refs/remotes/origin/*"]
+    (Path(repo.git_dir) / "config").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    repo.close()
+    repo = git.Repo(workspace)
+    repo.git.update_environment(**_UNTRUSTED_ENV)
+    return repo
+
+
 def clone(url: str, dest: Path, branch: str, token: str | None = None) -> git.Repo:
     """Clone `branch` of `url` into `dest` (full history: revisions and diffs need the base)."""
     return git.Repo.clone_from(
@@ -150,7 +188,8 @@ def file_at(repo: git.Repo, revision: str, path: str) -> bytes | None:
 
 def commit(repo: git.Repo, message: str, name: str, email: str) -> str:
     actor = git.Actor(name, email)
-    made = repo.index.commit(message, author=actor, committer=actor)
+    # GitPython runs commit hooks itself; the workspace's hooks are the agent's, never run them.
+    made = repo.index.commit(message, author=actor, committer=actor, skip_hooks=True)
     return made.hexsha
 
 

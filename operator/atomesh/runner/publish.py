@@ -65,8 +65,9 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
     spec = run.spec
     usage = read_usage(ctx.state_dir) or Usage()
     checks = read_checks(ctx.state_dir)
-    repo = git.Repo(ctx.workspace)
-    with repo:
+    # The URL checkout cloned, from the spec: the workspace's own remote is the agent's to change.
+    url = gitops.repo_url(spec.workspace.repo, ctx.forge_git_url)
+    with gitops.open_untrusted(ctx.workspace, url) as repo:
         gitops.stage_all(repo)
         delta = gitops.staged_changes(repo)
         earlier = None if delta else earlier_attempt(repo, run)
@@ -90,7 +91,6 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
         else:
             old_head = repo.head.commit.hexsha
             head = gitops.commit(repo, commit_message(run), COMMITTER_NAME, COMMITTER_EMAIL)
-        url = str(repo.remote().url)
         try:
             # A first run owns its branch (force: a re-run of the same run may have pushed before);
             # a revision adds to the reviewed branch and must not rewrite it.

@@ -142,3 +142,47 @@ def test_an_agent_that_writes_its_key_into_the_artifact_is_stopped(
     assert result.returncode == 1
     assert pod.termination("agent").startswith("CredentialInArtifact: the agent wrote a credential into docs/env.txt")
     assert MODEL_KEY not in result.stderr + pod.termination("agent")
+
+
+def test_publish_ignores_git_config_and_hooks_the_agent_planted(
+    tmp_path: Path, github_emulator: GitHubEmulatorHandle
+) -> None:
+    """The agent step can write anywhere on the shared volume, .git and $HOME included; nothing it
+    plants there may run in publish (which holds the forge token) or redirect the push."""
+    slug = github_emulator.seed_sample_app()
+    pod = github_pod(tmp_path / "pod", github_emulator, "http://127.0.0.1:9")
+    spec = agent_spec(workspace={"repo": slug, "baseBranch": "main"})
+    pod.write_run_file(run_file(spec=spec))
+    assert pod.run("checkout").returncode == 0
+
+    # What a hostile agent could leave behind instead of (or besides) its change.
+    (pod.workspace / "docs" / "guide.md").write_text("# Guide\n")
+    stolen = tmp_path / "stolen"
+    steal = f"#!/bin/sh\nenv >> {stolen}\nexit 0\n"
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    for name in ("pre-push", "pre-commit", "post-commit", "reference-transaction"):
+        for folder in (pod.workspace / ".git" / "hooks", hooks):
+            (folder / name).write_text(steal)
+            (folder / name).chmod(0o755)
+    decoy = tmp_path / "decoy.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(decoy)], check=True)
+    for key, value in (
+        ("core.fsmonitor", str(hooks / "pre-push")),
+        ("remote.origin.pushurl", str(decoy)),
+        ("core.hooksPath", str(hooks)),
+    ):
+        subprocess.run(["git", "config", key, value], cwd=pod.workspace, check=True)
+    (pod.root / "work" / "home" / ".gitconfig").write_text(
+        f"[core]\n\thooksPath = {hooks}\n\tfsmonitor = {hooks / 'pre-push'}\n"
+    )
+
+    result = pod.run("publish")
+    assert result.returncode == 0, result.stderr
+    assert not stolen.exists(), "a planted hook or fsmonitor ran in publish"
+    assert subprocess.run(["git", "branch"], cwd=decoy, capture_output=True, text=True).stdout == ""
+    summary = PublishSummary.model_validate(json.loads(pod.termination("publish")))
+    assert summary.review is not None
+    assert summary.review.number is not None
+    assert summary.artifact is not None
+    assert summary.artifact.files == ["docs/guide.md"]
