@@ -64,6 +64,13 @@ def edge_id(edge: MeshEdge) -> str:
 ADMISSION_PENDING = "waiting for the mesh to admit it"
 
 
+def _node_run(mesh: Mesh, execution: str, node: str, **fields: Any) -> PlannedRun:
+    """The run of `node` in `execution`: its one name, and the Agent the node runs."""
+    agent = next(item.agent_ref.name for item in mesh.spec.agents if item.name == node)
+    name = mesh_run_name(mesh.metadata.name, execution, node)
+    return PlannedRun(name=name, mesh=mesh.metadata.name, node=node, agent=agent, execution=execution, **fields)
+
+
 def start_execution(mesh: Mesh, node: str, seed: str, input_: Mapping[str, Any] | None = None) -> PlannedRun:
     """A root run that starts a new execution (for the operator or `atomesh dev --mesh`, not users).
 
@@ -72,14 +79,10 @@ def start_execution(mesh: Mesh, node: str, seed: str, input_: Mapping[str, Any] 
     """
     if node not in roots(mesh.spec):
         raise ValueError(f"node {node!r} is not a root of mesh {mesh.metadata.name!r}: roots are {roots(mesh.spec)}")
-    execution = new_execution_id(mesh.metadata.name, seed)
-    agent = next(item.agent_ref.name for item in mesh.spec.agents if item.name == node)
-    return PlannedRun(
-        name=mesh_run_name(mesh.metadata.name, execution, node),
-        mesh=mesh.metadata.name,
-        node=node,
-        agent=agent,
-        execution=execution,
+    return _node_run(
+        mesh,
+        new_execution_id(mesh.metadata.name, seed),
+        node,
         input=dict(input_ or {}),
         queued=ADMISSION_PENDING,
         trigger_kind="manual",
@@ -223,13 +226,10 @@ def _fire(
         for key in sorted(set(mapped) & set(values)):
             errors.append(f"edge {edge_id(edge)}: input {key!r} is also mapped by another edge into {node}")
         values.update(mapped)
-    agent = next(item.agent_ref.name for item in mesh.spec.agents if item.name == node)
-    return PlannedRun(
-        name=mesh_run_name(mesh.metadata.name, execution, node),
-        mesh=mesh.metadata.name,
-        node=node,
-        agent=agent,
-        execution=execution,
+    return _node_run(
+        mesh,
+        execution,
+        node,
         input=values,
         edges=tuple(edge_id(edge) for edge in edges),
         upstream_runs=tuple(sorted(run.metadata.name for run in chosen.values())),
