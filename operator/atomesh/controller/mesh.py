@@ -31,8 +31,9 @@ from atomesh.api.mesh import Mesh, MeshStatus
 from atomesh.controller.agent import backoff, status_patch
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
-from atomesh.core.conditions import condition, find, merge_conditions
+from atomesh.core.conditions import find
 from atomesh.core.meshplan import RELEASE_PATCH, MeshPlan, plan_mesh, queued_patch
+from atomesh.core.meshstatus import invalid_mesh_status, mesh_events
 from atomesh.core.revision import describe_validation_error
 from atomesh.kube.client import Body, KubeError
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES
@@ -160,22 +161,12 @@ class MeshReconciler:
         return fresh
 
     def _invalid(self, raw: Body, old_wire: Mapping[str, Any], message: str) -> None:
-        generation = (raw.get("metadata") or {}).get("generation")
         try:
             previous = MeshStatus.model_validate(old_wire)
         except ValidationError:
             previous = MeshStatus()
-        desired = [
-            condition(c.STALLED, c.TRUE, c.INVALID_SPEC, message, generation),
-            condition(c.READY, c.FALSE, c.INVALID_SPEC, message, generation),
-        ]
-        status = previous.model_copy(
-            update={
-                "observed_generation": generation,
-                "conditions": merge_conditions(previous.conditions, desired, self.ctx.now()),
-            }
-        )
-        self._write(raw, old_wire, status)
+        generation = (raw.get("metadata") or {}).get("generation")
+        self._write(raw, old_wire, invalid_mesh_status(previous, generation, message, self.ctx.now()))
 
     def _write(self, raw: Body, old_wire: Mapping[str, Any], status: MeshStatus) -> None:
         meta = raw.get("metadata") or {}
@@ -183,15 +174,8 @@ class MeshReconciler:
         if not patch:
             return
         self.ctx.kube.patch_status(MESHES, meta.get("namespace", ""), meta.get("name", ""), patch)
-        old = _conditions(old_wire)
-        for type_ in (c.STALLED, c.READY, c.BUDGET_EXCEEDED, c.SUSPENDED):
-            before, after = find(old, type_), find(status.conditions, type_)
-            if after is None or (before is not None and (before.status, before.reason) == (after.status, after.reason)):
-                continue
-            if type_ == c.STALLED or (type_ == c.BUDGET_EXCEEDED and after.status == c.TRUE):
-                post_event(raw, "Warning", after.reason, after.message or after.reason)
-            elif type_ == c.READY or before is not None:
-                post_event(raw, "Normal", after.reason, after.message or f"{type_} is {after.status}")
+        for event in mesh_events(_conditions(old_wire), status.conditions):
+            post_event(raw, event.type, event.reason, event.message)
 
 
 def _stalled(plan: MeshPlan) -> bool:

@@ -12,7 +12,8 @@ from atomesh.api.agentrun import ACTIVE_PHASES, AgentRun
 from atomesh.api.common import Condition
 from atomesh.api.constants import ANNOTATION_QUEUED, LABEL_MESH_EXECUTION, LABEL_MESH_NODE
 from atomesh.api.mesh import Mesh, MeshStatus, PendingReview
-from atomesh.core.conditions import find, merge_conditions
+from atomesh.core.conditions import condition, find, merge_conditions
+from atomesh.core.revision import AgentEvent
 from atomesh.core.schedule import parse_rfc3339
 
 if TYPE_CHECKING:
@@ -115,3 +116,28 @@ def rollup_status(
 
 def _stamp(runs: Sequence[AgentRun], name: str) -> str:
     return next((run.metadata.creation_timestamp or "" for run in runs if run.metadata.name == name), "")
+
+
+def invalid_mesh_status(previous: MeshStatus, generation: int | None, message: str, now: str) -> MeshStatus:
+    """A Mesh whose spec does not validate: Stalled and not Ready with the reason; the rollup is kept."""
+    desired = [
+        condition(c.STALLED, c.TRUE, c.INVALID_SPEC, message, generation),
+        condition(c.READY, c.FALSE, c.INVALID_SPEC, message, generation),
+    ]
+    conditions = merge_conditions(previous.conditions, desired, now)
+    return previous.model_copy(update={"observed_generation": generation, "conditions": conditions})
+
+
+def mesh_events(old: Sequence[Condition], new: Sequence[Condition]) -> list[AgentEvent]:
+    """Events for the Mesh conditions whose status or reason changed: Stalled and a budget exceeded
+    as Warnings; Ready, and the others once they have been seen before, as Normal."""
+    events = []
+    for type_ in (c.STALLED, c.READY, c.BUDGET_EXCEEDED, c.SUSPENDED):
+        before, after = find(old, type_), find(new, type_)
+        if after is None or (before is not None and (before.status, before.reason) == (after.status, after.reason)):
+            continue
+        if type_ == c.STALLED or (type_ == c.BUDGET_EXCEEDED and after.status == c.TRUE):
+            events.append(AgentEvent("Warning", after.reason, after.message or after.reason))
+        elif type_ == c.READY or before is not None:
+            events.append(AgentEvent("Normal", after.reason, after.message or f"{type_} is {after.status}"))
+    return events
