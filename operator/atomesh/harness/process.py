@@ -7,6 +7,7 @@ running in the pod, so each harness gets its own session and the group is killed
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Called for every stdout line; returns a reason to stop the process early, or None.
 LineHandler = Callable[[str], str | None]
@@ -26,6 +28,21 @@ class ProcessOutcome:
     timed_out: bool
     stopped: str | None  # the reason a LineHandler gave for stopping the process
     stderr_tail: str
+
+
+def json_event(line: str) -> dict[str, Any] | None:
+    """One JSON-lines event of a harness CLI; None for anything else it prints."""
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def last_line(text: str, default: str = "no output") -> str:
+    """The last non-empty line of a stderr tail, for a message that says why a CLI stopped."""
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else default
 
 
 def descendants(pid: int) -> list[int]:
@@ -58,6 +75,34 @@ def kill_group(process: subprocess.Popen[str]) -> None:
     for pid in tree:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+
+
+def run_shell(command: str, cwd: Path, env: Mapping[str, str], timeout_seconds: float) -> tuple[int | None, str]:
+    """`/bin/sh -c command` in its own session, stdout and stderr together; (exit code, output).
+
+    The exit code is None when the command ran past `timeout_seconds`; its group is killed then,
+    and always afterwards, so nothing it started outlives it.
+    """
+    process = subprocess.Popen(
+        ["/bin/sh", "-c", command],
+        cwd=cwd,
+        env=dict(env, PWD=str(cwd)),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout_seconds)
+        return process.returncode, output
+    except subprocess.TimeoutExpired:
+        kill_group(process)
+        output, _ = process.communicate()
+        return None, output
+    finally:
+        kill_group(process)
 
 
 def run_process(

@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from atomesh.harness.process import kill_group
+from atomesh.harness.process import run_shell
 
 OUTPUT_LIMIT = 20_000
 _TOOL_NAMES = ("list_files", "read_file", "write_file", "edit_file", "run_command")
@@ -180,26 +179,10 @@ class Workspace:
     def _run(self, command: str, deadline_seconds: float) -> str:
         if not self.policy.command_allowed(command):
             raise ToolError(f"command not allowed by harness.allowedTools: {command!r}")
-        process = subprocess.Popen(
-            ["/bin/sh", "-c", command],
-            cwd=self.root,
-            env=dict(self.env, PWD=str(self.root)),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
-        try:
-            output, _ = process.communicate(timeout=max(deadline_seconds, 0.1))
-        except subprocess.TimeoutExpired:
-            kill_group(process)
-            process.communicate()
+        code, output = run_shell(command, self.root, self.env, max(deadline_seconds, 0.1))
+        if code is None:
             return "error: the command did not finish before the run's timeout"
-        finally:
-            kill_group(process)
-        return f"exit code {process.returncode}\n{output[-OUTPUT_LIMIT:]}"
+        return f"exit code {code}\n{output[-OUTPUT_LIMIT:]}"
 
 
 def command_env(base: Mapping[str, str]) -> dict[str, str]:

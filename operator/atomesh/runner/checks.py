@@ -6,14 +6,13 @@ tail, credentials masked; each check is bounded by what is left of the run's tim
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from atomesh.api.agent import Check
 from atomesh.api.runfile import CheckResult
-from atomesh.harness.process import kill_group
+from atomesh.harness.process import run_shell
 
 OUTPUT_TAIL = 2000
 
@@ -25,27 +24,10 @@ def tail(text: str, limit: int = OUTPUT_TAIL) -> str:
 def run_check(
     check: Check, workspace: Path, env: Mapping[str, str], timeout: float, scrub: Callable[[str], str]
 ) -> CheckResult:
-    process = subprocess.Popen(
-        ["/bin/sh", "-c", check.run],
-        cwd=workspace,
-        env=dict(env, PWD=str(workspace)),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(timeout=max(timeout, 1.0))
-        code = process.returncode
-    except subprocess.TimeoutExpired:
-        kill_group(process)
-        output, _ = process.communicate()
+    code, output = run_shell(check.run, workspace, env, max(timeout, 1.0))
+    if code is None:
         output += f"\n(check stopped: it ran past the run's timeout of {timeout:.0f}s)"
         code = -9
-    finally:
-        kill_group(process)
     return CheckResult(name=check.name, passed=code == 0, exit_code=code, output_tail=tail(scrub(output)))
 
 
