@@ -7,7 +7,6 @@ watches turns and tokens in the stream, and the deadline, and kills the process 
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from atomesh.harness.environment import process_env, running_as_root, scratch_dir
-from atomesh.harness.process import run_process
+from atomesh.harness.process import json_event, last_line, run_process
 from atomesh.harness.protocol import (
     FailureReason,
     HarnessLimits,
@@ -77,11 +76,8 @@ class StreamState:
         )
 
     def feed(self, line: str) -> None:
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            return
-        if not isinstance(event, dict):
+        event = json_event(line)
+        if event is None:
             return
         kind = event.get("type")
         self.session_id = event.get("session_id") or self.session_id
@@ -115,8 +111,7 @@ def interpret(state: StreamState, exit_code: int | None, stderr_tail: str) -> tu
     """Reason and message from the final result message (or its absence)."""
     result = state.result
     if result is None:
-        tail = stderr_tail.strip().splitlines()[-1:] or ["no output"]
-        return "Crashed", f"claude exited with code {exit_code} before its result message: {tail[0]}"
+        return "Crashed", f"claude exited with code {exit_code} before its result message: {last_line(stderr_tail)}"
     subtype = str(result.get("subtype", ""))
     if subtype in _RESULT_REASONS:
         errors = "; ".join(str(e) for e in result.get("errors") or [])

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from atomesh.harness.environment import process_env, scratch_dir
-from atomesh.harness.process import run_process
+from atomesh.harness.process import json_event, last_line, run_process
 from atomesh.harness.protocol import (
     FailureReason,
     HarnessLimits,
@@ -89,11 +89,8 @@ class EventState:
         )
 
     def feed(self, line: str) -> None:
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            return
-        if not isinstance(event, dict):
+        event = json_event(line)
+        if event is None:
             return
         self.session_id = event.get("sessionID") or self.session_id
         part = event.get("part") or {}
@@ -168,8 +165,8 @@ class OpenCode:
         elif state.error:
             reason, message = "ModelError", f"opencode reported an error: {state.error}"
         elif outcome.exit_code != 0:
-            tail = outcome.stderr_tail.strip().splitlines()[-1:] or ["no output"]
-            reason, message = "Crashed", f"opencode exited with code {outcome.exit_code}: {tail[0]}"
+            stderr = last_line(outcome.stderr_tail)
+            reason, message = "Crashed", f"opencode exited with code {outcome.exit_code}: {stderr}"
         elif state.turns == 0:
             reason, message = "ModelError", "opencode finished without a single model turn"
         return HarnessResult(
