@@ -151,3 +151,11 @@ def test_parse_duration() -> None:
     assert [parse_duration(t) for t in ("90s", "15m", "1h30m")] == [90, 900, 5400]
     with pytest.raises(ValueError, match="15m"):
         parse_duration("forever")
+
+
+def test_redact_userinfo_masks_credentials_of_every_url() -> None:
+    from atomesh.api.common import redact_userinfo
+
+    text = "git ls-remote https://x-access-token:ghs_abc@github.com/a/b.git and ssh://git:pw@host/c.git failed"
+    assert redact_userinfo(text) == "git ls-remote https://***@github.com/a/b.git and ssh://***@host/c.git failed"
+    assert redact_userinfo("https://github.com/a/b.git") == "https://github.com/a/b.git"

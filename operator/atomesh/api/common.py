@@ -13,7 +13,14 @@ DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 # A reference we turn into labels and child names must also be a DNS label.
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DURATION_PATTERN = r"^([0-9]+h)?([0-9]+m)?([0-9]+s)?$"
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
 _DURATION = re.compile(r"^(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m)?(?:(?P<s>[0-9]+)s)?$")
+
+
+def redact_userinfo(text: str) -> str:
+    """`text` with the user:password part of every URL in it masked: a git URL with a token in it
+    must not reach a condition, an Event or a log line."""
+    return _URL_USERINFO.sub(r"\g<scheme>***@", text)
 
 
 def parse_duration(text: str) -> int:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent, AgentStatus
 from atomesh.api.agentrun import AgentRun
-from atomesh.api.common import dump
+from atomesh.api.common import dump, redact_userinfo
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
 from atomesh.core.revision import RefResolution, agent_events, describe_validation_error, plan_agent_status
@@ -51,7 +51,7 @@ def resolve(ctx: OperatorContext, agent: Agent) -> RefResolution | None:
         return RefResolution(commit=ctx.resolver(source.repo, source.ref))
     except (GitCommandError, RefNotFound, OSError) as exc:
         detail = getattr(exc, "stderr", "") or str(exc)
-        return RefResolution(error=" ".join(str(detail).split())[:400])
+        return RefResolution(error=redact_userinfo(" ".join(str(detail).split()))[:400])
 
 
 def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any], retry: int = 0) -> None:

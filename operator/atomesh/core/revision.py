@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from atomesh.api import conditions as c
 from atomesh.api.agent import AgentSpec, AgentStatus
+from atomesh.api.common import redact_userinfo
 from atomesh.core.conditions import condition, find, merge_conditions
 from atomesh.core.hashing import SHORT, spec_hash
 
@@ -74,7 +75,8 @@ def plan_agent_status(
         commit = None
     elif resolution is None or resolution.commit is None:
         error = (resolution.error if resolution else None) or "not resolved yet"
-        message = f"resolving {spec.source.ref} in {spec.source.repo} failed: {error}; retrying"
+        repo = redact_userinfo(spec.source.repo)
+        message = redact_userinfo(f"resolving {spec.source.ref} in {repo} failed: {error}; retrying")
         conds = merge_conditions(
             current.conditions,
             [

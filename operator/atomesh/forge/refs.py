@@ -8,6 +8,8 @@ import re
 
 import git
 
+from atomesh.api.common import redact_userinfo
+
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 LS_REMOTE_TIMEOUT = 30.0
 
@@ -45,5 +47,5 @@ def resolve_ref(repo_url: str, ref: str) -> str:
     output = git.cmd.Git().ls_remote(repo_url, env=env, kill_after_timeout=LS_REMOTE_TIMEOUT)
     commit = pick_ref(parse_ls_remote(str(output)), ref)
     if commit is None:
-        raise RefNotFound(f"{ref!r} is neither a branch nor a tag of {repo_url}")
+        raise RefNotFound(f"{ref!r} is neither a branch nor a tag of {redact_userinfo(repo_url)}")
     return commit

@@ -119,3 +119,17 @@ def test_admission(
 def test_admission_waits_for_a_reconciled_generation() -> None:
     admission = admit_run(run(), agent(status=READY, generation=2))
     assert admission.verdict == "wait"
+
+
+def test_a_token_in_the_source_url_never_reaches_a_condition() -> None:
+    spec = agent_spec(
+        instructions=None, source={"repo": "https://bot:ghp_SECRET123@git.example.com/acme/agents.git", "ref": "v1"}
+    )
+    error = "fatal: unable to access 'https://bot:ghp_SECRET123@git.example.com/acme/agents.git/': 503"
+    status = plan_agent_status(
+        AgentStatus(), generation=1, spec=spec, invalid=None, resolution=RefResolution(error=error), now="t"
+    )
+    messages = [condition.message for condition in status.conditions]
+    assert messages
+    assert all("ghp_SECRET123" not in message for message in messages)
+    assert all("https://***@git.example.com/acme/agents.git" in message for message in messages)
