@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from atomesh.api import conditions as c
@@ -102,8 +102,8 @@ class StoppedBranch:
 @dataclass(frozen=True)
 class MeshPlan:
     """What to do now. Apply `create` (AlreadyExists is success), `adopt`, `release` (RELEASE_PATCH),
-    `requeue` (`queued_patch`), then write `status`. `requeue_after` (seconds) asks to plan again then,
-    e.g. when the budget day rolls over."""
+    `requeue` (`queued_patch`), then write `status`. The controller re-plans on a timer too, which is
+    how runs held by the daily budget are released once the UTC day rolls over."""
 
     create: tuple[PlannedRun, ...] = ()
     adopt: tuple[Adoption, ...] = ()
@@ -113,7 +113,6 @@ class MeshPlan:
     problems: tuple[str, ...] = ()
     conditions: tuple[Condition, ...] = ()
     status: MeshStatus = field(default_factory=MeshStatus)
-    requeue_after: float | None = None
 
 
 def _phase(run: AgentRun) -> str:
@@ -177,11 +176,6 @@ class _Gate:
             return "waiting for a free slot: maxActiveRuns reached"
         self.slots -= 1
         return None
-
-
-def _seconds_to_midnight(now: datetime) -> float:
-    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return (midnight - now).total_seconds()
 
 
 def _adopt_node(mesh: Mesh, run: AgentRun, root_nodes: list[str]) -> tuple[str | None, str | None]:
@@ -301,7 +295,6 @@ def plan_mesh(mesh: Mesh, agents: Mapping[str, Agent], runs: Sequence[AgentRun],
         problems=tuple(adoption_problems),
         conditions=tuple(desired),
         status=status,
-        requeue_after=_seconds_to_midnight(now) if over_budget else None,
     )
 
 
