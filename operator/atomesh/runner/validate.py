@@ -18,19 +18,19 @@ def _manifest(doc: Any) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("apiVersion"), str) and isinstance(doc.get("kind"), str)
 
 
-def _check_manifest(doc: dict[str, Any]) -> str | None:
-    """None when valid; otherwise a one-line problem with the field path."""
+def _check_manifest(doc: dict[str, Any]) -> tuple[bool, str | None]:
+    """(valid, message): a one-line problem with the field path, or a note that no schema was found."""
     import kubernetes_validate  # heavy: loaded only for config artifacts
 
     label = f"{doc['kind']} {(doc.get('metadata') or {}).get('name', '')}".strip()
     try:
         kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
     except kubernetes_validate.SchemaNotFoundError:
-        return None  # a custom resource: no schema to check against
+        return True, f"{label}: no bundled schema for this kind; not validated"  # a custom resource
     except kubernetes_validate.ValidationError as error:
         where = "/".join(str(part) for part in error.absolute_path) or "(root)"
-        return f"{label}: {where}: {error.message}"
-    return None
+        return False, f"{label}: {where}: {error.message}"
+    return True, None
 
 
 def validate_file(changed: ChangedFile) -> Validation | None:
@@ -43,8 +43,9 @@ def validate_file(changed: ChangedFile) -> Validation | None:
     manifests = [doc for doc in docs if _manifest(doc)]
     if not manifests:
         return Validation(changed.path, "yaml", True)
-    problems = tuple(problem for doc in manifests if (problem := _check_manifest(doc)))
-    return Validation(changed.path, VALIDATOR, not problems, problems)
+    results = [_check_manifest(doc) for doc in manifests]
+    messages = tuple(message for _, message in results if message)
+    return Validation(changed.path, VALIDATOR, all(valid for valid, _ in results), messages)
 
 
 def validate_config(files: tuple[ChangedFile, ...]) -> tuple[Validation, ...]:

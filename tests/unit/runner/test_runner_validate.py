@@ -38,5 +38,8 @@ def test_manifests_settings_and_broken_yaml() -> None:
     assert deploy.messages[0].startswith("Deployment web: spec/replicas: ")
     assert results["k8s/ok.yaml"].ok
     assert results["k8s/custom.yaml"].ok  # no bundled schema for a custom resource
+    # ...and the surface says so instead of showing it as checked.
+    assert results["k8s/custom.yaml"].messages == ("Agent a: no bundled schema for this kind; not validated",)
+    assert results["k8s/ok.yaml"].messages == ()
     assert (results["config/app.yml"].validator, results["config/app.yml"].ok) == ("yaml", True)
     assert (results["config/broken.yaml"].validator, results["config/broken.yaml"].ok) == ("yaml", False)
