@@ -47,14 +47,20 @@ def diff_stats_section(files: tuple[ChangedFile, ...]) -> Section:
     return Section(lead=lead, items=tuple(_row(changed) for changed in files), unit="file")
 
 
-def render_code(inp: ReviewInput, files: tuple[ChangedFile, ...]) -> Rendering:
-    """Diff stats, risky paths, checks and any validations; checks decide the verdict."""
-    rendering = Rendering()
+def add_changes_and_checks(rendering: Rendering, inp: ReviewInput, files: tuple[ChangedFile, ...]) -> None:
+    """Diff stats, risky paths, checks and validations after an artifact's own sections; failed
+    checks and validations join the verdict."""
     rendering.add(diff_stats_section(files))
     rendering.add(risky_section(files), in_summary=True)
     for section in checks_sections(inp.checks):
         rendering.add(section, in_summary=True)
     rendering.add(validations_section(inp.validations), in_summary=True)
-    rendering.failures = check_failures(inp.checks) + validation_failures(inp.validations)
-    rendering.checked = len(inp.checks) + len(inp.validations)
+    rendering.failures += check_failures(inp.checks) + validation_failures(inp.validations)
+    rendering.checked += len(inp.checks) + len(inp.validations)
+
+
+def render_code(inp: ReviewInput, files: tuple[ChangedFile, ...]) -> Rendering:
+    """Diff stats, risky paths, checks and any validations; checks decide the verdict."""
+    rendering = Rendering()
+    add_changes_and_checks(rendering, inp, files)
     return rendering

@@ -14,15 +14,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from atomesh.review.code import diff_stats_section
+from atomesh.review.code import add_changes_and_checks
 from atomesh.review.markdown import cell, code_span, plural, table
 from atomesh.review.rendering import (
     Rendering,
-    check_failures,
-    checks_sections,
-    risky_section,
-    validation_failures,
-    validations_section,
 )
 from atomesh.review.surface import ChangedFile, ReviewInput
 from atomesh.review.truncation import Section
@@ -245,14 +240,8 @@ def render_data(inp: ReviewInput, files: tuple[ChangedFile, ...]) -> Rendering:
     rendering = Rendering()
     blocks = [_file_block(changed) for changed in tables]
     items = tuple(block for block, _ in blocks)
-    broken = [failure for _, failure in blocks if failure]
     rendering.add(Section(lead=lead, items=items, unit="table", joiner="\n\n"), in_summary=True)
-    rendering.add(diff_stats_section(files))
-    rendering.add(risky_section(files), in_summary=True)
-    for section in checks_sections(inp.checks):
-        rendering.add(section, in_summary=True)
-    rendering.add(validations_section(inp.validations), in_summary=True)
-    rendering.failures = broken + check_failures(inp.checks) + validation_failures(inp.validations)
-    parsed = [changed for changed in tables if changed.after is not None and not changed.binary]
-    rendering.checked = len(parsed) + len(inp.checks) + len(inp.validations)
+    rendering.failures = [failure for _, failure in blocks if failure]
+    rendering.checked = sum(1 for changed in tables if changed.after is not None and not changed.binary)
+    add_changes_and_checks(rendering, inp, files)
     return rendering

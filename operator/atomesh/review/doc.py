@@ -12,15 +12,10 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from atomesh.review.code import diff_stats_section
+from atomesh.review.code import add_changes_and_checks
 from atomesh.review.markdown import code_span, fence, plural, quote
 from atomesh.review.rendering import (
     Rendering,
-    check_failures,
-    checks_sections,
-    risky_section,
-    validation_failures,
-    validations_section,
 )
 from atomesh.review.surface import ChangedFile, ReviewInput
 from atomesh.review.truncation import Section
@@ -183,11 +178,5 @@ def render_doc(inp: ReviewInput, files: tuple[ChangedFile, ...]) -> Rendering:
     rendering = Rendering()
     rendering.add(outline_section(files), in_summary=True)
     rendering.add(preview_section(files))
-    rendering.add(diff_stats_section(files))
-    rendering.add(risky_section(files), in_summary=True)
-    for section in checks_sections(inp.checks):
-        rendering.add(section, in_summary=True)
-    rendering.add(validations_section(inp.validations), in_summary=True)
-    rendering.failures = check_failures(inp.checks) + validation_failures(inp.validations)
-    rendering.checked = len(inp.checks) + len(inp.validations)
+    add_changes_and_checks(rendering, inp, files)
     return rendering
