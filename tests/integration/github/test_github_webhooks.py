@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from tests.fixtures.github import GitHubEmulatorHandle
 
@@ -78,3 +80,19 @@ def test_redelivery_keeps_the_delivery_id(github_emulator: GitHubEmulatorHandle)
     github_emulator.emulator.redeliver(first.delivery)
     second = receiver.wait(2)[1]
     assert (second.delivery, second.body, second.signature) == (first.delivery, first.body, first.signature)
+
+
+def test_editing_through_the_issues_api_is_an_edited_pull_request(github_emulator: GitHubEmulatorHandle) -> None:
+    """GitHub treats a PR's title and body edited via /issues like /pulls: `edited`, with `changes`."""
+    receiver = github_emulator.webhook_receiver(SECRET, events=["pull_request"])
+    repo_name = github_emulator.seed_sample_app()
+    github_emulator.push_branch(repo_name, "atomesh/d", {"README.md": "z\n"})
+    repo = github_emulator.client(github_emulator.bot_token).get_repo(repo_name)
+    pull = repo.create_pull(base="main", head="atomesh/d", title="before", body="")
+    opened_at = pull.updated_at
+    repo.get_issue(pull.number).edit(title="after")
+    _, edited = receiver.wait(2)
+    payload = json.loads(edited.body)
+    assert (payload["action"], payload["changes"]) == ("edited", {"title": {"from": "before"}})
+    assert repo.get_pull(pull.number).title == "after"
+    assert repo.get_pull(pull.number).updated_at >= opened_at

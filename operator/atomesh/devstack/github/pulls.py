@@ -3,6 +3,8 @@ requested reviewers and changed files. `merge_pull` and `close_pull` are shared 
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from . import context as ctx
@@ -182,6 +184,17 @@ async def get_pull(request: web.Request) -> web.Response:
     return _render(request, repo, find_pull(request, repo))
 
 
+def edit_text(pull: Pull, data: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Apply a new title and body from a PATCH (pulls or issues API); the caller holds the store
+    lock. Returns GitHub's `changes` for the `edited` webhook."""
+    changes: dict[str, dict[str, str]] = {}
+    for field in ("title", "body"):
+        if isinstance(data.get(field), str) and data[field] != getattr(pull, field):
+            changes[field] = {"from": getattr(pull, field)}
+            setattr(pull, field, data[field])
+    return changes
+
+
 @routes.patch(PULLS + "/{number}")
 async def update_pull(request: web.Request) -> web.Response:
     repo, who = ctx.signed_in(request, "write")
@@ -189,12 +202,8 @@ async def update_pull(request: web.Request) -> web.Response:
     pull = find_pull(request, repo)
     data = await ctx.body(request)
     urls = ctx.urls(request)
-    changes: dict[str, dict[str, str]] = {}
     with svc.store.lock:
-        for field in ("title", "body"):
-            if isinstance(data.get(field), str) and data[field] != getattr(pull, field):
-                changes[field] = {"from": getattr(pull, field)}
-                setattr(pull, field, data[field])
+        changes = edit_text(pull, data)
         if isinstance(data.get("base"), str) and data["base"] != pull.base_ref:
             base_sha = svc.storage.branches(repo.full_name).get(data["base"])
             if base_sha is None:

@@ -10,7 +10,7 @@ from aiohttp import web
 from . import context as ctx
 from . import events
 from .payloads import Urls, comment_json, issue_json, line_comment_json, review_json
-from .pulls import close_pull, find_pull
+from .pulls import close_pull, edit_text, find_pull
 from .store import IssueComment, LineComment, Pull, Repo, Review, now_iso
 
 routes = web.RouteTableDef()
@@ -188,12 +188,15 @@ async def update_issue(request: web.Request) -> web.Response:
     svc = ctx.services(request)
     pull = find_pull(request, repo)
     data = await ctx.body(request)
-    if data.get("state") == "closed":
-        close_pull(svc, ctx.urls(request), repo, pull, who)
-    if isinstance(data.get("title"), str):
-        pull.title = data["title"]
-    if isinstance(data.get("body"), str):
-        pull.body = data["body"]
+    urls = ctx.urls(request)
+    with svc.store.lock:
+        changes = edit_text(pull, data)
+        if changes:
+            pull.touch()
+    if changes and pull.state == "open":
+        events.pull_request(svc, urls, repo, pull, "edited", who, changes=changes)
+    if data.get("state") == "closed" and pull.state == "open":
+        close_pull(svc, urls, repo, pull, who)
     return ctx.json_response(issue_json(svc.store, ctx.urls(request), repo, pull))
 
 
