@@ -225,8 +225,9 @@ def openapi_schema(model: type[BaseModel]) -> JsonSchema:
             "description": "Versioned schema of this representation of the object: atomesh.io/v1alpha1.",
         },
         "kind": {"type": "string", "description": "REST resource this object represents."},
-        # The API server owns metadata; a CRD may not constrain it beyond `type: object`.
-        "metadata": {"type": "object", "description": "Standard object metadata."},
+        # The API server owns metadata: apiextensions forbids anything under it but `type: object`
+        # (and name/generateName constraints), a description included.
+        "metadata": {"type": "object"},
     }
     for name in ("spec", "status"):
         properties[name] = translator.node(source["properties"][name], name, defaults=name == "spec")
