@@ -10,13 +10,15 @@ ARG ATOMESH_VERSION=0.1.0
 # so its binary links against the same glibc. Node 20: newer Claude Code releases need 22.
 FROM node:20.19.5-bookworm-slim AS node
 
-# Builder: the atomesh wheel plus wheels of every dependency, so the runtime stage
-# installs offline and carries no compiler or build cache.
+# Builder: wheels of exactly the locked dependencies (hashes checked) plus the atomesh wheel,
+# so the runtime stage installs offline and carries no compiler or build cache.
 FROM python:3.11.13-slim-bookworm AS builder
 WORKDIR /src
+COPY requirements/runtime.txt requirements/runtime.txt
+RUN pip wheel --no-cache-dir --require-hashes --wheel-dir /wheels -r requirements/runtime.txt
 COPY pyproject.toml README.md ./
 COPY operator/ operator/
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:3.11.13-slim-bookworm AS runtime
 ARG ATOMESH_VERSION
@@ -42,12 +44,16 @@ RUN apt-get update \
 
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=node /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
+# The harness CLIs exactly as package-lock.json pins them (the API descriptions are dev-only).
+COPY package.json package-lock.json /opt/atomesh/node/
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
- && npm install -g --no-audit --no-fund --omit=dev @anthropic-ai/claude-code@2.1.197 opencode-ai@1.18.33 \
+ && npm ci --prefix /opt/atomesh/node --omit=dev --no-audit --no-fund \
  && npm cache clean --force
+ENV PATH=/opt/atomesh/node/node_modules/.bin:$PATH
 
+# The builder checked every wheel against the lock's hashes; install them all, and nothing else.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --no-index --find-links /wheels "atomesh==${ATOMESH_VERSION}"
+    pip install --no-cache-dir --no-index --no-deps /wheels/*.whl
 
 # A fixed numeric user (the distroless "nonroot" id), so runAsNonRoot can verify it
 # without a name lookup. HOME is writable for the harness CLIs' own state.

@@ -1,35 +1,37 @@
 # Two commands set everything up on a fresh machine:
 #   make dev ARGS="--demo"   the development stack (Kubernetes, GitHub and model emulators + operator)
 #   make test                the test suite
+# Both install exactly the locked versions: Python packages from requirements/dev.txt (hashes
+# checked), Node.js packages from package-lock.json. `make lock` refreshes the locks.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-NODE_PREFIX := .atomesh/node
-HARNESS_VERSIONS := @anthropic-ai/claude-code@2.1.197 opencode-ai@1.18.33
+UV_VERSION := 0.13.9
 PYTEST_ARGS ?= -n 2
+# kubectl and the other tools the venv installs come first, then the harness CLIs.
+TOOLS_PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$$PATH
 
-.PHONY: install harnesses dev test check crds lint
+.PHONY: install harnesses dev test check crds lint lock
 
-$(BIN)/atomesh: pyproject.toml
+$(BIN)/atomesh: pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q --require-hashes --no-deps -r requirements/dev.txt
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(BIN)/atomesh
 
-# The Claude Code and OpenCode CLIs, pinned; tests of those harnesses skip without them.
-harnesses: $(NODE_PREFIX)/.installed
-$(NODE_PREFIX)/.installed:
-	mkdir -p $(NODE_PREFIX)
-	npm install --silent --no-audit --no-fund --prefix $(NODE_PREFIX) $(HARNESS_VERSIONS)
+# The Claude Code and OpenCode CLIs and GitHub's API descriptions, as package-lock.json pins them.
+harnesses: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
 	touch $@
 
 dev: install harnesses
-	PATH="$(CURDIR)/$(NODE_PREFIX)/node_modules/.bin:$$PATH" $(BIN)/atomesh dev $(ARGS)
+	PATH="$(TOOLS_PATH)" $(BIN)/atomesh dev $(ARGS)
 
 test: install harnesses
-	PATH="$(CURDIR)/$(NODE_PREFIX)/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	PATH="$(TOOLS_PATH)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: install
 	$(BIN)/ruff check operator tests bench agents
@@ -41,3 +43,13 @@ check: install
 
 crds: install
 	$(BIN)/atomesh crds
+
+# Re-resolve every dependency within the ranges of pyproject.toml and package.json, and rewrite
+# the lock files; review the diff like any other change.
+lock: install
+	$(BIN)/pip install -q uv==$(UV_VERSION)
+	$(BIN)/uv pip compile -q --upgrade --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" \
+		pyproject.toml -o requirements/runtime.txt
+	$(BIN)/uv pip compile -q --upgrade --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" \
+		pyproject.toml requirements/build.in --extra dev -o requirements/dev.txt
+	npm install --package-lock-only --no-audit --no-fund

@@ -101,7 +101,7 @@ def preflight(args: argparse.Namespace) -> None:
     if cli is not None and shutil.which(cli) is None:
         raise ValueError(
             f"--harness {args.harness} needs the `{cli}` CLI on PATH (`make harnesses` installs it under "
-            ".atomesh/node; `make dev` puts it on PATH); --harness litellm needs none"
+            "node_modules/.bin; `make dev` puts it on PATH); --harness litellm needs none"
         )
 
 

@@ -129,37 +129,42 @@ def test_both_entrypoints_are_cli_commands() -> None:
     assert {"operator", "runner"} <= set(COMMANDS)
 
 
-def test_npm_installs_are_pinned_and_match_the_makefile() -> None:
-    installs = [words for words in run_words() if words[:2] == ["npm", "install"]]
-    assert installs, "the harness CLIs are installed with npm"
-    packages = [word for words in installs for word in words[2:] if not word.startswith("-")]
-    for package in packages:
-        name, _, version = package.rpartition("@")
-        assert name, f"npm package {package}: name@version"
-        assert EXACT_VERSION.match(version), f"npm package {package}: pin an exact version"
-    made = re.search(r"^HARNESS_VERSIONS\s*:=\s*(.+)$", MAKEFILE, re.MULTILINE)
-    assert made is not None
-    assert sorted(packages) == sorted(made.group(1).split()), "Dockerfile and Makefile pin the same harnesses"
-    assert {p.rpartition("@")[0] for p in packages} == {"@anthropic-ai/claude-code", "opencode-ai"}
+def test_npm_installs_come_from_the_lock_file() -> None:
+    """The image installs the harness CLIs with `npm ci` from package-lock.json, as `make harnesses` does."""
+    npm = [words for words in run_words() if words[:1] == ["npm"] and words[1:2] != ["cache"]]
+    assert npm, "the harness CLIs are installed with npm"
+    assert all(words[1] == "ci" and "--omit=dev" in words for words in npm), "npm ci --omit=dev, never npm install"
+    copied = " ".join(i.value for i in final("COPY"))
+    assert "package.json" in copied
+    assert "package-lock.json" in copied
+    assert re.search(r"^\tnpm ci\b", MAKEFILE, re.MULTILINE), "make harnesses installs from the same lock"
+    manifest = json.loads((ROOT / "package.json").read_text())
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    for name, version in manifest["dependencies"].items():
+        assert EXACT_VERSION.match(version), f"package.json {name}: pin an exact version"
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version, f"package-lock.json is stale for {name}"
+    assert set(manifest["dependencies"]) == {"@anthropic-ai/claude-code", "opencode-ai"}
 
 
-def test_pip_installs_are_pinned() -> None:
-    installs = [words for words in run_words() if words[:2] == ["pip", "install"]]
+def test_pip_installs_are_locked() -> None:
+    """Dependencies come from requirements/runtime.txt with hashes; the atomesh wheel alone is built here."""
+    installs = [words for words in run_words() if words[:1] == ["pip"] and words[1:2] in (["install"], ["wheel"])]
     assert installs
+    locked = [words for words in installs if "-r" in words]
+    assert locked, "dependencies are installed from the lock"
+    assert all("--require-hashes" in words for words in locked), "the lock's hashes are checked"
+    assert words_after(locked[0], "-r") == "requirements/runtime.txt"
     for words in installs:
-        requirements = []
-        skip_next = False
-        for word in words[2:]:
-            if skip_next:
-                skip_next = False
-            elif word in ("--find-links", "-f", "--index-url", "-i", "-c", "--constraint", "-r"):
-                skip_next = True
-            elif not word.startswith("-"):
-                requirements.append(expand(word))
-        for requirement in requirements:
-            assert re.match(r"^[A-Za-z0-9_.-]+==\d", requirement), f"pip install {requirement}: pin with =="
+        if "-r" not in words:
+            assert "--no-deps" in words, f"{' '.join(words)}: without the lock, install nothing but the named wheels"
+    lock = (ROOT / "requirements" / "runtime.txt").read_text()
+    assert re.search(r"^kopf==\S+ \\\n\s+--hash=sha256:", lock, re.MULTILINE), "the lock pins versions with hashes"
     version = build_args()["ATOMESH_VERSION"]
     assert version == PYPROJECT["project"]["version"], "ATOMESH_VERSION is the pyproject version"
+
+
+def words_after(words: list[str], flag: str) -> str:
+    return words[words.index(flag) + 1]
 
 
 def test_oci_labels() -> None:
