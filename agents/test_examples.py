@@ -54,7 +54,7 @@ def test_mesh_wires_three_example_agents() -> None:
     assert mesh.metadata.name == "triage-fix-release"
     assert topological_order(mesh.spec) == ["triage", "fix", "release-notes"]
     assert {node.agent_ref.name for node in mesh.spec.agents} <= names
-    assert all(edge.on == "accepted" for edge in mesh.spec.edges)
+    assert all(edge.when == "accepted" for edge in mesh.spec.edges)
 
 
 def test_scheduled_agents_accept_an_empty_input() -> None:

@@ -121,7 +121,7 @@ def test_mesh_wire_names() -> None:
         }
     )
     wire = dump(mesh)["spec"]
-    assert wire["edges"] == [{"from": "a", "to": "b", "on": "accepted", "input": {"k": "${upstream.input.k}"}}]
+    assert wire["edges"] == [{"from": "a", "to": "b", "when": "accepted", "input": {"k": "${upstream.input.k}"}}]
     assert wire["limits"] == {"maxActiveRuns": 2, "maxCostUSDPerDay": 5.0}
     assert wire["suspend"] is False
 

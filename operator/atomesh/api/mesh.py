@@ -8,7 +8,7 @@ from pydantic import Field
 
 from atomesh.api.common import DNS_LABEL_PATTERN, Condition, LocalObjectReference, ObjectMeta, SpecModel, StatusModel
 
-EdgeOn = Literal["accepted", "completed"]
+EdgeWhen = Literal["accepted", "completed"]
 
 
 class MeshNode(SpecModel):
@@ -21,11 +21,12 @@ class MeshNode(SpecModel):
 
 
 class MeshEdge(SpecModel):
-    """Run `to` when a run of `from` reaches the `on` state."""
+    """Run `to` when a run of `from` reaches the `when` state."""
 
     from_: str = Field(alias="from", min_length=1, description="Upstream node name.")
     to: str = Field(min_length=1, description="Downstream node name.")
-    on: EdgeOn = Field(
+    # Not `on`: YAML 1.1 parsers (kubectl's among them) read a bare `on:` key as the boolean true.
+    when: EdgeWhen = Field(
         default="accepted",
         description="accepted: upstream PR merged; completed: upstream run reached any terminal phase.",
     )

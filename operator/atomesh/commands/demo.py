@@ -335,7 +335,7 @@ class MeshDemo(Demo):
         _, created = self.kube.create(MESHES, body)
         if not created:
             self.kube.patch(MESHES, self.namespace, name, {"spec": body["spec"]})
-        edges = ", ".join(f"{edge.from_} -> {edge.to} ({edge.on})" for edge in mesh.spec.edges)
+        edges = ", ".join(f"{edge.from_} -> {edge.to} ({edge.when})" for edge in mesh.spec.edges)
         self.say(f"applied Mesh {name} (edges: {edges})")
 
         def ready() -> dict[str, Any] | None:

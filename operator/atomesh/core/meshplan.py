@@ -203,8 +203,8 @@ def _fire(
     chosen: dict[str, AgentRun] = {}
     for edge in edges:
         outcome = outcomes.get(edge.from_, NodeOutcome(None, None, False))
-        run = outcome.accepted if edge.on == "accepted" else outcome.completed
-        if run is None and edge.on == "accepted" and outcome.stopped:
+        run = outcome.accepted if edge.when == "accepted" else outcome.completed
+        if run is None and edge.when == "accepted" and outcome.stopped:
             phase = _phase(outcome.completed) if outcome.completed else "?"
             reason = f"upstream {edge.from_} ended {phase} without a merge; edge {edge_id(edge)} needs accepted"
             return StoppedBranch(execution, node, reason)

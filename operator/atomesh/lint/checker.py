@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from atomesh.api.mesh import Mesh, MeshSpec
 from atomesh.core.graph import validate_graph
 from atomesh.core.validation import (
     FieldError,
+    Loc,
     check_cron,
     check_input,
     check_json_schema,
@@ -111,14 +112,14 @@ class _Linter:
             return
         kind = data.get("kind")
         name, namespace, label = _identity(data, kind)
-        for problem, line in document.problems:
-            self.findings.append(Finding(document.file, line, label, problem.path, problem.message))
         if version != constants.VERSION:
+            self.reading_problems(document, label)
             self.report(
                 document, label, [FieldError(("apiVersion",), _unknown("version", version, [constants.VERSION]))]
             )
             return
         if kind not in KINDS:
+            self.reading_problems(document, label)
             self.report(document, label, [FieldError(("kind",), _unknown("kind", kind, list(KINDS)))])
             return
         obj = _Object(document, kind, name, namespace, label)
@@ -130,7 +131,15 @@ class _Linter:
         ]
         errors += _check_metadata(data.get("metadata"))
         errors += self.spec(obj, data.get("spec"))
+        # A boolean-looking key that is no field at all gets the unknown-field message alone: quoting it won't help.
+        self.reading_problems(document, label, skip={e.loc for e in errors if e.message.startswith("unknown field")})
         self.report(document, label, errors)
+
+    def reading_problems(self, document: Document, label: str, skip: Set[Loc] = frozenset()) -> None:
+        """What reading the YAML found (duplicate keys, keys YAML 1.1 reads as booleans), except at `skip`."""
+        for problem, line in document.problems:
+            if problem.loc not in skip:
+                self.findings.append(Finding(document.file, line, label, problem.path, problem.message))
 
     def spec(self, obj: _Object, spec: Any) -> list[FieldError]:
         model = _SPEC_MODELS[obj.kind]

@@ -100,6 +100,12 @@ def _value_at(data: Any, loc: Loc) -> Any:
     return data
 
 
+# Fields renamed before the first release: old name -> (new name, why), explained when the old one is used.
+_RENAMED: dict[str, tuple[str, str]] = {
+    "on": ("when", "`when: accepted` or `when: completed`; YAML 1.1 parsers such as kubectl's read a bare on: as true"),
+}
+
+
 def _bounds(field: JsonSchema, unit: str, low: str, high: str) -> str:
     parts = []
     if low in field:
@@ -118,6 +124,9 @@ def _message(error: ErrorDetails, field: JsonSchema, value: Any, parent: JsonSch
     if kind == "extra_forbidden":
         allowed = sorted((parent or {}).get("properties", {}))
         name = str(error["loc"][-1])
+        renamed = _RENAMED.get(name)
+        if renamed is not None and renamed[0] in allowed:
+            return f"unknown field {name!r}: it is now {renamed[0]!r} ({renamed[1]})"
         close = difflib.get_close_matches(name, allowed, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
         return f"unknown field {name!r}; allowed fields: {', '.join(allowed)}{hint}"

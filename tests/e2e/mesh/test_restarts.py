@@ -70,8 +70,8 @@ def test_random_kills_never_duplicate_or_lose_an_edge(cluster: RunningKubeAPI, r
     modes = [rng.choice(["noChanges", "noChanges", "fail-agent"]) for _ in range(EXECUTIONS)]
     stack.apply(agent_manifest(historyLimit=100))
     edges = [
-        {"from": "a", "to": "b", "on": "completed", "input": {"mode": "${upstream.input.mode}"}},
-        {"from": "b", "to": "c", "on": "completed", "input": {"mode": "${upstream.input.mode}"}},
+        {"from": "a", "to": "b", "when": "completed", "input": {"mode": "${upstream.input.mode}"}},
+        {"from": "b", "to": "c", "when": "completed", "input": {"mode": "${upstream.input.mode}"}},
     ]
     stack.apply(mesh_manifest("chain", dict.fromkeys(NODES, "tidy"), edges, limits={"maxActiveRuns": 4}))
     kills = 0

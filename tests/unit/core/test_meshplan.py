@@ -29,7 +29,7 @@ def test_execution_ids_and_run_names_are_deterministic_and_bounded() -> None:
 
 
 UPSTREAM_CASES: list[tuple[str, str, list[dict[str, Any]], str]] = [
-    # (id, edge on, upstream runs as (phase, review), expected: create | wait | stop)
+    # (id, edge when, upstream runs as (phase, review), expected: create | wait | stop)
     ("merged fires accepted", "accepted", [{"phase": "Succeeded", "review": merged()}], "create"),
     ("open PR waits", "accepted", [{"phase": "AwaitingReview", "review": {"state": "open"}}], "wait"),
     ("running waits", "accepted", [{"phase": "Running"}], "wait"),
@@ -55,10 +55,10 @@ UPSTREAM_CASES: list[tuple[str, str, list[dict[str, Any]], str]] = [
 
 
 @pytest.mark.parametrize(
-    ("on", "upstream", "expected"), [case[1:] for case in UPSTREAM_CASES], ids=[case[0] for case in UPSTREAM_CASES]
+    ("when", "upstream", "expected"), [case[1:] for case in UPSTREAM_CASES], ids=[case[0] for case in UPSTREAM_CASES]
 )
-def test_edge_fires_on_its_state(on: str, upstream: list[dict[str, Any]], expected: str) -> None:
-    target = mesh(["a", "b"], [{"from": "a", "to": "b", "on": on, "input": {"from": "${upstream.run}"}}])
+def test_edge_fires_on_its_state(when: str, upstream: list[dict[str, Any]], expected: str) -> None:
+    target = mesh(["a", "b"], [{"from": "a", "to": "b", "when": when, "input": {"from": "${upstream.run}"}}])
     runs = [run(f"a-{index}", "a", **fields) for index, fields in enumerate(upstream)]
     plan = plan_mesh(target, agents("a", "b"), runs, NOW)
     assert [planned.node for planned in plan.create] == (["b"] if expected == "create" else [])
@@ -85,7 +85,7 @@ def test_fan_in_waits_for_every_upstream_of_the_same_execution() -> None:
         ["a", "b", "c"],
         [
             {"from": "a", "to": "c", "input": {"docs": "${upstream.review.url}"}},
-            {"from": "b", "to": "c", "on": "completed", "input": {"both": "${upstreams.a.run}+${upstreams.b.run}"}},
+            {"from": "b", "to": "c", "when": "completed", "input": {"both": "${upstreams.a.run}+${upstreams.b.run}"}},
         ],
     )
     known = agents("a", "b", "c")
