@@ -35,6 +35,7 @@ from atomesh.api.mesh import Mesh
 from atomesh.commands.dev import Built
 from atomesh.core.graph import roots, topological_order
 from atomesh.core.meshplan import mesh_run_name, new_execution_id
+from atomesh.core.runfactory import RunRequest, build_run, run_name
 from atomesh.devstack.stack import GitHubComponent, KubeApiComponent
 from atomesh.kube.client import RestKube
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
@@ -103,6 +104,20 @@ def preflight(args: argparse.Namespace) -> None:
             f"--harness {args.harness} needs the `{cli}` CLI on PATH (`make harnesses` installs it under "
             "node_modules/.bin; `make dev` puts it on PATH); --harness litellm needs none"
         )
+
+
+def demo_run(name: str, agent: str, namespace: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """A run as a user would start it by hand, with the demo's input."""
+    request = RunRequest(
+        name=name,
+        agent=agent,
+        trigger="manual",
+        source="demo",
+        namespace=namespace,
+        input=DEMO_INPUT,
+        labels=labels or {},
+    )
+    return build_run(request)
 
 
 def demo_agent(path: Path, harness: str) -> dict[str, Any]:
@@ -199,12 +214,8 @@ class Demo:
         self.say(f"Agent {name} is Ready (revision {status.get('revision') or '?'})")
 
     def create_run(self, agent: str) -> str:
-        name = f"{agent}-{secrets.token_hex(3)}"
-        body = {
-            "metadata": {"name": name, "namespace": self.namespace},
-            "spec": {"agentRef": {"name": agent}, "input": DEMO_INPUT, "trigger": {"kind": "manual", "source": "demo"}},
-        }
-        self.kube.create(AGENT_RUNS, body)
+        name = run_name(agent, f"-{secrets.token_hex(3)}")
+        self.kube.create(AGENT_RUNS, demo_run(name, agent, self.namespace))
         self.say(f"created AgentRun {name} (input issue {DEMO_INPUT['issue']})")
         return name
 
@@ -355,12 +366,8 @@ class MeshDemo(Demo):
 
     def start(self, mesh: Mesh, node: str, agent: str) -> str:
         """A user's way to start an execution: an AgentRun of a root node labelled with the mesh."""
-        name = f"{mesh.metadata.name}-{secrets.token_hex(3)}"
-        body = {
-            "metadata": {"name": name, "namespace": self.namespace, "labels": {LABEL_MESH: mesh.metadata.name}},
-            "spec": {"agentRef": {"name": agent}, "input": DEMO_INPUT, "trigger": {"kind": "manual", "source": "demo"}},
-        }
-        self.kube.create(AGENT_RUNS, body)
+        name = run_name(mesh.metadata.name, f"-{secrets.token_hex(3)}")
+        self.kube.create(AGENT_RUNS, demo_run(name, agent, self.namespace, {LABEL_MESH: mesh.metadata.name}))
         self.say(
             f"started mesh {mesh.metadata.name}: AgentRun {name} for root node {node} "
             f"(input issue {DEMO_INPUT['issue']})"

@@ -39,12 +39,13 @@ from atomesh.api.constants import ANNOTATION_QUEUED, LABEL_MESH, LABEL_MESH_EXEC
 from atomesh.api.mesh import Mesh, MeshEdge, MeshStatus
 from atomesh.core.conditions import condition
 from atomesh.core.graph import roots, topological_order, upstreams
-from atomesh.core.hashing import bounded_name, short_hash
+from atomesh.core.hashing import short_hash
 from atomesh.core.meshcheck import graph_problems
 from atomesh.core.meshexpr import map_input, upstream_fields
 from atomesh.core.meshruns import RELEASE_PATCH, Adoption, PlannedRun, queued_patch
 from atomesh.core.meshstatus import agent_ready, cost_today, rollup_status
-from atomesh.core.schedule import MAX_RUN_NAME, to_rfc3339
+from atomesh.core.runfactory import run_name
+from atomesh.core.schedule import to_rfc3339
 
 
 def new_execution_id(mesh: str, seed: str) -> str:
@@ -54,7 +55,7 @@ def new_execution_id(mesh: str, seed: str) -> str:
 
 def mesh_run_name(mesh: str, execution: str, node: str) -> str:
     """The one name a node's run can have in an execution: the exactly-once key of its edges."""
-    return bounded_name(f"{mesh}-{execution}-{node}", "", MAX_RUN_NAME)
+    return run_name(f"{mesh}-{execution}-{node}")
 
 
 def edge_id(edge: MeshEdge) -> str:

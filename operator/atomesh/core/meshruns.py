@@ -8,19 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from atomesh.api.agentrun import TriggerKind
 from atomesh.api.constants import (
     ANNOTATION_INPUT_ERROR,
     ANNOTATION_MESH_EDGE,
     ANNOTATION_QUEUED,
     ANNOTATION_UPSTREAM_RUNS,
-    API_VERSION,
-    KIND_AGENT_RUN,
-    LABEL_AGENT,
     LABEL_MESH,
     LABEL_MESH_EXECUTION,
     LABEL_MESH_NODE,
-    LABEL_TRIGGER,
 )
+from atomesh.core.runfactory import RunRequest, build_run
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ class PlannedRun:
     upstream_runs: tuple[str, ...] = ()
     queued: str | None = None
     error: str | None = None
-    trigger_kind: str = "mesh"
+    trigger_kind: TriggerKind = "mesh"
     trigger_source: str = ""
 
     def manifest(self, namespace: str | None) -> dict[str, Any]:
@@ -51,30 +49,19 @@ class PlannedRun:
             annotations[ANNOTATION_QUEUED] = self.queued
         if self.error:
             annotations[ANNOTATION_INPUT_ERROR] = self.error
-        metadata: dict[str, Any] = {
-            "name": self.name,
-            "labels": {
-                LABEL_AGENT: self.agent,
-                LABEL_MESH: self.mesh,
-                LABEL_MESH_NODE: self.node,
-                LABEL_MESH_EXECUTION: self.execution,
-                LABEL_TRIGGER: self.trigger_kind,
-            },
-            "annotations": annotations,
-        }
-        if namespace:
-            metadata["namespace"] = namespace
-        source = self.trigger_source or f"{self.mesh}/{','.join(self.edges) or self.node}"
-        return {
-            "apiVersion": API_VERSION,
-            "kind": KIND_AGENT_RUN,
-            "metadata": metadata,
-            "spec": {
-                "agentRef": {"name": self.agent},
-                "input": self.input,
-                "trigger": {"kind": self.trigger_kind, "source": source},
-            },
-        }
+        labels = {LABEL_MESH: self.mesh, LABEL_MESH_NODE: self.node, LABEL_MESH_EXECUTION: self.execution}
+        return build_run(
+            RunRequest(
+                name=self.name,
+                agent=self.agent,
+                trigger=self.trigger_kind,
+                source=self.trigger_source or f"{self.mesh}/{','.join(self.edges) or self.node}",
+                namespace=namespace,
+                input=self.input,
+                labels=labels,
+                annotations=annotations,
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from typing import Any, Literal
 from atomesh.api import conditions as c
 from atomesh.api.agent import AgentSpec
 from atomesh.api.agentrun import AgentRun, AgentRunStatus, Feedback, ReviewStatus
-from atomesh.api.constants import API_VERSION, KIND_AGENT_RUN, LABEL_AGENT, LABEL_RUN, LABEL_TRIGGER
+from atomesh.api.constants import LABEL_RUN, LABEL_TRIGGER
+from atomesh.core.runfactory import RunRequest, build_run, run_name
 
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
-MAX_NAME = 63
 
 Verdict = Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"]
 Action = Literal["wait", "succeed", "reject", "revise", "merge"]
@@ -197,8 +197,7 @@ def root_run_name(run: AgentRun) -> str:
 
 def revision_run_name(run: AgentRun, revision: int) -> str:
     """Deterministic, so a decision applied twice (e.g. across a restart) creates one run."""
-    suffix = f"-r{revision}"
-    return root_run_name(run)[: MAX_NAME - len(suffix)] + suffix
+    return run_name(root_run_name(run), f"-r{revision}")
 
 
 def build_revision_run(run: AgentRun, decision: ReviewDecision) -> dict[str, Any]:
@@ -211,23 +210,18 @@ def build_revision_run(run: AgentRun, decision: ReviewDecision) -> dict[str, Any
         for key, value in run.metadata.labels.items()
         if key.startswith("atomesh.io/") and key not in (LABEL_RUN, LABEL_TRIGGER)
     }
-    labels[LABEL_AGENT] = run.spec.agent_ref.name
-    labels[LABEL_TRIGGER] = "revision"
     annotations = {k: v for k, v in run.metadata.annotations.items() if k.startswith("atomesh.io/")}
-    return {
-        "apiVersion": API_VERSION,
-        "kind": KIND_AGENT_RUN,
-        "metadata": {
-            "name": revision_run_name(run, revision),
-            "namespace": run.metadata.namespace,
-            "labels": labels,
-            "annotations": annotations,
-        },
-        "spec": {
-            "agentRef": {"name": run.spec.agent_ref.name},
-            "input": run.spec.input,
-            "trigger": {"kind": "revision", "source": run.metadata.name},
-            "revisionOf": run.metadata.name,
-            "feedback": [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in decision.feedback],
-        },
-    }
+    return build_run(
+        RunRequest(
+            name=revision_run_name(run, revision),
+            agent=run.spec.agent_ref.name,
+            trigger="revision",
+            source=run.metadata.name,
+            namespace=run.metadata.namespace,
+            input=run.spec.input,
+            labels=labels,
+            annotations=annotations,
+            revision_of=run.metadata.name,
+            feedback=[item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in decision.feedback],
+        )
+    )

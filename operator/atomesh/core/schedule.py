@@ -18,12 +18,11 @@ from croniter import croniter
 
 from atomesh.api.agent import Triggers
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES
-from atomesh.api.constants import ANNOTATION_SCHEDULED_AT, API_VERSION, KIND_AGENT_RUN, LABEL_AGENT, LABEL_TRIGGER
-from atomesh.core.hashing import bounded_name
+from atomesh.api.constants import ANNOTATION_SCHEDULED_AT
+from atomesh.core.runfactory import RunRequest, build_run, run_name
 
 # A scheduled time missed by more than this (operator down, agent suspended) is skipped, not made up.
 STARTING_DEADLINE = timedelta(minutes=5)
-MAX_RUN_NAME = 56  # the runner pod adds "-runner" and must stay within 63 characters
 
 
 def to_rfc3339(when: datetime) -> str:
@@ -53,8 +52,9 @@ def last_due(schedule: str, timezone: str, now: datetime) -> datetime:
 
 
 def scheduled_run_name(agent: str, when: datetime) -> str:
+    """One name per schedule slot (the minute since the epoch): a slot runs once, whatever restarts."""
     minute = int(when.astimezone(UTC).timestamp()) // 60
-    return bounded_name(agent, f"-{minute}", MAX_RUN_NAME)
+    return run_name(agent, f"-{minute}")
 
 
 @dataclass(frozen=True)
@@ -147,14 +147,15 @@ def build_scheduled_run(
     agent: str, namespace: str, name: str, scheduled_at: datetime, labels: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """The AgentRun a schedule creates; not owned by the Agent, so deleting the Agent leaves history alone."""
-    return {
-        "apiVersion": API_VERSION,
-        "kind": KIND_AGENT_RUN,
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": {**(labels or {}), LABEL_AGENT: agent, LABEL_TRIGGER: "schedule"},
-            "annotations": {ANNOTATION_SCHEDULED_AT: to_rfc3339(scheduled_at)},
-        },
-        "spec": {"agentRef": {"name": agent}, "trigger": {"kind": "schedule", "source": to_rfc3339(scheduled_at)}},
-    }
+    slot = to_rfc3339(scheduled_at)
+    return build_run(
+        RunRequest(
+            name=name,
+            agent=agent,
+            trigger="schedule",
+            source=slot,
+            namespace=namespace,
+            labels=labels or {},
+            annotations={ANNOTATION_SCHEDULED_AT: slot},
+        )
+    )
