@@ -1,7 +1,12 @@
-"""Condition types and reasons (CamelCase, as Kubernetes API conventions ask).
+"""Condition types and reasons: the one vocabulary of atomesh's status, conditions and Events.
 
-`Ready` is the summary condition. `Reconciling` and `Stalled` are abnormal-true
-conditions: they are present only while true (Flux's kstatus convention).
+Reasons are CamelCase, as Kubernetes API conventions ask, and each is documented where it is
+defined: what it means, where it appears (a condition, `status.reason` in a phase, an Event).
+The runner, the planners in `core`, the controllers and Events use these constants only; a
+reason written as a string literal anywhere else is a bug (a test scans the code for them).
+
+`Ready` is the summary condition. `Reconciling` and `Stalled` are abnormal-true conditions:
+present only while true (Flux's kstatus convention).
 """
 
 from typing import Final
@@ -18,42 +23,141 @@ TRUE: Final = "True"
 FALSE: Final = "False"
 UNKNOWN: Final = "Unknown"
 
-# Reasons shared by all kinds.
+# --- Reasons shared by all kinds ---------------------------------------------------------------
+#: Ready=True: the spec was reconciled and nothing is pending.
 RECONCILED: Final = "Reconciled"
+#: Reconciling=True: work towards the new generation is under way.
 PROGRESSING: Final = "Progressing"
+#: Ready=False and Stalled=True: the spec breaks a rule the CRD schema cannot express; the
+#: message names the field and the fix. Waits for a new generation.
 INVALID_SPEC: Final = "InvalidSpec"
+#: Suspended=True: `spec.suspend` is true; no new runs start.
 SUSPEND_REASON: Final = "Suspended"
 
-# Agent reasons.
+# --- Agent reasons -------------------------------------------------------------------------------
+#: ResolvedRefs=True: `spec.source` resolved to the commit in `status.revision`.
 REFS_RESOLVED: Final = "RefsResolved"
+#: ResolvedRefs=True: the instructions are inline, the revision is the spec hash.
 INLINE_INSTRUCTIONS: Final = "InlineInstructions"
+#: ResolvedRefs=False: `spec.source` (repository or ref) could not be resolved; the message
+#: carries git's whole error, credentials masked. Retried with backoff.
 REF_RESOLUTION_FAILED: Final = "RefResolutionFailed"
 
-# AgentRun reasons.
+# --- AgentRun reasons: status.reason of each phase, and its Ready/Reconciling/Stalled ------------
+#: Pending: accepted, about to be admitted.
 CREATED: Final = "Created"
+#: Pending: waits for a concurrency slot or a budget window (a mesh's or an Agent's).
 QUEUED: Final = "Queued"
+#: Pending, Event Warning: the Agent in `spec.agentRef` does not exist (yet).
 AGENT_NOT_FOUND: Final = "AgentNotFound"
+#: Pending, Event Warning: the Agent exists but is not Ready.
 AGENT_NOT_READY: Final = "AgentNotReady"
+#: Failed, Stalled=True: `spec.input` does not validate against the Agent's input schema.
 INVALID_INPUT: Final = "InvalidInput"
+#: Pending, Event Normal: the runner pod was created.
 POD_CREATED: Final = "PodCreated"
+#: Running: a runner step is running.
 RUNNING: Final = "Running"
+#: AwaitingReview: the artifact's pull request is open for review.
 AWAITING_REVIEW: Final = "AwaitingReview"
+#: Succeeded: the agent changed nothing, so no pull request was opened.
 NO_CHANGES: Final = "NoChanges"
+#: Succeeded, Ready=True: the pull request was merged.
 MERGED: Final = "Merged"
+#: Rejected: the pull request was closed without merging.
 CLOSED: Final = "Closed"
+#: AwaitingReview: a reviewer with write access requested changes; a revision run addresses them.
 CHANGES_REQUESTED: Final = "ChangesRequested"
+#: Rejected: changes were requested after `review.maxRevisions` revisions.
 MAX_REVISIONS_REACHED: Final = "MaxRevisionsReached"
-STEP_FAILED: Final = "StepFailed"
-PATHS_NOT_ALLOWED: Final = "PathsNotAllowed"
-LIMIT_EXCEEDED: Final = "LimitExceeded"
+#: Failed, Stalled=True: the run exceeded `limits.timeout` (the pod's activeDeadlineSeconds).
 TIMEOUT: Final = "Timeout"
+#: Cancelled: `spec.cancel` was set; the runner pod was deleted.
 CANCELLED: Final = "Cancelled"
+#: Failed, Stalled=True: the runner pod vanished; it is never recreated, a step may have published.
 POD_LOST: Final = "PodLost"
+#: Failed (a run over `limits.maxCostUSD`), or Pending/Queued and the BudgetExceeded condition
+#: (a mesh over its daily budget).
 BUDGET_EXCEEDED_REASON: Final = "BudgetExceeded"
 
-# Mesh reasons.
+# Failed, Stalled=True: why a runner step failed. The step writes `<Reason>: <message>` as its
+# termination message; the run's `status.reason` and `status.failure.reason` carry the reason.
+#: A step failed for a reason it did not name (or wrote no termination message).
+STEP_FAILED: Final = "StepFailed"
+#: The run file or an environment variable the pod sets is missing or invalid.
+INVALID_RUN_FILE: Final = "InvalidRunFile"
+#: checkout could not clone the workspace repository at its base (git's message follows).
+CHECKOUT_FAILED: Final = "CheckoutFailed"
+#: The Agent's `spec.source` has no AGENT.md at `source.path` in the resolved commit.
+SOURCE_NOT_FOUND: Final = "SourceNotFound"
+#: The harness CLI exited abnormally.
+HARNESS_CRASHED: Final = "HarnessCrashed"
+#: The harness stopped at `harness.maxTurns` before finishing.
+MAX_TURNS_REACHED: Final = "MaxTurnsReached"
+#: The run used more than `limits.maxTokens`.
+TOKENS_EXCEEDED: Final = "TokensExceeded"
+#: The model API kept failing (after the harness's own retries).
+MODEL_ERROR: Final = "ModelError"
+#: The artifact touches files outside `output.paths`; nothing was pushed.
+PATHS_NOT_ALLOWED: Final = "PathsNotAllowed"
+#: A credential the run holds appears in the artifact; nothing was pushed.
+CREDENTIAL_IN_ARTIFACT: Final = "CredentialInArtifact"
+#: publish could not push the artifact's branch.
+PUSH_FAILED: Final = "PushFailed"
+#: The forge API refused or failed to open or update the pull request.
+FORGE_ERROR: Final = "ForgeError"
+#: A limit other than cost, tokens or time was exceeded.
+LIMIT_EXCEEDED: Final = "LimitExceeded"
+
+#: Every reason a runner step may report, so a termination message's prefix is recognised.
+STEP_FAILURE_REASONS: Final = frozenset(
+    {
+        STEP_FAILED,
+        INVALID_RUN_FILE,
+        CHECKOUT_FAILED,
+        SOURCE_NOT_FOUND,
+        HARNESS_CRASHED,
+        MAX_TURNS_REACHED,
+        TOKENS_EXCEEDED,
+        MODEL_ERROR,
+        PATHS_NOT_ALLOWED,
+        CREDENTIAL_IN_ARTIFACT,
+        PUSH_FAILED,
+        FORGE_ERROR,
+        LIMIT_EXCEEDED,
+        TIMEOUT,
+        BUDGET_EXCEEDED_REASON,
+    }
+)
+
+# --- Mesh reasons --------------------------------------------------------------------------------
+#: Ready=False, Stalled=True: the graph has a cycle, an unknown node or a bad input mapping.
 INVALID_GRAPH: Final = "InvalidGraph"
+#: Ready=False: some nodes' Agents are not Ready.
 AGENTS_NOT_READY: Final = "AgentsNotReady"
+#: Ready=False: a node names an Agent that does not exist.
 AGENT_MISSING: Final = "AgentMissing"
+#: BudgetExceeded=False: today's spend is within `limits.maxCostUSDPerDay`.
 WITHIN_BUDGET: Final = "WithinBudget"
+#: Suspended=False.
 NOT_SUSPENDED: Final = "NotSuspended"
+
+# --- Event reasons (what happened, on the object it happened to) ---------------------------------
+#: Mesh, Normal: an edge fired and created the downstream AgentRun.
+RUN_CREATED: Final = "RunCreated"
+#: Mesh, Normal: a run of a root node was adopted and started a new execution.
+EXECUTION_STARTED: Final = "ExecutionStarted"
+#: Mesh, Normal: a queued AgentRun got its slot or budget and was released.
+RUN_RELEASED: Final = "RunReleased"
+#: Mesh, Normal: an upstream run was rejected or failed, so its downstream branch does not run.
+BRANCH_STOPPED: Final = "BranchStopped"
+#: Mesh, Warning: a run labelled with the mesh could not be adopted into an execution.
+RUN_NOT_ADOPTED: Final = "RunNotAdopted"
+#: Agent, Normal: the Agent's revision (source commit or spec hash) changed.
+REVISION_CHANGED: Final = "RevisionChanged"
+#: Agent, Normal: a scheduled run replaced the running one (`concurrencyPolicy: Replace`).
+RUN_REPLACED: Final = "RunReplaced"
+#: Agent, Normal: the schedule created a run.
+RUN_SCHEDULED: Final = "RunScheduled"
+#: Agent, Warning: a scheduled time was skipped (concurrencyPolicy Forbid, or missed by too long).
+SCHEDULE_SKIPPED: Final = "ScheduleSkipped"

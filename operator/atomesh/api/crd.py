@@ -104,6 +104,7 @@ KINDS: tuple[KindInfo, ...] = (
         columns=(
             PrinterColumn("Agent", "string", ".spec.agentRef.name", "The Agent this run executes."),
             PrinterColumn("Phase", "string", ".status.phase", "Phase of the run."),
+            PrinterColumn("Reason", "string", ".status.reason", "Why the run is in its phase, e.g. CheckoutFailed."),
             PrinterColumn("Artifact", "string", ".status.artifact.type", "Type of the artifact produced."),
             PrinterColumn("Review", "string", ".status.review.url", "Pull request carrying the artifact."),
             PrinterColumn("Cost", "number", ".status.usage.costUSD", "Model spend in US dollars."),

@@ -126,29 +126,29 @@ class MeshReconciler:
                 detail = f" (queued: {planned.queued})" if planned.queued else ""
                 detail = f" (invalid input: {planned.error})" if planned.error else detail
                 edges = ", ".join(planned.edges) or planned.node
-                post_event(raw, "Normal", "RunCreated", f"edge {edges} fired: created AgentRun {planned.name}{detail}")
+                post_event(raw, "Normal", c.RUN_CREATED, f"edge {edges} fired: created AgentRun {planned.name}{detail}")
         for adoption in plan.adopt:
             if kube.patch(AGENT_RUNS, namespace, adoption.run, adoption.patch()) is not None:
                 detail = f" (queued: {adoption.queued})" if adoption.queued else ""
                 post_event(
                     raw,
                     "Normal",
-                    "ExecutionStarted",
+                    c.EXECUTION_STARTED,
                     f"AgentRun {adoption.run} started execution {adoption.execution} at node {adoption.node}{detail}",
                 )
         for run in plan.release:
             if kube.patch(AGENT_RUNS, namespace, run, RELEASE_PATCH) is not None:
-                post_event(raw, "Normal", "RunReleased", f"released queued AgentRun {run}")
+                post_event(raw, "Normal", c.RUN_RELEASED, f"released queued AgentRun {run}")
         for run, why in plan.requeue:
             kube.patch(AGENT_RUNS, namespace, run, queued_patch(why))
         messages = [
             f"execution {stop.execution}: node {stop.node} will not run: {stop.reason}" for stop in plan.stopped
         ]
         for message in self._new_reports(raw, "stopped", messages):
-            post_event(raw, "Normal", "BranchStopped", message)
+            post_event(raw, "Normal", c.BRANCH_STOPPED, message)
         if not _stalled(plan):  # a graph's problems are in the Stalled condition and its Event
             for message in self._new_reports(raw, "problem", list(plan.problems)):
-                post_event(raw, "Warning", "RunNotAdopted", message)
+                post_event(raw, "Warning", c.RUN_NOT_ADOPTED, message)
 
     def _new_reports(self, raw: Body, kind: str, messages: list[str]) -> list[str]:
         """Messages not reported before by this operator: level-based plans repeat them on every pass."""

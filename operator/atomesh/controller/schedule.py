@@ -12,6 +12,7 @@ from typing import Any
 import kopf
 from pydantic import ValidationError
 
+from atomesh.api import conditions as c
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent
 from atomesh.controller.agentrun import prune, run_infos
@@ -44,16 +45,16 @@ def reconcile_schedule(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
     )
     for name in plan.cancel:
         ctx.kube.patch(AGENT_RUNS, namespace, name, {"spec": {"cancel": True}})
-        post_event(body, "Normal", "RunReplaced", f"cancelled {name}: concurrencyPolicy Replace")
+        post_event(body, "Normal", c.RUN_REPLACED, f"cancelled {name}: concurrencyPolicy Replace")
     patch: dict[str, Any] = {}
     if plan.create and plan.scheduled_at:
         run = build_scheduled_run(meta.name, namespace, plan.create, plan.scheduled_at)
         _, created = ctx.kube.create(AGENT_RUNS, run)
         if created:
-            post_event(body, "Normal", "RunScheduled", f"created {plan.create} for {to_rfc3339(plan.scheduled_at)}")
+            post_event(body, "Normal", c.RUN_SCHEDULED, f"created {plan.create} for {to_rfc3339(plan.scheduled_at)}")
         patch["lastRun"] = plan.create
     if plan.skipped:
-        post_event(body, "Warning", "ScheduleSkipped", plan.skipped)
+        post_event(body, "Warning", c.SCHEDULE_SKIPPED, plan.skipped)
     wanted = {
         "lastScheduleTime": to_rfc3339(plan.last_schedule_time) if plan.last_schedule_time else None,
         "nextScheduleTime": to_rfc3339(plan.next_schedule_time) if plan.next_schedule_time else None,

@@ -113,7 +113,7 @@ def agent_events(old: AgentStatus, new: AgentStatus) -> list[AgentEvent]:
     """Events for what changed between two statuses; nothing when nothing changed (no event spam)."""
     events: list[AgentEvent] = []
     if new.revision and new.revision != old.revision:
-        events.append(AgentEvent("Normal", "RevisionChanged", f"revision {old.revision or '-'} -> {new.revision}"))
+        events.append(AgentEvent("Normal", c.REVISION_CHANGED, f"revision {old.revision or '-'} -> {new.revision}"))
     before = find(old.conditions, c.READY)
     ready = find(new.conditions, c.READY)
     if ready is not None and (

@@ -1,7 +1,8 @@
 """A run's next phase from what its runner pod reports.
 
 Pending → Running → AwaitingReview (publish opened a pull request) or Succeeded/NoChanges;
-a failed step → Failed with the step, exit code and message tail; the pod's deadline →
+a failed step → Failed with the reason the step named (`status.reason`, e.g. CheckoutFailed), the
+step, exit code and message tail; the pod's deadline →
 Failed/Timeout; `spec.cancel` → Cancelled. A pod that vanished after it was created is never
 recreated — a step may already have pushed or opened a pull request — the run fails PodLost.
 AwaitingReview belongs to the review loop: nothing here moves a run out of it except cancel.
@@ -131,6 +132,12 @@ def _from_summary(status: AgentRunStatus, publish: StepState, now: str) -> Agent
     return _with(status, phase="AwaitingReview", reason=c.AWAITING_REVIEW, message=message, review=review, **base)
 
 
+def step_reason(termination_message: str) -> str:
+    """The reason a failed step names at the start of its termination message (`<Reason>: …`), else StepFailed."""
+    reason, separator, _ = termination_message.strip().partition(":")
+    return reason if separator and reason in c.STEP_FAILURE_REASONS else c.STEP_FAILED
+
+
 def _from_failed_pod(status: AgentRunStatus, pod: PodObservation, now: str) -> AgentRunStatus:
     failed = next((s for s in pod.steps if s.state == "terminated" and s.exit_code not in (None, 0)), None)
     if pod.reason == DEADLINE_EXCEEDED:
@@ -139,13 +146,12 @@ def _from_failed_pod(status: AgentRunStatus, pod: PodObservation, now: str) -> A
         message = f"the run exceeded its timeout{f' during {step}' if step else ''}: {pod.message}".rstrip(": ")
         return _failed(status, c.TIMEOUT, message, now, Failure(step=step, reason=c.TIMEOUT, message=tail(pod.message)))
     if failed is not None:
+        reason = step_reason(failed.message)
         message = f"step {failed.name} exited with code {failed.exit_code}"
         if failed.message.strip():
             message += f": {tail(failed.message, 200)}"
-        failure = Failure(
-            step=failed.name, exit_code=failed.exit_code, reason=c.STEP_FAILED, message=tail(failed.message)
-        )
-        return _failed(status, c.STEP_FAILED, message, now, failure)
+        failure = Failure(step=failed.name, exit_code=failed.exit_code, reason=reason, message=tail(failed.message))
+        return _failed(status, reason, message, now, failure)
     message = f"the runner pod failed: {pod.reason or 'unknown reason'} {pod.message}".strip()
     return _failed(
         status, c.STEP_FAILED, message, now, Failure(reason=pod.reason or c.STEP_FAILED, message=tail(pod.message))

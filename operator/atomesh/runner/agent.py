@@ -12,6 +12,7 @@ from pathlib import Path
 
 import git
 
+from atomesh.api import conditions as c
 from atomesh.api.agentrun import Usage
 from atomesh.api.common import parse_duration
 from atomesh.forge import git as gitops
@@ -19,13 +20,7 @@ from atomesh.harness import Harness, HarnessLimits, HarnessResult, ModelAccess, 
 from atomesh.harness.environment import CREDENTIAL_VARIABLES
 from atomesh.runner.checks import run_checks
 from atomesh.runner.context import SOURCE_DIR, StepContext
-from atomesh.runner.failure import (
-    CREDENTIAL_IN_ARTIFACT,
-    HARNESS_CRASHED,
-    HARNESS_REASONS,
-    SOURCE_NOT_FOUND,
-    StepFailure,
-)
+from atomesh.runner.failure import HARNESS_REASONS, StepFailure
 from atomesh.runner.state import write_checks, write_summary, write_usage
 from atomesh.runner.task import compose_task
 
@@ -41,7 +36,7 @@ def load_instructions(ctx: StepContext) -> str:
     path = ctx.state_dir / SOURCE_DIR / spec.source.path / AGENT_FILE
     if not path.is_file():
         raise StepFailure(
-            SOURCE_NOT_FOUND,
+            c.SOURCE_NOT_FOUND,
             f"{Path(spec.source.path) / AGENT_FILE} is missing in {spec.source.repo} at "
             f"{ctx.run.agent_commit or spec.source.ref}; fix spec.source.path or add the file",
         )
@@ -94,7 +89,7 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
         f"harness used {usage.turns} turns, {usage.input_tokens}+{usage.output_tokens} tokens, ${usage.cost_usd:.4f}"
     )
     if not result.ok:
-        reason = HARNESS_REASONS.get(result.reason or "", HARNESS_CRASHED)
+        reason = HARNESS_REASONS.get(result.reason or "", c.HARNESS_CRASHED)
         raise StepFailure(reason, ctx.scrub(result.message))
     checks = run_checks(spec.review.checks, ctx.workspace, env, deadline, ctx.scrub)
     write_checks(ctx.state_dir, checks)
@@ -122,6 +117,6 @@ def refuse_credentials(ctx: StepContext) -> None:
             leaked.append(path)
     if leaked:
         raise StepFailure(
-            CREDENTIAL_IN_ARTIFACT,
+            c.CREDENTIAL_IN_ARTIFACT,
             f"the agent wrote a credential into {', '.join(sorted(leaked))}; the change will not be published",
         )

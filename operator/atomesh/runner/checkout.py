@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import git
 
+from atomesh.api import conditions as c
 from atomesh.forge import git as gitops
 from atomesh.runner.context import SOURCE_DIR, StepContext
-from atomesh.runner.failure import CHECKOUT_FAILED, SOURCE_NOT_FOUND, StepFailure
+from atomesh.runner.failure import StepFailure
 
 
 def token_for(ctx: StepContext, url: str) -> str | None:
@@ -30,14 +31,16 @@ def run_checkout(ctx: StepContext) -> str:
     # A revision continues the pull request's branch; a first run starts from the base branch.
     branch = run.branch if run.revision_of else spec.workspace.base_branch
     if ctx.workspace.exists() and any(ctx.workspace.iterdir()):
-        raise StepFailure(CHECKOUT_FAILED, f"the workspace {ctx.workspace} is not empty; checkout needs a fresh volume")
+        raise StepFailure(
+            c.CHECKOUT_FAILED, f"the workspace {ctx.workspace} is not empty; checkout needs a fresh volume"
+        )
     ctx.log(f"cloning {url} at {branch}")
     try:
         repo = gitops.clone(url, ctx.workspace, branch, token_for(ctx, url))
     except git.GitCommandError as error:
         field = "the pull request branch" if run.revision_of else "spec.workspace.baseBranch"
         raise StepFailure(
-            CHECKOUT_FAILED,
+            c.CHECKOUT_FAILED,
             f"cannot clone {spec.workspace.repo} at {branch!r} ({field}): {_git_error(error)}",
         ) from None
     with repo:
@@ -58,6 +61,6 @@ def checkout_source(ctx: StepContext) -> None:
         gitops.checkout_commit(url, dest, commit, token_for(ctx, url)).close()
     except git.GitCommandError as error:
         raise StepFailure(
-            SOURCE_NOT_FOUND, f"cannot check out spec.source {source.repo} at {commit}: {_git_error(error)}"
+            c.SOURCE_NOT_FOUND, f"cannot check out spec.source {source.repo} at {commit}: {_git_error(error)}"
         ) from None
     ctx.log(f"agent source {source.repo}@{commit[:12]}")

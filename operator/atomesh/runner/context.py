@@ -14,9 +14,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from atomesh.api import conditions as c
 from atomesh.api import constants as k
 from atomesh.api.runfile import RunFile
-from atomesh.runner.failure import INVALID_RUN_FILE, StepFailure
+from atomesh.runner.failure import StepFailure
 from atomesh.runner.scrub import Scrubber
 
 USAGE_FILE = "usage.json"
@@ -50,7 +51,7 @@ class StepContext:
 def _required(environ: Mapping[str, str], name: str) -> str:
     value = environ.get(name)
     if not value:
-        raise StepFailure(INVALID_RUN_FILE, f"environment variable {name} is not set; the runner pod sets it")
+        raise StepFailure(c.INVALID_RUN_FILE, f"environment variable {name} is not set; the runner pod sets it")
     return value
 
 
@@ -58,9 +59,9 @@ def load_run_file(path: Path) -> RunFile:
     try:
         return RunFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except OSError as error:
-        raise StepFailure(INVALID_RUN_FILE, f"cannot read the run file {path}: {error.strerror}") from None
+        raise StepFailure(c.INVALID_RUN_FILE, f"cannot read the run file {path}: {error.strerror}") from None
     except (ValueError, ValidationError) as error:
-        raise StepFailure(INVALID_RUN_FILE, f"the run file {path} is not a valid RunFile: {error}") from None
+        raise StepFailure(c.INVALID_RUN_FILE, f"the run file {path} is not a valid RunFile: {error}") from None
 
 
 def context_from_env(environ: Mapping[str, str]) -> StepContext:

@@ -20,7 +20,7 @@ from atomesh.forge.protocol import Forge, PullRequestRequest
 from atomesh.review import build_surface
 from atomesh.runner.checkout import token_for
 from atomesh.runner.context import StepContext
-from atomesh.runner.failure import FORGE_ERROR, PUSH_FAILED, StepFailure
+from atomesh.runner.failure import StepFailure
 from atomesh.runner.paths import disallowed
 from atomesh.runner.review_input import build_review_input, changed_files
 from atomesh.runner.state import read_checks, read_summary, read_usage
@@ -98,7 +98,7 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
         except git.GitCommandError as error:
             lines = str(error.stderr or "").strip().splitlines()
             detail = ctx.scrub(lines[-1] if lines else str(error))
-            raise StepFailure(PUSH_FAILED, f"cannot push {run.branch}: {detail}") from None
+            raise StepFailure(c.PUSH_FAILED, f"cannot push {run.branch}: {detail}") from None
         ctx.log(f"pushed {run.branch}@{head[:12]}")
         base = old_head
         if run.revision_of:
@@ -125,7 +125,7 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
             slug, head, surface.check_name, surface.check_conclusion, surface.check_title, surface.check_summary
         )
     except Exception as error:  # every forge adapter raises its own types; the message is what matters
-        raise StepFailure(FORGE_ERROR, ctx.scrub(f"{slug}: {error}")) from None
+        raise StepFailure(c.FORGE_ERROR, ctx.scrub(f"{slug}: {error}")) from None
     ctx.log(f"pull request {pull.url}")
     verb = "updated" if run.revision_of else "opened"
     return PublishSummary(

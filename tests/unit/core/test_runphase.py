@@ -170,3 +170,48 @@ def test_run_conditions(phase: str, ready: str, reconciling: bool, stalled: bool
     assert (c.RECONCILING in types) is reconciling
     assert (c.STALLED in types) is stalled
     assert status.observed_generation == 1
+
+
+STEP_OF_REASON = {
+    c.INVALID_RUN_FILE: "checkout",
+    c.CHECKOUT_FAILED: "checkout",
+    c.SOURCE_NOT_FOUND: "agent",
+    c.HARNESS_CRASHED: "agent",
+    c.MAX_TURNS_REACHED: "agent",
+    c.TOKENS_EXCEEDED: "agent",
+    c.MODEL_ERROR: "agent",
+    c.BUDGET_EXCEEDED_REASON: "agent",
+    c.TIMEOUT: "agent",
+    c.LIMIT_EXCEEDED: "agent",
+    c.CREDENTIAL_IN_ARTIFACT: "agent",
+    c.PATHS_NOT_ALLOWED: "publish",
+    c.PUSH_FAILED: "publish",
+    c.FORGE_ERROR: "publish",
+    c.STEP_FAILED: "publish",
+}
+
+
+def failed_in(step: str, message: str) -> dict[str, Any]:
+    steps = {"checkout": ([term(1, message)], None), "agent": ([term(0), term(1, message)], None)}
+    init, main = steps.get(step, ([term(0), term(0)], term(1, message)))
+    return pod("Failed", init, main)
+
+
+@pytest.mark.parametrize("reason", sorted(c.STEP_FAILURE_REASONS))
+def test_the_reason_a_step_names_becomes_the_runs_reason(reason: str) -> None:
+    step = STEP_OF_REASON[reason]
+    status = plan_from_pod(RUNNING, cancel=False, pod=observe_pod(failed_in(step, f"{reason}: what to fix")), now=NOW)
+    assert status.status.phase == "Failed"
+    assert status.status.reason == reason
+    assert status.status.failure is not None
+    assert (status.status.failure.reason, status.status.failure.step) == (reason, step)
+    assert status.status.failure.exit_code == 1
+    assert status.status.failure.message == f"{reason}: what to fix"
+    stalled = with_conditions(status.status, 1, NOW).conditions
+    assert [(cond.type, cond.reason) for cond in stalled if cond.type == c.STALLED] == [(c.STALLED, reason)]
+
+
+@pytest.mark.parametrize("message", ["", "fatal: not a reason", "NotAReason: x", "Traceback (most recent call last):"])
+def test_a_step_that_names_no_known_reason_failed_with_step_failed(message: str) -> None:
+    status = plan_from_pod(RUNNING, cancel=False, pod=observe_pod(failed_in("agent", message)), now=NOW).status
+    assert status.reason == c.STEP_FAILED
