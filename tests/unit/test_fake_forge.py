@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from atomesh.forge.errors import ForgeAPIError, NotFound
 from atomesh.forge.fake import FakeForge
 from atomesh.forge.protocol import Forge, PullRequestRequest
 
@@ -34,10 +35,10 @@ def test_reviews_permissions_merge_and_close() -> None:
     sha = forge.merge("o/r", 1)
     merged = forge.get_pull_request("o/r", 1)
     assert (merged.merged, merged.state, merged.merge_commit_sha) == (True, "closed", sha)
-    with pytest.raises(ValueError, match="only open pull requests merge"):
+    with pytest.raises(ForgeAPIError, match="only open pull requests merge"):
         forge.merge("o/r", 1)
     forge.open_or_update_pull_request(request(branch="b2"))
     forge.close("o/r", 2, by="bob")
     assert forge.get_pull_request("o/r", 2).closed_by == "bob"
-    with pytest.raises(LookupError):
+    with pytest.raises(NotFound):
         forge.get_pull_request("o/r", 9)

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import kopf
-from git import GitCommandError
 from pydantic import ValidationError
 
 from atomesh.api import constants as k
@@ -23,7 +22,7 @@ from atomesh.controller.events import post_event
 from atomesh.core.revision import RefResolution, agent_events, describe_validation_error, plan_agent_status
 from atomesh.core.rollup import rollup_runs
 from atomesh.core.validation import validate_agent_spec
-from atomesh.forge.refs import RefNotFound
+from atomesh.forge.errors import ForgeError
 from atomesh.kube.client import Body, KubeError
 from atomesh.kube.resources import AGENT_RUNS, AGENTS
 
@@ -49,9 +48,10 @@ def resolve(ctx: OperatorContext, agent: Agent) -> RefResolution | None:
         return None
     try:
         return RefResolution(commit=ctx.resolver(source.repo, source.ref))
-    except (GitCommandError, RefNotFound, OSError) as exc:
-        detail = getattr(exc, "stderr", "") or str(exc)
-        return RefResolution(error=redact_userinfo(" ".join(str(detail).split()))[:400])
+    except ForgeError as exc:
+        return RefResolution(error=exc.message)
+    except OSError as exc:  # git itself could not run
+        return RefResolution(error=redact_userinfo(str(exc)))
 
 
 def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any], retry: int = 0) -> None:

@@ -41,8 +41,8 @@ from atomesh.core.reviewloop import (
     review_outcome,
 )
 from atomesh.core.runphase import with_conditions
+from atomesh.forge.errors import ForgeError
 from atomesh.forge.protocol import PullRequestRef, ReviewComment
-from atomesh.forge.retry import GitHubForgeError
 from atomesh.forge.webhook import CommentEvent, parse_request
 from atomesh.kube.client import KubeError
 from atomesh.kube.resources import AGENT_RUNS
@@ -319,7 +319,7 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, state: Revie
     def poll_review(*, namespace: str | None, name: str, **_: Any) -> None:
         try:
             reconcile_review(ctx, state, namespace or "default", name, force=False)
-        except (KubeError, GitHubForgeError) as error:
+        except (KubeError, ForgeError) as error:
             # Retry on the poll interval, not kopf's default error backoff (a minute).
             ctx.metrics.reconcile_error("review")
             raise kopf.TemporaryError(str(error), delay=ctx.config.review_poll_interval_seconds) from error

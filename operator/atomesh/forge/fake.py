@@ -12,6 +12,7 @@ import itertools
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from atomesh.forge.errors import ForgeAPIError, NotFound
 from atomesh.forge.protocol import (
     CheckConclusion,
     PullRequestRef,
@@ -85,7 +86,7 @@ class FakeForge:
         try:
             return self.pulls[(repo, number)]
         except KeyError:
-            raise LookupError(f"no pull request {repo}#{number}") from None
+            raise NotFound(f"no pull request {repo}#{number}") from None
 
     def get_pull_request(self, repo: str, number: int) -> PullRequestRef:
         return self.pull(repo, number).ref
@@ -107,7 +108,7 @@ class FakeForge:
     def merge(self, repo: str, number: int, method: Literal["merge", "squash", "rebase"] = "merge") -> str:
         pull = self.pull(repo, number)
         if pull.ref.state != "open":
-            raise ValueError(f"{repo}#{number} is {pull.ref.state}; only open pull requests merge")
+            raise ForgeAPIError(f"{repo}#{number} is {pull.ref.state}; only open pull requests merge", status=405)
         sha = hashlib.sha1(f"{repo}#{number}:{method}".encode(), usedforsecurity=False).hexdigest()
         pull.ref = replace(
             pull.ref, state="closed", merged=True, merged_by="reviewer", merged_at=self._now(), merge_commit_sha=sha

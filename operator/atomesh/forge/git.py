@@ -15,6 +15,9 @@ from typing import Literal
 
 import git
 
+from atomesh.api.common import redact_userinfo
+from atomesh.forge.errors import GitError
+
 FileStatus = Literal["added", "modified", "deleted", "renamed"]
 GIT_TIMEOUT = 600.0
 _STATUS: dict[str, FileStatus] = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "T": "modified"}
@@ -83,18 +86,24 @@ def open_untrusted(workspace: Path, url: str) -> git.Repo:
 
 
 def clone(url: str, dest: Path, branch: str, token: str | None = None) -> git.Repo:
-    """Clone `branch` of `url` into `dest` (full history: revisions and diffs need the base)."""
-    return git.Repo.clone_from(
-        url, dest, branch=branch, env={**os.environ, **auth_env(token)}, kill_after_timeout=GIT_TIMEOUT
-    )
+    """Clone `branch` of `url` into `dest` (full history: revisions and diffs need the base). Raises GitError."""
+    try:
+        return git.Repo.clone_from(
+            url, dest, branch=branch, env={**os.environ, **auth_env(token)}, kill_after_timeout=GIT_TIMEOUT
+        )
+    except git.GitCommandError as error:
+        raise GitError.from_command(f"cannot clone {redact_userinfo(url)} at {branch!r}", error) from None
 
 
 def checkout_commit(url: str, dest: Path, commit: str, token: str | None = None) -> git.Repo:
-    """Clone `url` and check out exactly `commit` (an agent's source, pinned by the operator)."""
-    repo = git.Repo.clone_from(
-        url, dest, no_checkout=True, env={**os.environ, **auth_env(token)}, kill_after_timeout=GIT_TIMEOUT
-    )
-    repo.git.checkout("--detach", commit)
+    """Clone `url` and check out exactly `commit` (an agent's source, pinned by the operator). Raises GitError."""
+    try:
+        repo = git.Repo.clone_from(
+            url, dest, no_checkout=True, env={**os.environ, **auth_env(token)}, kill_after_timeout=GIT_TIMEOUT
+        )
+        repo.git.checkout("--detach", commit)
+    except git.GitCommandError as error:
+        raise GitError.from_command(f"cannot check out {redact_userinfo(url)} at {commit}", error) from None
     return repo
 
 
@@ -194,9 +203,12 @@ def commit(repo: git.Repo, message: str, name: str, email: str) -> str:
 
 
 def push(repo: git.Repo, branch: str, token: str | None = None, force: bool = False) -> None:
-    """Push HEAD to `branch` on origin; the token travels only in this command's environment."""
+    """Push HEAD to `branch` on origin; the token travels only in this command's environment. Raises GitError."""
     args = ["--porcelain", "origin", f"HEAD:refs/heads/{branch}"]
     if force:
         args.insert(0, "--force")
-    with repo.git.custom_environment(**auth_env(token)):
-        repo.git.push(*args, kill_after_timeout=GIT_TIMEOUT)
+    try:
+        with repo.git.custom_environment(**auth_env(token)):
+            repo.git.push(*args, kill_after_timeout=GIT_TIMEOUT)
+    except git.GitCommandError as error:
+        raise GitError.from_command(f"cannot push {branch}", error) from None

@@ -60,7 +60,11 @@ class PullRequestRequest:
 
 
 class Forge(Protocol):
-    """Pull requests, reviews and checks on a forge. Every call is idempotent where it can be."""
+    """Pull requests, reviews and checks on a forge. Every call is idempotent where it can be.
+
+    Every method raises `atomesh.forge.errors.ForgeError` (NotFound for a missing pull request,
+    ForgeAPIError when the forge refuses or keeps failing), never an exception of the library behind it.
+    """
 
     def open_or_update_pull_request(self, request: PullRequestRequest) -> PullRequestRef:
         """Find the open PR by head branch first; update it, or open a new one."""

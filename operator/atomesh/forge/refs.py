@@ -9,13 +9,10 @@ import re
 import git
 
 from atomesh.api.common import redact_userinfo
+from atomesh.forge.errors import GitError, RefNotFound
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 LS_REMOTE_TIMEOUT = 30.0
-
-
-class RefNotFound(LookupError):
-    """The repository answered but has no such branch or tag."""
 
 
 def parse_ls_remote(output: str) -> dict[str, str]:
@@ -39,12 +36,16 @@ def pick_ref(refs: dict[str, str], ref: str) -> str | None:
 def resolve_ref(repo_url: str, ref: str) -> str:
     """The commit `ref` names in `repo_url`. A full commit sha is returned as given (ls-remote lists only refs).
 
-    Raises RefNotFound when the ref does not exist, git.GitCommandError when the repository is unreachable.
+    Raises RefNotFound when the ref does not exist, GitError (with git's whole message) when the
+    repository is unreachable or refuses.
     """
     if FULL_SHA.match(ref):
         return ref
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-    output = git.cmd.Git().ls_remote(repo_url, env=env, kill_after_timeout=LS_REMOTE_TIMEOUT)
+    try:
+        output = git.cmd.Git().ls_remote(repo_url, env=env, kill_after_timeout=LS_REMOTE_TIMEOUT)
+    except git.GitCommandError as error:
+        raise GitError.from_command(f"cannot list the refs of {redact_userinfo(repo_url)}", error) from None
     commit = pick_ref(parse_ls_remote(str(output)), ref)
     if commit is None:
         raise RefNotFound(f"{ref!r} is neither a branch nor a tag of {redact_userinfo(repo_url)}")

@@ -25,6 +25,7 @@ import requests
 from github import GithubException
 
 from atomesh.api import constants as c
+from atomesh.forge.errors import ForgeAPIError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,12 +33,8 @@ RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 TRANSIENT = (GithubException, requests.exceptions.ConnectionError, requests.exceptions.Timeout)
 
 
-class GitHubForgeError(RuntimeError):
+class GitHubForgeError(ForgeAPIError):
     """A GitHub call failed for good; the message says what was attempted and how to fix it."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,9 @@ pinned commit. Forge read credentials only; the token is sent only to the forge'
 
 from __future__ import annotations
 
-import git
-
 from atomesh.api import conditions as c
 from atomesh.forge import git as gitops
+from atomesh.forge.errors import GitError
 from atomesh.runner.context import SOURCE_DIR, StepContext
 from atomesh.runner.failure import StepFailure
 
@@ -16,11 +15,6 @@ def token_for(ctx: StepContext, url: str) -> str | None:
     if ctx.forge_token and ctx.forge_git_url and url.startswith(ctx.forge_git_url.rstrip("/") + "/"):
         return ctx.forge_token
     return None
-
-
-def _git_error(error: git.GitCommandError) -> str:
-    lines = [line.strip() for line in str(error.stderr or "").splitlines() if line.strip()]
-    return lines[-1] if lines else f"git exited with status {error.status}"
 
 
 def run_checkout(ctx: StepContext) -> str:
@@ -37,12 +31,10 @@ def run_checkout(ctx: StepContext) -> str:
     ctx.log(f"cloning {url} at {branch}")
     try:
         repo = gitops.clone(url, ctx.workspace, branch, token_for(ctx, url))
-    except git.GitCommandError as error:
+    except GitError as error:
         field = "the pull request branch" if run.revision_of else "spec.workspace.baseBranch"
-        raise StepFailure(
-            c.CHECKOUT_FAILED,
-            f"cannot clone {spec.workspace.repo} at {branch!r} ({field}): {_git_error(error)}",
-        ) from None
+        message = f"cannot clone {spec.workspace.repo} at {branch!r} ({field}): {error.detail}"
+        raise StepFailure(c.CHECKOUT_FAILED, ctx.scrub(message)) from None
     with repo:
         head = repo.head.commit.hexsha
     if spec.source is not None:
@@ -59,8 +51,7 @@ def checkout_source(ctx: StepContext) -> None:
     dest = ctx.state_dir / SOURCE_DIR
     try:
         gitops.checkout_commit(url, dest, commit, token_for(ctx, url)).close()
-    except git.GitCommandError as error:
-        raise StepFailure(
-            c.SOURCE_NOT_FOUND, f"cannot check out spec.source {source.repo} at {commit}: {_git_error(error)}"
-        ) from None
+    except GitError as error:
+        message = f"cannot check out spec.source {source.repo} at {commit}: {error.detail}"
+        raise StepFailure(c.SOURCE_NOT_FOUND, ctx.scrub(message)) from None
     ctx.log(f"agent source {source.repo}@{commit[:12]}")

@@ -16,6 +16,7 @@ from atomesh.api import conditions as c
 from atomesh.api.agentrun import Artifact, ReviewStatus, Usage
 from atomesh.api.runfile import PublishSummary, RunFile
 from atomesh.forge import git as gitops
+from atomesh.forge.errors import ForgeError, GitError
 from atomesh.forge.protocol import Forge, PullRequestRequest
 from atomesh.review import build_surface
 from atomesh.runner.checkout import token_for
@@ -95,10 +96,8 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
             # A first run owns its branch (force: a re-run of the same run may have pushed before);
             # a revision adds to the reviewed branch and must not rewrite it.
             gitops.push(repo, run.branch, token_for(ctx, url), force=not run.revision_of)
-        except git.GitCommandError as error:
-            lines = str(error.stderr or "").strip().splitlines()
-            detail = ctx.scrub(lines[-1] if lines else str(error))
-            raise StepFailure(c.PUSH_FAILED, f"cannot push {run.branch}: {detail}") from None
+        except GitError as error:
+            raise StepFailure(c.PUSH_FAILED, ctx.scrub(f"cannot push {run.branch}: {error.detail}")) from None
         ctx.log(f"pushed {run.branch}@{head[:12]}")
         base = old_head
         if run.revision_of:
@@ -124,8 +123,8 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
         forge.create_check_run(
             slug, head, surface.check_name, surface.check_conclusion, surface.check_title, surface.check_summary
         )
-    except Exception as error:  # every forge adapter raises its own types; the message is what matters
-        raise StepFailure(c.FORGE_ERROR, ctx.scrub(f"{slug}: {error}")) from None
+    except ForgeError as error:
+        raise StepFailure(c.FORGE_ERROR, ctx.scrub(f"{slug}: {error.message}")) from None
     ctx.log(f"pull request {pull.url}")
     verb = "updated" if run.revision_of else "opened"
     return PublishSummary(

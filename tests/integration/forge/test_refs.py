@@ -7,7 +7,8 @@ from pathlib import Path
 import git
 import pytest
 
-from atomesh.forge.refs import RefNotFound, resolve_ref
+from atomesh.forge.errors import GitError, RefNotFound
+from atomesh.forge.refs import resolve_ref
 
 
 @pytest.fixture
@@ -35,5 +36,16 @@ def test_branch_tag_and_sha(repo: git.Repo) -> None:
 def test_missing_ref_and_repo(repo: git.Repo, tmp_path: Path) -> None:
     with pytest.raises(RefNotFound, match="nope"):
         resolve_ref(str(repo.working_dir), "nope")
-    with pytest.raises(git.GitCommandError):
+    with pytest.raises(GitError) as raised:
         resolve_ref(str(tmp_path / "missing"), "main")
+    # git's whole message, not its last line (which is empty or a bare quote)
+    assert "does not appear to be a git repository" in raised.value.detail
+    assert "Could not read from remote repository" in raised.value.detail
+    assert not raised.value.transient
+
+
+def test_credentials_in_a_url_never_reach_the_error(tmp_path: Path) -> None:
+    with pytest.raises(GitError) as raised:
+        resolve_ref(f"http://user:s3cret@127.0.0.1:9/{tmp_path.name}.git", "main")
+    assert "s3cret" not in str(raised.value)
+    assert "s3cret" not in raised.value.detail
