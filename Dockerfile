@@ -44,10 +44,11 @@ RUN apt-get update \
 
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=node /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
-# The harness CLIs exactly as package-lock.json pins them (the API descriptions are dev-only).
+# The harness CLIs exactly as package-lock.json pins them (the API descriptions are dev-only);
+# `install --no-save`, not `ci`, for the reason the Makefile's harnesses target gives.
 COPY package.json package-lock.json /opt/atomesh/node/
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
- && npm ci --prefix /opt/atomesh/node --omit=dev --no-audit --no-fund \
+ && npm install --no-save --prefix /opt/atomesh/node --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 ENV PATH=/opt/atomesh/node/node_modules/.bin:$PATH
 

@@ -22,9 +22,13 @@ $(BIN)/atomesh: pyproject.toml requirements/dev.txt
 install: $(BIN)/atomesh
 
 # The Claude Code and OpenCode CLIs and GitHub's API descriptions, as package-lock.json pins them.
+# `npm install --no-save` rather than `npm ci`: opencode-ai lists a binary package per platform as
+# optional, not every one of them is published for every release, so the lock cannot record them
+# and `npm ci` refuses such a lock; `install` takes every version from the lock and skips the
+# platforms' binaries that do not exist, and --no-save leaves the lock as it is.
 harnesses: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
-	npm ci --silent --no-audit --no-fund
+	npm install --no-save --silent --no-audit --no-fund
 	touch $@
 
 dev: install harnesses
