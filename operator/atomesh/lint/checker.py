@@ -25,6 +25,7 @@ from atomesh.api.common import DNS_SUBDOMAIN_PATTERN
 from atomesh.api.crd import openapi_schema
 from atomesh.api.mesh import Mesh, MeshSpec
 from atomesh.core.graph import validate_graph
+from atomesh.core.meshcheck import edge_input_problems
 from atomesh.core.validation import (
     FieldError,
     Loc,
@@ -160,7 +161,8 @@ class _Linter:
         return []
 
     def across_documents(self) -> None:
-        """Duplicate objects in a file, and AgentRun inputs checked against Agents given to the same lint."""
+        """Duplicate objects in a file; the Agents that runs and meshes name, and what they pass them, checked
+        against the Agents given to the same lint."""
         # Only within one file: across files the same name is usual (kustomize overlays, environments).
         seen: dict[tuple[str, str, str, str], _Object] = {}
         for obj in self.objects:
@@ -170,16 +172,41 @@ class _Linter:
                 message = f"duplicate {obj.label} (also line {first.line}); the later one overwrites it"
                 self.report(obj.document, obj.label, [FieldError(("metadata", "name"), message)])
             seen.setdefault(key, obj)
-        agents = [obj for obj in self.objects if isinstance(obj.spec, AgentSpec)]
-        for run in self.objects:
-            if not isinstance(run.spec, AgentRunSpec):
-                continue
-            for agent in agents:
-                if agent.name == run.spec.agent_ref.name and _same_namespace(agent.namespace, run.namespace):
-                    assert isinstance(agent.spec, AgentSpec)
-                    errors = check_input(run.spec.input, agent.spec.input.json_schema, ("spec", "input"))
-                    self.report(run.document, run.label, errors)
-                    break
+        for obj in self.objects:
+            if isinstance(obj.spec, AgentRunSpec):
+                self.report(obj.document, obj.label, self.run_references(obj, obj.spec))
+            elif isinstance(obj.spec, MeshSpec):
+                self.report(obj.document, obj.label, self.mesh_references(obj, obj.spec))
+
+    def agents_for(self, obj: _Object) -> dict[str, AgentSpec]:
+        """The Agents linted together with `obj` that it can name (same namespace, or either unset)."""
+        return {
+            agent.name: agent.spec
+            for agent in self.objects
+            if isinstance(agent.spec, AgentSpec) and _same_namespace(agent.namespace, obj.namespace)
+        }
+
+    def run_references(self, run: _Object, spec: AgentRunSpec) -> list[FieldError]:
+        agent = self.agents_for(run).get(spec.agent_ref.name)
+        if agent is None:
+            return [FieldError(("spec", "agentRef", "name"), _not_linted(spec.agent_ref.name, "its input"))]
+        return check_input(spec.input, agent.input.json_schema, ("spec", "input"))
+
+    def mesh_references(self, mesh: _Object, spec: MeshSpec) -> list[FieldError]:
+        agents = self.agents_for(mesh)
+        errors = [
+            FieldError(("spec", "agents", index, "agentRef", "name"), _not_linted(node.agent_ref.name, "its edges"))
+            for index, node in enumerate(spec.agents)
+            if node.agent_ref.name not in agents
+        ]
+        return errors + edge_input_problems(spec, agents)
+
+
+def _not_linted(agent: str, what: str) -> str:
+    return (
+        f"no Agent {agent!r} in the files linted; lint its manifest together with this one "
+        f"(e.g. atomesh lint agents/ runs/) so {what} can be checked against it"
+    )
 
 
 def _raw_agent_checks(spec: dict[str, Any]) -> list[FieldError]:
