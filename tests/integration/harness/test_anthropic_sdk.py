@@ -19,6 +19,11 @@ from tests.integration.harness.harness_support import (
 
 pytestmark = pytest.mark.integration
 
+# Model names of the emulator's own: the SDK warns about real models on its deprecation schedule, and
+# what it warns about changes with the SDK release and the calendar, never with this code.
+LARGE_MODEL = "emulator-large"
+SMALL_MODEL = "emulator-small"
+
 TOOLS: list[Any] = [
     {
         "name": "write_file",
@@ -54,7 +59,7 @@ def test_streamed_tool_loop_makes_the_change(tmp_path: Path, anthropic_emulator:
     messages: list[Any] = [{"role": "user", "content": "Improve the docs."}]
     input_tokens = output_tokens = 0
     for _ in range(10):
-        with sdk.messages.stream(model="claude-opus-4-5", max_tokens=1024, messages=messages, tools=TOOLS) as s:
+        with sdk.messages.stream(model=LARGE_MODEL, max_tokens=1024, messages=messages, tools=TOOLS) as s:
             message = s.get_final_message()
         input_tokens += message.usage.input_tokens
         output_tokens += message.usage.output_tokens
@@ -76,16 +81,14 @@ def test_streamed_tool_loop_makes_the_change(tmp_path: Path, anthropic_emulator:
 def test_non_streaming_reply_and_count_tokens(anthropic_emulator: StartEmulator) -> None:
     emulator = anthropic_emulator({"turns": [], "default": {"text": "Hi there."}})
     sdk = client(emulator.url)
-    reply = sdk.messages.create(
-        model="claude-haiku-4-5", max_tokens=64, messages=[{"role": "user", "content": "Hello"}]
-    )
+    reply = sdk.messages.create(model=SMALL_MODEL, max_tokens=64, messages=[{"role": "user", "content": "Hello"}])
     assert reply.content[0].type == "text"
     assert reply.content[0].text == "Hi there."
     assert reply.stop_reason == "end_turn"
     assert reply.usage.input_tokens > 0
-    counted = sdk.messages.count_tokens(model="claude-haiku-4-5", messages=[{"role": "user", "content": "Hello"}])
+    counted = sdk.messages.count_tokens(model=SMALL_MODEL, messages=[{"role": "user", "content": "Hello"}])
     assert counted.input_tokens > 0
-    assert "claude-haiku-4-5" in [m.id for m in sdk.models.list()]
+    assert SMALL_MODEL in [m.id for m in sdk.models.list()]
 
 
 def test_errors_have_anthropics_shape(anthropic_emulator: StartEmulator) -> None:
@@ -101,7 +104,7 @@ def test_errors_have_anthropics_shape(anthropic_emulator: StartEmulator) -> None
     sdk = client(emulator.url)
 
     def ask(text: str) -> None:
-        sdk.messages.create(model="claude-opus-4-5", max_tokens=8, messages=[{"role": "user", "content": text}])
+        sdk.messages.create(model=LARGE_MODEL, max_tokens=8, messages=[{"role": "user", "content": text}])
 
     with pytest.raises(anthropic.RateLimitError) as limited:
         ask("limit")
@@ -126,7 +129,7 @@ def test_errors_have_anthropics_shape(anthropic_emulator: StartEmulator) -> None
 def test_sdk_retries_through_a_short_storm(anthropic_emulator: StartEmulator) -> None:
     emulator = anthropic_emulator([{"error": 529, "times": 2, "retryAfter": 0}, {"text": "made it"}])
     reply = client(emulator.url, retries=3).messages.create(
-        model="claude-opus-4-5",
+        model=LARGE_MODEL,
         max_tokens=8,
         messages=[{"role": "user", "content": "go"}],
         tools=TOOLS,

@@ -19,7 +19,18 @@ from aiohttp import web
 from atomesh.devstack.anthropic.cassette import Cassette, Reply, RequestFacts, Script, Turn
 from atomesh.devstack.anthropic.tools import detect_harness, translate, working_directory
 
-MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5", "claude-opus-4-1")
+# Real model names that agents name, and names of the emulator's own that tests use: no SDK
+# deprecation schedule applies to them.
+MODELS = (
+    "claude-sonnet-4-5",
+    "claude-sonnet-4-6",
+    "claude-haiku-4-5",
+    "claude-opus-4-5",
+    "claude-opus-4-1",
+    "emulator-large",
+    "emulator-medium",
+    "emulator-small",
+)
 _ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
