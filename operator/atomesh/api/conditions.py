@@ -68,6 +68,10 @@ MERGED: Final = "Merged"
 CLOSED: Final = "Closed"
 #: AwaitingReview: a reviewer with write access requested changes; a revision run addresses them.
 CHANGES_REQUESTED: Final = "ChangesRequested"
+#: AwaitingReview: the revision run ended without publishing (no change, failed or cancelled); the
+#: pull request is back in review, a comment on it says why, and the next change request starts the
+#: next revision.
+REVISION_ENDED_WITHOUT_CHANGE: Final = "RevisionEndedWithoutChange"
 #: Rejected: changes were requested after `review.maxRevisions` revisions.
 MAX_REVISIONS_REACHED: Final = "MaxRevisionsReached"
 #: Failed, Stalled=True: the run exceeded `limits.timeout` (the pod's activeDeadlineSeconds).

@@ -36,8 +36,15 @@ def backoff(retry: int) -> float:
 
 
 def status_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """A merge patch turning status `old` into `new`; keys that disappeared are set to null."""
-    patch: dict[str, Any] = {key: value for key, value in new.items() if old.get(key) != value}
+    """A merge patch turning status `old` into `new`: keys that disappeared, at any depth, are set to
+    null (a merge patch merges nested objects, so leaving a key out would keep it)."""
+    patch: dict[str, Any] = {}
+    for key, value in new.items():
+        before = old.get(key)
+        if before == value:
+            continue
+        nested = isinstance(before, Mapping) and isinstance(value, Mapping)
+        patch[key] = status_patch(before, value) if nested else value
     patch.update({key: None for key in old if key not in new})
     return patch
 

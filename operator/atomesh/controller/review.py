@@ -31,10 +31,12 @@ from atomesh.controller.agent import request_rollup, status_patch
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
 from atomesh.core.reviewloop import (
+    ENDED_WITHOUT_PUBLISHING,
     WRITE_PERMISSIONS,
     PullObservation,
     ReviewDecision,
     ReviewItem,
+    RevisionObservation,
     auto_merged,
     build_revision_run,
     decide_review,
@@ -196,6 +198,21 @@ def _observe_pull(
     return pull
 
 
+def _observe_revision(ctx: OperatorContext, namespace: str, name: str) -> RevisionObservation:
+    raw = ctx.kube.get(AGENT_RUNS, namespace, name)
+    if raw is None:
+        return RevisionObservation(name=name, exists=False)
+    status = raw.get("status") or {}
+    review = status.get("review") or {}
+    return RevisionObservation(
+        name=name,
+        phase=str(status.get("phase") or "Pending"),
+        reason=str(status.get("reason") or ""),
+        message=str(status.get("message") or ""),
+        revision=int(review.get("revision") or 0),
+    )
+
+
 def reconcile_review(ctx: OperatorContext, state: ReviewState, namespace: str, name: str, *, force: bool) -> None:
     """Observe the run's pull request and apply what it means. `force` skips the ETag shortcut."""
     with ctx.locked(namespace, name):
@@ -213,7 +230,9 @@ def reconcile_review(ctx: OperatorContext, state: ReviewState, namespace: str, n
         if status.agent is None:
             return
         repo, number = review.repo, review.number
-        pull = _observe_pull(state, namespace, name, repo, number, force=force)
+        revision = _observe_revision(ctx, namespace, review.revision_run) if review.revision_run else None
+        # A revision that ends changes nothing on the pull request, so a 304 must not hide it.
+        pull = _observe_pull(state, namespace, name, repo, number, force=force or review.revision_run is not None)
         if pull is None:
             return  # unchanged since the last poll (a 304 costs no rate limit)
         decision = decide_review(
@@ -222,6 +241,7 @@ def reconcile_review(ctx: OperatorContext, state: ReviewState, namespace: str, n
             _observation(pull),
             _items(state, repo, state.forge.list_reviews(repo, number)),
             now=ctx.clock(),
+            revision_run=revision,
         )
         _apply(ctx, state, run, raw, status, review, decision)
 
@@ -249,6 +269,8 @@ def _apply(
         revision_name = revision["metadata"]["name"]
         if created:
             state.forge.comment(repo, number, f"atomesh: {decision.message} (AgentRun `{namespace}/{revision_name}`).")
+    elif decision.action == "resume":
+        state.forge.comment(repo, number, f"atomesh: {decision.message}.")
     new = review_outcome(status, decision, ctx.now(), revision_name)
     generation = (raw.get("metadata") or {}).get("generation")
     new = with_conditions(new, generation, ctx.now())
@@ -301,11 +323,21 @@ def _reconcile_logged(ctx: OperatorContext, state: ReviewState, namespace: str, 
 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, state: ReviewState) -> None:
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
-    def track_review(*, type: str, namespace: str | None, name: str, status: kopf.Status, **_: Any) -> None:
+    def track_review(
+        *, type: str, namespace: str | None, name: str, status: kopf.Status, spec: kopf.Spec, **_: Any
+    ) -> None:
         state.remember_kopf_context()
         review = status.get("review") or {}
         waiting = type != "DELETED" and status.get("phase") == "AwaitingReview"
         state.track(namespace or "default", name, review.get("repo"), review.get("number"), waiting)
+        revised = spec.get("revisionOf")
+        if revised and (type == "DELETED" or status.get("phase") in ENDED_WITHOUT_PUBLISHING):
+            # The run it revises waits for it: hand the pull request back now, not at the next poll.
+            try:
+                reconcile_review(ctx, state, namespace or "default", str(revised), force=False)
+            except (KubeError, ForgeError) as error:
+                ctx.metrics.reconcile_error("review")
+                log.warning("review of %s/%s after its revision ended failed: %s", namespace, revised, error)
 
     @kopf.timer(
         k.GROUP,

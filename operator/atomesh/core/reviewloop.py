@@ -3,6 +3,11 @@
 Pure: the controller observes the forge (pull request, reviews, permissions), hands the
 observations over as the small types below, and applies the `ReviewDecision` it gets back.
 A revision run is a new AgentRun with a deterministic name, so deciding twice creates it once.
+
+While a revision run works, the run it revises waits. A revision that publishes takes the pull
+request over (it awaits review itself); one that ends without publishing — no change, failed or
+cancelled — hands it back: the waiting run resumes awaiting review, counts that revision, and
+ignores feedback older than the hand-back, so the next change request starts the next revision.
 """
 
 from __future__ import annotations
@@ -20,7 +25,10 @@ from atomesh.core.runfactory import RunRequest, build_run, run_name
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
 
 Verdict = Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"]
-Action = Literal["wait", "succeed", "reject", "revise", "merge"]
+Action = Literal["wait", "succeed", "reject", "revise", "merge", "resume"]
+# Phases in which a revision run has ended without taking the pull request over; a revision that
+# published is AwaitingReview (or, once the pull request is decided, Succeeded/Rejected with it).
+ENDED_WITHOUT_PUBLISHING = frozenset({"Succeeded", "Failed", "Cancelled"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,18 @@ class ReviewItem:
 
 
 @dataclass(frozen=True)
+class RevisionObservation:
+    """The revision run the waiting run points at, as the cluster reports it."""
+
+    name: str
+    phase: str = ""
+    reason: str = ""
+    message: str = ""
+    revision: int = 0
+    exists: bool = True
+
+
+@dataclass(frozen=True)
 class ReviewDecision:
     """What the controller does next for a run awaiting review."""
 
@@ -60,6 +80,7 @@ class ReviewDecision:
     decided_at: str | None = None
     merge_commit: str | None = None
     feedback: tuple[Feedback, ...] = field(default_factory=tuple)
+    revision: int | None = None  # resume: the revision that ended, now counted
 
 
 def _parse_time(text: str | None) -> datetime:
@@ -77,13 +98,20 @@ def _since(items: list[ReviewItem], since: str | None) -> list[ReviewItem]:
 
 
 def decide_review(
-    run: AgentRun, spec: AgentSpec, pull: PullObservation, items: list[ReviewItem], *, now: datetime
+    run: AgentRun,
+    spec: AgentSpec,
+    pull: PullObservation,
+    items: list[ReviewItem],
+    *,
+    now: datetime,
+    revision_run: RevisionObservation | None = None,
 ) -> ReviewDecision:
     """Decide the next step of a run in AwaitingReview.
 
-    Merged → succeed; closed → reject; changes requested by a writer since the artifact was
-    published → a revision (or reject once `maxRevisions` is reached); auto-merge when the
-    agent asks for it, the checks passed and no writer objected; otherwise wait.
+    Merged → succeed; closed → reject; a revision at work (or not observed) → wait, or resume once
+    `revision_run` shows it ended without publishing or no longer exists; changes requested by a writer since
+    the artifact was published → a revision (or reject once `maxRevisions` is reached); auto-merge
+    when the agent asks for it, the checks passed and no writer objected; otherwise wait.
     Comments of users without write access never drive a revision.
     """
     status = run.status
@@ -106,6 +134,9 @@ def decide_review(
             decided_at=pull.closed_at,
         )
     if review is not None and review.revision_run:
+        ended = _revision_ended(review.revision_run, review.revision + 1, revision_run) if revision_run else None
+        if ended is not None:
+            return ended
         return ReviewDecision("wait", c.CHANGES_REQUESTED, f"revision {review.revision_run} is addressing feedback")
 
     recent = [item for item in _since(items, review.published_at if review else None) if item.can_write]
@@ -141,6 +172,29 @@ def decide_review(
     return ReviewDecision("wait", c.AWAITING_REVIEW, "waiting for a reviewer")
 
 
+def _revision_ended(name: str, expected: int, seen: RevisionObservation) -> ReviewDecision | None:
+    """A `resume` decision when the revision run ended without publishing (or is gone), else None."""
+    if not seen.exists:
+        what = f"revision {name} no longer exists"
+        number = expected
+    elif seen.phase in ENDED_WITHOUT_PUBLISHING:
+        number = seen.revision or expected
+        if seen.phase == "Succeeded":
+            what = f"revision {name} made no change"
+        else:
+            what = f"revision {name} ended {seen.phase} ({seen.reason or 'no reason'})"
+        if seen.message:
+            what += f": {seen.message}"
+    else:
+        return None
+    return ReviewDecision(
+        "resume",
+        c.REVISION_ENDED_WITHOUT_CHANGE,
+        f"{what}; waiting for a reviewer (request changes again for another revision)",
+        revision=number,
+    )
+
+
 def auto_merged(merge_commit: str, now: str) -> ReviewDecision:
     """What a `merge` decision becomes once atomesh has merged the pull request itself (autoMerge)."""
     return ReviewDecision(
@@ -159,8 +213,9 @@ def review_outcome(
     """The run's status once `decision` is applied (conditions not yet recomputed).
 
     succeed → Succeeded with the review merged; reject → Rejected with the review closed; revise →
-    still AwaitingReview, the review pointing at `revision_run`; wait (or an unapplied merge) →
-    only reason and message change.
+    still AwaitingReview, the review pointing at `revision_run`; resume → still AwaitingReview, the
+    revision counted and feedback before `now` spent; wait (or an unapplied merge) → only reason and
+    message change.
     """
     review = status.review or ReviewStatus()
     decided = {"decided_by": decision.decided_by, "decided_at": decision.decided_at or now}
@@ -180,6 +235,16 @@ def review_outcome(
             }
         )
         phase = {"review": revising}
+    elif decision.action == "resume":
+        resumed = review.model_copy(
+            update={
+                "state": "open",
+                "revision_run": None,
+                "revision": max(review.revision, decision.revision or 0),
+                "published_at": now,
+            }
+        )
+        phase = {"review": resumed}
     else:
         phase = {}
     return status.model_copy(update={"reason": decision.reason, "message": decision.message, **phase})

@@ -82,6 +82,41 @@ def test_changes_requested_by_a_writer_revise_the_same_pull_request(review_stack
     stack.assert_no_secrets()
 
 
+def test_a_revision_that_changes_nothing_hands_the_pull_request_back(review_stack: ReviewStack) -> None:
+    """request changes → a revision that changes nothing → a comment on the pull request → a second
+    request → a revision with a change → merge → Succeeded."""
+    stack = review_stack
+    first = guide(stack.namespace)
+    second = guide(stack.namespace, "\n## Examples\n\nSay hello.\n")
+    nothing = [{"text": "The guide already covers this.", "usage": {"input_tokens": 500, "output_tokens": 10}}]
+    stack.script(edit_turns(first, "Added a guide."), nothing, edit_turns(second, "Added examples."))
+    stack.agent("guide", "doc", ["docs/**"])
+    stack.start_run("guide-1", "guide")
+    number = stack.awaiting_review("guide-1")["review"]["number"]
+
+    stack.pull(number).create_review(body="Please add an example.", event="REQUEST_CHANGES")
+    assert stack.finished("guide-1-r1")["reason"] == "NoChanges"
+    root = stack.wait_until(
+        "guide-1 to get the pull request back",
+        lambda: (s := stack.run("guide-1")["status"])["reason"] == "RevisionEndedWithoutChange" and s,
+    )
+    assert root["phase"] == "AwaitingReview"
+    assert "revisionRun" not in root["review"]
+    assert root["review"]["revision"] == 1
+    comments = [comment.body for comment in stack.pull(number).get_issue_comments()]
+    assert any("revision guide-1-r1 made no change" in body for body in comments), comments
+
+    stack.pull(number).create_review(body="Still no example: please add one.", event="REQUEST_CHANGES")
+    revised = stack.awaiting_review("guide-1-r2")
+    assert revised["review"]["number"] == number
+    assert revised["review"]["revision"] == 2
+    assert stack.pull(number).merge().merged
+    assert stack.finished("guide-1")["phase"] == "Succeeded"
+    assert stack.finished("guide-1-r2")["phase"] == "Succeeded"
+    assert sorted(run["metadata"]["name"] for run in stack.runs()) == ["guide-1", "guide-1-r1", "guide-1-r2"]
+    stack.assert_no_secrets()
+
+
 def test_closed_pull_request_rejects_the_run(review_stack: ReviewStack) -> None:
     stack = review_stack
     stack.script(edit_turns(guide(stack.namespace), "Added a guide."))

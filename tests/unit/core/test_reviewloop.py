@@ -12,6 +12,7 @@ from atomesh.core.reviewloop import (
     PullObservation,
     ReviewDecision,
     ReviewItem,
+    RevisionObservation,
     auto_merged,
     build_revision_run,
     decide_review,
@@ -115,6 +116,53 @@ def item(author: str, verdict: str | None, at: str = "2026-11-24T11:00:00Z", *, 
 def test_decide_review(pull, items, agent, the_run, action, reason) -> None:
     decision = decide_review(the_run, agent, pull, items, now=NOW)
     assert (decision.action, decision.reason) == (action, reason)
+
+
+@pytest.mark.parametrize(
+    ("seen", "action", "counted", "says"),
+    [
+        (RevisionObservation("fix-1-r1", "Running"), "wait", None, "is addressing feedback"),
+        (RevisionObservation("fix-1-r1", "AwaitingReview", revision=1), "wait", None, "is addressing feedback"),
+        (
+            RevisionObservation("fix-1-r1", "Succeeded", "NoChanges", "the agent changed nothing", revision=1),
+            "resume",
+            1,
+            "revision fix-1-r1 made no change: the agent changed nothing",
+        ),
+        (
+            RevisionObservation("fix-1-r1", "Failed", "TokensExceeded", "over maxTokens"),
+            "resume",
+            1,
+            "revision fix-1-r1 ended Failed (TokensExceeded): over maxTokens",
+        ),
+        (RevisionObservation("fix-1-r1", exists=False), "resume", 1, "revision fix-1-r1 no longer exists"),
+    ],
+)
+def test_a_revision_that_ends_without_publishing_hands_the_pull_request_back(seen, action, counted, says) -> None:
+    waiting = run(revision_run="fix-1-r1")
+    decision = decide_review(waiting, spec(), OPEN, [item("ana", "CHANGES_REQUESTED")], now=NOW, revision_run=seen)
+    assert (decision.action, decision.revision) == (action, counted)
+    assert says in decision.message
+
+
+def test_after_a_hand_back_the_next_change_request_starts_the_next_revision() -> None:
+    waiting = run(revision_run="fix-1-r1")
+    ended = RevisionObservation("fix-1-r1", "Succeeded", "NoChanges", revision=1)
+    decision = decide_review(waiting, spec(), OPEN, [item("ana", "CHANGES_REQUESTED")], now=NOW, revision_run=ended)
+    assert waiting.status is not None
+    resumed = waiting.model_copy(update={"status": review_outcome(waiting.status, decision, "2026-11-24T11:30:00Z")})
+    assert resumed.status is not None
+    assert resumed.status.review is not None
+    assert (resumed.status.phase, resumed.status.reason) == ("AwaitingReview", "RevisionEndedWithoutChange")
+    assert (resumed.status.review.revision_run, resumed.status.review.revision) == (None, 1)
+    # The request that led to r1 is spent; a new one starts r2, and maxRevisions counts r1.
+    old = [item("ana", "CHANGES_REQUESTED")]
+    assert decide_review(resumed, spec(), OPEN, old, now=NOW).action == "wait"
+    new = [item("ana", "CHANGES_REQUESTED", at="2026-11-24T11:45:00Z")]
+    again = decide_review(resumed, spec(), OPEN, new, now=NOW)
+    assert again.action == "revise"
+    assert build_revision_run(resumed, again)["metadata"]["name"] == "fix-1-r2"
+    assert decide_review(resumed, spec(maxRevisions=1), OPEN, new, now=NOW).reason == "MaxRevisionsReached"
 
 
 def test_merge_records_who_and_commit() -> None:
