@@ -152,7 +152,8 @@ def test_suspend_holds_new_runs_until_resumed(stack: Stack) -> None:
 
 def test_an_invalid_graph_is_stalled_naming_the_edge(stack: Stack) -> None:
     stack.apply(agent_manifest())
-    edges = [{"from": "a", "to": "b"}, {"from": "b", "to": "a"}]
+    mode = {"mode": "${upstream.input.mode}"}  # tidy requires it, and only edges give b its input
+    edges = [{"from": "a", "to": "b", "input": mode}, {"from": "b", "to": "a", "input": mode}]
     stack.apply(mesh_manifest("loop", {"a": "tidy", "b": "tidy"}, edges))
     stalled = stack.wait_for("the mesh to be Stalled", lambda: condition(mesh_status(stack, "loop"), "Stalled") or None)
     assert stalled["status"] == "True"
