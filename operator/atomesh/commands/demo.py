@@ -1,10 +1,17 @@
 """`atomesh dev --demo`: one example agent through the whole loop, printed step by step.
 
-Applies agents/issue-triage.yaml as it is (only `spec.harness.kind` follows `--harness`), waits
-until the Agent is Ready, creates an AgentRun, follows its pod and phases, and once the run is
+Applies the Agent `--agent NAME` (default issue-triage) from the manifests in `--agents DIR` as
+it is (only `spec.harness.kind` follows `--harness`), waits until the Agent is Ready, creates an
+AgentRun with the agent's demo input, follows its pod and phases, and once the run is
 AwaitingReview merges the pull request through the GitHub REST API as the `reviewer` user would
-(PyGithub against the emulator). Exit 0 when the run is Succeeded; 1 with the reason when it
-ends otherwise or the time runs out; 130 when interrupted. The demo prints no credentials.
+(PyGithub against the emulator); an agent with `review.autoMerge` is left for atomesh to merge.
+Exit 0 when the run is Succeeded; 1 with the reason when it ends otherwise or the time runs out;
+130 when interrupted. The demo prints no credentials.
+
+The demo inputs live here, in `DEMO_INPUTS`, rather than in the example manifests: they fit the
+sample repository `demo/sample-app` and the scripted model, which only the development stack
+has, while the manifests stay exactly what a user applies to a real repository. An agent not in
+the table runs with an empty input when its schema accepts one.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import json
 import secrets
 import shutil
 import threading
@@ -20,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import jsonschema
 import yaml
 from github import Auth, Github
 from pydantic import ValidationError
@@ -41,7 +50,16 @@ from atomesh.kube.client import RestKube
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
 
 DEMO_AGENT = "issue-triage"
-DEMO_INPUT = {"issue": 1, "summary": 'greet("") returns "Hello, !" instead of rejecting the empty name.'}
+# Per example agent: a run input that fits demo/sample-app and the scripted model's turns.
+DEMO_INPUTS: dict[str, dict[str, Any]] = {
+    "issue-triage": {"issue": 1, "summary": 'greet("") returns "Hello, !" instead of rejecting the empty name.'},
+    "bug-fix": {"issue": 1},
+    "release-notes": {"pullRequest": "https://github.com/demo/sample-app/pull/1", "issue": 1},
+    "dependency-bump": {"package": "PyYAML", "version": "6.0.2"},
+    "manifest-tuner": {"focus": "sample-app"},
+    "csv-cleaner": {"file": "data/customers.csv"},
+}
+DEMO_INPUT = DEMO_INPUTS[DEMO_AGENT]
 NEEDS = ("kube", "kubelet", "github", "operator")
 CLIS = {"claude-code": "claude", "opencode": "opencode"}
 TERMINAL_FAILURES = ("Rejected", "Failed", "Cancelled")
@@ -93,11 +111,9 @@ def preflight(args: argparse.Namespace) -> None:
         missing = [name for name in NEEDS if name not in wanted]
         if missing:
             raise ValueError(f"--demo needs the components {', '.join(NEEDS)}; --only leaves out {', '.join(missing)}")
-    manifest = args.agents / f"{DEMO_AGENT}.yaml"
-    if not manifest.is_file():
-        raise FileNotFoundError(
-            f"--agents {args.agents}: no {DEMO_AGENT}.yaml there; run from the atomesh repository or pass --agents DIR"
-        )
+    if not args.mesh:
+        agent = find_agent(args.agents, args.agent or DEMO_AGENT)
+        demo_input(agent)
     cli = CLIS.get(args.harness)
     if cli is not None and shutil.which(cli) is None:
         raise ValueError(
@@ -106,7 +122,40 @@ def preflight(args: argparse.Namespace) -> None:
         )
 
 
-def demo_run(name: str, agent: str, namespace: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+def find_agent(directory: Path, name: str) -> dict[str, Any]:
+    """The Agent `name` among the manifests of `directory` (FileNotFoundError naming the ones there)."""
+    if not directory.is_dir():
+        raise FileNotFoundError(
+            f"--agents {directory}: no such directory; run from the atomesh repository or pass --agents DIR"
+        )
+    agents = [o for o in load_manifests(directory) if o.get("kind") == "Agent"]
+    found = next((o for o in agents if (o.get("metadata") or {}).get("name") == name), None)
+    if found is None:
+        there = ", ".join(sorted(str((o.get("metadata") or {}).get("name")) for o in agents)) or "none"
+        raise FileNotFoundError(f"--agent {name}: no Agent of that name in {directory} (Agents there: {there})")
+    return found
+
+
+def demo_input(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The agent's demo input, checked against its input schema (ValueError when it does not fit)."""
+    name = str(manifest["metadata"]["name"])
+    value = DEMO_INPUTS.get(name, {})
+    schema = ((manifest.get("spec") or {}).get("input") or {}).get("schema") or {}
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
+    if error is not None:
+        where = "its demo input" if name in DEMO_INPUTS else "an empty input (the demo has none for it)"
+        raise ValueError(f"--agent {name}: the Agent's input schema rejects {where}: {error.message}")
+    return value
+
+
+def describe_input(value: dict[str, Any]) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def demo_run(
+    name: str, agent: str, namespace: str, value: dict[str, Any], labels: dict[str, str] | None = None
+) -> dict[str, Any]:
     """A run as a user would start it by hand, with the demo's input."""
     request = RunRequest(
         name=name,
@@ -114,15 +163,14 @@ def demo_run(name: str, agent: str, namespace: str, labels: dict[str, str] | Non
         trigger="manual",
         source="demo",
         namespace=namespace,
-        input=DEMO_INPUT,
+        input=value,
         labels=labels or {},
     )
     return build_run(request)
 
 
-def demo_agent(path: Path, harness: str) -> dict[str, Any]:
+def demo_agent(manifest: dict[str, Any], harness: str) -> dict[str, Any]:
     """The example Agent as it is in agents/, with the chosen harness."""
-    manifest: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     manifest = copy.deepcopy(manifest)
     manifest["spec"].setdefault("harness", {})["kind"] = harness
     return manifest
@@ -215,8 +263,9 @@ class Demo:
 
     def create_run(self, agent: str) -> str:
         name = run_name(agent, f"-{secrets.token_hex(3)}")
-        self.kube.create(AGENT_RUNS, demo_run(name, agent, self.namespace))
-        self.say(f"created AgentRun {name} (input issue {DEMO_INPUT['issue']})")
+        value = demo_input(self.manifest)
+        self.kube.create(AGENT_RUNS, demo_run(name, agent, self.namespace, value))
+        self.say(f"created AgentRun {name} (input {describe_input(value)})")
         return name
 
     def follow(self, name: str) -> None:
@@ -232,13 +281,18 @@ class Demo:
             if status.phase != phase:
                 phase = status.phase
                 self.report_phase(name, status)
-                if phase == "AwaitingReview":
+                if phase == "AwaitingReview" and self.auto_merges():
+                    self.say("  review.autoMerge: atomesh merges it once the checks pass")
+                elif phase == "AwaitingReview":
                     self.merge(status)
                 elif phase == "Succeeded":
                     return
                 elif phase in TERMINAL_FAILURES:
                     raise DemoFailed(f"AgentRun {name} ended {phase}: {status.reason}: {status.message}")
             self.tick(f"AgentRun {name} to finish (phase {phase})")
+
+    def auto_merges(self) -> bool:
+        return bool(((self.manifest.get("spec") or {}).get("review") or {}).get("autoMerge") == "whenChecksPass")
 
     def status(self, name: str) -> AgentRunStatus:
         run = self.kube.get(AGENT_RUNS, self.namespace, name)
@@ -367,7 +421,8 @@ class MeshDemo(Demo):
     def start(self, mesh: Mesh, node: str, agent: str) -> str:
         """A user's way to start an execution: an AgentRun of a root node labelled with the mesh."""
         name = run_name(mesh.metadata.name, f"-{secrets.token_hex(3)}")
-        self.kube.create(AGENT_RUNS, demo_run(name, agent, self.namespace, {LABEL_MESH: mesh.metadata.name}))
+        labels = {LABEL_MESH: mesh.metadata.name}
+        self.kube.create(AGENT_RUNS, demo_run(name, agent, self.namespace, DEMO_INPUT, labels))
         self.say(
             f"started mesh {mesh.metadata.name}: AgentRun {name} for root node {node} "
             f"(input issue {DEMO_INPUT['issue']})"
@@ -404,7 +459,7 @@ async def run_demo(args: argparse.Namespace, built: Built, stopping: asyncio.Eve
             kube,
             github,
             namespace=namespace,
-            manifest=demo_agent(args.agents / f"{DEMO_AGENT}.yaml", args.harness),
+            manifest=demo_agent(find_agent(args.agents, args.agent or DEMO_AGENT), args.harness),
             timeout=args.timeout,
             cancel=cancel,
             say=say,
