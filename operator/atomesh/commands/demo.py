@@ -8,58 +8,43 @@ AwaitingReview merges the pull request through the GitHub REST API as the `revie
 Exit 0 when the run is Succeeded; 1 with the reason when it ends otherwise or the time runs out;
 130 when interrupted. The demo prints no credentials.
 
-The demo inputs live here, in `DEMO_INPUTS`, rather than in the example manifests: they fit the
-sample repository `demo/sample-app` and the scripted model, which only the development stack
-has, while the manifests stay exactly what a user applies to a real repository. An agent not in
-the table runs with an empty input when its schema accepts one.
+Which manifests and inputs it runs: `atomesh.commands.examples`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
-import json
 import secrets
 import shutil
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
-import jsonschema
-import yaml
 from github import Auth, Github
 from pydantic import ValidationError
 
 from atomesh.api.agentrun import AgentRunStatus
 from atomesh.api.constants import (
-    LABEL_MESH,
     RUNNER_CONTAINER_AGENT,
     RUNNER_CONTAINER_CHECKOUT,
     RUNNER_CONTAINER_PUBLISH,
 )
-from atomesh.api.mesh import Mesh
 from atomesh.commands.dev import Built
-from atomesh.core.graph import roots, topological_order
-from atomesh.core.meshplan import mesh_run_name, new_execution_id
+from atomesh.commands.examples import (
+    DEMO_AGENT,
+    demo_agent,
+    demo_input,
+    describe_input,
+    find_agent,
+    mesh_manifests,
+)
 from atomesh.core.runfactory import RunRequest, build_run, run_name
 from atomesh.devstack.stack import GitHubComponent, KubeApiComponent
 from atomesh.kube.client import RestKube
-from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, PODS
 
-DEMO_AGENT = "issue-triage"
-# Per example agent: a run input that fits demo/sample-app and the scripted model's turns.
-DEMO_INPUTS: dict[str, dict[str, Any]] = {
-    "issue-triage": {"issue": 1, "summary": 'greet("") returns "Hello, !" instead of rejecting the empty name.'},
-    "bug-fix": {"issue": 1},
-    "release-notes": {"pullRequest": "https://github.com/demo/sample-app/pull/1", "issue": 1},
-    "dependency-bump": {"package": "PyYAML", "version": "6.0.2"},
-    "manifest-tuner": {"focus": "sample-app"},
-    "csv-cleaner": {"file": "data/customers.csv"},
-}
-DEMO_INPUT = DEMO_INPUTS[DEMO_AGENT]
 NEEDS = ("kube", "kubelet", "github", "operator")
 CLIS = {"claude-code": "claude", "opencode": "opencode"}
 TERMINAL_FAILURES = ("Rejected", "Failed", "Cancelled")
@@ -74,32 +59,6 @@ class DemoFailed(Exception):
 
 class Interrupted(Exception):
     """Ctrl-C or SIGTERM while the demo runs."""
-
-
-def load_manifests(directory: Path) -> list[dict[str, Any]]:
-    """Every object in the YAML files of `directory` (the example agents and meshes)."""
-    found: list[dict[str, Any]] = []
-    for path in sorted(directory.glob("*.yaml")):
-        found += [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if isinstance(doc, dict)]
-    return found
-
-
-def mesh_manifests(directory: Path, name: str, harness: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The Mesh `name` of `directory` and the Agents its nodes run (with the chosen harness)."""
-    objects = load_manifests(directory)
-    mesh = next((o for o in objects if o.get("kind") == "Mesh" and o.get("metadata", {}).get("name") == name), None)
-    if mesh is None:
-        meshes = sorted(o["metadata"]["name"] for o in objects if o.get("kind") == "Mesh")
-        raise FileNotFoundError(f"--mesh {name}: no Mesh of that name in {directory} (there: {', '.join(meshes)})")
-    wanted = {node["agentRef"]["name"] for node in mesh["spec"]["agents"]}
-    agents = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Agent" and o["metadata"]["name"] in wanted}
-    missing = sorted(wanted - set(agents))
-    if missing:
-        raise FileNotFoundError(f"--mesh {name}: the Agents {', '.join(missing)} are not in {directory}")
-    chosen = [copy.deepcopy(agents[agent]) for agent in sorted(wanted)]
-    for manifest in chosen:
-        manifest["spec"].setdefault("harness", {})["kind"] = harness
-    return mesh, chosen
 
 
 def preflight(args: argparse.Namespace) -> None:
@@ -122,37 +81,6 @@ def preflight(args: argparse.Namespace) -> None:
         )
 
 
-def find_agent(directory: Path, name: str) -> dict[str, Any]:
-    """The Agent `name` among the manifests of `directory` (FileNotFoundError naming the ones there)."""
-    if not directory.is_dir():
-        raise FileNotFoundError(
-            f"--agents {directory}: no such directory; run from the atomesh repository or pass --agents DIR"
-        )
-    agents = [o for o in load_manifests(directory) if o.get("kind") == "Agent"]
-    found = next((o for o in agents if (o.get("metadata") or {}).get("name") == name), None)
-    if found is None:
-        there = ", ".join(sorted(str((o.get("metadata") or {}).get("name")) for o in agents)) or "none"
-        raise FileNotFoundError(f"--agent {name}: no Agent of that name in {directory} (Agents there: {there})")
-    return found
-
-
-def demo_input(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The agent's demo input, checked against its input schema (ValueError when it does not fit)."""
-    name = str(manifest["metadata"]["name"])
-    value = DEMO_INPUTS.get(name, {})
-    schema = ((manifest.get("spec") or {}).get("input") or {}).get("schema") or {}
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
-    if error is not None:
-        where = "its demo input" if name in DEMO_INPUTS else "an empty input (the demo has none for it)"
-        raise ValueError(f"--agent {name}: the Agent's input schema rejects {where}: {error.message}")
-    return value
-
-
-def describe_input(value: dict[str, Any]) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 def demo_run(
     name: str, agent: str, namespace: str, value: dict[str, Any], labels: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -167,13 +95,6 @@ def demo_run(
         labels=labels or {},
     )
     return build_run(request)
-
-
-def demo_agent(manifest: dict[str, Any], harness: str) -> dict[str, Any]:
-    """The example Agent as it is in agents/, with the chosen harness."""
-    manifest = copy.deepcopy(manifest)
-    manifest["spec"].setdefault("harness", {})["kind"] = harness
-    return manifest
 
 
 class Demo:
@@ -280,7 +201,13 @@ class Demo:
                 self.report_steps(status.pod_name, seen)
             if status.phase != phase:
                 phase = status.phase
-                self.report_phase(name, status)
+                # The result after the line naming the pull request, or, for a run that got past review
+                # between two polls (autoMerge), before the line saying it ended.
+                if phase == "AwaitingReview":
+                    self.report_phase(name, status)
+                self.report_result(status, seen)
+                if phase != "AwaitingReview":
+                    self.report_phase(name, status)
                 if phase == "AwaitingReview" and self.auto_merges():
                     self.say("  review.autoMerge: atomesh merges it once the checks pass")
                 elif phase == "AwaitingReview":
@@ -333,15 +260,46 @@ class Demo:
         elif status.message:
             line += f" ({status.message})"
         self.say(line)
-        if status.phase == "AwaitingReview":
-            if status.artifact is not None:
-                self.say(f"  {status.artifact.type} artifact: {', '.join(status.artifact.files)}")
+
+    def report_result(self, status: AgentRunStatus, seen: set[str]) -> None:
+        """The artifact, the model usage and the pull request's surface, once each, as soon as the run has
+        them (an autoMerge run may pass AwaitingReview between two polls)."""
+        if status.artifact is not None and "artifact" not in seen:
+            seen.add("artifact")
+            self.say(f"  {status.artifact.type} artifact: {', '.join(status.artifact.files)}")
             if status.usage is not None:
                 usage = status.usage
                 self.say(
                     f"  model usage: {usage.turns} turns, {usage.input_tokens} input and "
                     f"{usage.output_tokens} output tokens, ${usage.cost_usd:.4f}"
                 )
+        review = status.review
+        if review is not None and review.repo and review.number and "surface" not in seen:
+            seen.add("surface")
+            self.report_surface(review.repo, review.number)
+
+    def report_surface(self, repo: str, number: int) -> None:
+        """What a reviewer sees on the pull request: title, labels, who is asked, the body's sections."""
+        client = self.reviewer_client()
+        try:
+            pull = client.get_repo(repo).get_pull(number)
+            labels = ", ".join(label.name for label in pull.labels) or "none"
+            users, teams = pull.get_review_requests()
+            asked = [user.login for user in users] + [f"team {team.slug}" for team in teams]
+            sections = [line[4:].strip() for line in (pull.body or "").splitlines() if line.startswith("### ")]
+            self.say(
+                f'  pull request #{number} "{pull.title}" (labels: {labels}; review requested from: '
+                f"{', '.join(asked) or 'nobody'})"
+            )
+            self.say(f"  surface: {', '.join(sections) or 'no sections'}")
+        finally:
+            client.close()
+
+    def reviewer_client(self) -> Github:
+        accounts = self.github.accounts
+        if accounts is None:
+            raise DemoFailed("the GitHub emulator is not running")
+        return Github(base_url=self.github.api_url, auth=Auth.Token(accounts.reviewer_token), retry=None)
 
     def merge(self, status: AgentRunStatus) -> None:
         review = status.review
@@ -350,7 +308,7 @@ class Demo:
         accounts = self.github.accounts
         if accounts is None:
             raise DemoFailed("the GitHub emulator is not running")
-        client = Github(base_url=self.github.api_url, auth=Auth.Token(accounts.reviewer_token), retry=None)
+        client = self.reviewer_client()
         try:
             pull = client.get_repo(review.repo).get_pull(review.number)
             result = pull.merge(merge_method="merge", commit_title=f"Merge pull request #{review.number}")
@@ -359,75 +317,6 @@ class Demo:
         if not result.merged:
             raise DemoFailed(f"merging pull request #{review.number} failed: {result.message}")
         self.say(f"{accounts.reviewer} merged pull request #{review.number} through the GitHub API ({result.sha[:12]})")
-
-
-class MeshDemo(Demo):
-    """`--mesh NAME`: apply the mesh's Agents and the Mesh, start its root node, then follow each node's
-    run in graph order, merging every pull request as the reviewer would, until all have Succeeded."""
-
-    done = "every node's change is merged into main"
-
-    def __init__(self, *args: Any, mesh: dict[str, Any], agents: list[dict[str, Any]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.mesh_manifest = mesh
-        self.agents = agents
-
-    def _run(self) -> None:
-        for manifest in self.agents:
-            self.manifest = manifest
-            self.wait_ready(self.apply_agent())
-        mesh = self.apply_mesh()
-        root = roots(mesh.spec)[0]
-        agent = next(node.agent_ref.name for node in mesh.spec.agents if node.name == root)
-        seed = self.start(mesh, root, agent)
-        execution = new_execution_id(mesh.metadata.name, seed)
-        for node in topological_order(mesh.spec):
-            name = seed if node == root else mesh_run_name(mesh.metadata.name, execution, node)
-            if node != root:
-                run = self.wait(f"the mesh to start node {node}", self.getter(name))
-                trigger = (run.get("spec") or {}).get("trigger") or {}
-                self.say(f"node {node}: AgentRun {name} created by the mesh (trigger {trigger.get('source')})")
-            self.follow(name)
-        self.say(f"every node of mesh {mesh.metadata.name} has Succeeded (execution {execution})")
-
-    def getter(self, name: str) -> Callable[[], dict[str, Any] | None]:
-        return lambda: self.kube.get(AGENT_RUNS, self.namespace, name)
-
-    def apply_mesh(self) -> Mesh:
-        mesh = Mesh.model_validate(self.mesh_manifest)
-        name = mesh.metadata.name
-        body = {**self.mesh_manifest, "metadata": {**self.mesh_manifest["metadata"], "namespace": self.namespace}}
-        _, created = self.kube.create(MESHES, body)
-        if not created:
-            self.kube.patch(MESHES, self.namespace, name, {"spec": body["spec"]})
-        edges = ", ".join(f"{edge.from_} -> {edge.to} ({edge.when})" for edge in mesh.spec.edges)
-        self.say(f"applied Mesh {name} (edges: {edges})")
-
-        def ready() -> dict[str, Any] | None:
-            found = self.kube.get(MESHES, self.namespace, name) or {}
-            status = found.get("status") or {}
-            if status.get("observedGeneration") != found.get("metadata", {}).get("generation"):
-                return None
-            conditions = {c.get("type"): c for c in status.get("conditions") or []}
-            stalled = conditions.get("Stalled") or {}
-            if stalled.get("status") == "True":
-                raise DemoFailed(f"Mesh {name} is Stalled: {stalled.get('message')}")
-            return status if (conditions.get("Ready") or {}).get("status") == "True" else None
-
-        status = self.wait(f"Mesh {name} to be Ready", ready)
-        self.say(f"Mesh {name} is Ready ({status.get('agentsSummary')} agents ready)")
-        return mesh
-
-    def start(self, mesh: Mesh, node: str, agent: str) -> str:
-        """A user's way to start an execution: an AgentRun of a root node labelled with the mesh."""
-        name = run_name(mesh.metadata.name, f"-{secrets.token_hex(3)}")
-        labels = {LABEL_MESH: mesh.metadata.name}
-        self.kube.create(AGENT_RUNS, demo_run(name, agent, self.namespace, DEMO_INPUT, labels))
-        self.say(
-            f"started mesh {mesh.metadata.name}: AgentRun {name} for root node {node} "
-            f"(input issue {DEMO_INPUT['issue']})"
-        )
-        return name
 
 
 async def run_demo(args: argparse.Namespace, built: Built, stopping: asyncio.Event) -> int:
@@ -442,6 +331,8 @@ async def run_demo(args: argparse.Namespace, built: Built, stopping: asyncio.Eve
     say: Callable[[str], None] = lambda line: print(f"demo       {line}", flush=True)  # noqa: E731
     demo: Demo
     if args.mesh:
+        from atomesh.commands.demo_mesh import MeshDemo  # it builds on Demo, so it imports this module
+
         mesh, agents = mesh_manifests(args.agents, args.mesh, args.harness)
         demo = MeshDemo(
             kube,

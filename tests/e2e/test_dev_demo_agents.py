@@ -1,0 +1,92 @@
+"""`atomesh dev --demo --agent NAME` for every example agent in agents/: a real subprocess runs the
+agent on the scripted model against demo/sample-app, and the demo exits 0 once its pull request,
+carrying the verification surface of its artifact type, is merged (by the reviewer, or by atomesh
+for an agent with `review.autoMerge`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e.test_dev_demo import PROCESS_SECONDS, REPO_ROOT, assert_in_order, demo_process, harness_param
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@dataclass(frozen=True)
+class Expected:
+    artifact: str  # the "<type> artifact: <files>" line
+    reviewers: str  # who the pull request asks for review
+    surface: str  # the body's sections, in order
+    merged_by: str = "reviewer"
+
+
+EXPECTED = {
+    "issue-triage": Expected(
+        "doc artifact: docs/triage/issue-1.md", "maintainer", "Changed sections, Preview, Changes, Provenance"
+    ),
+    "bug-fix": Expected(
+        "code artifact: src/sample_app/greeting.py, tests/test_greeting.py",
+        "maintainer",
+        "Changes, Checks, Provenance",
+    ),
+    "release-notes": Expected(
+        "doc artifact: CHANGELOG.md", "maintainer", "Changed sections, Preview, Changes, Provenance"
+    ),
+    "dependency-bump": Expected(
+        "code artifact: requirements.txt", "maintainer", "Changes, Checks, Provenance", merged_by="atomesh"
+    ),
+    "manifest-tuner": Expected(
+        "config artifact: deploy/deployment.yaml", "team platform", "Key changes, Validation, Changes, Risky paths"
+    ),
+    "csv-cleaner": Expected("data artifact: data/customers.csv", "data-owner", "Table changes, Changes, Checks"),
+}
+
+
+def example_agents() -> set[str]:
+    return {
+        doc["metadata"]["name"]
+        for path in (REPO_ROOT / "agents").glob("*.yaml")
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+        if doc and doc["kind"] == "Agent"
+    }
+
+
+def test_every_example_agent_is_covered() -> None:
+    assert set(EXPECTED) == example_agents()
+
+
+@pytest.mark.parametrize(
+    ("agent", "harness"),
+    [
+        *((agent, "litellm") for agent in sorted(EXPECTED)),
+        pytest.param("manifest-tuner", "claude-code", marks=harness_param("claude-code", "claude").marks),
+        pytest.param("manifest-tuner", "opencode", marks=harness_param("opencode", "opencode").marks),
+    ],
+)
+def test_demo_runs_each_example_agent(tmp_path: Path, agent: str, harness: str) -> None:
+    expected = EXPECTED[agent]
+    with demo_process(tmp_path, "--agent", agent, "--harness", harness) as process:
+        output, _ = process.communicate(timeout=PROCESS_SECONDS)
+    assert process.returncode == 0, output
+    demo_lines = "\n".join(line for line in output.splitlines() if line.startswith("demo "))
+    assert_in_order(
+        demo_lines,
+        [
+            f"applied Agent {agent} (harness {harness}, repository demo/sample-app)",
+            f"created AgentRun {agent}-",
+            "step agent done",
+            "step publish done",
+            expected.artifact,
+            f'pull request #1 "[atomesh] {agent}: ',
+            f"review requested from: {expected.reviewers})",
+            f"surface: {expected.surface}",
+            f": Succeeded, merged by {expected.merged_by}",
+            "done in ",
+        ],
+    )
+    assert "FAILED" not in output
+    assert "Reviews may only be requested from collaborators" not in output
