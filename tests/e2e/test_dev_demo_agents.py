@@ -1,17 +1,27 @@
 """`atomesh dev --demo --agent NAME` for every example agent in agents/: a real subprocess runs the
 agent on the scripted model against demo/sample-app, and the demo exits 0 once its pull request,
 carrying the verification surface of its artifact type, is merged (by the reviewer, or by atomesh
-for an agent with `review.autoMerge`)."""
+for an agent with `review.autoMerge`). An agent of the user's own, which the scripted model has no
+turns for, fails with that reason instead of "succeeding" on a reply nobody wrote."""
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.e2e.test_dev_demo import PROCESS_SECONDS, REPO_ROOT, assert_in_order, demo_process, harness_param
+from tests.e2e.test_dev_demo import (
+    PROCESS_SECONDS,
+    REPO_ROOT,
+    assert_in_order,
+    demo_command,
+    demo_env,
+    demo_process,
+    harness_param,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -90,3 +100,23 @@ def test_demo_runs_each_example_agent(tmp_path: Path, agent: str, harness: str) 
     )
     assert "FAILED" not in output
     assert "Reviews may only be requested from collaborators" not in output
+
+
+def test_an_agent_the_script_does_not_know_fails_with_the_reason(tmp_path: Path) -> None:
+    triage = yaml.safe_load((REPO_ROOT / "agents" / "issue-triage.yaml").read_text(encoding="utf-8"))
+    triage["metadata"] = {"name": "my-own-agent"}
+    triage["spec"]["instructions"] = "Rename every variable in src/ to a single letter.\n"
+    triage["spec"]["input"] = {"schema": {"type": "object"}}
+    agents = tmp_path / "my-agents"
+    agents.mkdir()
+    (agents / "my-own-agent.yaml").write_text(yaml.safe_dump(triage), encoding="utf-8")
+    command = demo_command("--agent", "my-own-agent", "--harness", "litellm")
+    command[command.index("--agents") + 1] = str(agents)
+    process = subprocess.run(
+        command, cwd=tmp_path, env=demo_env(tmp_path), capture_output=True, text=True, timeout=PROCESS_SECONDS
+    )
+    output = process.stdout + process.stderr
+    assert process.returncode == 1, output
+    assert "demo       FAILED: AgentRun my-own-agent-" in output
+    assert "ended Failed: ModelError:" in output
+    assert "no scripted turn for this request (agent 'my-own-agent', harness litellm" in output
