@@ -31,12 +31,16 @@ class Expected:
     artifact: str  # the "<type> artifact: <files>" line
     reviewers: str  # who the pull request asks for review
     surface: str  # the body's sections, in order
+    check: str = "success"  # the review check run: neutral when nothing was checked (a doc without checks)
     merged_by: str = "reviewer"
 
 
 EXPECTED = {
     "issue-triage": Expected(
-        "doc artifact: docs/triage/issue-1.md", "maintainer", "Changed sections, Preview, Changes, Provenance"
+        "doc artifact: docs/triage/issue-1.md",
+        "maintainer",
+        "Changed sections, Preview, Changes, Provenance",
+        check="neutral",
     ),
     "bug-fix": Expected(
         "code artifact: src/sample_app/greeting.py, tests/test_greeting.py",
@@ -44,7 +48,7 @@ EXPECTED = {
         "Changes, Checks, Provenance",
     ),
     "release-notes": Expected(
-        "doc artifact: CHANGELOG.md", "maintainer", "Changed sections, Preview, Changes, Provenance"
+        "doc artifact: CHANGELOG.md", "maintainer", "Changed sections, Preview, Changes, Provenance", check="neutral"
     ),
     "dependency-bump": Expected(
         "code artifact: requirements.txt", "maintainer", "Changes, Checks, Provenance", merged_by="atomesh"
@@ -94,6 +98,7 @@ def test_demo_runs_each_example_agent(tmp_path: Path, agent: str, harness: str) 
             f'pull request #1 "[atomesh] {agent}: ',
             f"review requested from: {expected.reviewers})",
             f"surface: {expected.surface}",
+            f"check runs: atomesh/{expected.artifact.split()[0]} {expected.check}",
             f": Succeeded, merged by {expected.merged_by}",
             "done in ",
         ],

@@ -292,6 +292,11 @@ class Demo:
                 f"{', '.join(asked) or 'nobody'})"
             )
             self.say(f"  surface: {', '.join(sections) or 'no sections'}")
+            runs = sorted(
+                f"{run.name} {run.conclusion or run.status}"
+                for run in pull.head.repo.get_commit(pull.head.sha).get_check_runs()
+            )
+            self.say(f"  check runs: {', '.join(runs) or 'none'}")
         finally:
             client.close()
 
