@@ -115,6 +115,7 @@ class Demo:
         self.github = github
         self.namespace = namespace
         self.manifest = manifest
+        self.applied: dict[str, dict[str, Any]] = {}  # Agent name -> the manifest applied
         self.cancel = cancel
         self.say = say
         self.timeout = timeout
@@ -160,6 +161,7 @@ class Demo:
 
     def apply_agent(self) -> str:
         name: str = self.manifest["metadata"]["name"]
+        self.applied[name] = self.manifest
         body = {**self.manifest, "metadata": {**self.manifest["metadata"], "namespace": self.namespace}}
         _, created = self.kube.create(AGENTS, body)
         if not created:  # a kept --state: bring it back to the example
@@ -208,7 +210,7 @@ class Demo:
                 self.report_result(status, seen)
                 if phase != "AwaitingReview":
                     self.report_phase(name, status)
-                if phase == "AwaitingReview" and self.auto_merges():
+                if phase == "AwaitingReview" and self.auto_merges(name):
                     self.say("  review.autoMerge: atomesh merges it once the checks pass")
                 elif phase == "AwaitingReview":
                     self.merge(status)
@@ -218,8 +220,12 @@ class Demo:
                     raise DemoFailed(f"AgentRun {name} ended {phase}: {status.reason}: {status.message}")
             self.tick(f"AgentRun {name} to finish (phase {phase})")
 
-    def auto_merges(self) -> bool:
-        return bool(((self.manifest.get("spec") or {}).get("review") or {}).get("autoMerge") == "whenChecksPass")
+    def auto_merges(self, run: str) -> bool:
+        """Whether atomesh merges the run's pull request itself (its Agent's `review.autoMerge`)."""
+        found = self.kube.get(AGENT_RUNS, self.namespace, run) or {}
+        agent = str(((found.get("spec") or {}).get("agentRef") or {}).get("name"))
+        review = (self.applied.get(agent, {}).get("spec") or {}).get("review") or {}
+        return bool(review.get("autoMerge") == "whenChecksPass")
 
     def status(self, name: str) -> AgentRunStatus:
         run = self.kube.get(AGENT_RUNS, self.namespace, name)
