@@ -87,3 +87,10 @@ def test_no_default_means_an_unscripted_request_is_named() -> None:
     assert message.startswith("no scripted turn for this request (agent 'mine', harness litellm, last message 'tool")
     assert len(message) < 160  # harnesses cut error messages; the agent's name must survive
     assert "agent" in unmatched(RequestFacts())
+
+
+def test_task_contains_looks_at_the_first_user_message() -> None:
+    script = Script(load_cassette([{"match": {"taskContains": "## Review feedback"}, "text": "revised", "times": 0}]))
+    revision = RequestFacts(first_user_text="# Task\n\n## Review feedback (revision 1)", last_user_text="file text")
+    assert script.next_turn(revision) == (0, script.cassette.turns[0])
+    assert script.next_turn(RequestFacts(first_user_text="# Task", last_user_text="## Review feedback")) is None

@@ -243,13 +243,15 @@ async def messages(request: web.Request) -> web.StreamResponse:
         state.requests.append(_record(request, body, harness, None, 401))
         return _error(401, "x-api-key header is required")
     system_text = _text_of(body.get("system", ""))
+    first_text = _text_of(body["messages"][0].get("content", ""))
     facts = RequestFacts(
         last_user_text=last_user_text(body["messages"]),
+        first_user_text=first_text,
         system_text=system_text,
         harness=harness,
         has_tools=bool(tools),
         has_tool_result=_has_tool_result(body["messages"]),
-        agent=agent_name(system_text, _text_of(body["messages"][0].get("content", ""))),
+        agent=agent_name(system_text, first_text),
     )
     chosen = state.script.next_turn(facts)
     turn: Turn | None = None

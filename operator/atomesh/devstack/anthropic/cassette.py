@@ -53,6 +53,7 @@ class Match(_Model):
     """Content conditions; all given ones must hold."""
 
     contains: str | None = None  # in the last user message, tool results included
+    task_contains: str | None = None  # in the first user message, where every harness puts the task
     system_contains: str | None = None  # in the system prompt
     harness: str | None = None  # claude-code, opencode, litellm or unknown
     tools: bool | None = None  # whether the request carries tools
@@ -64,6 +65,7 @@ class RequestFacts:
     """What a turn can be matched on."""
 
     last_user_text: str = ""
+    first_user_text: str = ""
     system_text: str = ""
     harness: str = "unknown"
     has_tools: bool = False
@@ -184,6 +186,8 @@ class Script:
 
 def _matches(match: Match, facts: RequestFacts) -> bool:
     if match.contains is not None and match.contains not in facts.last_user_text:
+        return False
+    if match.task_contains is not None and match.task_contains not in facts.first_user_text:
         return False
     if match.system_contains is not None and match.system_contains not in facts.system_text:
         return False
