@@ -43,8 +43,10 @@ def status_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, An
         before = old.get(key)
         if before == value:
             continue
-        nested = isinstance(before, Mapping) and isinstance(value, Mapping)
-        patch[key] = status_patch(before, value) if nested else value
+        if isinstance(before, Mapping) and isinstance(value, Mapping):
+            patch[key] = status_patch(before, value)
+        else:
+            patch[key] = value
     patch.update({key: None for key in old if key not in new})
     return patch
 
