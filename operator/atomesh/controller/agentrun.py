@@ -21,27 +21,21 @@ from atomesh.api import constants as k
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES, AgentRun, AgentRunStatus
 from atomesh.api.common import dump
-from atomesh.controller.agent import agent_of, backoff, request_rollup, runs_of, status_patch
+from atomesh.controller.agent import agent_of, request_rollup, runs_of, status_patch
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
+from atomesh.controller.reconciler import guarded
+from atomesh.core.requeue import Waiting
 from atomesh.core.revision import describe_validation_error
 from atomesh.core.runphase import observe_pod, plan_from_pod, with_conditions
 from atomesh.core.runstart import StartPlan, plan_start
 from atomesh.core.schedule import RunInfo, parse_rfc3339, prune_history
-from atomesh.kube.client import Body, KubeError
+from atomesh.kube.client import Body
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, CONFIGMAPS, PODS
 
 log = logging.getLogger(__name__)
 AGENT_WAIT_DELAY = 10.0
 MESH_RUNS = {k.LABEL_MESH: kopf.PRESENT}
-
-
-class RetryLater(Exception):
-    """The run cannot progress yet (its agent is missing or not Ready); retry after `delay` seconds."""
-
-    def __init__(self, message: str, delay: float) -> None:
-        super().__init__(message)
-        self.delay = delay
 
 
 def _load_agent(body: Body | None) -> Agent | None:
@@ -121,7 +115,7 @@ def prune(ctx: OperatorContext, namespace: str, agent_name: str) -> None:
 
 
 def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
-    """Bring the run's status in line with its pod; raises RetryLater when it must wait for its agent."""
+    """Bring the run's status in line with its pod; raises Waiting when it must wait for its agent."""
     with ctx.locked(namespace, name):
         raw = ctx.kube.get(AGENT_RUNS, namespace, name)
         if raw is None or (raw.get("metadata") or {}).get("deletionTimestamp"):
@@ -151,7 +145,7 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
             if status.agent is None:
                 _write(ctx, raw, old, old_wire, with_conditions(status, generation, ctx.now()))
                 if start.retry:
-                    raise RetryLater(status.message or "waiting for the agent", AGENT_WAIT_DELAY)
+                    raise Waiting(status.message or "waiting for the agent", AGENT_WAIT_DELAY)
                 return
         else:
             pod = ctx.kube.get(PODS, namespace, old.pod_name or "")
@@ -181,16 +175,6 @@ def _write(ctx: OperatorContext, raw: Body, old: AgentRunStatus, old_wire: Body,
     return True
 
 
-def _guarded(ctx: OperatorContext, namespace: str, name: str, retry: int) -> None:
-    try:
-        reconcile_run(ctx, namespace, name)
-    except RetryLater as exc:
-        raise kopf.TemporaryError(str(exc), delay=exc.delay) from exc
-    except KubeError as exc:
-        ctx.metrics.reconcile_error("agentrun")
-        raise kopf.TemporaryError(str(exc), delay=backoff(retry)) from exc
-
-
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
@@ -203,16 +187,14 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, field="metadata.annotations", labels=MESH_RUNS, registry=registry
     )
     def run_changed(*, namespace: str | None, name: str, retry: int, **_: Any) -> None:
-        _guarded(ctx, namespace or "default", name, retry)
+        ns = namespace or "default"
+        guarded(ctx, "agentrun", f"{ns}/{name}", lambda: reconcile_run(ctx, ns, name), retry=retry)
 
     @kopf.on.event("", "v1", "pods", labels={k.LABEL_RUN: kopf.PRESENT, k.LABEL_COMPONENT: "runner"}, registry=registry)
     def runner_pod_event(*, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
         """Pod progress; failures are retried by the next pod event or the run's own handler."""
-        try:
-            reconcile_run(ctx, namespace or "default", labels[k.LABEL_RUN])
-        except (RetryLater, KubeError) as exc:
-            ctx.metrics.reconcile_error("agentrun")
-            log.info("run %s/%s: %s", namespace, labels[k.LABEL_RUN], exc)
+        ns, run = namespace or "default", labels[k.LABEL_RUN]
+        guarded(ctx, "agentrun", f"{ns}/{run}", lambda: reconcile_run(ctx, ns, run), retried=False)
 
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
     def run_seen(*, type: str, namespace: str | None, name: str, status: kopf.Status, **_: Any) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import threading
 import time
@@ -30,6 +31,8 @@ from atomesh.api.common import dump
 from atomesh.controller.agent import request_rollup, status_patch
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
+from atomesh.controller.reconciler import guarded
+from atomesh.core.requeue import RetryPolicy
 from atomesh.core.reviewloop import (
     ENDED_WITHOUT_PUBLISHING,
     WRITE_PERMISSIONS,
@@ -43,10 +46,8 @@ from atomesh.core.reviewloop import (
     review_outcome,
 )
 from atomesh.core.runphase import with_conditions
-from atomesh.forge.errors import ForgeError
 from atomesh.forge.protocol import PullRequestRef, ReviewComment
 from atomesh.forge.webhook import CommentEvent, parse_request
-from atomesh.kube.client import KubeError
 from atomesh.kube.resources import AGENT_RUNS
 
 log = logging.getLogger(__name__)
@@ -314,14 +315,19 @@ def build_webhook_route(ctx: OperatorContext, state: ReviewState, secret: str) -
 
 
 def _reconcile_logged(ctx: OperatorContext, state: ReviewState, namespace: str, name: str) -> None:
+    step = functools.partial(reconcile_review, ctx, state, namespace, name, force=True)
     try:
-        state.in_kopf_context(lambda: reconcile_review(ctx, state, namespace, name, force=True))
-    except Exception:  # the timer retries; a webhook must never take the endpoint down
+        state.in_kopf_context(lambda: guarded(ctx, "review", f"{namespace}/{name}", step, retried=False))
+    except Exception:  # a bug, not a failed call: the timer retries; a webhook never takes the endpoint down
         ctx.metrics.reconcile_error("review")
         log.exception("review of %s/%s failed; polling will retry", namespace, name)
 
 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, state: ReviewState) -> None:
+    # A failed poll is retried on the poll interval, not with a growing backoff: polling is the fallback.
+    interval = ctx.config.review_poll_interval_seconds
+    poll_retry = RetryPolicy(initial=interval, factor=1.0, maximum=interval)
+
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
     def track_review(
         *, type: str, namespace: str | None, name: str, status: kopf.Status, spec: kopf.Spec, **_: Any
@@ -333,11 +339,9 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, state: Revie
         revised = spec.get("revisionOf")
         if revised and (type == "DELETED" or status.get("phase") in ENDED_WITHOUT_PUBLISHING):
             # The run it revises waits for it: hand the pull request back now, not at the next poll.
-            try:
-                reconcile_review(ctx, state, namespace or "default", str(revised), force=False)
-            except (KubeError, ForgeError) as error:
-                ctx.metrics.reconcile_error("review")
-                log.warning("review of %s/%s after its revision ended failed: %s", namespace, revised, error)
+            ns = namespace or "default"
+            step = functools.partial(reconcile_review, ctx, state, ns, str(revised), force=False)
+            guarded(ctx, "review", f"{ns}/{revised}", step, retried=False)
 
     @kopf.timer(
         k.GROUP,
@@ -349,9 +353,6 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, state: Revie
         registry=registry,
     )
     def poll_review(*, namespace: str | None, name: str, **_: Any) -> None:
-        try:
-            reconcile_review(ctx, state, namespace or "default", name, force=False)
-        except (KubeError, ForgeError) as error:
-            # Retry on the poll interval, not kopf's default error backoff (a minute).
-            ctx.metrics.reconcile_error("review")
-            raise kopf.TemporaryError(str(error), delay=ctx.config.review_poll_interval_seconds) from error
+        ns = namespace or "default"
+        step = functools.partial(reconcile_review, ctx, state, ns, name, force=False)
+        guarded(ctx, "review", f"{ns}/{name}", step, policy=poll_retry)
