@@ -228,11 +228,7 @@ async def _resource(
             return await _logs(request, api, info, ns, name)
         obj = cluster.get(info, ns, name)
         if table.wants_table(request.headers.get("Accept", "")):
-            return _respond(
-                table.table(
-                    info, [obj.obj], obj.obj["metadata"]["resourceVersion"], query.get("includeObject", "Metadata")
-                )
-            )
+            return _respond(table.table(info, [obj.obj], obj.obj["metadata"]["resourceVersion"], table.options(query)))
         return _respond(_view(obj.raw, obj.obj, info))
     if method == "PUT":
         body, duplicates = await _read_body_checked(request)
@@ -291,8 +287,9 @@ async def _list_or_watch(
 ) -> web.StreamResponse:
     query = request.query
     matches = _predicate(info, query)
+    wants_table = table.wants_table(request.headers.get("Accept", ""))
     if _flag(query, "watch"):
-        options = watch.WatchOptions(query)
+        options = watch.WatchOptions(query, table.options(query) if wants_table else None)
         return await watch.serve(request, api.store, info, namespace, matches, options, api.bookmark_interval)
     rv = str(api.store.rv)
     selected = [s for s in api.store.iter(info.gr, namespace) if matches(s.obj)]
@@ -306,11 +303,8 @@ async def _list_or_watch(
         meta["continue"] = base64.urlsafe_b64encode(json.dumps({"rv": rv, "start": last}).encode()).decode()
         meta["remainingItemCount"] = len(selected) - limit
         selected = selected[:limit]
-    if table.wants_table(request.headers.get("Accept", "")):
-        return _respond(
-            table.table(info, [s.obj for s in selected], rv, query.get("includeObject", "Metadata"))
-            | {"metadata": meta}
-        )
+    if wants_table:
+        return _respond(table.table(info, [s.obj for s in selected], rv, table.options(query)) | {"metadata": meta})
     head = encode({"kind": info.list_kind, "apiVersion": info.group_version, "metadata": meta})
     items = b",".join(_view(s.raw, s.obj, info) for s in selected)
     return _respond(head[:-1] + b',"items":[' + items + b"]}")

@@ -1,14 +1,24 @@
 """`meta.k8s.io/v1` Table output (kubectl get): Name, the printer columns, and rows whose `object`
-is PartialObjectMetadata. CRDs without printer columns get Age, as kube-apiserver does."""
+is PartialObjectMetadata. CRDs without printer columns get Age, as kube-apiserver does.
+
+Follows kube-apiserver's `asTable` and `optionsForTransform` (apiserver
+`pkg/endpoints/handlers/response.go`) and the custom-resource convertor
+(apiextensions-apiserver `pkg/registry/customresource/tableconvertor/tableconvertor.go`): the
+`includeObject` option, column definitions left out when `noHeaders` is set (every watch event
+after the first), and `date` cells parsed as RFC 3339 with any offset.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from atomesh.devstack.kube import jsonpath
+from atomesh.devstack.kube.errors import bad_request
 from atomesh.devstack.kube.resources import PrinterColumn, ResourceInfo
 
 Obj = dict[str, Any]
@@ -20,8 +30,31 @@ AGE = PrinterColumn(
 )
 
 
+INCLUDE_OBJECT = ("Metadata", "None", "Object")
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """metav1.TableOptions: what each row carries as `object`, and whether to send column definitions."""
+
+    include_object: str = "Metadata"
+    no_headers: bool = False
+
+
 def wants_table(accept: str) -> bool:
     return "as=Table" in accept.replace(" ", "")
+
+
+def options(query: Mapping[str, str]) -> TableOptions:
+    """The Table options of a request, refused as kube-apiserver refuses them (400 BadRequest)."""
+    include = query.get("includeObject", "") or "Metadata"
+    if include not in INCLUDE_OBJECT:
+        supported = ", ".join(f'"{value}"' for value in INCLUDE_OBJECT)
+        raise bad_request(
+            f'Unable to convert to Table as requested: includeObject: Unsupported value: "{include}": '
+            f"supported values: {supported}"
+        )
+    return TableOptions(include)
 
 
 def columns(info: ResourceInfo) -> list[PrinterColumn]:
@@ -59,12 +92,28 @@ def human_duration(seconds: float) -> str:
     return f"{hours // 24 // 365}y"
 
 
+_RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$")
+
+
+def parse_rfc3339(value: str) -> datetime | None:
+    """Go's `time.Parse(time.RFC3339, ...)`: any fraction of a second, `Z` or a numeric offset."""
+    match = _RFC3339.match(value)
+    if match is None:
+        return None
+    seconds, fraction, offset = match.groups()
+    micros = "." + fraction[:6].ljust(6, "0") if fraction else ""
+    try:
+        parsed = datetime.fromisoformat(seconds + micros + ("+00:00" if offset == "Z" else offset))
+    except ValueError:  # month 13, hour 25 ...
+        return None
+    return parsed.astimezone(UTC)
+
+
 def age(value: Any) -> Any:
     if not isinstance(value, str):
         return None
-    try:
-        then = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
+    then = parse_rfc3339(value)
+    if then is None:
         return "<invalid>"
     return human_duration((datetime.now(UTC) - then).total_seconds())
 
@@ -98,7 +147,9 @@ def partial(obj: Obj, info: ResourceInfo) -> Obj:
     return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata", {})}
 
 
-def table(info: ResourceInfo, objects: Iterable[Obj], rv: str, include_object: str = "Metadata") -> Obj:
+def table(info: ResourceInfo, objects: Iterable[Obj], rv: str, opts: TableOptions | None = None) -> Obj:
+    """A Table of `objects`; without column definitions when `opts.no_headers` (watch events after the first)."""
+    opts = opts or TableOptions()
     cols = columns(info)
     definitions = [
         {
@@ -121,16 +172,14 @@ def table(info: ResourceInfo, objects: Iterable[Obj], rv: str, include_object: s
     ]
     rows = []
     for obj in objects:
-        row: Obj = {"cells": [obj["metadata"]["name"], *(_cell(obj, c) for c in cols)]}
-        if include_object == "Object":
+        row: Obj = {"cells": [obj.get("metadata", {}).get("name", ""), *(_cell(obj, c) for c in cols)]}
+        if opts.include_object == "Object":
             row["object"] = obj
-        elif include_object != "None":
+        elif opts.include_object == "Metadata":
             row["object"] = partial(obj, info)
         rows.append(row)
-    return {
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": {"resourceVersion": rv},
-        "columnDefinitions": definitions,
-        "rows": rows,
-    }
+    result: Obj = {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv}}
+    if not opts.no_headers:
+        result["columnDefinitions"] = definitions
+    result["rows"] = rows
+    return result
