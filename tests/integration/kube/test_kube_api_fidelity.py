@@ -1,5 +1,5 @@
-"""What real clients see of the emulator beyond CRUD: Tables on watches (`kubectl get -w`), checked
-with real kubectl or over HTTP as kube-apiserver answers."""
+"""What real clients see of the emulator beyond CRUD: Tables on watches (`kubectl get -w`), what a
+DELETE answers, and timestamps, each checked with real kubectl or over HTTP as kube-apiserver answers."""
 
 from __future__ import annotations
 
@@ -154,3 +154,67 @@ def test_table_options_are_validated(kube_api: RunningKubeAPI) -> None:
     assert status["message"].startswith(
         'Unable to convert to Table as requested: includeObject: Unsupported value: "Everything"'
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "group", "kind"),
+    [
+        ("/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "gone"}}, None, "configmaps"),
+        ("/api/v1/namespaces/{ns}/secrets", {"metadata": {"name": "gone"}}, None, "secrets"),
+        (
+            "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases",
+            {"metadata": {"name": "gone"}},
+            "coordination.k8s.io",
+            "leases",
+        ),
+        (RUNS, {"metadata": {"name": "gone"}, "spec": {"agentRef": {"name": "tidy"}}}, "atomesh.io", "agentruns"),
+    ],
+)
+def test_delete_answers_a_status_for_most_kinds(
+    kube_api: RunningKubeAPI, path: str, body: dict[str, Any], group: str | None, kind: str
+) -> None:
+    kube_api.apply_crds()
+    ns = _namespace(kube_api, "deletes")
+    created = kube_api.request("POST", path.format(ns=ns), body)
+    answer = kube_api.request("DELETE", f"{path.format(ns=ns)}/gone")
+    details = {"name": "gone", "kind": kind, "uid": created["metadata"]["uid"]} | ({"group": group} if group else {})
+    assert answer == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
+
+
+def test_delete_answers_the_object_for_pods_services_and_pending_deletes(kube_api: RunningKubeAPI) -> None:
+    kube_api.apply_crds()
+    ns = _namespace(kube_api, "deletes-object")
+    pod = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    kube_api.request("POST", f"/api/v1/namespaces/{ns}/pods", pod)
+    assert kube_api.request("DELETE", f"/api/v1/namespaces/{ns}/pods/p")["kind"] == "Pod"
+    kube_api.request("POST", f"/api/v1/namespaces/{ns}/serviceaccounts", {"metadata": {"name": "sa"}})
+    assert kube_api.request("DELETE", f"/api/v1/namespaces/{ns}/serviceaccounts/sa")["kind"] == "ServiceAccount"
+
+    held = {"name": "held", "finalizers": ["example.com/hold"]}
+    kube_api.request("POST", RUNS.format(ns=ns), {"metadata": held, "spec": {"agentRef": {"name": "tidy"}}})
+    pending = kube_api.request("DELETE", f"{RUNS.format(ns=ns)}/held")
+    assert pending["kind"] == "AgentRun"
+    assert pending["metadata"]["deletionTimestamp"]
+
+
+def test_delete_of_a_terminating_namespace_is_a_conflict(kube_api: RunningKubeAPI) -> None:
+    ns = _namespace(kube_api, "terminating")
+    kube_api.request("POST", f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "c", "finalizers": ["x/y"]}})
+    first = kube_api.request("DELETE", f"/api/v1/namespaces/{ns}")
+    assert first["kind"] == "Namespace"
+    assert first["status"]["phase"] == "Terminating"
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        kube_api.request("DELETE", f"/api/v1/namespaces/{ns}")
+    assert caught.value.code == 409
+    message = http_error_status(caught.value)["message"]
+    assert "The system is ensuring all content is removed from this namespace" in message
+    path = f"/api/v1/namespaces/{ns}/configmaps/c"
+    kube_api.request("PATCH", path, {"metadata": {"finalizers": None}}, "application/merge-patch+json")
+
+
+def test_kubectl_delete_reads_both_answers(kubectl: Kubectl, kube_api: RunningKubeAPI) -> None:
+    ns = _namespace(kube_api, f"kubectl-deletes-{kubectl.version[0]}-{kubectl.version[1]}")
+    kubectl("create", "configmap", "c", "-n", ns)
+    assert kubectl("delete", "configmap", "c", "-n", ns).stdout.startswith('configmap "c" deleted')
+    kubectl("create", "serviceaccount", "s", "-n", ns)
+    assert kubectl("delete", "serviceaccount", "s", "-n", ns).stdout.startswith('serviceaccount "s" deleted')

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from atomesh.devstack.kube import builtins, discovery, fields, logs, openapi, patch, protobuf, table, watch
+from atomesh.devstack.kube import builtins, deletion, discovery, fields, logs, openapi, patch, protobuf, table, watch
 from atomesh.devstack.kube.cluster import Cluster
 from atomesh.devstack.kube.errors import ApiError, bad_request
 from atomesh.devstack.kube.logs import LogSource
@@ -265,7 +265,9 @@ async def _resource(
                 options[key] = int(query[key]) if key == "gracePeriodSeconds" else query[key]
         if query.get("orphanDependents"):
             options["orphanDependents"] = _flag(query, "orphanDependents")
-        return _respond(cluster.delete(info, ns, name, options))
+        deletion.check(info, cluster.get(info, ns, name).obj)
+        deleted = cluster.delete(info, ns, name, options)
+        return _respond(*deletion.response(info, deleted, deletion.gone(api.store, info, deleted), options))
     raise ApiError(405, f"the server does not allow the method {method} on {info.plural}")
 
 
