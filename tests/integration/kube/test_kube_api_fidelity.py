@@ -1,15 +1,17 @@
 """What real clients see of the emulator beyond CRUD: Tables on watches (`kubectl get -w`), what a
-DELETE answers, and timestamps, each checked with real kubectl or over HTTP as kube-apiserver answers."""
+DELETE answers, and time fields, each checked with real kubectl or over HTTP as kube-apiserver answers."""
 
 from __future__ import annotations
 
 import json
 import queue
+import re
 import subprocess
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -218,3 +220,49 @@ def test_kubectl_delete_reads_both_answers(kubectl: Kubectl, kube_api: RunningKu
     assert kubectl("delete", "configmap", "c", "-n", ns).stdout.startswith('configmap "c" deleted')
     kubectl("create", "serviceaccount", "s", "-n", ns)
     assert kubectl("delete", "serviceaccount", "s", "-n", ns).stdout.startswith('serviceaccount "s" deleted')
+
+
+def _event(name: str, involved: str, when: str) -> dict[str, Any]:
+    """An Event as kopf posts it: `datetime.isoformat()` times, with a `+00:00` offset."""
+    return {
+        "metadata": {"name": name},
+        "involvedObject": {"apiVersion": "atomesh.io/v1alpha1", "kind": "AgentRun", "name": involved},
+        "type": "Normal",
+        "reason": "Logging",
+        "message": "handled",
+        "source": {"component": "kopf"},
+        "firstTimestamp": when,
+        "lastTimestamp": when,
+        "eventTime": when,
+        "reportingComponent": "kopf",
+        "reportingInstance": "dev",
+    }
+
+
+def test_event_times_are_stored_as_kube_apiserver_stores_them(kubectl: Kubectl, kube_api: RunningKubeAPI) -> None:
+    ns = _namespace(kube_api, f"events-{kubectl.version[0]}-{kubectl.version[1]}")
+    when = (datetime.now(UTC) - timedelta(minutes=5)).replace(microsecond=123456)
+    kube_api.request("POST", f"/api/v1/namespaces/{ns}/events", _event("e1", "tidy-9", when.isoformat()))
+    stored = kube_api.request("GET", f"/api/v1/namespaces/{ns}/events/e1")
+    assert stored["firstTimestamp"] == stored["lastTimestamp"] == when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert stored["eventTime"] == when.strftime("%Y-%m-%dT%H:%M:%S.123456Z")
+
+    header, row = kubectl("get", "events", "-n", ns).stdout.splitlines()
+    assert header.split()[:2] == ["LAST", "SEEN"]
+    assert re.fullmatch(r"\d+m(\d+s)?", row.split()[0]), row  # an age, not <invalid>
+
+
+def test_malformed_times_are_refused(kube_api: RunningKubeAPI) -> None:
+    ns = _namespace(kube_api, "events-malformed")
+    for field, value, layout in (
+        ("lastTimestamp", "yesterday", "2006-01-02T15:04:05Z07:00"),
+        ("eventTime", "2026-11-24T08:00:00+00:00", "2006-01-02T15:04:05.000000Z07:00"),  # MicroTime: 6 digits
+    ):
+        event = _event("bad", "tidy-9", "2026-11-24T08:00:00.000001Z") | {field: value}
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            kube_api.request("POST", f"/api/v1/namespaces/{ns}/events", event)
+        assert caught.value.code == 400
+        message = http_error_status(caught.value)["message"]
+        assert message.startswith(
+            f'Event in version "v1" cannot be handled as a Event: parsing time "{value}" as "{layout}"'
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from atomesh.devstack.kube import timestamps
 from atomesh.devstack.kube.resources import PrinterColumn, ResourceInfo
 from atomesh.devstack.kube.table import age
 
@@ -290,6 +291,7 @@ def on_create(gr: tuple[str, str], obj: Obj) -> None:
 
 def on_write(gr: tuple[str, str], obj: Obj) -> None:
     """Every write: Secrets fold `stringData` into base64 `data`, as the real API server does."""
+    timestamps.normalise(gr, obj)
     if gr == SECRETS:
         obj.setdefault("type", "Opaque")
         string_data = obj.pop("stringData", None)

@@ -11,13 +11,12 @@ after the first), and `date` cells parsed as RFC 3339 with any offset.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from atomesh.devstack.kube import jsonpath
+from atomesh.devstack.kube import jsonpath, timestamps
 from atomesh.devstack.kube.errors import bad_request
 from atomesh.devstack.kube.resources import PrinterColumn, ResourceInfo
 
@@ -92,27 +91,10 @@ def human_duration(seconds: float) -> str:
     return f"{hours // 24 // 365}y"
 
 
-_RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$")
-
-
-def parse_rfc3339(value: str) -> datetime | None:
-    """Go's `time.Parse(time.RFC3339, ...)`: any fraction of a second, `Z` or a numeric offset."""
-    match = _RFC3339.match(value)
-    if match is None:
-        return None
-    seconds, fraction, offset = match.groups()
-    micros = "." + fraction[:6].ljust(6, "0") if fraction else ""
-    try:
-        parsed = datetime.fromisoformat(seconds + micros + ("+00:00" if offset == "Z" else offset))
-    except ValueError:  # month 13, hour 25 ...
-        return None
-    return parsed.astimezone(UTC)
-
-
 def age(value: Any) -> Any:
     if not isinstance(value, str):
         return None
-    then = parse_rfc3339(value)
+    then = timestamps.parse(value)
     if then is None:
         return "<invalid>"
     return human_duration((datetime.now(UTC) - then).total_seconds())
