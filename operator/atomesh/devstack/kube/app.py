@@ -12,7 +12,19 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from atomesh.devstack.kube import builtins, deletion, discovery, fields, logs, openapi, patch, protobuf, table, watch
+from atomesh.devstack.kube import (
+    builtins,
+    deletion,
+    discovery,
+    fields,
+    logs,
+    openapi,
+    openapi_v2,
+    patch,
+    protobuf,
+    table,
+    watch,
+)
 from atomesh.devstack.kube.cluster import Cluster
 from atomesh.devstack.kube.errors import ApiError, bad_request
 from atomesh.devstack.kube.logs import LogSource
@@ -133,13 +145,16 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     api = request.app[KUBE_API]
     parts = [p for p in request.path.split("/") if p]
     if not parts:
-        return _respond({"paths": ["/api", "/api/v1", "/apis", "/openapi/v3", "/version", "/healthz"]})
+        return _respond({"paths": ["/api", "/api/v1", "/apis", "/openapi/v2", "/openapi/v3", "/version", "/healthz"]})
     head = parts[0]
     if head == "version":
         return _respond(discovery.version())
     if head in ("healthz", "livez", "readyz"):
         return web.Response(text="ok")
     if head == "openapi":
+        if parts[1:] == ["v2"]:
+            openapi_v2.check_accept(request.headers.get("Accept", ""))
+            return _respond(openapi_v2.document(api.registry))
         return _openapi(api, parts[1:])
     if head == "api":
         if len(parts) == 1:

@@ -64,6 +64,9 @@ _OBJECT_META_SCHEMA: Obj = {
 }
 
 
+OBJECT_META_SCHEMA = _OBJECT_META_SCHEMA  # shared with the v2 document (openapi_v2.py)
+
+
 def schema_name(info: ResourceInfo) -> str:
     if info.builtin:
         return f"io.k8s.api.{info.group.split('.')[0] or 'core'}.{info.version}.{info.kind}"
