@@ -1,9 +1,10 @@
-"""`/openapi/v2`: the JSON document kube-apiserver serves, generated from the served kinds and the CRDs'
-schemas; the protobuf form is refused by name, and kubectl says so."""
+"""`/openapi/v2`: the document kube-apiserver serves, generated from the served kinds and the CRDs'
+schemas, as JSON and as the protobuf that real kubectl decodes (`explain --output=plaintext-openapiv2`)."""
 
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,16 +17,21 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 from tests.fixtures.kube import REPO, Kubectl, RunningKubeAPI, http_error_status
 
-from atomesh.devstack.kube.openapi_v2 import PROTOBUF
+from atomesh.devstack.kube.openapi_v2 import PROTOBUF, PROTOBUF_DEPRECATED
 
 pytestmark = pytest.mark.integration
 
 
-def _get(kube_api: RunningKubeAPI, accept: str) -> Any:
+def _fetch(kube_api: RunningKubeAPI, accept: str) -> tuple[str, bytes]:
     request = urllib.request.Request(kube_api.url + "/openapi/v2", headers={"Accept": accept})
     with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.headers["Content-Type"].startswith("application/json")
-        return json.loads(response.read())
+        return response.headers["Content-Type"], response.read()
+
+
+def _get(kube_api: RunningKubeAPI, accept: str) -> Any:
+    content_type, body = _fetch(kube_api, accept)
+    assert content_type.startswith("application/json")
+    return json.loads(body)
 
 
 def _examples(kind: str) -> list[dict[str, Any]]:
@@ -67,19 +73,22 @@ def test_the_document_has_every_kind_and_validates_the_examples(kube_api: Runnin
         validator("Agent").validate({**_examples("Agent")[0], "spec": {"purpose": 7}})
 
 
-def test_protobuf_is_refused_by_name(kube_api: RunningKubeAPI) -> None:
+def test_media_types(kube_api: RunningKubeAPI) -> None:
+    for accept in (PROTOBUF, PROTOBUF_DEPRECATED, f"{PROTOBUF_DEPRECATED}, application/json"):
+        content_type, body = _fetch(kube_api, accept)
+        assert content_type == PROTOBUF
+        assert body.startswith(b"\x0a\x032.0")  # field 1 (swagger), "2.0"
+    assert _get(kube_api, "application/yaml, application/json;q=0.5")["swagger"] == "2.0"
     with pytest.raises(urllib.error.HTTPError) as caught:
-        _get(kube_api, PROTOBUF)
+        _fetch(kube_api, "application/yaml")
     assert caught.value.code == 406
-    status = http_error_status(caught.value)
-    assert status["reason"] == "NotAcceptable"
-    assert PROTOBUF in status["message"]
-    assert _get(kube_api, f"{PROTOBUF}, application/json;q=0.5")["swagger"] == "2.0"
+    assert http_error_status(caught.value)["reason"] == "NotAcceptable"
 
 
-def test_kubectl_explain(kubectl: Kubectl, kube_api: RunningKubeAPI) -> None:
+def test_kubectl_explain_reads_both_documents(kubectl: Kubectl, kube_api: RunningKubeAPI) -> None:
     kube_api.apply_crds()
     assert "KIND:       Agent" in kubectl("explain", "agent.spec").stdout  # OpenAPI v3
-    v2 = kubectl("explain", "agent.spec", "--output=plaintext-openapiv2", check=False)
-    assert v2.returncode != 0
-    assert "NotAcceptable" in v2.stderr
+    v2 = kubectl("explain", "agent.spec.harness", "--output=plaintext-openapiv2").stdout  # protobuf OpenAPI v2
+    assert "RESOURCE: harness <Object>" in v2
+    assert re.search(r"model\t<string> -required-", v2), v2
+    assert "allowedTools\t<[]string>" in v2

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from atomesh.devstack.kube.errors import ApiError
-from atomesh.devstack.kube.openapi_v2 import check_accept, to_v2
+from atomesh.devstack.kube.openapi_v2 import PROTOBUF, media_type_for, to_v2
 
 
 @pytest.mark.parametrize(
@@ -49,10 +49,12 @@ def test_to_v2(v3: dict[str, Any], v2: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("accept", ["", "application/json", "*/*", "application/json;q=0.9, */*;q=0.1"])
 def test_json_is_served(accept: str) -> None:
-    check_accept(accept)
+    assert media_type_for(accept) == "application/json"
 
 
-def test_protobuf_alone_is_not_acceptable() -> None:
+def test_protobuf_and_other_media_types() -> None:
+    assert media_type_for(PROTOBUF) == PROTOBUF
+    assert media_type_for(f"{PROTOBUF}, application/json") == PROTOBUF  # the first acceptable one
     with pytest.raises(ApiError) as caught:
-        check_accept("application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+        media_type_for("application/yaml")
     assert caught.value.code == 406

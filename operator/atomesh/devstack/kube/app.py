@@ -153,8 +153,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         return web.Response(text="ok")
     if head == "openapi":
         if parts[1:] == ["v2"]:
-            openapi_v2.check_accept(request.headers.get("Accept", ""))
-            return _respond(openapi_v2.document(api.registry))
+            body, media_type = openapi_v2.serve(api.registry, request.headers.get("Accept", ""))
+            return web.Response(body=body, content_type=media_type)
         return _openapi(api, parts[1:])
     if head == "api":
         if len(parts) == 1:

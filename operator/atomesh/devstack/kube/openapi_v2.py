@@ -7,9 +7,8 @@ kube-apiserver publishes it in v2 (apiextensions-apiserver
 dropped, nullable fields untyped and left out of `required`, preserve-unknown-fields nodes
 without properties/items or `type: object`, and arrays without items untyped.
 
-kube-apiserver also serves this document as protobuf (gnostic's `openapi_v2.Document`), which is
-what client-go's `OpenAPISchema()` asks for (`kubectl explain --output=plaintext-openapiv2`).
-The emulator does not encode that: such a request is refused with 406 Not Acceptable naming it.
+The protobuf form (gnostic's `openapi_v2.Document`, which client-go's `OpenAPISchema()` asks for)
+is encoded from this document by openapi_v2_proto.py; any other media type gets 406.
 """
 
 from __future__ import annotations
@@ -17,26 +16,30 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from atomesh.devstack.kube import openapi
+from atomesh.devstack.kube import openapi, openapi_v2_proto
 from atomesh.devstack.kube.errors import ApiError
 from atomesh.devstack.kube.resources import Registry, ResourceInfo
+from atomesh.devstack.kube.store import encode
 
 Obj = dict[str, Any]
 JSON = "application/json"
-PROTOBUF = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+# kube-openapi `pkg/handler/handler.go`: clients ask for either name, the answer is labelled with the dotted one
+PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+PROTOBUF_DEPRECATED = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
 _JUNCTORS = ("allOf", "oneOf", "anyOf", "not")
 
 
-def check_accept(accept: str) -> None:
-    """kube-openapi serves the first acceptable media type; JSON is the only one emulated."""
+def media_type_for(accept: str) -> str:
+    """The media type to answer with: the first acceptable one, as kube-openapi's handler picks it."""
     types = [part.split(";")[0].strip() for part in accept.split(",") if part.strip()]
-    if not types or any(t in (JSON, "application/*", "*/*") for t in types):
-        return
-    wanted = ", ".join(types)
+    for wanted in types or [JSON]:
+        if wanted in (JSON, "application/*", "*/*"):
+            return JSON
+        if wanted in (PROTOBUF, PROTOBUF_DEPRECATED):
+            return PROTOBUF
     raise ApiError(
         406,
-        f"/openapi/v2 is served here as {JSON} only; the emulator does not encode {wanted} "
-        f"(kube-apiserver also serves {PROTOBUF})",
+        f"/openapi/v2 is served as {JSON} or {PROTOBUF}, not {', '.join(types)}",
         "NotAcceptable",
     )
 
@@ -160,3 +163,10 @@ def document(registry: Registry) -> Obj:
         "paths": paths,
         "definitions": definitions,
     }
+
+
+def serve(registry: Registry, accept: str) -> tuple[bytes, str]:
+    """The body and media type answering `GET /openapi/v2` with this `Accept` header."""
+    media_type = media_type_for(accept)
+    doc = document(registry)
+    return (openapi_v2_proto.document(doc) if media_type == PROTOBUF else encode(doc)), media_type
