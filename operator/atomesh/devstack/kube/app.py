@@ -155,7 +155,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         if parts[1:] == ["v2"]:
             body, media_type = openapi_v2.serve(api.registry, request.headers.get("Accept", ""))
             return web.Response(body=body, content_type=media_type)
-        return _openapi(api, parts[1:])
+        return _respond(openapi.route(api.registry, parts[1:]))
     if head == "api":
         if len(parts) == 1:
             return _respond(discovery.core_versions(request.host))
@@ -169,22 +169,6 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
                 raise ApiError(404, "the server could not find the requested resource")
             return _respond(group)
         return await _group_version(request, api, parts[1], parts[2], parts[3:])
-    raise ApiError(404, "the server could not find the requested resource")
-
-
-def _openapi(api: KubeAPI, rest: list[str]) -> web.Response:
-    if rest == ["v3"]:
-        return _respond(openapi.index(api.registry))
-    if len(rest) >= 3 and rest[0] == "v3":
-        key = rest[1:]
-        if key[0] == "api" and len(key) == 2:
-            doc = openapi.document(api.registry, "", key[1])
-        elif key[0] == "apis" and len(key) == 3:
-            doc = openapi.document(api.registry, key[1], key[2])
-        else:
-            doc = None
-        if doc is not None:
-            return _respond(doc)
     raise ApiError(404, "the server could not find the requested resource")
 
 
