@@ -285,7 +285,7 @@ class Cluster:
         builtins.on_write(info.gr, new)
         if info.gr == builtins.CRDS:
             crds.crd_defaults(new)
-            crds.validate_crd(new)
+            crds.validate_crd(new, old)
             new["status"] = crds.crd_status(new, now(), old)
         new = self._apply_schema(info, new)
         if _spec_part(new, info) != _spec_part(old, info):

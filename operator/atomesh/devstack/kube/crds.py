@@ -4,33 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from atomesh.devstack.kube.errors import cause, invalid
+from atomesh.devstack.kube import crd_validation
 from atomesh.devstack.kube.resources import PrinterColumn, ResourceInfo
 
 Obj = dict[str, Any]
 
 
-def validate_crd(crd: Obj) -> None:
-    """The checks that catch real mistakes: name = plural.group, names and versions present."""
-    spec = crd.get("spec") or {}
-    names = spec.get("names") or {}
-    name = crd["metadata"].get("name", "")
-    causes = []
-    for field in ("group", "scope"):
-        if not spec.get(field):
-            causes.append(cause(f"spec.{field}", "Required value", "FieldValueRequired"))
-    for field in ("plural", "kind"):
-        if not names.get(field):
-            causes.append(cause(f"spec.names.{field}", "Required value", "FieldValueRequired"))
-    if names.get("plural") and spec.get("group") and name != f"{names['plural']}.{spec['group']}":
-        causes.append(cause("metadata.name", f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group'))
-    versions = spec.get("versions") or []
-    if not versions:
-        causes.append(cause("spec.versions", "Required value", "FieldValueRequired"))
-    elif sum(1 for v in versions if v.get("storage")) != 1:
-        causes.append(cause("spec.versions", "Invalid value: must have exactly one version marked as storage version"))
-    if causes:
-        raise invalid("CustomResourceDefinition", "apiextensions.k8s.io", name, causes)
+def validate_crd(crd: Obj, old: Obj | None = None) -> None:
+    """kube-apiserver's validation of a CRD write (`crd_validation`); `old` on update."""
+    crd_validation.validate_crd(crd, old)
 
 
 def resource_infos(crd: Obj) -> list[ResourceInfo]:

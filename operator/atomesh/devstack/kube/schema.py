@@ -100,10 +100,11 @@ def _type_ok(value: Any, expected: str) -> bool:
     return isinstance(value, _TYPES.get(expected, (object,)))
 
 
-def validate(value: Any, schema: Schema, path: str = "") -> list[dict[str, str]]:
-    """Field errors as API `causes`; empty when valid."""
+def validate(value: Any, schema: Schema, path: str = "", *, resource: bool = True) -> list[dict[str, str]]:
+    """Field errors as API `causes`; empty when valid. A `resource` keeps apiVersion, kind and metadata
+    out of the schema's reach; a plain value (a schema's `default`) does not."""
     causes: list[dict[str, str]] = []
-    _validate(value, schema, path, causes, root=True)
+    _validate(value, schema, path, causes, root=resource)
     return causes
 
 
@@ -115,15 +116,21 @@ def _validate(value: Any, schema: Schema, path: str, causes: list[dict[str, str]
     where = path or "<root>"
     if value is None:
         if not schema.get("nullable") and schema.get("type"):
-            _bad(causes, where, value, f'{where} in body must be of type {schema["type"]}: "null"')
+            _bad(causes, where, "null", f'{where} in body must be of type {schema["type"]}: "null"')
         return
     if schema.get("x-kubernetes-int-or-string"):
         if not isinstance(value, int | str) or isinstance(value, bool):
-            _bad(causes, where, value, f'{where} in body must be of type integer or string: "{_type_name(value)}"')
+            # kube-openapi reports the value's type as the bad value, not the value itself
+            _bad(
+                causes,
+                where,
+                _type_name(value),
+                f'{where} in body must be of type integer,string: "{_type_name(value)}"',
+            )
         return
     expected = schema.get("type")
     if expected and not _type_ok(value, expected):
-        _bad(causes, where, value, f'{where} in body must be of type {expected}: "{_type_name(value)}"')
+        _bad(causes, where, _type_name(value), f'{where} in body must be of type {expected}: "{_type_name(value)}"')
         return
     if "enum" in schema and value not in schema["enum"]:
         supported = ", ".join(_show(v) for v in schema["enum"])

@@ -1,0 +1,78 @@
+"""Real kubectl meets the emulator's CRD validation: the errors a real cluster would print, word for word."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from tests.fixtures.kube import Kubectl
+
+pytestmark = pytest.mark.integration
+Obj = dict[str, Any]
+
+
+def _crd(group: str, versions: list[Obj]) -> Obj:
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"foos.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": "foos", "singular": "foo", "kind": "Foo", "listKind": "FooList"},
+            "versions": versions,
+        },
+    }
+
+
+def _version(name: str, storage: bool, schema: Obj | None = None) -> Obj:
+    return {
+        "name": name,
+        "served": True,
+        "storage": storage,
+        "schema": {"openAPIV3Schema": copy.deepcopy(schema or {"type": "object"})},
+    }
+
+
+def _apply(kubectl: Kubectl, tmp_path: Path, body: Obj, *, check: bool) -> Any:
+    manifest = tmp_path / f"{body['metadata']['name']}.yaml"
+    manifest.write_text(yaml.safe_dump(body))
+    return kubectl("apply", "-f", str(manifest), check=check)
+
+
+def test_a_metadata_schema_beyond_name_is_refused_with_kube_apiservers_message(
+    kubectl: Kubectl, tmp_path: Path
+) -> None:
+    labels = {
+        "type": "object",
+        "properties": {"metadata": {"type": "object", "properties": {"labels": {"type": "object"}}}},
+    }
+    result = _apply(kubectl, tmp_path, _crd("labels.example.com", [_version("v1", True, labels)]), check=False)
+    assert result.returncode != 0
+    assert (
+        'The CustomResourceDefinition "foos.labels.example.com" is invalid: '
+        "spec.validation.openAPIV3Schema.properties[metadata]: Forbidden: must not specify anything other than "
+        "name and generateName, but metadata is implicitly specified"
+    ) in result.stderr
+    assert "foos.labels.example.com" not in kubectl("get", "crds", "-o", "name").stdout
+
+
+def test_a_former_storage_version_cannot_leave_spec_versions(kubectl: Kubectl, tmp_path: Path) -> None:
+    group = "stored.example.com"
+    _apply(kubectl, tmp_path, _crd(group, [_version("v1", True), _version("v2", False)]), check=True)
+    _apply(kubectl, tmp_path, _crd(group, [_version("v1", False), _version("v2", True)]), check=True)
+    stored = kubectl("get", "crd", f"foos.{group}", "-o", "jsonpath={.status.storedVersions}").stdout
+    assert yaml.safe_load(stored) == ["v1", "v2"]
+
+    result = _apply(kubectl, tmp_path, _crd(group, [_version("v2", True)]), check=False)
+    assert result.returncode != 0
+    assert (
+        'status.storedVersions[0]: Invalid value: "v1": missing from spec.versions; v1 was previously a storage '
+        "version, and must remain in spec.versions until a storage migration ensures no data remains persisted in "
+        "v1 and removes v1 from status.storedVersions"
+    ) in result.stderr
+    served = kubectl("get", "crd", f"foos.{group}", "-o", "jsonpath={.spec.versions[*].name}").stdout.split()
+    assert served == ["v1", "v2"], "a refused update leaves the CRD as it was"
