@@ -407,3 +407,15 @@ def test_custom_resource_type_errors_show_the_type_as_kube_openapi_does() -> Non
     assert [text(c) for c in crschema.validate({"field": 1.2}, int_or_string)] == [
         'field: Invalid value: "number": field in body must be of type integer,string: "number"'
     ]
+
+
+def test_several_errors_are_aggregated_in_brackets_as_apimachinery_does() -> None:
+    body = crd({"type": "object", "properties": {"a": {}, "b": {}}})
+    with pytest.raises(ApiError) as raised:
+        crds.validate_crd(body)
+    message = raised.value.status()["message"]
+    assert message == (
+        'CustomResourceDefinition.apiextensions.k8s.io "foos.tests.example.com" is invalid: ['
+        f"{V}.properties[a].type: Required value: must not be empty for specified object fields, "
+        f"{V}.properties[b].type: Required value: must not be empty for specified object fields]"
+    )
