@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.unit.packaging.test_chart import SCENARIOS, render
 
 from atomesh.devstack.kube import crd_validation, crds
 from atomesh.devstack.kube import schema as crschema
@@ -419,3 +420,11 @@ def test_several_errors_are_aggregated_in_brackets_as_apimachinery_does() -> Non
         f"{V}.properties[a].type: Required value: must not be empty for specified object fields, "
         f"{V}.properties[b].type: Required value: must not be empty for specified object fields]"
     )
+
+
+def test_the_kopf_peering_crds_the_chart_renders_are_valid() -> None:
+    rendered = [o for o in render(SCENARIOS["peering-cluster"]) if o.get("kind") == "CustomResourceDefinition"]
+    assert {o["metadata"]["name"] for o in rendered} == {"clusterkopfpeerings.kopf.dev", "kopfpeerings.kopf.dev"}
+    for body in rendered:
+        crds.crd_defaults(body)
+        assert errors(body) == [], body["metadata"]["name"]
