@@ -76,3 +76,25 @@ def test_a_former_storage_version_cannot_leave_spec_versions(kubectl: Kubectl, t
     ) in result.stderr
     served = kubectl("get", "crd", f"foos.{group}", "-o", "jsonpath={.spec.versions[*].name}").stdout.split()
     assert served == ["v1", "v2"], "a refused update leaves the CRD as it was"
+
+
+def test_a_misspelt_schema_keyword_is_an_unknown_field(kubectl: Kubectl, tmp_path: Path) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"spec": {"type": "object", "propertis": {"size": {"type": "integer"}}}},
+    }
+    group = f"typo{kubectl.version[1]}.example.com"  # kubectl versions share the module's API server
+    body = _crd(group, [_version("v1", True, schema)])
+    result = _apply(kubectl, tmp_path, body, check=False)
+    assert result.returncode != 0
+    assert (
+        'CustomResourceDefinition in version "v1" cannot be handled as a CustomResourceDefinition: strict decoding '
+        'error: unknown field "spec.versions[0].schema.openAPIV3Schema.properties.spec.propertis"'
+    ) in result.stderr
+
+    manifest = tmp_path / "typo.yaml"
+    manifest.write_text(yaml.safe_dump(body))
+    warned = kubectl("apply", "--validate=warn", "-f", str(manifest))
+    assert 'unknown field "spec.versions[0].schema.openAPIV3Schema.properties.spec.propertis"' in warned.stderr
+    stored = yaml.safe_load(kubectl("get", "crd", f"foos.{group}", "-o", "yaml").stdout)
+    assert stored["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"] == {"type": "object"}

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from tests.unit.packaging.test_chart import SCENARIOS, render
 
-from atomesh.devstack.kube import crd_validation, crds
+from atomesh.devstack.kube import crd_fields, crd_validation, crds
 from atomesh.devstack.kube import schema as crschema
 from atomesh.devstack.kube.errors import ApiError
 from atomesh.devstack.kube.field_errors import text
@@ -428,3 +428,36 @@ def test_the_kopf_peering_crds_the_chart_renders_are_valid() -> None:
     for body in rendered:
         crds.crd_defaults(body)
         assert errors(body) == [], body["metadata"]["name"]
+
+
+def test_unknown_fields_follow_the_v1_types_and_their_lax_unmarshalers() -> None:
+    body = crd(
+        {
+            "type": "object",
+            "properties": {
+                "spec": {
+                    "type": "object",
+                    "propertis": {},
+                    "default": {"anything": 1},
+                    "properties": {
+                        "list": {"type": "array", "items": {"type": "string", "typo": 1}},
+                        "map": {"type": "object", "additionalProperties": {"type": "string", "typo": 2}},
+                    },
+                    "x-kubernetes-validations": [{"rule": "true", "mesage": "m"}],
+                }
+            },
+        }
+    )
+    body["spec"]["names"]["shortname"] = ["f"]
+    assert crd_fields.unknown(body) == [
+        "spec.names.shortname",
+        "spec.versions[0].schema.openAPIV3Schema.properties.spec.propertis",
+        "spec.versions[0].schema.openAPIV3Schema.properties.spec.x-kubernetes-validations[0].mesage",
+    ]
+    crd_fields.prune(body)
+    spec = body["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    assert "propertis" not in spec
+    assert spec["default"] == {"anything": 1}, "free JSON is never pruned"
+    assert spec["properties"]["list"]["items"] == {"type": "string"}, "dropped silently below items"
+    assert spec["properties"]["map"]["additionalProperties"] == {"type": "string"}
+    assert spec["x-kubernetes-validations"] == [{"rule": "true"}]

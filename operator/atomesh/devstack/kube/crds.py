@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from atomesh.devstack.kube import crd_validation
+from atomesh.devstack.kube import crd_fields, crd_validation
 from atomesh.devstack.kube.resources import PrinterColumn, ResourceInfo
 
 Obj = dict[str, Any]
@@ -54,7 +54,9 @@ def resource_infos(crd: Obj) -> list[ResourceInfo]:
 
 
 def crd_defaults(crd: Obj) -> None:
-    """Defaults the real API server fills in (kubectl diffs against them)."""
+    """Defaults the real API server fills in (kubectl diffs against them), after its decoder has
+    dropped the fields the v1 types do not have, so validation never sees them."""
+    crd_fields.prune(crd)
     spec = crd.setdefault("spec", {})
     names = spec.setdefault("names", {})
     if names.get("kind"):
