@@ -7,6 +7,7 @@ Expected strings come from apiextensions-apiserver `pkg/apiserver/validation/val
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -132,4 +133,84 @@ def test_one_of_counts_the_alternatives_that_matched() -> None:
 def test_not_names_its_field() -> None:
     assert errors({"field": "a"}, {"type": "string", "not": {"enum": ["a"]}}) == [
         '<nil>: Invalid value: "": "field" must not validate the schema (not)'
+    ]
+
+
+NUMBERS = {
+    "type": "object",
+    "properties": {
+        "intThirtyTwo": {"type": "integer", "format": "int32"},
+        "intSixtyFour": {"type": "integer", "format": "int64"},
+        "floatThreeTwo": {"type": "number", "format": "float"},
+        "floatSixFour": {"type": "number", "format": "double"},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"intThirtyTwo": -(2**31), "intSixtyFour": -(2**63), "floatThreeTwo": -3.4028234663852886e38}, []),
+        ({"intThirtyTwo": 2**31 - 1, "intSixtyFour": 2**63 - 1, "floatSixFour": 1.7976931348623157e308}, []),
+        (
+            {"intThirtyTwo": 2**31},
+            ['<nil>: Invalid value: "": Checked value must be of type integer with format int32 in intThirtyTwo'],
+        ),
+        (
+            {"floatThreeTwo": 3.4028234663852886e38 * 1.1},
+            ['<nil>: Invalid value: "": Checked value must be of type number with format float in floatThreeTwo'],
+        ),
+    ],
+)
+def test_numeric_formats_bound_their_values(value: Obj, expected: list[str]) -> None:
+    assert sorted(text(c) for c in schema.validate(value, NUMBERS)) == sorted(expected)
+
+
+def test_a_fraction_for_an_integer_is_also_out_of_its_range() -> None:
+    assert errors({"field": 1.2}, {"type": "integer"}) == [
+        '<nil>: Invalid value: "": Checked value must be of type integer (default format) in field',
+        'field: Invalid value: "number": field in body must be of type integer: "number"',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ({"type": "string", "format": "k8s-long-name"}, "a.-", 'must be of type k8s-long-name: "a.-"'),
+        ({"type": "string", "format": "k8s-short-name"}, "a-", 'must be of type k8s-short-name: "a-"'),
+        ({"type": "string", "format": "date-time"}, "2024-13-01T00:00:00Z", "must be of type date-time"),
+        ({"type": "string", "format": "date-time"}, "2024-02-01 00:00:00", "must be of type date-time"),
+        ({"type": "string", "format": "date"}, "2024-2-1", "must be of type date"),
+        ({"type": "string", "format": "byte"}, "not base64!", "must be of type byte"),
+        ({"type": "string", "format": "email"}, "a@b.c", "the email format is not emulated"),
+    ],
+)
+def test_string_formats_are_checked_or_refused(field: Obj, value: str, expected: str) -> None:
+    found = errors({"field": value}, field)
+    assert len(found) == 1, found
+    assert found[0].startswith(f"field: Invalid value: {json.dumps(value)}: "), found
+    assert expected in found[0]
+
+
+@pytest.mark.parametrize(
+    ("format_", "value"),
+    [
+        ("date-time", "2024-02-01T10:20:30Z"),
+        ("date-time", "2024-02-01t10:20:30.123+02:00"),
+        ("date", "2024-02-29"),
+        ("byte", "aGVsbG8="),
+        ("uuid", "123e4567-e89b-12d3-a456-426614174000"),
+        ("k8s-long-name", "a.b-c"),
+        ("ipv4", "10.0.0.1"),
+        ("cidr", "10.0.0.0/8"),
+        ("my-own-format", "anything"),
+    ],
+)
+def test_valid_strings_and_unsupported_formats_pass(format_: str, value: str) -> None:
+    assert errors({"field": value}, {"type": "string", "format": format_}) == []
+
+
+def test_a_string_reports_only_its_first_length_or_pattern_failure() -> None:
+    assert errors({"field": "abcd"}, {"type": "string", "maxLength": 2, "pattern": "^x"}) == [
+        "field: Too long: may not be more than 2 bytes"
     ]

@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from atomesh.devstack.kube import formats
 from atomesh.devstack.kube.errors import cause
 
 Schema = dict[str, Any]
@@ -109,8 +110,14 @@ def validate(value: Any, schema: Schema, path: str = "", *, resource: bool = Tru
     return causes
 
 
-def _bad(causes: list[dict[str, str]], path: str, value: Any, why: str) -> None:
-    causes.append(cause(path, f"Invalid value: {_show(value)}: {why}"))
+def _bad(causes: list[dict[str, str]], path: str, value: Any, why: str, reason: str = "FieldValueInvalid") -> None:
+    causes.append(cause(path, f"Invalid value: {_show(value)}: {why}", reason))
+
+
+def _wrong_type(causes: list[dict[str, str]], path: str, type_name: str, expected: str) -> None:
+    # kube-openapi's InvalidType becomes field.TypeInvalid, shown with the value's type as the value
+    why = f'{path} in body must be of type {expected}: "{type_name}"'
+    _bad(causes, path, type_name, why, "FieldValueTypeInvalid")
 
 
 def _validate(value: Any, schema: Schema, path: str, causes: list[dict[str, str]], root: bool = False) -> None:
@@ -118,7 +125,7 @@ def _validate(value: Any, schema: Schema, path: str, causes: list[dict[str, str]
     if value is None:
         of_type = "integer,string" if schema.get("x-kubernetes-int-or-string") else schema.get("type")
         if not schema.get("nullable") and of_type:
-            _bad(causes, where, "null", f'{where} in body must be of type {of_type}: "null"')
+            _wrong_type(causes, where, "null", of_type)
         return
     # kube-openapi runs its validators side by side: a type error still gets the enum and junctor
     # errors, and reports the value's type (not the value) as the bad value.
@@ -129,12 +136,16 @@ def _validate(value: Any, schema: Schema, path: str, causes: list[dict[str, str]
         expected = schema.get("type") or ""
         wrong = bool(expected) and not _type_ok(value, expected)
     if wrong:
-        _bad(causes, where, _type_name(value), f'{where} in body must be of type {expected}: "{_type_name(value)}"')
+        _wrong_type(causes, where, _type_name(value), expected)
     if "enum" in schema and value not in schema["enum"]:
         supported = ", ".join(json.dumps(v if isinstance(v, str) else json.dumps(v)) for v in schema["enum"])
         causes.append(
             cause(where, f"Unsupported value: {_show(value)}: supported values: {supported}", "FieldValueNotSupported")
         )
+    if isinstance(value, int | float) and not isinstance(value, bool) and expected in ("integer", "number"):
+        problem = formats.range_error(value, expected, str(schema.get("format") or ""), where)
+        if problem:
+            _composite(causes, problem)
     if wrong:
         pass
     elif isinstance(value, str):
@@ -184,12 +195,16 @@ def _junctors(value: Any, schema: Schema, path: str, causes: list[dict[str, str]
 
 
 def _validate_string(value: str, schema: Schema, where: str, causes: list[dict[str, str]]) -> None:
+    # kube-openapi's stringValidator stops at its first failure; its formatValidator runs apart
     if "maxLength" in schema and len(value) > schema["maxLength"]:
         causes.append(cause(where, f"Too long: may not be more than {schema['maxLength']} bytes", "FieldValueTooLong"))
-    if "minLength" in schema and len(value) < schema["minLength"]:
+    elif "minLength" in schema and len(value) < schema["minLength"]:
         _bad(causes, where, value, f"{where} in body should be at least {schema['minLength']} chars long")
-    if "pattern" in schema and not _regex(schema["pattern"]).search(value):
+    elif "pattern" in schema and not _regex(schema["pattern"]).search(value):
         _bad(causes, where, value, f"{where} in body should match '{schema['pattern']}'")
+    problem = formats.string_error(str(schema.get("format") or ""), value, where) if schema.get("format") else None
+    if problem:
+        _bad(causes, where, value, problem, "FieldValueTypeInvalid")
 
 
 def _validate_number(value: float, schema: Schema, where: str, causes: list[dict[str, str]]) -> None:
