@@ -461,3 +461,13 @@ def test_unknown_fields_follow_the_v1_types_and_their_lax_unmarshalers() -> None
     assert spec["properties"]["list"]["items"] == {"type": "string"}, "dropped silently below items"
     assert spec["properties"]["map"]["additionalProperties"] == {"type": "string"}
     assert spec["x-kubernetes-validations"] == [{"rule": "true"}]
+
+
+def test_a_shared_schema_is_restricted_when_any_version_has_status() -> None:
+    body = crd(
+        {"type": "object", "anyOf": [{"required": ["spec"]}], "properties": {"spec": {"type": "object"}}}, versions=2
+    )
+    body["spec"]["versions"][1]["subresources"] = {"status": {}}
+    found = errors(body)
+    assert len(found) == 1, found
+    assert found[0].startswith(f"{V}: Invalid value: "), found

@@ -125,7 +125,9 @@ def _spec(spec: Obj) -> list[Cause]:
         if not names.get(field):
             errors.append(fe.required(child("spec.names", field)))
     errors += names_errors(names, "spec.names")
-    errors += crd_schema.validate_version_schema(shared.get("schema"), top_status, "spec.validation")
+    # a shared schema is checked as restricted when any version has a status subresource (hasAnyStatusEnabled)
+    any_status = top_status or any(_status_enabled(v.get("subresources")) for v in versions)
+    errors += crd_schema.validate_version_schema(shared.get("schema"), any_status, "spec.validation")
     errors += _subresources(shared.get("subresources"), "spec.subresources")
     for i, column in enumerate(shared.get("additionalPrinterColumns") or []):
         errors += _column(column, index("spec.additionalPrinterColumns", i))
