@@ -471,3 +471,58 @@ def test_a_shared_schema_is_restricted_when_any_version_has_status() -> None:
     found = errors(body)
     assert len(found) == 1, found
     assert found[0].startswith(f"{V}: Invalid value: "), found
+
+
+P = "spec.versions.schema.openAPIV3Schema"
+
+
+@pytest.mark.parametrize(
+    ("schema", "version", "message"),
+    [
+        (
+            {"type": "object", "required": "spec"},
+            {},
+            f"json: cannot unmarshal string into Go struct field JSONSchemaProps.{P}.required of type []string",
+        ),
+        (
+            {"type": "object", "properties": {"spec": {"type": "string", "maxLength": 1.5}}},
+            {},
+            f"json: cannot unmarshal number 1.5 into Go struct field JSONSchemaProps.{P}.properties.maxLength "
+            "of type int64",
+        ),
+        (
+            {"type": "object"},
+            {"served": "yes"},
+            "json: cannot unmarshal string into Go struct field CustomResourceDefinitionVersion.spec.versions.served "
+            "of type bool",
+        ),
+        (
+            {"type": "object", "properties": {"l": {"type": "array", "items": {"type": "string", "required": 3}}}},
+            {},
+            "json: cannot unmarshal number into Go struct field JSONSchemaProps.required of type []string",
+        ),
+        (
+            {"type": "object", "properties": {"m": {"type": "object", "additionalProperties": "yes"}}},
+            {},
+            "boolean or JSON schema expected",
+        ),
+    ],
+)
+def test_values_of_the_wrong_json_type_fail_decoding_with_gos_message(schema: Obj, version: Obj, message: str) -> None:
+    body = crd(schema)
+    body["spec"]["versions"][0].update(version)
+    with pytest.raises(ApiError) as raised:
+        crds.crd_defaults(body)
+    assert raised.value.code == 400
+    assert raised.value.message == (
+        'CustomResourceDefinition in version "v1" cannot be handled as a CustomResourceDefinition: ' + message
+    )
+
+
+def test_nulls_leave_fields_unset() -> None:
+    body = crd({"type": "object", "enum": None, "properties": {"a": None, "b": {"type": "string", "default": None}}})
+    crds.crd_defaults(body)
+    assert body["spec"]["versions"][0]["schema"]["openAPIV3Schema"] == {
+        "type": "object",
+        "properties": {"a": {}, "b": {"type": "string"}},
+    }

@@ -19,7 +19,7 @@ Obj = dict[str, Any]
 
 # Each struct: its JSON fields, and for those that hold another struct, which one (a list of it, or
 # a map of it, as "[]X" / "{}X").
-_STRUCTS: dict[str, dict[str, str]] = {
+STRUCTS: dict[str, dict[str, str]] = {
     "spec": {
         "group": "",
         "names": "names",
@@ -112,20 +112,27 @@ def _walk(value: Any, struct: str, path: str, found: list[str], drop: bool) -> N
     """Record (and with `drop`, delete) the unknown fields of `value`, decoded as `struct`."""
     if not isinstance(value, dict):
         return
-    fields = _STRUCTS[struct]
+    fields = STRUCTS[struct]
     for key in list(value):
         kind = fields.get(key)
         if kind is None:
             found.append(_join(path, key))
             if drop:
                 del value[key]
+        elif value[key] is None:
+            if drop:
+                del value[key]  # null leaves the Go field at its zero value, which is not written back
         elif kind == "lax":
             _lax(key, value[key], drop)
         elif kind.startswith("[]") and isinstance(value[key], list):
             for i, item in enumerate(value[key]):
+                if item is None and drop:
+                    value[key][i] = item = {}  # a null element decodes to the zero struct
                 _walk(item, kind[2:], f"{_join(path, key)}[{i}]", found, drop)
         elif kind.startswith("{}") and isinstance(value[key], dict):
             for name, item in value[key].items():
+                if item is None and drop:
+                    value[key][name] = item = {}
                 _walk(item, kind[2:], _join(_join(path, key), name), found, drop)
         elif kind:
             _walk(value[key], kind, _join(path, key), found, drop)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from atomesh.devstack.kube import crd_fields, crd_validation
+from atomesh.devstack.kube import crd_decode, crd_fields, crd_validation
+from atomesh.devstack.kube.errors import bad_request
 from atomesh.devstack.kube.resources import PrinterColumn, ResourceInfo
 
 Obj = dict[str, Any]
@@ -55,7 +56,13 @@ def resource_infos(crd: Obj) -> list[ResourceInfo]:
 
 def crd_defaults(crd: Obj) -> None:
     """Defaults the real API server fills in (kubectl diffs against them), after its decoder has
-    dropped the fields the v1 types do not have, so validation never sees them."""
+    dropped the fields the v1 types do not have, so validation never sees them. A value of the
+    wrong JSON type fails the decoding, and so the request (400)."""
+    problem = crd_decode.decode_error(crd)
+    if problem:
+        version = str(crd.get("apiVersion") or "v1").rpartition("/")[2]
+        kind = "CustomResourceDefinition"
+        raise bad_request(f'{kind} in version "{version}" cannot be handled as a {kind}: {problem}')
     crd_fields.prune(crd)
     spec = crd.setdefault("spec", {})
     names = spec.setdefault("names", {})
