@@ -526,3 +526,17 @@ def test_nulls_leave_fields_unset() -> None:
         "type": "object",
         "properties": {"a": {}, "b": {"type": "string"}},
     }
+
+
+def test_a_null_schema_is_a_missing_schema() -> None:
+    body = crd(versions=2)
+    for version in body["spec"]["versions"]:
+        version["schema"] = {"openAPIV3Schema": None}
+    crds.crd_defaults(body)
+    assert_errors(
+        body,
+        [
+            "spec.versions[0].schema.openAPIV3Schema: Required value",
+            "spec.versions[1].schema.openAPIV3Schema: Required value",
+        ],
+    )

@@ -92,7 +92,7 @@ def _spec(spec: Obj) -> list[Cause]:
         errors.append(fe.invalid("spec.group", group, "should be a domain with at least one dot"))
     errors += _enum("spec.scope", spec.get("scope"), ["Cluster", "Namespaced"])
     shared, versions = _internal(spec)
-    if shared.get("schema") is None:
+    if not isinstance((shared.get("schema") or {}).get("openAPIV3Schema"), dict):
         for i, version in enumerate(versions):
             if not isinstance((version.get("schema") or {}).get("openAPIV3Schema"), dict):
                 errors.append(fe.required(child(index("spec.versions", i), "schema", "openAPIV3Schema")))
