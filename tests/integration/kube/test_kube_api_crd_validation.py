@@ -98,3 +98,14 @@ def test_a_misspelt_schema_keyword_is_an_unknown_field(kubectl: Kubectl, tmp_pat
     assert 'unknown field "spec.versions[0].schema.openAPIV3Schema.properties.spec.propertis"' in warned.stderr
     stored = yaml.safe_load(kubectl("get", "crd", f"foos.{group}", "-o", "yaml").stdout)
     assert stored["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"] == {"type": "object"}
+
+
+def test_a_keyword_of_the_wrong_type_is_refused_at_decoding(kubectl: Kubectl, tmp_path: Path) -> None:
+    schema = {"type": "object", "required": "spec", "properties": {"spec": {"type": "object"}}}
+    result = _apply(kubectl, tmp_path, _crd("decode.example.com", [_version("v1", True, schema)]), check=False)
+    assert result.returncode != 0
+    assert (
+        'CustomResourceDefinition in version "v1" cannot be handled as a CustomResourceDefinition: json: cannot '
+        "unmarshal string into Go struct field JSONSchemaProps.spec.versions.schema.openAPIV3Schema.required of "
+        "type []string"
+    ) in result.stderr
