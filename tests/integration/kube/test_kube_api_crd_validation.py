@@ -109,3 +109,17 @@ def test_a_keyword_of_the_wrong_type_is_refused_at_decoding(kubectl: Kubectl, tm
         "unmarshal string into Go struct field JSONSchemaProps.spec.versions.schema.openAPIV3Schema.required of "
         "type []string"
     ) in result.stderr
+
+
+def test_an_unrecognized_format_is_accepted_with_kube_apiservers_warning(kubectl: Kubectl, tmp_path: Path) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"spec": {"type": "object", "properties": {"size": {"type": "integer", "format": "uint8"}}}},
+    }
+    group = f"formats{kubectl.version[1]}.example.com"  # kubectl versions share the module's API server
+    result = _apply(kubectl, tmp_path, _crd(group, [_version("v1", True, schema)]), check=True)
+    assert 'Warning: unrecognized format "uint8"' in result.stderr
+    schema["description"] = "changed, so that the update reaches the server"
+    again = _apply(kubectl, tmp_path, _crd(group, [_version("v1", True, schema)]), check=True)
+    assert "configured" in again.stdout
+    assert "unrecognized format" not in again.stderr, "an update warns only of what it newly introduces"

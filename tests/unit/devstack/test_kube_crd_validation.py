@@ -16,7 +16,7 @@ import pytest
 import yaml
 from tests.unit.packaging.test_chart import SCENARIOS, render
 
-from atomesh.devstack.kube import crd_fields, crd_validation, crds
+from atomesh.devstack.kube import crd_fields, crd_validation, crd_warnings, crds
 from atomesh.devstack.kube import schema as crschema
 from atomesh.devstack.kube.errors import ApiError
 from atomesh.devstack.kube.field_errors import text
@@ -540,3 +540,23 @@ def test_a_null_schema_is_a_missing_schema() -> None:
             "spec.versions[1].schema.openAPIV3Schema: Required value",
         ],
     )
+
+
+def test_warnings_for_unrecognized_formats_and_sets_of_objects() -> None:
+    body = crd(
+        {
+            "type": "object",
+            "properties": {
+                "a": {"type": "string", "format": "k8sshortname"},
+                "b": {"type": "object", "format": "date-time"},
+                "c": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "object"}},
+            },
+        },
+        versions=2,
+    )
+    assert crd_warnings.warnings(body) == [
+        'unrecognized format "date-time"',
+        'x-kubernetes-list-type: set for items of type "object" is not supported by server-side apply or CEL '
+        "validation rules",
+    ]
+    assert crd_warnings.warnings(body, old=copy.deepcopy(body)) == []

@@ -269,6 +269,10 @@ class FieldCheck:
             if message not in self.warnings:
                 self.warnings.append(message)
 
+    def warn(self, messages: list[str]) -> None:
+        """Warnings a registry strategy adds (kube-apiserver's recorder drops repeats)."""
+        self._warn(messages)
+
     def check_apply(self, info: ResourceInfo, body: Obj, namespace: str, name: str) -> None:
         """Server-side apply: unknown fields fail whatever the directive; duplicates follow it."""
         unknown = unknown_fields(body, info)

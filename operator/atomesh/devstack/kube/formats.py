@@ -81,8 +81,8 @@ STRING_CHECKS: dict[str, Callable[[str], bool] | None] = {
     "uuid3": _matches(_UUID % ("3", "[0-9a-f]"), re.IGNORECASE),
     "uuid4": _matches(_UUID % ("4", "[89ab]"), re.IGNORECASE),
     "uuid5": _matches(_UUID % ("5", "[89ab]"), re.IGNORECASE),
-    "k8s-short-name": lambda value: len(value) <= 63 and bool(re.fullmatch(_SHORT, value)),
-    "k8s-long-name": lambda value: len(value) <= 253 and bool(re.fullmatch(_LONG, value)),
+    "k8sshortname": lambda value: len(value) <= 63 and bool(re.fullmatch(_SHORT, value)),
+    "k8slongname": lambda value: len(value) <= 253 and bool(re.fullmatch(_LONG, value)),
     "ipv4": lambda value: _ip(4)(value) and "." in value,
     "ipv6": _ip(6),
     "cidr": _cidr,
@@ -95,12 +95,27 @@ STRING_CHECKS: dict[str, Callable[[str], bool] | None] = {
         None,
     ),
 }
-_KEEP_DASHES = ("k8s-short-name", "k8s-long-name")
+
+
+def normalized(format_: str) -> str:
+    """go-openapi compares format names without dashes (`date-time` is `datetime`)."""
+    return format_.replace("-", "")
+
+
+def recognized(type_: str, format_: str) -> bool:
+    """`GetUnrecognizedFormats`: whether kube-apiserver keeps (and checks) this format for this type."""
+    if type_ in ("", "string"):
+        return normalized(format_) in STRING_CHECKS
+    if type_ == "integer":
+        return format_ in ("int32", "int64")
+    if type_ == "number":
+        return format_ in ("float", "double")
+    return False
 
 
 def string_error(format_: str, value: str, where: str) -> str | None:
     """The message of a string that does not have its format, or None (also for unchecked formats)."""
-    name = format_ if format_ in _KEEP_DASHES else format_.replace("-", "")
+    name = normalized(format_)
     if name not in STRING_CHECKS:
         return None  # stripped by kube-apiserver: never checked
     check = STRING_CHECKS[name]
