@@ -214,3 +214,18 @@ def test_a_string_reports_only_its_first_length_or_pattern_failure() -> None:
     assert errors({"field": "abcd"}, {"type": "string", "maxLength": 2, "pattern": "^x"}) == [
         "field: Too long: may not be more than 2 bytes"
     ]
+
+
+def test_custom_resource_type_errors_show_the_type_as_kube_openapi_does() -> None:
+    # Expected strings from apiextensions-apiserver pkg/apiserver/validation/validation_test.go.
+    object_field = {"type": "object", "properties": {"field": {"type": "object"}}}
+    int_or_string = {"type": "object", "properties": {"field": {"x-kubernetes-int-or-string": True}}}
+    assert [text(c) for c in schema.validate({"field": "foo"}, object_field)] == [
+        'field: Invalid value: "string": field in body must be of type object: "string"'
+    ]
+    assert [text(c) for c in schema.validate({"field": None}, object_field)] == [
+        'field: Invalid value: "null": field in body must be of type object: "null"'
+    ]
+    assert [text(c) for c in schema.validate({"field": 1.2}, int_or_string)] == [
+        'field: Invalid value: "number": field in body must be of type integer,string: "number"'
+    ]

@@ -8,59 +8,13 @@ structural cases of `…V1Beta1MigratedData`); a schema shared by every version 
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
-from typing import Any
-
 import pytest
 import yaml
-from tests.unit.packaging.test_chart import SCENARIOS, render
+from tests.unit.devstack.crd_helpers import assert_errors, crd, errors
 
-from atomesh.devstack.kube import crd_fields, crd_validation, crd_warnings, crds
-from atomesh.devstack.kube import schema as crschema
+from atomesh.devstack.kube import crds
 from atomesh.devstack.kube.errors import ApiError
-from atomesh.devstack.kube.field_errors import text
 from atomesh.devstack.kube.structural import go_regexp_error
-
-REPO = Path(__file__).resolve().parents[3]
-Obj = dict[str, Any]
-
-
-def crd(schema: Obj | None = None, *, versions: int = 1, **spec: Any) -> Obj:
-    body: Obj = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "foos.tests.example.com"},
-        "spec": {
-            "group": "tests.example.com",
-            "scope": "Namespaced",
-            "names": {"plural": "foos", "singular": "foo", "kind": "Foo", "listKind": "FooList"},
-            "versions": [
-                {
-                    "name": f"v{i + 1}",
-                    "served": True,
-                    "storage": i == 0,
-                    "schema": {"openAPIV3Schema": copy.deepcopy(schema if schema is not None else {"type": "object"})},
-                }
-                for i in range(versions)
-            ],
-            **spec,
-        },
-    }
-    return body
-
-
-def errors(body: Obj, old: Obj | None = None) -> list[str]:
-    return [text(c) for c in crd_validation.crd_errors(body, old)]
-
-
-def assert_errors(body: Obj, expected: list[str], unexpected: tuple[str, ...] = (), old: Obj | None = None) -> None:
-    found = errors(body, old)
-    blob = "\n".join(found)
-    assert [e for e in expected if e not in blob] == [], found
-    assert [u for u in unexpected if u in blob] == [], found
-    assert bool(found) == bool(expected), found
-
 
 V = "spec.validation.openAPIV3Schema"
 SCHEMA_CASES: list[tuple[str, str, list[str]]] = [
@@ -372,15 +326,6 @@ def test_errors_are_a_422_status_naming_every_cause() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [*sorted((REPO / "crds").glob("*.yaml")), REPO / "tests/integration/kube/widgets-crd.yaml"]
-)
-def test_our_crds_are_valid(path: Path) -> None:
-    body = yaml.safe_load(path.read_text())
-    crds.crd_defaults(body)
-    assert errors(body) == []
-
-
-@pytest.mark.parametrize(
     ("pattern", "error"),
     [
         ("^[a-z]+$", None),
@@ -395,21 +340,6 @@ def test_patterns_are_checked_as_go_regexp_compiles_them(pattern: str, error: st
     assert go_regexp_error(pattern) == error
 
 
-def test_custom_resource_type_errors_show_the_type_as_kube_openapi_does() -> None:
-    # Expected strings from apiextensions-apiserver pkg/apiserver/validation/validation_test.go.
-    object_field = {"type": "object", "properties": {"field": {"type": "object"}}}
-    int_or_string = {"type": "object", "properties": {"field": {"x-kubernetes-int-or-string": True}}}
-    assert [text(c) for c in crschema.validate({"field": "foo"}, object_field)] == [
-        'field: Invalid value: "string": field in body must be of type object: "string"'
-    ]
-    assert [text(c) for c in crschema.validate({"field": None}, object_field)] == [
-        'field: Invalid value: "null": field in body must be of type object: "null"'
-    ]
-    assert [text(c) for c in crschema.validate({"field": 1.2}, int_or_string)] == [
-        'field: Invalid value: "number": field in body must be of type integer,string: "number"'
-    ]
-
-
 def test_several_errors_are_aggregated_in_brackets_as_apimachinery_does() -> None:
     body = crd({"type": "object", "properties": {"a": {}, "b": {}}})
     with pytest.raises(ApiError) as raised:
@@ -422,47 +352,6 @@ def test_several_errors_are_aggregated_in_brackets_as_apimachinery_does() -> Non
     )
 
 
-def test_the_kopf_peering_crds_the_chart_renders_are_valid() -> None:
-    rendered = [o for o in render(SCENARIOS["peering-cluster"]) if o.get("kind") == "CustomResourceDefinition"]
-    assert {o["metadata"]["name"] for o in rendered} == {"clusterkopfpeerings.kopf.dev", "kopfpeerings.kopf.dev"}
-    for body in rendered:
-        crds.crd_defaults(body)
-        assert errors(body) == [], body["metadata"]["name"]
-
-
-def test_unknown_fields_follow_the_v1_types_and_their_lax_unmarshalers() -> None:
-    body = crd(
-        {
-            "type": "object",
-            "properties": {
-                "spec": {
-                    "type": "object",
-                    "propertis": {},
-                    "default": {"anything": 1},
-                    "properties": {
-                        "list": {"type": "array", "items": {"type": "string", "typo": 1}},
-                        "map": {"type": "object", "additionalProperties": {"type": "string", "typo": 2}},
-                    },
-                    "x-kubernetes-validations": [{"rule": "true", "mesage": "m"}],
-                }
-            },
-        }
-    )
-    body["spec"]["names"]["shortname"] = ["f"]
-    assert crd_fields.unknown(body) == [
-        "spec.names.shortname",
-        "spec.versions[0].schema.openAPIV3Schema.properties.spec.propertis",
-        "spec.versions[0].schema.openAPIV3Schema.properties.spec.x-kubernetes-validations[0].mesage",
-    ]
-    crd_fields.prune(body)
-    spec = body["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
-    assert "propertis" not in spec
-    assert spec["default"] == {"anything": 1}, "free JSON is never pruned"
-    assert spec["properties"]["list"]["items"] == {"type": "string"}, "dropped silently below items"
-    assert spec["properties"]["map"]["additionalProperties"] == {"type": "string"}
-    assert spec["x-kubernetes-validations"] == [{"rule": "true"}]
-
-
 def test_a_shared_schema_is_restricted_when_any_version_has_status() -> None:
     body = crd(
         {"type": "object", "anyOf": [{"required": ["spec"]}], "properties": {"spec": {"type": "object"}}}, versions=2
@@ -471,61 +360,6 @@ def test_a_shared_schema_is_restricted_when_any_version_has_status() -> None:
     found = errors(body)
     assert len(found) == 1, found
     assert found[0].startswith(f"{V}: Invalid value: "), found
-
-
-P = "spec.versions.schema.openAPIV3Schema"
-
-
-@pytest.mark.parametrize(
-    ("schema", "version", "message"),
-    [
-        (
-            {"type": "object", "required": "spec"},
-            {},
-            f"json: cannot unmarshal string into Go struct field JSONSchemaProps.{P}.required of type []string",
-        ),
-        (
-            {"type": "object", "properties": {"spec": {"type": "string", "maxLength": 1.5}}},
-            {},
-            f"json: cannot unmarshal number 1.5 into Go struct field JSONSchemaProps.{P}.properties.maxLength "
-            "of type int64",
-        ),
-        (
-            {"type": "object"},
-            {"served": "yes"},
-            "json: cannot unmarshal string into Go struct field CustomResourceDefinitionVersion.spec.versions.served "
-            "of type bool",
-        ),
-        (
-            {"type": "object", "properties": {"l": {"type": "array", "items": {"type": "string", "required": 3}}}},
-            {},
-            "json: cannot unmarshal number into Go struct field JSONSchemaProps.required of type []string",
-        ),
-        (
-            {"type": "object", "properties": {"m": {"type": "object", "additionalProperties": "yes"}}},
-            {},
-            "boolean or JSON schema expected",
-        ),
-    ],
-)
-def test_values_of_the_wrong_json_type_fail_decoding_with_gos_message(schema: Obj, version: Obj, message: str) -> None:
-    body = crd(schema)
-    body["spec"]["versions"][0].update(version)
-    with pytest.raises(ApiError) as raised:
-        crds.crd_defaults(body)
-    assert raised.value.code == 400
-    assert raised.value.message == (
-        'CustomResourceDefinition in version "v1" cannot be handled as a CustomResourceDefinition: ' + message
-    )
-
-
-def test_nulls_leave_fields_unset() -> None:
-    body = crd({"type": "object", "enum": None, "properties": {"a": None, "b": {"type": "string", "default": None}}})
-    crds.crd_defaults(body)
-    assert body["spec"]["versions"][0]["schema"]["openAPIV3Schema"] == {
-        "type": "object",
-        "properties": {"a": {}, "b": {"type": "string"}},
-    }
 
 
 def test_a_null_schema_is_a_missing_schema() -> None:
@@ -540,23 +374,3 @@ def test_a_null_schema_is_a_missing_schema() -> None:
             "spec.versions[1].schema.openAPIV3Schema: Required value",
         ],
     )
-
-
-def test_warnings_for_unrecognized_formats_and_sets_of_objects() -> None:
-    body = crd(
-        {
-            "type": "object",
-            "properties": {
-                "a": {"type": "string", "format": "k8sshortname"},
-                "b": {"type": "object", "format": "date-time"},
-                "c": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "object"}},
-            },
-        },
-        versions=2,
-    )
-    assert crd_warnings.warnings(body) == [
-        'unrecognized format "date-time"',
-        'x-kubernetes-list-type: set for items of type "object" is not supported by server-side apply or CEL '
-        "validation rules",
-    ]
-    assert crd_warnings.warnings(body, old=copy.deepcopy(body)) == []
