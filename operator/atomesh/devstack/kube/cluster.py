@@ -15,7 +15,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from atomesh.devstack.kube import builtins, crds, fields, gc, patch, schema
+from atomesh.devstack.kube import builtins, crd_warnings, crds, fields, gc, patch, schema
 from atomesh.devstack.kube.errors import ApiError, already_exists, bad_request, cause, conflict, invalid, not_found
 from atomesh.devstack.kube.fields import FieldCheck
 from atomesh.devstack.kube.resources import Registry, ResourceInfo
@@ -98,6 +98,8 @@ class Cluster:
         if info.gr == builtins.CRDS:
             crds.crd_defaults(obj)
             crds.validate_crd(obj)
+            if check is not None:
+                check.warn(crd_warnings.warnings(obj))
             obj["status"] = crds.crd_status(obj, now(), None)
         return self._apply_schema(info, obj)
 
@@ -285,7 +287,9 @@ class Cluster:
         builtins.on_write(info.gr, new)
         if info.gr == builtins.CRDS:
             crds.crd_defaults(new)
-            crds.validate_crd(new)
+            crds.validate_crd(new, old)
+            if check is not None:
+                check.warn(crd_warnings.warnings(new, old))
             new["status"] = crds.crd_status(new, now(), old)
         new = self._apply_schema(info, new)
         if _spec_part(new, info) != _spec_part(old, info):
