@@ -322,3 +322,25 @@ def test_check_names_stale_missing_and_orphaned_files(tmp_path: Path, capsys: py
     (out / "atomesh.io_olds.yaml").unlink()
     assert cli.main(["crds", "--check", "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in CRDS.iterdir())
+
+
+def test_a_crd_kube_apiserver_rejects_is_never_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rule that once let all three CRDs through: nothing but name and generateName under metadata."""
+    import atomesh.commands.crds as command
+    from atomesh.api.crd import build_crds
+
+    generated = build_crds()
+    agents = generated["atomesh.io_agents.yaml"]
+    schema = agents["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    schema["properties"]["metadata"] = {"type": "object", "description": "Standard object metadata."}
+    monkeypatch.setattr(command, "build_crds", lambda: generated)
+
+    out = tmp_path / "crds"
+    assert cli.main(["crds", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "atomesh.io_agents.yaml: kube-apiserver would reject it" in err
+    assert "must not specify anything other than name and generateName" in err
+    assert not out.exists()
+    assert cli.main(["crds", "--check"]) == 1
