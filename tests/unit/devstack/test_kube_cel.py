@@ -309,3 +309,59 @@ def test_rules_on_scalars_are_type_checked() -> None:
     names = {"type": "array", "items": {"type": "string"}}
     assert cel.compile_expression("self.all(n, n.size() < 64)", names, want="bool").program is not None
     assert "found no matching overload" in cel.compile_expression("self.all(n, n > 1)", names, want="bool").error
+
+
+def test_message_expression_falls_back_to_the_message() -> None:
+    """A messageExpression that fails at runtime or yields an empty string gives way to message (or the default)."""
+    cluster, registry = _cluster()
+    schema = {
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "properties": {"size": {"type": "integer"}},
+                "x-kubernetes-validations": [
+                    {
+                        "rule": "self.size > 1",
+                        "message": "size too small",
+                        "messageExpression": "string(10 / (self.size - 1))",
+                    },
+                    {"rule": "self.size > 2", "messageExpression": "'  '"},
+                ],
+            }
+        },
+    }
+    cluster.create(_crds(registry), "", _crd(schema))
+    info = registry.get("example.com", "v1", "widgets")
+    assert info is not None
+    with pytest.raises(ApiError) as caught:
+        cluster.create(info, "default", _widget(size=1))
+    assert _messages(caught.value) == [
+        'spec: Invalid value: "object": size too small',
+        'spec: Invalid value: "object": failed rule: self.size > 2',
+    ]
+
+
+def test_list_type_map_items_keep_their_old_value_by_key() -> None:
+    """Transition rules on items of a list-type map list compare with the old item of the same key."""
+    cluster, registry = _cluster()
+    item = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": "string"}, "image": {"type": "string"}},
+        "x-kubernetes-validations": [{"rule": "self.image == oldSelf.image", "message": "image is immutable"}],
+    }
+    ports = {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"], "items": item}
+    schema = {"type": "object", "properties": {"spec": {"type": "object", "properties": {"items": ports}}}}
+    cluster.create(_crds(registry), "", _crd(schema))
+    info = registry.get("example.com", "v1", "widgets")
+    assert info is not None
+    created = cluster.create(info, "default", _widget(items=[{"name": "a", "image": "x"}]))
+    reordered = copy.deepcopy(created)
+    reordered["spec"]["items"] = [{"name": "b", "image": "y"}, {"name": "a", "image": "x"}]  # a new item: no old
+    stored = cluster.replace(info, "default", "w", reordered, None)
+    changed = copy.deepcopy(stored)
+    changed["spec"]["items"][1]["image"] = "z"
+    with pytest.raises(ApiError) as caught:
+        cluster.replace(info, "default", "w", changed, None)
+    assert _messages(caught.value) == ['spec.items[1]: Invalid value: "object": image is immutable']

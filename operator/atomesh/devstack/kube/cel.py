@@ -15,6 +15,11 @@ implemented here (url, quantity, ip, cidr, regex find, sets, format, semver, aut
 cross-type numeric comparisons, and cost estimation for rules that nest comprehensions over lists without
 `maxItems`. Objects are typed as `map(string, dyn)`, so an undeclared field is found by a lexical check of
 `self.a.b` chains (cel-go reports `undefined field` from its types).
+
+Known differences that are not refused: type errors on fields of objects (`self.size == 'a'` where size is an
+integer) are found by kube-apiserver when the CRD is written and not here; equality and `+` of lists with
+`x-kubernetes-list-type: set|map` follow plain list semantics here (kube-apiserver ignores their order);
+heterogeneous list literals (`[1, 'a']`) compile here; warnings for ratcheted errors are not sent.
 """
 
 from __future__ import annotations
