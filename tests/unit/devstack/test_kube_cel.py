@@ -365,3 +365,26 @@ def test_list_type_map_items_keep_their_old_value_by_key() -> None:
     with pytest.raises(ApiError) as caught:
         cluster.replace(info, "default", "w", changed, None)
     assert _messages(caught.value) == ['spec.items[1]: Invalid value: "object": image is immutable']
+
+
+def test_fields_of_objects_are_type_checked_at_their_columns() -> None:
+    """Objects are map(string, dyn) in cel-cpp; the fields a `self.a.b` chain ends on get their declared types."""
+    spec = {
+        "type": "object",
+        "properties": {
+            "size": {"type": "integer"},
+            "name": {"type": "string"},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
+    wrong = cel.compile_expression("self.size == 'a'", spec, want="bool").error
+    assert wrong == (
+        "compilation failed: ERROR: <input>:1:11: found no matching overload for '_==_' applied to '(int, string)'"
+        "\n | self.size == 'a'\n | ..........^"
+    )
+    assert "applied to '(string, int)'" in cel.compile_expression("self.name.startsWith(1)", spec, want="bool").error
+    assert "applied to '(string, int)'" in cel.compile_expression("self.labels.x == 1", spec, want="bool").error
+    assert cel.compile_expression("self.name", spec, want="bool").error == "cel expression must evaluate to a bool"
+    assert cel.compile_expression("has(self.size) && self.size > 1", spec, want="bool").program is not None
+    syntax = cel.compile_expression("self.sise >", spec, want="bool").error
+    assert syntax.startswith("compilation failed: ERROR: <input>:1:12: Syntax error: mismatched input '<EOF>'")

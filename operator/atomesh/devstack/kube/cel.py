@@ -13,13 +13,13 @@ Evaluation is Google's cel-cpp (cel-expr-python). Where it differs from cel-go a
 module refuses with NotEmulated instead of answering differently: Kubernetes library functions that are not
 implemented here (url, quantity, ip, cidr, regex find, sets, format, semver, authorizer), `optionalOldSelf`,
 cross-type numeric comparisons, and cost estimation for rules that nest comprehensions over lists without
-`maxItems`. Objects are typed as `map(string, dyn)`, so an undeclared field is found by a lexical check of
-`self.a.b` chains (cel-go reports `undefined field` from its types).
+`maxItems`. Objects are typed as `map(string, dyn)`; celchains finds undeclared fields of `self.a.b` chains and
+types the fields such chains end on, as cel-go's struct types would.
 
-Known differences that are not refused: type errors on fields of objects (`self.size == 'a'` where size is an
-integer) are found by kube-apiserver when the CRD is written and not here; equality and `+` of lists with
-`x-kubernetes-list-type: set|map` follow plain list semantics here (kube-apiserver ignores their order);
-heterogeneous list literals (`[1, 'a']`) compile here; warnings for ratcheted errors are not sent.
+Known differences that are not refused: type errors on fields reached through comprehension variables
+(`self.items.all(i, i.size == 'a')`) are found by kube-apiserver when the CRD is written and not here; equality
+and `+` of lists with `x-kubernetes-list-type: set|map` follow plain list semantics here (kube-apiserver ignores
+their order); heterogeneous list literals (`[1, 'a']`) compile here; warnings for ratcheted errors are not sent.
 """
 
 from __future__ import annotations
@@ -34,17 +34,11 @@ from typing import Any
 from cel_expr_python import cel
 from cel_expr_python.ext import ext_optional, ext_strings
 
+from atomesh.devstack.kube import celchains
+from atomesh.devstack.kube.celchains import escape
+
 Schema = dict[str, Any]
 T = cel.Type
-
-# apiserver pkg/cel/escaping.go: property names that are CEL reserved words are written `__{word}__`.
-_RESERVED_WORDS = (
-    "true false null in as break const continue else for function if import let loop package namespace return "
-    "var void while"
-)
-_RESERVED = frozenset(_RESERVED_WORDS.split())
-_ESCAPABLE = re.compile(r"^[a-zA-Z_.\-/][a-zA-Z0-9_.\-/]*$")
-_ESCAPES = {"__": "__underscores__", ".": "__dot__", "-": "__dash__", "/": "__slash__"}
 
 # Functions of the Kubernetes CEL libraries (apiserver pkg/cel/library) that the emulator does not implement.
 _LIBRARY_FUNCTIONS = (
@@ -56,22 +50,11 @@ _LIBRARY_FUNCTIONS = (
 )
 NOT_EMULATED_FUNCTIONS = frozenset(_LIBRARY_FUNCTIONS.split())
 _COMPREHENSIONS = re.compile(r"\.\s*(all|exists|exists_one|map|filter)\s*\(")
-_STRING_LITERAL = re.compile(r"""(?s)[rRbB]*('''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")""")
-_OLD_SELF = re.compile(r"(?<![.\w])oldSelf\b")
 _STATUS_PREFIX = re.compile(r"^[A-Z_]+: ")
 
 
 class NotEmulated(Exception):
     """A CEL feature kube-apiserver has and this emulator does not; the message names it."""
-
-
-def escape(name: str) -> str | None:
-    """The CEL identifier of a property name, or None when CEL cannot address it (escaping.go Escape)."""
-    if not name or name[0].isdigit() or not _ESCAPABLE.match(name):
-        return None
-    if name in _RESERVED:
-        return f"__{name}__"
-    return re.sub(r"__|[.\-/]", lambda m: _ESCAPES[m.group(0)], name)
 
 
 def with_type_and_meta(schema: Schema) -> Schema:
@@ -90,7 +73,7 @@ def decl_type(schema: Schema) -> tuple[Any, str] | None:
     """The CEL type of a schema node and a key naming it (SchemaDeclType), or None when CEL cannot see the node.
 
     Objects with properties are `map(string, dyn)`: cel-cpp has no schema-defined struct types, so their fields
-    are checked lexically (see `undefined_fields`).
+    are checked lexically (celchains).
     """
     if schema.get("x-kubernetes-int-or-string"):
         return T.DYN, "dyn"
@@ -208,6 +191,15 @@ def _lists_library() -> list[Any]:
     ]
 
 
+def _new_environment(variables: dict[str, Any]) -> Any:
+    return cel.NewEnv(
+        variables=variables,
+        # Kubernetes >= 1.29 has strings version 2 (base.go); later versions add functions it does not have.
+        extensions=[ext_strings.ExtStrings(version=2), ext_optional.ExtOptional()],
+        functions=_lists_library(),
+    )
+
+
 _ENVIRONMENTS: dict[str, Any] = {}
 
 
@@ -218,13 +210,25 @@ def environment(schema: Schema) -> Any:
         raise NotEmulated("a rule on a schema node that CEL cannot type")
     self_type, key = declared
     if key not in _ENVIRONMENTS:
-        _ENVIRONMENTS[key] = cel.NewEnv(
-            variables={"self": self_type, "oldSelf": self_type},
-            # Kubernetes >= 1.29 has strings version 2 (base.go); later versions add functions it does not have.
-            extensions=[ext_strings.ExtStrings(version=2), ext_optional.ExtOptional()],
-            functions=_lists_library(),
-        )
+        _ENVIRONMENTS[key] = _new_environment({"self": self_type, "oldSelf": self_type})
     return _ENVIRONMENTS[key]
+
+
+def _typed_check(expression: str, schema: Schema) -> tuple[str, str]:
+    """Issues of the expression with its field chains typed (celchains.placeholders), and its result type."""
+    rewritten, fields = celchains.placeholders(expression, schema)
+    declared = decl_type(schema)
+    if not fields or declared is None:
+        return "", ""
+    variables = {"self": declared[0], "oldSelf": declared[0]}
+    for name, node in fields.items():
+        field_type = decl_type(node)
+        variables[name] = T.DYN if field_type is None else field_type[0]
+    try:
+        program = _new_environment(variables).compile(rewritten)
+    except RuntimeError as error:
+        return celchains.restore(_issues(error), rewritten, expression), ""
+    return "", _type_name(program.return_type())
 
 
 def _type_name(value: Any) -> str:
@@ -248,50 +252,8 @@ def _refuse_unemulated(issues: str) -> None:
         raise NotEmulated("indexOf()/lastIndexOf() of the Kubernetes lists library are not emulated")
 
 
-def _code(expression: str) -> str:
-    """The expression with string literals blanked (same length), so lexical checks skip their text."""
-    return _STRING_LITERAL.sub(lambda m: " " * len(m.group(0)), expression)
-
-
-def uses_old_self(expression: str) -> bool:
-    return bool(_OLD_SELF.search(_code(expression)))
-
-
-def _caret(expression: str, offset: int) -> tuple[str, str]:
-    line_start = expression.rfind("\n", 0, offset) + 1
-    line_end = expression.find("\n", offset)
-    line = expression[line_start : None if line_end < 0 else line_end]
-    line_no = expression.count("\n", 0, offset) + 1
-    column = offset - line_start
-    return f"<input>:{line_no}:{column + 1}", f"\n | {line}\n | {'.' * column}^"
-
-
-def undefined_fields(expression: str, schema: Schema) -> list[str]:
-    """cel-go's `undefined field` issues for `self.a.b` / `oldSelf.a.b` chains naming undeclared properties."""
-    code = _code(expression)
-    issues: list[str] = []
-    for chain in re.finditer(r"(?<![.\w])(?:self|oldSelf)((?:\s*\.\s*\??\s*\w+)+)", code):
-        node: Schema | None = schema
-        position = chain.start(1)
-        for step in re.finditer(r"\s*\.\s*(\?)?\s*(\w+)", chain.group(1)):
-            after = code[chain.start(1) + step.end() :].lstrip()
-            if node is None or after.startswith("(") or node.get("type") != "object":
-                break  # a method call, or below a node whose fields are not declared
-            if isinstance(node.get("additionalProperties"), dict):
-                node = node["additionalProperties"]
-                continue
-            name = step.group(2)
-            fields = {escape(key): sub for key, sub in (node.get("properties") or {}).items()}
-            if name not in fields:
-                where, caret = _caret(expression, position + step.start() + step.group(0).index("."))
-                issues.append(f"ERROR: {where}: undefined field '{name}'{caret}")
-                break
-            node = fields[name]
-    return issues
-
-
 def _nests_unbounded_comprehensions(expression: str, schema: Schema) -> bool:
-    if len(_COMPREHENSIONS.findall(_code(expression))) < 2:
+    if len(_COMPREHENSIONS.findall(celchains.code(expression))) < 2:
         return False
 
     def unbounded(node: Schema) -> bool:
@@ -316,15 +278,21 @@ def compile_expression(expression: str, schema: Schema, *, want: str) -> Compile
     env = environment(schema)
     prefix = "compilation failed: " if want == "bool" else "messageExpression compilation failed: "
     try:
-        program = env.compile(expression)
+        env.compile(expression, disable_check=True)  # syntax errors come first, as cel-go parses before checking
     except RuntimeError as error:
-        issues = _issues(error)
-        _refuse_unemulated(issues)
-        return Compiled(error=prefix + issues)
-    undefined = undefined_fields(expression, schema)
+        return Compiled(error=prefix + _issues(error))
+    undefined = celchains.undefined_fields(expression, schema)
     if undefined:
         return Compiled(error=prefix + "\n".join(undefined))
-    result = _type_name(program.return_type())
+    typed_issues, typed_result = _typed_check(expression, schema)
+    try:
+        program = None if typed_issues else env.compile(expression)
+    except RuntimeError as error:
+        typed_issues = _issues(error)
+    if typed_issues or program is None:  # the typed issues name the fields' types, as cel-go's do
+        _refuse_unemulated(typed_issues)
+        return Compiled(error=prefix + typed_issues)
+    result = typed_result or _type_name(program.return_type())
     if result not in (want.upper(), "DYN"):
         if want == "bool":
             return Compiled(error="cel expression must evaluate to a bool")

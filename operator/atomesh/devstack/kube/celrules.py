@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from atomesh.devstack.kube import cel
+from atomesh.devstack.kube import cel, celchains
 from atomesh.devstack.kube.errors import cause
 
 Schema = dict[str, Any]
@@ -162,7 +162,7 @@ def _compile_rule(
             message = f"Invalid value: {_go_rule(raw)}: {message_compiled.error}"
             causes.append(cause(f"{base}.messageExpression", message))
         message_program = message_compiled.program
-    uses_old = cel.uses_old_self(rule_text)
+    uses_old = celchains.uses_old_self(rule_text)
     if uses_old and uncorrelatable is not None:
         message = (
             f"Invalid value: {_go_string(rule_text)}: oldSelf cannot be used on the uncorrelatable portion of the "
