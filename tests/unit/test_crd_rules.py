@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.fixtures.crd_rules import COVERED
 
 from atomesh.api import rules
 from atomesh.api.crd import build_crds
@@ -21,17 +22,6 @@ from atomesh.devstack.kube.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "lint_corpus"
-
-# Corpus case -> (field of the API server's error, text its message contains).
-COVERED = {
-    "agent-both-instructions-source.yaml": ("spec", rules.EXACTLY_ONE_SOURCE),
-    "agent-neither-instructions-source.yaml": ("spec", rules.EXACTLY_ONE_SOURCE),
-    "agent-duplicate-check.yaml": ("spec.review.checks", "duplicate check name 'tests': check names must be unique"),
-    "agent-path-escapes.yaml": ("spec.output.paths[1]", "'../secrets/**' must be relative to the repository root"),
-    "mesh-duplicate-node.yaml": ("spec.agents", "duplicate node name 'fix': node names must be unique"),
-    "mesh-self-edge.yaml": ("spec.edges[2]", "points at its own node; remove it"),
-    "mesh-unknown-node.yaml": ("spec.edges", "edge(s) fix -> release-notes name an unknown node; nodes are: triage"),
-}
 
 
 def _documents(path: Path) -> list[dict[str, Any]]:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.fixtures.crd_rules import COVERED
 from tests.fixtures.kube import REPO, Kubectl
-from tests.unit.test_crd_rules import COVERED
 
 from atomesh.api import rules
 
