@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from atomesh.devstack.kube import builtins, cel
+from atomesh.devstack.kube import builtins, cel, fields
 from atomesh.devstack.kube.cluster import Cluster
 from atomesh.devstack.kube.errors import ApiError
 from atomesh.devstack.kube.resources import Registry, ResourceInfo
@@ -176,7 +176,9 @@ def test_unchanged_values_are_ratcheted(widgets: tuple[Cluster, ResourceInfo]) -
     info = cluster.info_for(("example.com", "widgets")) or info
     labelled = copy.deepcopy(created)
     labelled["metadata"]["labels"] = {"a": "b"}
-    cluster.replace(info, "default", "w", labelled, None)  # size unchanged: not re-judged
+    check = fields.FieldCheck()
+    cluster.replace(info, "default", "w", labelled, None, check)  # size unchanged: only a warning
+    assert check.warnings == ['spec.size: Invalid value: "integer": failed rule: self > 10']
     labelled["spec"]["size"] = 6
     with pytest.raises(ApiError) as caught:
         cluster.replace(info, "default", "w", labelled, None)

@@ -19,7 +19,7 @@ types the fields such chains end on, as cel-go's struct types would.
 Known differences that are not refused: type errors on fields reached through comprehension variables
 (`self.items.all(i, i.size == 'a')`) are found by kube-apiserver when the CRD is written and not here; equality
 and `+` of lists with `x-kubernetes-list-type: set|map` follow plain list semantics here (kube-apiserver ignores
-their order); heterogeneous list literals (`[1, 'a']`) compile here; warnings for ratcheted errors are not sent.
+their order); heterogeneous list literals (`[1, 'a']`) compile here.
 """
 
 from __future__ import annotations

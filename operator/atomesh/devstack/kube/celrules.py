@@ -268,7 +268,7 @@ def _message(rule: Rule, data: dict[str, Any]) -> str:
     return rule.message
 
 
-def _expressions(node: Node, value: Any, old: Any, path: str, ratchet: bool, causes: list[Cause]) -> None:
+def _expressions(node: Node, value: Any, old: Any, path: str, ratchet: bool, out: Findings) -> None:
     """validateExpressions: each rule of the node against `self` (and `oldSelf` when there is an old value)."""
     if not node.rules:
         return
@@ -278,7 +278,7 @@ def _expressions(node: Node, value: Any, old: Any, path: str, ratchet: bool, cau
         if old is not None:
             data["oldSelf"] = cel.to_value(old, typed)
     except ValueError as error:  # a date-time, duration or byte string CEL cannot read
-        causes.append(cause(path or "<nil>", f"Invalid value: {_show_type(node.schema)}: {error}"))
+        out.causes.append(cause(path or "<nil>", f"Invalid value: {_show_type(node.schema)}: {error}"))
         return
     for rule in node.rules:
         if rule.uses_old_self and old is None:
@@ -295,19 +295,22 @@ def _expressions(node: Node, value: Any, old: Any, path: str, ratchet: bool, cau
                 )
             else:
                 detail = f"{text} evaluating rule: {rule.error_string}"
-            causes.append(cause(where, f"Invalid value: {_show_type(node.schema)}: {detail}"))
+            out.causes.append(cause(where, f"Invalid value: {_show_type(node.schema)}: {detail}"))
             continue
         if result is True:
             continue
         if result is not False:
-            causes.append(
+            out.causes.append(
                 cause(where, f"Invalid value: {_show_type(node.schema)}: cel expression must evaluate to a bool")
             )
             continue
-        if not rule.uses_old_self and ratchet:
-            continue  # unchanged values keep passing (CRD validation ratcheting; the server only warns)
         target = f"{path}.{rule.field_path.lstrip('.')}" if rule.field_path else path
-        causes.append(_field_error(target, node.schema, _message(rule, data), rule.raw.get("reason")))
+        failure = _field_error(target, node.schema, _message(rule, data), rule.raw.get("reason"))
+        if not rule.uses_old_self and ratchet:
+            # An unchanged value keeps passing (CRD validation ratcheting): the server only warns.
+            out.warnings.append(f"{failure['field']}: {failure['message']}")
+        else:
+            out.causes.append(failure)
 
 
 def _old_items(node: Node, old: Any) -> dict[tuple[Any, ...], Any]:
@@ -318,12 +321,12 @@ def _old_items(node: Node, old: Any) -> dict[tuple[Any, ...], Any]:
     return {tuple(item.get(k) for k in keys): item for item in old if isinstance(item, dict)}
 
 
-def _walk(node: Node, value: Any, old: Any, path: str, ratchet: bool, causes: list[Cause]) -> None:
+def _walk(node: Node, value: Any, old: Any, path: str, ratchet: bool, out: Findings) -> None:
     if value is None:
         return
-    _expressions(node, value, old, path, ratchet, causes)
+    _expressions(node, value, old, path, ratchet, out)
     for extra in node.all_of:
-        _expressions(extra, value, old, path, False, causes)  # allOf errors are not ratcheted
+        _expressions(extra, value, old, path, False, out)  # allOf errors are not ratcheted
     if isinstance(value, list) and node.items is not None:
         by_key = _old_items(node, old)
         keys = node.schema.get("x-kubernetes-list-map-keys") or []
@@ -331,32 +334,47 @@ def _walk(node: Node, value: Any, old: Any, path: str, ratchet: bool, causes: li
             key = tuple(item.get(k) for k in keys) if isinstance(item, dict) and by_key else None
             old_item = by_key.get(key) if key is not None else None
             item_ratchet = (old_item is not None and old_item == item) if by_key else ratchet
-            _walk(node.items, item, old_item, f"{path}[{index}]", item_ratchet, causes)
+            _walk(node.items, item, old_item, f"{path}[{index}]", item_ratchet, out)
     elif isinstance(value, dict):
         old_map = old if isinstance(old, dict) else {}
         if node.additional is not None:
             for key, item in value.items():
                 previous = old_map.get(key)
-                _walk(
-                    node.additional, item, previous, f"{path}[{key}]", previous is not None and previous == item, causes
-                )
+                _walk(node.additional, item, previous, f"{path}[{key}]", previous is not None and previous == item, out)
         for key, item in value.items():
             child = node.properties.get(key)
             if child is not None:
                 previous = old_map.get(key)
-                _walk(child, item, previous, _child(path, key), previous is not None and previous == item, causes)
+                _walk(child, item, previous, _child(path, key), previous is not None and previous == item, out)
 
 
-def validate(tree: Node, obj: dict[str, Any], old: dict[str, Any] | None, schema_causes: list[Cause]) -> list[Cause]:
-    """The CEL errors of a write (after the schema's own errors, which may block CEL altogether)."""
+@dataclass
+class Findings:
+    """What the rules found: errors that fail the write, and warnings (ratcheted errors) sent with it."""
+
+    causes: list[Cause] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def validate(
+    tree: Node,
+    obj: dict[str, Any],
+    old: dict[str, Any] | None,
+    schema_causes: list[Cause],
+    warnings: list[str] | None = None,
+) -> list[Cause]:
+    """The CEL errors of a write (after the schema's own errors, which may block CEL altogether); the warnings
+    of ratcheted errors are added to `warnings`."""
     if tree.empty():
         return []
     # schema.py reports type errors as FieldValueInvalid "... must be of type ..."; kube's TypeInvalid blocks CEL.
     if any(c.get("reason") in BLOCKING or "must be of type" in c.get("message", "") for c in schema_causes):
         return [cause("<nil>", f'Invalid value: "null": {BLOCKED}')]
-    causes: list[Cause] = []
-    _walk(tree, obj, old, "", old is not None and old == obj, causes)
-    return causes
+    out = Findings()
+    _walk(tree, obj, old, "", old is not None and old == obj, out)
+    if warnings is not None:
+        warnings.extend(w for w in out.warnings if w not in warnings)
+    return out.causes
 
 
 # --- hooks for the cluster -------------------------------------------------------------------------------------------

@@ -151,14 +151,17 @@ class Cluster:
             if self.store.get(info.gr, ns, name) is None:
                 return name
 
-    def _apply_schema(self, info: ResourceInfo, obj: Obj, old: Obj | None = None) -> Obj:
+    def _apply_schema(
+        self, info: ResourceInfo, obj: Obj, old: Obj | None = None, check: FieldCheck | None = None
+    ) -> Obj:
         fields.prune(obj, info)
         if info.builtin or not info.schema:
             return obj
         result: Obj = schema.prune_and_default(obj, info.schema, root=True)
         causes = schema.validate(result, info.schema)
         # x-kubernetes-validations (CEL), on create and on every update, the status subresource's included.
-        causes += celrules.validate(celrules.tree_for(info.schema), result, old, causes)
+        warnings = check.warnings if check is not None else None
+        causes += celrules.validate(celrules.tree_for(info.schema), result, old, causes, warnings)
         if causes:
             raise invalid(info.kind, info.group, obj["metadata"].get("name", ""), causes)
         return result
@@ -291,7 +294,7 @@ class Cluster:
             crds.validate_crd(new)
             _check_crd_rules(new)
             new["status"] = crds.crd_status(new, now(), old)
-        new = self._apply_schema(info, new, old)
+        new = self._apply_schema(info, new, old, check)
         if _spec_part(new, info) != _spec_part(old, info):
             new["metadata"]["generation"] = int(old_meta.get("generation") or 0) + 1
         new["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
