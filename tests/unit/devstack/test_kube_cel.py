@@ -390,3 +390,18 @@ def test_fields_of_objects_are_type_checked_at_their_columns() -> None:
     assert cel.compile_expression("has(self.size) && self.size > 1", spec, want="bool").program is not None
     syntax = cel.compile_expression("self.sise >", spec, want="bool").error
     assert syntax.startswith("compilation failed: ERROR: <input>:1:12: Syntax error: mismatched input '<EOF>'")
+
+
+def test_comprehension_variables_are_typed_and_their_fields_checked() -> None:
+    agents = {
+        "type": "array",
+        "maxItems": 10,
+        "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+    }
+    spec = {"type": "object", "properties": {"agents": agents}}
+    wrong = cel.compile_expression("self.agents.all(a, a.name == 1)", spec, want="bool").error
+    assert "ERROR: <input>:1:27: found no matching overload for '_==_' applied to '(string, int)'" in wrong
+    typo = cel.compile_expression("self.agents.all(a, a.nmae != '')", spec, want="bool").error
+    assert "ERROR: <input>:1:21: undefined field 'nmae'" in typo
+    unique = "self.all(a, self.exists_one(b, b.name == a.name))"
+    assert cel.compile_expression(unique, agents, want="bool").program is not None

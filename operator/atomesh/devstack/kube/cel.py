@@ -16,8 +16,8 @@ cross-type numeric comparisons, and cost estimation for rules that nest comprehe
 `maxItems`. Objects are typed as `map(string, dyn)`; celchains finds undeclared fields of `self.a.b` chains and
 types the fields such chains end on, as cel-go's struct types would.
 
-Known differences that are not refused: type errors on fields reached through comprehension variables
-(`self.items.all(i, i.size == 'a')`) are found by kube-apiserver when the CRD is written and not here; equality
+Known differences that are not refused: type errors on fields reached through index expressions
+(`self.items[0].size == 'a'`) are found by kube-apiserver when the CRD is written and not here; equality
 and `+` of lists with `x-kubernetes-list-type: set|map` follow plain list semantics here (kube-apiserver ignores
 their order); heterogeneous list literals (`[1, 'a']`) compile here.
 """

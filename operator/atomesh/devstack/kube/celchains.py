@@ -5,14 +5,13 @@ cel-go, as kube-apiserver configures it, types every object of a CRD schema as a
 is written. cel-cpp has no schema-defined struct types here: objects are `map(string, dyn)`. This module gives back
 what that loses for chains rooted at `self`/`oldSelf`: undeclared fields, and a rewrite of each chain that ends on
 a typed node (a scalar, list or map) into a placeholder variable of the same length and that node's type, so the
-checker sees the field types at the same columns. Comprehension variables (`a.name` in `self.all(a, ...)`) are
-not followed.
+checker sees the field types at the same columns. Variables of comprehensions over such chains (`a` in
+`self.agents.all(a, a.name == ...)`) are followed too; index expressions (`self.agents[0].name`) are not.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +27,8 @@ _ESCAPABLE = re.compile(r"^[a-zA-Z_.\-/][a-zA-Z0-9_.\-/]*$")
 _ESCAPES = {"__": "__underscores__", ".": "__dot__", "-": "__dash__", "/": "__slash__"}
 _STRING_LITERAL = re.compile(r"""(?s)[rRbB]*('''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")""")
 _OLD_SELF = re.compile(r"(?<![.\w])oldSelf\b")
-_CHAIN = re.compile(r"(?<![.\w])(?:self|oldSelf)((?:\s*\.\s*\??\s*\w+)+)")
 _STEP = re.compile(r"\s*\.\s*(\?)?\s*(\w+)")
+_MACRO = re.compile(r"\s*\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 
 
 def escape(name: str) -> str | None:
@@ -52,40 +51,69 @@ def uses_old_self(expression: str) -> bool:
 
 @dataclass(frozen=True)
 class Chain:
-    """A `self.a.b` chain: where it starts, where its followed fields end and the schema node there, or the
-    first undeclared field and the offset of its dot."""
+    """A chain such as `self.a.b`: where it starts, where the fields it could follow end (`steps` of them) and the
+    schema node there; `undefined` is the first undeclared field, with the offset of its dot."""
 
     start: int
     end: int
     node: Schema
+    steps: int = 0
     optional: bool = False
     undefined: str = ""
     undefined_at: int = -1
 
 
-def chains(expression: str, schema: Schema) -> Iterator[Chain]:
-    text = code(expression)
-    for found in _CHAIN.finditer(text):
-        node, end, optional = schema, found.start(1), False
-        for step in _STEP.finditer(found.group(1)):
-            absolute = found.start(1) + step.end()
-            if text[absolute:].lstrip().startswith("(") or node.get("type") != "object":
-                break  # a method call, or below a node whose fields are not declared
-            optional = optional or step.group(1) is not None
-            if isinstance(node.get("additionalProperties"), dict):
-                node, end = node["additionalProperties"], absolute
-                continue
-            fields = {escape(key): sub for key, sub in (node.get("properties") or {}).items()}
-            if step.group(2) not in fields:
-                dot = found.start(1) + step.start() + step.group(0).index(".")
-                yield Chain(found.start(), end, node, optional, step.group(2), dot)
-                break
-            node, end = fields[step.group(2)], absolute
-        else:
-            yield Chain(found.start(), end, node, optional)
+def _follow(text: str, found: re.Match[str], node: Schema) -> Chain:
+    end, steps, optional = found.start(1), 0, False
+    for step in _STEP.finditer(found.group(1)):
+        absolute = found.start(1) + step.end()
+        if text[absolute:].lstrip().startswith("(") or node.get("type") != "object":
+            break  # a method call or macro, or below a node whose fields are not declared
+        optional = optional or step.group(1) is not None
+        if isinstance(node.get("additionalProperties"), dict):
+            node, end, steps = node["additionalProperties"], absolute, steps + 1
             continue
-        if end > found.start(1):
-            yield Chain(found.start(), end, node, optional)
+        fields = {escape(key): sub for key, sub in (node.get("properties") or {}).items()}
+        if step.group(2) not in fields:
+            dot = found.start(1) + step.start() + step.group(0).index(".")
+            return Chain(found.start(), end, node, steps, optional, step.group(2), dot)
+        node, end, steps = fields[step.group(2)], absolute, steps + 1
+    return Chain(found.start(), end, node, steps, optional)
+
+
+def _closing(text: str, opening: int) -> int:
+    depth = 0
+    for index in range(opening, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[index], 0)
+        if depth == 0:
+            return index
+    return len(text)
+
+
+def chains(expression: str, schema: Schema) -> list[Chain]:
+    """Chains rooted at `self`/`oldSelf`, and at the variables of comprehensions over their lists and maps
+    (`self.agents.all(a, a.name ...)`: `a` is an item of agents within the macro's parentheses)."""
+    text = code(expression)
+    found_chains: list[Chain] = []
+    pending: list[tuple[str, Schema, int, int]] = [("self|oldSelf", schema, 0, len(text))]
+    while pending:
+        names, node, low, high = pending.pop()
+        pattern = re.compile(rf"(?<![.\w])(?:{names})\b((?:\s*\.\s*\??\s*\w+)*)")
+        for found in pattern.finditer(text, low, high):
+            chain = _follow(text, found, node)
+            found_chains.append(chain)
+            macro = _MACRO.match(text, chain.end)
+            if chain.undefined or macro is None or chain.optional:
+                continue
+            kind = chain.node.get("type")
+            extra = chain.node.get("additionalProperties")
+            element = (
+                chain.node.get("items") if kind == "array" else {"type": "string"} if isinstance(extra, dict) else None
+            )
+            if isinstance(element, dict):
+                close = _closing(text, text.index("(", chain.end))
+                pending.append((re.escape(macro.group(1)), element, macro.end(), close))
+    return sorted(found_chains, key=lambda c: c.start)
 
 
 def caret(expression: str, offset: int) -> tuple[str, str]:
@@ -114,8 +142,8 @@ def placeholders(expression: str, schema: Schema) -> tuple[str, dict[str, Schema
     """
     text = code(expression)
     rewritten, variables = expression, {}
-    for index, chain in enumerate(c for c in chains(expression, schema) if not c.undefined):
-        if chain.optional or chain.end <= chain.start or re.search(r"has\s*\(\s*$", text[: chain.start]):
+    for index, chain in enumerate(c for c in chains(expression, schema) if not c.undefined and c.steps):
+        if chain.optional or re.search(r"has\s*\(\s*$", text[: chain.start]):
             continue
         if chain.node.get("type") == "object" and not isinstance(chain.node.get("additionalProperties"), dict):
             continue  # objects stay map(string, dyn)
