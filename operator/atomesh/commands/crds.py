@@ -1,8 +1,8 @@
 """`atomesh crds`: write the generated CRDs, or check that the committed ones are current.
 
 Both first put every generated CRD through kube-apiserver's own CRD validation (the API
-emulator's port of apiextensions-apiserver), so a CRD a real API server rejects is never written
-and never passes `--check`."""
+emulator's port of apiextensions-apiserver, CEL rule compilation included), so a CRD a real API
+server rejects is never written and never passes `--check`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from atomesh.api.crd import build_crds
+from atomesh.devstack.kube import celrules
 from atomesh.devstack.kube import crds as apiserver_crds
 from atomesh.devstack.kube.errors import ApiError
 
@@ -43,6 +44,9 @@ def rejections() -> list[str]:
             apiserver_crds.validate_crd(body)
         except ApiError as error:
             problems.append(f"{name}: kube-apiserver would reject it: {error.message}")
+            continue
+        # The x-kubernetes-validations rules must compile, as kube-apiserver compiles them on create.
+        problems += [f"{name}: {cause['field']}: {cause['message']}" for cause in celrules.crd_causes(body)]
     return problems
 
 
