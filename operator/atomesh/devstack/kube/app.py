@@ -3,6 +3,7 @@ JSON (or a Status error) out. One catch-all route, because API paths are data-dr
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -16,6 +17,7 @@ from atomesh.devstack.kube import builtins, discovery, fields, logs, openapi, pa
 from atomesh.devstack.kube.cluster import Cluster
 from atomesh.devstack.kube.errors import ApiError, bad_request
 from atomesh.devstack.kube.logs import LogSource
+from atomesh.devstack.kube.nodelifecycle import NODE_MONITOR_GRACE_PERIOD, NODE_MONITOR_PERIOD, NodeLifecycle
 from atomesh.devstack.kube.persistence import SqlitePersistence
 from atomesh.devstack.kube.resources import Registry, ResourceInfo
 from atomesh.devstack.kube.selectors import combine, parse_field_selector, parse_label_selector
@@ -360,9 +362,15 @@ async def _logs(
 
 
 async def create_app(
-    state_dir: Path | None = None, *, history_limit: int = 10_000, bookmark_interval: float = 15.0
+    state_dir: Path | None = None,
+    *,
+    history_limit: int = 10_000,
+    bookmark_interval: float = 15.0,
+    node_monitor_period: float = NODE_MONITOR_PERIOD,
+    node_monitor_grace_period: float = NODE_MONITOR_GRACE_PERIOD,
 ) -> web.Application:
-    """The API server as an aiohttp application; `state_dir` keeps state in SQLite across restarts."""
+    """The API server as an aiohttp application; `state_dir` keeps state in SQLite across restarts.
+    A node lifecycle controller runs beside it, as kube-controller-manager's does (`nodelifecycle`)."""
     registry = Registry()
     for info in builtins.builtin_resources():
         registry.add(info)
@@ -391,4 +399,18 @@ async def create_app(
             persistence.close()
 
     app.on_cleanup.append(close)
+    lifecycle = NodeLifecycle(cluster, period=node_monitor_period, grace_period=node_monitor_grace_period)
+    app.cleanup_ctx.append(_background(lifecycle.run))
     return app
+
+
+def _background(run: Any) -> Any:
+    """A task for the app's lifetime (aiohttp cleanup context)."""
+
+    async def context(_app: web.Application) -> Any:
+        task = asyncio.get_running_loop().create_task(run())
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    return context

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from atomesh.devstack.kube.nodes import node_resource
 from atomesh.devstack.kube.resources import PrinterColumn, ResourceInfo
 from atomesh.devstack.kube.table import age
 
@@ -205,6 +206,7 @@ def builtin_resources() -> list[ResourceInfo]:
             subresources=("status",),
             field_getters=_getters("status.successful"),
         ),
+        node_resource(),
         ResourceInfo("coordination.k8s.io", "v1", "leases", "lease", "Lease"),
         ResourceInfo("rbac.authorization.k8s.io", "v1", "roles", "role", "Role"),
         ResourceInfo("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding"),

@@ -16,16 +16,15 @@ from aiohttp import web
 
 from atomesh.devstack.kubelet.apiclient import MERGE_PATCH, ApiClient, ApiStatusError
 from atomesh.devstack.kubelet.config import KubeletConfig, handles_pod
+from atomesh.devstack.kubelet.heartbeat import NodeHeartbeat
 from atomesh.devstack.kubelet.logs import stream_log
 from atomesh.devstack.kubelet.sandbox import remove_sandbox
-from atomesh.devstack.kubelet.status import HOST_IP, now_rfc3339
 from atomesh.devstack.kubelet.worker import PodWorker
 
 log = logging.getLogger(__name__)
 WATCH_TIMEOUT_SECONDS = 300
 RECONNECT_DELAY = 0.5
 TERMINAL_PHASES = ("Succeeded", "Failed")
-KUBELET_VERSION = "v1.37.0-atomesh"
 
 
 class LogError(Exception):
@@ -45,6 +44,7 @@ class Kubelet:
         self._watch_task: asyncio.Task[None] | None = None
         self._cleanups: set[asyncio.Task[None]] = set()
         self._synced = asyncio.Event()
+        self._heartbeat: NodeHeartbeat | None = None
 
     @property
     def api(self) -> ApiClient:
@@ -55,10 +55,19 @@ class Kubelet:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self, log_url: str | None = None) -> None:
-        """Register the Node (when the server serves nodes) and start watching Pods."""
-        self._api = ApiClient(self.config.server, self.config.token)
+        """Register the Node (NodeRegistrationError when the server refuses it), start its heartbeats
+        and watch Pods."""
+        self._api = ApiClient(self.config.server, self.config.token, self.config.tls)
         self.config.root_dir.mkdir(parents=True, exist_ok=True)
-        await self._register_node(log_url)
+        heartbeat = NodeHeartbeat(self.config, self._api, urlsplit(log_url).port if log_url else None)
+        try:
+            await heartbeat.register()
+        except BaseException:
+            await self._api.close()
+            self._api = None
+            raise
+        self._heartbeat = heartbeat
+        heartbeat.start()
         self._watch_task = asyncio.get_running_loop().create_task(self._watch_loop(), name="kubelet watch")
 
     async def wait_synced(self) -> None:
@@ -66,7 +75,11 @@ class Kubelet:
         await self._synced.wait()
 
     async def stop(self) -> None:
-        """Stop watching and kill every process this kubelet started."""
+        """Stop watching and heartbeats and kill every process this kubelet started. The Node stays,
+        as a real kubelet's does: the node lifecycle controller marks it Unknown once its Lease expires."""
+        if self._heartbeat is not None:
+            await self._heartbeat.stop()
+            self._heartbeat = None
         if self._watch_task is not None:
             self._watch_task.cancel()
             await asyncio.gather(self._watch_task, return_exceptions=True)
@@ -78,43 +91,6 @@ class Kubelet:
         if self._api is not None:
             await self._api.close()
             self._api = None
-
-    # -- node -----------------------------------------------------------------------------------
-
-    async def _register_node(self, log_url: str | None) -> None:
-        name = self.config.node_name
-        node = {
-            "apiVersion": "v1",
-            "kind": "Node",
-            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}},
-            "spec": {},
-        }
-        port = urlsplit(log_url).port if log_url else None
-        status: dict[str, Any] = {
-            "addresses": [{"type": "InternalIP", "address": HOST_IP}, {"type": "Hostname", "address": name}],
-            "conditions": [
-                {
-                    "type": "Ready",
-                    "status": "True",
-                    "reason": "KubeletReady",
-                    "message": "local kubelet is posting ready status",
-                    "lastHeartbeatTime": now_rfc3339(),
-                    "lastTransitionTime": now_rfc3339(),
-                }
-            ],
-            "nodeInfo": {"kubeletVersion": KUBELET_VERSION, "operatingSystem": "linux", "architecture": "amd64"},
-        }
-        if port:
-            status["daemonEndpoints"] = {"kubeletEndpoint": {"Port": port}}
-        try:
-            with contextlib.suppress(ApiStatusError):  # 409: registered before
-                await self.api.request("POST", "/api/v1/nodes", node)
-            await self.api.request(
-                "PATCH", f"/api/v1/nodes/{name}/status", {"status": status}, content_type=MERGE_PATCH
-            )
-        except ApiStatusError as exc:
-            # Nodes are optional here: the kubelet works without one.
-            log.info("node %s not registered: %s", name, exc)
 
     # -- watching pods ------------------------------------------------------------------------
 
