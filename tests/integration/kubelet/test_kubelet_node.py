@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from kubernetes import client, config
+from tests.integration.kubelet.helpers import python_container
 
 from atomesh.devstack.kube import KubeAPIServer, write_kubeconfig
 from atomesh.devstack.kubelet import BackgroundKubelet, KubeletConfig
@@ -114,3 +115,31 @@ def test_node_stays_ready_while_the_kubelet_runs_and_goes_unknown_when_it_stops(
             "the unreachable taints removed",
         )
         assert conditions(core.read_node(NODE))["Ready"] == "True"
+
+
+def test_tainted_kubelet_runs_only_pods_that_tolerate_its_taint(
+    server: tuple[KubeAPIServer, client.ApiClient], tmp_path: Path
+) -> None:
+    kube, api = server
+    core = client.CoreV1Api(api)
+
+    def pod(name: str, **spec: Any) -> dict[str, Any]:
+        container = python_container("main", "print('ran')")
+        return {"metadata": {"name": name}, "spec": {"restartPolicy": "Never", "containers": [container], **spec}}
+
+    placement = {
+        "tolerations": [
+            {"key": "atomesh.io/local-runner", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+        ],
+        "nodeSelector": {"atomesh.io/local-runner": "true"},
+    }
+    with BackgroundKubelet(kubelet_config(kube, tmp_path / "kubelet")):
+        core.create_namespaced_pod("default", pod("intolerant"))
+        core.create_namespaced_pod("default", pod("elsewhere", **{**placement, "nodeSelector": {"disk": "ssd"}}))
+        core.create_namespaced_pod("default", pod("runner", **placement))
+        wait_for(lambda: core.read_namespaced_pod("runner", "default").status.phase == "Succeeded", "runner ran")
+        assert core.read_namespaced_pod("runner", "default").spec.node_name == NODE
+        # Watch events arrive in order: the kubelet had judged the other two before it ran the third.
+        for name in ("intolerant", "elsewhere"):
+            left = core.read_namespaced_pod(name, "default")
+            assert (left.spec.node_name, left.status.phase) == (None, "Pending")

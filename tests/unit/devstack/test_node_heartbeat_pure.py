@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from atomesh.devstack.kube.nodelifecycle import desired_taints, reconcile_taints, unknown_conditions
 from atomesh.devstack.kubelet.nodestatus import (
     build_node_status,
@@ -11,6 +13,7 @@ from atomesh.devstack.kubelet.nodestatus import (
     merged_taints,
     status_changed,
 )
+from atomesh.devstack.kubelet.placement import fits, tolerates
 
 
 def test_local_node_name_is_a_dns_subdomain_per_host() -> None:
@@ -80,3 +83,36 @@ def test_unknown_conditions_mark_stale_and_missing_ones() -> None:
     assert conditions["PIDPressure"]["reason"] == "NodeStatusNeverUpdated"
     assert conditions["PIDPressure"]["lastHeartbeatTime"] == "t-created"
     assert {c["status"] for c in conditions.values()} == {"Unknown"}
+
+
+LOCAL_TAINT = {"key": "atomesh.io/local-runner", "value": "true", "effect": "NoSchedule"}
+LOCAL_LABELS = {"atomesh.io/local-runner": "true", "kubernetes.io/hostname": "n"}
+
+
+@pytest.mark.parametrize(
+    ("toleration", "expected"),
+    [
+        ({"key": "atomesh.io/local-runner", "operator": "Equal", "value": "true", "effect": "NoSchedule"}, True),
+        ({"key": "atomesh.io/local-runner", "value": "true"}, True),  # Equal by default, any effect
+        ({"key": "atomesh.io/local-runner", "operator": "Exists"}, True),
+        ({"operator": "Exists"}, True),  # empty key with Exists: every taint
+        ({"key": "atomesh.io/local-runner", "value": "false"}, False),
+        ({"key": "atomesh.io/local-runner", "operator": "Exists", "effect": "NoExecute"}, False),
+        ({"key": "other", "operator": "Exists"}, False),
+        ({"value": "true"}, False),  # an empty key needs Exists
+    ],
+)
+def test_tolerations_match_as_the_scheduler_matches(toleration: dict[str, str], expected: bool) -> None:
+    assert tolerates(toleration, LOCAL_TAINT) is expected
+
+
+def test_placement_needs_the_toleration_and_a_matching_node_selector() -> None:
+    toleration = {"key": "atomesh.io/local-runner", "operator": "Exists"}
+    assert fits({"tolerations": [toleration]}, LOCAL_LABELS, [LOCAL_TAINT])
+    assert not fits({}, LOCAL_LABELS, [LOCAL_TAINT])
+    assert fits({}, LOCAL_LABELS, [{**LOCAL_TAINT, "effect": "PreferNoSchedule"}])
+    selected = {"tolerations": [toleration], "nodeSelector": {"atomesh.io/local-runner": "true"}}
+    assert fits(selected, LOCAL_LABELS, [LOCAL_TAINT])
+    assert not fits({**selected, "nodeSelector": {"disk": "ssd"}}, LOCAL_LABELS, [LOCAL_TAINT])
+    affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": []}}}
+    assert not fits({**selected, "affinity": affinity}, LOCAL_LABELS, [LOCAL_TAINT])

@@ -21,7 +21,9 @@ from atomesh.devstack.kubelet.nodestatus import (
     LEASE_DURATION_SECONDS,
     STATUS_REPORT_FREQUENCY,
     STATUS_UPDATE_FREQUENCY,
+    well_known_labels,
 )
+from atomesh.devstack.kubelet.placement import fits
 
 DEFAULT_NODE_NAME = "atomesh-local"
 DEFAULT_IMAGE_PATTERN = "atomesh"
@@ -79,13 +81,15 @@ class KubeletConfig:
 
 
 def handles_pod(config: KubeletConfig, pod: Mapping[str, object]) -> bool:
-    """Whether this kubelet runs `pod`: every container's image matches and the pod is
-    unassigned or assigned to this node."""
+    """Whether this kubelet runs `pod`: every container's image matches, and the pod is assigned to
+    this node, or unassigned and placeable here (tolerates the Node's taints, matches its labels)."""
     spec = pod.get("spec")
     if not isinstance(spec, Mapping):
         return False
     node = spec.get("nodeName")
     if node and node != config.node_name:
+        return False
+    if not node and not fits(spec, {**well_known_labels(config.node_name), **config.node_labels}, config.node_taints):
         return False
     containers = [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
     if not containers:

@@ -116,15 +116,20 @@ def node_info() -> dict[str, str]:
     }
 
 
-def build_node(name: str, labels: Mapping[str, str], taints: Sequence[Mapping[str, str]]) -> Obj:
-    """The Node the kubelet registers: the well-known labels a kubelet sets on itself, plus its own."""
-    base = {
+def well_known_labels(name: str) -> dict[str, str]:
+    """The labels every kubelet sets on its own Node."""
+    return {
         "kubernetes.io/hostname": name,
         "kubernetes.io/os": platform.system().lower(),
         "kubernetes.io/arch": _architecture(),
         "beta.kubernetes.io/os": platform.system().lower(),
         "beta.kubernetes.io/arch": _architecture(),
     }
+
+
+def build_node(name: str, labels: Mapping[str, str], taints: Sequence[Mapping[str, str]]) -> Obj:
+    """The Node the kubelet registers: the well-known labels a kubelet sets on itself, plus its own."""
+    base = well_known_labels(name)
     spec: Obj = {"taints": [dict(taint) for taint in taints]} if taints else {}
     return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {**base, **labels}}, "spec": spec}
 
