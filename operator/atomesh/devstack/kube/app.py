@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from atomesh.devstack.kube import builtins, discovery, fields, logs, openapi, patch, protobuf, table, watch
+from atomesh.devstack.kube import builtins, discovery, fields, logs, nodes, openapi, patch, protobuf, table, watch
 from atomesh.devstack.kube.cluster import Cluster
 from atomesh.devstack.kube.errors import ApiError, bad_request
 from atomesh.devstack.kube.logs import LogSource
@@ -225,6 +225,8 @@ async def _resource(
         if method == "DELETE":
             return _delete_collection(api, info, namespace, query, await _read_body(request))
         raise ApiError(405, f"the server does not allow the method {method} on {info.plural}")
+    if method == "POST" and sub == "binding":
+        return _respond(nodes.bind_pod(cluster, info, ns, name, await _read_body(request)), 201)
     if method == "GET":
         if sub == "log":
             return await _logs(request, api, info, ns, name)

@@ -129,7 +129,7 @@ def builtin_resources() -> list[ResourceInfo]:
             "Pod",
             short_names=("po",),
             categories=("all",),
-            subresources=("status", "log"),
+            subresources=("status", "log", "binding"),
             field_getters=_getters(
                 "status.phase", "spec.nodeName", "spec.restartPolicy", "spec.serviceAccountName", "status.podIP"
             ),
