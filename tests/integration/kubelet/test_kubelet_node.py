@@ -139,6 +139,8 @@ def test_tainted_kubelet_runs_only_pods_that_tolerate_its_taint(
         core.create_namespaced_pod("default", pod("runner", **placement))
         wait_for(lambda: core.read_namespaced_pod("runner", "default").status.phase == "Succeeded", "runner ran")
         assert core.read_namespaced_pod("runner", "default").spec.node_name == NODE
+        # No in-process log source here: the API server finds the kubelet through the Node it registered.
+        assert core.read_namespaced_pod_log("runner", "default") == "ran\n"
         # Watch events arrive in order: the kubelet had judged the other two before it ran the third.
         for name in ("intolerant", "elsewhere"):
             left = core.read_namespaced_pod(name, "default")

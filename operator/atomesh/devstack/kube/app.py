@@ -13,7 +13,19 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from atomesh.devstack.kube import builtins, discovery, fields, logs, nodes, openapi, patch, protobuf, table, watch
+from atomesh.devstack.kube import (
+    builtins,
+    discovery,
+    fields,
+    logproxy,
+    logs,
+    nodes,
+    openapi,
+    patch,
+    protobuf,
+    table,
+    watch,
+)
 from atomesh.devstack.kube.cluster import Cluster
 from atomesh.devstack.kube.errors import ApiError, bad_request
 from atomesh.devstack.kube.logs import LogSource
@@ -358,8 +370,9 @@ async def _logs(
     pod = api.cluster.get(info, namespace, name).obj
     container = logs.choose_container(pod, request.query.get("container"))
     tail = request.query.get("tailLines")
+    source = api.log_source or logproxy.node_source(api.store, pod)  # else the kubelet of the pod's Node
     return await logs.serve(
-        request, api.log_source, pod, container, _flag(request.query, "follow"), int(tail) if tail else None
+        request, source, pod, container, _flag(request.query, "follow"), int(tail) if tail else None
     )
 
 
