@@ -145,3 +145,23 @@ def test_tainted_kubelet_runs_only_pods_that_tolerate_its_taint(
         for name in ("intolerant", "elsewhere"):
             left = core.read_namespaced_pod(name, "default")
             assert (left.spec.node_name, left.status.phase) == (None, "Pending")
+
+
+def test_a_pod_bound_to_the_node_that_it_cannot_run_is_rejected(
+    server: tuple[KubeAPIServer, client.ApiClient], tmp_path: Path
+) -> None:
+    kube, api = server
+    core = client.CoreV1Api(api)
+    # What a DaemonSet tolerating every taint gets on a real cluster: a pod bound to this Node.
+    bound = {
+        "metadata": {"name": "daemon"},
+        "spec": {"nodeName": NODE, "containers": [{"name": "proxy", "image": "registry.k8s.io/kube-proxy:v1.37.0"}]},
+    }
+    with BackgroundKubelet(kubelet_config(kube, tmp_path / "kubelet")):
+        core.create_namespaced_pod("default", bound)
+        pod = wait_for(
+            lambda: (p := core.read_namespaced_pod("daemon", "default")).status.phase == "Failed" and p, "rejected"
+        )
+    assert pod.status.reason == "UnsupportedImage"
+    assert pod.status.message.startswith(f"Pod was rejected: the local runner on node {NODE} runs only images")
+    assert "registry.k8s.io/kube-proxy:v1.37.0" in pod.status.message

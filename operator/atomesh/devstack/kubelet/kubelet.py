@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 WATCH_TIMEOUT_SECONDS = 300
 RECONNECT_DELAY = 0.5
 TERMINAL_PHASES = ("Succeeded", "Failed")
+# Ours, in the style of the kubelet's admission reasons (NodeAffinity, OutOfcpu, ...).
+REJECTED_REASON = "UnsupportedImage"
 
 
 class LogError(Exception):
@@ -45,6 +47,7 @@ class Kubelet:
         self._cleanups: set[asyncio.Task[None]] = set()
         self._synced = asyncio.Event()
         self._heartbeat: NodeHeartbeat | None = None
+        self._rejected: set[str] = set()
 
     @property
     def api(self) -> ApiClient:
@@ -151,10 +154,18 @@ class Kubelet:
             if meta.get("deletionTimestamp"):
                 worker.request_delete(pod)
             return
-        if not handles_pod(self.config, pod):
-            return
         ours = (pod.get("spec") or {}).get("nodeName") == self.config.node_name
         phase = (pod.get("status") or {}).get("phase")
+        if not handles_pod(self.config, pod):
+            if (
+                ours
+                and phase not in TERMINAL_PHASES
+                and not meta.get("deletionTimestamp")
+                and uid not in self._rejected
+            ):
+                self._rejected.add(uid)
+                self._spawn(self._reject(pod))
+            return
         if meta.get("deletionTimestamp"):
             if ours:  # ran here before a kubelet restart: nothing left to stop, confirm the delete
                 worker = PodWorker(self.config, self.api, pod)
@@ -185,6 +196,24 @@ class Kubelet:
         task = asyncio.get_running_loop().create_task(coro)
         self._cleanups.add(task)
         task.add_done_callback(self._cleanups.discard)
+
+    async def _reject(self, pod: dict[str, Any]) -> None:
+        """A pod bound to this Node that it cannot run (a DaemonSet that tolerates every taint, a pod
+        bound by hand): refused as the kubelet's admission refuses a pod — phase Failed, a reason, and
+        "Pod was rejected: ..." — instead of leaving it Pending without a word."""
+        meta = pod["metadata"]
+        images = sorted({str(c.get("image", "")) for c in _containers(pod)} - {""})
+        unsupported = [image for image in images if not self.config.handles_image(image)] or images
+        what = ", ".join(unsupported) or "a pod without containers"
+        message = (
+            f"Pod was rejected: the local runner on node {self.config.node_name} runs only images matching "
+            f"{self.config.image_pattern!r}, as local processes; not {what}"
+        )
+        status = {"status": {"phase": "Failed", "reason": REJECTED_REASON, "message": message}}
+        path = f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}/status"
+        log.warning("%s/%s: %s", meta["namespace"], meta["name"], message)
+        with contextlib.suppress(ApiStatusError, aiohttp.ClientError, TimeoutError):
+            await self.api.request("PATCH", path, status, content_type=MERGE_PATCH)
 
     async def _mark_lost(self, pod: dict[str, Any]) -> None:
         """A pod that was running here before the kubelet restarted: its processes are gone."""
@@ -271,6 +300,11 @@ class Kubelet:
             await response.write(chunk)
         await response.write_eof()
         return response
+
+
+def _containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = pod.get("spec") or {}
+    return [c for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])] if isinstance(c, dict)]
 
 
 def _any_container_started(pod: dict[str, Any]) -> bool:
