@@ -13,23 +13,13 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from atomesh.devstack.kube import (
-    builtins,
-    discovery,
-    fields,
-    logproxy,
-    logs,
-    nodes,
-    openapi,
-    patch,
-    protobuf,
-    table,
-    watch,
-)
+from atomesh.devstack.kube import builtins, discovery, fields, logs, openapi, patch, protobuf, table, watch
 from atomesh.devstack.kube.cluster import Cluster
 from atomesh.devstack.kube.errors import ApiError, bad_request
+from atomesh.devstack.kube.logproxy import node_source
 from atomesh.devstack.kube.logs import LogSource
 from atomesh.devstack.kube.nodelifecycle import NODE_MONITOR_GRACE_PERIOD, NODE_MONITOR_PERIOD, NodeLifecycle
+from atomesh.devstack.kube.nodes import bind_pod
 from atomesh.devstack.kube.persistence import SqlitePersistence
 from atomesh.devstack.kube.resources import Registry, ResourceInfo
 from atomesh.devstack.kube.selectors import combine, parse_field_selector, parse_label_selector
@@ -238,7 +228,7 @@ async def _resource(
             return _delete_collection(api, info, namespace, query, await _read_body(request))
         raise ApiError(405, f"the server does not allow the method {method} on {info.plural}")
     if method == "POST" and sub == "binding":
-        return _respond(nodes.bind_pod(cluster, info, ns, name, await _read_body(request)), 201)
+        return _respond(bind_pod(cluster, info, ns, name, await _read_body(request)), 201)
     if method == "GET":
         if sub == "log":
             return await _logs(request, api, info, ns, name)
@@ -370,7 +360,7 @@ async def _logs(
     pod = api.cluster.get(info, namespace, name).obj
     container = logs.choose_container(pod, request.query.get("container"))
     tail = request.query.get("tailLines")
-    source = api.log_source or logproxy.node_source(api.store, pod)  # else the kubelet of the pod's Node
+    source = api.log_source or node_source(api.store, pod)  # else the kubelet of the pod's Node
     return await logs.serve(
         request, source, pod, container, _flag(request.query, "follow"), int(tail) if tail else None
     )
