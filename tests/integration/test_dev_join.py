@@ -19,7 +19,7 @@ from tests.integration.test_dev_command import dev_stack, kubectl, stop
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-GRACE = 3.0  # the stand-in cluster's node monitor grace period; the joined kubelet renews every 0.25 s
+GRACE = 4.0  # the stand-in cluster's node monitor grace period; the joined kubelet renews every 0.25 s
 NODE = "atomesh-local-join-test"
 DEMO_SECONDS = 240.0
 
