@@ -99,7 +99,7 @@ async def serve_and_get(tmp_path: Path, cluster: dict[str, Any], user: dict[str,
 
     app = web.Application()
     app.router.add_get("/version", version)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, LOOPBACK, 0, ssl_context=context)
     await site.start()
