@@ -100,6 +100,10 @@ def test_node_stays_ready_while_the_kubelet_runs_and_goes_unknown_when_it_stops(
     node = wait_for(lambda: (n := core.read_node(NODE)) and conditions(n)["Ready"] == "Unknown" and n, "Unknown")
     assert set(conditions(node).values()) == {"Unknown"}
     ready = next(c for c in node.status.conditions if c.type == "Ready")
+    events = core.list_namespaced_event("default", field_selector=f"involvedObject.name={NODE}").items
+    assert [(e.reason, e.message, e.source.component) for e in events] == [
+        ("NodeNotReady", f"Node {NODE} status is now: NodeNotReady", "node-controller")
+    ]
     assert (ready.reason, ready.message) == ("NodeStatusUnknown", "Kubelet stopped posting node status.")
     wait_for(
         lambda: (

@@ -13,6 +13,7 @@ Follows `pkg/controller/nodelifecycle/node_lifecycle_controller.go`:
   `.../unreachable` for Ready Unknown, the pressure taints, `.../unschedulable` when cordoned, all
   NoSchedule; and the NoExecute `not-ready`/`unreachable` taint of `processTaintBaseEviction`, removed
   again when the Node is Ready (`markNodeAsReachable`).
+- The `NodeNotReady` event when a Ready Node stops posting (`RecordNodeStatusChange`).
 
 Not emulated: zones and disruption modes, the rate limit on NoExecute tainting (applied at once here),
 marking the node's pods NotReady, and evicting them (no taint-eviction controller runs).
@@ -35,6 +36,7 @@ from atomesh.devstack.kube.nodes import NODES, ready_condition
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 LEASES = ("coordination.k8s.io", "leases")
+EVENTS = ("", "events")
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 # kube-controller-manager defaults: --node-monitor-period, --node-monitor-grace-period (50s since 1.32),
 # --node-startup-grace-period.
@@ -176,12 +178,34 @@ class NodeLifecycle:
         stamp = now()
         if clock > health.probe + grace and (ready is None or ready.get("status") != "Unknown"):
             body = {"status": {"conditions": unknown_conditions(node, stamp)}}
+            was_ready = ready is not None and ready.get("status") == "True"
             node, _ = self.cluster.patch(info, "", name, patch.MERGE, body, "status")
+            if was_ready:
+                self._record(node, "NodeNotReady", stamp)
             # Our own write carries no new heartbeat: remember it so it is not taken for one.
             health.heartbeat = (ready_condition(node) or {}).get("lastHeartbeatTime")
         taints = reconcile_taints(node, stamp)
         if taints is not None:
             self.cluster.patch(info, "", name, patch.MERGE, {"spec": {"taints": taints}}, None)
+
+    def _record(self, node: Obj, reason: str, stamp: str) -> None:
+        """`RecordNodeStatusChange`: a Normal event in `default` (Nodes have no namespace) from node-controller."""
+        events = self.cluster.info_for(EVENTS)
+        if events is None:
+            return
+        meta = node["metadata"]
+        event = {
+            "metadata": {"generateName": f"{meta['name']}."},
+            "involvedObject": {"kind": "Node", "apiVersion": "v1", "name": meta["name"], "uid": meta.get("uid", "")},
+            "reason": reason,
+            "message": f"Node {meta['name']} status is now: {reason}",
+            "type": "Normal",
+            "source": {"component": "node-controller"},
+            "firstTimestamp": stamp,
+            "lastTimestamp": stamp,
+            "count": 1,
+        }
+        self.cluster.create(events, "default", event)
 
     async def run(self) -> None:
         while True:
