@@ -36,7 +36,7 @@ from atomesh.commands.dev import Built
 from atomesh.core.graph import roots, topological_order
 from atomesh.core.meshplan import mesh_run_name, new_execution_id
 from atomesh.core.runfactory import RunRequest, build_run, run_name
-from atomesh.devstack.stack import GitHubComponent, KubeApiComponent
+from atomesh.devstack.stack import GitHubComponent, KubeEndpoint
 from atomesh.kube.client import RestKube
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
 
@@ -378,7 +378,7 @@ class MeshDemo(Demo):
 async def run_demo(args: argparse.Namespace, built: Built, stopping: asyncio.Event) -> int:
     """The demo in a worker thread (its clients block), stopped early by Ctrl-C or SIGTERM."""
     kube_component, github = built.get("kube"), built.get("github")
-    if not isinstance(kube_component, KubeApiComponent) or not isinstance(github, GitHubComponent):
+    if not isinstance(kube_component, KubeEndpoint) or not isinstance(github, GitHubComponent):
         raise ValueError("--demo needs the kube and github components")
     namespace = str(getattr(built.get("operator"), "namespace", "default"))
     print(f"\nThe stack is up (KUBECONFIG={args.kubeconfig.resolve()}). Demo:", flush=True)

@@ -3,6 +3,7 @@ JSON (or a Status error) out. One catch-all route, because API paths are data-dr
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -27,7 +28,10 @@ from atomesh.devstack.kube import (
 )
 from atomesh.devstack.kube.cluster import Cluster
 from atomesh.devstack.kube.errors import ApiError, bad_request
+from atomesh.devstack.kube.logproxy import node_source
 from atomesh.devstack.kube.logs import LogSource
+from atomesh.devstack.kube.nodelifecycle import NODE_MONITOR_GRACE_PERIOD, NODE_MONITOR_PERIOD, NodeLifecycle
+from atomesh.devstack.kube.nodes import bind_pod
 from atomesh.devstack.kube.persistence import SqlitePersistence
 from atomesh.devstack.kube.resources import Registry, ResourceInfo
 from atomesh.devstack.kube.selectors import combine, parse_field_selector, parse_label_selector
@@ -222,6 +226,8 @@ async def _resource(
         if method == "DELETE":
             return _delete_collection(api, info, namespace, query, await _read_body(request))
         raise ApiError(405, f"the server does not allow the method {method} on {info.plural}")
+    if method == "POST" and sub == "binding":
+        return _respond(bind_pod(cluster, info, ns, name, await _read_body(request)), 201)
     if method == "GET":
         if sub == "log":
             return await _logs(request, api, info, ns, name)
@@ -349,15 +355,22 @@ async def _logs(
     pod = api.cluster.get(info, namespace, name).obj
     container = logs.choose_container(pod, request.query.get("container"))
     tail = request.query.get("tailLines")
+    source = api.log_source or node_source(api.store, pod)  # else the kubelet of the pod's Node
     return await logs.serve(
-        request, api.log_source, pod, container, _flag(request.query, "follow"), int(tail) if tail else None
+        request, source, pod, container, _flag(request.query, "follow"), int(tail) if tail else None
     )
 
 
 async def create_app(
-    state_dir: Path | None = None, *, history_limit: int = 10_000, bookmark_interval: float = 15.0
+    state_dir: Path | None = None,
+    *,
+    history_limit: int = 10_000,
+    bookmark_interval: float = 15.0,
+    node_monitor_period: float = NODE_MONITOR_PERIOD,
+    node_monitor_grace_period: float = NODE_MONITOR_GRACE_PERIOD,
 ) -> web.Application:
-    """The API server as an aiohttp application; `state_dir` keeps state in SQLite across restarts."""
+    """The API server as an aiohttp application; `state_dir` keeps state in SQLite across restarts.
+    A node lifecycle controller runs beside it, as kube-controller-manager's does (`nodelifecycle`)."""
     registry = Registry()
     for info in builtins.builtin_resources():
         registry.add(info)
@@ -386,4 +399,18 @@ async def create_app(
             persistence.close()
 
     app.on_cleanup.append(close)
+    lifecycle = NodeLifecycle(cluster, period=node_monitor_period, grace_period=node_monitor_grace_period)
+    app.cleanup_ctx.append(_background(lifecycle.run))
     return app
+
+
+def _background(run: Any) -> Any:
+    """A task for the app's lifetime (aiohttp cleanup context)."""
+
+    async def context(_app: web.Application) -> Any:
+        task = asyncio.get_running_loop().create_task(run())
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    return context

@@ -8,6 +8,7 @@ import base64
 from typing import Any
 
 from atomesh.devstack.kube import timestamps
+from atomesh.devstack.kube.nodes import node_resource
 from atomesh.devstack.kube.resources import ResourceInfo
 
 Obj = dict[str, Any]
@@ -80,7 +81,7 @@ def builtin_resources() -> list[ResourceInfo]:
             "Pod",
             short_names=("po",),
             categories=("all",),
-            subresources=("status", "log"),
+            subresources=("status", "log", "binding"),
             field_getters=_getters(
                 "status.phase", "spec.nodeName", "spec.restartPolicy", "spec.serviceAccountName", "status.podIP"
             ),
@@ -144,6 +145,7 @@ def builtin_resources() -> list[ResourceInfo]:
             subresources=("status",),
             field_getters=_getters("status.successful"),
         ),
+        node_resource(),
         ResourceInfo("coordination.k8s.io", "v1", "leases", "lease", "Lease"),
         ResourceInfo("rbac.authorization.k8s.io", "v1", "roles", "role", "Role"),
         ResourceInfo("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding"),
