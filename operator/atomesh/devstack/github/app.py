@@ -21,7 +21,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import checks, html, http_backend, installations, labels, pulls, repositories, reviews, webhooks
+from . import checks, html, http_backend, installations, labels, pulls, repositories, reviews, traffic, webhooks
 from . import context as ctx
 from .faults import Faults
 from .faults import middleware as faults_middleware
@@ -190,7 +190,12 @@ class GitHubEmulator:
     async def build_app(self) -> web.Application:
         """The aiohttp application; an async factory for `BackgroundServer` and `start_site`."""
         app = web.Application(
-            middlewares=[_errors, faults_middleware(self.faults, ctx.API_PREFIX), _etags],
+            middlewares=[
+                traffic.middleware(ctx.API_PREFIX),
+                _errors,
+                faults_middleware(self.faults, ctx.API_PREFIX),
+                _etags,
+            ],
             client_max_size=512 * 1024 * 1024,
         )
         app[ctx.SERVICES] = self.services

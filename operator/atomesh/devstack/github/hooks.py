@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 
+from . import traffic
 from .store import Hook, Repo, Store, now_iso
 
 Json = dict[str, Any]
@@ -137,6 +138,17 @@ class Dispatcher:
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             delivery.error = f"{type(exc).__name__}: {exc}"
         finally:
+            traffic.publish(
+                traffic.Exchange(
+                    kind="delivery",
+                    method="POST",
+                    path=delivery.url,
+                    route="",
+                    status=delivery.status or 0,
+                    headers=dict(delivery.headers),
+                    body=delivery.body,
+                )
+            )
             with self._changed:
                 delivery.done = True
                 self._changed.notify_all()

@@ -1,0 +1,136 @@
+"""A pytest plugin that holds the GitHub emulator to GitHub's official descriptions: every REST
+response and webhook delivery any test makes it send is validated (`check.py`), and a test whose
+traffic does not match fails with each finding named.
+
+Traffic is collected process-wide and checked when each test tears down, so what a module or
+session fixture's emulator sends between tests is checked with the next test. The end of the run
+prints how many exchanges were validated. `--github-contract=report` lists the findings in that
+summary without failing tests (to measure an emulator before fixing it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from atomesh.devstack.github import traffic
+
+from .check import MAX_FINDINGS, Finding, check
+from .descriptions import DescriptionsMissing, descriptions
+
+
+@dataclass
+class Tally:
+    responses: int = 0
+    deliveries: int = 0
+    injected: int = 0
+    mismatched: int = 0
+    operations: set[str] = field(default_factory=set)
+    webhooks: set[str] = field(default_factory=set)
+    findings: Counter[str] = field(default_factory=Counter)
+
+
+class Collector:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[traffic.Exchange] = []
+        self.tally = Tally()
+
+    def __call__(self, exchange: traffic.Exchange) -> None:
+        with self._lock:
+            self._pending.append(exchange)
+
+    def drain(self) -> list[traffic.Exchange]:
+        with self._lock:
+            taken, self._pending = self._pending, []
+        return taken
+
+    def validate(self, exchanges: list[traffic.Exchange]) -> list[Finding]:
+        if not exchanges:
+            return []
+        try:
+            known = descriptions()
+        except DescriptionsMissing as exc:
+            pytest.fail(f"GitHub contract check: {exc}", pytrace=False)
+        findings: list[Finding] = []
+        for exchange in exchanges:
+            if exchange.injected:
+                # A fault a test injected on purpose is not what the emulator claims GitHub sends.
+                self.tally.injected += 1
+                continue
+            found = check(known, exchange)
+            if exchange.kind == "delivery":
+                self.tally.deliveries += 1
+                self.tally.webhooks.add(exchange.headers.get("X-GitHub-Event", "?"))
+            else:
+                self.tally.responses += 1
+                operation = known.operation(exchange.method, exchange.path)
+                self.tally.operations.add(operation.operation_id if operation else exchange.path)
+            if found:
+                self.tally.mismatched += 1
+                self.tally.findings.update(f"{f.subject} {f.pointer} {f.rule}" for f in found)
+            findings += found
+        return findings
+
+
+COLLECTOR = pytest.StashKey[Collector]()
+MODE = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--github-contract",
+        choices=("enforce", "report"),
+        default="enforce",
+        help="enforce: a test whose GitHub emulator traffic mismatches GitHub's description fails; "
+        "report: only count and list mismatches in the summary",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    collector = Collector()
+    config.stash[COLLECTOR] = collector
+    config.stash[MODE] = str(config.getoption("--github-contract"))
+    config.add_cleanup(traffic.subscribe(collector))
+
+
+@pytest.fixture(autouse=True)
+def github_contract(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Autouse and set up first, so its teardown runs after the emulators of the test are closed."""
+    collector = request.config.stash[COLLECTOR]
+    yield
+    findings = collector.validate(collector.drain())
+    if findings and request.config.stash[MODE] == "enforce":
+        shown = "\n".join(f"  {finding}" for finding in findings[:MAX_FINDINGS])
+        more = f"\n  ... and {len(findings) - MAX_FINDINGS} more" if len(findings) > MAX_FINDINGS else ""
+        pytest.fail(
+            f"the GitHub emulator sent {len(findings)} thing(s) GitHub's description does not allow:\n{shown}{more}",
+            pytrace=False,
+        )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    collector = config.stash.get(COLLECTOR, None)
+    if collector is None:
+        return
+    try:
+        collector.validate(collector.drain())
+    except pytest.fail.Exception as exc:
+        terminalreporter.write_line(str(exc))
+        return
+    tally = collector.tally
+    if not (tally.responses or tally.deliveries or tally.injected):
+        return
+    terminalreporter.write_sep("-", "GitHub contract")
+    terminalreporter.write_line(
+        f"{tally.responses} REST responses over {len(tally.operations)} operations and {tally.deliveries} "
+        f"webhook deliveries of {len(tally.webhooks)} events validated; {tally.mismatched} with mismatches; "
+        f"{tally.injected} injected faults not checked"
+    )
+    if config.stash[MODE] == "report":
+        for finding, count in tally.findings.most_common():
+            terminalreporter.write_line(f"  {count:4d}  {finding}")
