@@ -7,6 +7,8 @@ Rules beyond the schemas, each from GitHub's documentation:
 - a header the operation's response declares as `Location` is sent (a 201 says where the new thing is);
 - an error status the operation does not list (401, a rate-limit 403 or 429, ...) still has GitHub's
   error body (`basic-error`): the description lists only the errors peculiar to each operation;
+- any GET may be answered 304 Not Modified, without a body, when its `If-None-Match` or
+  `If-Modified-Since` matches ("conditional requests"), whether or not the operation lists 304;
 - a delivery carries every header the webhook description requires, except `X-Hub-Signature-256`,
   which GitHub sends only for a hook with a secret (when present it is `sha256=` and 64 hex digits).
 """
@@ -26,7 +28,14 @@ from atomesh.devstack.github.traffic import Exchange
 
 from .descriptions import Descriptions, Operation
 
-RATE_LIMIT_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-used", "x-ratelimit-reset")
+EVERY_RESPONSE = (
+    "X-GitHub-Request-Id",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Used",
+    "X-RateLimit-Reset",
+    "X-RateLimit-Resource",
+)
 SIGNATURE = re.compile(r"sha256=[0-9a-f]{64}")
 MAX_FINDINGS = 12
 
@@ -80,11 +89,13 @@ def check_response(descriptions: Descriptions, exchange: Exchange) -> list[Findi
     headers = _lower(exchange.headers)
     findings = [
         Finding(subject, f"header {name}", "present", "GitHub sends it on every response")
-        for name in ("x-github-request-id", *RATE_LIMIT_HEADERS, "x-ratelimit-resource")
-        if name not in headers
+        for name in EVERY_RESPONSE
+        if name.lower() not in headers
     ]
     responses: dict[str, Any] = operation.spec.get("responses", {})
     declared = responses.get(str(exchange.status)) or responses.get("default")
+    if declared is None and exchange.status == 304 and exchange.method == "GET":
+        declared = {"description": "Not modified"}
     if declared is None:
         if exchange.status < 400:
             listed = ", ".join(sorted(responses))

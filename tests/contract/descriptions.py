@@ -31,7 +31,7 @@ class DescriptionsMissing(RuntimeError):
 
 def _load(path: Path) -> Json:
     if not path.is_file():
-        raise DescriptionsMissing(f"{path.relative_to(ROOT)} is missing. {FIX}.")
+        raise DescriptionsMissing(f"{path} is missing. {FIX}.")
     data: Json = json.loads(path.read_text())
     return data
 
@@ -71,9 +71,9 @@ class Webhook:
 
 
 class Descriptions:
-    def __init__(self) -> None:
-        rest = without_nullable(_load(REST_FILE))
-        hooks = _load(WEBHOOKS_FILE)
+    def __init__(self, rest_file: Path = REST_FILE, webhooks_file: Path = WEBHOOKS_FILE) -> None:
+        rest = without_nullable(_load(rest_file))
+        hooks = _load(webhooks_file)
         self.rest = Draft202012Validator(rest)
         self.hooks = Draft202012Validator(hooks)
         self.components: Json = rest["components"]
@@ -82,8 +82,9 @@ class Descriptions:
             literal = len(re.sub(r"\{[^}]+\}", "", template))
             param = r"\\\{[^}]+\\\}"
             strict = re.sub(param, "[^/]+", re.escape(template))
-            # A last parameter may hold slashes (a ref, a branch, a file path), as on GitHub.
-            loose = re.sub(param, "[^/]+", re.sub(param + "$", ".+", re.escape(template)))
+            # A last parameter that is a ref, a branch or a file path may hold slashes, as on GitHub.
+            slashed = r"\\\{(?:ref|branch|path|basehead)\\\}$"
+            loose = re.sub(param, "[^/]+", re.sub(slashed, ".+", re.escape(template)))
             self._routes.append((re.compile(strict + "$"), re.compile(loose + "$"), literal, template, item))
         self._routes.sort(key=lambda route: -route[2])
         self.webhooks: dict[str, Webhook] = {}

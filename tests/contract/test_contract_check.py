@@ -1,0 +1,107 @@
+"""The contract check itself: what it accepts from the emulator and what it rejects."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from atomesh.devstack.github import traffic
+from atomesh.devstack.github.traffic import Exchange
+from tests.fixtures.github import GitHubEmulatorHandle
+
+from .check import check
+from .descriptions import Descriptions, DescriptionsMissing, descriptions, without_nullable
+
+
+def _created_pull(github_emulator: GitHubEmulatorHandle) -> Exchange:
+    """The emulator's real response to POST /pulls, as PyGithub received it."""
+    seen: list[Exchange] = []
+    stop = traffic.subscribe(seen.append)
+    try:
+        repo = github_emulator.seed_sample_app()
+        github_emulator.push_branch(repo, "atomesh/contract", {"README.md": "contract\n"})
+        github_emulator.client(github_emulator.bot_token).get_repo(repo).create_pull(
+            base="main", head="atomesh/contract", title="Contract", body=""
+        )
+    finally:
+        stop()
+    return next(e for e in seen if e.method == "POST" and e.path.endswith("/pulls"))
+
+
+def _with(exchange: Exchange, body: object = None, drop_header: str | None = None) -> Exchange:
+    headers = {k: v for k, v in exchange.headers.items() if k.lower() != (drop_header or "").lower()}
+    encoded = exchange.body if body is None else json.dumps(body).encode()
+    return Exchange(exchange.kind, exchange.method, exchange.path, exchange.route, exchange.status, headers, encoded)
+
+
+def test_a_complete_pull_request_passes(github_emulator: GitHubEmulatorHandle) -> None:
+    created = _created_pull(github_emulator)
+    assert check(descriptions(), created) == []
+
+
+def test_a_trimmed_pull_request_fails_naming_operation_pointer_and_rule(
+    github_emulator: GitHubEmulatorHandle,
+) -> None:
+    created = _created_pull(github_emulator)
+    body = json.loads(created.body)
+    del body["author_association"]
+    del body["head"]["repo"]["owner"]["login"]
+    body["base"]["repo"]["private"] = "no"
+    findings = {(f.pointer, f.rule, f.message) for f in check(descriptions(), _with(created, body))}
+    subject = {f.subject for f in check(descriptions(), _with(created, body))}
+    assert subject == {"POST /repos/{owner}/{repo}/pulls (pulls/create) 201"}
+    assert findings == {
+        ("", 'required of "Pull Request"', "'author_association' is a required property"),
+        ("/head/repo/owner", 'required of "Simple User"', "'login' is a required property"),
+        ("/base/repo/private", "type", "'no' is not of type 'boolean'"),
+    }
+
+
+def test_missing_headers_fail(github_emulator: GitHubEmulatorHandle) -> None:
+    created = _created_pull(github_emulator)
+    for header in ("Location", "X-GitHub-Request-Id", "X-RateLimit-Remaining"):
+        (finding,) = check(descriptions(), _with(created, drop_header=header))
+        assert (finding.pointer, finding.rule) == (f"header {header}", "present")
+
+
+def test_an_operation_github_does_not_have_fails() -> None:
+    exchange = Exchange("response", "GET", "/repos/demo/app/no-such-thing", "", 200, {}, b"{}")
+    (finding,) = check(descriptions(), exchange)
+    assert finding.rule == "operation"
+
+
+def test_an_undeclared_error_status_needs_github_error_body() -> None:
+    """GET /user lists no 429; a rate-limited answer is still GitHub's error object."""
+    headers = {"X-GitHub-Request-Id": "1", "X-RateLimit-Resource": "core"}
+    headers |= {f"X-RateLimit-{name}": "1" for name in ("Limit", "Remaining", "Used", "Reset")}
+    good = json.dumps({"message": "API rate limit exceeded", "documentation_url": "https://docs.github.com/rest"})
+    assert check(descriptions(), Exchange("response", "GET", "/user", "", 429, headers, good.encode())) == []
+    bad = Exchange("response", "GET", "/user", "", 429, headers, b'["API rate limit exceeded"]')
+    assert [(f.pointer, f.rule) for f in check(descriptions(), bad)] == [("", 'type of "Basic Error"')]
+
+
+def test_a_delivery_without_target_headers_or_sender_fails() -> None:
+    payload = {"zen": "Keep it logically awesome.", "hook_id": 1}
+    headers = {"X-GitHub-Event": "ping", "X-GitHub-Delivery": "d", "X-GitHub-Hook-ID": "1", "User-Agent": "x"}
+    body = json.dumps(payload).encode()
+    findings = check(descriptions(), Exchange("delivery", "POST", "http://receiver", "", 200, headers, body))
+    pointers = {f.pointer for f in findings}
+    assert {"header X-Github-Hook-Installation-Target-Type", "header X-Github-Hook-Installation-Target-Id"} <= pointers
+    assert all(f.subject == "webhook ping" for f in findings)
+
+
+def test_nullable_becomes_json_schema() -> None:
+    assert without_nullable({"type": "string", "nullable": True, "enum": ["a"]}) == {
+        "type": ["string", "null"],
+        "enum": ["a", None],
+    }
+    assert without_nullable({"allOf": [{"$ref": "#/x"}], "nullable": True}) == {
+        "anyOf": [{"allOf": [{"$ref": "#/x"}]}, {"type": "null"}]
+    }
+
+
+def test_missing_descriptions_say_how_to_install_them(tmp_path: Path) -> None:
+    with pytest.raises(DescriptionsMissing, match="make harnesses"):
+        Descriptions(tmp_path / "api.github.com.json", tmp_path / "webhooks.json")
