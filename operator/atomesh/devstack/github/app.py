@@ -21,7 +21,19 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import checks, html, http_backend, installations, labels, pulls, repositories, reviews, traffic, webhooks
+from . import (
+    checks,
+    html,
+    http_backend,
+    installations,
+    labels,
+    pulls,
+    ratelimit,
+    repositories,
+    reviews,
+    traffic,
+    webhooks,
+)
 from . import context as ctx
 from .faults import Faults
 from .faults import middleware as faults_middleware
@@ -84,6 +96,7 @@ class GitHubEmulator:
         self.storage = GitStorage(root / "repositories")
         self.dispatcher = Dispatcher(self.store)
         self.faults = Faults()
+        self.limits = ratelimit.RateLimits()
         self.services = ctx.Services(self.store, self.storage, self.dispatcher, self.faults, web_user)
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -192,6 +205,7 @@ class GitHubEmulator:
         app = web.Application(
             middlewares=[
                 traffic.middleware(ctx.API_PREFIX),
+                ratelimit.middleware(self.limits, ctx.API_PREFIX),
                 _errors,
                 faults_middleware(self.faults, ctx.API_PREFIX),
                 _etags,
@@ -199,6 +213,7 @@ class GitHubEmulator:
             client_max_size=512 * 1024 * 1024,
         )
         app[ctx.SERVICES] = self.services
+        app[ratelimit.LIMITS] = self.limits
         self._loop = asyncio.get_running_loop()
         for module in (repositories, webhooks, installations, pulls, reviews, labels, checks, http_backend, html):
             app.router.add_routes(module.routes)

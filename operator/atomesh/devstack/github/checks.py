@@ -41,7 +41,8 @@ async def create_status(request: web.Request) -> web.Response:
         created_at=now_iso(),
     )
     repo.statuses.append(status)
-    return ctx.json_response(status_json(svc.store, ctx.urls(request), repo, status), status=201)
+    body = status_json(svc.store, ctx.urls(request), repo, status)
+    return ctx.json_response(body, status=201, headers={"Location": body["url"]})
 
 
 @routes.get(REPO + "/commits/{ref}/statuses")

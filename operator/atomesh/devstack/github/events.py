@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .context import Services
-from .payloads import Urls, comment_json, issue_json, pull_json, repo_json, review_json, user_json
+from .conversations import comment_json, issue_json, pull_json, review_json
+from .payloads import Urls, repo_json
+from .people import user_json
 from .store import IssueComment, Pull, Repo, Review
 
 Json = dict[str, Any]

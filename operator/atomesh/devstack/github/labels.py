@@ -53,7 +53,8 @@ async def create_label(request: web.Request) -> web.Response:
     if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
         ctx.validation_failed("Label", "color must be six hex digits, e.g. 0e8a16", "invalid", "color")
     label = ensure_label(ctx.services(request), repo, name, color.lower(), str(data.get("description") or ""))
-    return ctx.json_response(label_json(ctx.urls(request), repo, label), status=201)
+    body = label_json(ctx.urls(request), repo, label)
+    return ctx.json_response(body, status=201, headers={"Location": body["url"]})
 
 
 @routes.delete(REPO + "/labels/{name}")

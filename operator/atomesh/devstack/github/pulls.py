@@ -9,7 +9,9 @@ from aiohttp import web
 
 from . import context as ctx
 from . import events
-from .payloads import Urls, pull_json, team_json, user_json
+from .conversations import pull_json
+from .payloads import Urls
+from .people import team_json, user_json
 from .repos import GitError, Identity, MergeConflict
 from .store import Pull, Repo, now_iso
 
@@ -175,7 +177,9 @@ async def create_pull(request: web.Request) -> web.Response:
         repo.pulls[pull.number] = pull
         repo.next_number += 1
     events.pull_request(svc, ctx.urls(request), repo, pull, "opened", who)
-    return _render(request, repo, pull, status=201)
+    response = _render(request, repo, pull, status=201)
+    response.headers["Location"] = f"{ctx.urls(request).repo_api(repo)}/pulls/{pull.number}"
+    return response
 
 
 @routes.get(PULLS + "/{number}")

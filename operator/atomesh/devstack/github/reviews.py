@@ -9,7 +9,8 @@ from aiohttp import web
 
 from . import context as ctx
 from . import events
-from .payloads import Urls, comment_json, issue_json, line_comment_json, review_json
+from .conversations import comment_json, issue_json, line_comment_json, review_json
+from .payloads import Urls
 from .pulls import close_pull, edit_text, find_pull
 from .store import IssueComment, LineComment, Pull, Repo, Review, now_iso
 
@@ -172,7 +173,8 @@ async def create_line_comment(request: web.Request) -> web.Response:
     with svc.store.lock:
         pull.line_comments.append(comment)
         pull.touch()
-    return ctx.json_response(line_comment_json(svc.store, ctx.urls(request), repo, pull, comment), status=201)
+    body = line_comment_json(svc.store, ctx.urls(request), repo, pull, comment)
+    return ctx.json_response(body, status=201, headers={"Location": body["url"]})
 
 
 @routes.get(REPO + "/issues/{number}")
@@ -216,4 +218,5 @@ async def create_comment(request: web.Request) -> web.Response:
     pull = find_pull(request, repo)
     data = await ctx.body(request)
     comment = add_comment(svc, ctx.urls(request), repo, pull, who, str(data.get("body") or ""))
-    return ctx.json_response(comment_json(svc.store, ctx.urls(request), repo, pull, comment), status=201)
+    body = comment_json(svc.store, ctx.urls(request), repo, pull, comment)
+    return ctx.json_response(body, status=201, headers={"Location": body["url"]})

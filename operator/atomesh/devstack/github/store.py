@@ -142,6 +142,7 @@ class Hook:
     events: list[str]
     active: bool = True
     content_type: str = "json"
+    created_at: str = field(default_factory=now_iso)
 
     def wants(self, event: str) -> bool:
         return self.active and (not self.events or "*" in self.events or event in self.events)
