@@ -80,7 +80,11 @@ def _json(subject: str, body: bytes) -> tuple[Any, list[Finding]]:
 
 
 def check_response(descriptions: Descriptions, exchange: Exchange) -> list[Finding]:
-    operation = descriptions.operation(exchange.method, exchange.path)
+    try:
+        parsed: Any = json.loads(exchange.body) if exchange.body else None
+    except ValueError:
+        parsed = None
+    operation = descriptions.operation(exchange.method, exchange.path, parsed)
     if operation is None:
         route = f" (emulator route {exchange.route})" if exchange.route else ""
         subject = f"{exchange.method} {exchange.path}{route}"

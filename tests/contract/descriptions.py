@@ -54,6 +54,9 @@ def without_nullable(node: Any) -> Any:
     return {"anyOf": [out, {"type": "null"}]}
 
 
+LEGACY_REFS = re.compile(r"(?P<repo>/repos/[^/]+/[^/]+)/git/refs(?:/(?P<ref>.+))?")
+
+
 @dataclass(frozen=True)
 class Operation:
     method: str
@@ -82,8 +85,8 @@ class Descriptions:
             literal = len(re.sub(r"\{[^}]+\}", "", template))
             param = r"\\\{[^}]+\\\}"
             strict = re.sub(param, "[^/]+", re.escape(template))
-            # A last parameter that is a ref, a branch or a file path may hold slashes, as on GitHub.
-            slashed = r"\\\{(?:ref|branch|path|basehead)\\\}$"
+            # A parameter that is a ref, a branch or a file path may hold slashes, as on GitHub.
+            slashed = r"\\\{(?:ref|branch|path|basehead)\\\}"
             loose = re.sub(param, "[^/]+", re.sub(slashed, ".+", re.escape(template)))
             self._routes.append((re.compile(strict + "$"), re.compile(loose + "$"), literal, template, item))
         self._routes.sort(key=lambda route: -route[2])
@@ -94,8 +97,16 @@ class Descriptions:
             schema = post["requestBody"]["content"]["application/json"]["schema"]
             self.webhooks[post["operationId"]] = Webhook(key, post["operationId"], headers, schema)
 
-    def operation(self, method: str, path: str) -> Operation | None:
-        """The operation of the description that answers `method path`, most literal path first."""
+    def operation(self, method: str, path: str, body: object = None) -> Operation | None:
+        """The operation of the description that answers `method path`, most literal path first.
+
+        GitHub still serves the legacy `GET /repos/{owner}/{repo}/git/refs[/{prefix}]` (PyGithub's
+        `get_git_refs` calls it) but describes only its successors: it is held to `git/get-ref` when
+        it answers one ref, to `git/list-matching-refs` when it answers a list."""
+        legacy = LEGACY_REFS.fullmatch(path) if method.upper() == "GET" else None
+        if legacy is not None:
+            kind = "ref" if isinstance(body, dict) else "matching-refs"
+            path = f"{legacy['repo']}/git/{kind}/{legacy['ref'] or 'heads'}"
         for loose in (False, True):
             for strict_pattern, loose_pattern, _, template, item in self._routes:
                 if (loose_pattern if loose else strict_pattern).match(path):

@@ -105,3 +105,16 @@ def test_nullable_becomes_json_schema() -> None:
 def test_missing_descriptions_say_how_to_install_them(tmp_path: Path) -> None:
     with pytest.raises(DescriptionsMissing, match="make harnesses"):
         Descriptions(tmp_path / "api.github.com.json", tmp_path / "webhooks.json")
+
+
+def test_the_legacy_refs_listing_is_held_to_its_successors(github_emulator: GitHubEmulatorHandle) -> None:
+    repo = github_emulator.seed_sample_app()
+    refs = github_emulator.client(github_emulator.bot_token).get_repo(repo).get_git_refs()
+    assert [ref.ref for ref in refs] == ["refs/heads/main"]
+    known = descriptions()
+    one = known.operation("GET", "/repos/demo/app/git/refs/heads/main", {"ref": "refs/heads/main"})
+    many = known.operation("GET", "/repos/demo/app/git/refs", [])
+    assert (one and one.operation_id, many and many.operation_id) == ("git/get-ref", "git/list-matching-refs")
+    statuses = known.operation("GET", "/repos/demo/app/commits/feature/x/statuses")
+    assert statuses is not None
+    assert statuses.operation_id == "repos/list-commit-statuses-for-ref"
