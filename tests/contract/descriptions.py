@@ -125,7 +125,8 @@ class Descriptions:
 
     def webhook(self, event: str, action: str | None) -> Webhook | None:
         name = event.replace("_", "-")
-        return self.webhooks.get(f"{name}/{action}") or self.webhooks.get(name)
+        spelled = (action or "").replace("_", "-")
+        return self.webhooks.get(f"{name}/{spelled}") or self.webhooks.get(name)
 
 
 @cache

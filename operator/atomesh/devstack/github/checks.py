@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from . import context as ctx
+from . import events
 from .payloads import check_run_json, status_json
 from .store import CheckRun, CommitStatus, Repo, now_iso
 
@@ -41,6 +42,7 @@ async def create_status(request: web.Request) -> web.Response:
         created_at=now_iso(),
     )
     repo.statuses.append(status)
+    events.status(svc, ctx.urls(request), repo, status, who)
     body = status_json(svc.store, ctx.urls(request), repo, status)
     return ctx.json_response(body, status=201, headers={"Location": body["url"]})
 
@@ -126,6 +128,9 @@ async def create_check_run(request: web.Request) -> web.Response:
     )
     _apply(run, data)
     repo.check_runs.append(run)
+    events.check_run(svc, ctx.urls(request), repo, run, "created", who)
+    if run.status == "completed":
+        events.check_run(svc, ctx.urls(request), repo, run, "completed", who)
     return ctx.json_response(check_run_json(svc.store, ctx.urls(request), repo, run), status=201)
 
 
@@ -146,10 +151,13 @@ async def get_check_run(request: web.Request) -> web.Response:
 
 @routes.patch(REPO + "/check-runs/{id:\\d+}")
 async def update_check_run(request: web.Request) -> web.Response:
-    repo, _ = ctx.repo(request, "write")
+    repo, who = ctx.signed_in(request, "write")
     svc = ctx.services(request)
     run = _find_run(request, repo)
+    was = run.status
     _apply(run, await ctx.body(request))
+    if run.status == "completed" and was != "completed":
+        events.check_run(svc, ctx.urls(request), repo, run, "completed", who)
     return ctx.json_response(check_run_json(svc.store, ctx.urls(request), repo, run))
 
 

@@ -183,6 +183,10 @@ def line_comment_json(store: Store, urls: Urls, repo: Repo, pull: Pull, comment:
         "line": comment.line,
         "original_line": comment.line,
         "side": comment.side,
+        # A single-line comment has no start of a range.
+        "start_line": None,
+        "original_start_line": None,
+        "start_side": None,
         "position": comment.line,
         "original_position": comment.line,
         "subject_type": "line",
@@ -195,6 +199,7 @@ def line_comment_json(store: Store, urls: Urls, repo: Repo, pull: Pull, comment:
         "html_url": html,
         "pull_request_url": pull_api,
         "_links": {"self": _link(api), "html": _link(html), "pull_request": _link(pull_api)},
+        "reactions": reactions(api),
     }
     # Only a reply names what it replies to; GitHub omits the field otherwise (never null).
     if comment.in_reply_to_id is not None:

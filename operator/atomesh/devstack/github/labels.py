@@ -7,6 +7,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from . import context as ctx
+from . import events
 from .payloads import label_json
 from .pulls import find_pull
 from .store import Label, Repo
@@ -43,7 +44,7 @@ async def get_label(request: web.Request) -> web.Response:
 
 @routes.post(REPO + "/labels")
 async def create_label(request: web.Request) -> web.Response:
-    repo, _ = ctx.repo(request, "write")
+    repo, who = ctx.signed_in(request, "write")
     data = await ctx.body(request)
     name, color = data.get("name"), str(data.get("color") or DEFAULT_COLOR).lstrip("#")
     if not isinstance(name, str) or not name:
@@ -53,16 +54,19 @@ async def create_label(request: web.Request) -> web.Response:
     if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
         ctx.validation_failed("Label", "color must be six hex digits, e.g. 0e8a16", "invalid", "color")
     label = ensure_label(ctx.services(request), repo, name, color.lower(), str(data.get("description") or ""))
+    events.label(ctx.services(request), ctx.urls(request), repo, label, "created", who)
     body = label_json(ctx.urls(request), repo, label)
     return ctx.json_response(body, status=201, headers={"Location": body["url"]})
 
 
 @routes.delete(REPO + "/labels/{name}")
 async def delete_label(request: web.Request) -> web.Response:
-    repo, _ = ctx.repo(request, "write")
+    repo, who = ctx.signed_in(request, "write")
     name = unquote(request.match_info["name"])
-    if repo.labels.pop(name, None) is None:
+    label = repo.labels.pop(name, None)
+    if label is None:
         ctx.fail(404, "Not Found")
+    events.label(ctx.services(request), ctx.urls(request), repo, label, "deleted", who)
     for pull in repo.pulls.values():
         if name in pull.labels:
             pull.labels.remove(name)
@@ -78,11 +82,12 @@ def _names(data: object) -> list[str]:
 
 
 async def _set(request: web.Request, replace: bool) -> web.Response:
-    repo, _ = ctx.repo(request, "triage")
+    repo, who = ctx.signed_in(request, "triage")
     svc = ctx.services(request)
     pull = find_pull(request, repo)
     names = _names(await request.json() if request.can_read_body else [])
     with svc.store.lock:
+        before = list(pull.labels)
         if replace:
             pull.labels = []
         for name in names:
@@ -91,6 +96,12 @@ async def _set(request: web.Request, replace: bool) -> web.Response:
                 pull.labels.append(name)
         pull.touch()
     urls = ctx.urls(request)
+    for name in before:
+        if name not in pull.labels and name in repo.labels:
+            events.pull_request_label(svc, urls, repo, pull, repo.labels[name], "unlabeled", who)
+    for name in pull.labels:
+        if name not in before:
+            events.pull_request_label(svc, urls, repo, pull, repo.labels[name], "labeled", who)
     return ctx.json_response([label_json(urls, repo, repo.labels[name]) for name in pull.labels])
 
 
@@ -114,7 +125,7 @@ async def set_issue_labels(request: web.Request) -> web.Response:
 
 @routes.delete(REPO + "/issues/{number}/labels/{name}")
 async def remove_issue_label(request: web.Request) -> web.Response:
-    repo, _ = ctx.repo(request, "triage")
+    repo, who = ctx.signed_in(request, "triage")
     pull = find_pull(request, repo)
     name = unquote(request.match_info["name"])
     if name not in pull.labels:
@@ -122,4 +133,5 @@ async def remove_issue_label(request: web.Request) -> web.Response:
     pull.labels.remove(name)
     pull.touch()
     urls = ctx.urls(request)
+    events.pull_request_label(ctx.services(request), urls, repo, pull, repo.labels[name], "unlabeled", who)
     return ctx.json_response([label_json(urls, repo, repo.labels[n]) for n in pull.labels])

@@ -250,12 +250,13 @@ def check_run_json(store: Store, urls: Urls, repo: Repo, run: CheckRun) -> Json:
         "node_id": f"CR_{run.id}",
         "name": run.name,
         "head_sha": run.head_sha,
-        "external_id": run.external_id,
+        # GitHub answers "" for an unset external id and the app's page for an unset details URL.
+        "external_id": run.external_id or "",
         "status": run.status,
         "conclusion": run.conclusion,
         "started_at": run.started_at,
         "completed_at": run.completed_at,
-        "details_url": run.details_url,
+        "details_url": run.details_url or f"{urls.origin}/apps/{run.app_login.removesuffix('[bot]')}",
         "output": {
             "title": run.title,
             "summary": run.summary,

@@ -11,6 +11,7 @@ from . import ratelimit
 from .events import sync_pulls
 from .payloads import Urls, branch_json, commit_json, git_commit_json, ref_json, repo_json
 from .people import org_json, public_user_json, user_json
+from .pushes import refs_moved
 from .repos import Identity
 from .store import PERMISSION_RANK, Repo, Store, now_iso
 
@@ -199,7 +200,9 @@ async def create_ref(request: web.Request) -> web.Response:
         ctx.validation_failed("Reference", "Object does not exist", "invalid", "sha")
     if ref in svc.storage.refs(found.full_name):
         ctx.validation_failed("Reference", "Reference already exists", "already_exists", "ref")
+    before = svc.storage.refs(found.full_name)
     svc.storage.update_ref(found.full_name, ref, sha)
+    refs_moved(svc, ctx.urls(request), found, before, who)
     sync_pulls(ctx.services(request), ctx.urls(request), found, who)
     body = ref_json(ctx.urls(request), found, ref, sha)
     return ctx.json_response(body, status=201, headers={"Location": body["url"]})
@@ -219,7 +222,9 @@ async def update_ref(request: web.Request) -> web.Response:
         ctx.validation_failed("Reference", "Object does not exist", "invalid", "sha")
     if not data.get("force") and not svc.storage.is_ancestor(found.full_name, current, sha):
         ctx.validation_failed("Reference", "Update is not a fast forward", "custom", "sha")
+    before = svc.storage.refs(found.full_name)
     svc.storage.update_ref(found.full_name, ref, sha)
+    refs_moved(svc, ctx.urls(request), found, before, who)
     sync_pulls(ctx.services(request), ctx.urls(request), found, who)
     return ctx.json_response(ref_json(ctx.urls(request), found, ref, sha))
 
@@ -231,7 +236,9 @@ async def delete_ref(request: web.Request) -> web.Response:
     ref = "refs/" + request.match_info["ref"]
     if ref not in svc.storage.refs(found.full_name):
         ctx.validation_failed("Reference", "Reference does not exist", "invalid", "ref")
+    before = svc.storage.refs(found.full_name)
     svc.storage.delete_ref(found.full_name, ref)
+    refs_moved(svc, ctx.urls(request), found, before, who)
     sync_pulls(ctx.services(request), ctx.urls(request), found, who)
     return web.Response(status=204)
 

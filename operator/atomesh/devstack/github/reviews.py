@@ -85,6 +85,9 @@ def submit_review(
         pull.touch()
     if state != "PENDING":
         events.pull_request_review(svc, urls, repo, pull, review, who)
+        for comment in pull.line_comments:
+            if comment.review_id == review.id:
+                events.review_comment(svc, urls, repo, pull, comment, who)
     return review
 
 
@@ -173,6 +176,7 @@ async def create_line_comment(request: web.Request) -> web.Response:
     with svc.store.lock:
         pull.line_comments.append(comment)
         pull.touch()
+    events.review_comment(svc, ctx.urls(request), repo, pull, comment, who)
     body = line_comment_json(svc.store, ctx.urls(request), repo, pull, comment)
     return ctx.json_response(body, status=201, headers={"Location": body["url"]})
 
