@@ -112,3 +112,40 @@ def test_review_comments_checks_and_statuses(github_emulator: GitHubEmulatorHand
     assert completed["check_run"]["conclusion"] == "success"
     assert (status["sha"], status["state"], status["branches"][0]["name"]) == (sha, "success", "atomesh/checks")
     assert (comment["comment"]["body"], comment["comment"]["path"]) == ("Why?", "README.md")
+
+
+def test_an_issues_life_through_the_issues_api(github_emulator: GitHubEmulatorHandle) -> None:
+    receiver = github_emulator.webhook_receiver(SECRET, events=["issues", "issue_comment"])
+    repo_name = github_emulator.seed_sample_app()
+    maintainer = github_emulator.client(github_emulator.reviewer_token).get_repo(repo_name)
+    maintainer.create_label("triage", "d73a4a")
+    reporter = github_emulator.client(github_emulator.outsider_token).get_repo(repo_name)
+    issue = reporter.create_issue("Greeting is rude", body="It says 'go away'.")
+    assert issue.raw_headers["location"] == issue.url
+    issue.create_comment("Still rude today.")
+    triaged = maintainer.get_issue(issue.number)
+    triaged.add_to_labels("triage")
+    triaged.edit(title="Greeting is impolite")
+    triaged.edit(state="closed")
+    triaged.edit(state="open")
+    received = receiver.wait(6)
+    assert _kinds(received) == [
+        ("issues", "opened"),
+        ("issue_comment", "created"),
+        ("issues", "labeled"),
+        ("issues", "edited"),
+        ("issues", "closed"),
+        ("issues", "reopened"),
+    ]
+    opened, commented, labeled, edited, closed, _ = (json.loads(hook.body) for hook in received)
+    assert (opened["issue"]["user"]["login"], opened["issue"]["author_association"]) == (
+        github_emulator.outsider,
+        "COLLABORATOR",
+    )
+    assert "pull_request" not in commented["issue"]
+    assert commented["comment"]["body"] == "Still rude today."
+    assert labeled["label"]["name"] == "triage"
+    assert edited["changes"] == {"title": {"from": "Greeting is rude"}}
+    assert (closed["issue"]["state"], closed["issue"]["state_reason"]) == ("closed", "completed")
+    listed = [(i.number, i.title, i.state) for i in maintainer.get_issues(state="all")]
+    assert listed == [(issue.number, "Greeting is impolite", "open")]

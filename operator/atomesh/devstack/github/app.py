@@ -26,6 +26,7 @@ from . import (
     html,
     http_backend,
     installations,
+    issues,
     labels,
     pulls,
     ratelimit,
@@ -215,7 +216,18 @@ class GitHubEmulator:
         app[ctx.SERVICES] = self.services
         app[ratelimit.LIMITS] = self.limits
         self._loop = asyncio.get_running_loop()
-        for module in (repositories, webhooks, installations, pulls, reviews, labels, checks, http_backend, html):
+        for module in (
+            repositories,
+            webhooks,
+            installations,
+            pulls,
+            reviews,
+            issues,
+            labels,
+            checks,
+            http_backend,
+            html,
+        ):
             app.router.add_routes(module.routes)
 
         async def close_dispatcher(_: web.Application) -> None:

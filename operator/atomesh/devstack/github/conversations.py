@@ -8,7 +8,7 @@ from typing import Any
 from .payloads import Urls, label_json, repo_json
 from .people import author_association, team_json, user_json
 from .repos import GitStorage
-from .store import IssueComment, LineComment, Pull, Repo, Review, Store
+from .store import Issue, IssueComment, LineComment, Pull, Repo, Review, Store, Thread
 
 Json = dict[str, Any]
 
@@ -105,14 +105,19 @@ def pull_json(store: Store, urls: Urls, repo: Repo, pull: Pull, storage: GitStor
     }
 
 
-def issue_json(store: Store, urls: Urls, repo: Repo, pull: Pull) -> Json:
+def issue_json(store: Store, urls: Urls, repo: Repo, pull: Thread) -> Json:
+    """An `issue`: a standalone issue, or a pull request as the issues API shows it."""
     api = f"{urls.repo_api(repo)}/issues/{pull.number}"
-    return {
+    if isinstance(pull, Issue):
+        reason = pull.state_reason
+    else:
+        reason = ("completed" if pull.merged else "not_planned") if pull.state == "closed" else None
+    body: Json = {
         "id": pull.id,
         "node_id": f"I_{pull.id}",
         "number": pull.number,
         "state": pull.state,
-        "state_reason": ("completed" if pull.merged else "not_planned") if pull.state == "closed" else None,
+        "state_reason": reason,
         "locked": False,
         "active_lock_reason": None,
         "title": pull.title,
@@ -124,27 +129,35 @@ def issue_json(store: Store, urls: Urls, repo: Repo, pull: Pull) -> Json:
         "assignees": [],
         "milestone": None,
         "comments": len(pull.comments),
-        "draft": pull.draft,
         "created_at": pull.created_at,
         "updated_at": pull.updated_at,
         "closed_at": pull.closed_at,
         "closed_by": user_json(store, urls, pull.closed_by),
         "url": api,
-        "html_url": f"{urls.repo_html(repo)}/pull/{pull.number}",
+        "html_url": thread_html(urls, repo, pull),
         "comments_url": f"{api}/comments",
         "events_url": f"{api}/events",
         "labels_url": f"{api}/labels{{/name}}",
         "repository_url": urls.repo_api(repo),
         "reactions": reactions(api),
         "performed_via_github_app": None,
-        "pull_request": {
+    }
+    # Only a pull request's issue view says it is one.
+    if isinstance(pull, Pull):
+        body["draft"] = pull.draft
+        body["pull_request"] = {
             "url": f"{urls.repo_api(repo)}/pulls/{pull.number}",
             "html_url": f"{urls.repo_html(repo)}/pull/{pull.number}",
             "diff_url": f"{urls.repo_html(repo)}/pull/{pull.number}.diff",
             "patch_url": f"{urls.repo_html(repo)}/pull/{pull.number}.patch",
             "merged_at": pull.merged_at,
-        },
-    }
+        }
+    return body
+
+
+def thread_html(urls: Urls, repo: Repo, thread: Thread) -> str:
+    kind = "pull" if isinstance(thread, Pull) else "issues"
+    return f"{urls.repo_html(repo)}/{kind}/{thread.number}"
 
 
 def review_json(store: Store, urls: Urls, repo: Repo, pull: Pull, review: Review) -> Json:
@@ -207,7 +220,7 @@ def line_comment_json(store: Store, urls: Urls, repo: Repo, pull: Pull, comment:
     return body
 
 
-def comment_json(store: Store, urls: Urls, repo: Repo, pull: Pull, comment: IssueComment) -> Json:
+def comment_json(store: Store, urls: Urls, repo: Repo, pull: Thread, comment: IssueComment) -> Json:
     return {
         "id": comment.id,
         "node_id": f"IC_{comment.id}",
@@ -219,6 +232,6 @@ def comment_json(store: Store, urls: Urls, repo: Repo, pull: Pull, comment: Issu
         "reactions": reactions(f"{urls.repo_api(repo)}/issues/comments/{comment.id}"),
         "performed_via_github_app": None,
         "url": f"{urls.repo_api(repo)}/issues/comments/{comment.id}",
-        "html_url": f"{urls.repo_html(repo)}/pull/{pull.number}#issuecomment-{comment.id}",
+        "html_url": f"{thread_html(urls, repo, pull)}#issuecomment-{comment.id}",
         "issue_url": f"{urls.repo_api(repo)}/issues/{pull.number}",
     }

@@ -9,7 +9,7 @@ from .context import Services
 from .conversations import comment_json, issue_json, line_comment_json, pull_json, review_json
 from .payloads import Urls, check_run_json, commit_json, label_json, repo_json, status_json
 from .people import user_json
-from .store import CheckRun, CommitStatus, IssueComment, Label, LineComment, Pull, Repo, Review
+from .store import CheckRun, CommitStatus, Issue, IssueComment, Label, LineComment, Pull, Repo, Review, Thread
 
 Json = dict[str, Any]
 
@@ -39,7 +39,7 @@ def pull_request_review(svc: Services, urls: Urls, repo: Repo, pull: Pull, revie
     svc.dispatcher.emit(repo, "pull_request_review", payload)
 
 
-def issue_comment(svc: Services, urls: Urls, repo: Repo, pull: Pull, comment: IssueComment, sender: str) -> None:
+def issue_comment(svc: Services, urls: Urls, repo: Repo, pull: Thread, comment: IssueComment, sender: str) -> None:
     payload = _envelope(svc, urls, repo, "created", sender)
     payload.update(
         issue=issue_json(svc.store, urls, repo, pull), comment=comment_json(svc.store, urls, repo, pull, comment)
@@ -129,3 +129,10 @@ def status(svc: Services, urls: Urls, repo: Repo, found: CommitStatus, sender: s
         "sender": user_json(svc.store, urls, sender),
     }
     svc.dispatcher.emit(repo, "status", payload)
+
+
+def issues(svc: Services, urls: Urls, repo: Repo, issue: Issue, action: str, sender: str, **extra: Any) -> None:
+    """`issues` opened, edited, closed, reopened, labeled or unlabeled (extra: changes, label)."""
+    payload = _envelope(svc, urls, repo, action, sender)
+    payload.update(issue=issue_json(svc.store, urls, repo, issue), **extra)
+    svc.dispatcher.emit(repo, "issues", payload)

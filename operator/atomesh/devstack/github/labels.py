@@ -8,9 +8,9 @@ from aiohttp import web
 
 from . import context as ctx
 from . import events
-from .payloads import label_json
-from .pulls import find_pull
-from .store import Label, Repo
+from .issues import find_thread
+from .payloads import Urls, label_json
+from .store import Issue, Label, Repo, Thread
 
 routes = web.RouteTableDef()
 REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
@@ -67,10 +67,19 @@ async def delete_label(request: web.Request) -> web.Response:
     if label is None:
         ctx.fail(404, "Not Found")
     events.label(ctx.services(request), ctx.urls(request), repo, label, "deleted", who)
-    for pull in repo.pulls.values():
-        if name in pull.labels:
-            pull.labels.remove(name)
+    threads: list[Thread] = [*repo.pulls.values(), *repo.issues.values()]
+    for thread in threads:
+        if name in thread.labels:
+            thread.labels.remove(name)
     return web.Response(status=204)
+
+
+def _labeled(svc: ctx.Services, urls: Urls, repo: Repo, thread: Thread, label: Label, action: str, who: str) -> None:
+    """`labeled`/`unlabeled`: an `issues` event for an issue, a `pull_request` event for a pull request."""
+    if isinstance(thread, Issue):
+        events.issues(svc, urls, repo, thread, action, who, label=label_json(urls, repo, label))
+    else:
+        events.pull_request_label(svc, urls, repo, thread, label, action, who)
 
 
 def _names(data: object) -> list[str]:
@@ -84,7 +93,7 @@ def _names(data: object) -> list[str]:
 async def _set(request: web.Request, replace: bool) -> web.Response:
     repo, who = ctx.signed_in(request, "triage")
     svc = ctx.services(request)
-    pull = find_pull(request, repo)
+    pull = find_thread(request, repo)
     names = _names(await request.json() if request.can_read_body else [])
     with svc.store.lock:
         before = list(pull.labels)
@@ -98,17 +107,17 @@ async def _set(request: web.Request, replace: bool) -> web.Response:
     urls = ctx.urls(request)
     for name in before:
         if name not in pull.labels and name in repo.labels:
-            events.pull_request_label(svc, urls, repo, pull, repo.labels[name], "unlabeled", who)
+            _labeled(svc, urls, repo, pull, repo.labels[name], "unlabeled", who)
     for name in pull.labels:
         if name not in before:
-            events.pull_request_label(svc, urls, repo, pull, repo.labels[name], "labeled", who)
+            _labeled(svc, urls, repo, pull, repo.labels[name], "labeled", who)
     return ctx.json_response([label_json(urls, repo, repo.labels[name]) for name in pull.labels])
 
 
 @routes.get(REPO + "/issues/{number}/labels")
 async def issue_labels(request: web.Request) -> web.Response:
     repo, _ = ctx.repo(request)
-    pull = find_pull(request, repo)
+    pull = find_thread(request, repo)
     urls = ctx.urls(request)
     return ctx.paginate(request, [label_json(urls, repo, repo.labels[name]) for name in pull.labels])
 
@@ -126,12 +135,12 @@ async def set_issue_labels(request: web.Request) -> web.Response:
 @routes.delete(REPO + "/issues/{number}/labels/{name}")
 async def remove_issue_label(request: web.Request) -> web.Response:
     repo, who = ctx.signed_in(request, "triage")
-    pull = find_pull(request, repo)
+    pull = find_thread(request, repo)
     name = unquote(request.match_info["name"])
     if name not in pull.labels:
         ctx.fail(404, "Label does not exist")
     pull.labels.remove(name)
     pull.touch()
     urls = ctx.urls(request)
-    events.pull_request_label(ctx.services(request), urls, repo, pull, repo.labels[name], "unlabeled", who)
+    _labeled(ctx.services(request), urls, repo, pull, repo.labels[name], "unlabeled", who)
     return ctx.json_response([label_json(urls, repo, repo.labels[n]) for n in pull.labels])

@@ -14,7 +14,7 @@ from .payloads import Urls
 from .people import team_json, user_json
 from .pushes import refs_moved
 from .repos import GitError, Identity, MergeConflict
-from .store import Pull, Repo, now_iso
+from .store import Pull, Repo, Thread, now_iso
 
 routes = web.RouteTableDef()
 PULLS = ctx.API_PREFIX + "/repos/{owner}/{repo}/pulls"
@@ -191,7 +191,7 @@ async def get_pull(request: web.Request) -> web.Response:
     return _render(request, repo, find_pull(request, repo))
 
 
-def edit_text(pull: Pull, data: dict[str, Any]) -> dict[str, dict[str, str]]:
+def edit_text(pull: Thread, data: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Apply a new title and body from a PATCH (pulls or issues API); the caller holds the store
     lock. Returns GitHub's `changes` for the `edited` webhook."""
     changes: dict[str, dict[str, str]] = {}
