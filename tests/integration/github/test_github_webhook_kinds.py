@@ -89,7 +89,8 @@ def test_labels_and_review_requests_on_a_pull_request(github_emulator: GitHubEmu
 
 
 def test_review_comments_checks_and_statuses(github_emulator: GitHubEmulatorHandle) -> None:
-    receiver = github_emulator.webhook_receiver(SECRET, events=["pull_request_review_comment", "check_run", "status"])
+    kinds = ["pull_request_review_comment", "check_run", "check_suite", "status"]
+    receiver = github_emulator.webhook_receiver(SECRET, events=kinds)
     repo_name = github_emulator.seed_sample_app()
     sha = github_emulator.push_branch(repo_name, "atomesh/checks", {"README.md": "checks\n"})
     repo = github_emulator.client(github_emulator.bot_token).get_repo(repo_name)
@@ -101,15 +102,18 @@ def test_review_comments_checks_and_statuses(github_emulator: GitHubEmulatorHand
     reviewer_pull.create_review(
         body="one note", event="COMMENT", comments=[{"path": "README.md", "line": 1, "body": "Why?"}]
     )
-    received = receiver.wait(4)
+    received = receiver.wait(5)
     assert _kinds(received) == [
         ("check_run", "created"),
         ("check_run", "completed"),
+        ("check_suite", "completed"),
         ("status", None),
         ("pull_request_review_comment", "created"),
     ]
-    completed, status, comment = (json.loads(hook.body) for hook in received[1:])
+    completed, suite, status, comment = (json.loads(hook.body) for hook in received[1:])
     assert completed["check_run"]["conclusion"] == "success"
+    assert completed["check_run"]["pull_requests"][0]["number"] == pull.number
+    assert (suite["check_suite"]["conclusion"], suite["check_suite"]["head_branch"]) == ("success", "atomesh/checks")
     assert (status["sha"], status["state"], status["branches"][0]["name"]) == (sha, "success", "atomesh/checks")
     assert (comment["comment"]["body"], comment["comment"]["path"]) == ("Why?", "README.md")
 

@@ -10,6 +10,7 @@ from . import context as ctx
 from . import events
 from .payloads import check_run_json, status_json
 from .store import CheckRun, CommitStatus, Repo, now_iso
+from .suites import suite_completed
 
 routes = web.RouteTableDef()
 REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
@@ -131,6 +132,7 @@ async def create_check_run(request: web.Request) -> web.Response:
     events.check_run(svc, ctx.urls(request), repo, run, "created", who)
     if run.status == "completed":
         events.check_run(svc, ctx.urls(request), repo, run, "completed", who)
+        suite_completed(svc, ctx.urls(request), repo, run, who)
     return ctx.json_response(check_run_json(svc.store, ctx.urls(request), repo, run), status=201)
 
 
@@ -158,6 +160,7 @@ async def update_check_run(request: web.Request) -> web.Response:
     _apply(run, await ctx.body(request))
     if run.status == "completed" and was != "completed":
         events.check_run(svc, ctx.urls(request), repo, run, "completed", who)
+        suite_completed(svc, ctx.urls(request), repo, run, who)
     return ctx.json_response(check_run_json(svc.store, ctx.urls(request), repo, run))
 
 

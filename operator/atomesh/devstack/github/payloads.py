@@ -244,6 +244,29 @@ def branch_json(store: Store, urls: Urls, repo: Repo, name: str, info: CommitInf
     }
 
 
+def suite_id(repo: Repo, head_sha: str, app_login: str) -> int:
+    return zlib.crc32(f"{repo.full_name}:{head_sha}:{app_login}".encode()) % 10**9
+
+
+def pull_refs(urls: Urls, repo: Repo, head_sha: str) -> list[Json]:
+    """The open pull requests whose head is `head_sha` (`pull-request-minimal`)."""
+
+    def side(ref: str, sha: str) -> Json:
+        return {"ref": ref, "sha": sha, "repo": {"id": repo.id, "url": urls.repo_api(repo), "name": repo.name}}
+
+    return [
+        {
+            "id": pull.id,
+            "number": pull.number,
+            "url": f"{urls.repo_api(repo)}/pulls/{pull.number}",
+            "head": side(pull.head_ref, pull.head_sha),
+            "base": side(pull.base_ref, pull.base_sha),
+        }
+        for pull in repo.pulls.values()
+        if pull.state == "open" and pull.head_sha == head_sha
+    ]
+
+
 def check_run_json(store: Store, urls: Urls, repo: Repo, run: CheckRun) -> Json:
     return {
         "id": run.id,
@@ -265,9 +288,9 @@ def check_run_json(store: Store, urls: Urls, repo: Repo, run: CheckRun) -> Json:
             "annotations_url": f"{urls.repo_api(repo)}/check-runs/{run.id}/annotations",
         },
         # One suite per head commit and app, as GitHub groups runs.
-        "check_suite": {"id": zlib.crc32(f"{repo.full_name}:{run.head_sha}:{run.app_login}".encode()) % 10**9},
+        "check_suite": {"id": suite_id(repo, run.head_sha, run.app_login)},
         "app": app_json(store, urls, app_for(store, run.app_login), run.app_login, repo.owner),
-        "pull_requests": [],
+        "pull_requests": pull_refs(urls, repo, run.head_sha),
         "url": f"{urls.repo_api(repo)}/check-runs/{run.id}",
         "html_url": f"{urls.repo_html(repo)}/runs/{run.id}",
     }
