@@ -10,10 +10,12 @@ summary without failing tests (to measure an emulator before fixing it).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -32,6 +34,25 @@ class Tally:
     operations: set[str] = field(default_factory=set)
     webhooks: set[str] = field(default_factory=set)
     findings: Counter[str] = field(default_factory=Counter)
+
+    def dump(self) -> dict[str, Any]:
+        """Plain data, for a pytest-xdist worker to hand its tally to the controller."""
+        return {
+            "counts": [self.responses, self.deliveries, self.injected, self.mismatched],
+            "operations": sorted(self.operations),
+            "webhooks": sorted(self.webhooks),
+            "findings": dict(self.findings),
+        }
+
+    def add(self, data: dict[str, Any]) -> None:
+        responses, deliveries, injected, mismatched = data["counts"]
+        self.responses += responses
+        self.deliveries += deliveries
+        self.injected += injected
+        self.mismatched += mismatched
+        self.operations.update(data["operations"])
+        self.webhooks.update(data["webhooks"])
+        self.findings.update(data["findings"])
 
 
 class Collector:
@@ -78,6 +99,7 @@ class Collector:
 
 
 COLLECTOR = pytest.StashKey[Collector]()
+WORKER_OUTPUT = "atomesh_github_contract"
 MODE = pytest.StashKey[str]()
 
 
@@ -111,6 +133,25 @@ def github_contract(request: pytest.FixtureRequest) -> Iterator[None]:
             f"the GitHub emulator sent {len(findings)} thing(s) GitHub's description does not allow:\n{shown}{more}",
             pytrace=False,
         )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    collector = config.stash.get(COLLECTOR, None)
+    output = getattr(config, "workeroutput", None)
+    if collector is not None and output is not None:
+        with contextlib.suppress(pytest.fail.Exception):
+            collector.validate(collector.drain())
+        output[WORKER_OUTPUT] = collector.tally.dump()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist: add a finished worker's tally to the controller's."""
+    data = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+    collector = node.config.stash.get(COLLECTOR, None)
+    if data is not None and collector is not None:
+        collector.tally.add(data)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:

@@ -22,7 +22,7 @@ from aiohttp.typedefs import Middleware
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Set on a request by fault injection: a deliberately broken answer is not the emulator's contract.
-INJECTED = "atomesh_github_fault_injected"
+INJECTED = web.RequestKey("atomesh_github_fault_injected", bool)
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def middleware(prefix: str) -> Middleware:
                     status=response.status,
                     headers=dict(response.headers),
                     body=body if isinstance(body, bytes) else b"",
-                    injected=bool(request.get(INJECTED)),
+                    injected=request.get(INJECTED, False),
                 )
             )
         if isinstance(response, web.HTTPException):
