@@ -5,8 +5,9 @@ Rules beyond the schemas, each from GitHub's documentation:
 - every REST response carries `X-GitHub-Request-Id` and the primary rate-limit headers
   (`x-ratelimit-limit`, `-remaining`, `-used`, `-reset`, `-resource`), "returned with each response";
 - a header the operation's response declares as `Location` is sent (a 201 says where the new thing is);
-- an error status the operation does not list (401, a rate-limit 403 or 429, ...) still has GitHub's
-  error body (`basic-error`): the description lists only the errors peculiar to each operation;
+- an error status the operation does not list (401, a rate-limit 403 or 429, ...), or lists without
+  a body, still has GitHub's error body (`basic-error`): the description lists only the errors
+  peculiar to each operation, and not always their body;
 - any GET may be answered 304 Not Modified, without a body, when its `If-None-Match` or
   `If-Modified-Since` matches ("conditional requests"), whether or not the operation lists 304;
 - a delivery carries every header the webhook description requires, except `X-Hub-Signature-256`,
@@ -36,6 +37,7 @@ EVERY_RESPONSE = (
     "X-RateLimit-Reset",
     "X-RateLimit-Resource",
 )
+BASIC_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/basic-error"}}}
 SIGNATURE = re.compile(r"sha256=[0-9a-f]{64}")
 MAX_FINDINGS = 12
 
@@ -104,8 +106,10 @@ def check_response(descriptions: Descriptions, exchange: Exchange) -> list[Findi
         if exchange.status < 400:
             listed = ", ".join(sorted(responses))
             return [*findings, Finding(subject, "", "status", f"not among the operation's responses ({listed})")]
-        declared = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/basic-error"}}}}
+        declared = {"content": BASIC_ERROR}
     declared = descriptions.response(declared)
+    if exchange.status >= 400 and not declared.get("content"):
+        declared = {**declared, "content": BASIC_ERROR}
     for name in declared.get("headers") or {}:
         if name.lower() == "location" and "location" not in headers:
             findings.append(Finding(subject, "header Location", "present", "the response declares it"))

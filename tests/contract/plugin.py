@@ -2,7 +2,8 @@
 response and webhook delivery any test makes it send is validated (`check.py`), and a test whose
 traffic does not match fails with each finding named.
 
-Traffic is collected process-wide and checked when each test tears down, so what a module or
+Traffic is collected process-wide (and from `atomesh dev` subprocesses, through the log file
+GITHUB_EMULATOR_TRAFFIC_LOG names) and checked when each test tears down, so what a module or
 session fixture's emulator sends between tests is checked with the next test. The end of the run
 prints how many exchanges were validated. `--github-contract=report` lists the findings in that
 summary without failing tests (to measure an emulator before fixing it).
@@ -11,10 +12,14 @@ summary without failing tests (to measure an emulator before fixing it).
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,9 +61,13 @@ class Tally:
 
 
 class Collector:
-    def __init__(self) -> None:
+    """Exchanges of this process's emulators, and those `atomesh dev` subprocesses log to `log`."""
+
+    def __init__(self, log: Path) -> None:
         self._lock = threading.Lock()
         self._pending: list[traffic.Exchange] = []
+        self.log = log
+        self._offset = 0
         self.tally = Tally()
 
     def __call__(self, exchange: traffic.Exchange) -> None:
@@ -68,7 +77,8 @@ class Collector:
     def drain(self) -> list[traffic.Exchange]:
         with self._lock:
             taken, self._pending = self._pending, []
-        return taken
+            logged, self._offset = traffic.read_log(str(self.log), self._offset)
+        return taken + logged
 
     def validate(self, exchanges: list[traffic.Exchange]) -> list[Finding]:
         if not exchanges:
@@ -114,10 +124,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    collector = Collector()
+    log = Path(tempfile.mkdtemp(prefix="atomesh-github-traffic-")) / "traffic.jsonl"
+    collector = Collector(log)
     config.stash[COLLECTOR] = collector
     config.stash[MODE] = str(config.getoption("--github-contract"))
     config.add_cleanup(traffic.subscribe(collector))
+    # Subprocesses a test starts (`atomesh dev`) inherit the variable and log their traffic there.
+    previous = os.environ.get(traffic.LOG_ENV)
+    os.environ[traffic.LOG_ENV] = str(log)
+
+    def restore() -> None:
+        if previous is None:
+            os.environ.pop(traffic.LOG_ENV, None)
+        else:
+            os.environ[traffic.LOG_ENV] = previous
+        shutil.rmtree(log.parent, ignore_errors=True)
+
+    config.add_cleanup(restore)
 
 
 @pytest.fixture(autouse=True)

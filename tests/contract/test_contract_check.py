@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,3 +121,28 @@ def test_the_legacy_refs_listing_is_held_to_its_successors(github_emulator: GitH
     statuses = known.operation("GET", "/repos/demo/app/commits/feature/x/statuses")
     assert statuses is not None
     assert statuses.operation_id == "repos/list-commit-statuses-for-ref"
+
+
+CHILD = """
+import sys, urllib.request
+from pathlib import Path
+from atomesh.devstack.github import GitHubEmulator
+from atomesh.devstack.serving import BackgroundServer
+
+emulator = GitHubEmulator(Path(sys.argv[1]))
+token = emulator.add_default_accounts().bot_token
+with BackgroundServer(emulator.build_app) as server:
+    request = urllib.request.Request(server.url + "/api/v3/user", headers={"Authorization": "token " + token})
+    urllib.request.urlopen(request).read()
+"""
+
+
+def test_an_emulator_in_another_process_logs_its_traffic(tmp_path: Path) -> None:
+    """What `atomesh dev` serves when a test starts it: logged to the file the plugin reads."""
+    log = tmp_path / "traffic.jsonl"
+    env = {**os.environ, traffic.LOG_ENV: str(log)}
+    subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], env=env, check=True, timeout=60)
+    (exchange,), offset = traffic.read_log(str(log), 0)
+    assert (exchange.method, exchange.path, exchange.status) == ("GET", "/user", 200)
+    assert check(descriptions(), exchange) == []
+    assert traffic.read_log(str(log), offset) == ([], offset)

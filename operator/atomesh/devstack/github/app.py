@@ -98,6 +98,7 @@ class GitHubEmulator:
         self.dispatcher = Dispatcher(self.store)
         self.faults = Faults()
         self.limits = ratelimit.RateLimits()
+        traffic.log_from_environment()
         self.services = ctx.Services(self.store, self.storage, self.dispatcher, self.faults, web_user)
         self._loop: asyncio.AbstractEventLoop | None = None
 

@@ -6,12 +6,17 @@ webhook delivery, as it leaves the emulator.
     stop()
 
 Observers are process-wide, so a contract check sees the traffic of every emulator a test starts,
-including those `atomesh dev` and the end-to-end stacks build themselves. They are called on the
-emulator's event loop and must be quick and must not raise.
+including those the end-to-end stacks build themselves. They are called on the emulator's event
+loop and must be quick and must not raise. An emulator in another process (`atomesh dev` started
+by a test) appends its traffic as JSON lines to the file named by GITHUB_EMULATOR_TRAFFIC_LOG when
+nothing in its own process observes it (`log_from_environment`, `read_log`).
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -42,6 +47,8 @@ class Exchange:
 
 
 Observer = Callable[[Exchange], None]
+# Not ATOMESH_-prefixed: tests that start `atomesh dev` as a user would drop those from its environment.
+LOG_ENV = "GITHUB_EMULATOR_TRAFFIC_LOG"
 _observers: list[Observer] = []
 _lock = threading.Lock()
 
@@ -69,6 +76,49 @@ def publish(exchange: Exchange) -> None:
 def observing() -> bool:
     with _lock:
         return bool(_observers)
+
+
+def to_json(exchange: Exchange) -> str:
+    fields = {**exchange.__dict__, "headers": dict(exchange.headers)}
+    return json.dumps({**fields, "body": base64.b64encode(exchange.body).decode()})
+
+
+def from_json(line: str) -> Exchange:
+    data = json.loads(line)
+    return Exchange(**{**data, "body": base64.b64decode(data["body"])})
+
+
+def log_from_environment() -> None:
+    """Append this process's traffic to GITHUB_EMULATOR_TRAFFIC_LOG, once, if it is set and nothing
+    here observes already (the process that set it observes its own emulators directly)."""
+    path = os.environ.get(LOG_ENV)
+    if not path or observing():
+        return
+    lock = threading.Lock()
+
+    def append(exchange: Exchange) -> None:
+        line = (to_json(exchange) + "\n").encode()
+        with lock:
+            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(descriptor, line)
+            finally:
+                os.close(descriptor)
+
+    subscribe(append)
+
+
+def read_log(path: str, offset: int) -> tuple[list[Exchange], int]:
+    """The exchanges logged at `path` from byte `offset` on (whole lines only), and the next offset."""
+    try:
+        with open(path, "rb") as log:
+            log.seek(offset)
+            data = log.read()
+    except FileNotFoundError:
+        return [], offset
+    complete = data[: data.rfind(b"\n") + 1]
+    lines = complete.decode().splitlines()
+    return [from_json(line) for line in lines if line], offset + len(complete)
 
 
 def middleware(prefix: str) -> Middleware:
