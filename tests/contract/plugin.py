@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ import pytest
 from atomesh.devstack.github import traffic
 
 from .check import MAX_FINDINGS, Finding, check
-from .descriptions import DescriptionsMissing, descriptions
+from .descriptions import Descriptions, DescriptionsMissing, descriptions
 
 
 @dataclass
@@ -63,7 +63,8 @@ class Tally:
 class Collector:
     """Exchanges of this process's emulators, and those `atomesh dev` subprocesses log to `log`."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, load: Callable[[], Descriptions] = descriptions) -> None:
+        self._load = load
         self._lock = threading.Lock()
         self._pending: list[traffic.Exchange] = []
         self.log = log
@@ -84,7 +85,7 @@ class Collector:
         if not exchanges:
             return []
         try:
-            known = descriptions()
+            known = self._load()
         except DescriptionsMissing as exc:
             pytest.fail(f"GitHub contract check: {exc}", pytrace=False)
         findings: list[Finding] = []

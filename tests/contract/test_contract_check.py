@@ -16,6 +16,7 @@ from tests.fixtures.github import GitHubEmulatorHandle
 
 from .check import check
 from .descriptions import Descriptions, DescriptionsMissing, descriptions, without_nullable
+from .plugin import Collector
 
 
 def _created_pull(github_emulator: GitHubEmulatorHandle) -> Exchange:
@@ -146,3 +147,27 @@ def test_an_emulator_in_another_process_logs_its_traffic(tmp_path: Path) -> None
     assert (exchange.method, exchange.path, exchange.status) == ("GET", "/user", 200)
     assert check(descriptions(), exchange) == []
     assert traffic.read_log(str(log), offset) == ([], offset)
+
+
+def test_the_plugin_fails_loudly_without_the_descriptions(tmp_path: Path) -> None:
+    """No silent skip: traffic with no descriptions to hold it to fails, saying how to install them."""
+
+    def missing() -> Descriptions:
+        return Descriptions(tmp_path / "api.github.com.json", tmp_path / "webhooks.json")
+
+    collector = Collector(tmp_path / "traffic.jsonl", load=missing)
+    exchange = Exchange("response", "GET", "/user", "", 200, {}, b"{}")
+    with pytest.raises(pytest.fail.Exception, match="run `make harnesses`"):
+        collector.validate([exchange])
+    assert collector.validate([]) == []  # a test without GitHub traffic needs no descriptions
+
+
+def test_the_plugin_counts_what_it_validated(github_emulator: GitHubEmulatorHandle, tmp_path: Path) -> None:
+    created = _created_pull(github_emulator)
+    body = json.loads(created.body)
+    del body["_links"]
+    collector = Collector(tmp_path / "traffic.jsonl")
+    (finding,) = collector.validate([created, _with(created, body)])
+    assert (finding.pointer, finding.rule) == ("", 'required of "Pull Request"')
+    tally = collector.tally
+    assert (tally.responses, tally.mismatched, tally.operations) == (2, 1, {"pulls/create"})
