@@ -36,6 +36,7 @@ def test_a_push_of_a_new_branch_is_create_then_push(github_emulator: GitHubEmula
         sha,
         True,
     )
+    assert [commit["id"] for commit in pushed["commits"]] == [sha]  # only what main did not have
     assert pushed["head_commit"]["message"].strip() == "Add notes"
     assert pushed["head_commit"]["added"] == ["notes.md"]
     assert pushed["pusher"]["name"] == github_emulator.bot

@@ -49,12 +49,14 @@ def _commit(svc: Services, urls: Urls, repo: Repo, info: CommitInfo) -> Json:
     }
 
 
-def _push(svc: Services, urls: Urls, repo: Repo, ref: str, old: str, new: str, sender: str) -> Json:
+def _push(svc: Services, urls: Urls, repo: Repo, ref: str, old: str, new: str, sender: str, known: list[str]) -> Json:
+    """A `push` payload; `known` are the tips of the other refs before the push: a new branch lists
+    only the commits none of them had, as GitHub does."""
     created, deleted = old == ZERO, new == ZERO
     shas: list[str] = []
     if not deleted:
-        span = new if created else f"{old}..{new}"
-        shas = svc.storage.out(repo.full_name, "rev-list", "--reverse", f"--max-count={MAX_COMMITS}", span).split()
+        span = [new, "--not", *known] if created else [f"{old}..{new}"]
+        shas = svc.storage.out(repo.full_name, "rev-list", "--reverse", f"--max-count={MAX_COMMITS}", *span).split()
     forced = not created and not deleted and not svc.storage.is_ancestor(repo.full_name, old, new)
     commits = [_commit(svc, urls, repo, svc.storage.commit(repo.full_name, sha)) for sha in shas]
     user = svc.store.users.get(sender)
@@ -95,6 +97,7 @@ def refs_moved(svc: Services, urls: Urls, repo: Repo, before: dict[str, str], se
         if old == ZERO:
             create = {**envelope, "master_branch": repo.default_branch, "description": repo.description or None}
             svc.dispatcher.emit(repo, "create", create)
-        svc.dispatcher.emit(repo, "push", _push(svc, urls, repo, ref, old, new, who))
+        known = sorted({sha for name, sha in before.items() if name != ref})
+        svc.dispatcher.emit(repo, "push", _push(svc, urls, repo, ref, old, new, who, known))
         if new == ZERO:
             svc.dispatcher.emit(repo, "delete", envelope)
