@@ -108,6 +108,8 @@ def test_a_new_hook_alone_is_pinged_with_its_target(github_emulator: GitHubEmula
         github_emulator.emulator.grant(repo_name, github_emulator.reviewer, "admin")
         hook = repo.create_hook("web", {"url": repo_hooks.url, "content_type": "json", "secret": SECRET}, ["push"])
         (ping,) = repo_hooks.wait(1)
+        hook.ping()  # GitHub's "Ping a repository webhook": that hook alone again
+        _, again = repo_hooks.wait(2)
         github_emulator.push_branch(repo_name, "atomesh/e", {"README.md": "e\n"})
         repo.create_pull(base="main", head="atomesh/e", title="e", body="")
         (opened,) = everything.wait(1, event="pull_request")
@@ -119,9 +121,12 @@ def test_a_new_hook_alone_is_pinged_with_its_target(github_emulator: GitHubEmula
     assert ping.headers["X-GitHub-Hook-Installation-Target-Type"] == "repository"
     assert ping.headers["X-GitHub-Hook-Installation-Target-ID"] == str(repo.id)
     assert webhook.verify(SECRET, ping.body, ping.signature)
+    assert (again.event, json.loads(again.body)["hook_id"]) == ("ping", hook.id)
+    assert again.delivery != ping.delivery
     assert "ping" not in [hook.event for hook in everything.received]
     assert opened.headers["X-GitHub-Hook-Installation-Target-Type"] == "organization"
     assert opened.headers["X-GitHub-Hook-Installation-Target-ID"] == str(repo.owner.id)
     assert repo.get_hook(hook.id).last_response.status == "active"
-    # Newest first: the push it subscribed to, then its ping.
-    assert [(d.event, d.status_code) for d in repo.get_hook_deliveries(hook.id)] == [("push", 202), ("ping", 202)]
+    # Newest first: the push it subscribed to, then its two pings.
+    deliveries = [(d.event, d.status_code) for d in repo.get_hook_deliveries(hook.id)]
+    assert deliveries == [("push", 202), ("ping", 202), ("ping", 202)]

@@ -73,15 +73,31 @@ async def create_hook(request: web.Request) -> web.Response:
     found.hooks.append(hook)
     body = hook_json(request, found, hook)
     # GitHub pings the new hook alone, whatever events it subscribed to.
+    _ping(request, found, hook, who)
+    return ctx.json_response(body, status=201, headers={"Location": str(body["url"])})
+
+
+def _ping(request: web.Request, found: Repo, hook: Hook, who: str | None) -> None:
+    svc = ctx.services(request)
     ping = {
         "zen": "Keep it logically awesome.",
         "hook_id": hook.id,
-        "hook": body,
+        "hook": hook_json(request, found, hook),
         "repository": repo_json(svc.store, ctx.urls(request), found),
-        "sender": user_json(svc.store, ctx.urls(request), who),
+        "sender": user_json(svc.store, ctx.urls(request), who or found.owner),
     }
     svc.dispatcher.emit(found, "ping", ping, only=hook)
-    return ctx.json_response(body, status=201, headers={"Location": str(body["url"])})
+
+
+@routes.post(REPO + "/hooks/{id:\\d+}/pings")
+async def ping_hook(request: web.Request) -> web.Response:
+    """GitHub's "Ping a repository webhook": a `ping` to that hook alone."""
+    found, who = ctx.repo(request, "admin")
+    hook = next((h for h in found.hooks if h.id == int(request.match_info["id"])), None)
+    if hook is None:
+        ctx.fail(404, "Not Found")
+    _ping(request, found, hook, who)
+    return web.Response(status=204)
 
 
 @routes.get(REPO + "/hooks/{id:\\d+}")
