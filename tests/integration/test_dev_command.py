@@ -117,6 +117,8 @@ def pod_manifest(name: str, code: str) -> str:
         "spec": {
             "restartPolicy": "Never",
             "containers": [{"name": "main", "image": IMAGE, "command": [sys.executable, "-c", code]}],
+            # The local kubelet's Node is tainted: only pods that tolerate it (runner pods do) run there.
+            "tolerations": [{"key": "atomesh.io/local-runner", "operator": "Exists", "effect": "NoSchedule"}],
         },
     }
     return yaml.safe_dump(pod)

@@ -5,6 +5,7 @@ with a structural schema, and `atomesh crds --check` notices stale files."""
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from atomesh.api import dump
 from atomesh.api.common import DURATION_PATTERN
 from atomesh.api.crd import KINDS, KindInfo, build_crds, openapi_schema
 from atomesh.commands.crds import HEADER, rendered_files
+from atomesh.devstack.kube import celrules
 
 REPO = Path(__file__).resolve().parents[2]
 CRDS = REPO / "crds"
@@ -197,12 +199,21 @@ def test_the_crd_rejects_what_the_models_reject(info: KindInfo) -> None:
 
 
 def test_agent_crd_enforces_exactly_one_instruction_source() -> None:
-    validator = crd_validator(KINDS[0])
+    """A CEL rule (api/rules.py), not a oneOf, so the API server's message says what to set."""
+    schema = openapi_schema(KINDS[0].model)
+    assert "oneOf" not in json.dumps(schema)
+    tree = celrules.tree_for(schema)
     spec = {"purpose": "p", "output": {"artifact": "doc"}, "workspace": {"repo": "a/b"}, "harness": {"model": "m"}}
-    assert not validator.is_valid({"spec": spec})
-    assert validator.is_valid({"spec": {**spec, "instructions": "i"}})
-    assert validator.is_valid({"spec": {**spec, "source": {"repo": "r"}}})
-    assert not validator.is_valid({"spec": {**spec, "instructions": "i", "source": {"repo": "r"}}})
+
+    def problems(spec: dict[str, Any]) -> list[str]:
+        obj = {"metadata": {"name": "a"}, "spec": apply_defaults(schema["properties"]["spec"], spec)}
+        return [f"{c['field']}: {c['message']}" for c in celrules.validate(tree, obj, None, [])]
+
+    exactly_one = ['spec: Invalid value: "object": set exactly one of instructions (inline) or source (in git)']
+    assert problems(spec) == exactly_one
+    assert problems({**spec, "instructions": "i"}) == []
+    assert problems({**spec, "source": {"repo": "r"}}) == []
+    assert problems({**spec, "instructions": "i", "source": {"repo": "r"}}) == exactly_one
 
 
 def test_crd_defaults_give_the_model_defaults_of_a_minimal_agent() -> None:
@@ -322,3 +333,25 @@ def test_check_names_stale_missing_and_orphaned_files(tmp_path: Path, capsys: py
     (out / "atomesh.io_olds.yaml").unlink()
     assert cli.main(["crds", "--check", "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in CRDS.iterdir())
+
+
+def test_a_crd_kube_apiserver_rejects_is_never_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rule that once let all three CRDs through: nothing but name and generateName under metadata."""
+    import atomesh.commands.crds as command
+    from atomesh.api.crd import build_crds
+
+    generated = build_crds()
+    agents = generated["atomesh.io_agents.yaml"]
+    schema = agents["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    schema["properties"]["metadata"] = {"type": "object", "description": "Standard object metadata."}
+    monkeypatch.setattr(command, "build_crds", lambda: generated)
+
+    out = tmp_path / "crds"
+    assert cli.main(["crds", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "atomesh.io_agents.yaml: kube-apiserver would reject it" in err
+    assert "must not specify anything other than name and generateName" in err
+    assert not out.exists()
+    assert cli.main(["crds", "--check"]) == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -16,6 +16,7 @@ from atomesh.api.common import (
     StatusModel,
     parse_duration,
 )
+from atomesh.api.rules import EXACTLY_ONE_SOURCE
 
 ArtifactType = Literal["code", "doc", "config", "data"]
 HarnessKind = Literal["claude-code", "opencode", "litellm"]
@@ -46,9 +47,11 @@ class AgentOutput(SpecModel):
     """What a run of this agent produces: one artifact, reviewed as a pull request."""
 
     artifact: ArtifactType = Field(description="Artifact type; it decides the verification surface of the PR.")
-    paths: list[str] = Field(
+    # Bounded so the API server's CEL cost estimate of the relative-path rule (api/rules.py) stays in budget.
+    paths: list[Annotated[str, Field(max_length=512)]] = Field(
         default_factory=lambda: ["**"],
         min_length=1,
+        max_length=64,
         description="Glob patterns (relative to the repository root) of the files the artifact may touch.",
     )
 
@@ -95,7 +98,9 @@ class Review(SpecModel):
     team_reviewers: list[str] = Field(default_factory=list, description="Teams asked to review the pull request.")
     labels: list[str] = Field(default_factory=list, description="Extra labels put on the pull request.")
     draft: bool = Field(default=False, description="Open the pull request as a draft.")
-    checks: list[Check] = Field(default_factory=list, description="Checks run in the workspace after the harness.")
+    checks: list[Check] = Field(
+        default_factory=list, max_length=32, description="Checks run in the workspace after the harness."
+    )
     auto_merge: AutoMerge = Field(
         default="never", description="never, or whenChecksPass: merge once checks pass and no reviewer objected."
     )
@@ -160,7 +165,8 @@ class RunnerSettings(SpecModel):
 class AgentSpec(SpecModel):
     """Desired state of an Agent."""
 
-    # The exactly-one rule of instructions/source, also in the CRD so the API server enforces it.
+    # The exactly-one rule of instructions/source, for JSON Schema readers; the CRD has a CEL rule instead
+    # (api/rules.py), whose message says what to set.
     model_config = SpecModel.model_config | {
         "json_schema_extra": {"oneOf": [{"required": ["instructions"]}, {"required": ["source"]}]}
     }
@@ -182,7 +188,7 @@ class AgentSpec(SpecModel):
     @model_validator(mode="after")
     def _one_instruction_source(self) -> AgentSpec:
         if (self.instructions is None) == (self.source is None):
-            raise ValueError("set exactly one of instructions (inline) or source (in git)")
+            raise ValueError(EXACTLY_ONE_SOURCE)
         return self
 
 

@@ -49,6 +49,14 @@ WORK_MOUNT: Final = "/workspace"
 TERMINATION_MESSAGE_PATH: Final = "/dev/termination-log"
 TERMINATION_MESSAGE_LIMIT: Final = 4096
 
+# The local runner (`atomesh dev`'s kubelet) registers a Node with this label and a NoSchedule taint of
+# the same key and value, so that a cluster places only runner pods on it: those that tolerate the
+# taint and select the label (the pod builder adds both when the operator's `local_runner` is on).
+LABEL_LOCAL_RUNNER: Final = f"{GROUP}/local-runner"
+TAINT_LOCAL_RUNNER: Final = LABEL_LOCAL_RUNNER
+LOCAL_RUNNER_VALUE: Final = "true"
+ENV_LOCAL_RUNNER: Final = "ATOMESH_LOCAL_RUNNER"
+
 DEFAULT_RUNNER_IMAGE: Final = "ghcr.io/atomesh/atomesh:0.1.0"
 BRANCH_PREFIX: Final = "atomesh"
 

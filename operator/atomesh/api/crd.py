@@ -21,6 +21,7 @@ from atomesh.api import constants
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import AgentRun
 from atomesh.api.mesh import Mesh
+from atomesh.api.rules import rules_for
 
 JsonSchema = dict[str, Any]
 
@@ -167,7 +168,9 @@ class _Translator:
                 out["minimum" if key == "exclusiveMinimum" else "maximum"] = value
                 out[key] = True
             elif key == "oneOf" and all(set(option) == {"required"} for option in value):
-                out[key] = value  # only `required` inside oneOf is structural
+                # A oneOf's message ("must validate one and only one schema") says nothing useful: a CEL rule of
+                # api/rules.py says it instead (add_rules checks there is one).
+                out[_ONE_OF_REPLACED] = value
             elif key == "default":
                 if defaults and value is not None:
                     out[key] = value
@@ -194,6 +197,41 @@ class _Translator:
                 return {**rest, "x-kubernetes-int-or-string": True}
             raise ValueError(f"{path}: a union of {options} has no structural CRD form; change the model")
         return schema
+
+
+_ONE_OF_REPLACED = "x-atomesh-one-of-replaced"
+
+
+def _node_at(schema: JsonSchema, path: str) -> JsonSchema:
+    """The node of a schema path such as `spec.review.checks` or `spec.edges[]` (`[]`: the items)."""
+    node = schema
+    for part in path.split("."):
+        name, items = part.removesuffix("[]"), part.endswith("[]")
+        node = node["properties"][name]
+        if items:
+            node = node["items"]
+    return node
+
+
+def add_rules(schema: JsonSchema, kind: str) -> JsonSchema:
+    """The CEL rules of api/rules.py, put at their schema paths; a replaced oneOf must have a rule at its node
+    in spec (status, written by the operator from a valid spec, needs none)."""
+    for path, rules in rules_for(kind).items():
+        node = _node_at(schema, path)
+        node["x-kubernetes-validations"] = [rule.to_crd() for rule in rules]
+
+    def check(node: JsonSchema, path: str) -> None:
+        replaced = node.pop(_ONE_OF_REPLACED, None) is not None
+        if replaced and path.startswith(".spec") and not node.get("x-kubernetes-validations"):
+            raise ValueError(f"{path}: a oneOf needs a CEL rule in api/rules.py saying what to set")
+        for name, sub in (node.get("properties") or {}).items():
+            check(sub, f"{path}.{name}")
+        for key in ("items", "additionalProperties"):
+            if isinstance(node.get(key), dict):
+                check(node[key], f"{path}[]")
+
+    check(schema, "")
+    return schema
 
 
 def _minimal_default(schema: JsonSchema, value: Any) -> Any:
@@ -232,12 +270,14 @@ def openapi_schema(model: type[BaseModel]) -> JsonSchema:
     }
     for name in ("spec", "status"):
         properties[name] = translator.node(source["properties"][name], name, defaults=name == "spec")
-    return {
+    schema = {
         "type": "object",
         "description": (model.__doc__ or model.__name__).strip(),
         "properties": properties,
         "required": ["spec"],
     }
+    kind = model.model_fields["kind"].default
+    return add_rules(schema, kind) if isinstance(kind, str) else schema
 
 
 def build_crd(info: KindInfo) -> dict[str, Any]:

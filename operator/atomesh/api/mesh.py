@@ -23,8 +23,8 @@ class MeshNode(SpecModel):
 class MeshEdge(SpecModel):
     """Run `to` when a run of `from` reaches the `when` state."""
 
-    from_: str = Field(alias="from", min_length=1, description="Upstream node name.")
-    to: str = Field(min_length=1, description="Downstream node name.")
+    from_: str = Field(alias="from", min_length=1, max_length=63, description="Upstream node name.")
+    to: str = Field(min_length=1, max_length=63, description="Downstream node name.")
     # Not `on`: YAML 1.1 parsers (kubectl's among them) read a bare `on:` key as the boolean true.
     when: EdgeWhen = Field(
         default="accepted",
@@ -53,8 +53,9 @@ class MeshLimits(SpecModel):
 class MeshSpec(SpecModel):
     """Desired state of a Mesh."""
 
-    agents: list[MeshNode] = Field(min_length=1, description="Nodes of the mesh.")
-    edges: list[MeshEdge] = Field(default_factory=list, description="Edges between nodes.")
+    # Bounded so the API server's CEL cost estimate of the graph rules (api/rules.py) stays in budget.
+    agents: list[MeshNode] = Field(min_length=1, max_length=100, description="Nodes of the mesh.")
+    edges: list[MeshEdge] = Field(default_factory=list, max_length=200, description="Edges between nodes.")
     limits: MeshLimits = Field(default_factory=MeshLimits, description="Concurrency and budget of the mesh.")
     suspend: bool = Field(default=False, description="Start no new runs while true.")
 

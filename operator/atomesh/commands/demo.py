@@ -41,7 +41,7 @@ from atomesh.commands.examples import (
     mesh_manifests,
 )
 from atomesh.core.runfactory import RunRequest, build_run, run_name
-from atomesh.devstack.stack import GitHubComponent, KubeApiComponent
+from atomesh.devstack.stack import GitHubComponent, KubeEndpoint
 from atomesh.kube.client import RestKube
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, PODS
 
@@ -333,7 +333,7 @@ class Demo:
 async def run_demo(args: argparse.Namespace, built: Built, stopping: asyncio.Event) -> int:
     """The demo in a worker thread (its clients block), stopped early by Ctrl-C or SIGTERM."""
     kube_component, github = built.get("kube"), built.get("github")
-    if not isinstance(kube_component, KubeApiComponent) or not isinstance(github, GitHubComponent):
+    if not isinstance(kube_component, KubeEndpoint) or not isinstance(github, GitHubComponent):
         raise ValueError("--demo needs the kube and github components")
     namespace = str(getattr(built.get("operator"), "namespace", "default"))
     print(f"\nThe stack is up (KUBECONFIG={args.kubeconfig.resolve()}). Demo:", flush=True)

@@ -4,7 +4,9 @@ Components start in order, each printing its URL, and stop in reverse: ``kube`` 
 emulator, CRDs, kubeconfig), ``kubelet`` (runs runner pods as local processes), ``github``
 (GitHub emulator with `demo/sample-app`; review pull requests in a browser there), ``model``
 (Anthropic emulator playing a cassette; skipped with ``--model-url``) and ``operator`` (the
-real operator, wired to the others). ``--demo`` then runs one example agent (``--agent NAME``)
+real operator, wired to the others). ``--join KUBECONFIG`` puts an existing API server (kind, k3d,
+a cluster) in the place of ``kube``: the CRDs are installed there and the kubelet registers its Node
+there (see `atomesh.devstack.joined`). ``--demo`` then runs one example agent (``--agent NAME``)
 or mesh (``--mesh NAME``) through the whole review loop and exits (see `atomesh.commands.demo`).
 
 Real model credentials: ``--model-url URL`` with the key in ``$ANTHROPIC_API_KEY`` skips the
@@ -26,11 +28,22 @@ from pathlib import Path
 from typing import TypeVar
 
 from atomesh.devstack.anthropic.component import AnthropicComponent
+from atomesh.devstack.joined import JoinedCluster, JoinError
+from atomesh.devstack.kube.nodelifecycle import NODE_MONITOR_GRACE_PERIOD, NODE_MONITOR_PERIOD
 from atomesh.devstack.kubelet import DEFAULT_IMAGE_PATTERN
+from atomesh.devstack.kubelet.heartbeat import NodeRegistrationError
+from atomesh.devstack.kubelet.nodestatus import (
+    LEASE_DURATION_SECONDS,
+    LOCAL_RUNNER_LABELS,
+    LOCAL_RUNNER_TAINTS,
+    STATUS_UPDATE_FREQUENCY,
+    local_node_name,
+)
 from atomesh.devstack.stack import (
     Component,
     GitHubComponent,
     KubeApiComponent,
+    KubeEndpoint,
     KubeletComponent,
     Stack,
     load_crds,
@@ -55,13 +68,32 @@ def need(built: Built, name: str, kind: type[C], by: str) -> C:
 
 
 def build_kube(args: argparse.Namespace, built: Built) -> Component:
-    return KubeApiComponent(port=args.port, kubeconfig=args.kubeconfig, state_dir=args.state, crds=load_crds(args.crds))
+    if args.join:
+        return JoinedCluster(args.join, crds=load_crds(args.crds))
+    return KubeApiComponent(
+        port=args.port,
+        kubeconfig=args.kubeconfig,
+        state_dir=args.state,
+        crds=load_crds(args.crds),
+        node_monitor_period=args.node_monitor_period,
+        node_monitor_grace_period=args.node_monitor_grace_period,
+    )
 
 
 def build_kubelet(args: argparse.Namespace, built: Built) -> Component:
-    kube = need(built, "kube", KubeApiComponent, "kubelet")
+    kube = need(built, "kube", KubeEndpoint, "kubelet")
     # Absolute: pod processes run in their own working directories, where a relative path breaks.
-    return KubeletComponent(kube, args.kubelet_dir.resolve(), image_pattern=args.image_pattern)
+    # The same labelled, tainted Node joined or not, so runner pods are placed the same way in both.
+    return KubeletComponent(
+        kube,
+        args.kubelet_dir.resolve(),
+        image_pattern=args.image_pattern,
+        node_name=args.node_name,
+        node_labels=LOCAL_RUNNER_LABELS,
+        node_taints=LOCAL_RUNNER_TAINTS,
+        node_lease_duration_seconds=args.node_lease_duration_seconds,
+        node_status_update_frequency=args.node_status_update_frequency,
+    )
 
 
 def build_github(args: argparse.Namespace, built: Built) -> Component:
@@ -96,7 +128,7 @@ def build_model(args: argparse.Namespace, built: Built) -> Component:
 def build_operator(args: argparse.Namespace, built: Built) -> Component:
     from atomesh.commands.dev_operator import ModelEndpoint, OperatorComponent  # loads kopf: only when used
 
-    kube = need(built, "kube", KubeApiComponent, "operator")
+    kube = need(built, "kube", KubeEndpoint, "operator")
     github = need(built, "github", GitHubComponent, "operator")
     emulator = built.get("model")
     if isinstance(emulator, AnthropicComponent):
@@ -133,6 +165,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--kubeconfig", type=Path, default=DEFAULT_KUBECONFIG, help=f"where to write it (default {DEFAULT_KUBECONFIG})"
     )
     parser.add_argument(
+        "--join",
+        type=Path,
+        default=None,
+        metavar="KUBECONFIG",
+        help="use the API server of this kubeconfig (kind, k3d, a cluster) instead of the emulator: install the "
+        "CRDs there, register the local kubelet's Node, run the operator against it",
+    )
+    parser.add_argument(
         "--only", default=None, metavar="NAMES", help=f"comma-separated components to run, of {','.join(names)}"
     )
     parser.add_argument(
@@ -143,6 +183,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--image-pattern", default=DEFAULT_IMAGE_PATTERN, help="regex of images the kubelet runs (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--node-name", default=local_node_name(), help="the local kubelet's Node (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--node-lease-duration-seconds",
+        type=int,
+        default=LEASE_DURATION_SECONDS,
+        metavar="N",
+        help="the Node's Lease duration; renewed every quarter of it (kubelet default %(default)s)",
+    )
+    parser.add_argument(
+        "--node-status-update-frequency",
+        type=float,
+        default=STATUS_UPDATE_FREQUENCY,
+        metavar="SECONDS",
+        help="how often the kubelet computes NodeStatus (kubelet default %(default)s)",
+    )
+    parser.add_argument(
+        "--node-monitor-grace-period",
+        type=float,
+        default=NODE_MONITOR_GRACE_PERIOD,
+        metavar="SECONDS",
+        help="emulator: a Node without heartbeats this long becomes Unknown (kube-controller-manager %(default)s)",
+    )
+    parser.add_argument(
+        "--node-monitor-period",
+        type=float,
+        default=NODE_MONITOR_PERIOD,
+        metavar="SECONDS",
+        help="emulator: how often Node heartbeats are checked (kube-controller-manager %(default)s)",
     )
     parser.add_argument("--github-port", type=int, default=0, help="GitHub emulator port (default 0: a free port)")
     parser.add_argument(
@@ -182,6 +253,12 @@ def selected(args: argparse.Namespace) -> list[tuple[str, Builder]]:
 
 def check(args: argparse.Namespace) -> None:
     """Mistakes found before anything starts."""
+    if args.join:
+        if args.state is not None or args.port != 0 or args.kubeconfig != DEFAULT_KUBECONFIG:
+            raise ValueError("--join uses the cluster of its kubeconfig: --state, --port and --kubeconfig do not apply")
+        if not args.join.is_file():
+            raise FileNotFoundError(f"--join {args.join}: no such kubeconfig")
+        args.kubeconfig = args.join  # what the operator, the demo and the hints below use
     if args.model_url and not os.environ.get(MODEL_KEY_ENV):
         raise ValueError(f"--model-url needs the API key in ${MODEL_KEY_ENV}")
     if args.mesh and not args.demo:
@@ -252,6 +329,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         check(args)
         return asyncio.run(serve(args))
-    except (ValueError, FileNotFoundError, TimeoutError, OSError) as error:
+    except (ValueError, FileNotFoundError, TimeoutError, OSError, JoinError, NodeRegistrationError) as error:
         print(f"atomesh dev: {error}", file=sys.stderr)
         return 2

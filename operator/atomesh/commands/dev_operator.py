@@ -22,7 +22,7 @@ from atomesh.api.constants import DEFAULT_RUNNER_IMAGE
 from atomesh.controller.main import OperatorThread
 from atomesh.controller.review import WEBHOOK_PATH
 from atomesh.core.config import OperatorConfig
-from atomesh.devstack.stack import GitHubComponent, KubeApiComponent
+from atomesh.devstack.stack import GitHubComponent, KubeEndpoint
 from atomesh.forge.github import GitHubForge
 from atomesh.kube.client import RestKube
 from atomesh.kube.resources import Resource
@@ -65,7 +65,7 @@ class OperatorComponent:
 
     def __init__(
         self,
-        kube: KubeApiComponent,
+        kube: KubeEndpoint,
         github: GitHubComponent,
         model: ModelEndpoint,
         *,
@@ -89,6 +89,8 @@ class OperatorComponent:
             forge_git_url=self._github.url,
             model_base_url=self._model.url(),
             review_poll_interval_seconds=REVIEW_POLL_SECONDS,
+            # Runner pods go to the local kubelet's tainted Node, on the emulator and on a joined cluster.
+            local_runner=True,
         )
 
     def _start(self) -> str:

@@ -8,7 +8,7 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
-from atomesh.api.constants import ENV_FORGE_APP_ID, ENV_FORGE_TOKEN, ENV_WEBHOOK_SECRET
+from atomesh.api.constants import ENV_FORGE_APP_ID, ENV_FORGE_TOKEN, ENV_LOCAL_RUNNER, ENV_WEBHOOK_SECRET
 from atomesh.core.config import OperatorConfig
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ ENVIRONMENT = {
     "model_base_url": "ATOMESH_MODEL_BASE_URL",
     "model_secret_name": "ATOMESH_MODEL_SECRET",
     "review_poll_interval_seconds": "ATOMESH_REVIEW_POLL_INTERVAL",
+    "local_runner": ENV_LOCAL_RUNNER,
 }
 
 

@@ -1,7 +1,7 @@
 """Agent reconciliation: validate, resolve `source.ref`, record revision and conditions.
 
 A broken Agent never crashes the operator: an invalid spec becomes Stalled with the field and
-the fix; an unreachable source becomes ResolvedRefs=False and is retried with backoff.
+the fix; an unreachable source becomes ResolvedRefs=False and raises Transient (retried with backoff).
 """
 
 from __future__ import annotations
@@ -19,20 +19,16 @@ from atomesh.api.agentrun import AgentRun
 from atomesh.api.common import dump, redact_userinfo
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
+from atomesh.controller.reconciler import guarded
+from atomesh.core.requeue import Transient
 from atomesh.core.revision import RefResolution, agent_events, describe_validation_error, plan_agent_status
 from atomesh.core.rollup import rollup_runs
 from atomesh.core.validation import validate_agent_spec
 from atomesh.forge.errors import ForgeError
-from atomesh.kube.client import Body, KubeError
+from atomesh.kube.client import Body
 from atomesh.kube.resources import AGENT_RUNS, AGENTS
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF = 300.0
-
-
-def backoff(retry: int) -> float:
-    """5 s, 10 s, 20 s, … capped at 5 minutes."""
-    return float(min(MAX_BACKOFF, 5.0 * 2 ** min(retry, 10)))
 
 
 def status_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
@@ -43,8 +39,10 @@ def status_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, An
         before = old.get(key)
         if before == value:
             continue
-        nested = isinstance(before, Mapping) and isinstance(value, Mapping)
-        patch[key] = status_patch(before, value) if nested else value
+        if isinstance(before, Mapping) and isinstance(value, Mapping):
+            patch[key] = status_patch(before, value)
+        else:
+            patch[key] = value
     patch.update({key: None for key in old if key not in new})
     return patch
 
@@ -61,8 +59,8 @@ def resolve(ctx: OperatorContext, agent: Agent) -> RefResolution | None:
         return RefResolution(error=redact_userinfo(str(exc)))
 
 
-def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any], retry: int = 0) -> None:
-    """Validate, resolve, write status when it changed; raise TemporaryError to retry a failed resolution."""
+def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
+    """Validate, resolve, write status when it changed; raise Transient to retry a failed resolution."""
     meta = body.get("metadata") or {}
     namespace, name = meta.get("namespace", ""), meta.get("name", "")
     old_wire: dict[str, Any] = dict(body.get("status") or {})
@@ -91,7 +89,7 @@ def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any], retry: int = 
     if invalid:
         log.warning("Agent %s/%s is invalid: %s", namespace, name, invalid)
     if resolution is not None and resolution.error is not None:
-        raise kopf.TemporaryError(f"resolving source.ref failed: {resolution.error}", delay=backoff(retry))
+        raise Transient(f"resolving source.ref failed: {resolution.error}")
 
 
 def request_rollup(ctx: OperatorContext, namespace: str, agent: str) -> None:
@@ -132,14 +130,7 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENTS, field="spec", registry=registry)
     def agent_changed(body: kopf.Body, retry: int, **_: Any) -> None:
-        try:
-            reconcile_agent(ctx, body, retry)
-        except kopf.TemporaryError:
-            ctx.metrics.reconcile_error("agent")
-            raise
-        except KubeError as exc:
-            ctx.metrics.reconcile_error("agent")
-            raise kopf.TemporaryError(str(exc), delay=backoff(retry)) from exc
+        guarded(ctx, "agent", _name_of(body), lambda: reconcile_agent(ctx, body), retry=retry)
 
     @kopf.timer(
         k.GROUP,
@@ -152,8 +143,9 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     )
     def agent_source_poll(body: kopf.Body, **_: Any) -> None:
         """A branch moves without the Agent changing: re-resolve now and then (writes only on change)."""
-        try:
-            reconcile_agent(ctx, body)
-        except (kopf.TemporaryError, KubeError) as exc:
-            ctx.metrics.reconcile_error("agent")
-            log.warning("re-resolving %s failed: %s", body.get("metadata", {}).get("name"), exc)
+        guarded(ctx, "agent", _name_of(body), lambda: reconcile_agent(ctx, body), retried=False)
+
+
+def _name_of(body: Mapping[str, Any]) -> str:
+    meta = body.get("metadata") or {}
+    return f"{meta.get('namespace', '')}/{meta.get('name', '')}"

@@ -21,28 +21,21 @@ from atomesh.api import constants as k
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES, AgentRun, AgentRunStatus
 from atomesh.api.common import dump
-from atomesh.controller.agent import agent_of, backoff, request_rollup, runs_of, status_patch
+from atomesh.controller.agent import agent_of, request_rollup, runs_of, status_patch
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
-from atomesh.core.admission import admit_run
-from atomesh.core.pod import build_run_configmap, build_runner_pod, revision_context
+from atomesh.controller.reconciler import guarded
+from atomesh.core.requeue import Waiting
 from atomesh.core.revision import describe_validation_error
 from atomesh.core.runphase import observe_pod, plan_from_pod, with_conditions
+from atomesh.core.runstart import StartPlan, plan_start
 from atomesh.core.schedule import RunInfo, parse_rfc3339, prune_history
-from atomesh.kube.client import Body, KubeError
+from atomesh.kube.client import Body
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, CONFIGMAPS, PODS
 
 log = logging.getLogger(__name__)
 AGENT_WAIT_DELAY = 10.0
 MESH_RUNS = {k.LABEL_MESH: kopf.PRESENT}
-
-
-class RetryLater(Exception):
-    """The run cannot progress yet (its agent is missing or not Ready); retry after `delay` seconds."""
-
-    def __init__(self, message: str, delay: float) -> None:
-        super().__init__(message)
-        self.delay = delay
 
 
 def _load_agent(body: Body | None) -> Agent | None:
@@ -54,60 +47,26 @@ def _load_agent(body: Body | None) -> Agent | None:
         return None  # admission reports it as not Ready; the Agent's own status says why
 
 
-def _start(
-    ctx: OperatorContext, run: AgentRun, raw: Body, status: AgentRunStatus
-) -> tuple[AgentRunStatus, Body | None]:
-    """Admit the run and create its ConfigMap and pod. Returns the status so far and the pod."""
+def _start(ctx: OperatorContext, run: AgentRun, raw: Body, status: AgentRunStatus) -> tuple[StartPlan, Body | None]:
+    """Read what the start depends on, decide in core, create the ConfigMap and pod it asks for."""
     namespace = run.metadata.namespace or "default"
-    if run.spec.cancel:
-        return status.model_copy(
-            update={
-                "phase": "Cancelled",
-                "reason": c.CANCELLED,
-                "message": "cancelled before it started",
-                "completion_time": ctx.now(),
-            }
-        ), None
-    admission = admit_run(run, _load_agent(ctx.kube.get(AGENTS, namespace, run.spec.agent_ref.name)))
-    if admission.verdict in ("wait", "hold"):
-        waiting = status.model_copy(
-            update={"phase": "Pending", "reason": admission.reason, "message": admission.message}
-        )
-        return waiting, None
-    if admission.verdict == "fail" or admission.snapshot is None:
-        failed = status.model_copy(
-            update={
-                "phase": "Failed",
-                "reason": admission.reason,
-                "message": admission.message,
-                "completion_time": ctx.now(),
-            }
-        )
-        return failed, None
+    agent = None if run.spec.cancel else _load_agent(ctx.kube.get(AGENTS, namespace, run.spec.agent_ref.name))
     previous = None
-    if run.spec.revision_of:
+    if run.spec.revision_of and not run.spec.cancel:
         previous_body = ctx.kube.get(AGENT_RUNS, namespace, run.spec.revision_of)
         previous = AgentRun.model_validate(previous_body) if previous_body else None
-    snapshot = admission.snapshot
-    configmap = build_run_configmap(run, snapshot, revision_context(previous))
-    pod = build_runner_pod(run, snapshot, ctx.config)
-    kopf.adopt([configmap, pod], owner=raw)  # type: ignore[arg-type]
-    ctx.kube.create(CONFIGMAPS, configmap)
-    created_pod, created = ctx.kube.create(PODS, pod)
-    name = pod["metadata"]["name"]
-    if created:
-        post_event(raw, "Normal", c.POD_CREATED, f"created runner pod {name} for agent revision {snapshot.revision}")
-    started = status.model_copy(
-        update={
-            "phase": "Pending",
-            "reason": c.POD_CREATED,
-            "message": f"runner pod {name} created",
-            "agent": snapshot,
-            "pod_name": name,
-            "start_time": status.start_time or ctx.now(),
-        }
-    )
-    return started, created_pod
+    plan = plan_start(run, status, agent=agent, previous=previous, config=ctx.config, now=ctx.now())
+    if not plan.objects:
+        return plan, None
+    kopf.adopt(list(plan.objects), owner=raw)  # type: ignore[arg-type]
+    created_pod: Body | None = None
+    for obj in plan.objects:
+        stored, created = ctx.kube.create(PODS if obj is plan.pod else CONFIGMAPS, obj)
+        if obj is plan.pod:
+            created_pod = stored
+            if created:
+                post_event(raw, "Normal", c.POD_CREATED, plan.created_event)
+    return plan, created_pod
 
 
 def _finished(ctx: OperatorContext, run: AgentRun, old: AgentRunStatus, new: AgentRunStatus) -> None:
@@ -156,7 +115,7 @@ def prune(ctx: OperatorContext, namespace: str, agent_name: str) -> None:
 
 
 def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
-    """Bring the run's status in line with its pod; raises RetryLater when it must wait for its agent."""
+    """Bring the run's status in line with its pod; raises Waiting when it must wait for its agent."""
     with ctx.locked(namespace, name):
         raw = ctx.kube.get(AGENT_RUNS, namespace, name)
         if raw is None or (raw.get("metadata") or {}).get("deletionTimestamp"):
@@ -181,11 +140,12 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
             return
         status, pod = old, None
         if old.agent is None:
-            status, pod = _start(ctx, run, raw, old)
+            start, pod = _start(ctx, run, raw, old)
+            status = start.status
             if status.agent is None:
                 _write(ctx, raw, old, old_wire, with_conditions(status, generation, ctx.now()))
-                if status.phase == "Pending" and status.reason != c.QUEUED:  # the mesh releases Queued runs
-                    raise RetryLater(status.message or "waiting for the agent", AGENT_WAIT_DELAY)
+                if start.retry:
+                    raise Waiting(status.message or "waiting for the agent", AGENT_WAIT_DELAY)
                 return
         else:
             pod = ctx.kube.get(PODS, namespace, old.pod_name or "")
@@ -215,16 +175,6 @@ def _write(ctx: OperatorContext, raw: Body, old: AgentRunStatus, old_wire: Body,
     return True
 
 
-def _guarded(ctx: OperatorContext, namespace: str, name: str, retry: int) -> None:
-    try:
-        reconcile_run(ctx, namespace, name)
-    except RetryLater as exc:
-        raise kopf.TemporaryError(str(exc), delay=exc.delay) from exc
-    except KubeError as exc:
-        ctx.metrics.reconcile_error("agentrun")
-        raise kopf.TemporaryError(str(exc), delay=backoff(retry)) from exc
-
-
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
@@ -237,16 +187,14 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, field="metadata.annotations", labels=MESH_RUNS, registry=registry
     )
     def run_changed(*, namespace: str | None, name: str, retry: int, **_: Any) -> None:
-        _guarded(ctx, namespace or "default", name, retry)
+        ns = namespace or "default"
+        guarded(ctx, "agentrun", f"{ns}/{name}", lambda: reconcile_run(ctx, ns, name), retry=retry)
 
     @kopf.on.event("", "v1", "pods", labels={k.LABEL_RUN: kopf.PRESENT, k.LABEL_COMPONENT: "runner"}, registry=registry)
     def runner_pod_event(*, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
         """Pod progress; failures are retried by the next pod event or the run's own handler."""
-        try:
-            reconcile_run(ctx, namespace or "default", labels[k.LABEL_RUN])
-        except (RetryLater, KubeError) as exc:
-            ctx.metrics.reconcile_error("agentrun")
-            log.info("run %s/%s: %s", namespace, labels[k.LABEL_RUN], exc)
+        ns, run = namespace or "default", labels[k.LABEL_RUN]
+        guarded(ctx, "agentrun", f"{ns}/{run}", lambda: reconcile_run(ctx, ns, run), retried=False)
 
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
     def run_seen(*, type: str, namespace: str | None, name: str, status: kopf.Status, **_: Any) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import kopf
@@ -20,6 +21,51 @@ from atomesh.forge.refs import resolve_ref
 from atomesh.kube.client import RestKube
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Operator:
+    """One operator instance, composed: its context (ports, clock, metrics), its HTTP endpoint
+    (/metrics, /healthz, the webhook ingress) and its kopf registry. The only composition root:
+    `run` and `OperatorThread` both start what `compose` built."""
+
+    kube: RestKube
+    ctx: OperatorContext
+    endpoint: HttpEndpoint
+    registry: kopf.OperatorRegistry
+    ready: threading.Event
+
+    def close(self) -> None:
+        self.kube.close()
+
+
+def compose(
+    config: OperatorConfig,
+    *,
+    kubeconfig: str | None,
+    host: str,
+    port: int,
+    standalone: bool,
+    peering: str | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    resolver: Callable[[str, str], str] = resolve_ref,
+    forge: ReviewForge | None = None,
+    webhook_secret: str | None = None,
+) -> Operator:
+    kube = RestKube.from_kubeconfig(kubeconfig)
+    ctx = OperatorContext(config=config, kube=kube, clock=clock, resolver=resolver)
+    ready = threading.Event()
+    endpoint = HttpEndpoint(ctx.metrics, host, port, ready.is_set)
+    registry = build_registry(
+        ctx,
+        kubeconfig=kubeconfig,
+        endpoint=endpoint,
+        peering=peering,
+        standalone=standalone,
+        forge=forge,
+        webhook_secret=webhook_secret,
+    )
+    return Operator(kube, ctx, endpoint, registry, ready)
 
 
 def run(
@@ -37,33 +83,30 @@ def run(
     webhook_secret: str | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM (kopf handles the signals and shuts down gracefully)."""
-    kube = RestKube.from_kubeconfig(kubeconfig)
-    ctx = OperatorContext(config=config, kube=kube)
-    ready = threading.Event()
-    endpoint = HttpEndpoint(ctx.metrics, host, port, ready.is_set)
-    registry = build_registry(
-        ctx,
+    operator = compose(
+        config,
         kubeconfig=kubeconfig,
-        endpoint=endpoint,
-        peering=peering,
+        host=host,
+        port=port,
         standalone=standalone,
+        peering=peering,
         forge=forge,
         webhook_secret=webhook_secret,
     )
     try:
         asyncio.run(
             kopf.operator(
-                registry=registry,
+                registry=operator.registry,
                 standalone=standalone,
                 peering_name=peering,
                 priority=priority,
                 clusterwide=all_namespaces,
                 namespaces=list(namespaces),
-                ready_flag=ready,
+                ready_flag=operator.ready,
             )
         )
     finally:
-        kube.close()
+        operator.close()
     return 0
 
 
@@ -87,19 +130,23 @@ class OperatorThread:
         forge: ReviewForge | None = None,
         webhook_secret: str | None = None,
     ) -> None:
-        self.kube = RestKube.from_kubeconfig(kubeconfig)
-        self.ctx = OperatorContext(config=config, kube=self.kube, clock=clock, resolver=resolver)
-        self._ready = threading.Event()
-        self._stop = threading.Event()
-        self.endpoint = HttpEndpoint(self.ctx.metrics, "127.0.0.1", metrics_port, self._ready.is_set)
-        self._registry = build_registry(
-            self.ctx,
+        self._operator = compose(
+            config,
             kubeconfig=kubeconfig,
-            endpoint=self.endpoint,
+            host="127.0.0.1",
+            port=metrics_port,
             standalone=True,
+            clock=clock,
+            resolver=resolver,
             forge=forge,
             webhook_secret=webhook_secret,
         )
+        self.ctx = self._operator.ctx
+        self.kube = self._operator.kube
+        self.endpoint = self._operator.endpoint
+        self._registry = self._operator.registry
+        self._ready = self._operator.ready
+        self._stop = threading.Event()
         self._namespaces = [] if all_namespaces else list(namespaces)
         self._clusterwide = all_namespaces
         self._thread: threading.Thread | None = None
@@ -140,7 +187,7 @@ class OperatorThread:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 raise TimeoutError(f"the operator did not stop within {timeout} s")
-        self.kube.close()
+        self._operator.close()
 
     def __enter__(self) -> OperatorThread:
         return self.start()

@@ -28,14 +28,15 @@ from atomesh.api.agent import Agent
 from atomesh.api.agentrun import AgentRun
 from atomesh.api.common import Condition, dump
 from atomesh.api.mesh import Mesh, MeshStatus
-from atomesh.controller.agent import backoff, status_patch
+from atomesh.controller.agent import status_patch
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
+from atomesh.controller.reconciler import guarded
 from atomesh.core.conditions import find
 from atomesh.core.meshplan import RELEASE_PATCH, MeshPlan, plan_mesh, queued_patch
 from atomesh.core.meshstatus import invalid_mesh_status, mesh_events
 from atomesh.core.revision import describe_validation_error
-from atomesh.kube.client import Body, KubeError
+from atomesh.kube.client import Body
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES
 
 log = logging.getLogger(__name__)
@@ -95,11 +96,7 @@ class MeshReconciler:
 
     def poke_logged(self, namespace: str, name: str) -> None:
         """For event handlers: a failure is retried by the next event or the timer."""
-        try:
-            self.poke(namespace, name)
-        except KubeError as exc:
-            self.ctx.metrics.reconcile_error("mesh")
-            log.info("mesh %s/%s: %s", namespace, name, exc)
+        guarded(self.ctx, "mesh", f"{namespace}/{name}", lambda: self.poke(namespace, name), retried=False)
 
     def reconcile(self, namespace: str, name: str) -> None:
         ctx = self.ctx
@@ -210,11 +207,8 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_MESHES, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_MESHES, field="spec", registry=registry)
     def mesh_changed(*, namespace: str | None, name: str, retry: int, **_: Any) -> None:
-        try:
-            meshes.poke(namespace or "default", name)
-        except KubeError as exc:
-            ctx.metrics.reconcile_error("mesh")
-            raise kopf.TemporaryError(str(exc), delay=backoff(retry)) from exc
+        ns = namespace or "default"
+        guarded(ctx, "mesh", f"{ns}/{name}", lambda: meshes.poke(ns, name), retry=retry)
 
     @kopf.timer(
         k.GROUP, k.VERSION, k.PLURAL_MESHES, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS, registry=registry
@@ -231,10 +225,9 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     def mesh_agent_event(*, name: str, namespace: str | None, **_: Any) -> None:
         """An Agent appeared, became Ready or went away: the meshes using it change readiness."""
         ns = namespace or "default"
-        try:
-            users = meshes_using(ctx, ns, name)
-        except KubeError as exc:
-            log.info("meshes using Agent %s/%s: %s", ns, name, exc)
-            return
-        for mesh in users:
-            meshes.poke_logged(ns, mesh)
+
+        def poke_users() -> None:
+            for mesh in meshes_using(ctx, ns, name):
+                meshes.poke_logged(ns, mesh)
+
+        guarded(ctx, "mesh", f"meshes using Agent {ns}/{name}", poke_users, retried=False)

@@ -10,8 +10,9 @@ import kopf
 
 from atomesh.controller import agent, agentrun, mesh, review, schedule
 from atomesh.controller.context import OperatorContext
+from atomesh.controller.ingress import Ingress
 from atomesh.controller.metrics import HttpEndpoint
-from atomesh.controller.review import ReviewForge, ReviewState, build_webhook_route
+from atomesh.controller.review import GitHubWebhooks, ReviewForge, ReviewState
 from atomesh.controller.settings import configure, connection_from_kubeconfig
 
 
@@ -48,9 +49,12 @@ def build_registry(
     agentrun.register(registry, ctx)
     schedule.register(registry, ctx)
     mesh.register(registry, ctx)
+    ingress = Ingress()
     if forge is not None:
         state = ReviewState(forge)
         review.register(registry, ctx, state)
-        if endpoint is not None and webhook_secret:
-            endpoint.add_routes([build_webhook_route(ctx, state, webhook_secret)])
+        if webhook_secret:
+            ingress.register(GitHubWebhooks(ctx, state, webhook_secret))
+    if endpoint is not None:
+        endpoint.add_routes(ingress.routes())
     return registry

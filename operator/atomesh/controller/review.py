@@ -10,17 +10,15 @@ repeated decision creates it once), up to maxRevisions; autoMerge merges when ch
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
+import functools
 import logging
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, Protocol
 
 import kopf
-from aiohttp import web
 from pydantic import ValidationError
 
 from atomesh.api import conditions as c
@@ -30,6 +28,9 @@ from atomesh.api.common import dump
 from atomesh.controller.agent import request_rollup, status_patch
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
+from atomesh.controller.ingress import Delivery
+from atomesh.controller.reconciler import guarded
+from atomesh.core.requeue import RetryPolicy
 from atomesh.core.reviewloop import (
     ENDED_WITHOUT_PUBLISHING,
     WRITE_PERMISSIONS,
@@ -43,16 +44,13 @@ from atomesh.core.reviewloop import (
     review_outcome,
 )
 from atomesh.core.runphase import with_conditions
-from atomesh.forge.errors import ForgeError
 from atomesh.forge.protocol import PullRequestRef, ReviewComment
-from atomesh.forge.webhook import CommentEvent, parse_request
-from atomesh.kube.client import KubeError
+from atomesh.forge.webhook import CommentEvent, WebhookEvent, parse_request
 from atomesh.kube.resources import AGENT_RUNS
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/github"
 PERMISSION_TTL = 300.0
-SEEN_DELIVERIES = 1024
 # A review or comment does not always change the pull request itself (its updated_at has whole
 # seconds), so a 304 is trusted for this many polls in a row, then the run looks anyway.
 FULL_LOOK_EVERY = 5
@@ -79,7 +77,7 @@ class ReviewForge(Protocol):
 
 
 class ReviewState:
-    """In-memory caches of one operator: ETags per run, writers per repo, deliveries seen, and
+    """In-memory caches of one operator: ETags per run, writers per repo, and
     which runs wait on which pull request (rebuilt from watch events after a restart)."""
 
     def __init__(self, forge: ReviewForge, clock: Callable[[], float] = time.monotonic) -> None:
@@ -88,7 +86,6 @@ class ReviewState:
         self._lock = threading.Lock()
         self._etags: dict[tuple[str, str], str] = {}
         self._permissions: dict[tuple[str, str], tuple[float, bool]] = {}
-        self._deliveries: OrderedDict[str, None] = OrderedDict()
         self._waiting: dict[tuple[str, int], set[tuple[str, str]]] = {}
         self._kopf_context: contextvars.Context | None = None
         self._unchanged: dict[tuple[str, str], int] = {}
@@ -113,18 +110,6 @@ class ReviewState:
         with self._lock:
             self._permissions[key] = (self._clock(), allowed)
         return allowed
-
-    def first_delivery(self, delivery: str) -> bool:
-        """False for a redelivery already handled (GitHub redelivers with the same id)."""
-        if not delivery:
-            return True
-        with self._lock:
-            if delivery in self._deliveries:
-                return False
-            self._deliveries[delivery] = None
-            while len(self._deliveries) > SEEN_DELIVERIES:
-                self._deliveries.popitem(last=False)
-            return True
 
     def track(self, namespace: str, name: str, repo: str | None, number: int | None, waiting: bool) -> None:
         with self._lock:
@@ -287,41 +272,44 @@ def _apply(
         request_rollup(ctx, namespace, run.spec.agent_ref.name)
 
 
-def build_webhook_route(ctx: OperatorContext, state: ReviewState, secret: str) -> web.RouteDef:
-    """POST /webhooks/github: 401 without a valid signature; 200 for a redelivery; 202 once queued."""
+class GitHubWebhooks:
+    """The GitHub webhook source of the ingress: HMAC-verified deliveries about pull requests wake the
+    runs that wait on them (a forced reconcile, skipping the ETag shortcut)."""
 
-    async def receive(request: web.Request) -> web.Response:
-        body = await request.read()
-        try:
-            event = parse_request(request.headers, body, secret)
-        except PermissionError as error:
-            return web.json_response({"message": str(error)}, status=401)
-        except ValueError as error:
-            return web.json_response({"message": str(error)}, status=400)
-        if event is None:
-            return web.json_response({"message": "ignored"}, status=200)
-        if not state.first_delivery(event.delivery):
-            return web.json_response({"message": "duplicate delivery"}, status=200)
-        if isinstance(event, CommentEvent) and not event.on_pull_request:
-            return web.json_response({"message": "not a pull request"}, status=200)
-        runs = state.runs_for(event.repo, event.number)
-        loop = asyncio.get_running_loop()
-        for namespace, name in runs:
-            loop.run_in_executor(None, _reconcile_logged, ctx, state, namespace, name)
-        return web.json_response({"message": "accepted", "runs": len(runs)}, status=202)
+    name = "github"
+    path = WEBHOOK_PATH
 
-    return web.post(WEBHOOK_PATH, receive)
+    def __init__(self, ctx: OperatorContext, state: ReviewState, secret: str) -> None:
+        self._ctx = ctx
+        self._state = state
+        self._secret = secret
+
+    def parse(self, headers: Mapping[str, str], body: bytes) -> Delivery | None:
+        event = parse_request(headers, body, self._secret)
+        if event is None or (isinstance(event, CommentEvent) and not event.on_pull_request):
+            return None
+        return Delivery(event.delivery, event)
+
+    def route(self, event: object) -> list[Callable[[], None]]:
+        assert isinstance(event, WebhookEvent)
+        runs = self._state.runs_for(event.repo, event.number)
+        return [functools.partial(_reconcile_logged, self._ctx, self._state, ns, name) for ns, name in runs]
 
 
 def _reconcile_logged(ctx: OperatorContext, state: ReviewState, namespace: str, name: str) -> None:
+    step = functools.partial(reconcile_review, ctx, state, namespace, name, force=True)
     try:
-        state.in_kopf_context(lambda: reconcile_review(ctx, state, namespace, name, force=True))
-    except Exception:  # the timer retries; a webhook must never take the endpoint down
+        state.in_kopf_context(lambda: guarded(ctx, "review", f"{namespace}/{name}", step, retried=False))
+    except Exception:  # a bug, not a failed call: the timer retries; a webhook never takes the endpoint down
         ctx.metrics.reconcile_error("review")
         log.exception("review of %s/%s failed; polling will retry", namespace, name)
 
 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, state: ReviewState) -> None:
+    # A failed poll is retried on the poll interval, not with a growing backoff: polling is the fallback.
+    interval = ctx.config.review_poll_interval_seconds
+    poll_retry = RetryPolicy(initial=interval, factor=1.0, maximum=interval)
+
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
     def track_review(
         *, type: str, namespace: str | None, name: str, status: kopf.Status, spec: kopf.Spec, **_: Any
@@ -333,11 +321,9 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, state: Revie
         revised = spec.get("revisionOf")
         if revised and (type == "DELETED" or status.get("phase") in ENDED_WITHOUT_PUBLISHING):
             # The run it revises waits for it: hand the pull request back now, not at the next poll.
-            try:
-                reconcile_review(ctx, state, namespace or "default", str(revised), force=False)
-            except (KubeError, ForgeError) as error:
-                ctx.metrics.reconcile_error("review")
-                log.warning("review of %s/%s after its revision ended failed: %s", namespace, revised, error)
+            ns = namespace or "default"
+            step = functools.partial(reconcile_review, ctx, state, ns, str(revised), force=False)
+            guarded(ctx, "review", f"{ns}/{revised}", step, retried=False)
 
     @kopf.timer(
         k.GROUP,
@@ -349,9 +335,6 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, state: Revie
         registry=registry,
     )
     def poll_review(*, namespace: str | None, name: str, **_: Any) -> None:
-        try:
-            reconcile_review(ctx, state, namespace or "default", name, force=False)
-        except (KubeError, ForgeError) as error:
-            # Retry on the poll interval, not kopf's default error backoff (a minute).
-            ctx.metrics.reconcile_error("review")
-            raise kopf.TemporaryError(str(error), delay=ctx.config.review_poll_interval_seconds) from error
+        ns = namespace or "default"
+        step = functools.partial(reconcile_review, ctx, state, ns, name, force=False)
+        guarded(ctx, "review", f"{ns}/{name}", step, policy=poll_retry)

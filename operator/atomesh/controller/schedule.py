@@ -18,8 +18,8 @@ from atomesh.api.agent import Agent
 from atomesh.controller.agentrun import prune, run_infos
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
+from atomesh.controller.reconciler import guarded
 from atomesh.core.schedule import build_scheduled_run, parse_rfc3339, plan_schedule, to_rfc3339
-from atomesh.kube.client import KubeError
 from atomesh.kube.resources import AGENT_RUNS, AGENTS
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,5 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         registry=registry,
     )
     def agent_schedule(body: kopf.Body, **_: Any) -> None:
-        try:
-            reconcile_schedule(ctx, body)
-        except KubeError as exc:  # the next tick retries
-            ctx.metrics.reconcile_error("schedule")
-            log.warning("schedule of %s: %s", body.get("metadata", {}).get("name"), exc)
+        name = body.get("metadata", {}).get("name")
+        guarded(ctx, "schedule", f"Agent {name}", lambda: reconcile_schedule(ctx, body), retried=False)

@@ -24,6 +24,10 @@ class OperatorConfig(BaseModel):
     model_secret_key: str = Field(default="api-key", min_length=1, description="Key of the model key in its Secret.")
     schedule_interval_seconds: float = Field(default=10.0, gt=0, description="How often schedules are evaluated.")
     ref_poll_interval_seconds: float = Field(default=300.0, gt=0, description="How often git refs are re-resolved.")
+    local_runner: bool = Field(
+        default=False,
+        description="Runner pods tolerate the local runner's taint and select its Node (`atomesh dev`'s kubelet).",
+    )
     review_poll_interval_seconds: float = Field(
         default=60.0,
         gt=0,

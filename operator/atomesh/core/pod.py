@@ -179,6 +179,22 @@ def _container(
     return container
 
 
+def build_local_runner_placement() -> dict[str, Any]:
+    """What places a runner pod on the local runner's Node and nowhere else: its label as nodeSelector
+    and a toleration of its NoSchedule taint (which keeps every other pod off it)."""
+    return {
+        "nodeSelector": {k.LABEL_LOCAL_RUNNER: k.LOCAL_RUNNER_VALUE},
+        "tolerations": [
+            {
+                "key": k.TAINT_LOCAL_RUNNER,
+                "operator": "Equal",
+                "value": k.LOCAL_RUNNER_VALUE,
+                "effect": "NoSchedule",
+            }
+        ],
+    }
+
+
 def build_runner_pod(run: AgentRun, snapshot: AgentSnapshot, config: OperatorConfig) -> dict[str, Any]:
     """The runner pod of `run`; deterministic, so creating it twice yields AlreadyExists, never a duplicate."""
     spec = snapshot.spec
@@ -209,6 +225,8 @@ def build_runner_pod(run: AgentRun, snapshot: AgentSnapshot, config: OperatorCon
     }
     if spec.runner.service_account_name:
         pod_spec["serviceAccountName"] = spec.runner.service_account_name
+    if config.local_runner:
+        pod_spec.update(build_local_runner_placement())
     return {
         "apiVersion": "v1",
         "kind": "Pod",

@@ -169,6 +169,9 @@ def decide_review(
     if spec.review.auto_merge == "whenChecksPass" and review is not None and review.checks_passed:
         return ReviewDecision("merge", c.MERGED, "checks passed and no reviewer objected; merging")
     del now  # reserved for review timeouts
+    if status is not None and status.reason == c.REVISION_ENDED_WITHOUT_CHANGE:
+        # Nothing new since the hand-back: keep saying why the pull request is back in review.
+        return ReviewDecision("wait", status.reason, status.message or "")
     return ReviewDecision("wait", c.AWAITING_REVIEW, "waiting for a reviewer")
 
 

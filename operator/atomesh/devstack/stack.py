@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import ssl
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from atomesh.devstack.github.context import API_PREFIX
 from atomesh.devstack.kube import create_app, set_log_source
 from atomesh.devstack.kube.server import kubeconfig
 from atomesh.devstack.kubelet import Kubelet, KubeletConfig
+from atomesh.devstack.kubelet.apiclient import ApiClient, ApiStatusError
 from atomesh.devstack.kubelet.logsource import HttpLogSource
 from atomesh.devstack.serving import LOOPBACK, start_site
 
@@ -114,54 +116,91 @@ def load_crds(directory: Path | None) -> list[dict[str, Any]]:
     return crds
 
 
-async def apply_crds(server: str, crds: Sequence[dict[str, Any]], within: float = READY_TIMEOUT) -> None:
-    """Create or replace each CRD (like `kubectl apply`), then wait until its API is served."""
-    async with aiohttp.ClientSession() as session:
-        for crd in crds:
-            name = crd["metadata"]["name"]
-            async with session.post(server + CRD_PATH, json=crd) as response:
-                if response.status == 409:
-                    async with session.get(f"{server}{CRD_PATH}/{name}") as current:
-                        current.raise_for_status()
-                        existing = await current.json()
-                    body = {**crd, "metadata": {**crd["metadata"], **_version_of(existing)}}
-                    async with session.put(f"{server}{CRD_PATH}/{name}", json=body) as replaced:
-                        replaced.raise_for_status()
-                else:
-                    response.raise_for_status()
+async def install_crds(api: ApiClient, crds: Sequence[dict[str, Any]], within: float = READY_TIMEOUT) -> None:
+    """Create or replace each CRD (like `kubectl apply`), then wait until it is Established and its
+    group/version is served (kopf reads discovery), on the emulator and on a real API server alike."""
+    for crd in crds:
+        name = crd["metadata"]["name"]
+        try:
+            await api.request("POST", CRD_PATH, crd)
+        except ApiStatusError as exc:
+            if exc.code != 409:
+                raise
+            existing = await api.request("GET", f"{CRD_PATH}/{name}")
+            body = {**crd, "metadata": {**crd["metadata"], **_version_of(existing)}}
+            await api.request("PUT", f"{CRD_PATH}/{name}", body)
+    deadline = asyncio.get_running_loop().time() + within
     for crd in crds:
         group = crd["spec"]["group"]
         version = next(v["name"] for v in crd["spec"]["versions"] if v.get("served", True))
-        await wait_until_serving(server, f"/apis/{group}/{version}", within)
+        name = crd["metadata"]["name"]
+        while not (_established(await api.get(f"{CRD_PATH}/{name}")) and await api.get(f"/apis/{group}/{version}")):
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"CRD {name} was not Established and served within {within:.0f}s")
+            await asyncio.sleep(0.1)
+
+
+def _established(crd: dict[str, Any] | None) -> bool:
+    conditions = ((crd or {}).get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
 
 
 def _version_of(obj: dict[str, Any]) -> dict[str, Any]:
     return {"resourceVersion": obj["metadata"]["resourceVersion"]}
 
 
-class KubeApiComponent:
-    """The API server emulator on `port` (0 = free port), CRDs applied, kubeconfig written once
-    it answers (so a script waiting for the file can use it at once)."""
+class KubeEndpoint:
+    """The API server the rest of the stack uses: the emulator (`KubeApiComponent`) or a cluster joined
+    through its kubeconfig (`atomesh.devstack.joined.JoinedCluster`). `app` is the emulator's own
+    application (None when joined), where the local kubelet plugs in to serve `pods/log`."""
 
     name = "kube"
+    url: str
+    kubeconfig: Path
+    token: str | None = None
+    tls: ssl.SSLContext | None = None
+    app: web.Application | None = None
+
+    async def start(self) -> str:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+
+class KubeApiComponent(KubeEndpoint):
+    """The API server emulator on `port` (0 = free port), CRDs applied, kubeconfig written once
+    it answers (so a script waiting for the file can use it at once). `app_options` go to
+    `create_app` (the node lifecycle controller's period and grace period)."""
 
     def __init__(
-        self, *, port: int, kubeconfig: Path, state_dir: Path | None = None, crds: Sequence[dict[str, Any]] = ()
+        self,
+        *,
+        port: int,
+        kubeconfig: Path,
+        state_dir: Path | None = None,
+        crds: Sequence[dict[str, Any]] = (),
+        **app_options: Any,
     ) -> None:
         self._port = port
         self.kubeconfig = kubeconfig
         self._state_dir = state_dir
         self._crds = crds
+        self._app_options = app_options
         self._runner: web.AppRunner | None = None
-        self.app: web.Application | None = None
+        self.app = None
         self.url = ""
 
     async def start(self) -> str:
-        self.app = app = await create_app(self._state_dir)
+        self.app = app = await create_app(self._state_dir, **self._app_options)
         self._runner, port = await start_site(app, LOOPBACK, self._port)
         self.url = f"http://{LOOPBACK}:{port}"
         await wait_until_serving(self.url)
-        await apply_crds(self.url, self._crds)
+        api = ApiClient(self.url)
+        try:
+            await install_crds(api, self._crds)
+        finally:
+            await api.close()
         write_kubeconfig(self.kubeconfig, self.url)
         return self.url
 
@@ -176,7 +215,7 @@ class KubeletComponent:
 
     name = "kubelet"
 
-    def __init__(self, kube: KubeApiComponent, root_dir: Path, **options: Any) -> None:
+    def __init__(self, kube: KubeEndpoint, root_dir: Path, **options: Any) -> None:
         self._kube = kube
         self._root_dir = root_dir
         self._options = options
@@ -184,7 +223,11 @@ class KubeletComponent:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> str:
-        kubelet = Kubelet(KubeletConfig(server=self._kube.url, root_dir=self._root_dir, **self._options))
+        kube = self._kube
+        config = KubeletConfig(
+            server=kube.url, token=kube.token, tls=kube.tls, root_dir=self._root_dir, **self._options
+        )
+        kubelet = Kubelet(config)
         self._runner, port = await start_site(kubelet.log_app(), LOOPBACK, 0)
         url = f"http://{LOOPBACK}:{port}"
         self._kubelet = kubelet

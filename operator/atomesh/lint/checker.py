@@ -24,6 +24,7 @@ from atomesh.api.agentrun import AgentRun, AgentRunSpec
 from atomesh.api.common import DNS_SUBDOMAIN_PATTERN
 from atomesh.api.crd import openapi_schema
 from atomesh.api.mesh import Mesh, MeshSpec
+from atomesh.api.rules import EXACTLY_ONE_SOURCE
 from atomesh.core.graph import validate_graph
 from atomesh.core.meshcheck import edge_input_problems
 from atomesh.core.validation import (
@@ -59,7 +60,7 @@ _METADATA = (
 NAME_MAX_LENGTH = 63
 _NAME = re.compile(DNS_SUBDOMAIN_PATTERN)
 SUFFIXES = (".yaml", ".yml")
-EXACTLY_ONE = "set exactly one of instructions (inline) or source (in git)"
+EXACTLY_ONE = EXACTLY_ONE_SOURCE  # the Agent CRD's CEL rule says the same
 
 
 @dataclass(frozen=True, order=True)

@@ -93,7 +93,11 @@ class Stack:
     def events(self, name: str) -> list[str]:
         """Reasons of the Events about `name`, oldest first."""
         out = json.loads(self.kubectl("get", "events", "-o", "json", f"--field-selector=involvedObject.name={name}"))
-        items = sorted(out["items"], key=lambda e: (e.get("firstTimestamp") or "", e["metadata"]["name"]))
+        # firstTimestamp has whole seconds (as kube-apiserver stores it): the resourceVersion orders
+        # the events of one second by when they were written.
+        items = sorted(
+            out["items"], key=lambda e: (e.get("firstTimestamp") or "", int(e["metadata"]["resourceVersion"]))
+        )
         return [item["reason"] for item in items]
 
 

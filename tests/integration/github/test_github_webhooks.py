@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.fixtures.github import GitHubEmulatorHandle
+from tests.fixtures.github import GitHubEmulatorHandle, WebhookReceiver
 
 from atomesh.forge import webhook
 
@@ -96,3 +96,37 @@ def test_editing_through_the_issues_api_is_an_edited_pull_request(github_emulato
     assert (payload["action"], payload["changes"]) == ("edited", {"title": {"from": "before"}})
     assert repo.get_pull(pull.number).title == "after"
     assert repo.get_pull(pull.number).updated_at >= opened_at
+
+
+def test_a_new_hook_alone_is_pinged_with_its_target(github_emulator: GitHubEmulatorHandle) -> None:
+    everything = github_emulator.webhook_receiver(SECRET)  # an organization-wide hook on every event
+    repo_name = github_emulator.seed_sample_app()
+    repo_hooks = WebhookReceiver()
+    repo_hooks.server.start()
+    try:
+        repo = github_emulator.client(github_emulator.reviewer_token).get_repo(repo_name)
+        github_emulator.emulator.grant(repo_name, github_emulator.reviewer, "admin")
+        hook = repo.create_hook("web", {"url": repo_hooks.url, "content_type": "json", "secret": SECRET}, ["push"])
+        (ping,) = repo_hooks.wait(1)
+        hook.ping()  # GitHub's "Ping a repository webhook": that hook alone again
+        _, again = repo_hooks.wait(2)
+        github_emulator.push_branch(repo_name, "atomesh/e", {"README.md": "e\n"})
+        repo.create_pull(base="main", head="atomesh/e", title="e", body="")
+        (opened,) = everything.wait(1, event="pull_request")
+    finally:
+        repo_hooks.server.stop()
+    payload = json.loads(ping.body)
+    assert (ping.event, payload["hook_id"], payload["hook"]["events"]) == ("ping", hook.id, ["push"])
+    assert ping.headers["X-GitHub-Hook-ID"] == str(hook.id)
+    assert ping.headers["X-GitHub-Hook-Installation-Target-Type"] == "repository"
+    assert ping.headers["X-GitHub-Hook-Installation-Target-ID"] == str(repo.id)
+    assert webhook.verify(SECRET, ping.body, ping.signature)
+    assert (again.event, json.loads(again.body)["hook_id"]) == ("ping", hook.id)
+    assert again.delivery != ping.delivery
+    assert "ping" not in [hook.event for hook in everything.received]
+    assert opened.headers["X-GitHub-Hook-Installation-Target-Type"] == "organization"
+    assert opened.headers["X-GitHub-Hook-Installation-Target-ID"] == str(repo.owner.id)
+    assert repo.get_hook(hook.id).last_response.status == "active"
+    # Newest first: the push it subscribed to, then its two pings.
+    deliveries = [(d.event, d.status_code) for d in repo.get_hook_deliveries(hook.id)]
+    assert deliveries == [("push", 202), ("ping", 202), ("ping", 202)]

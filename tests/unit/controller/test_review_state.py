@@ -18,10 +18,3 @@ def test_leaving_review_forgets_the_count() -> None:
         state.unchanged_poll("ns", "run")
     state.track("ns", "run", "demo/app", 1, waiting=False)
     assert not state.unchanged_poll("ns", "run")
-
-
-def test_redeliveries_are_recognised() -> None:
-    state = ReviewState(FakeForge())
-    assert state.first_delivery("d-1")
-    assert not state.first_delivery("d-1")
-    assert state.first_delivery("d-2")

@@ -141,3 +141,13 @@ def test_revision_run_continues_the_branch_and_pull_request() -> None:
     run_file = RunFile.model_validate_json(build_run_configmap(revision, snapshot(), ctx)["data"][k.RUN_FILE_NAME])
     assert (run_file.branch, run_file.pull_request, run_file.revision) == ("atomesh/tidy/tidy-1", 7, 2)
     assert revision_context(run("tidy-1")) is None
+
+
+def test_local_runner_placement_only_when_asked() -> None:
+    assert "tolerations" not in build_runner_pod(run(), snapshot(), CONFIG)["spec"]
+    assert "nodeSelector" not in build_runner_pod(run(), snapshot(), CONFIG)["spec"]
+    local = build_runner_pod(run(), snapshot(), CONFIG.model_copy(update={"local_runner": True}))["spec"]
+    assert local["nodeSelector"] == {"atomesh.io/local-runner": "true"}
+    assert local["tolerations"] == [
+        {"key": "atomesh.io/local-runner", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+    ]

@@ -155,9 +155,11 @@ def test_after_a_hand_back_the_next_change_request_starts_the_next_revision() ->
     assert resumed.status.review is not None
     assert (resumed.status.phase, resumed.status.reason) == ("AwaitingReview", "RevisionEndedWithoutChange")
     assert (resumed.status.review.revision_run, resumed.status.review.revision) == (None, 1)
-    # The request that led to r1 is spent; a new one starts r2, and maxRevisions counts r1.
+    # The request that led to r1 is spent (the run keeps saying why it is back); a new one starts r2,
+    # and maxRevisions counts r1.
     old = [item("ana", "CHANGES_REQUESTED")]
-    assert decide_review(resumed, spec(), OPEN, old, now=NOW).action == "wait"
+    waiting = decide_review(resumed, spec(), OPEN, old, now=NOW)
+    assert (waiting.action, waiting.reason, waiting.message) == ("wait", decision.reason, decision.message)
     new = [item("ana", "CHANGES_REQUESTED", at="2026-11-24T11:45:00Z")]
     again = decide_review(resumed, spec(), OPEN, new, now=NOW)
     assert again.action == "revise"

@@ -8,9 +8,9 @@ import pytest
 
 from atomesh.devstack.kube import jsonpath, patch, schema
 from atomesh.devstack.kube.errors import ApiError
+from atomesh.devstack.kube.printers import human_duration
 from atomesh.devstack.kube.selectors import parse_field_selector, parse_label_selector
 from atomesh.devstack.kube.store import Store, Watcher
-from atomesh.devstack.kube.table import human_duration
 
 
 def test_merge_patch_is_rfc7386() -> None:

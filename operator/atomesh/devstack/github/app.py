@@ -21,7 +21,20 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import checks, html, http_backend, installations, labels, pulls, repositories, reviews, webhooks
+from . import (
+    checks,
+    html,
+    http_backend,
+    installations,
+    issues,
+    labels,
+    pulls,
+    ratelimit,
+    repositories,
+    reviews,
+    traffic,
+    webhooks,
+)
 from . import context as ctx
 from .faults import Faults
 from .faults import middleware as faults_middleware
@@ -84,6 +97,8 @@ class GitHubEmulator:
         self.storage = GitStorage(root / "repositories")
         self.dispatcher = Dispatcher(self.store)
         self.faults = Faults()
+        self.limits = ratelimit.RateLimits()
+        traffic.log_from_environment()
         self.services = ctx.Services(self.store, self.storage, self.dispatcher, self.faults, web_user)
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -192,12 +207,30 @@ class GitHubEmulator:
     async def build_app(self) -> web.Application:
         """The aiohttp application; an async factory for `BackgroundServer` and `start_site`."""
         app = web.Application(
-            middlewares=[_errors, faults_middleware(self.faults, ctx.API_PREFIX), _etags],
+            middlewares=[
+                traffic.middleware(ctx.API_PREFIX),
+                ratelimit.middleware(self.limits, ctx.API_PREFIX),
+                _errors,
+                faults_middleware(self.faults, ctx.API_PREFIX),
+                _etags,
+            ],
             client_max_size=512 * 1024 * 1024,
         )
         app[ctx.SERVICES] = self.services
+        app[ratelimit.LIMITS] = self.limits
         self._loop = asyncio.get_running_loop()
-        for module in (repositories, webhooks, installations, pulls, reviews, labels, checks, http_backend, html):
+        for module in (
+            repositories,
+            webhooks,
+            installations,
+            pulls,
+            reviews,
+            issues,
+            labels,
+            checks,
+            http_backend,
+            html,
+        ):
             app.router.add_routes(module.routes)
 
         async def close_dispatcher(_: web.Application) -> None:

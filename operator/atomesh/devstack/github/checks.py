@@ -7,8 +7,10 @@ from typing import Any
 from aiohttp import web
 
 from . import context as ctx
+from . import events
 from .payloads import check_run_json, status_json
 from .store import CheckRun, CommitStatus, Repo, now_iso
+from .suites import suite_completed
 
 routes = web.RouteTableDef()
 REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
@@ -41,7 +43,9 @@ async def create_status(request: web.Request) -> web.Response:
         created_at=now_iso(),
     )
     repo.statuses.append(status)
-    return ctx.json_response(status_json(svc.store, ctx.urls(request), repo, status), status=201)
+    events.status(svc, ctx.urls(request), repo, status, who)
+    body = status_json(svc.store, ctx.urls(request), repo, status)
+    return ctx.json_response(body, status=201, headers={"Location": body["url"]})
 
 
 @routes.get(REPO + "/commits/{ref}/statuses")
@@ -125,6 +129,10 @@ async def create_check_run(request: web.Request) -> web.Response:
     )
     _apply(run, data)
     repo.check_runs.append(run)
+    events.check_run(svc, ctx.urls(request), repo, run, "created", who)
+    if run.status == "completed":
+        events.check_run(svc, ctx.urls(request), repo, run, "completed", who)
+        suite_completed(svc, ctx.urls(request), repo, run, who)
     return ctx.json_response(check_run_json(svc.store, ctx.urls(request), repo, run), status=201)
 
 
@@ -145,10 +153,14 @@ async def get_check_run(request: web.Request) -> web.Response:
 
 @routes.patch(REPO + "/check-runs/{id:\\d+}")
 async def update_check_run(request: web.Request) -> web.Response:
-    repo, _ = ctx.repo(request, "write")
+    repo, who = ctx.signed_in(request, "write")
     svc = ctx.services(request)
     run = _find_run(request, repo)
+    was = run.status
     _apply(run, await ctx.body(request))
+    if run.status == "completed" and was != "completed":
+        events.check_run(svc, ctx.urls(request), repo, run, "completed", who)
+        suite_completed(svc, ctx.urls(request), repo, run, who)
     return ctx.json_response(check_run_json(svc.store, ctx.urls(request), repo, run))
 
 

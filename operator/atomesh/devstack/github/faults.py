@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from .traffic import INJECTED
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 PRIMARY_MESSAGE = (
@@ -125,6 +127,7 @@ def middleware(faults: Faults, prefix: str) -> Middleware:
         if request.path.startswith(prefix):
             fault = faults.take(request)
             if fault is not None:
+                request[INJECTED] = True
                 return respond(fault)
         return await handler(request)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 
+from . import traffic
 from .store import Hook, Repo, Store, now_iso
 
 Json = dict[str, Any]
@@ -61,17 +62,25 @@ class Dispatcher:
     def hooks_for(self, repo: Repo, event: str) -> list[Hook]:
         return [hook for hook in [*self.store.global_hooks, *repo.hooks] if hook.wants(event)]
 
-    def emit(self, repo: Repo, event: str, payload: Json) -> list[Delivery]:
-        """Queue a delivery of `event` to each subscribed hook; call on the emulator's loop."""
+    def emit(self, repo: Repo, event: str, payload: Json, *, only: Hook | None = None) -> list[Delivery]:
+        """Queue a delivery of `event` to each subscribed hook (or to `only`); call on the emulator's loop."""
         body = json.dumps(payload, separators=(",", ":")).encode()
         deliveries = []
-        for hook in self.hooks_for(repo, event):
+        for hook in [only] if only is not None else self.hooks_for(repo, event):
+            # A hook on every repository stands for an organization's hook.
+            owner = self.store.users.get(repo.owner)
+            if hook in self.store.global_hooks and owner is not None:
+                target_type, target_id = "organization", owner.id
+            else:
+                target_type, target_id = "repository", repo.id
             headers = {
                 "Content-Type": "application/json",
                 "User-Agent": USER_AGENT,
                 "X-GitHub-Event": event,
                 "X-GitHub-Delivery": str(uuid.uuid4()),
                 "X-GitHub-Hook-ID": str(hook.id),
+                "X-GitHub-Hook-Installation-Target-Type": target_type,
+                "X-GitHub-Hook-Installation-Target-ID": str(target_id),
             }
             if hook.secret:
                 headers["X-Hub-Signature-256"] = signature(hook.secret, body)
@@ -137,6 +146,17 @@ class Dispatcher:
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             delivery.error = f"{type(exc).__name__}: {exc}"
         finally:
+            traffic.publish(
+                traffic.Exchange(
+                    kind="delivery",
+                    method="POST",
+                    path=delivery.url,
+                    route="",
+                    status=delivery.status or 0,
+                    headers=dict(delivery.headers),
+                    body=delivery.body,
+                )
+            )
             with self._changed:
                 delivery.done = True
                 self._changed.notify_all()

@@ -8,8 +8,9 @@ from html import escape
 from aiohttp import web
 
 from . import context as ctx
+from .issues import add_comment
 from .pulls import close_pull, merge_pull
-from .reviews import add_comment, submit_review
+from .reviews import submit_review
 from .store import Pull, Repo
 
 routes = web.RouteTableDef()

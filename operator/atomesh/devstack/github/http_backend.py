@@ -18,6 +18,7 @@ from aiohttp import web
 
 from . import context as ctx
 from .events import sync_pulls
+from .pushes import refs_moved
 
 routes = web.RouteTableDef()
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="atomesh GitHub emulator"'}
@@ -109,9 +110,11 @@ async def git_http(request: web.Request) -> web.StreamResponse:
     body = await request.read()
     # The CGI path must name the stored repository, whatever case the client used.
     path_info = request.path.replace(f"/{full_name}.git", f"/{repo.full_name}.git", 1)
+    before = svc.storage.refs(repo.full_name) if pushing and request.method == "POST" else {}
     status, headers, payload = await _run_cgi(request, path_info, str(svc.storage.root), who, body)
     headers.pop("Content-Length", None)
     response = web.Response(status=status, body=payload, headers=headers)
     if pushing and request.method == "POST" and status == 200:
+        refs_moved(svc, ctx.urls(request), repo, before, who)
         sync_pulls(svc, ctx.urls(request), repo, who)
     return response

@@ -7,9 +7,10 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from . import context as ctx
-from .payloads import label_json
-from .pulls import find_pull
-from .store import Label, Repo
+from . import events
+from .issues import find_thread
+from .payloads import Urls, label_json
+from .store import Issue, Label, Repo, Thread
 
 routes = web.RouteTableDef()
 REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
@@ -43,7 +44,7 @@ async def get_label(request: web.Request) -> web.Response:
 
 @routes.post(REPO + "/labels")
 async def create_label(request: web.Request) -> web.Response:
-    repo, _ = ctx.repo(request, "write")
+    repo, who = ctx.signed_in(request, "write")
     data = await ctx.body(request)
     name, color = data.get("name"), str(data.get("color") or DEFAULT_COLOR).lstrip("#")
     if not isinstance(name, str) or not name:
@@ -53,19 +54,32 @@ async def create_label(request: web.Request) -> web.Response:
     if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
         ctx.validation_failed("Label", "color must be six hex digits, e.g. 0e8a16", "invalid", "color")
     label = ensure_label(ctx.services(request), repo, name, color.lower(), str(data.get("description") or ""))
-    return ctx.json_response(label_json(ctx.urls(request), repo, label), status=201)
+    events.label(ctx.services(request), ctx.urls(request), repo, label, "created", who)
+    body = label_json(ctx.urls(request), repo, label)
+    return ctx.json_response(body, status=201, headers={"Location": body["url"]})
 
 
 @routes.delete(REPO + "/labels/{name}")
 async def delete_label(request: web.Request) -> web.Response:
-    repo, _ = ctx.repo(request, "write")
+    repo, who = ctx.signed_in(request, "write")
     name = unquote(request.match_info["name"])
-    if repo.labels.pop(name, None) is None:
+    label = repo.labels.pop(name, None)
+    if label is None:
         ctx.fail(404, "Not Found")
-    for pull in repo.pulls.values():
-        if name in pull.labels:
-            pull.labels.remove(name)
+    events.label(ctx.services(request), ctx.urls(request), repo, label, "deleted", who)
+    threads: list[Thread] = [*repo.pulls.values(), *repo.issues.values()]
+    for thread in threads:
+        if name in thread.labels:
+            thread.labels.remove(name)
     return web.Response(status=204)
+
+
+def _labeled(svc: ctx.Services, urls: Urls, repo: Repo, thread: Thread, label: Label, action: str, who: str) -> None:
+    """`labeled`/`unlabeled`: an `issues` event for an issue, a `pull_request` event for a pull request."""
+    if isinstance(thread, Issue):
+        events.issues(svc, urls, repo, thread, action, who, label=label_json(urls, repo, label))
+    else:
+        events.pull_request_label(svc, urls, repo, thread, label, action, who)
 
 
 def _names(data: object) -> list[str]:
@@ -77,11 +91,12 @@ def _names(data: object) -> list[str]:
 
 
 async def _set(request: web.Request, replace: bool) -> web.Response:
-    repo, _ = ctx.repo(request, "triage")
+    repo, who = ctx.signed_in(request, "triage")
     svc = ctx.services(request)
-    pull = find_pull(request, repo)
+    pull = find_thread(request, repo)
     names = _names(await request.json() if request.can_read_body else [])
     with svc.store.lock:
+        before = list(pull.labels)
         if replace:
             pull.labels = []
         for name in names:
@@ -90,13 +105,19 @@ async def _set(request: web.Request, replace: bool) -> web.Response:
                 pull.labels.append(name)
         pull.touch()
     urls = ctx.urls(request)
+    for name in before:
+        if name not in pull.labels and name in repo.labels:
+            _labeled(svc, urls, repo, pull, repo.labels[name], "unlabeled", who)
+    for name in pull.labels:
+        if name not in before:
+            _labeled(svc, urls, repo, pull, repo.labels[name], "labeled", who)
     return ctx.json_response([label_json(urls, repo, repo.labels[name]) for name in pull.labels])
 
 
 @routes.get(REPO + "/issues/{number}/labels")
 async def issue_labels(request: web.Request) -> web.Response:
     repo, _ = ctx.repo(request)
-    pull = find_pull(request, repo)
+    pull = find_thread(request, repo)
     urls = ctx.urls(request)
     return ctx.paginate(request, [label_json(urls, repo, repo.labels[name]) for name in pull.labels])
 
@@ -113,12 +134,13 @@ async def set_issue_labels(request: web.Request) -> web.Response:
 
 @routes.delete(REPO + "/issues/{number}/labels/{name}")
 async def remove_issue_label(request: web.Request) -> web.Response:
-    repo, _ = ctx.repo(request, "triage")
-    pull = find_pull(request, repo)
+    repo, who = ctx.signed_in(request, "triage")
+    pull = find_thread(request, repo)
     name = unquote(request.match_info["name"])
     if name not in pull.labels:
         ctx.fail(404, "Label does not exist")
     pull.labels.remove(name)
     pull.touch()
     urls = ctx.urls(request)
+    _labeled(ctx.services(request), urls, repo, pull, repo.labels[name], "unlabeled", who)
     return ctx.json_response([label_json(urls, repo, repo.labels[n]) for n in pull.labels])

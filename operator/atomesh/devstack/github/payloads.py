@@ -9,9 +9,11 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
-from .repos import CommitInfo, GitStorage
-from .store import CheckRun, CommitStatus, IssueComment, Label, LineComment, Pull, Repo, Review, Store
+from .people import app_for, app_json, user_json
+from .repos import CommitInfo, GitStorage, Identity
+from .store import CheckRun, CommitStatus, Label, Repo, Store
 
 Json = dict[str, Any]
 
@@ -33,29 +35,13 @@ class Urls:
         return f"{self.origin}/{repo.full_name}"
 
 
-def user_json(store: Store, urls: Urls, login: str | None) -> Json | None:
-    if login is None:
-        return None
-    user = store.users.get(login) or store.add_user(login)
-    return {
-        "login": user.login,
-        "id": user.id,
-        "node_id": f"U_{user.id}",
-        "type": user.type,
-        "site_admin": False,
-        "name": user.name,
-        "email": user.email,
-        "url": f"{urls.api}/users/{user.login}",
-        "html_url": f"{urls.origin}/{user.login}",
-        "avatar_url": f"{urls.origin}/avatars/{user.login}",
-        "repos_url": f"{urls.api}/users/{user.login}/repos",
-    }
-
-
 def repo_json(
     store: Store, urls: Urls, repo: Repo, storage: GitStorage | None = None, login: str | None = None
 ) -> Json:
+    """A `full-repository` (which is also a complete `repository`), every URL template GitHub sends."""
     api = urls.repo_api(repo)
+    host = urls.origin.split("://", 1)[-1]
+    open_pulls = sum(1 for pull in repo.pulls.values() if pull.state == "open")
     body: Json = {
         "id": repo.id,
         "node_id": f"R_{repo.id}",
@@ -66,21 +52,48 @@ def repo_json(
         "visibility": "private" if repo.private else "public",
         "description": repo.description,
         "fork": False,
+        "homepage": None,
+        "language": None,
+        "license": None,
+        "mirror_url": None,
         "default_branch": repo.default_branch,
         "created_at": repo.created_at,
         "updated_at": repo.created_at,
+        "pushed_at": repo.created_at,
+        "size": 0,
+        "forks": 0,
+        "forks_count": 0,
+        "stargazers_count": 0,
+        "watchers": 0,
+        "watchers_count": 0,
+        "network_count": 0,
+        "subscribers_count": 0,
+        "open_issues": open_pulls,
+        "open_issues_count": open_pulls,
+        "topics": [],
+        "has_issues": True,
+        "has_projects": False,
+        "has_wiki": False,
+        "has_pages": False,
+        "has_downloads": False,
+        "has_discussions": False,
+        "is_template": False,
+        "allow_forking": True,
+        "web_commit_signoff_required": False,
+        "allow_merge_commit": True,
+        "allow_squash_merge": True,
+        "allow_rebase_merge": True,
+        "allow_auto_merge": True,
+        "delete_branch_on_merge": False,
+        "archived": False,
+        "disabled": False,
         "url": api,
         "html_url": urls.repo_html(repo),
         "clone_url": f"{urls.origin}/{repo.full_name}.git",
         "git_url": f"{urls.origin}/{repo.full_name}.git",
-        "pulls_url": f"{api}/pulls{{/number}}",
-        "issues_url": f"{api}/issues{{/number}}",
-        "hooks_url": f"{api}/hooks",
-        "allow_merge_commit": True,
-        "allow_squash_merge": True,
-        "allow_rebase_merge": True,
-        "archived": False,
-        "disabled": False,
+        "ssh_url": f"git@{host}:{repo.full_name}.git",
+        "svn_url": urls.repo_html(repo),
+        **{f"{name}_url": f"{api}/{path}" for name, path in _REPO_URLS.items()},
     }
     if login is not None:
         rank = store.permission(repo, login)
@@ -96,227 +109,162 @@ def repo_json(
     return body
 
 
+# The `*_url` fields of a repository: the name before `_url` and the path (RFC 6570 template) under it.
+_REPO_URLS = {
+    "archive": "{archive_format}{/ref}",
+    "assignees": "assignees{/user}",
+    "blobs": "git/blobs{/sha}",
+    "branches": "branches{/branch}",
+    "collaborators": "collaborators{/collaborator}",
+    "comments": "comments{/number}",
+    "commits": "commits{/sha}",
+    "compare": "compare/{base}...{head}",
+    "contents": "contents/{+path}",
+    "contributors": "contributors",
+    "deployments": "deployments",
+    "downloads": "downloads",
+    "events": "events",
+    "forks": "forks",
+    "git_commits": "git/commits{/sha}",
+    "git_refs": "git/refs{/sha}",
+    "git_tags": "git/tags{/sha}",
+    "hooks": "hooks",
+    "issue_comment": "issues/comments{/number}",
+    "issue_events": "issues/events{/number}",
+    "issues": "issues{/number}",
+    "keys": "keys{/key_id}",
+    "labels": "labels{/name}",
+    "languages": "languages",
+    "merges": "merges",
+    "milestones": "milestones{/number}",
+    "notifications": "notifications{?since,all,participating}",
+    "pulls": "pulls{/number}",
+    "releases": "releases{/id}",
+    "stargazers": "stargazers",
+    "statuses": "statuses/{sha}",
+    "subscribers": "subscribers",
+    "subscription": "subscription",
+    "tags": "tags",
+    "teams": "teams",
+    "trees": "git/trees{/sha}",
+}
+
+
 def label_json(urls: Urls, repo: Repo, label: Label) -> Json:
     return {
         "id": label.id,
         "node_id": f"LA_{label.id}",
+        "url": f"{urls.repo_api(repo)}/labels/{quote(label.name)}",
         "name": label.name,
         "color": label.color,
         "description": label.description,
         "default": False,
-        "url": f"{urls.repo_api(repo)}/labels/{label.name}",
     }
 
 
-def pull_part(store: Store, urls: Urls, repo: Repo, ref: str, sha: str) -> Json:
-    return {
-        "label": f"{repo.owner}:{ref}",
-        "ref": ref,
-        "sha": sha,
-        "user": user_json(store, urls, repo.owner),
-        "repo": repo_json(store, urls, repo),
-    }
+def _verification() -> Json:
+    # The emulator never signs commits.
+    return {"verified": False, "reason": "unsigned", "signature": None, "payload": None, "verified_at": None}
 
 
-def pull_json(store: Store, urls: Urls, repo: Repo, pull: Pull, storage: GitStorage) -> Json:
-    api = f"{urls.repo_api(repo)}/pulls/{pull.number}"
-    issue_api = f"{urls.repo_api(repo)}/issues/{pull.number}"
-    html = f"{urls.repo_html(repo)}/pull/{pull.number}"
-    mergeable: bool | None = None
-    if pull.state == "open":
-        mergeable = storage.mergeable(repo.full_name, pull.base_sha, pull.head_sha)
-    state = "clean" if mergeable else "dirty" if mergeable is False else "unknown"
-    changes = storage.changed_files(repo.full_name, pull.base_sha, pull.head_sha)
-    return {
-        "id": pull.id,
-        "node_id": f"PR_{pull.id}",
-        "number": pull.number,
-        "state": pull.state,
-        "locked": False,
-        "title": pull.title,
-        "body": pull.body,
-        "user": user_json(store, urls, pull.user),
-        "draft": pull.draft,
-        "labels": [label_json(urls, repo, repo.labels[name]) for name in pull.labels if name in repo.labels],
-        "requested_reviewers": [user_json(store, urls, login) for login in pull.requested_reviewers],
-        "requested_teams": [team_json(urls, repo, slug) for slug in pull.requested_teams],
-        "assignees": [],
-        "head": pull_part(store, urls, repo, pull.head_ref, pull.head_sha),
-        "base": pull_part(store, urls, repo, pull.base_ref, pull.base_sha),
-        "created_at": pull.created_at,
-        "updated_at": pull.updated_at,
-        "closed_at": pull.closed_at,
-        "merged_at": pull.merged_at,
-        "merged": pull.merged,
-        "merged_by": user_json(store, urls, pull.merged_by),
-        "merge_commit_sha": pull.merge_commit_sha,
-        "mergeable": mergeable,
-        "mergeable_state": state,
-        "rebaseable": mergeable,
-        "comments": len(pull.comments),
-        "review_comments": len(pull.line_comments),
-        "commits": len(storage.out(repo.full_name, "rev-list", f"{pull.base_sha}..{pull.head_sha}").split()),
-        "additions": sum(change.additions for change in changes),
-        "deletions": sum(change.deletions for change in changes),
-        "changed_files": len(changes),
-        "maintainer_can_modify": False,
-        "url": api,
-        "html_url": html,
-        "diff_url": f"{html}.diff",
-        "patch_url": f"{html}.patch",
-        "issue_url": issue_api,
-        "commits_url": f"{api}/commits",
-        "review_comments_url": f"{api}/comments",
-        "review_comment_url": f"{urls.repo_api(repo)}/pulls/comments{{/number}}",
-        "comments_url": f"{issue_api}/comments",
-        "statuses_url": f"{urls.repo_api(repo)}/statuses/{pull.head_sha}",
-        "_links": {"self": {"href": api}, "html": {"href": html}, "issue": {"href": issue_api}},
-    }
-
-
-def issue_json(store: Store, urls: Urls, repo: Repo, pull: Pull) -> Json:
-    api = f"{urls.repo_api(repo)}/issues/{pull.number}"
-    return {
-        "id": pull.id,
-        "number": pull.number,
-        "state": pull.state,
-        "title": pull.title,
-        "body": pull.body,
-        "user": user_json(store, urls, pull.user),
-        "labels": [label_json(urls, repo, repo.labels[name]) for name in pull.labels if name in repo.labels],
-        "assignees": [],
-        "comments": len(pull.comments),
-        "created_at": pull.created_at,
-        "updated_at": pull.updated_at,
-        "closed_at": pull.closed_at,
-        "closed_by": user_json(store, urls, pull.closed_by),
-        "url": api,
-        "html_url": f"{urls.repo_html(repo)}/pull/{pull.number}",
-        "comments_url": f"{api}/comments",
-        "labels_url": f"{api}/labels{{/name}}",
-        "repository_url": urls.repo_api(repo),
-        "pull_request": {
-            "url": f"{urls.repo_api(repo)}/pulls/{pull.number}",
-            "html_url": f"{urls.repo_html(repo)}/pull/{pull.number}",
-            "merged_at": pull.merged_at,
-        },
-    }
-
-
-def team_json(urls: Urls, repo: Repo, slug: str) -> Json:
-    return {
-        "id": zlib.crc32(f"{repo.owner}/{slug}".encode()) % 10_000_000,
-        "slug": slug,
-        "name": slug,
-        "url": f"{urls.api}/orgs/{repo.owner}/teams/{slug}",
-        "html_url": f"{urls.origin}/orgs/{repo.owner}/teams/{slug}",
-    }
-
-
-def review_json(store: Store, urls: Urls, repo: Repo, pull: Pull, review: Review) -> Json:
-    html = f"{urls.repo_html(repo)}/pull/{pull.number}#pullrequestreview-{review.id}"
-    return {
-        "id": review.id,
-        "node_id": f"PRR_{review.id}",
-        "user": user_json(store, urls, review.user),
-        "body": review.body,
-        "state": review.state,
-        "commit_id": review.commit_id,
-        "submitted_at": review.submitted_at,
-        "author_association": "COLLABORATOR",
-        "html_url": html,
-        "pull_request_url": f"{urls.repo_api(repo)}/pulls/{pull.number}",
-        "url": f"{urls.repo_api(repo)}/pulls/{pull.number}/reviews/{review.id}",
-        "_links": {"html": {"href": html}},
-    }
-
-
-def line_comment_json(store: Store, urls: Urls, repo: Repo, pull: Pull, comment: LineComment) -> Json:
-    return {
-        "id": comment.id,
-        "node_id": f"PRRC_{comment.id}",
-        "pull_request_review_id": comment.review_id,
-        "user": user_json(store, urls, comment.user),
-        "body": comment.body,
-        "path": comment.path,
-        "line": comment.line,
-        "original_line": comment.line,
-        "side": comment.side,
-        "position": comment.line,
-        "original_position": comment.line,
-        "commit_id": comment.commit_id,
-        "original_commit_id": comment.commit_id,
-        "in_reply_to_id": comment.in_reply_to_id,
-        "diff_hunk": "",
-        "created_at": comment.created_at,
-        "updated_at": comment.created_at,
-        "url": f"{urls.repo_api(repo)}/pulls/comments/{comment.id}",
-        "html_url": f"{urls.repo_html(repo)}/pull/{pull.number}#discussion_r{comment.id}",
-        "pull_request_url": f"{urls.repo_api(repo)}/pulls/{pull.number}",
-    }
-
-
-def comment_json(store: Store, urls: Urls, repo: Repo, pull: Pull, comment: IssueComment) -> Json:
-    return {
-        "id": comment.id,
-        "node_id": f"IC_{comment.id}",
-        "user": user_json(store, urls, comment.user),
-        "body": comment.body,
-        "created_at": comment.created_at,
-        "updated_at": comment.updated_at,
-        "author_association": "COLLABORATOR",
-        "url": f"{urls.repo_api(repo)}/issues/comments/{comment.id}",
-        "html_url": f"{urls.repo_html(repo)}/pull/{pull.number}#issuecomment-{comment.id}",
-        "issue_url": f"{urls.repo_api(repo)}/issues/{pull.number}",
-    }
+def _person(store: Store, urls: Urls, identity: Identity) -> Json | None:
+    """The GitHub account of a commit's author or committer: by noreply address or by login."""
+    login = identity.email.split("@", 1)[0] if identity.email.endswith("@users.noreply.github.com") else identity.name
+    return user_json(store, urls, login) if login in store.users else None
 
 
 def commit_json(store: Store, urls: Urls, repo: Repo, info: CommitInfo) -> Json:
     api = f"{urls.repo_api(repo)}/commits/{info.sha}"
+    html = f"{urls.repo_html(repo)}/commit/{info.sha}"
     git_commit = git_commit_json(urls, repo, info)
+    git_commit.pop("sha")
+    git_commit.pop("node_id")
+    git_commit.pop("html_url")
+    git_commit.pop("parents")
     return {
         "sha": info.sha,
         "node_id": f"C_{info.sha}",
-        "commit": git_commit,
+        "commit": {**git_commit, "comment_count": 0},
         "url": api,
-        "html_url": f"{urls.repo_html(repo)}/commit/{info.sha}",
-        "author": None,
-        "committer": None,
-        "parents": [{"sha": parent, "url": f"{urls.repo_api(repo)}/commits/{parent}"} for parent in info.parents],
+        "html_url": html,
+        "comments_url": f"{api}/comments",
+        "author": _person(store, urls, info.author),
+        "committer": _person(store, urls, info.committer),
+        "parents": [
+            {
+                "sha": parent,
+                "url": f"{urls.repo_api(repo)}/commits/{parent}",
+                "html_url": f"{urls.repo_html(repo)}/commit/{parent}",
+            }
+            for parent in info.parents
+        ],
     }
 
 
 def git_commit_json(urls: Urls, repo: Repo, info: CommitInfo) -> Json:
+    html = f"{urls.repo_html(repo)}/commit"
     return {
         "sha": info.sha,
+        "node_id": f"C_{info.sha}",
         "url": f"{urls.repo_api(repo)}/git/commits/{info.sha}",
+        "html_url": f"{html}/{info.sha}",
         "message": info.message,
         "author": {"name": info.author.name, "email": info.author.email, "date": info.author_date},
         "committer": {"name": info.committer.name, "email": info.committer.email, "date": info.committer_date},
         "tree": {"sha": info.tree, "url": f"{urls.repo_api(repo)}/git/trees/{info.tree}"},
-        "parents": [{"sha": parent, "url": f"{urls.repo_api(repo)}/git/commits/{parent}"} for parent in info.parents],
+        "parents": [
+            {"sha": parent, "url": f"{urls.repo_api(repo)}/git/commits/{parent}", "html_url": f"{html}/{parent}"}
+            for parent in info.parents
+        ],
+        "verification": _verification(),
     }
 
 
 def ref_json(urls: Urls, repo: Repo, ref: str, sha: str) -> Json:
     return {
         "ref": ref,
-        "node_id": f"REF_{ref}",
+        "node_id": f"REF_{zlib.crc32(f'{repo.full_name}:{ref}'.encode())}",
         "url": f"{urls.repo_api(repo)}/git/{ref}",
         "object": {"type": "commit", "sha": sha, "url": f"{urls.repo_api(repo)}/git/commits/{sha}"},
     }
 
 
 def branch_json(store: Store, urls: Urls, repo: Repo, name: str, info: CommitInfo) -> Json:
+    api = f"{urls.repo_api(repo)}/branches/{name}"
     return {
         "name": name,
         "commit": commit_json(store, urls, repo, info),
         "protected": False,
-        "_links": {
-            "self": f"{urls.repo_api(repo)}/branches/{name}",
-            "html": f"{urls.repo_html(repo)}/tree/{name}",
+        "protection": {
+            "enabled": False,
+            "required_status_checks": {"enforcement_level": "off", "contexts": [], "checks": []},
         },
+        "protection_url": f"{api}/protection",
+        "_links": {"self": api, "html": f"{urls.repo_html(repo)}/tree/{name}"},
     }
+
+
+def suite_id(repo: Repo, head_sha: str, app_login: str) -> int:
+    return zlib.crc32(f"{repo.full_name}:{head_sha}:{app_login}".encode()) % 10**9
+
+
+def pull_refs(urls: Urls, repo: Repo, head_sha: str) -> list[Json]:
+    """The open pull requests whose head is `head_sha` (`pull-request-minimal`)."""
+
+    def side(ref: str, sha: str) -> Json:
+        return {"ref": ref, "sha": sha, "repo": {"id": repo.id, "url": urls.repo_api(repo), "name": repo.name}}
+
+    return [
+        {
+            "id": pull.id,
+            "number": pull.number,
+            "url": f"{urls.repo_api(repo)}/pulls/{pull.number}",
+            "head": side(pull.head_ref, pull.head_sha),
+            "base": side(pull.base_ref, pull.base_sha),
+        }
+        for pull in repo.pulls.values()
+        if pull.state == "open" and pull.head_sha == head_sha
+    ]
 
 
 def check_run_json(store: Store, urls: Urls, repo: Repo, run: CheckRun) -> Json:
@@ -325,12 +273,13 @@ def check_run_json(store: Store, urls: Urls, repo: Repo, run: CheckRun) -> Json:
         "node_id": f"CR_{run.id}",
         "name": run.name,
         "head_sha": run.head_sha,
-        "external_id": run.external_id,
+        # GitHub answers "" for an unset external id and the app's page for an unset details URL.
+        "external_id": run.external_id or "",
         "status": run.status,
         "conclusion": run.conclusion,
         "started_at": run.started_at,
         "completed_at": run.completed_at,
-        "details_url": run.details_url,
+        "details_url": run.details_url or f"{urls.origin}/apps/{run.app_login.removesuffix('[bot]')}",
         "output": {
             "title": run.title,
             "summary": run.summary,
@@ -338,8 +287,10 @@ def check_run_json(store: Store, urls: Urls, repo: Repo, run: CheckRun) -> Json:
             "annotations_count": 0,
             "annotations_url": f"{urls.repo_api(repo)}/check-runs/{run.id}/annotations",
         },
-        "app": {"id": 1, "slug": run.app_login, "name": run.app_login, "owner": user_json(store, urls, repo.owner)},
-        "pull_requests": [],
+        # One suite per head commit and app, as GitHub groups runs.
+        "check_suite": {"id": suite_id(repo, run.head_sha, run.app_login)},
+        "app": app_json(store, urls, app_for(store, run.app_login), run.app_login, repo.owner),
+        "pull_requests": pull_refs(urls, repo, run.head_sha),
         "url": f"{urls.repo_api(repo)}/check-runs/{run.id}",
         "html_url": f"{urls.repo_html(repo)}/runs/{run.id}",
     }
@@ -353,6 +304,7 @@ def status_json(store: Store, urls: Urls, repo: Repo, status: CommitStatus) -> J
         "context": status.context,
         "description": status.description,
         "target_url": status.target_url,
+        "avatar_url": f"{urls.origin}/avatars/{status.creator}",
         "creator": user_json(store, urls, status.creator),
         "created_at": status.created_at,
         "updated_at": status.created_at,

@@ -9,9 +9,12 @@ from aiohttp import web
 
 from . import context as ctx
 from . import events
-from .payloads import Urls, pull_json, team_json, user_json
+from .conversations import pull_json
+from .payloads import Urls
+from .people import team_json, user_json
+from .pushes import refs_moved
 from .repos import GitError, Identity, MergeConflict
-from .store import Pull, Repo, now_iso
+from .store import Pull, Repo, Thread, now_iso
 
 routes = web.RouteTableDef()
 PULLS = ctx.API_PREFIX + "/repos/{owner}/{repo}/pulls"
@@ -63,6 +66,7 @@ def merge_pull(
         raise ctx.ApiError(405, "Pull Request is not mergeable") from None
     except GitError as exc:
         raise ctx.ApiError(500, f"merge failed: {exc}") from None
+    before = svc.storage.refs(repo.full_name)
     try:
         svc.storage.update_ref(repo.full_name, f"refs/heads/{pull.base_ref}", merged, old=base_tip)
     except GitError:
@@ -79,6 +83,7 @@ def merge_pull(
         pull.base_sha = base_tip
         pull.updated_at = stamp
     events.pull_request(svc, urls, repo, pull, "closed", who)
+    refs_moved(svc, urls, repo, before, who)
     events.sync_pulls(svc, urls, repo, who)
     return merged
 
@@ -175,7 +180,9 @@ async def create_pull(request: web.Request) -> web.Response:
         repo.pulls[pull.number] = pull
         repo.next_number += 1
     events.pull_request(svc, ctx.urls(request), repo, pull, "opened", who)
-    return _render(request, repo, pull, status=201)
+    response = _render(request, repo, pull, status=201)
+    response.headers["Location"] = f"{ctx.urls(request).repo_api(repo)}/pulls/{pull.number}"
+    return response
 
 
 @routes.get(PULLS + "/{number}")
@@ -184,7 +191,7 @@ async def get_pull(request: web.Request) -> web.Response:
     return _render(request, repo, find_pull(request, repo))
 
 
-def edit_text(pull: Pull, data: dict[str, Any]) -> dict[str, dict[str, str]]:
+def edit_text(pull: Thread, data: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Apply a new title and body from a PATCH (pulls or issues API); the caller holds the store
     lock. Returns GitHub's `changes` for the `edited` webhook."""
     changes: dict[str, dict[str, str]] = {}
@@ -266,7 +273,7 @@ async def requested_reviewers(request: web.Request) -> web.Response:
 
 @routes.post(PULLS + "/{number}/requested_reviewers")
 async def request_reviewers(request: web.Request) -> web.Response:
-    repo, _ = ctx.repo(request, "write")
+    repo, who = ctx.signed_in(request, "write")
     svc = ctx.services(request)
     pull = find_pull(request, repo)
     data = await ctx.body(request)
@@ -278,20 +285,28 @@ async def request_reviewers(request: web.Request) -> web.Response:
         if login not in svc.store.users or not svc.store.allows(repo, login, "read"):
             ctx.validation_failed("PullRequest", f"Reviews may only be requested from collaborators: {login}")
     with svc.store.lock:
-        pull.requested_reviewers += [login for login in users if login not in pull.requested_reviewers]
+        added = [login for login in dict.fromkeys(users) if login not in pull.requested_reviewers]
+        pull.requested_reviewers += added
         pull.requested_teams += [slug for slug in teams if slug not in pull.requested_teams]
         pull.touch()
+    for login in added:
+        events.review_request(svc, ctx.urls(request), repo, pull, login, "review_requested", who)
     return _render(request, repo, pull, status=201)
 
 
 @routes.delete(PULLS + "/{number}/requested_reviewers")
 async def remove_reviewers(request: web.Request) -> web.Response:
-    repo, _ = ctx.repo(request, "write")
+    repo, who = ctx.signed_in(request, "write")
     pull = find_pull(request, repo)
     data = await ctx.body(request)
-    pull.requested_reviewers = [u for u in pull.requested_reviewers if u not in (data.get("reviewers") or [])]
+    removed = [u for u in pull.requested_reviewers if u in (data.get("reviewers") or [])]
+    pull.requested_reviewers = [u for u in pull.requested_reviewers if u not in removed]
     pull.requested_teams = [t for t in pull.requested_teams if t not in (data.get("team_reviewers") or [])]
     pull.touch()
+    for login in removed:
+        events.review_request(
+            ctx.services(request), ctx.urls(request), repo, pull, login, "review_request_removed", who
+        )
     return _render(request, repo, pull)
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
 from . import context as ctx
+from . import ratelimit
 from .events import sync_pulls
-from .payloads import branch_json, commit_json, git_commit_json, ref_json, repo_json, user_json
+from .payloads import Urls, branch_json, commit_json, git_commit_json, ref_json, repo_json
+from .people import org_json, public_user_json, user_json
+from .pushes import refs_moved
 from .repos import Identity
-from .store import PERMISSION_RANK, Repo, now_iso
+from .store import PERMISSION_RANK, Repo, Store, now_iso
 
 routes = web.RouteTableDef()
 P = ctx.API_PREFIX
@@ -55,7 +57,8 @@ def create_repo(
 @routes.get(P + "/user")
 async def get_user(request: web.Request) -> web.Response:
     who = ctx.login(request)
-    return ctx.json_response(user_json(ctx.services(request).store, ctx.urls(request), who))
+    assert who is not None
+    return ctx.json_response(public_user_json(ctx.services(request).store, ctx.urls(request), who))
 
 
 @routes.get(P + "/users/{login}")
@@ -64,14 +67,18 @@ async def get_named_user(request: web.Request) -> web.Response:
     name = request.match_info["login"]
     if name not in store.users:
         ctx.fail(404, "Not Found")
-    return ctx.json_response(user_json(store, ctx.urls(request), name))
+    return ctx.json_response(public_user_json(store, ctx.urls(request), name))
 
 
 @routes.get(P + "/rate_limit")
 async def rate_limit(request: web.Request) -> web.Response:
-    reset = int((datetime.now(UTC) + timedelta(hours=1)).timestamp())
-    core = {"limit": 5000, "remaining": 5000, "reset": reset, "used": 0}
-    return ctx.json_response({"resources": {"core": core, "search": core, "graphql": core}, "rate": core})
+    """Where the caller stands; only `core` is counted, the other resources are reported unused."""
+    key, allowed, _ = ratelimit.caller(request)
+    window = request.app[ratelimit.LIMITS].window(key, allowed)
+    core = {"limit": window.limit, "remaining": window.remaining, "reset": window.reset, "used": window.used}
+    fresh = {"limit": window.limit, "remaining": window.limit, "reset": window.reset, "used": 0}
+    resources = {"core": core, "search": fresh, "graphql": fresh, "integration_manifest": fresh}
+    return ctx.json_response({"resources": resources, "rate": core})
 
 
 async def _create(request: web.Request, owner: str | None) -> web.Response:
@@ -95,7 +102,8 @@ async def _create(request: web.Request, owner: str | None) -> web.Response:
     )
     if owner != who:
         found.collaborators[who] = "admin"
-    return ctx.json_response(repo_json(svc.store, ctx.urls(request), found, login=who), status=201)
+    body = repo_json(svc.store, ctx.urls(request), found, login=who)
+    return ctx.json_response(body, status=201, headers={"Location": body["url"]})
 
 
 @routes.post(P + "/user/repos")
@@ -114,8 +122,7 @@ async def get_org(request: web.Request) -> web.Response:
     org = request.match_info["org"]
     if org not in store.users:
         ctx.fail(404, "Not Found")
-    body = user_json(store, ctx.urls(request), org) or {}
-    return ctx.json_response({**body, "type": "Organization"})
+    return ctx.json_response(org_json(store, ctx.urls(request), org))
 
 
 @routes.get(REPO)
@@ -193,9 +200,12 @@ async def create_ref(request: web.Request) -> web.Response:
         ctx.validation_failed("Reference", "Object does not exist", "invalid", "sha")
     if ref in svc.storage.refs(found.full_name):
         ctx.validation_failed("Reference", "Reference already exists", "already_exists", "ref")
+    before = svc.storage.refs(found.full_name)
     svc.storage.update_ref(found.full_name, ref, sha)
+    refs_moved(svc, ctx.urls(request), found, before, who)
     sync_pulls(ctx.services(request), ctx.urls(request), found, who)
-    return ctx.json_response(ref_json(ctx.urls(request), found, ref, sha), status=201)
+    body = ref_json(ctx.urls(request), found, ref, sha)
+    return ctx.json_response(body, status=201, headers={"Location": body["url"]})
 
 
 @routes.patch(REPO + "/git/refs/{ref:.+}")
@@ -212,7 +222,9 @@ async def update_ref(request: web.Request) -> web.Response:
         ctx.validation_failed("Reference", "Object does not exist", "invalid", "sha")
     if not data.get("force") and not svc.storage.is_ancestor(found.full_name, current, sha):
         ctx.validation_failed("Reference", "Update is not a fast forward", "custom", "sha")
+    before = svc.storage.refs(found.full_name)
     svc.storage.update_ref(found.full_name, ref, sha)
+    refs_moved(svc, ctx.urls(request), found, before, who)
     sync_pulls(ctx.services(request), ctx.urls(request), found, who)
     return ctx.json_response(ref_json(ctx.urls(request), found, ref, sha))
 
@@ -224,7 +236,9 @@ async def delete_ref(request: web.Request) -> web.Response:
     ref = "refs/" + request.match_info["ref"]
     if ref not in svc.storage.refs(found.full_name):
         ctx.validation_failed("Reference", "Reference does not exist", "invalid", "ref")
+    before = svc.storage.refs(found.full_name)
     svc.storage.delete_ref(found.full_name, ref)
+    refs_moved(svc, ctx.urls(request), found, before, who)
     sync_pulls(ctx.services(request), ctx.urls(request), found, who)
     return web.Response(status=204)
 
@@ -261,34 +275,33 @@ async def get_contents(request: web.Request) -> web.Response:
         listing = []
         for kind, sha, name in entries:
             child = f"{path}/{name}" if path else name
-            listing.append(
-                {
-                    "type": "dir" if kind == "tree" else "file",
-                    "name": name,
-                    "path": child,
-                    "sha": sha,
-                    "url": f"{base.repo_api(found)}/contents/{child}?ref={ref}",
-                    "html_url": f"{base.repo_html(found)}/blob/{ref}/{child}",
-                }
-            )
+            listing.append(_content(base, found, ref, child, sha, kind, size=0))
         return ctx.json_response(listing)
     blob = svc.storage.read_blob(found.full_name, ref, path)
     if blob is None:
         ctx.fail(404, "Not Found")
     sha = svc.storage.out(found.full_name, "rev-parse", f"{ref}:{path}")
-    return ctx.json_response(
-        {
-            "type": "file",
-            "encoding": "base64",
-            "size": len(blob),
-            "name": path.rsplit("/", 1)[-1],
-            "path": path,
-            "sha": sha,
-            "content": base64.b64encode(blob).decode(),
-            "url": f"{base.repo_api(found)}/contents/{path}?ref={ref}",
-            "html_url": f"{base.repo_html(found)}/blob/{ref}/{path}",
-        }
-    )
+    body = _content(base, found, ref, path, sha, "blob", size=len(blob))
+    return ctx.json_response({**body, "encoding": "base64", "content": base64.b64encode(blob).decode()})
+
+
+def _content(base: Urls, found: Repo, ref: str, path: str, sha: str, kind: str, size: int) -> dict[str, object]:
+    """A `content-file` or a directory entry, with its git, html and API links."""
+    api = f"{base.repo_api(found)}/contents/{path}?ref={ref}"
+    git_url = f"{base.repo_api(found)}/git/{'trees' if kind == 'tree' else 'blobs'}/{sha}"
+    html = f"{base.repo_html(found)}/{'tree' if kind == 'tree' else 'blob'}/{ref}/{path}"
+    return {
+        "type": "dir" if kind == "tree" else "file",
+        "name": path.rsplit("/", 1)[-1],
+        "path": path,
+        "sha": sha,
+        "size": size,
+        "url": api,
+        "html_url": html,
+        "git_url": git_url,
+        "download_url": None if kind == "tree" else f"{base.repo_html(found)}/raw/{ref}/{path}",
+        "_links": {"self": api, "git": git_url, "html": html},
+    }
 
 
 @routes.get(REPO + "/collaborators")
@@ -296,7 +309,19 @@ async def list_collaborators(request: web.Request) -> web.Response:
     found, _ = ctx.repo(request)
     store = ctx.services(request).store
     logins = [found.owner, *sorted(found.collaborators)]
-    return ctx.paginate(request, [user_json(store, ctx.urls(request), login) for login in logins])
+    return ctx.paginate(request, [_collaborator(store, ctx.urls(request), found, login) for login in logins])
+
+
+def _collaborator(store: Store, urls: Urls, found: Repo, login: str) -> dict[str, object]:
+    """A `collaborator`: the user, its role and what it may do."""
+    permission = store.permission(found, login)
+    rank = PERMISSION_RANK[permission]
+    flags = {"pull": 1, "triage": 2, "push": 3, "maintain": 4, "admin": 5}
+    return {
+        **(user_json(store, urls, login) or {}),
+        "role_name": permission,
+        "permissions": {name: rank >= needed for name, needed in flags.items()},
+    }
 
 
 @routes.get(REPO + "/collaborators/{user}")
@@ -327,6 +352,8 @@ async def collaborator_permission(request: web.Request) -> web.Response:
     if user not in store.users:
         ctx.fail(404, "Not Found")
     permission = store.permission(found, user)
+    # GitHub's legacy `permission` knows only admin, write, read and none; `role_name` is the role itself.
+    legacy = {"maintain": "write", "triage": "read"}.get(permission, permission)
     return ctx.json_response(
-        {"permission": permission, "role_name": permission, "user": user_json(store, ctx.urls(request), user)}
+        {"permission": legacy, "role_name": permission, "user": _collaborator(store, ctx.urls(request), found, user)}
     )

@@ -1,5 +1,5 @@
-"""REST routes for pull request reviews, review (line) comments, issue comments and the issue
-view of a pull request. `submit_review` and `add_comment` are shared with the HTML view."""
+"""REST routes for pull request reviews and review (line) comments. `submit_review` is shared with
+the HTML view."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from aiohttp import web
 
 from . import context as ctx
 from . import events
-from .payloads import Urls, comment_json, issue_json, line_comment_json, review_json
-from .pulls import close_pull, edit_text, find_pull
-from .store import IssueComment, LineComment, Pull, Repo, Review, now_iso
+from .conversations import line_comment_json, review_json
+from .payloads import Urls
+from .pulls import find_pull
+from .store import LineComment, Pull, Repo, Review, now_iso
 
 routes = web.RouteTableDef()
 REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
@@ -84,19 +85,10 @@ def submit_review(
         pull.touch()
     if state != "PENDING":
         events.pull_request_review(svc, urls, repo, pull, review, who)
+        for comment in pull.line_comments:
+            if comment.review_id == review.id:
+                events.review_comment(svc, urls, repo, pull, comment, who)
     return review
-
-
-def add_comment(svc: ctx.Services, urls: Urls, repo: Repo, pull: Pull, who: str, body: str) -> IssueComment:
-    if not body.strip():
-        raise ctx.ApiError(422, "Validation Failed: body cannot be blank")
-    stamp = now_iso()
-    with svc.store.lock:
-        comment = IssueComment(id=svc.store.new_id(), user=who, body=body, created_at=stamp, updated_at=stamp)
-        pull.comments.append(comment)
-        pull.touch()
-    events.issue_comment(svc, urls, repo, pull, comment, who)
-    return comment
 
 
 @routes.get(REPO + "/pulls/{number}/reviews")
@@ -172,48 +164,6 @@ async def create_line_comment(request: web.Request) -> web.Response:
     with svc.store.lock:
         pull.line_comments.append(comment)
         pull.touch()
-    return ctx.json_response(line_comment_json(svc.store, ctx.urls(request), repo, pull, comment), status=201)
-
-
-@routes.get(REPO + "/issues/{number}")
-async def get_issue(request: web.Request) -> web.Response:
-    repo, _ = ctx.repo(request)
-    svc = ctx.services(request)
-    return ctx.json_response(issue_json(svc.store, ctx.urls(request), repo, find_pull(request, repo)))
-
-
-@routes.patch(REPO + "/issues/{number}")
-async def update_issue(request: web.Request) -> web.Response:
-    repo, who = ctx.signed_in(request, "triage")
-    svc = ctx.services(request)
-    pull = find_pull(request, repo)
-    data = await ctx.body(request)
-    urls = ctx.urls(request)
-    with svc.store.lock:
-        changes = edit_text(pull, data)
-        if changes:
-            pull.touch()
-    if changes and pull.state == "open":
-        events.pull_request(svc, urls, repo, pull, "edited", who, changes=changes)
-    if data.get("state") == "closed" and pull.state == "open":
-        close_pull(svc, urls, repo, pull, who)
-    return ctx.json_response(issue_json(svc.store, ctx.urls(request), repo, pull))
-
-
-@routes.get(REPO + "/issues/{number}/comments")
-async def list_comments(request: web.Request) -> web.Response:
-    repo, _ = ctx.repo(request)
-    svc = ctx.services(request)
-    pull = find_pull(request, repo)
-    urls = ctx.urls(request)
-    return ctx.paginate(request, [comment_json(svc.store, urls, repo, pull, c) for c in pull.comments])
-
-
-@routes.post(REPO + "/issues/{number}/comments")
-async def create_comment(request: web.Request) -> web.Response:
-    repo, who = ctx.signed_in(request)
-    svc = ctx.services(request)
-    pull = find_pull(request, repo)
-    data = await ctx.body(request)
-    comment = add_comment(svc, ctx.urls(request), repo, pull, who, str(data.get("body") or ""))
-    return ctx.json_response(comment_json(svc.store, ctx.urls(request), repo, pull, comment), status=201)
+    events.review_comment(svc, ctx.urls(request), repo, pull, comment, who)
+    body = line_comment_json(svc.store, ctx.urls(request), repo, pull, comment)
+    return ctx.json_response(body, status=201, headers={"Location": body["url"]})

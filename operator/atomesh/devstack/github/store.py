@@ -104,6 +104,32 @@ class Pull:
 
 
 @dataclass
+class Issue:
+    """An issue that is not a pull request; pull requests and issues share a repository's numbers."""
+
+    number: int
+    id: int
+    title: str
+    body: str
+    user: str
+    created_at: str
+    updated_at: str
+    state: str = "open"
+    state_reason: str | None = None
+    closed_at: str | None = None
+    closed_by: str | None = None
+    labels: list[str] = field(default_factory=list)
+    comments: list[IssueComment] = field(default_factory=list)
+
+    def touch(self) -> None:
+        self.updated_at = now_iso()
+
+
+# What GitHub's issues API addresses by number: an issue, or a pull request seen as an issue.
+Thread = Pull | Issue
+
+
+@dataclass
 class CheckRun:
     id: int
     name: str
@@ -142,6 +168,7 @@ class Hook:
     events: list[str]
     active: bool = True
     content_type: str = "json"
+    created_at: str = field(default_factory=now_iso)
 
     def wants(self, event: str) -> bool:
         return self.active and (not self.events or "*" in self.events or event in self.events)
@@ -159,6 +186,7 @@ class Repo:
     collaborators: dict[str, str] = field(default_factory=dict)
     labels: dict[str, Label] = field(default_factory=dict)
     pulls: dict[int, Pull] = field(default_factory=dict)
+    issues: dict[int, Issue] = field(default_factory=dict)
     check_runs: list[CheckRun] = field(default_factory=list)
     statuses: list[CommitStatus] = field(default_factory=list)
     hooks: list[Hook] = field(default_factory=list)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import context as ctx
+from .payloads import repo_json
+from .people import user_json
 from .store import Hook, Repo
 
 routes = web.RouteTableDef()
@@ -13,6 +15,14 @@ REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
 
 def hook_json(request: web.Request, found: Repo, hook: Hook) -> dict[str, object]:
     api = f"{ctx.urls(request).repo_api(found)}/hooks/{hook.id}"
+    log = ctx.services(request).dispatcher.completed()
+    last = next((d for d in reversed(log) if d.hook_id == hook.id), None)
+    if last is None:
+        response: dict[str, object] = {"code": None, "status": "unused", "message": None}
+    elif last.status is not None:
+        response = {"code": last.status, "status": "active", "message": "OK" if last.status < 300 else "failed"}
+    else:
+        response = {"code": None, "status": "failed", "message": last.error}
     return {
         "id": hook.id,
         "type": "Repository",
@@ -26,8 +36,9 @@ def hook_json(request: web.Request, found: Repo, hook: Hook) -> dict[str, object
             "insecure_ssl": "0",
             "secret": "********" if hook.secret else None,
         },
-        "created_at": found.created_at,
-        "updated_at": found.created_at,
+        "created_at": hook.created_at,
+        "updated_at": hook.created_at,
+        "last_response": response,
         "url": api,
         "test_url": f"{api}/tests",
         "ping_url": f"{api}/pings",
@@ -43,7 +54,7 @@ async def list_hooks(request: web.Request) -> web.Response:
 
 @routes.post(REPO + "/hooks")
 async def create_hook(request: web.Request) -> web.Response:
-    found, _ = ctx.repo(request, "admin")
+    found, who = ctx.repo(request, "admin")
     svc = ctx.services(request)
     data = await ctx.body(request)
     config = data.get("config") or {}
@@ -60,12 +71,42 @@ async def create_hook(request: web.Request) -> web.Response:
         content_type=str(config.get("content_type", "json")),
     )
     found.hooks.append(hook)
-    svc.dispatcher.emit(
-        found,
-        "ping",
-        {"zen": "Keep it logically awesome.", "hook_id": hook.id, "hook": hook_json(request, found, hook)},
-    )
-    return ctx.json_response(hook_json(request, found, hook), status=201)
+    body = hook_json(request, found, hook)
+    # GitHub pings the new hook alone, whatever events it subscribed to.
+    _ping(request, found, hook, who)
+    return ctx.json_response(body, status=201, headers={"Location": str(body["url"])})
+
+
+def _ping(request: web.Request, found: Repo, hook: Hook, who: str | None) -> None:
+    svc = ctx.services(request)
+    ping = {
+        "zen": "Keep it logically awesome.",
+        "hook_id": hook.id,
+        "hook": hook_json(request, found, hook),
+        "repository": repo_json(svc.store, ctx.urls(request), found),
+        "sender": user_json(svc.store, ctx.urls(request), who or found.owner),
+    }
+    svc.dispatcher.emit(found, "ping", ping, only=hook)
+
+
+@routes.post(REPO + "/hooks/{id:\\d+}/pings")
+async def ping_hook(request: web.Request) -> web.Response:
+    """GitHub's "Ping a repository webhook": a `ping` to that hook alone."""
+    found, who = ctx.repo(request, "admin")
+    hook = next((h for h in found.hooks if h.id == int(request.match_info["id"])), None)
+    if hook is None:
+        ctx.fail(404, "Not Found")
+    _ping(request, found, hook, who)
+    return web.Response(status=204)
+
+
+@routes.get(REPO + "/hooks/{id:\\d+}")
+async def get_hook(request: web.Request) -> web.Response:
+    found, _ = ctx.repo(request, "admin")
+    hook = next((h for h in found.hooks if h.id == int(request.match_info["id"])), None)
+    if hook is None:
+        ctx.fail(404, "Not Found")
+    return ctx.json_response(hook_json(request, found, hook))
 
 
 @routes.delete(REPO + "/hooks/{id:\\d+}")
@@ -91,6 +132,8 @@ async def list_deliveries(request: web.Request) -> web.Response:
             "status": "OK" if d.status and d.status < 300 else "failed",
             "redelivery": d.redelivery,
             "delivered_at": d.created_at,
+            "duration": 0.0,
+            "installation_id": None,
             "repository_id": found.id,
         }
         for index, d in enumerate(log, start=1)

@@ -3,6 +3,7 @@ JSON (or a Status error) out. One catch-all route, because API paths are data-dr
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -12,10 +13,25 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from atomesh.devstack.kube import builtins, discovery, fields, logs, openapi, patch, protobuf, table, watch
+from atomesh.devstack.kube import (
+    builtins,
+    deletion,
+    discovery,
+    fields,
+    logs,
+    openapi,
+    openapi_v2,
+    patch,
+    protobuf,
+    table,
+    watch,
+)
 from atomesh.devstack.kube.cluster import Cluster
 from atomesh.devstack.kube.errors import ApiError, bad_request
+from atomesh.devstack.kube.logproxy import node_source
 from atomesh.devstack.kube.logs import LogSource
+from atomesh.devstack.kube.nodelifecycle import NODE_MONITOR_GRACE_PERIOD, NODE_MONITOR_PERIOD, NodeLifecycle
+from atomesh.devstack.kube.nodes import bind_pod
 from atomesh.devstack.kube.persistence import SqlitePersistence
 from atomesh.devstack.kube.resources import Registry, ResourceInfo
 from atomesh.devstack.kube.selectors import combine, parse_field_selector, parse_label_selector
@@ -133,14 +149,17 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     api = request.app[KUBE_API]
     parts = [p for p in request.path.split("/") if p]
     if not parts:
-        return _respond({"paths": ["/api", "/api/v1", "/apis", "/openapi/v3", "/version", "/healthz"]})
+        return _respond({"paths": ["/api", "/api/v1", "/apis", "/openapi/v2", "/openapi/v3", "/version", "/healthz"]})
     head = parts[0]
     if head == "version":
         return _respond(discovery.version())
     if head in ("healthz", "livez", "readyz"):
         return web.Response(text="ok")
     if head == "openapi":
-        return _openapi(api, parts[1:])
+        if parts[1:] == ["v2"]:
+            body, media_type = openapi_v2.serve(api.registry, request.headers.get("Accept", ""))
+            return web.Response(body=body, content_type=media_type)
+        return _respond(openapi.route(api.registry, parts[1:]))
     if head == "api":
         if len(parts) == 1:
             return _respond(discovery.core_versions(request.host))
@@ -154,22 +173,6 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
                 raise ApiError(404, "the server could not find the requested resource")
             return _respond(group)
         return await _group_version(request, api, parts[1], parts[2], parts[3:])
-    raise ApiError(404, "the server could not find the requested resource")
-
-
-def _openapi(api: KubeAPI, rest: list[str]) -> web.Response:
-    if rest == ["v3"]:
-        return _respond(openapi.index(api.registry))
-    if len(rest) >= 3 and rest[0] == "v3":
-        key = rest[1:]
-        if key[0] == "api" and len(key) == 2:
-            doc = openapi.document(api.registry, "", key[1])
-        elif key[0] == "apis" and len(key) == 3:
-            doc = openapi.document(api.registry, key[1], key[2])
-        else:
-            doc = None
-        if doc is not None:
-            return _respond(doc)
     raise ApiError(404, "the server could not find the requested resource")
 
 
@@ -223,16 +226,14 @@ async def _resource(
         if method == "DELETE":
             return _delete_collection(api, info, namespace, query, await _read_body(request))
         raise ApiError(405, f"the server does not allow the method {method} on {info.plural}")
+    if method == "POST" and sub == "binding":
+        return _respond(bind_pod(cluster, info, ns, name, await _read_body(request)), 201)
     if method == "GET":
         if sub == "log":
             return await _logs(request, api, info, ns, name)
         obj = cluster.get(info, ns, name)
         if table.wants_table(request.headers.get("Accept", "")):
-            return _respond(
-                table.table(
-                    info, [obj.obj], obj.obj["metadata"]["resourceVersion"], query.get("includeObject", "Metadata")
-                )
-            )
+            return _respond(table.table(info, [obj.obj], obj.obj["metadata"]["resourceVersion"], table.options(query)))
         return _respond(_view(obj.raw, obj.obj, info))
     if method == "PUT":
         body, duplicates = await _read_body_checked(request)
@@ -269,7 +270,9 @@ async def _resource(
                 options[key] = int(query[key]) if key == "gracePeriodSeconds" else query[key]
         if query.get("orphanDependents"):
             options["orphanDependents"] = _flag(query, "orphanDependents")
-        return _respond(cluster.delete(info, ns, name, options))
+        deletion.check(info, cluster.get(info, ns, name).obj)
+        deleted = cluster.delete(info, ns, name, options)
+        return _respond(*deletion.response(info, deleted, deletion.gone(api.store, info, deleted), options))
     raise ApiError(405, f"the server does not allow the method {method} on {info.plural}")
 
 
@@ -291,8 +294,9 @@ async def _list_or_watch(
 ) -> web.StreamResponse:
     query = request.query
     matches = _predicate(info, query)
+    wants_table = table.wants_table(request.headers.get("Accept", ""))
     if _flag(query, "watch"):
-        options = watch.WatchOptions(query)
+        options = watch.WatchOptions(query, table.options(query) if wants_table else None)
         return await watch.serve(request, api.store, info, namespace, matches, options, api.bookmark_interval)
     rv = str(api.store.rv)
     selected = [s for s in api.store.iter(info.gr, namespace) if matches(s.obj)]
@@ -306,11 +310,8 @@ async def _list_or_watch(
         meta["continue"] = base64.urlsafe_b64encode(json.dumps({"rv": rv, "start": last}).encode()).decode()
         meta["remainingItemCount"] = len(selected) - limit
         selected = selected[:limit]
-    if table.wants_table(request.headers.get("Accept", "")):
-        return _respond(
-            table.table(info, [s.obj for s in selected], rv, query.get("includeObject", "Metadata"))
-            | {"metadata": meta}
-        )
+    if wants_table:
+        return _respond(table.table(info, [s.obj for s in selected], rv, table.options(query)) | {"metadata": meta})
     head = encode({"kind": info.list_kind, "apiVersion": info.group_version, "metadata": meta})
     items = b",".join(_view(s.raw, s.obj, info) for s in selected)
     return _respond(head[:-1] + b',"items":[' + items + b"]}")
@@ -354,15 +355,22 @@ async def _logs(
     pod = api.cluster.get(info, namespace, name).obj
     container = logs.choose_container(pod, request.query.get("container"))
     tail = request.query.get("tailLines")
+    source = api.log_source or node_source(api.store, pod)  # else the kubelet of the pod's Node
     return await logs.serve(
-        request, api.log_source, pod, container, _flag(request.query, "follow"), int(tail) if tail else None
+        request, source, pod, container, _flag(request.query, "follow"), int(tail) if tail else None
     )
 
 
 async def create_app(
-    state_dir: Path | None = None, *, history_limit: int = 10_000, bookmark_interval: float = 15.0
+    state_dir: Path | None = None,
+    *,
+    history_limit: int = 10_000,
+    bookmark_interval: float = 15.0,
+    node_monitor_period: float = NODE_MONITOR_PERIOD,
+    node_monitor_grace_period: float = NODE_MONITOR_GRACE_PERIOD,
 ) -> web.Application:
-    """The API server as an aiohttp application; `state_dir` keeps state in SQLite across restarts."""
+    """The API server as an aiohttp application; `state_dir` keeps state in SQLite across restarts.
+    A node lifecycle controller runs beside it, as kube-controller-manager's does (`nodelifecycle`)."""
     registry = Registry()
     for info in builtins.builtin_resources():
         registry.add(info)
@@ -391,4 +399,18 @@ async def create_app(
             persistence.close()
 
     app.on_cleanup.append(close)
+    lifecycle = NodeLifecycle(cluster, period=node_monitor_period, grace_period=node_monitor_grace_period)
+    app.cleanup_ctx.append(_background(lifecycle.run))
     return app
+
+
+def _background(run: Any) -> Any:
+    """A task for the app's lifetime (aiohttp cleanup context)."""
+
+    async def context(_app: web.Application) -> Any:
+        task = asyncio.get_running_loop().create_task(run())
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    return context

@@ -1,13 +1,15 @@
-"""The built-in kinds the emulator serves, with the defaults, field selectors and columns that
-clients and the local kubelet rely on (a pod's terminationMessagePath default, for one)."""
+"""The built-in kinds the emulator serves, with the defaults and field selectors that clients and
+the local kubelet rely on (a pod's terminationMessagePath default, for one). Their Table columns
+are kube-apiserver's printers, in printers.py."""
 
 from __future__ import annotations
 
 import base64
 from typing import Any
 
-from atomesh.devstack.kube.resources import PrinterColumn, ResourceInfo
-from atomesh.devstack.kube.table import age
+from atomesh.devstack.kube import timestamps
+from atomesh.devstack.kube.nodes import node_resource
+from atomesh.devstack.kube.resources import ResourceInfo
 
 Obj = dict[str, Any]
 CRD_GROUP = "apiextensions.k8s.io"
@@ -34,54 +36,6 @@ def _getter(path: str) -> Any:
 
 def _getters(*paths: str) -> dict[str, Any]:
     return {p: _getter(p) for p in paths}
-
-
-def _pod_ready(pod: Obj) -> str:
-    statuses = (pod.get("status") or {}).get("containerStatuses") or []
-    total = len((pod.get("spec") or {}).get("containers") or [])
-    return f"{sum(1 for s in statuses if s.get('ready'))}/{total}"
-
-
-def _pod_status(pod: Obj) -> str:
-    if pod.get("metadata", {}).get("deletionTimestamp"):
-        return "Terminating"
-    status = pod.get("status") or {}
-    for group in ("initContainerStatuses", "containerStatuses"):
-        for cs in status.get(group) or []:
-            waiting = (cs.get("state") or {}).get("waiting") or {}
-            terminated = (cs.get("state") or {}).get("terminated") or {}
-            if waiting.get("reason") and waiting["reason"] != "PodInitializing":
-                return str(waiting["reason"])
-            if terminated.get("exitCode") and group == "initContainerStatuses":
-                return f"Init:{terminated.get('reason') or 'Error'}"
-    return str(status.get("reason") or status.get("phase") or "Pending")
-
-
-def _pod_restarts(pod: Obj) -> int:
-    return sum(int(s.get("restartCount") or 0) for s in (pod.get("status") or {}).get("containerStatuses") or [])
-
-
-def _count(field: str) -> Any:
-    return lambda obj: len(obj.get(field) or {}) + (len(obj.get("binaryData") or {}) if field == "data" else 0)
-
-
-def _event_last_seen(event: Obj) -> Any:
-    return age(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp"))
-
-
-def _event_object(event: Obj) -> str:
-    involved = event.get("involvedObject") or {}
-    return f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}"
-
-
-# `kubectl get events`: what kube-apiserver's event printer shows by default.
-EVENT_COLUMNS = (
-    PrinterColumn("Last Seen", "string", "", getter=_event_last_seen),
-    PrinterColumn("Type", "string", ".type"),
-    PrinterColumn("Reason", "string", ".reason"),
-    PrinterColumn("Object", "string", "", getter=_event_object),
-    PrinterColumn("Message", "string", ".message"),
-)
 
 
 def builtin_resources() -> list[ResourceInfo]:
@@ -118,7 +72,6 @@ def builtin_resources() -> list[ResourceInfo]:
             short_names=("ns",),
             subresources=("status", "finalize"),
             field_getters=_getters("status.phase"),
-            printer_columns=(PrinterColumn("Status", "string", ".status.phase"),),
         ),
         ResourceInfo(
             "",
@@ -128,14 +81,9 @@ def builtin_resources() -> list[ResourceInfo]:
             "Pod",
             short_names=("po",),
             categories=("all",),
-            subresources=("status", "log"),
+            subresources=("status", "log", "binding"),
             field_getters=_getters(
                 "status.phase", "spec.nodeName", "spec.restartPolicy", "spec.serviceAccountName", "status.podIP"
-            ),
-            printer_columns=(
-                PrinterColumn("Ready", "string", "", getter=_pod_ready),
-                PrinterColumn("Status", "string", "", getter=_pod_status),
-                PrinterColumn("Restarts", "integer", "", getter=_pod_restarts),
             ),
         ),
         ResourceInfo(
@@ -145,7 +93,6 @@ def builtin_resources() -> list[ResourceInfo]:
             "configmap",
             "ConfigMap",
             short_names=("cm",),
-            printer_columns=(PrinterColumn("Data", "integer", "", getter=_count("data")),),
         ),
         ResourceInfo(
             "",
@@ -154,10 +101,6 @@ def builtin_resources() -> list[ResourceInfo]:
             "secret",
             "Secret",
             field_getters=_getters("type"),
-            printer_columns=(
-                PrinterColumn("Type", "string", ".type"),
-                PrinterColumn("Data", "integer", "", getter=_count("data")),
-            ),
         ),
         ResourceInfo("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", short_names=("sa",)),
         ResourceInfo(
@@ -178,9 +121,6 @@ def builtin_resources() -> list[ResourceInfo]:
             "Event",
             short_names=("ev",),
             field_getters=events_fields,
-            printer_columns=EVENT_COLUMNS,
-            age_column=False,
-            name_priority=1,
         ),
         ResourceInfo(
             "events.k8s.io", "v1", "events", "event", "Event", short_names=("ev",), field_getters=events_v1_fields
@@ -205,6 +145,7 @@ def builtin_resources() -> list[ResourceInfo]:
             subresources=("status",),
             field_getters=_getters("status.successful"),
         ),
+        node_resource(),
         ResourceInfo("coordination.k8s.io", "v1", "leases", "lease", "Lease"),
         ResourceInfo("rbac.authorization.k8s.io", "v1", "roles", "role", "Role"),
         ResourceInfo("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding"),
@@ -227,10 +168,6 @@ def builtin_resources() -> list[ResourceInfo]:
             short_names=("crd", "crds"),
             categories=("api-extensions",),
             subresources=("status",),
-            # kube-apiserver prints a CRD's creation time as is, not as an age
-            printer_columns=(
-                PrinterColumn("Created At", "date", "", getter=lambda o: o["metadata"]["creationTimestamp"]),
-            ),
         ),
     ]
 
@@ -290,6 +227,7 @@ def on_create(gr: tuple[str, str], obj: Obj) -> None:
 
 def on_write(gr: tuple[str, str], obj: Obj) -> None:
     """Every write: Secrets fold `stringData` into base64 `data`, as the real API server does."""
+    timestamps.normalise(gr, obj)
     if gr == SECRETS:
         obj.setdefault("type", "Opaque")
         string_data = obj.pop("stringData", None)

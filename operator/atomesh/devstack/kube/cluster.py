@@ -15,7 +15,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from atomesh.devstack.kube import builtins, crds, fields, gc, patch, schema
+from atomesh.devstack.kube import builtins, celrules, crd_warnings, crds, fields, gc, patch, schema
 from atomesh.devstack.kube.errors import ApiError, already_exists, bad_request, cause, conflict, invalid, not_found
 from atomesh.devstack.kube.fields import FieldCheck
 from atomesh.devstack.kube.resources import Registry, ResourceInfo
@@ -98,6 +98,9 @@ class Cluster:
         if info.gr == builtins.CRDS:
             crds.crd_defaults(obj)
             crds.validate_crd(obj)
+            _check_crd_rules(obj)
+            if check is not None:
+                check.warn(crd_warnings.warnings(obj))
             obj["status"] = crds.crd_status(obj, now(), None)
         return self._apply_schema(info, obj)
 
@@ -150,12 +153,17 @@ class Cluster:
             if self.store.get(info.gr, ns, name) is None:
                 return name
 
-    def _apply_schema(self, info: ResourceInfo, obj: Obj) -> Obj:
+    def _apply_schema(
+        self, info: ResourceInfo, obj: Obj, old: Obj | None = None, check: FieldCheck | None = None
+    ) -> Obj:
         fields.prune(obj, info)
         if info.builtin or not info.schema:
             return obj
         result: Obj = schema.prune_and_default(obj, info.schema, root=True)
         causes = schema.validate(result, info.schema)
+        # x-kubernetes-validations (CEL), on create and on every update, the status subresource's included.
+        warnings = check.warnings if check is not None else None
+        causes += celrules.validate(celrules.tree_for(info.schema), result, old, causes, warnings)
         if causes:
             raise invalid(info.kind, info.group, obj["metadata"].get("name", ""), causes)
         return result
@@ -285,9 +293,12 @@ class Cluster:
         builtins.on_write(info.gr, new)
         if info.gr == builtins.CRDS:
             crds.crd_defaults(new)
-            crds.validate_crd(new)
+            crds.validate_crd(new, old)
+            _check_crd_rules(new)
+            if check is not None:
+                check.warn(crd_warnings.warnings(new, old))
             new["status"] = crds.crd_status(new, now(), old)
-        new = self._apply_schema(info, new)
+        new = self._apply_schema(info, new, old, check)
         if _spec_part(new, info) != _spec_part(old, info):
             new["metadata"]["generation"] = int(old_meta.get("generation") or 0) + 1
         new["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
@@ -401,6 +412,12 @@ class Cluster:
         self.registry.remove_group_resource((spec["group"], spec["names"]["plural"]))
         for info in crds.resource_infos(crd):
             self.registry.add(info)
+
+
+def _check_crd_rules(crd: Obj) -> None:
+    causes = celrules.crd_causes(crd)
+    if causes:
+        raise invalid("CustomResourceDefinition", "apiextensions.k8s.io", crd["metadata"].get("name", ""), causes)
 
 
 __all__ = ["Cluster", "clone", "now"]

@@ -4,33 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from atomesh.devstack.kube.errors import cause, invalid
+from atomesh.devstack.kube import crd_decode, crd_fields, crd_validation
+from atomesh.devstack.kube.errors import bad_request
 from atomesh.devstack.kube.resources import PrinterColumn, ResourceInfo
 
 Obj = dict[str, Any]
 
 
-def validate_crd(crd: Obj) -> None:
-    """The checks that catch real mistakes: name = plural.group, names and versions present."""
-    spec = crd.get("spec") or {}
-    names = spec.get("names") or {}
-    name = crd["metadata"].get("name", "")
-    causes = []
-    for field in ("group", "scope"):
-        if not spec.get(field):
-            causes.append(cause(f"spec.{field}", "Required value", "FieldValueRequired"))
-    for field in ("plural", "kind"):
-        if not names.get(field):
-            causes.append(cause(f"spec.names.{field}", "Required value", "FieldValueRequired"))
-    if names.get("plural") and spec.get("group") and name != f"{names['plural']}.{spec['group']}":
-        causes.append(cause("metadata.name", f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group'))
-    versions = spec.get("versions") or []
-    if not versions:
-        causes.append(cause("spec.versions", "Required value", "FieldValueRequired"))
-    elif sum(1 for v in versions if v.get("storage")) != 1:
-        causes.append(cause("spec.versions", "Invalid value: must have exactly one version marked as storage version"))
-    if causes:
-        raise invalid("CustomResourceDefinition", "apiextensions.k8s.io", name, causes)
+def validate_crd(crd: Obj, old: Obj | None = None) -> None:
+    """kube-apiserver's validation of a CRD write (`crd_validation`); `old` on update."""
+    crd_validation.validate_crd(crd, old)
 
 
 def resource_infos(crd: Obj) -> list[ResourceInfo]:
@@ -72,7 +55,15 @@ def resource_infos(crd: Obj) -> list[ResourceInfo]:
 
 
 def crd_defaults(crd: Obj) -> None:
-    """Defaults the real API server fills in (kubectl diffs against them)."""
+    """Defaults the real API server fills in (kubectl diffs against them), after its decoder has
+    dropped the fields the v1 types do not have, so validation never sees them. A value of the
+    wrong JSON type fails the decoding, and so the request (400)."""
+    problem = crd_decode.decode_error(crd)
+    if problem:
+        version = str(crd.get("apiVersion") or "v1").rpartition("/")[2]
+        kind = "CustomResourceDefinition"
+        raise bad_request(f'{kind} in version "{version}" cannot be handled as a {kind}: {problem}')
+    crd_fields.prune(crd)
     spec = crd.setdefault("spec", {})
     names = spec.setdefault("names", {})
     if names.get("kind"):

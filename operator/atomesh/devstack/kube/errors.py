@@ -93,8 +93,12 @@ def conflict(group: str, plural: str, name: str, why: str) -> ApiError:
 
 
 def invalid(kind: str, group: str, name: str, causes: list[dict[str, str]]) -> ApiError:
-    """422 Invalid; each cause names the field, as `{"field", "reason", "message"}`."""
-    summary = ", ".join(f"{c['field']}: {c['message']}" for c in causes)
+    """422 Invalid; each cause names the field, as `{"field", "reason", "message"}`.
+
+    The message aggregates the errors as apimachinery's `ErrorList.ToAggregate` does: duplicates
+    dropped, several in brackets (`is invalid: [a, b]`), a single one bare."""
+    unique = list(dict.fromkeys(f"{c['field']}: {c['message']}" for c in causes))
+    summary = unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
     return ApiError(
         422,
         f'{kind}.{group} "{name}" is invalid: {summary}' if group else f'{kind} "{name}" is invalid: {summary}',

@@ -2,7 +2,8 @@
 
 Unknown fields are those a real server drops while decoding: outside a CRD's structural schema
 (unless `x-kubernetes-preserve-unknown-fields`), outside ObjectMeta in `metadata`, and outside the
-top-level fields of the built-in kinds (their nested fields are not modelled, so never flagged).
+top-level fields of the built-in kinds (their nested fields are not modelled, so never flagged), and
+anywhere in a CustomResourceDefinition's spec (`crd_fields` models its types whole).
 Duplicate fields come from the JSON body itself.
 
 What the server answers, per kube-apiserver's handlers (create.go, update.go, patch.go):
@@ -22,6 +23,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from atomesh.devstack.kube import crd_fields
 from atomesh.devstack.kube.errors import ApiError, bad_request, cause, invalid
 from atomesh.devstack.kube.resources import GroupResource, ResourceInfo
 
@@ -30,6 +32,7 @@ Schema = dict[str, Any]
 STRICT, WARN, IGNORE = "Strict", "Warn", "Ignore"
 DIRECTIVES = (IGNORE, STRICT, WARN)
 ROOT_KEEP = ("apiVersion", "kind", "metadata")
+CRDS = ("apiextensions.k8s.io", "customresourcedefinitions")
 
 OBJECT_META = frozenset(
     {
@@ -146,6 +149,8 @@ def unknown_fields(obj: Obj, info: ResourceInfo) -> list[str]:
         known = BUILTIN_FIELDS.get(info.gr)
         if known is not None:
             found.extend(key for key in obj if key not in known and key not in ROOT_KEEP)
+        if info.gr == CRDS:
+            found.extend(crd_fields.unknown(obj))
     return found
 
 
@@ -189,6 +194,8 @@ def prune(obj: Obj, info: ResourceInfo) -> None:
     if known is not None:
         for key in [k for k in obj if k not in known and k not in ROOT_KEEP]:
             del obj[key]
+    if info.gr == CRDS:
+        crd_fields.prune(obj)
 
 
 # duplicate fields -------------------------------------------------------------------------------
@@ -261,6 +268,10 @@ class FieldCheck:
         for message in messages:
             if message not in self.warnings:
                 self.warnings.append(message)
+
+    def warn(self, messages: list[str]) -> None:
+        """Warnings a registry strategy adds (kube-apiserver's recorder drops repeats)."""
+        self._warn(messages)
 
     def check_apply(self, info: ResourceInfo, body: Obj, namespace: str, name: str) -> None:
         """Server-side apply: unknown fields fail whatever the directive; duplicates follow it."""

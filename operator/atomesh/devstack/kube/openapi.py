@@ -13,6 +13,7 @@ import hashlib
 import json
 from typing import Any
 
+from atomesh.devstack.kube.errors import ApiError
 from atomesh.devstack.kube.resources import Registry, ResourceInfo
 
 Obj = dict[str, Any]
@@ -62,6 +63,9 @@ _OBJECT_META_SCHEMA: Obj = {
         "deletionTimestamp": {"type": "string", "format": "date-time", "description": "Deletion time."},
     },
 }
+
+
+OBJECT_META_SCHEMA = _OBJECT_META_SCHEMA  # shared with the v2 document (openapi_v2.py)
 
 
 def schema_name(info: ResourceInfo) -> str:
@@ -188,3 +192,18 @@ def index(registry: Registry) -> Obj:
         digest = hashlib.sha512(json.dumps(doc, sort_keys=True).encode()).hexdigest().upper()
         paths[_key(group, version)] = {"serverRelativeURL": f"/openapi/v3/{_key(group, version)}?hash={digest}"}
     return {"paths": paths}
+
+
+def route(registry: Registry, rest: list[str]) -> Obj:
+    """`/openapi/v3` (the index) or `/openapi/v3/api/V`, `/openapi/v3/apis/G/V` (one document)."""
+    if rest == ["v3"]:
+        return index(registry)
+    key = rest[1:] if rest[:1] == ["v3"] else []
+    doc = None
+    if len(key) == 2 and key[0] == "api":
+        doc = document(registry, "", key[1])
+    elif len(key) == 3 and key[0] == "apis":
+        doc = document(registry, key[1], key[2])
+    if doc is None:
+        raise ApiError(404, "the server could not find the requested resource")
+    return doc

@@ -3,6 +3,11 @@
 The snapshot (or the replay from the history) and the subscription happen in one synchronous
 step, so no event between them is lost or duplicated. Each event's object JSON is encoded once
 (`Stored.raw`) and shared by every watcher.
+
+A watch that asks for `as=Table` (`kubectl get -w`) gets each event's object as a
+`meta.k8s.io/v1` Table of one row, as kube-apiserver's `watchEmbeddedEncoder` does (apiserver
+`pkg/endpoints/handlers/response.go`): column definitions on the first event only (it sets
+`NoHeaders` after encoding one), bookmarks converted like any object, ERROR Status objects as they are.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from atomesh.devstack.kube import table
 from atomesh.devstack.kube.errors import ApiError, bad_request
 from atomesh.devstack.kube.resources import ResourceInfo
 from atomesh.devstack.kube.selectors import Predicate
@@ -37,11 +43,47 @@ def event_line(type_: str, stored: Stored, info: ResourceInfo) -> bytes:
 
 
 def bookmark_line(info: ResourceInfo, rv: int, initial_end: bool = False) -> bytes:
+    return _line("BOOKMARK", bookmark(info, rv, initial_end))
+
+
+def bookmark(info: ResourceInfo, rv: int, initial_end: bool = False) -> dict[str, Any]:
     meta: dict[str, Any] = {"resourceVersion": str(rv)}
     if initial_end:
         meta["annotations"] = {INITIAL_EVENTS_END: "true"}
-    obj = {"kind": info.kind, "apiVersion": info.group_version, "metadata": meta}
-    return json.dumps({"type": "BOOKMARK", "object": obj}, separators=(",", ":")).encode() + b"\n"
+    return {"kind": info.kind, "apiVersion": info.group_version, "metadata": meta}
+
+
+def _line(type_: str, obj: dict[str, Any]) -> bytes:
+    return json.dumps({"type": type_, "object": obj}, separators=(",", ":")).encode() + b"\n"
+
+
+class Encoder:
+    """One watch's event lines: the stored objects as they are, or Tables when the client asked."""
+
+    def __init__(self, info: ResourceInfo, table_options: table.TableOptions | None) -> None:
+        self.info = info
+        self.table_options = table_options
+
+    def _as_table(self, obj: dict[str, Any]) -> dict[str, Any]:
+        assert self.table_options is not None
+        rv = str(obj.get("metadata", {}).get("resourceVersion", ""))
+        result = table.table(self.info, [obj], rv, self.table_options)
+        # kube-apiserver sends the column definitions once: later events carry rows only
+        self.table_options = table.TableOptions(self.table_options.include_object, no_headers=True)
+        return result
+
+    def event(self, type_: str, stored: Stored) -> bytes:
+        if self.table_options is None:
+            return event_line(type_, stored, self.info)
+        obj = stored.obj
+        if obj.get("apiVersion") != self.info.group_version:  # another served version of a CRD
+            obj = {**obj, "apiVersion": self.info.group_version}
+        return _line(type_, self._as_table(obj))
+
+    def bookmark(self, rv: int, initial_end: bool = False) -> bytes:
+        if self.table_options is None:
+            return bookmark_line(self.info, rv, initial_end)
+        return _line("BOOKMARK", self._as_table(bookmark(self.info, rv, initial_end)))
 
 
 def expired_line(rv: str, oldest: int) -> bytes:
@@ -50,7 +92,8 @@ def expired_line(rv: str, oldest: int) -> bytes:
 
 
 class WatchOptions:
-    def __init__(self, params: Mapping[str, str]) -> None:
+    def __init__(self, params: Mapping[str, str], table_options: table.TableOptions | None = None) -> None:
+        self.table_options = table_options
         self.resource_version = params.get("resourceVersion", "")
         self.bookmarks = flag(params, "allowWatchBookmarks")
         self.send_initial = flag(params, "sendInitialEvents")
@@ -79,13 +122,14 @@ async def serve(
     bookmark_interval: float,
 ) -> web.StreamResponse:
     watcher = Watcher(info.gr, namespace, matches)
+    encoder = Encoder(info, options.table_options)
     first: list[bytes] = []
     expired = False
     if options.send_initial or options.resource_version in ("", "0"):
         for stored in _current(store, info, namespace, matches):
-            first.append(event_line("ADDED", stored, info))
+            first.append(encoder.event("ADDED", stored))
         if options.send_initial:
-            first.append(bookmark_line(info, store.rv, initial_end=True))
+            first.append(encoder.bookmark(store.rv, initial_end=True))
     else:
         events: Iterable[Event] | None = store.events_since(int(options.resource_version))
         if events is None:
@@ -97,7 +141,7 @@ async def serve(
                 if event.gr == info.gr:
                     seen = watcher.translate(event)
                     if seen is not None:
-                        first.append(event_line(seen, event.stored, info))
+                        first.append(encoder.event(seen, event.stored))
     if not expired:
         store.subscribe(watcher)  # same synchronous step as the snapshot: nothing lost in between
     response = web.StreamResponse(headers={"Content-Type": "application/json", "Cache-Control": "no-cache, private"})
@@ -107,7 +151,7 @@ async def serve(
         if first:
             await response.write(b"".join(first))
         if not expired:
-            await _stream(request, response, store, info, watcher, options, bookmark_interval)
+            await _stream(request, response, store, encoder, watcher, options, bookmark_interval)
     except (ConnectionResetError, asyncio.CancelledError, RuntimeError):
         pass  # the client went away, or the server is shutting down
     finally:
@@ -125,7 +169,7 @@ async def _stream(
     request: web.Request,
     response: web.StreamResponse,
     store: Store,
-    info: ResourceInfo,
+    encoder: Encoder,
     watcher: Watcher,
     options: WatchOptions,
     bookmark_interval: float,
@@ -145,10 +189,10 @@ async def _stream(
             if transport is None or transport.is_closing():
                 return
             if options.bookmarks and (deadline is None or time.monotonic() < deadline):
-                await response.write(bookmark_line(info, store.rv))
+                await response.write(encoder.bookmark(store.rv))
             continue
-        chunk = [event_line(type_, event.stored, info)]
+        chunk = [encoder.event(type_, event.stored)]
         while not queue.empty():  # drain what is ready: one write, still one line per event
             type_, event = queue.get_nowait()
-            chunk.append(event_line(type_, event.stored, info))
+            chunk.append(encoder.event(type_, event.stored))
         await response.write(b"".join(chunk))

@@ -1,6 +1,8 @@
 """A local kubelet: runs atomesh runner pods as local processes against any Kubernetes API.
 
-`Kubelet` (asyncio) watches Pods and runs the ones whose images match its pattern;
+`Kubelet` (asyncio) registers a Node and keeps its Lease and NodeStatus fresh (`heartbeat.py`),
+watches Pods and runs the ones bound to its Node, or unassigned ones it may place there
+(`placement.py`), whose images match its pattern;
 `BackgroundKubelet` runs one in a thread; `KubeletConfig` says what and how. The rules of
 the process environment and of path mapping are in `config.py` and `plan.py`.
 

@@ -7,6 +7,7 @@ works against any API server that speaks the protocol.
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -36,13 +37,18 @@ def pod_path(namespace: str, name: str = "", sub: str = "") -> str:
 
 
 class ApiClient:
-    def __init__(self, server: str, token: str | None = None) -> None:
+    def __init__(self, server: str, token: str | None = None, tls: ssl.SSLContext | None = None) -> None:
         self._server = server.rstrip("/")
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        # The context carries the cluster's CA and the client certificate, if the kubeconfig has them.
+        connector = aiohttp.TCPConnector(ssl=tls) if tls is not None else None
         self._session = aiohttp.ClientSession(
-            headers=headers, timeout=aiohttp.ClientTimeout(total=None, connect=10), read_bufsize=2**20
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=None, connect=10),
+            read_bufsize=2**20,
+            connector=connector,
         )
 
     async def close(self) -> None:

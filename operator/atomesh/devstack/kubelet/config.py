@@ -11,10 +11,19 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from atomesh.devstack.kubelet.nodestatus import (
+    LEASE_DURATION_SECONDS,
+    STATUS_REPORT_FREQUENCY,
+    STATUS_UPDATE_FREQUENCY,
+    well_known_labels,
+)
+from atomesh.devstack.kubelet.placement import fits
 
 DEFAULT_NODE_NAME = "atomesh-local"
 DEFAULT_IMAGE_PATTERN = "atomesh"
@@ -38,7 +47,17 @@ class KubeletConfig:
     server: str
     root_dir: Path
     token: str | None = None
+    # TLS to the API server (CA, client certificate) from its kubeconfig; None for plain HTTP.
+    tls: ssl.SSLContext | None = None
     node_name: str = DEFAULT_NODE_NAME
+    # What the registered Node carries besides the well-known labels (`atomesh dev`: the local-runner
+    # label and NoSchedule taint); pods that do not tolerate the taints are never run here.
+    node_labels: Mapping[str, str] = field(default_factory=dict)
+    node_taints: Sequence[Mapping[str, str]] = ()
+    # Heartbeats, the real kubelet's defaults (seconds); tests shorten them.
+    node_lease_duration_seconds: int = LEASE_DURATION_SECONDS
+    node_status_update_frequency: float = STATUS_UPDATE_FREQUENCY
+    node_status_report_frequency: float = STATUS_REPORT_FREQUENCY
     namespace: str | None = None
     image_pattern: str = DEFAULT_IMAGE_PATTERN
     entrypoints: Mapping[str, list[str]] = field(default_factory=default_entrypoints)
@@ -62,13 +81,15 @@ class KubeletConfig:
 
 
 def handles_pod(config: KubeletConfig, pod: Mapping[str, object]) -> bool:
-    """Whether this kubelet runs `pod`: every container's image matches and the pod is
-    unassigned or assigned to this node."""
+    """Whether this kubelet runs `pod`: every container's image matches, and the pod is assigned to
+    this node, or unassigned and placeable here (tolerates the Node's taints, matches its labels)."""
     spec = pod.get("spec")
     if not isinstance(spec, Mapping):
         return False
     node = spec.get("nodeName")
     if node and node != config.node_name:
+        return False
+    if not node and not fits(spec, {**well_known_labels(config.node_name), **config.node_labels}, config.node_taints):
         return False
     containers = [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
     if not containers:

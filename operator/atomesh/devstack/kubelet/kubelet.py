@@ -16,16 +16,17 @@ from aiohttp import web
 
 from atomesh.devstack.kubelet.apiclient import MERGE_PATCH, ApiClient, ApiStatusError
 from atomesh.devstack.kubelet.config import KubeletConfig, handles_pod
+from atomesh.devstack.kubelet.heartbeat import NodeHeartbeat
 from atomesh.devstack.kubelet.logs import stream_log
 from atomesh.devstack.kubelet.sandbox import remove_sandbox
-from atomesh.devstack.kubelet.status import HOST_IP, now_rfc3339
 from atomesh.devstack.kubelet.worker import PodWorker
 
 log = logging.getLogger(__name__)
 WATCH_TIMEOUT_SECONDS = 300
 RECONNECT_DELAY = 0.5
 TERMINAL_PHASES = ("Succeeded", "Failed")
-KUBELET_VERSION = "v1.37.0-atomesh"
+# Ours, in the style of the kubelet's admission reasons (NodeAffinity, OutOfcpu, ...).
+REJECTED_REASON = "UnsupportedImage"
 
 
 class LogError(Exception):
@@ -45,6 +46,8 @@ class Kubelet:
         self._watch_task: asyncio.Task[None] | None = None
         self._cleanups: set[asyncio.Task[None]] = set()
         self._synced = asyncio.Event()
+        self._heartbeat: NodeHeartbeat | None = None
+        self._rejected: set[str] = set()
 
     @property
     def api(self) -> ApiClient:
@@ -55,10 +58,19 @@ class Kubelet:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self, log_url: str | None = None) -> None:
-        """Register the Node (when the server serves nodes) and start watching Pods."""
-        self._api = ApiClient(self.config.server, self.config.token)
+        """Register the Node (NodeRegistrationError when the server refuses it), start its heartbeats
+        and watch Pods."""
+        self._api = ApiClient(self.config.server, self.config.token, self.config.tls)
         self.config.root_dir.mkdir(parents=True, exist_ok=True)
-        await self._register_node(log_url)
+        heartbeat = NodeHeartbeat(self.config, self._api, urlsplit(log_url).port if log_url else None)
+        try:
+            await heartbeat.register()
+        except BaseException:
+            await self._api.close()
+            self._api = None
+            raise
+        self._heartbeat = heartbeat
+        heartbeat.start()
         self._watch_task = asyncio.get_running_loop().create_task(self._watch_loop(), name="kubelet watch")
 
     async def wait_synced(self) -> None:
@@ -66,7 +78,11 @@ class Kubelet:
         await self._synced.wait()
 
     async def stop(self) -> None:
-        """Stop watching and kill every process this kubelet started."""
+        """Stop watching and heartbeats and kill every process this kubelet started. The Node stays,
+        as a real kubelet's does: the node lifecycle controller marks it Unknown once its Lease expires."""
+        if self._heartbeat is not None:
+            await self._heartbeat.stop()
+            self._heartbeat = None
         if self._watch_task is not None:
             self._watch_task.cancel()
             await asyncio.gather(self._watch_task, return_exceptions=True)
@@ -78,43 +94,6 @@ class Kubelet:
         if self._api is not None:
             await self._api.close()
             self._api = None
-
-    # -- node -----------------------------------------------------------------------------------
-
-    async def _register_node(self, log_url: str | None) -> None:
-        name = self.config.node_name
-        node = {
-            "apiVersion": "v1",
-            "kind": "Node",
-            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}},
-            "spec": {},
-        }
-        port = urlsplit(log_url).port if log_url else None
-        status: dict[str, Any] = {
-            "addresses": [{"type": "InternalIP", "address": HOST_IP}, {"type": "Hostname", "address": name}],
-            "conditions": [
-                {
-                    "type": "Ready",
-                    "status": "True",
-                    "reason": "KubeletReady",
-                    "message": "local kubelet is posting ready status",
-                    "lastHeartbeatTime": now_rfc3339(),
-                    "lastTransitionTime": now_rfc3339(),
-                }
-            ],
-            "nodeInfo": {"kubeletVersion": KUBELET_VERSION, "operatingSystem": "linux", "architecture": "amd64"},
-        }
-        if port:
-            status["daemonEndpoints"] = {"kubeletEndpoint": {"Port": port}}
-        try:
-            with contextlib.suppress(ApiStatusError):  # 409: registered before
-                await self.api.request("POST", "/api/v1/nodes", node)
-            await self.api.request(
-                "PATCH", f"/api/v1/nodes/{name}/status", {"status": status}, content_type=MERGE_PATCH
-            )
-        except ApiStatusError as exc:
-            # Nodes are optional here: the kubelet works without one.
-            log.info("node %s not registered: %s", name, exc)
 
     # -- watching pods ------------------------------------------------------------------------
 
@@ -175,10 +154,18 @@ class Kubelet:
             if meta.get("deletionTimestamp"):
                 worker.request_delete(pod)
             return
-        if not handles_pod(self.config, pod):
-            return
         ours = (pod.get("spec") or {}).get("nodeName") == self.config.node_name
         phase = (pod.get("status") or {}).get("phase")
+        if not handles_pod(self.config, pod):
+            if (
+                ours
+                and phase not in TERMINAL_PHASES
+                and not meta.get("deletionTimestamp")
+                and uid not in self._rejected
+            ):
+                self._rejected.add(uid)
+                self._spawn(self._reject(pod))
+            return
         if meta.get("deletionTimestamp"):
             if ours:  # ran here before a kubelet restart: nothing left to stop, confirm the delete
                 worker = PodWorker(self.config, self.api, pod)
@@ -209,6 +196,24 @@ class Kubelet:
         task = asyncio.get_running_loop().create_task(coro)
         self._cleanups.add(task)
         task.add_done_callback(self._cleanups.discard)
+
+    async def _reject(self, pod: dict[str, Any]) -> None:
+        """A pod bound to this Node that it cannot run (a DaemonSet that tolerates every taint, a pod
+        bound by hand): refused as the kubelet's admission refuses a pod — phase Failed, a reason, and
+        "Pod was rejected: ..." — instead of leaving it Pending without a word."""
+        meta = pod["metadata"]
+        images = sorted({str(c.get("image", "")) for c in _containers(pod)} - {""})
+        unsupported = [image for image in images if not self.config.handles_image(image)] or images
+        what = ", ".join(unsupported) or "a pod without containers"
+        message = (
+            f"Pod was rejected: the local runner on node {self.config.node_name} runs only images matching "
+            f"{self.config.image_pattern!r}, as local processes; not {what}"
+        )
+        status = {"status": {"phase": "Failed", "reason": REJECTED_REASON, "message": message}}
+        path = f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}/status"
+        log.warning("%s/%s: %s", meta["namespace"], meta["name"], message)
+        with contextlib.suppress(ApiStatusError, aiohttp.ClientError, TimeoutError):
+            await self.api.request("PATCH", path, status, content_type=MERGE_PATCH)
 
     async def _mark_lost(self, pod: dict[str, Any]) -> None:
         """A pod that was running here before the kubelet restarted: its processes are gone."""
@@ -295,6 +300,11 @@ class Kubelet:
             await response.write(chunk)
         await response.write_eof()
         return response
+
+
+def _containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = pod.get("spec") or {}
+    return [c for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])] if isinstance(c, dict)]
 
 
 def _any_container_started(pod: dict[str, Any]) -> bool:

@@ -125,7 +125,8 @@ class PodWorker:
             await self._confirm_deletion()
 
     async def _lifecycle(self) -> None:
-        await self._accept()
+        if not await self._accept():
+            return
         deadline = (self.pod.get("spec") or {}).get("activeDeadlineSeconds")
         scope = asyncio.timeout(float(deadline) if deadline is not None else None)
         try:
@@ -143,19 +144,24 @@ class PodWorker:
             await self._event(REASON_DEADLINE, DEADLINE_MESSAGE)
             await self._push_status()
 
-    async def _accept(self) -> None:
+    async def _accept(self) -> bool:
+        """Bind an unassigned pod to this node; False when it went to another node (a scheduler won)."""
         node = self.config.node_name
         if (self.pod.get("spec") or {}).get("nodeName") != node:
-            await self._bind(node)
+            if not await self._bind(node):
+                log.info("pod %s/%s was bound elsewhere; not running it", self.namespace, self.name)
+                return False
             await self._event(
                 "Scheduled",
                 f"Successfully assigned {self.namespace}/{self.name} to {node}",
                 component="default-scheduler",
             )
         await self._push_status()
+        return True
 
-    async def _bind(self, node: str) -> None:
-        """Bind as a scheduler does (pods/binding); fall back to patching spec.nodeName."""
+    async def _bind(self, node: str) -> bool:
+        """Bind as a scheduler does (pods/binding); fall back to patching spec.nodeName. Whether the pod
+        is bound here in the end: with a real scheduler beside us, the API server lets one binding win."""
         binding = {
             "apiVersion": "v1",
             "kind": "Binding",
@@ -164,14 +170,17 @@ class PodWorker:
         }
         try:
             await self.api.request("POST", pod_path(self.namespace, self.name, "binding"), binding)
-            return
+            return True
         except ApiStatusError as exc:
             log.debug("binding %s/%s: %s; patching spec.nodeName instead", self.namespace, self.name, exc)
         try:
             patch = {"spec": {"nodeName": node}}
             await self.api.request("PATCH", pod_path(self.namespace, self.name), patch, content_type=MERGE_PATCH)
+            return True
         except ApiStatusError as exc:
             log.debug("cannot set spec.nodeName of %s/%s: %s", self.namespace, self.name, exc)
+        current = await self.api.get(pod_path(self.namespace, self.name))
+        return current is not None and (current.get("spec") or {}).get("nodeName") == node
 
     async def _fetch(self) -> Resources:
         resources: dict[tuple[str, str], dict[str, bytes]] = {}

@@ -1,0 +1,201 @@
+"""A pytest plugin that holds the GitHub emulator to GitHub's official descriptions: every REST
+response and webhook delivery any test makes it send is validated (`check.py`), and a test whose
+traffic does not match fails with each finding named.
+
+Traffic is collected process-wide (and from `atomesh dev` subprocesses, through the log file
+GITHUB_EMULATOR_TRAFFIC_LOG names) and checked when each test tears down, so what a module or
+session fixture's emulator sends between tests is checked with the next test. The end of the run
+prints how many exchanges were validated. `--github-contract=report` lists the findings in that
+summary without failing tests (to measure an emulator before fixing it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from atomesh.devstack.github import traffic
+
+from .check import MAX_FINDINGS, Finding, check
+from .descriptions import Descriptions, DescriptionsMissing, descriptions
+
+
+@dataclass
+class Tally:
+    responses: int = 0
+    deliveries: int = 0
+    injected: int = 0
+    mismatched: int = 0
+    operations: set[str] = field(default_factory=set)
+    webhooks: set[str] = field(default_factory=set)
+    findings: Counter[str] = field(default_factory=Counter)
+
+    def dump(self) -> dict[str, Any]:
+        """Plain data, for a pytest-xdist worker to hand its tally to the controller."""
+        return {
+            "counts": [self.responses, self.deliveries, self.injected, self.mismatched],
+            "operations": sorted(self.operations),
+            "webhooks": sorted(self.webhooks),
+            "findings": dict(self.findings),
+        }
+
+    def add(self, data: dict[str, Any]) -> None:
+        responses, deliveries, injected, mismatched = data["counts"]
+        self.responses += responses
+        self.deliveries += deliveries
+        self.injected += injected
+        self.mismatched += mismatched
+        self.operations.update(data["operations"])
+        self.webhooks.update(data["webhooks"])
+        self.findings.update(data["findings"])
+
+
+class Collector:
+    """Exchanges of this process's emulators, and those `atomesh dev` subprocesses log to `log`."""
+
+    def __init__(self, log: Path, load: Callable[[], Descriptions] = descriptions) -> None:
+        self._load = load
+        self._lock = threading.Lock()
+        self._pending: list[traffic.Exchange] = []
+        self.log = log
+        self._offset = 0
+        self.tally = Tally()
+
+    def __call__(self, exchange: traffic.Exchange) -> None:
+        with self._lock:
+            self._pending.append(exchange)
+
+    def drain(self) -> list[traffic.Exchange]:
+        with self._lock:
+            taken, self._pending = self._pending, []
+            logged, self._offset = traffic.read_log(str(self.log), self._offset)
+        return taken + logged
+
+    def validate(self, exchanges: list[traffic.Exchange]) -> list[Finding]:
+        if not exchanges:
+            return []
+        try:
+            known = self._load()
+        except DescriptionsMissing as exc:
+            pytest.fail(f"GitHub contract check: {exc}", pytrace=False)
+        findings: list[Finding] = []
+        for exchange in exchanges:
+            if exchange.injected:
+                # A fault a test injected on purpose is not what the emulator claims GitHub sends.
+                self.tally.injected += 1
+                continue
+            found = check(known, exchange)
+            if exchange.kind == "delivery":
+                self.tally.deliveries += 1
+                self.tally.webhooks.add(exchange.headers.get("X-GitHub-Event", "?"))
+            else:
+                self.tally.responses += 1
+                operation = known.operation(exchange.method, exchange.path)
+                self.tally.operations.add(operation.operation_id if operation else exchange.path)
+            if found:
+                self.tally.mismatched += 1
+                self.tally.findings.update(f"{f.subject} {f.pointer} {f.rule}" for f in found)
+            findings += found
+        return findings
+
+
+COLLECTOR = pytest.StashKey[Collector]()
+WORKER_OUTPUT = "atomesh_github_contract"
+MODE = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--github-contract",
+        choices=("enforce", "report"),
+        default="enforce",
+        help="enforce: a test whose GitHub emulator traffic mismatches GitHub's description fails; "
+        "report: only count and list mismatches in the summary",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    log = Path(tempfile.mkdtemp(prefix="atomesh-github-traffic-")) / "traffic.jsonl"
+    collector = Collector(log)
+    config.stash[COLLECTOR] = collector
+    config.stash[MODE] = str(config.getoption("--github-contract"))
+    config.add_cleanup(traffic.subscribe(collector))
+    # Subprocesses a test starts (`atomesh dev`) inherit the variable and log their traffic there.
+    previous = os.environ.get(traffic.LOG_ENV)
+    os.environ[traffic.LOG_ENV] = str(log)
+
+    def restore() -> None:
+        if previous is None:
+            os.environ.pop(traffic.LOG_ENV, None)
+        else:
+            os.environ[traffic.LOG_ENV] = previous
+        shutil.rmtree(log.parent, ignore_errors=True)
+
+    config.add_cleanup(restore)
+
+
+@pytest.fixture(autouse=True)
+def github_contract(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Autouse and set up first, so its teardown runs after the emulators of the test are closed."""
+    collector = request.config.stash[COLLECTOR]
+    yield
+    findings = collector.validate(collector.drain())
+    if findings and request.config.stash[MODE] == "enforce":
+        shown = "\n".join(f"  {finding}" for finding in findings[:MAX_FINDINGS])
+        more = f"\n  ... and {len(findings) - MAX_FINDINGS} more" if len(findings) > MAX_FINDINGS else ""
+        pytest.fail(
+            f"the GitHub emulator sent {len(findings)} thing(s) GitHub's description does not allow:\n{shown}{more}",
+            pytrace=False,
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    collector = config.stash.get(COLLECTOR, None)
+    output = getattr(config, "workeroutput", None)
+    if collector is not None and output is not None:
+        with contextlib.suppress(pytest.fail.Exception):
+            collector.validate(collector.drain())
+        output[WORKER_OUTPUT] = collector.tally.dump()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist: add a finished worker's tally to the controller's."""
+    data = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+    collector = node.config.stash.get(COLLECTOR, None)
+    if data is not None and collector is not None:
+        collector.tally.add(data)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    collector = config.stash.get(COLLECTOR, None)
+    if collector is None:
+        return
+    try:
+        collector.validate(collector.drain())
+    except pytest.fail.Exception as exc:
+        terminalreporter.write_line(str(exc))
+        return
+    tally = collector.tally
+    if not (tally.responses or tally.deliveries or tally.injected):
+        return
+    terminalreporter.write_sep("-", "GitHub contract")
+    terminalreporter.write_line(
+        f"{tally.responses} REST responses over {len(tally.operations)} operations and {tally.deliveries} "
+        f"webhook deliveries of {len(tally.webhooks)} events validated; {tally.mismatched} with mismatches; "
+        f"{tally.injected} injected faults not checked"
+    )
+    if config.stash[MODE] == "report":
+        for finding, count in tally.findings.most_common():
+            terminalreporter.write_line(f"  {count:4d}  {finding}")
