@@ -77,8 +77,15 @@ def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
         else:
             spec = agent.spec
             resolution = resolve(ctx, agent)
+    priced = spec is None or spec.harness.price is not None or ctx.prices(spec.harness.model) is not None
     new = plan_agent_status(
-        current, generation=meta.get("generation"), spec=spec, invalid=invalid, resolution=resolution, now=ctx.now()
+        current,
+        generation=meta.get("generation"),
+        spec=spec,
+        invalid=invalid,
+        resolution=resolution,
+        now=ctx.now(),
+        priced=priced,
     )
     new_wire = dump(new)
     patch = status_patch(old_wire, new_wire)
