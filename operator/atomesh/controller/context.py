@@ -30,6 +30,9 @@ class OperatorContext:
     clock: Callable[[], datetime] = utc_now
     resolver: Callable[[str, str], str] = resolve_ref
     prices: Callable[[str], ModelPrice | None] = price_of
+    # (owner/name, branch) -> commit through the forge's API with the operator's credentials; None
+    # without forge credentials, when only workspaces given as git URLs can be checked.
+    branch_head: Callable[[str, str], str] | None = None
     metrics: Metrics = field(default_factory=Metrics)
     followups: Coalescer = field(default_factory=Coalescer)
     _locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)

@@ -164,3 +164,21 @@ def test_a_cost_limit_refuses_an_unpriced_model_and_nothing_else_does() -> None:
     assert limited.message == "limits.maxCostUSD=$2 cannot hold: model 'x' is not priced"
     assert admit_run(run(), agent(status=COST_UNKNOWN)).verdict == "start"
     assert admit_run(run(), agent(status=READY, limits={"timeout": "15m", "maxCostUSD": 2})).verdict == "start"
+
+
+def test_a_workspace_that_does_not_resolve_keeps_the_agent_from_ready() -> None:
+    spec = agent_spec()
+    missing = RefResolution(error="acme/site has no branch 'main'")
+    status = plan_agent_status(
+        AgentStatus(), generation=1, spec=spec, invalid=None, resolution=None, now="t", workspace=missing
+    )
+    assert conds(status)[c.READY] == (c.FALSE, c.WORKSPACE_UNRESOLVABLE)
+    assert conds(status)[c.RECONCILING] == (c.TRUE, c.WORKSPACE_UNRESOLVABLE)
+    message = next(cond.message for cond in status.conditions if cond.type == c.READY)
+    assert "spec.workspace.baseBranch 'main'" in message
+    assert "has no branch 'main'" in message
+    fixed = plan_agent_status(
+        status, generation=1, spec=spec, invalid=None, resolution=None, now="t2", workspace=RefResolution("abc")
+    )
+    assert conds(fixed)[c.READY] == (c.TRUE, c.RECONCILED)
+    assert c.RECONCILING not in conds(fixed)
