@@ -104,18 +104,26 @@ def test_pull_request_page_shows_checks_reviews_and_who_merged(github_emulator: 
     pull.create_review_request(reviewers=["reviewer"])
     bot.create_check_run("atomesh/tests", pull.head.sha, status="completed", conclusion="failure")
     bot.get_commit(pull.head.sha).create_status("success", context="atomesh/lint", description="clean <ok>")
-    pull.create_issue_comment("Run **finished**")
+    comment = pull.create_issue_comment("Run **finished**")
     reviewer = github_emulator.client(github_emulator.reviewer_token).get_repo("demo/sample-app").get_pull(number)
+    line = reviewer.create_review_comment("Why `checked`?", bot.get_commit(pull.head.sha), "README.md", line=1)
     page = get(f"{github_emulator.web_url}/demo/sample-app/pull/{number}")
     assert '<td id="reviewers">reviewer</td>' in page
     assert '<td class="conclusion-failure">failure</td>' in page
     assert '<td class="conclusion-success">success</td>' in page
     assert "clean &lt;ok&gt;" in page
     assert "Run <strong>finished</strong>" in page
+    assert "commented on <code>README.md:1</code>" in page
+    assert "Why <code>checked</code>?" in page
+    # The html_url of each item the API returns lands on that item of the page.
+    for url in (comment.html_url, line.html_url):
+        assert url.startswith(f"{github_emulator.web_url}/demo/sample-app/pull/{number}#")
+        assert f'id="{url.partition("#")[2]}"' in page
 
-    reviewer.create_review(body="Ship *it*", event="APPROVE")
+    review = reviewer.create_review(body="Ship *it*", event="APPROVE")
     reviewer.merge()
     page = get(f"{github_emulator.web_url}/demo/sample-app/pull/{number}")
+    assert f'id="{review.html_url.partition("#")[2]}"' in page
     assert '<span class="verdict-APPROVED">approved these changes</span>' in page
     assert "Ship <em>it</em>" in page
     assert '<span class="state merged">merged</span>' in page
@@ -135,6 +143,16 @@ def test_issue_page_renders_markdown_and_comments(github_emulator: GitHubEmulato
     assert "Fixed in <del>main</del> <code>dev</code>" in page
     assert "<b>atomesh-bot</b> closed this as completed" in page
     assert f"/{repo}/issues/{issue.number}" in get(f"{github_emulator.web_url}/{repo}")
+
+
+def test_issues_url_of_a_pull_request_leads_to_its_page(github_emulator: GitHubEmulatorHandle) -> None:
+    number = open_pr(github_emulator, "atomesh/redirect", {"README.md": "# r\n"})
+    with urllib.request.urlopen(f"{github_emulator.web_url}/demo/sample-app/issues/{number}") as response:
+        assert response.url == f"{github_emulator.web_url}/demo/sample-app/pull/{number}"
+        assert "<strong>B</strong>" in response.read().decode()
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{github_emulator.web_url}/demo/sample-app/issues/999")
+    assert missing.value.code == 404
 
 
 @pytest.mark.parametrize(("method", "parents"), [("squash", 1), ("rebase", 1), ("merge", 2)])

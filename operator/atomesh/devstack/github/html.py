@@ -41,14 +41,19 @@ def _pull_or_404(request: web.Request, repo: Repo) -> Pull:
 
 @routes.get("/")
 async def index(request: web.Request) -> web.Response:
-    repos = [repo for repo in ctx.services(request).store.repos.values() if not repo.private]
-    return _page("list.html", "atomesh GitHub emulator", heading="Pull requests and issues", repos=repos, single=False)
+    store = ctx.services(request).store
+    with store.lock:
+        listings = [views.listing(repo) for repo in store.repos.values() if not repo.private]
+    title, heading = "atomesh GitHub emulator", "Pull requests and issues"
+    return _page("list.html", title, heading=heading, listings=listings, single=False)
 
 
 @routes.get("/{owner}/{name}")
 async def repo_page(request: web.Request) -> web.Response:
     repo = _repo_or_404(request)
-    return _page("list.html", repo.full_name, heading=repo.full_name, repos=[repo], single=True)
+    with ctx.services(request).store.lock:
+        listing = views.listing(repo)
+    return _page("list.html", repo.full_name, heading=repo.full_name, listings=[listing], single=True)
 
 
 @routes.get("/{owner}/{name}/pull/{number}")

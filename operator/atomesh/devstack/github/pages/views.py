@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from ..markdown import render as markdown
 from ..repos import FileChange, GitStorage
-from ..store import CheckRun, CommitStatus, IssueComment, Pull, Repo, Thread
+from ..store import CheckRun, CommitStatus, Issue, IssueComment, Pull, Repo, Thread
 
 # How GitHub words a review's verdict in the conversation.
 VERDICTS = {
@@ -29,6 +29,7 @@ class Entry:
     user: str
     kind: str  # comment, review, line
     body: Markup
+    anchor: str  # the fragment of the item's html_url in the REST API, e.g. issuecomment-1001
     verdict: str = ""  # a review's state, e.g. APPROVED
     where: str = ""  # a line comment's path:line
 
@@ -56,21 +57,42 @@ def body(text: str) -> Markup:
 
 
 def comments(items: list[IssueComment]) -> list[Entry]:
-    return [Entry(c.created_at, c.user, "comment", body(c.body)) for c in items]
+    return [Entry(c.created_at, c.user, "comment", body(c.body), f"issuecomment-{c.id}") for c in items]
 
 
 def conversation(pull: Pull) -> list[Entry]:
     entries = comments(pull.comments)
     entries += [
-        Entry(r.submitted_at or "", r.user, "review", body(r.body), verdict=r.state)
+        Entry(r.submitted_at or "", r.user, "review", body(r.body), f"pullrequestreview-{r.id}", verdict=r.state)
         for r in pull.reviews
         if r.state != "PENDING"
     ]
     entries += [
-        Entry(c.created_at, c.user, "line", body(c.body), where=f"{c.path}:{c.line}" if c.line else c.path)
+        Entry(c.created_at, c.user, "line", body(c.body), f"discussion_r{c.id}", where=_where(c.path, c.line))
         for c in pull.line_comments
     ]
     return sorted(entries, key=lambda entry: entry.at)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A repository's pull requests and issues, newest first, for the list pages."""
+
+    repo: Repo
+    pulls: list[Pull]
+    issues: list[Issue]
+
+
+def listing(repo: Repo) -> Listing:
+    return Listing(
+        repo,
+        sorted(repo.pulls.values(), key=lambda pull: -pull.number),
+        sorted(repo.issues.values(), key=lambda issue: -issue.number),
+    )
+
+
+def _where(path: str, line: int | None) -> str:
+    return f"{path}:{line}" if line else path
 
 
 def check_runs(repo: Repo, sha: str) -> list[CheckRun]:
