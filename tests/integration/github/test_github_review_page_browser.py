@@ -42,11 +42,17 @@ SURFACE = build_surface(
 )
 
 
-@pytest.fixture
-def browser() -> Iterator[Browser]:
+def chromium() -> str:
+    """Debian's chromium; a missing browser fails the test with the fix rather than skipping it."""
     executable = shutil.which("chromium") or CHROMIUM
     if not Path(executable).exists():
         pytest.fail(f"Debian's chromium is not installed ({CHROMIUM}): run `make browser`", pytrace=False)
+    return executable
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    executable = chromium()
     with sync_playwright() as playwright:
         # --no-sandbox: CI and developers' machines run the suite as root, where chromium refuses its sandbox.
         launched = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
@@ -94,3 +100,10 @@ def test_pull_request_page_renders_table_and_details(
     page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert screenshot.stat().st_size > 20_000
+
+
+def test_a_missing_chromium_fails_with_the_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(f"{__name__}.CHROMIUM", str(tmp_path / "chromium"))
+    with pytest.raises(pytest.fail.Exception, match=r"run `make browser`"):
+        chromium()
