@@ -61,6 +61,18 @@ def test_alerts(kind: str) -> None:
     )
 
 
+def test_line_breaks_are_hard_as_in_comments() -> None:
+    assert render("first\nsecond\n").strip() == "<p>first<br>\nsecond</p>"
+
+
+def test_alert_keeps_its_own_line_breaks() -> None:
+    html = render("> [!CAUTION]\n> one\n> two\n")
+    assert html.strip() == (
+        '<div class="markdown-alert markdown-alert-caution"><p class="markdown-alert-title">Caution</p>\n'
+        "<p>one<br>\ntwo</p>\n</div>"
+    )
+
+
 def test_alert_marker_alone_in_its_paragraph() -> None:
     html = render("> [!TIP]\n>\n> First.\n>\n> Second.\n")
     assert html.startswith('<div class="markdown-alert markdown-alert-tip"><p class="markdown-alert-title">Tip</p>')

@@ -2,8 +2,9 @@
 
 Three steps, as GitHub's own pipeline does them:
 1. cmark-gfm (GitHub's fork of cmark, through `cmarkgfm`) with GitHub's extensions: tables, strikethrough,
-   autolinks, task lists, tag filter. Raw HTML is let through here ("unsafe") because GitHub does not drop it
-   at this stage: its sanitiser decides, element by element.
+   autolinks, task lists, tag filter; with hard line breaks, as GitHub renders issues, pull requests and
+   comments (files such as READMEs it renders without). Raw HTML is let through here ("unsafe") because
+   GitHub does not drop it at this stage: its sanitiser decides, element by element.
 2. The sanitiser (`nh3`, i.e. ammonia) with the allow-list of GitHub's sanitization filter (html-pipeline):
    `<details>`, `<summary>`, tables, `<kbd>`... stay; `<script>`, `<style>`, `class`, `id`, `style` and event
    attributes go, and so do HTML comments, which is how atomesh's hidden provenance stays hidden.
@@ -62,7 +63,9 @@ _VOID = {"area", "br", "col", "embed", "hr", "img", "input", "source", "track", 
 
 def render(text: str) -> str:
     """Sanitised HTML for a GitHub-flavoured Markdown body or comment."""
-    raw = cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_UNSAFE)
+    # Hard breaks: in issues, pull requests and their comments GitHub renders each line break as one.
+    options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_HARDBREAKS
+    raw = cmarkgfm.github_flavored_markdown_to_html(text, options=options)
     clean = nh3.clean(
         raw, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel="nofollow", strip_comments=True
     )
@@ -88,21 +91,31 @@ class _AlertParser(HTMLParser):
         self.quotes: list[tuple[int, bool]] = []
         self.awaiting_paragraph = False  # a top-level quote opened and nothing but whitespace followed yet
         self.first_paragraph: int | None = None  # index in `out` of a candidate first <p> of a top-level quote
+        self.after_marker = False  # the marker ended its line; what ends that line goes too
+        self.strip_newline = False
         self.drop_end_p = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        raw = self.get_starttag_text() or ""
+        after_marker, self.after_marker = self.after_marker, False
+        if after_marker and tag == "br":
+            # Comments render line breaks as <br> (hard breaks); the one ending the marker's line is not content.
+            self.strip_newline = True
+            return
         self.first_paragraph = len(self.out) if tag == "p" and self.awaiting_paragraph else None
         self.awaiting_paragraph = tag == "blockquote" and self.depth == 0
         if tag == "blockquote":
             self.quotes.append((len(self.out), False))
-        self.out.append(raw)
+        self.out.append(self.get_starttag_text() or "")
         if tag not in _VOID:
             self.depth += 1
 
     def handle_endtag(self, tag: str) -> None:
+        if self.after_marker and tag == "p":
+            # The marker was the whole paragraph: GitHub keeps no empty <p> after the title.
+            self.out.pop()
+            self.drop_end_p = True
         self.first_paragraph = None
-        self.awaiting_paragraph = False
+        self.awaiting_paragraph = self.after_marker = False
         if tag not in _VOID:
             self.depth -= 1
         if tag == "p" and self.drop_end_p:
@@ -115,16 +128,17 @@ class _AlertParser(HTMLParser):
         self.out.append(f"</{tag}>")
 
     def handle_data(self, data: str) -> None:
+        if self.strip_newline:
+            self.strip_newline = False
+            data = data.removeprefix("\n")
         self.awaiting_paragraph = self.awaiting_paragraph and not data.strip()
+        self.after_marker = False
         if self.first_paragraph is not None and self.first_paragraph == len(self.out) - 1:
             match = _MARKER.match(data)
             if match:
                 self._make_alert(match.group(1).lower())
                 data = data[match.end() :]
-                if not data:
-                    # The marker was the whole paragraph: GitHub keeps no empty <p> after the title.
-                    self.out.pop()
-                    self.drop_end_p = True
+                self.after_marker = not data
         self.first_paragraph = None
         if data:
             self.out.append(data)
@@ -137,14 +151,16 @@ class _AlertParser(HTMLParser):
         )
 
     def handle_entityref(self, name: str) -> None:
-        self.first_paragraph = None
-        self.awaiting_paragraph = False
+        self._other_token()
         self.out.append(f"&{name};")
 
     def handle_charref(self, name: str) -> None:
-        self.first_paragraph = None
-        self.awaiting_paragraph = False
+        self._other_token()
         self.out.append(f"&#{name};")
 
     def handle_comment(self, data: str) -> None:
         self.out.append(f"<!--{data}-->")
+
+    def _other_token(self) -> None:
+        self.first_paragraph = None
+        self.awaiting_paragraph = self.after_marker = self.strip_newline = False
