@@ -41,7 +41,7 @@ browser:
 dev: install harnesses
 	PATH="$(TOOLS_PATH)" $(BIN)/atomesh dev $(ARGS)
 
-test: install harnesses
+test: install harnesses browser
 	PATH="$(TOOLS_PATH)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: install
