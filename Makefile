@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n 2
 # kubectl and the other tools the venv installs come first, then the harness CLIs.
 TOOLS_PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$$PATH
 
-.PHONY: install harnesses dev test check crds lint lock
+.PHONY: install harnesses browser dev test check crds lint lock
 
 $(BIN)/atomesh: pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,17 @@ node_modules/.installed: package.json package-lock.json
 	npm install --no-save --silent --no-audit --no-fund
 	touch $@
 
+# Debian's chromium for the browser test of the review page (Playwright drives it; it downloads no browser).
+# apt-get needs root: sudo when not root. Nothing to do when it is installed.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
 dev: install harnesses
 	PATH="$(TOOLS_PATH)" $(BIN)/atomesh dev $(ARGS)
 
-test: install harnesses
+test: install harnesses browser
 	PATH="$(TOOLS_PATH)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: install

@@ -63,6 +63,21 @@ class Workspace(SpecModel):
     base_branch: str = Field(default="main", min_length=1, description="Branch the work starts from and targets.")
 
 
+class ModelPrice(SpecModel):
+    """A model's price per million tokens, in US dollars: for a model the price table does not know
+    (a fine-tuned or self-hosted model, a gateway's own name), so its cost can be counted and limited."""
+
+    input_usd_per_mtok: float = Field(
+        ge=0, alias="inputUSDPerMTok", description="US dollars per million input tokens (cache reads included)."
+    )
+    output_usd_per_mtok: float = Field(
+        ge=0, alias="outputUSDPerMTok", description="US dollars per million output tokens."
+    )
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        return (input_tokens * self.input_usd_per_mtok + output_tokens * self.output_usd_per_mtok) / 1_000_000
+
+
 class Harness(SpecModel):
     """The agent harness that runs in the pod, and its model."""
 
@@ -81,6 +96,13 @@ class Harness(SpecModel):
     )
     credentials_secret_ref: SecretKeyRef | None = Field(
         default=None, description="Secret key holding the model API key; only the agent step receives it."
+    )
+    price: ModelPrice | None = Field(
+        default=None,
+        description=(
+            "The model's price, for a model atomesh's price table does not know; without it such a model's "
+            "runs count $0 and an Agent with a cost limit does not run."
+        ),
     )
 
 

@@ -16,6 +16,8 @@ READY: Final = "Ready"
 RECONCILING: Final = "Reconciling"
 STALLED: Final = "Stalled"
 RESOLVED_REFS: Final = "ResolvedRefs"
+#: Abnormal-true, present only while true: the Agent's model has no price (see COST_UNKNOWN).
+COST_UNKNOWN_CONDITION: Final = "CostUnknown"
 BUDGET_EXCEEDED: Final = "BudgetExceeded"
 SUSPENDED: Final = "Suspended"
 
@@ -42,6 +44,14 @@ INLINE_INSTRUCTIONS: Final = "InlineInstructions"
 #: ResolvedRefs=False: `spec.source` (repository or ref) could not be resolved; the message
 #: carries git's whole error, credentials masked. Retried with backoff.
 REF_RESOLUTION_FAILED: Final = "RefResolutionFailed"
+#: Ready=False, Reconciling=True: `spec.workspace` (repository, base branch) does not resolve, so
+#: no run of the Agent could check it out; the message carries the forge's or git's answer.
+#: Retried with backoff.
+WORKSPACE_UNRESOLVABLE: Final = "WorkspaceUnresolvable"
+#: CostUnknown=True (the Agent stays Ready): `spec.harness.model` is not in atomesh's price table and
+#: the Agent declares no `spec.harness.price`, so its runs count $0. A run of it with
+#: `limits.maxCostUSD` fails with this reason instead of running without a limit that holds.
+COST_UNKNOWN: Final = "CostUnknown"
 
 # --- AgentRun reasons: status.reason of each phase, and its Ready/Reconciling/Stalled ------------
 #: Pending: accepted, about to be admitted.

@@ -14,7 +14,7 @@ import kopf
 from pydantic import ValidationError
 
 from atomesh.api import constants as k
-from atomesh.api.agent import Agent, AgentStatus
+from atomesh.api.agent import Agent, AgentSpec, AgentStatus
 from atomesh.api.agentrun import AgentRun
 from atomesh.api.common import dump, redact_userinfo
 from atomesh.controller.context import OperatorContext
@@ -59,13 +59,29 @@ def resolve(ctx: OperatorContext, agent: Agent) -> RefResolution | None:
         return RefResolution(error=redact_userinfo(str(exc)))
 
 
+def resolve_workspace(ctx: OperatorContext, spec: AgentSpec) -> RefResolution | None:
+    """The workspace's base branch: through the forge's API for owner/name (when the operator has forge
+    credentials), with git for a URL; None when it cannot be checked."""
+    workspace = spec.workspace
+    try:
+        if "://" in workspace.repo or workspace.repo.startswith(("/", "git@", "file:")):
+            return RefResolution(commit=ctx.resolver(workspace.repo, workspace.base_branch))
+        if ctx.branch_head is None:
+            return None
+        return RefResolution(commit=ctx.branch_head(workspace.repo, workspace.base_branch))
+    except ForgeError as exc:
+        return RefResolution(error=exc.message)
+    except OSError as exc:  # git itself could not run
+        return RefResolution(error=redact_userinfo(str(exc)))
+
+
 def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
     """Validate, resolve, write status when it changed; raise Transient to retry a failed resolution."""
     meta = body.get("metadata") or {}
     namespace, name = meta.get("namespace", ""), meta.get("name", "")
     old_wire: dict[str, Any] = dict(body.get("status") or {})
     current = AgentStatus.model_validate(old_wire)
-    spec, invalid, resolution = None, None, None
+    spec, invalid, resolution, workspace = None, None, None, None
     try:
         agent = Agent.model_validate(dict(body))
     except ValidationError as exc:
@@ -77,8 +93,18 @@ def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
         else:
             spec = agent.spec
             resolution = resolve(ctx, agent)
+            if resolution is None or resolution.error is None:
+                workspace = resolve_workspace(ctx, spec)
+    priced = spec is None or spec.harness.price is not None or ctx.prices(spec.harness.model) is not None
     new = plan_agent_status(
-        current, generation=meta.get("generation"), spec=spec, invalid=invalid, resolution=resolution, now=ctx.now()
+        current,
+        generation=meta.get("generation"),
+        spec=spec,
+        invalid=invalid,
+        resolution=resolution,
+        now=ctx.now(),
+        priced=priced,
+        workspace=workspace,
     )
     new_wire = dump(new)
     patch = status_patch(old_wire, new_wire)
@@ -90,6 +116,8 @@ def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
         log.warning("Agent %s/%s is invalid: %s", namespace, name, invalid)
     if resolution is not None and resolution.error is not None:
         raise Transient(f"resolving source.ref failed: {resolution.error}")
+    if workspace is not None and workspace.error is not None:
+        raise Transient(f"resolving spec.workspace failed: {workspace.error}")
 
 
 def request_rollup(ctx: OperatorContext, namespace: str, agent: str) -> None:

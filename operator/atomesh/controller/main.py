@@ -54,6 +54,7 @@ def compose(
 ) -> Operator:
     kube = RestKube.from_kubeconfig(kubeconfig)
     ctx = OperatorContext(config=config, kube=kube, clock=clock, resolver=resolver)
+    ctx.branch_head = forge.branch_head if forge is not None else None
     ready = threading.Event()
     endpoint = HttpEndpoint(ctx.metrics, host, port, ready.is_set)
     registry = build_registry(

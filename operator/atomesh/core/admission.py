@@ -5,7 +5,10 @@ of the agent, so later edits or deletion of the Agent do not change it.
 Mesh runs (see `core.meshplan`): a run the mesh holds (annotation `atomesh.io/queued`) or has not
 adopted yet (labelled `atomesh.io/mesh` without `atomesh.io/mesh-execution`) is held: Pending,
 reason Queued, no pod, no retry; the mesh's next change to the run admits it. A run whose input
-the mesh could not map (annotation `atomesh.io/input-error`) fails with reason InvalidInput."""
+the mesh could not map (annotation `atomesh.io/input-error`) fails with reason InvalidInput.
+
+A run of a CostUnknown Agent (a model without a price) that sets `limits.maxCostUSD` fails with
+reason CostUnknown: a limit that counts $0 would never hold."""
 
 from __future__ import annotations
 
@@ -63,6 +66,10 @@ def admit_run(run: AgentRun, agent: Agent | None) -> Admission:
         return Admission("wait", c.AGENT_NOT_READY, f"Agent {name!r} is not Ready{detail}")
     if ready.observed_generation is not None and ready.observed_generation != agent.metadata.generation:
         return Admission("wait", c.AGENT_NOT_READY, f"Agent {name!r} has changes not reconciled yet")
+    unpriced = find(status.conditions, c.COST_UNKNOWN_CONDITION)
+    if unpriced is not None and unpriced.status == c.TRUE and agent.spec.limits.max_cost_usd is not None:
+        limit = agent.spec.limits.max_cost_usd
+        return Admission("fail", c.COST_UNKNOWN, f"limits.maxCostUSD=${limit:g} cannot hold: {unpriced.message}")
     errors = check_input(run.spec.input, agent.spec.input.json_schema, ("spec", "input"))
     if errors:
         message = "; ".join(f"{error.path}: {error.message}" for error in errors)

@@ -1,6 +1,6 @@
 """Condition bookkeeping as Kubernetes API conventions ask: one entry per type,
-lastTransitionTime kept while the status does not change, `Reconciling` and `Stalled`
-present only while true (kstatus)."""
+lastTransitionTime kept while the status does not change, `Reconciling`, `Stalled` and
+`CostUnknown` present only while true (kstatus's abnormal-true polarity)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from atomesh.api import conditions as c
 from atomesh.api.common import Condition, ConditionStatus
 
-ABNORMAL_TRUE = frozenset({c.RECONCILING, c.STALLED})
+ABNORMAL_TRUE = frozenset({c.RECONCILING, c.STALLED, c.COST_UNKNOWN_CONDITION})
 
 
 def condition(
@@ -43,4 +43,4 @@ def merge_conditions(current: list[Condition], desired: Iterable[Condition], now
     return [cond for cond in result if cond.type not in ABNORMAL_TRUE or cond.type in keep]
 
 
-_ORDER = {c.READY: 0, c.RECONCILING: 1, c.STALLED: 2, c.RESOLVED_REFS: 3}
+_ORDER = {c.READY: 0, c.RECONCILING: 1, c.STALLED: 2, c.RESOLVED_REFS: 3, c.COST_UNKNOWN_CONDITION: 4}

@@ -56,8 +56,13 @@ def plan_agent_status(
     invalid: str | None,
     resolution: RefResolution | None,
     now: str,
+    priced: bool = True,
+    workspace: RefResolution | None = None,
 ) -> AgentStatus:
-    """The next status. Counters, schedule times and cost are kept: other handlers own them."""
+    """The next status. Counters, schedule times and cost are kept: other handlers own them.
+    `priced` says whether the model has a price (the price table's or a declared one); without one the
+    Agent is Ready and CostUnknown. `workspace` is the check of `spec.workspace` (None: not checked);
+    a workspace that cannot be resolved keeps the Agent from Ready, as an unresolvable source does."""
     if spec is None or invalid is not None:
         message = invalid or "spec is invalid"
         conds = merge_conditions(
@@ -92,12 +97,24 @@ def plan_agent_status(
         resolved = condition(
             c.RESOLVED_REFS, c.TRUE, c.REFS_RESOLVED, f"{spec.source.ref} resolved to {commit}", generation
         )
+    if workspace is not None and workspace.error is not None:
+        where = f"{redact_userinfo(spec.workspace.repo)} at spec.workspace.baseBranch {spec.workspace.base_branch!r}"
+        message = redact_userinfo(f"workspace {where} cannot be resolved: {workspace.error}; retrying")
+        conds = merge_conditions(
+            current.conditions,
+            [
+                resolved,
+                condition(c.READY, c.FALSE, c.WORKSPACE_UNRESOLVABLE, message, generation),
+                condition(c.RECONCILING, c.TRUE, c.WORKSPACE_UNRESOLVABLE, message, generation),
+            ],
+            now,
+        )
+        return current.model_copy(update={"observed_generation": generation, "conditions": conds})
     revision = revision_of(spec, commit, hash_)
-    conds = merge_conditions(
-        current.conditions,
-        [resolved, condition(c.READY, c.TRUE, c.RECONCILED, f"revision {revision}", generation)],
-        now,
-    )
+    desired = [resolved, condition(c.READY, c.TRUE, c.RECONCILED, f"revision {revision}", generation)]
+    if not priced:
+        desired.append(condition(c.COST_UNKNOWN_CONDITION, c.TRUE, c.COST_UNKNOWN, unpriced(spec), generation))
+    conds = merge_conditions(current.conditions, desired, now)
     return current.model_copy(
         update={
             "observed_generation": generation,
@@ -106,6 +123,13 @@ def plan_agent_status(
             "commit": commit,
             "spec_hash": hash_,
         }
+    )
+
+
+def unpriced(spec: AgentSpec) -> str:
+    return (
+        f"model {spec.harness.model!r} is not in atomesh's price table: its runs count $0 and a cost limit cannot "
+        "hold; declare spec.harness.price (inputUSDPerMTok, outputUSDPerMTok), or check the model's spelling"
     )
 
 

@@ -59,6 +59,11 @@ class FakeForge:
     def set_head(self, repo: str, branch: str, sha: str) -> None:
         self.head_shas[(repo, branch)] = sha
 
+    def branch_head(self, repo: str, branch: str) -> str:
+        if (repo, branch) not in self.head_shas:
+            raise NotFound(f"{repo} has no branch {branch!r}")
+        return self.head_shas[(repo, branch)]
+
     def open_or_update_pull_request(self, request: PullRequestRequest) -> PullRequestRef:
         head_sha = self.head_shas.get((request.repo, request.head_branch), "0" * 40)
         for pull in self.pulls.values():

@@ -23,6 +23,7 @@ from github.Repository import Repository
 
 from atomesh.api import constants as c
 
+from .errors import NotFound
 from .protocol import CheckConclusion, PullRequestRef, PullRequestRequest, ReviewComment, ReviewVerdict
 from .retry import GitHubForgeError, Retrier, RetryPolicy, lower_headers
 
@@ -264,6 +265,15 @@ class GitHubForge:
             if exc.status == 404:  # an unknown user has no access
                 return "none"
             raise
+
+    def branch_head(self, repo: str, branch: str) -> str:
+        try:
+            found = self._retrier.call(f"get branch {branch} of {repo}", lambda: self._repo(repo).get_branch(branch))
+        except GitHubForgeError as exc:
+            if exc.status == 404:
+                raise NotFound(f"{repo} has no branch {branch!r} (or the forge credentials cannot see it)") from None
+            raise
+        return str(found.commit.sha)
 
     def check_runs(self, repo: str, sha: str) -> dict[str, str | None]:
         """Latest check runs on a commit: name → conclusion (None while still running)."""

@@ -80,6 +80,10 @@ class Forge(Protocol):
         """admin, maintain, write, triage, read or none."""
         ...
 
+    def branch_head(self, repo: str, branch: str) -> str:
+        """The commit `branch` of `repo` points at; NotFound when the repository or the branch does not exist."""
+        ...
+
     def create_check_run(
         self, repo: str, head_sha: str, name: str, conclusion: CheckConclusion, title: str, summary: str
     ) -> None: ...

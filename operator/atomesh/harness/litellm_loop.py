@@ -125,7 +125,10 @@ class LiteLLMLoop:
         prompt = int(getattr(counted, "prompt_tokens", 0) or 0)
         completion = int(getattr(counted, "completion_tokens", 0) or 0)
         try:
-            cost = float(litellm.completion_cost(completion_response=response) or 0.0)
+            if self.access.price is not None:
+                cost = self.access.price.cost(prompt, completion)
+            else:
+                cost = float(litellm.completion_cost(completion_response=response) or 0.0)
         except Exception:  # litellm raises for models missing from its price table
             cost = 0.0
             note = f"cost unknown for model {self.access.model!r}: counted as $0"

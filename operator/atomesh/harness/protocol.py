@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+from atomesh.api.agent import ModelPrice
+
 FailureReason = Literal["Crashed", "MaxTurnsReached", "BudgetExceeded", "TokensExceeded", "Timeout", "ModelError"]
 
 
@@ -40,6 +42,7 @@ class ModelAccess:
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
     allowed_tools: tuple[str, ...] = ()
+    price: ModelPrice | None = None  # the Agent's declared price; it wins over the harness's own table
 
 
 @dataclass(frozen=True)

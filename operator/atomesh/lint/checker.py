@@ -27,6 +27,7 @@ from atomesh.api.mesh import Mesh, MeshSpec
 from atomesh.api.rules import EXACTLY_ONE_SOURCE
 from atomesh.core.graph import validate_graph
 from atomesh.core.meshcheck import edge_input_problems
+from atomesh.core.revision import unpriced
 from atomesh.core.validation import (
     FieldError,
     Loc,
@@ -39,6 +40,7 @@ from atomesh.core.validation import (
 )
 from atomesh.lint.messages import JsonSchema, translate, type_name
 from atomesh.lint.source import Document, read_documents
+from atomesh.pricing import price_of
 
 KINDS: dict[str, type[BaseModel]] = {
     constants.KIND_AGENT: Agent,
@@ -156,7 +158,7 @@ class _Linter:
                 errors = [e for e in errors if e.loc != ("spec",)] + _raw_agent_checks(spec)
             return errors
         if isinstance(obj.spec, AgentSpec):
-            return validate_agent_spec(obj.spec)
+            return validate_agent_spec(obj.spec) + _cost_limit_problems(obj.spec)
         if isinstance(obj.spec, MeshSpec):
             return validate_graph(obj.spec)
         return []
@@ -208,6 +210,13 @@ def _not_linted(agent: str, what: str) -> str:
         f"no Agent {agent!r} in the files linted; lint its manifest together with this one "
         f"(e.g. atomesh lint agents/ runs/) so {what} can be checked against it"
     )
+
+
+def _cost_limit_problems(spec: AgentSpec) -> list[FieldError]:
+    """A cost limit on a model without a price never holds: the operator fails such runs (CostUnknown)."""
+    if spec.limits.max_cost_usd is None or spec.harness.price is not None or price_of(spec.harness.model):
+        return []
+    return [FieldError(("spec", "harness", "model"), f"{unpriced(spec)}; limits.maxCostUSD needs a price")]
 
 
 def _raw_agent_checks(spec: dict[str, Any]) -> list[FieldError]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import git
@@ -18,6 +19,7 @@ from atomesh.api.common import parse_duration
 from atomesh.forge import git as gitops
 from atomesh.harness import Harness, HarnessLimits, HarnessResult, ModelAccess, build_harness
 from atomesh.harness.environment import CREDENTIAL_VARIABLES
+from atomesh.harness.protocol import limit_exceeded
 from atomesh.runner.checks import run_checks
 from atomesh.runner.context import SOURCE_DIR, StepContext
 from atomesh.runner.failure import HARNESS_REASONS, StepFailure
@@ -55,6 +57,7 @@ def model_access(ctx: StepContext) -> ModelAccess:
         base_url=harness.base_url or ctx.model_base_url,
         api_key=ctx.model_api_key,
         allowed_tools=tuple(harness.allowed_tools),
+        price=harness.price,
     )
 
 
@@ -75,10 +78,15 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
         f"running {spec.harness.kind} with {spec.harness.model} (maxTurns {limits.max_turns}, timeout {timeout:g}s)"
     )
     result = harness.run(task, ctx.workspace, limits, env)
+    cost = result.usage.cost_usd
+    declared = spec.harness.price
+    if declared is not None:
+        # The Agent's declared price wins: Claude Code and OpenCode count an unknown model as $0.
+        cost = declared.cost(result.usage.input_tokens, result.usage.output_tokens)
     usage = Usage(
         input_tokens=result.usage.input_tokens,
         output_tokens=result.usage.output_tokens,
-        cost_usd=round(result.usage.cost_usd, 6),
+        cost_usd=round(cost, 6),
         turns=result.usage.turns,
     )
     write_usage(ctx.state_dir, usage)
@@ -91,6 +99,9 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
     if not result.ok:
         reason = HARNESS_REASONS.get(result.reason or "", c.HARNESS_CRASHED)
         raise StepFailure(reason, ctx.scrub(result.message))
+    over = limit_exceeded(replace(result.usage, cost_usd=cost), limits) if declared is not None else None
+    if over is not None:  # at the declared price, the run went past a limit the harness could not see
+        raise StepFailure(HARNESS_REASONS[over[0]], over[1])
     checks = run_checks(spec.review.checks, ctx.workspace, env, deadline, ctx.scrub)
     write_checks(ctx.state_dir, checks)
     for check in checks:

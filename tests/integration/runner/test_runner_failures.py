@@ -44,6 +44,21 @@ def prepared_pod(tmp_path: Path, model_url: str, **spec: Any) -> RunnerPod:
             "BudgetExceeded",
             "limits.maxCostUSD=$0.2",
         ),
+        (
+            # A model no price table knows costs what the Agent declares, so its limit holds.
+            [FOREVER | {"usage": {"input_tokens": 10_000, "output_tokens": 10}}],
+            {
+                "harness": {
+                    "kind": "litellm",
+                    "model": "claude-acme-finetune",
+                    "maxTurns": 10,
+                    "price": {"inputUSDPerMTok": 10, "outputUSDPerMTok": 50},
+                },
+                "limits": {"timeout": "2m", "maxCostUSD": 0.25},
+            },
+            "BudgetExceeded",
+            "limits.maxCostUSD=$0.25",
+        ),
         ([FOREVER], {"limits": {"timeout": "2m", "maxTokens": 1500}}, "TokensExceeded", "limits.maxTokens=1500"),
         (
             [{"tools": [{"tool": "run", "input": {"command": "sleep 300"}}]}],
@@ -53,7 +68,7 @@ def prepared_pod(tmp_path: Path, model_url: str, **spec: Any) -> RunnerPod:
         ),
         ([{"error": 429, "times": 0, "retryAfter": 0}], {}, "ModelError", "RateLimitError"),
     ],
-    ids=["max-turns", "budget", "tokens", "timeout", "429-storm"],
+    ids=["max-turns", "budget", "declared-price", "tokens", "timeout", "429-storm"],
 )
 def test_limit_and_model_failures(
     tmp_path: Path,

@@ -119,3 +119,24 @@ def test_a_run_waits_for_its_agent_then_starts_once() -> None:
     assert [pod["metadata"]["name"] for pod in pods] == [status["podName"]]
     assert len(configmaps) == 1
     assert pods[0]["metadata"]["ownerReferences"][0]["name"] == "tidy-1"
+
+
+def test_an_agent_whose_workspace_branch_is_missing_is_not_ready_and_retried() -> None:
+    from atomesh.controller.agent import reconcile_agent
+    from atomesh.forge.fake import FakeForge
+
+    ctx = context()
+    forge = FakeForge()
+    ctx.branch_head = forge.branch_head
+    ctx.kube.create(AGENTS, AGENT)
+    body = ctx.kube.get(AGENTS, "team", "tidy") or {}
+    with pytest.raises(Transient, match=r"spec\.workspace"):
+        reconcile_agent(ctx, body)
+    ready = next(cond for cond in (ctx.kube.get(AGENTS, "team", "tidy") or {})["status"]["conditions"])
+    assert (ready["type"], ready["status"], ready["reason"]) == ("Ready", "False", c.WORKSPACE_UNRESOLVABLE)
+    assert "acme/site has no branch 'main'" in ready["message"]
+
+    forge.set_head("acme/site", "main", "c0ffee")
+    reconcile_agent(ctx, ctx.kube.get(AGENTS, "team", "tidy") or {})
+    ready = next(cond for cond in (ctx.kube.get(AGENTS, "team", "tidy") or {})["status"]["conditions"])
+    assert (ready["type"], ready["status"]) == ("Ready", "True")

@@ -133,3 +133,52 @@ def test_a_token_in_the_source_url_never_reaches_a_condition() -> None:
     assert messages
     assert all("ghp_SECRET123" not in message for message in messages)
     assert all("https://***@git.example.com/acme/agents.git" in message for message in messages)
+
+
+def test_an_unpriced_model_is_ready_and_cost_unknown_until_it_has_a_price() -> None:
+    spec = agent_spec(harness={"kind": "claude-code", "model": "claude-sonet-4-5"})
+    unpriced = plan_agent_status(
+        AgentStatus(), generation=1, spec=spec, invalid=None, resolution=None, now="t", priced=False
+    )
+    assert conds(unpriced)[c.READY] == (c.TRUE, c.RECONCILED)
+    assert conds(unpriced)[c.COST_UNKNOWN_CONDITION] == (c.TRUE, c.COST_UNKNOWN)
+    message = next(cond.message for cond in unpriced.conditions if cond.type == c.COST_UNKNOWN_CONDITION)
+    assert "'claude-sonet-4-5'" in message
+    assert "spec.harness.price" in message
+    priced = plan_agent_status(unpriced, generation=2, spec=spec, invalid=None, resolution=None, now="t2")
+    assert c.COST_UNKNOWN_CONDITION not in conds(priced)  # abnormal-true: gone once false
+
+
+COST_UNKNOWN = {
+    **READY,
+    "conditions": [
+        *READY["conditions"],  # type: ignore[list-item]
+        {"type": "CostUnknown", "status": "True", "reason": "CostUnknown", "message": "model 'x' is not priced"},
+    ],
+}
+
+
+def test_a_cost_limit_refuses_an_unpriced_model_and_nothing_else_does() -> None:
+    limited = admit_run(run(), agent(status=COST_UNKNOWN, limits={"timeout": "15m", "maxCostUSD": 2}))
+    assert (limited.verdict, limited.reason) == ("fail", c.COST_UNKNOWN)
+    assert limited.message == "limits.maxCostUSD=$2 cannot hold: model 'x' is not priced"
+    assert admit_run(run(), agent(status=COST_UNKNOWN)).verdict == "start"
+    assert admit_run(run(), agent(status=READY, limits={"timeout": "15m", "maxCostUSD": 2})).verdict == "start"
+
+
+def test_a_workspace_that_does_not_resolve_keeps_the_agent_from_ready() -> None:
+    spec = agent_spec()
+    missing = RefResolution(error="acme/site has no branch 'main'")
+    status = plan_agent_status(
+        AgentStatus(), generation=1, spec=spec, invalid=None, resolution=None, now="t", workspace=missing
+    )
+    assert conds(status)[c.READY] == (c.FALSE, c.WORKSPACE_UNRESOLVABLE)
+    assert conds(status)[c.RECONCILING] == (c.TRUE, c.WORKSPACE_UNRESOLVABLE)
+    message = next(cond.message for cond in status.conditions if cond.type == c.READY)
+    assert "spec.workspace.baseBranch 'main'" in message
+    assert "has no branch 'main'" in message
+    fixed = plan_agent_status(
+        status, generation=1, spec=spec, invalid=None, resolution=None, now="t2", workspace=RefResolution("abc")
+    )
+    assert conds(fixed)[c.READY] == (c.TRUE, c.RECONCILED)
+    assert c.RECONCILING not in conds(fixed)

@@ -1,69 +1,27 @@
-"""A small HTML view for people during `atomesh dev`: pull requests, their body and diff, and
+"""A small HTML view for people during `atomesh dev`: pull requests and issues as a reviewer sees them on
+GitHub (Markdown rendered like github.com, checks, reviews, the diff of each file; templates in `pages/`), and
 Merge / Close / Request changes / Approve / Comment forms that act as the configured reviewer."""
 
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from aiohttp import web
 
 from . import context as ctx
+from . import pages
 from .issues import add_comment
+from .pages import views
 from .pulls import close_pull, merge_pull
 from .reviews import submit_review
-from .store import Pull, Repo
+from .store import Issue, Pull, Repo
 
 routes = web.RouteTableDef()
-STYLE = """
-body{font:14px/1.5 system-ui,sans-serif;margin:2em auto;max-width:980px;color:#1f2328}
-a{color:#0969da;text-decoration:none} .muted{color:#656d76}
-.state{display:inline-block;padding:2px 10px;border-radius:2em;color:#fff;font-weight:600}
-.open{background:#1f883d}.closed{background:#cf222e}.merged{background:#8250df}
-pre{background:#f6f8fa;padding:1em;overflow:auto;white-space:pre-wrap}
-.diff .add{background:#dafbe1}.diff .del{background:#ffebe9}.diff .hunk{color:#0550ae}
-.label{border:1px solid #d0d7de;border-radius:2em;padding:0 8px;margin-right:4px;font-size:12px}
-form{display:inline} button{margin:4px 4px 4px 0;padding:4px 12px}
-textarea{width:100%;min-height:5em} table{border-collapse:collapse} td{padding:4px 12px 4px 0}
-"""
 
 
-def _page(title: str, body: str) -> web.Response:
-    html = f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
-    html += f"<style>{STYLE}</style></head><body>{body}</body></html>"
-    return web.Response(text=html, content_type="text/html")
-
-
-def _state(pull: Pull) -> str:
-    state = "merged" if pull.merged else pull.state
-    return f"<span class='state {state}'>{state}</span>"
-
-
-def _rows(repo: Repo) -> str:
-    rows = []
-    for pull in sorted(repo.pulls.values(), key=lambda p: -p.number):
-        link = f"/{repo.full_name}/pull/{pull.number}"
-        labels = "".join(f"<span class='label'>{escape(name)}</span>" for name in pull.labels)
-        rows.append(
-            f"<tr><td>{_state(pull)}</td><td><a href='{link}'>#{pull.number} {escape(pull.title)}</a></td>"
-            f"<td>{labels}</td><td class='muted'>{escape(pull.head_ref)} → {escape(pull.base_ref)}</td></tr>"
-        )
-    return "<table>" + "".join(rows) + "</table>" if rows else "<p class='muted'>No pull requests.</p>"
-
-
-def _diff(text: str) -> str:
-    lines = []
-    for line in text.splitlines():
-        kind = (
-            "add"
-            if line.startswith("+")
-            else "del"
-            if line.startswith("-")
-            else "hunk"
-            if line.startswith("@@")
-            else ""
-        )
-        lines.append(f"<span class='{kind}'>{escape(line)}</span>")
-    return "<pre class='diff'>" + "\n".join(lines) + "</pre>"
+def _page(template: str, title: str, **context: Any) -> web.Response:
+    return web.Response(text=pages.render(template, title=title, **context), content_type="text/html")
 
 
 def _repo_or_404(request: web.Request) -> Repo:
@@ -83,21 +41,19 @@ def _pull_or_404(request: web.Request, repo: Repo) -> Pull:
 
 @routes.get("/")
 async def index(request: web.Request) -> web.Response:
-    svc = ctx.services(request)
-    sections = [
-        f"<h2><a href='/{repo.full_name}'>{escape(repo.full_name)}</a></h2>{_rows(repo)}"
-        for repo in svc.store.repos.values()
-        if not repo.private
-    ]
-    return _page("atomesh GitHub emulator", "<h1>Pull requests</h1>" + "".join(sections))
+    store = ctx.services(request).store
+    with store.lock:
+        listings = [views.listing(repo) for repo in store.repos.values() if not repo.private]
+    title, heading = "atomesh GitHub emulator", "Pull requests and issues"
+    return _page("list.html", title, heading=heading, listings=listings, single=False)
 
 
 @routes.get("/{owner}/{name}")
 async def repo_page(request: web.Request) -> web.Response:
     repo = _repo_or_404(request)
-    return _page(
-        repo.full_name, f"<p><a href='/'>all repositories</a></p><h1>{escape(repo.full_name)}</h1>{_rows(repo)}"
-    )
+    with ctx.services(request).store.lock:
+        listing = views.listing(repo)
+    return _page("list.html", repo.full_name, heading=repo.full_name, listings=[listing], single=True)
 
 
 @routes.get("/{owner}/{name}/pull/{number}")
@@ -105,36 +61,36 @@ async def pull_page(request: web.Request) -> web.Response:
     svc = ctx.services(request)
     repo = _repo_or_404(request)
     pull = _pull_or_404(request, repo)
+    with svc.store.lock:
+        context = {
+            "repo": repo,
+            "pull": pull,
+            "body": views.body(pull.body),
+            "conversation": views.conversation(pull),
+            "runs": views.check_runs(repo, pull.head_sha),
+            "statuses": views.statuses(repo, pull.head_sha),
+        }
+    files = views.changed_files(svc.storage, repo, pull)
     action = f"/{repo.full_name}/pull/{pull.number}"
-    parts = [
-        f"<p><a href='/{repo.full_name}'>{escape(repo.full_name)}</a></p>",
-        f"<h1>{escape(pull.title)} <span class='muted'>#{pull.number}</span></h1>",
-        f"<p>{_state(pull)} <b>{escape(pull.user)}</b> wants to merge <code>{escape(pull.head_ref)}</code> "
-        f"into <code>{escape(pull.base_ref)}</code> · head <code>{pull.head_sha[:12]}</code></p>",
-        "<p>" + "".join(f"<span class='label'>{escape(n)}</span>" for n in pull.labels) + "</p>",
-        f"<pre>{escape(pull.body)}</pre>",
-    ]
-    timeline = [(r.submitted_at or "", r.user, f"{r.state.lower().replace('_', ' ')}: {r.body}") for r in pull.reviews]
-    timeline += [(c.created_at, c.user, f"on {c.path}:{c.line}: {c.body}") for c in pull.line_comments]
-    timeline += [(c.created_at, c.user, c.body) for c in pull.comments]
-    if timeline:
-        parts.append("<h2>Conversation</h2>")
-        parts += [
-            f"<p><b>{escape(who)}</b> <span class='muted'>{at}</span><br>{escape(text)}</p>"
-            for at, who, text in sorted(timeline)
-        ]
-    if pull.state == "open" and svc.web_user:
-        parts.append(
-            f"<h2>Review as {escape(svc.web_user)}</h2><form method='post' action='{action}/review'>"
-            "<textarea name='body' placeholder='Leave a comment'></textarea><br>"
-            "<button name='event' value='APPROVE'>Approve</button>"
-            "<button name='event' value='REQUEST_CHANGES'>Request changes</button>"
-            "<button name='event' value='COMMENT'>Comment</button></form>"
-            f"<form method='post' action='{action}/merge'><button>Merge</button></form>"
-            f"<form method='post' action='{action}/close'><button>Close</button></form>"
-        )
-    parts.append("<h2>Files changed</h2>" + _diff(svc.storage.diff(repo.full_name, pull.base_sha, pull.head_sha)))
-    return _page(f"{pull.title} · #{pull.number}", "".join(parts))
+    title = f"{pull.title} · Pull Request #{pull.number} · {repo.full_name}"
+    return _page("pull.html", title, files=files, action=action, web_user=svc.web_user, **context)
+
+
+@routes.get("/{owner}/{name}/issues/{number}")
+async def issue_page(request: web.Request) -> web.Response:
+    svc = ctx.services(request)
+    repo = _repo_or_404(request)
+    number = request.match_info["number"]
+    if number.isdigit() and int(number) in repo.pulls:
+        # GitHub sends /issues/N of a pull request to its pull request page.
+        raise web.HTTPMovedPermanently(f"/{repo.full_name}/pull/{number}")
+    issue: Issue | None = repo.issues.get(int(number)) if number.isdigit() else None
+    if issue is None:
+        raise web.HTTPNotFound(text="No such issue")
+    with svc.store.lock:
+        body, conversation = views.body(issue.body), views.comments(issue.comments)
+    title = f"{issue.title} · Issue #{issue.number} · {repo.full_name}"
+    return _page("issue.html", title, repo=repo, issue=issue, body=body, conversation=conversation)
 
 
 def _actor(request: web.Request) -> str:
@@ -166,7 +122,6 @@ async def pull_action(request: web.Request) -> web.Response:
                 fallback = "Changes requested in the browser." if event == "REQUEST_CHANGES" else ""
                 submit_review(svc, urls, repo, pull, who, event, text or fallback)
     except ctx.ApiError as exc:
-        return _page(
-            "Error", f"<p>{escape(str(exc))}</p><p><a href='/{repo.full_name}/pull/{pull.number}'>back</a></p>"
-        )
+        back = f"/{repo.full_name}/pull/{pull.number}"
+        return web.Response(text=f"<p>{escape(str(exc))}</p><p><a href='{back}'>back</a></p>", content_type="text/html")
     raise web.HTTPSeeOther(f"/{repo.full_name}/pull/{pull.number}")
