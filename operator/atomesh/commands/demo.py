@@ -1,47 +1,50 @@
 """`atomesh dev --demo`: one example agent through the whole loop, printed step by step.
 
-Applies agents/issue-triage.yaml as it is (only `spec.harness.kind` follows `--harness`), waits
-until the Agent is Ready, creates an AgentRun, follows its pod and phases, and once the run is
+Applies the Agent `--agent NAME` (default issue-triage) from the manifests in `--agents DIR` as
+it is (only `spec.harness.kind` follows `--harness`), waits until the Agent is Ready, creates an
+AgentRun with the agent's demo input, follows its pod and phases, and once the run is
 AwaitingReview merges the pull request through the GitHub REST API as the `reviewer` user would
-(PyGithub against the emulator). Exit 0 when the run is Succeeded; 1 with the reason when it
-ends otherwise or the time runs out; 130 when interrupted. The demo prints no credentials.
+(PyGithub against the emulator); an agent with `review.autoMerge` is left for atomesh to merge.
+Exit 0 when the run is Succeeded; 1 with the reason when it ends otherwise or the time runs out;
+130 when interrupted. The demo prints no credentials.
+
+Which manifests and inputs it runs: `atomesh.commands.examples`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import secrets
 import shutil
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from github import Auth, Github
 from pydantic import ValidationError
 
 from atomesh.api.agentrun import AgentRunStatus
 from atomesh.api.constants import (
-    LABEL_MESH,
     RUNNER_CONTAINER_AGENT,
     RUNNER_CONTAINER_CHECKOUT,
     RUNNER_CONTAINER_PUBLISH,
 )
-from atomesh.api.mesh import Mesh
 from atomesh.commands.dev import Built
-from atomesh.core.graph import roots, topological_order
-from atomesh.core.meshplan import mesh_run_name, new_execution_id
+from atomesh.commands.examples import (
+    DEMO_AGENT,
+    demo_agent,
+    demo_input,
+    describe_input,
+    find_agent,
+    mesh_manifests,
+)
 from atomesh.core.runfactory import RunRequest, build_run, run_name
 from atomesh.devstack.stack import GitHubComponent, KubeEndpoint
 from atomesh.kube.client import RestKube
-from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, PODS
 
-DEMO_AGENT = "issue-triage"
-DEMO_INPUT = {"issue": 1, "summary": 'greet("") returns "Hello, !" instead of rejecting the empty name.'}
 NEEDS = ("kube", "kubelet", "github", "operator")
 CLIS = {"claude-code": "claude", "opencode": "opencode"}
 TERMINAL_FAILURES = ("Rejected", "Failed", "Cancelled")
@@ -58,32 +61,6 @@ class Interrupted(Exception):
     """Ctrl-C or SIGTERM while the demo runs."""
 
 
-def load_manifests(directory: Path) -> list[dict[str, Any]]:
-    """Every object in the YAML files of `directory` (the example agents and meshes)."""
-    found: list[dict[str, Any]] = []
-    for path in sorted(directory.glob("*.yaml")):
-        found += [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if isinstance(doc, dict)]
-    return found
-
-
-def mesh_manifests(directory: Path, name: str, harness: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The Mesh `name` of `directory` and the Agents its nodes run (with the chosen harness)."""
-    objects = load_manifests(directory)
-    mesh = next((o for o in objects if o.get("kind") == "Mesh" and o.get("metadata", {}).get("name") == name), None)
-    if mesh is None:
-        meshes = sorted(o["metadata"]["name"] for o in objects if o.get("kind") == "Mesh")
-        raise FileNotFoundError(f"--mesh {name}: no Mesh of that name in {directory} (there: {', '.join(meshes)})")
-    wanted = {node["agentRef"]["name"] for node in mesh["spec"]["agents"]}
-    agents = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Agent" and o["metadata"]["name"] in wanted}
-    missing = sorted(wanted - set(agents))
-    if missing:
-        raise FileNotFoundError(f"--mesh {name}: the Agents {', '.join(missing)} are not in {directory}")
-    chosen = [copy.deepcopy(agents[agent]) for agent in sorted(wanted)]
-    for manifest in chosen:
-        manifest["spec"].setdefault("harness", {})["kind"] = harness
-    return mesh, chosen
-
-
 def preflight(args: argparse.Namespace) -> None:
     """Everything the demo needs, checked before the stack starts (ValueError/FileNotFoundError)."""
     if args.mesh:
@@ -93,11 +70,9 @@ def preflight(args: argparse.Namespace) -> None:
         missing = [name for name in NEEDS if name not in wanted]
         if missing:
             raise ValueError(f"--demo needs the components {', '.join(NEEDS)}; --only leaves out {', '.join(missing)}")
-    manifest = args.agents / f"{DEMO_AGENT}.yaml"
-    if not manifest.is_file():
-        raise FileNotFoundError(
-            f"--agents {args.agents}: no {DEMO_AGENT}.yaml there; run from the atomesh repository or pass --agents DIR"
-        )
+    if not args.mesh:
+        agent = find_agent(args.agents, args.agent or DEMO_AGENT)
+        demo_input(agent)
     cli = CLIS.get(args.harness)
     if cli is not None and shutil.which(cli) is None:
         raise ValueError(
@@ -106,7 +81,9 @@ def preflight(args: argparse.Namespace) -> None:
         )
 
 
-def demo_run(name: str, agent: str, namespace: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+def demo_run(
+    name: str, agent: str, namespace: str, value: dict[str, Any], labels: dict[str, str] | None = None
+) -> dict[str, Any]:
     """A run as a user would start it by hand, with the demo's input."""
     request = RunRequest(
         name=name,
@@ -114,18 +91,10 @@ def demo_run(name: str, agent: str, namespace: str, labels: dict[str, str] | Non
         trigger="manual",
         source="demo",
         namespace=namespace,
-        input=DEMO_INPUT,
+        input=value,
         labels=labels or {},
     )
     return build_run(request)
-
-
-def demo_agent(path: Path, harness: str) -> dict[str, Any]:
-    """The example Agent as it is in agents/, with the chosen harness."""
-    manifest: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    manifest = copy.deepcopy(manifest)
-    manifest["spec"].setdefault("harness", {})["kind"] = harness
-    return manifest
 
 
 class Demo:
@@ -146,6 +115,7 @@ class Demo:
         self.github = github
         self.namespace = namespace
         self.manifest = manifest
+        self.applied: dict[str, dict[str, Any]] = {}  # Agent name -> the manifest applied
         self.cancel = cancel
         self.say = say
         self.timeout = timeout
@@ -191,6 +161,7 @@ class Demo:
 
     def apply_agent(self) -> str:
         name: str = self.manifest["metadata"]["name"]
+        self.applied[name] = self.manifest
         body = {**self.manifest, "metadata": {**self.manifest["metadata"], "namespace": self.namespace}}
         _, created = self.kube.create(AGENTS, body)
         if not created:  # a kept --state: bring it back to the example
@@ -215,8 +186,9 @@ class Demo:
 
     def create_run(self, agent: str) -> str:
         name = run_name(agent, f"-{secrets.token_hex(3)}")
-        self.kube.create(AGENT_RUNS, demo_run(name, agent, self.namespace))
-        self.say(f"created AgentRun {name} (input issue {DEMO_INPUT['issue']})")
+        value = demo_input(self.manifest)
+        self.kube.create(AGENT_RUNS, demo_run(name, agent, self.namespace, value))
+        self.say(f"created AgentRun {name} (input {describe_input(value)})")
         return name
 
     def follow(self, name: str) -> None:
@@ -231,14 +203,29 @@ class Demo:
                 self.report_steps(status.pod_name, seen)
             if status.phase != phase:
                 phase = status.phase
-                self.report_phase(name, status)
+                # The result after the line naming the pull request, or, for a run that got past review
+                # between two polls (autoMerge), before the line saying it ended.
                 if phase == "AwaitingReview":
+                    self.report_phase(name, status)
+                self.report_result(status, seen)
+                if phase != "AwaitingReview":
+                    self.report_phase(name, status)
+                if phase == "AwaitingReview" and self.auto_merges(name):
+                    self.say("  review.autoMerge: atomesh merges it once the checks pass")
+                elif phase == "AwaitingReview":
                     self.merge(status)
                 elif phase == "Succeeded":
                     return
                 elif phase in TERMINAL_FAILURES:
                     raise DemoFailed(f"AgentRun {name} ended {phase}: {status.reason}: {status.message}")
             self.tick(f"AgentRun {name} to finish (phase {phase})")
+
+    def auto_merges(self, run: str) -> bool:
+        """Whether atomesh merges the run's pull request itself (its Agent's `review.autoMerge`)."""
+        found = self.kube.get(AGENT_RUNS, self.namespace, run) or {}
+        agent = str(((found.get("spec") or {}).get("agentRef") or {}).get("name"))
+        review = (self.applied.get(agent, {}).get("spec") or {}).get("review") or {}
+        return bool(review.get("autoMerge") == "whenChecksPass")
 
     def status(self, name: str) -> AgentRunStatus:
         run = self.kube.get(AGENT_RUNS, self.namespace, name)
@@ -279,15 +266,51 @@ class Demo:
         elif status.message:
             line += f" ({status.message})"
         self.say(line)
-        if status.phase == "AwaitingReview":
-            if status.artifact is not None:
-                self.say(f"  {status.artifact.type} artifact: {', '.join(status.artifact.files)}")
+
+    def report_result(self, status: AgentRunStatus, seen: set[str]) -> None:
+        """The artifact, the model usage and the pull request's surface, once each, as soon as the run has
+        them (an autoMerge run may pass AwaitingReview between two polls)."""
+        if status.artifact is not None and "artifact" not in seen:
+            seen.add("artifact")
+            self.say(f"  {status.artifact.type} artifact: {', '.join(status.artifact.files)}")
             if status.usage is not None:
                 usage = status.usage
                 self.say(
                     f"  model usage: {usage.turns} turns, {usage.input_tokens} input and "
                     f"{usage.output_tokens} output tokens, ${usage.cost_usd:.4f}"
                 )
+        review = status.review
+        if review is not None and review.repo and review.number and "surface" not in seen:
+            seen.add("surface")
+            self.report_surface(review.repo, review.number)
+
+    def report_surface(self, repo: str, number: int) -> None:
+        """What a reviewer sees on the pull request: title, labels, who is asked, the body's sections."""
+        client = self.reviewer_client()
+        try:
+            pull = client.get_repo(repo).get_pull(number)
+            labels = ", ".join(label.name for label in pull.labels) or "none"
+            users, teams = pull.get_review_requests()
+            asked = [user.login for user in users] + [f"team {team.slug}" for team in teams]
+            sections = [line[4:].strip() for line in (pull.body or "").splitlines() if line.startswith("### ")]
+            self.say(
+                f'  pull request #{number} "{pull.title}" (labels: {labels}; review requested from: '
+                f"{', '.join(asked) or 'nobody'})"
+            )
+            self.say(f"  surface: {', '.join(sections) or 'no sections'}")
+            runs = sorted(
+                f"{run.name} {run.conclusion or run.status}"
+                for run in pull.head.repo.get_commit(pull.head.sha).get_check_runs()
+            )
+            self.say(f"  check runs: {', '.join(runs) or 'none'}")
+        finally:
+            client.close()
+
+    def reviewer_client(self) -> Github:
+        accounts = self.github.accounts
+        if accounts is None:
+            raise DemoFailed("the GitHub emulator is not running")
+        return Github(base_url=self.github.api_url, auth=Auth.Token(accounts.reviewer_token), retry=None)
 
     def merge(self, status: AgentRunStatus) -> None:
         review = status.review
@@ -296,7 +319,7 @@ class Demo:
         accounts = self.github.accounts
         if accounts is None:
             raise DemoFailed("the GitHub emulator is not running")
-        client = Github(base_url=self.github.api_url, auth=Auth.Token(accounts.reviewer_token), retry=None)
+        client = self.reviewer_client()
         try:
             pull = client.get_repo(review.repo).get_pull(review.number)
             result = pull.merge(merge_method="merge", commit_title=f"Merge pull request #{review.number}")
@@ -305,74 +328,6 @@ class Demo:
         if not result.merged:
             raise DemoFailed(f"merging pull request #{review.number} failed: {result.message}")
         self.say(f"{accounts.reviewer} merged pull request #{review.number} through the GitHub API ({result.sha[:12]})")
-
-
-class MeshDemo(Demo):
-    """`--mesh NAME`: apply the mesh's Agents and the Mesh, start its root node, then follow each node's
-    run in graph order, merging every pull request as the reviewer would, until all have Succeeded."""
-
-    done = "every node's change is merged into main"
-
-    def __init__(self, *args: Any, mesh: dict[str, Any], agents: list[dict[str, Any]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.mesh_manifest = mesh
-        self.agents = agents
-
-    def _run(self) -> None:
-        for manifest in self.agents:
-            self.manifest = manifest
-            self.wait_ready(self.apply_agent())
-        mesh = self.apply_mesh()
-        root = roots(mesh.spec)[0]
-        agent = next(node.agent_ref.name for node in mesh.spec.agents if node.name == root)
-        seed = self.start(mesh, root, agent)
-        execution = new_execution_id(mesh.metadata.name, seed)
-        for node in topological_order(mesh.spec):
-            name = seed if node == root else mesh_run_name(mesh.metadata.name, execution, node)
-            if node != root:
-                run = self.wait(f"the mesh to start node {node}", self.getter(name))
-                trigger = (run.get("spec") or {}).get("trigger") or {}
-                self.say(f"node {node}: AgentRun {name} created by the mesh (trigger {trigger.get('source')})")
-            self.follow(name)
-        self.say(f"every node of mesh {mesh.metadata.name} has Succeeded (execution {execution})")
-
-    def getter(self, name: str) -> Callable[[], dict[str, Any] | None]:
-        return lambda: self.kube.get(AGENT_RUNS, self.namespace, name)
-
-    def apply_mesh(self) -> Mesh:
-        mesh = Mesh.model_validate(self.mesh_manifest)
-        name = mesh.metadata.name
-        body = {**self.mesh_manifest, "metadata": {**self.mesh_manifest["metadata"], "namespace": self.namespace}}
-        _, created = self.kube.create(MESHES, body)
-        if not created:
-            self.kube.patch(MESHES, self.namespace, name, {"spec": body["spec"]})
-        edges = ", ".join(f"{edge.from_} -> {edge.to} ({edge.when})" for edge in mesh.spec.edges)
-        self.say(f"applied Mesh {name} (edges: {edges})")
-
-        def ready() -> dict[str, Any] | None:
-            found = self.kube.get(MESHES, self.namespace, name) or {}
-            status = found.get("status") or {}
-            if status.get("observedGeneration") != found.get("metadata", {}).get("generation"):
-                return None
-            conditions = {c.get("type"): c for c in status.get("conditions") or []}
-            stalled = conditions.get("Stalled") or {}
-            if stalled.get("status") == "True":
-                raise DemoFailed(f"Mesh {name} is Stalled: {stalled.get('message')}")
-            return status if (conditions.get("Ready") or {}).get("status") == "True" else None
-
-        status = self.wait(f"Mesh {name} to be Ready", ready)
-        self.say(f"Mesh {name} is Ready ({status.get('agentsSummary')} agents ready)")
-        return mesh
-
-    def start(self, mesh: Mesh, node: str, agent: str) -> str:
-        """A user's way to start an execution: an AgentRun of a root node labelled with the mesh."""
-        name = run_name(mesh.metadata.name, f"-{secrets.token_hex(3)}")
-        self.kube.create(AGENT_RUNS, demo_run(name, agent, self.namespace, {LABEL_MESH: mesh.metadata.name}))
-        self.say(
-            f"started mesh {mesh.metadata.name}: AgentRun {name} for root node {node} "
-            f"(input issue {DEMO_INPUT['issue']})"
-        )
-        return name
 
 
 async def run_demo(args: argparse.Namespace, built: Built, stopping: asyncio.Event) -> int:
@@ -387,6 +342,8 @@ async def run_demo(args: argparse.Namespace, built: Built, stopping: asyncio.Eve
     say: Callable[[str], None] = lambda line: print(f"demo       {line}", flush=True)  # noqa: E731
     demo: Demo
     if args.mesh:
+        from atomesh.commands.demo_mesh import MeshDemo  # it builds on Demo, so it imports this module
+
         mesh, agents = mesh_manifests(args.agents, args.mesh, args.harness)
         demo = MeshDemo(
             kube,
@@ -404,7 +361,7 @@ async def run_demo(args: argparse.Namespace, built: Built, stopping: asyncio.Eve
             kube,
             github,
             namespace=namespace,
-            manifest=demo_agent(args.agents / f"{DEMO_AGENT}.yaml", args.harness),
+            manifest=demo_agent(find_agent(args.agents, args.agent or DEMO_AGENT), args.harness),
             timeout=args.timeout,
             cancel=cancel,
             say=say,

@@ -6,8 +6,8 @@ emulator, CRDs, kubeconfig), ``kubelet`` (runs runner pods as local processes), 
 (Anthropic emulator playing a cassette; skipped with ``--model-url``) and ``operator`` (the
 real operator, wired to the others). ``--join KUBECONFIG`` puts an existing API server (kind, k3d,
 a cluster) in the place of ``kube``: the CRDs are installed there and the kubelet registers its Node
-there (see `atomesh.devstack.joined`). ``--demo`` then runs one agent through the whole review
-loop and exits (see `atomesh.commands.demo`).
+there (see `atomesh.devstack.joined`). ``--demo`` then runs one example agent (``--agent NAME``)
+or mesh (``--mesh NAME``) through the whole review loop and exits (see `atomesh.commands.demo`).
 
 Real model credentials: ``--model-url URL`` with the key in ``$ANTHROPIC_API_KEY`` skips the
 model emulator; runner pods then call that Anthropic-compatible API (the key goes into the
@@ -232,6 +232,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     demo = parser.add_argument_group("demo")
     demo.add_argument("--demo", action="store_true", help="run an example agent through the review loop, then exit")
     demo.add_argument("--harness", choices=HARNESSES, default="litellm", help="the demo agent's harness (%(default)s)")
+    demo.add_argument(
+        "--agent", metavar="NAME", default=None, help="with --demo: run the Agent NAME from --agents (issue-triage)"
+    )
     demo.add_argument("--mesh", metavar="NAME", default=None, help="with --demo: run the Mesh NAME from --agents")
     demo.add_argument(
         "--agents", type=Path, default=Path("agents"), metavar="DIR", help="example manifests (default: ./agents)"
@@ -260,6 +263,10 @@ def check(args: argparse.Namespace) -> None:
         raise ValueError(f"--model-url needs the API key in ${MODEL_KEY_ENV}")
     if args.mesh and not args.demo:
         raise ValueError("--mesh NAME runs with --demo")
+    if args.agent and not args.demo:
+        raise ValueError("--agent NAME runs with --demo")
+    if args.agent and args.mesh:
+        raise ValueError("--agent NAME and --mesh NAME: the demo runs one of them")
     if args.demo:
         from atomesh.commands.demo import preflight
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from atomesh.devstack.anthropic.cassette import RequestFacts, Script, load_cassette
+from atomesh.devstack.anthropic.cassette import Reply, RequestFacts, Script, agent_name, load_cassette, unmatched
 from atomesh.devstack.anthropic.tools import detect_harness, translate, working_directory
 
 
@@ -76,3 +76,21 @@ def test_match_on_a_tool_result() -> None:
     script = Script(load_cassette([{"match": {"toolResult": True}, "text": "done"}, {"text": "go", "times": 0}]))
     assert script.next_turn(RequestFacts(has_tools=True)) == (1, script.cassette.turns[1])
     assert script.next_turn(RequestFacts(has_tools=True, has_tool_result=True)) == (0, script.cassette.turns[0])
+
+
+def test_no_default_means_an_unscripted_request_is_named() -> None:
+    assert load_cassette([{"text": "one"}]).default is None
+    assert load_cassette({"turns": [], "default": {"text": "OK."}}).default == Reply(text="OK.")
+    assert agent_name("no name here", "You are the atomesh agent 'csv-cleaner', running unattended") == "csv-cleaner"
+    facts = RequestFacts(last_user_text="tool said:\n  " + "x" * 100, harness="litellm", has_tools=True, agent="mine")
+    message = unmatched(facts)
+    assert message.startswith("no scripted turn for this request (agent 'mine', harness litellm, last message 'tool")
+    assert len(message) < 160  # harnesses cut error messages; the agent's name must survive
+    assert "agent" in unmatched(RequestFacts())
+
+
+def test_task_contains_looks_at_the_first_user_message() -> None:
+    script = Script(load_cassette([{"match": {"taskContains": "## Review feedback"}, "text": "revised", "times": 0}]))
+    revision = RequestFacts(first_user_text="# Task\n\n## Review feedback (revision 1)", last_user_text="file text")
+    assert script.next_turn(revision) == (0, script.cassette.turns[0])
+    assert script.next_turn(RequestFacts(first_user_text="# Task", last_user_text="## Review feedback")) is None

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from atomesh.devstack.anthropic.cassette import Cassette, Reply, RequestFacts, Script, Turn
+from atomesh.devstack.anthropic.cassette import Cassette, Reply, RequestFacts, Script, Turn, agent_name, unmatched
 from atomesh.devstack.anthropic.tools import detect_harness, translate, working_directory
 
 # Real model names that agents name, and names of the emulator's own that tests use: no SDK
@@ -242,12 +242,16 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if not _authenticated(request):
         state.requests.append(_record(request, body, harness, None, 401))
         return _error(401, "x-api-key header is required")
+    system_text = _text_of(body.get("system", ""))
+    first_text = _text_of(body["messages"][0].get("content", ""))
     facts = RequestFacts(
         last_user_text=last_user_text(body["messages"]),
-        system_text=_text_of(body.get("system", "")),
+        first_user_text=first_text,
+        system_text=system_text,
         harness=harness,
         has_tools=bool(tools),
         has_tool_result=_has_tool_result(body["messages"]),
+        agent=agent_name(system_text, first_text),
     )
     chosen = state.script.next_turn(facts)
     turn: Turn | None = None
@@ -257,7 +261,11 @@ async def messages(request: web.Request) -> web.StreamResponse:
         state.requests.append(_record(request, body, harness, chosen[0] if chosen else None, turn.error))
         message = turn.message or f"emulated {turn.error}"
         return _error(turn.error, message, turn.retry_after if turn.error in (429, 529) else None)
-    reply: Reply = turn if turn is not None else state.script.cassette.default
+    default = state.script.cassette.default
+    if turn is None and default is None and facts.has_tools:
+        state.requests.append(_record(request, body, harness, None, 400))
+        return _error(400, unmatched(facts))
+    reply: Reply = turn if turn is not None else default or Reply(text=unmatched(facts))
     try:
         message_json = _message(body, reply, harness, state)
     except ValueError as exc:  # a cassette turn that does not fit the harness

@@ -4,8 +4,12 @@ A cassette is a list of turns. Each request to /v1/messages consumes the earlies
 is eligible: turns without `match` are taken in order, and only by requests of the agent
 conversation (requests that carry tools), so side calls such as OpenCode's title generation
 do not eat the script; turns with `match` are taken whenever their content condition holds.
-A request no turn fits gets the cassette's harmless default reply (text, end_turn), which
-also ends an agent loop once the script is used up.
+A request no turn fits gets the cassette's `default` reply when it names one (a cassette whose
+agent loops end on a harmless "OK." once the script is used up says so). Without a `default`,
+a request of the agent conversation that no turn fits is refused with a 400 whose message says
+"no scripted turn for this request (agent ..., last message ...)", so the harness fails the run
+with that reason instead of an agent silently "succeeding" on a reply nobody wrote; a side call
+gets that sentence as its text.
 
     turns:
       - error: 429            # fault injection: answer 429 twice, then go on
@@ -16,11 +20,12 @@ also ends an agent loop once the script is used up.
       - match: {contains: "hello.txt"}
         text: Done.
         usage: {input_tokens: 1200, output_tokens: 30}
-    default: {text: OK.}
+    default: {text: OK.}      # optional: the reply to requests no turn fits
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +53,7 @@ class Match(_Model):
     """Content conditions; all given ones must hold."""
 
     contains: str | None = None  # in the last user message, tool results included
+    task_contains: str | None = None  # in the first user message, where every harness puts the task
     system_contains: str | None = None  # in the system prompt
     harness: str | None = None  # claude-code, opencode, litellm or unknown
     tools: bool | None = None  # whether the request carries tools
@@ -59,10 +65,36 @@ class RequestFacts:
     """What a turn can be matched on."""
 
     last_user_text: str = ""
+    first_user_text: str = ""
     system_text: str = ""
     harness: str = "unknown"
     has_tools: bool = False
     has_tool_result: bool = False
+    agent: str = ""  # the atomesh agent's name, when the prompt announces it
+
+
+_AGENT = re.compile(r"atomesh agent '([^']+)'")
+_SHOWN_CHARS = 60
+
+
+def agent_name(*texts: str) -> str:
+    """The agent's name from the first prompt text that announces it (the runner's system prompt,
+    which OpenCode sends in the first user message), else ""."""
+    for text in texts:
+        found = _AGENT.search(text)
+        if found:
+            return found.group(1)
+    return ""
+
+
+def unmatched(facts: RequestFacts) -> str:
+    """The answer to a request no turn fits: short, as harnesses cut error messages at a few hundred
+    characters, and naming what a cassette author needs to write the missing turn."""
+    last = " ".join(facts.last_user_text.split())
+    if len(last) > _SHOWN_CHARS:
+        last = last[: _SHOWN_CHARS - 1] + "…"
+    agent = f"agent {facts.agent!r}" if facts.agent else "no atomesh agent named"
+    return f"no scripted turn for this request ({agent}, harness {facts.harness}, last message {last!r})"
 
 
 class Usage(_Model):
@@ -103,7 +135,7 @@ class Turn(Reply):
 
 class Cassette(_Model):
     turns: list[Turn] = Field(default_factory=list)
-    default: Reply = Field(default_factory=lambda: Reply(text="OK."))
+    default: Reply | None = None  # None: no scripted turn is an error (see the module docstring)
 
 
 def load_cassette(source: Cassette | dict[str, Any] | list[Any] | str | Path) -> Cassette:
@@ -154,6 +186,8 @@ class Script:
 
 def _matches(match: Match, facts: RequestFacts) -> bool:
     if match.contains is not None and match.contains not in facts.last_user_text:
+        return False
+    if match.task_contains is not None and match.task_contains not in facts.first_user_text:
         return False
     if match.system_contains is not None and match.system_contains not in facts.system_text:
         return False

@@ -40,7 +40,7 @@ from .faults import Faults
 from .faults import middleware as faults_middleware
 from .hooks import Delivery, Dispatcher
 from .repos import GitStorage, Identity
-from .seed import SAMPLE_FILES, SAMPLE_REPO
+from .seed import SAMPLE_FILES, SAMPLE_REPO, SAMPLE_REVIEWERS
 from .store import App, Hook, Repo, Store
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -152,9 +152,11 @@ class GitHubEmulator:
         return repo
 
     def seed_sample_app(self, collaborators: dict[str, str] | None = None) -> str:
-        """Create `demo/sample-app`; by default the bot and reviewer write to it and the outsider reads."""
+        """Create `demo/sample-app`; by default the bot, the reviewer and the example agents' reviewers
+        write to it and the outsider reads."""
         repo = self.create_repo(SAMPLE_REPO, SAMPLE_FILES, description="A tiny greeting service")
-        grants = collaborators if collaborators is not None else {BOT: "write", REVIEWER: "write", OUTSIDER: "read"}
+        default = {BOT: "write", REVIEWER: "write", OUTSIDER: "read", **SAMPLE_REVIEWERS}
+        grants = collaborators if collaborators is not None else default
         for login, permission in grants.items():
             self.grant(repo.full_name, login, permission)
         return repo.full_name

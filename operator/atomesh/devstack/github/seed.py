@@ -1,13 +1,19 @@
 """The sample repository `demo/sample-app` that `atomesh dev` and the tests start from: a small
-Python package with a test, a README, a changelog, docs, configuration (including a Kubernetes
-Deployment) and a CSV data file, so every artifact type (code, doc, config, data) has something
-to change."""
+Python package with a test and pinned requirements, a README, a changelog, docs, configuration,
+a Kubernetes Deployment with its measured usage, and CSV data (one export in need of cleaning),
+so every example agent in agents/ and every artifact type (code, doc, config, data) has
+something to change.
+
+The people the example agents ask for review (`SAMPLE_REVIEWERS`) are collaborators of the
+repository, so requesting their review succeeds as it would on GitHub."""
 
 from __future__ import annotations
 
 from typing import Final
 
 SAMPLE_REPO: Final = "demo/sample-app"
+# login -> permission on SAMPLE_REPO: the `review.reviewers` of the agents in agents/.
+SAMPLE_REVIEWERS: Final[dict[str, str]] = {"maintainer": "write", "data-owner": "write"}
 
 SAMPLE_FILES: Final[dict[str, str]] = {
     ".gitignore": """__pycache__/
@@ -24,13 +30,15 @@ A tiny greeting service used to try atomesh agents end to end.
 - `src/sample_app/` — the package
 - `tests/` — pytest tests
 - `docs/` — user documentation
-- `config/` — application settings and the Kubernetes Deployment
-- `data/` — reference data (CSV)
+- `config/` — application settings
+- `deploy/` — the Kubernetes Deployment and its measured usage
+- `data/` — reference data and customer exports (CSV)
+- `requirements.txt` — pinned runtime dependencies
 
 ## Development
 
 ```sh
-pip install -e . && pytest
+pip install -r requirements.txt -e . && pytest
 ```
 """,
     "pyproject.toml": """[project]
@@ -95,7 +103,8 @@ server:
 features:
   metrics: true
 """,
-    "config/deployment.yaml": """apiVersion: apps/v1
+    "deploy/deployment.yaml": """# The web server of sample-app. Requests and limits are the guesses made at launch.
+apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: sample-app
@@ -123,6 +132,16 @@ spec:
             limits:
               memory: 128Mi
 """,
+    "deploy/USAGE.md": """# Measured usage
+
+Usage of container `app` (Deployment `sample-app`), p95 over the last four weeks:
+
+| container | cpu p95 | memory p95 |
+|---|---|---|
+| app | 250m | 120Mi |
+
+The server answers `GET /healthz` on port 8080 once it can take requests.
+""",
     "CHANGELOG.md": """# Changelog
 
 All notable changes to sample-app are documented here. The format follows
@@ -142,6 +161,16 @@ Lisbon,PT,545923
 Nairobi,KE,4397073
 Osaka,JP,2752412
 Quito,EC,2800388
+""",
+    "data/customers.csv": """Customer ID,Full Name,Signup Date,Country
+1, Ada Lovelace ,2025/12/10,GB
+2,Grace Hopper,2025-11-03,US
+3,Alan Turing,N/A,GB
+2,Grace Hopper,2025-11-03,US
+4,Katherine Johnson,3 Jan 2026,-
+""",
+    "requirements.txt": """# Runtime dependencies of sample-app, pinned.
+PyYAML==6.0.1
 """,
     ".github/workflows/ci.yml": """name: ci
 on: [push, pull_request]
