@@ -15,6 +15,7 @@ from .store import Issue, IssueComment, Repo, Thread, now_iso
 
 routes = web.RouteTableDef()
 REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
+COMMENT_DOCS = "https://docs.github.com/rest/issues/comments#create-an-issue-comment"
 
 
 def find_thread(request: web.Request, repo: Repo) -> Thread:
@@ -31,7 +32,7 @@ def find_thread(request: web.Request, repo: Repo) -> Thread:
 
 def add_comment(svc: ctx.Services, urls: Urls, repo: Repo, thread: Thread, who: str, body: str) -> IssueComment:
     if not body.strip():
-        raise ctx.ApiError(422, "Validation Failed: body cannot be blank")
+        ctx.validation_failed("IssueComment", None, "missing_field", "body", docs=COMMENT_DOCS)
     stamp = now_iso()
     with svc.store.lock:
         comment = IssueComment(id=svc.store.new_id(), user=who, body=body, created_at=stamp, updated_at=stamp)
