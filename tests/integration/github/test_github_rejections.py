@@ -113,7 +113,22 @@ def test_reviews_the_author_or_an_empty_body_cannot_give(github_emulator: GitHub
             "Unprocessable Entity",
             ["Body is required for this event"],
         )
+    status, body = refused(
+        lambda: as_reviewer.create_review(
+            body="Two notes",
+            event="COMMENT",
+            comments=[
+                {"path": "docs/usage.md", "line": 3, "body": "Fine."},
+                {"path": "README.md", "line": 1, "body": "Not in this pull request."},
+            ],
+        )
+    )
+    assert (status, body["errors"]) == (
+        422,
+        ["Pull request review thread path is invalid and Pull request review thread diff hunk can't be blank"],
+    )
     assert list(as_reviewer.get_reviews()) == []
+    assert list(as_reviewer.get_review_comments()) == []
 
     as_reviewer.create_review(event="APPROVE")
     assert [r.state for r in as_reviewer.get_reviews()] == ["APPROVED"]

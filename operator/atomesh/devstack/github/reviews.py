@@ -72,6 +72,14 @@ def submit_review(
         ctx.unprocessable("Body is required for this event", docs=REVIEW_DOCS)
     if not all(isinstance(raw.get("path"), str) and isinstance(raw.get("body"), str) for raw in comments or []):
         ctx.unprocessable("Pull request review thread path is invalid", docs=REVIEW_DOCS)
+    if comments:
+        # A line comment belongs to a file the pull request changes; GitHub refuses the whole review.
+        changed = {change.path for change in svc.storage.changed_files(repo.full_name, pull.base_sha, pull.head_sha)}
+        if any(raw["path"] not in changed for raw in comments):
+            ctx.unprocessable(
+                "Pull request review thread path is invalid and Pull request review thread diff hunk can't be blank",
+                docs=REVIEW_DOCS,
+            )
     stamp = now_iso()
     with svc.store.lock:
         review = Review(
