@@ -186,3 +186,35 @@ def test_refs_labels_and_comments_refused(github_emulator: GitHubEmulatorHandle)
 
     status, body = refused(lambda: pr.create_issue_comment(" "))
     assert (status, body["errors"]) == (422, [{"resource": "IssueComment", "code": "missing_field", "field": "body"}])
+
+
+def test_a_second_hook_for_the_same_url_and_a_taken_repository_name(github_emulator: GitHubEmulatorHandle) -> None:
+    github_emulator.seed_sample_app()
+    as_owner = github_emulator.client(github_emulator.emulator.add_user("owner-admin"))
+    github_emulator.emulator.grant(REPO, "owner-admin", "admin")
+    repo = as_owner.get_repo(REPO)
+    repo.create_hook("web", {"url": "http://127.0.0.1:9/hook", "content_type": "json"}, ["push"])
+
+    status, body = refused(
+        lambda: repo.create_hook("web", {"url": "http://127.0.0.1:9/hook", "content_type": "json"}, ["issues"])
+    )
+    assert (status, body["message"], body["errors"]) == (
+        422,
+        "Validation Failed",
+        [{"resource": "Hook", "code": "custom", "message": "Hook already exists on this repository"}],
+    )
+    assert len(list(repo.get_hooks())) == 1
+
+    status, body = refused(lambda: as_owner.get_organization("demo").create_repo("sample-app"))
+    assert (status, body["message"], body["errors"]) == (
+        422,
+        "Repository creation failed.",
+        [
+            {
+                "resource": "Repository",
+                "code": "custom",
+                "field": "name",
+                "message": "name already exists on this account",
+            }
+        ],
+    )

@@ -94,7 +94,20 @@ async def _create(request: web.Request, owner: str | None) -> web.Response:
         ctx.validation_failed("Repository", "name is required", "missing_field", "name")
     owner = owner or who
     if svc.store.repo(f"{owner}/{name}") is not None:
-        ctx.validation_failed("Repository", "name already exists on this account", "custom", "name")
+        taken = {
+            "resource": "Repository",
+            "code": "custom",
+            "field": "name",
+            "message": "name already exists on this account",
+        }
+        anchor = (
+            "create-an-organization-repository"
+            if "/orgs/" in request.path
+            else "create-a-repository-for-the-authenticated-user"
+        )
+        raise ctx.ApiError(
+            422, "Repository creation failed.", [taken], docs=f"https://docs.github.com/rest/repos/repos#{anchor}"
+        )
     found = create_repo(
         svc,
         owner,
