@@ -155,6 +155,13 @@ def test_merges_that_cannot_go_through(github_emulator: GitHubEmulatorHandle) ->
         {"message": "Pull Request is not mergeable", "documentation_url": docs, "status": "405"},
     )
 
+    github_emulator.push_branch(REPO, "draft-work", {"docs/draft.md": "# Draft\n"})
+    repo = github_emulator.client(github_emulator.bot_token).get_repo(REPO)
+    draft = repo.create_pull(base="main", head="draft-work", title="WIP", body="", draft=True)
+    status, body = refused(lambda: draft.merge())
+    assert (status, body["message"]) == (405, "Pull Request is still a draft")
+    assert repo.get_pull(draft.number).merged is False
+
 
 def test_refs_labels_and_comments_refused(github_emulator: GitHubEmulatorHandle) -> None:
     pr = open_pr(github_emulator)

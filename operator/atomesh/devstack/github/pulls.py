@@ -52,6 +52,8 @@ def merge_pull(
         ctx.validation_failed("PullRequest", None, "invalid", "merge_method", docs=MERGE_DOCS)
     if pull.merged or pull.state != "open":
         ctx.fail(405, "Pull Request is not mergeable", docs=MERGE_DOCS)
+    if pull.draft:
+        ctx.fail(405, "Pull Request is still a draft", docs=MERGE_DOCS)
     if sha and sha != pull.head_sha:
         ctx.fail(409, "Head branch was modified. Review and try the merge again.", docs=MERGE_DOCS)
     base_tip = svc.storage.branches(repo.full_name).get(pull.base_ref)
