@@ -193,6 +193,8 @@ def test_refs_labels_and_comments_refused(github_emulator: GitHubEmulatorHandle)
 
     status, body = refused(lambda: pr.create_issue_comment(" "))
     assert (status, body["errors"]) == (422, [{"resource": "IssueComment", "code": "missing_field", "field": "body"}])
+    status, body = refused(lambda: repo.create_issue(title=""))
+    assert (status, body["errors"]) == (422, [{"resource": "Issue", "code": "missing_field", "field": "title"}])
 
 
 def test_a_second_hook_for_the_same_url_and_a_taken_repository_name(github_emulator: GitHubEmulatorHandle) -> None:

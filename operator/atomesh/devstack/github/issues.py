@@ -16,6 +16,7 @@ from .store import Issue, IssueComment, Repo, Thread, now_iso
 routes = web.RouteTableDef()
 REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
 COMMENT_DOCS = "https://docs.github.com/rest/issues/comments#create-an-issue-comment"
+CREATE_ISSUE_DOCS = "https://docs.github.com/rest/issues/issues#create-an-issue"
 
 
 def find_thread(request: web.Request, repo: Repo) -> Thread:
@@ -50,7 +51,7 @@ async def create_issue(request: web.Request) -> web.Response:
     data = await ctx.body(request)
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
-        ctx.validation_failed("Issue", "title is required", "missing_field", "title")
+        ctx.validation_failed("Issue", None, "missing_field", "title", docs=CREATE_ISSUE_DOCS)
     labels = [str(name) for name in data.get("labels") or []]
     if labels and not svc.store.allows(repo, who, "triage"):
         labels = []  # GitHub silently drops labels from someone who may not triage
