@@ -153,6 +153,7 @@ def _observation(pull: PullRequestRef) -> PullObservation:
         merge_commit=pull.merge_commit_sha,
         closed_by=pull.closed_by,
         closed_at=pull.closed_at,
+        draft=pull.draft,
     )
 
 

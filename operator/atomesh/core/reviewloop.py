@@ -42,6 +42,7 @@ class PullObservation:
     merge_commit: str | None = None
     closed_by: str | None = None
     closed_at: str | None = None
+    draft: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,8 @@ def decide_review(
     Merged → succeed; closed → reject; a revision at work (or not observed) → wait, or resume once
     `revision_run` shows it ended without publishing or no longer exists; changes requested by a writer since
     the artifact was published → a revision (or reject once `maxRevisions` is reached); auto-merge
-    when the agent asks for it, the checks passed and no writer objected; otherwise wait.
+    when the agent asks for it, the checks passed, no writer objected and the pull request is not a
+    draft (GitHub refuses to merge a draft: someone marks it ready first); otherwise wait.
     Comments of users without write access never drive a revision.
     """
     status = run.status
@@ -167,6 +169,10 @@ def decide_review(
             feedback=feedback,
         )
     if spec.review.auto_merge == "whenChecksPass" and review is not None and review.checks_passed:
+        if pull.draft:
+            return ReviewDecision(
+                "wait", c.AWAITING_REVIEW, "checks passed; the pull request is a draft: merging once it is ready"
+            )
         return ReviewDecision("merge", c.MERGED, "checks passed and no reviewer objected; merging")
     del now  # reserved for review timeouts
     if status is not None and status.reason == c.REVISION_ENDED_WITHOUT_CHANGE:

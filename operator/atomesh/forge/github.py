@@ -26,6 +26,7 @@ from atomesh.api import constants as c
 from .errors import NotFound
 from .protocol import CheckConclusion, PullRequestRef, PullRequestRequest, ReviewComment, ReviewVerdict
 from .retry import GitHubForgeError, Retrier, RetryPolicy, lower_headers
+from .review_requests import request_reviews
 
 __all__ = ["AppCredentials", "GitHubForge", "GitHubForgeError", "RetryPolicy", "label_color", "standard_labels"]
 
@@ -343,18 +344,10 @@ class GitHubForge:
         requested_teams = {team.slug for team in pr.requested_teams}
         users = [u for u in dict.fromkeys(reviewers) if u not in requested and u != author]
         slugs = [t for t in dict.fromkeys(teams) if t not in requested_teams]
-        if not users and not slugs:
-            return
-        try:
-            self._retrier.call(
-                f"request reviewers on {repo}#{pr.number}",
-                lambda: pr.create_review_request(reviewers=users, team_reviewers=slugs),
-            )
-        except GitHubForgeError as exc:
-            # A reviewer who is not a collaborator must not fail the publish; the PR is still there.
-            if exc.status != 422:
-                raise
-            log.warning("could not request reviewers %s on %s#%d: %s", users + slugs, repo, pr.number, exc)
+        refused = request_reviews(self._retrier, pr, f"{repo}#{pr.number}", users, slugs)
+        if refused:
+            # Not a collaborator (or the author): the PR is still there for the others to review.
+            log.warning("GitHub refused review requests on %s#%d for %s", repo, pr.number, ", ".join(refused))
 
     def create_check_run(
         self, repo: str, head_sha: str, name: str, conclusion: CheckConclusion, title: str, summary: str

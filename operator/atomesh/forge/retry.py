@@ -51,8 +51,21 @@ def lower_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 def _message(exc: GithubException) -> str:
+    """GitHub's message and the reasons in its `errors`: a 422 says only "Validation Failed" in
+    `message` and why in `errors` (objects with `message`, or `field` and `code`; or strings)."""
     data = exc.data
-    return str(data.get("message", "")) if isinstance(data, dict) else str(data or "")
+    if not isinstance(data, dict):
+        return str(data or "")
+    reasons = [_reason(error) for error in data.get("errors") or []]
+    return ": ".join([str(data.get("message", "")), *[r for r in reasons if r]])
+
+
+def _reason(error: object) -> str:
+    if not isinstance(error, dict):
+        return str(error)
+    if error.get("message"):
+        return str(error["message"])
+    return " ".join(str(error[key]) for key in ("resource", "field", "code") if error.get(key))
 
 
 class Retrier:

@@ -44,29 +44,52 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return web.Response(status=status, text=json.dumps(body), content_type="application/json", headers=headers or {})
 
 
-class ApiError(Exception):
-    """An error response in GitHub's JSON shape; the app's middleware turns it into the response."""
+DOCS = "https://docs.github.com/rest"
 
-    def __init__(self, status: int, message: str, errors: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(message)
+
+class ApiError(Exception):
+    """An error response in GitHub's JSON shape; the app's middleware turns it into the response.
+
+    GitHub's bodies carry `message`, the `documentation_url` of the operation and, since 2023, the
+    status as a string; a 422 adds `errors`: objects (`validation-error`) for "Validation Failed",
+    plain strings (`validation-error-simple`) where the operation says so, as reviews do."""
+
+    def __init__(self, status: int, message: str, errors: list[Any] | None = None, *, docs: str = DOCS) -> None:
+        # str() names the reasons too: the HTML view shows it to the person whose action was refused.
+        reasons = [
+            e if isinstance(e, str) else e.get("message") or f"{e.get('field')} {e.get('code')}" for e in errors or []
+        ]
+        super().__init__(": ".join([message, *reasons]))
         self.status = status
-        self.body: dict[str, Any] = {"message": message, "documentation_url": "https://docs.github.com/rest"}
+        self.body: dict[str, Any] = {"message": message}
         if errors:
             self.body["errors"] = errors
+        self.body |= {"documentation_url": docs, "status": str(status)}
 
     def response(self) -> web.Response:
         return json_response(self.body, status=self.status)
 
 
-def fail(status: int, message: str) -> NoReturn:
-    raise ApiError(status, message)
+def fail(status: int, message: str, *, docs: str = DOCS) -> NoReturn:
+    raise ApiError(status, message, docs=docs)
 
 
-def validation_failed(resource: str, message: str, code: str = "custom", field: str | None = None) -> NoReturn:
-    error: dict[str, Any] = {"resource": resource, "code": code, "message": message}
+def validation_failed(
+    resource: str, message: str | None = None, code: str = "custom", field: str | None = None, *, docs: str = DOCS
+) -> NoReturn:
+    """422 "Validation Failed" with one error object; GitHub leaves `message` out of the
+    `missing_field`, `invalid` and `already_exists` errors it explains by code and field alone."""
+    error: dict[str, Any] = {"resource": resource, "code": code}
     if field:
         error["field"] = field
-    raise ApiError(422, "Validation Failed", [error])
+    if message:
+        error["message"] = message
+    raise ApiError(422, "Validation Failed", [error], docs=docs)
+
+
+def unprocessable(message: str, *, docs: str = DOCS) -> NoReturn:
+    """422 "Unprocessable Entity" with the reason as a plain string (`validation-error-simple`)."""
+    raise ApiError(422, "Unprocessable Entity", [message], docs=docs)
 
 
 def bearer(request: web.Request) -> str | None:

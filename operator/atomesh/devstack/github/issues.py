@@ -15,6 +15,8 @@ from .store import Issue, IssueComment, Repo, Thread, now_iso
 
 routes = web.RouteTableDef()
 REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
+COMMENT_DOCS = "https://docs.github.com/rest/issues/comments#create-an-issue-comment"
+CREATE_ISSUE_DOCS = "https://docs.github.com/rest/issues/issues#create-an-issue"
 
 
 def find_thread(request: web.Request, repo: Repo) -> Thread:
@@ -31,7 +33,7 @@ def find_thread(request: web.Request, repo: Repo) -> Thread:
 
 def add_comment(svc: ctx.Services, urls: Urls, repo: Repo, thread: Thread, who: str, body: str) -> IssueComment:
     if not body.strip():
-        raise ctx.ApiError(422, "Validation Failed: body cannot be blank")
+        ctx.validation_failed("IssueComment", None, "missing_field", "body", docs=COMMENT_DOCS)
     stamp = now_iso()
     with svc.store.lock:
         comment = IssueComment(id=svc.store.new_id(), user=who, body=body, created_at=stamp, updated_at=stamp)
@@ -49,7 +51,7 @@ async def create_issue(request: web.Request) -> web.Response:
     data = await ctx.body(request)
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
-        ctx.validation_failed("Issue", "title is required", "missing_field", "title")
+        ctx.validation_failed("Issue", None, "missing_field", "title", docs=CREATE_ISSUE_DOCS)
     labels = [str(name) for name in data.get("labels") or []]
     if labels and not svc.store.allows(repo, who, "triage"):
         labels = []  # GitHub silently drops labels from someone who may not triage

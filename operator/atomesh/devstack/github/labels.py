@@ -15,6 +15,8 @@ from .store import Issue, Label, Repo, Thread
 routes = web.RouteTableDef()
 REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
 DEFAULT_COLOR = "ededed"
+CREATE_DOCS = "https://docs.github.com/rest/issues/labels#create-a-label"
+REMOVE_DOCS = "https://docs.github.com/rest/issues/labels#remove-a-label-from-an-issue"
 
 
 def ensure_label(svc: ctx.Services, repo: Repo, name: str, color: str = DEFAULT_COLOR, description: str = "") -> Label:
@@ -48,11 +50,11 @@ async def create_label(request: web.Request) -> web.Response:
     data = await ctx.body(request)
     name, color = data.get("name"), str(data.get("color") or DEFAULT_COLOR).lstrip("#")
     if not isinstance(name, str) or not name:
-        ctx.validation_failed("Label", "name is required", "missing_field", "name")
-    if name in repo.labels:
-        ctx.validation_failed("Label", f"Label {name} already exists", "already_exists", "name")
+        ctx.validation_failed("Label", None, "missing_field", "name", docs=CREATE_DOCS)
     if len(color) != 6 or any(c not in "0123456789abcdefABCDEF" for c in color):
-        ctx.validation_failed("Label", "color must be six hex digits, e.g. 0e8a16", "invalid", "color")
+        ctx.validation_failed("Label", None, "invalid", "color", docs=CREATE_DOCS)
+    if name in repo.labels:
+        ctx.validation_failed("Label", None, "already_exists", "name", docs=CREATE_DOCS)
     label = ensure_label(ctx.services(request), repo, name, color.lower(), str(data.get("description") or ""))
     events.label(ctx.services(request), ctx.urls(request), repo, label, "created", who)
     body = label_json(ctx.urls(request), repo, label)
@@ -138,7 +140,7 @@ async def remove_issue_label(request: web.Request) -> web.Response:
     pull = find_thread(request, repo)
     name = unquote(request.match_info["name"])
     if name not in pull.labels:
-        ctx.fail(404, "Label does not exist")
+        ctx.fail(404, "Label does not exist", docs=REMOVE_DOCS)
     pull.labels.remove(name)
     pull.touch()
     urls = ctx.urls(request)

@@ -19,6 +19,10 @@ from .store import Pull, Repo, Thread, now_iso
 routes = web.RouteTableDef()
 PULLS = ctx.API_PREFIX + "/repos/{owner}/{repo}/pulls"
 MERGE_METHODS = ("merge", "squash", "rebase")
+CREATE_DOCS = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"
+UPDATE_DOCS = "https://docs.github.com/rest/pulls/pulls#update-a-pull-request"
+MERGE_DOCS = "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request"
+REVIEW_REQUEST_DOCS = "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request"
 
 
 def find_pull(request: web.Request, repo: Repo) -> Pull:
@@ -45,14 +49,16 @@ def merge_pull(
 ) -> str:
     """A real git merge of the PR's head into its base branch; moves the base branch and closes the PR."""
     if method not in MERGE_METHODS:
-        raise ctx.ApiError(422, f"merge_method must be one of {', '.join(MERGE_METHODS)}")
+        ctx.validation_failed("PullRequest", None, "invalid", "merge_method", docs=MERGE_DOCS)
     if pull.merged or pull.state != "open":
-        raise ctx.ApiError(405, "Pull Request is not mergeable")
+        ctx.fail(405, "Pull Request is not mergeable", docs=MERGE_DOCS)
+    if pull.draft:
+        ctx.fail(405, "Pull Request is still a draft", docs=MERGE_DOCS)
     if sha and sha != pull.head_sha:
-        raise ctx.ApiError(409, "Head branch was modified. Review and try the merge again.")
+        ctx.fail(409, "Head branch was modified. Review and try the merge again.", docs=MERGE_DOCS)
     base_tip = svc.storage.branches(repo.full_name).get(pull.base_ref)
     if base_tip is None:
-        raise ctx.ApiError(422, f"Base branch {pull.base_ref} does not exist")
+        ctx.fail(405, "Pull Request is not mergeable", docs=MERGE_DOCS)
     if method == "squash":
         default = f"{pull.title} (#{pull.number})"
     else:
@@ -63,14 +69,14 @@ def merge_pull(
     try:
         merged = svc.storage.merge(repo.full_name, base_tip, pull.head_sha, method, text, identity)  # type: ignore[arg-type]
     except MergeConflict:
-        raise ctx.ApiError(405, "Pull Request is not mergeable") from None
+        raise ctx.ApiError(405, "Pull Request is not mergeable", docs=MERGE_DOCS) from None
     except GitError as exc:
         raise ctx.ApiError(500, f"merge failed: {exc}") from None
     before = svc.storage.refs(repo.full_name)
     try:
         svc.storage.update_ref(repo.full_name, f"refs/heads/{pull.base_ref}", merged, old=base_tip)
     except GitError:
-        raise ctx.ApiError(409, "Base branch was modified. Review and try the merge again.") from None
+        raise ctx.ApiError(409, "Base branch was modified. Review and try the merge again.", docs=MERGE_DOCS) from None
     with svc.store.lock:
         stamp = now_iso()
         pull.state = "closed"
@@ -106,10 +112,11 @@ def _render(request: web.Request, repo: Repo, pull: Pull, status: int = 200) -> 
 
 def _branch(value: object, repo: Repo, field: str) -> str:
     if not isinstance(value, str) or not value:
-        ctx.validation_failed("PullRequest", f"{field} is required", "missing_field", field)
+        ctx.validation_failed("PullRequest", None, "missing_field", field, docs=CREATE_DOCS)
     owner, _, branch = value.rpartition(":")
     if owner and owner.lower() != repo.owner.lower():
-        ctx.validation_failed("PullRequest", f"{field}: pull requests from forks are not emulated", "invalid", field)
+        # GitHub answers an owner with no fork of the repository as it answers an unknown branch.
+        ctx.validation_failed("PullRequest", None, "invalid", field, docs=CREATE_DOCS)
     return branch
 
 
@@ -150,18 +157,20 @@ async def create_pull(request: web.Request) -> web.Response:
     base = _branch(data.get("base"), repo, "base")
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
-        ctx.validation_failed("PullRequest", "title is required", "missing_field", "title")
+        ctx.validation_failed("PullRequest", None, "missing_field", "title", docs=CREATE_DOCS)
     branches = svc.storage.branches(repo.full_name)
     if head not in branches:
-        ctx.validation_failed("PullRequest", f"head branch {head} does not exist", "invalid", "head")
+        ctx.validation_failed("PullRequest", None, "invalid", "head", docs=CREATE_DOCS)
     if base not in branches:
-        ctx.validation_failed("PullRequest", f"base branch {base} does not exist", "invalid", "base")
-    if svc.storage.is_ancestor(repo.full_name, branches[head], branches[base]):
-        ctx.validation_failed("PullRequest", f"No commits between {base} and {head}")
+        ctx.validation_failed("PullRequest", None, "invalid", "base", docs=CREATE_DOCS)
     with svc.store.lock:
         for other in repo.pulls.values():
             if other.state == "open" and other.head_ref == head and other.base_ref == base:
-                ctx.validation_failed("PullRequest", f"A pull request already exists for {repo.owner}:{head}.")
+                message = f"A pull request already exists for {repo.owner}:{head}."
+                ctx.validation_failed("PullRequest", message, docs=CREATE_DOCS)
+    if svc.storage.is_ancestor(repo.full_name, branches[head], branches[base]):
+        ctx.validation_failed("PullRequest", f"No commits between {base} and {head}", docs=CREATE_DOCS)
+    with svc.store.lock:
         stamp = now_iso()
         pull = Pull(
             number=repo.next_number,
@@ -214,7 +223,7 @@ async def update_pull(request: web.Request) -> web.Response:
         if isinstance(data.get("base"), str) and data["base"] != pull.base_ref:
             base_sha = svc.storage.branches(repo.full_name).get(data["base"])
             if base_sha is None:
-                ctx.validation_failed("PullRequest", f"base branch {data['base']} does not exist", "invalid", "base")
+                ctx.validation_failed("PullRequest", None, "invalid", "base", docs=UPDATE_DOCS)
             changes["base"] = {"from": pull.base_ref}
             pull.base_ref, pull.base_sha = data["base"], base_sha
         if changes:
@@ -279,11 +288,16 @@ async def request_reviewers(request: web.Request) -> web.Response:
     data = await ctx.body(request)
     users = [str(login) for login in data.get("reviewers") or []]
     teams = [str(slug) for slug in data.get("team_reviewers") or []]
-    for login in users:
-        if login == pull.user:
-            ctx.validation_failed("PullRequest", "Review cannot be requested from pull request author.")
-        if login not in svc.store.users or not svc.store.allows(repo, login, "read"):
-            ctx.validation_failed("PullRequest", f"Reviews may only be requested from collaborators: {login}")
+    # Both answers are GitHub's bare 422: a message and no `errors`, the whole request refused.
+    if pull.user in users:
+        ctx.fail(422, "Review cannot be requested from pull request author.", docs=REVIEW_REQUEST_DOCS)
+    if not all(login == repo.owner or login in repo.collaborators for login in users):
+        ctx.fail(
+            422,
+            "Reviews may only be requested from collaborators. One or more of the users or teams you specified "
+            f"is not a collaborator of the {repo.full_name} repository.",
+            docs=REVIEW_REQUEST_DOCS,
+        )
     with svc.store.lock:
         added = [login for login in dict.fromkeys(users) if login not in pull.requested_reviewers]
         pull.requested_reviewers += added

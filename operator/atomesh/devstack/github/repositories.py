@@ -18,6 +18,9 @@ from .store import PERMISSION_RANK, Repo, Store, now_iso
 routes = web.RouteTableDef()
 P = ctx.API_PREFIX
 REPO = P + "/repos/{owner}/{repo}"
+REF_DOCS = "https://docs.github.com/rest/git/refs#create-a-reference"
+UPDATE_REF_DOCS = "https://docs.github.com/rest/git/refs#update-a-reference"
+DELETE_REF_DOCS = "https://docs.github.com/rest/git/refs#delete-a-reference"
 
 
 def create_repo(
@@ -91,7 +94,20 @@ async def _create(request: web.Request, owner: str | None) -> web.Response:
         ctx.validation_failed("Repository", "name is required", "missing_field", "name")
     owner = owner or who
     if svc.store.repo(f"{owner}/{name}") is not None:
-        ctx.validation_failed("Repository", "name already exists on this account", "custom", "name")
+        taken = {
+            "resource": "Repository",
+            "code": "custom",
+            "field": "name",
+            "message": "name already exists on this account",
+        }
+        anchor = (
+            "create-an-organization-repository"
+            if "/orgs/" in request.path
+            else "create-a-repository-for-the-authenticated-user"
+        )
+        raise ctx.ApiError(
+            422, "Repository creation failed.", [taken], docs=f"https://docs.github.com/rest/repos/repos#{anchor}"
+        )
     found = create_repo(
         svc,
         owner,
@@ -194,12 +210,13 @@ async def create_ref(request: web.Request) -> web.Response:
     svc = ctx.services(request)
     data = await ctx.body(request)
     ref, sha = data.get("ref"), data.get("sha")
+    # Beyond a malformed name, the refs API answers with a bare message and no `errors`.
     if not isinstance(ref, str) or not ref.startswith("refs/") or ref.count("/") < 2:
-        ctx.validation_failed("Reference", "ref must be fully qualified, e.g. refs/heads/feature", "invalid", "ref")
+        ctx.validation_failed("Reference", None, "invalid", "ref", docs=REF_DOCS)
     if not isinstance(sha, str) or svc.storage.resolve(found.full_name, sha) is None:
-        ctx.validation_failed("Reference", "Object does not exist", "invalid", "sha")
+        ctx.fail(422, "Object does not exist", docs=REF_DOCS)
     if ref in svc.storage.refs(found.full_name):
-        ctx.validation_failed("Reference", "Reference already exists", "already_exists", "ref")
+        ctx.fail(422, "Reference already exists", docs=REF_DOCS)
     before = svc.storage.refs(found.full_name)
     svc.storage.update_ref(found.full_name, ref, sha)
     refs_moved(svc, ctx.urls(request), found, before, who)
@@ -217,11 +234,11 @@ async def update_ref(request: web.Request) -> web.Response:
     sha = data.get("sha")
     current = svc.storage.refs(found.full_name).get(ref)
     if current is None:
-        ctx.validation_failed("Reference", "Reference does not exist", "invalid", "ref")
+        ctx.fail(422, "Reference does not exist", docs=UPDATE_REF_DOCS)
     if not isinstance(sha, str) or svc.storage.resolve(found.full_name, sha) is None:
-        ctx.validation_failed("Reference", "Object does not exist", "invalid", "sha")
+        ctx.fail(422, "Object does not exist", docs=UPDATE_REF_DOCS)
     if not data.get("force") and not svc.storage.is_ancestor(found.full_name, current, sha):
-        ctx.validation_failed("Reference", "Update is not a fast forward", "custom", "sha")
+        ctx.fail(422, "Update is not a fast forward", docs=UPDATE_REF_DOCS)
     before = svc.storage.refs(found.full_name)
     svc.storage.update_ref(found.full_name, ref, sha)
     refs_moved(svc, ctx.urls(request), found, before, who)
@@ -235,7 +252,7 @@ async def delete_ref(request: web.Request) -> web.Response:
     svc = ctx.services(request)
     ref = "refs/" + request.match_info["ref"]
     if ref not in svc.storage.refs(found.full_name):
-        ctx.validation_failed("Reference", "Reference does not exist", "invalid", "ref")
+        ctx.fail(422, "Reference does not exist", docs=DELETE_REF_DOCS)
     before = svc.storage.refs(found.full_name)
     svc.storage.delete_ref(found.full_name, ref)
     refs_moved(svc, ctx.urls(request), found, before, who)

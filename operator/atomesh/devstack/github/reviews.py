@@ -17,6 +17,8 @@ from .store import LineComment, Pull, Repo, Review, now_iso
 routes = web.RouteTableDef()
 REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
 VERDICTS = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
+REVIEW_DOCS = "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request"
+COMMENT_DOCS = "https://docs.github.com/rest/pulls/comments#create-a-review-comment-for-a-pull-request"
 
 
 def line_comment(
@@ -56,17 +58,28 @@ def submit_review(
     comments: list[dict[str, Any]] | None = None,
     commit_id: str | None = None,
 ) -> Review:
-    """Record a review (and its line comments); a submitted one is delivered as `pull_request_review`."""
+    """Record a review (and its line comments); a submitted one is delivered as `pull_request_review`.
+    Rejections are this operation's `validation-error-simple`: "Unprocessable Entity" and the
+    reasons as strings."""
     state = VERDICTS.get(event or "", "PENDING")
     if event and event not in VERDICTS:
-        raise ctx.ApiError(422, "event must be APPROVE, REQUEST_CHANGES or COMMENT")
+        ctx.unprocessable(f"Event {event!r} is not one of APPROVE, REQUEST_CHANGES, COMMENT", docs=REVIEW_DOCS)
     if state in ("APPROVED", "CHANGES_REQUESTED") and who == pull.user:
         verb = "approve" if state == "APPROVED" else "request changes on"
-        raise ctx.ApiError(422, f"Unprocessable Entity: Can not {verb} your own pull request")
+        ctx.unprocessable(f"Can not {verb} your own pull request", docs=REVIEW_DOCS)
+    # The description: `body` is required "when using REQUEST_CHANGES or COMMENT for the event parameter".
     if state in ("CHANGES_REQUESTED", "COMMENTED") and not body.strip() and not comments:
-        raise ctx.ApiError(422, "Unprocessable Entity: body is required for this event")
+        ctx.unprocessable("Body is required for this event", docs=REVIEW_DOCS)
     if not all(isinstance(raw.get("path"), str) and isinstance(raw.get("body"), str) for raw in comments or []):
-        raise ctx.ApiError(422, "each review comment needs a path and a body")
+        ctx.unprocessable("Pull request review thread path is invalid", docs=REVIEW_DOCS)
+    if comments:
+        # A line comment belongs to a file the pull request changes; GitHub refuses the whole review.
+        changed = {change.path for change in svc.storage.changed_files(repo.full_name, pull.base_sha, pull.head_sha)}
+        if any(raw["path"] not in changed for raw in comments):
+            ctx.unprocessable(
+                "Pull request review thread path is invalid and Pull request review thread diff hunk can't be blank",
+                docs=REVIEW_DOCS,
+            )
     stamp = now_iso()
     with svc.store.lock:
         review = Review(
@@ -158,7 +171,8 @@ async def create_line_comment(request: web.Request) -> web.Response:
     pull = find_pull(request, repo)
     data = await ctx.body(request)
     if not isinstance(data.get("body"), str) or not isinstance(data.get("path"), str):
-        ctx.validation_failed("PullRequestReviewComment", "body and path are required", "missing_field")
+        field = "body" if not isinstance(data.get("body"), str) else "path"
+        ctx.validation_failed("PullRequestReviewComment", None, "missing_field", field, docs=COMMENT_DOCS)
     commit_id = str(data.get("commit_id") or pull.head_sha)
     comment = line_comment(svc, who, data, commit_id, now_iso(), in_reply_to_id=data.get("in_reply_to"))
     with svc.store.lock:

@@ -11,6 +11,7 @@ from .store import Hook, Repo
 
 routes = web.RouteTableDef()
 REPO = ctx.API_PREFIX + "/repos/{owner}/{repo}"
+CREATE_DOCS = "https://docs.github.com/rest/repos/webhooks#create-a-repository-webhook"
 
 
 def hook_json(request: web.Request, found: Repo, hook: Hook) -> dict[str, object]:
@@ -29,12 +30,12 @@ def hook_json(request: web.Request, found: Repo, hook: Hook) -> dict[str, object
         "name": "web",
         "active": hook.active,
         "events": hook.events or ["push"],
-        # GitHub never returns a hook's secret, only that one is set.
+        # GitHub never returns a hook's secret, only that one is set (and no `secret` key without one).
         "config": {
             "url": hook.url,
             "content_type": hook.content_type,
             "insecure_ssl": "0",
-            "secret": "********" if hook.secret else None,
+            **({"secret": "********"} if hook.secret else {}),
         },
         "created_at": hook.created_at,
         "updated_at": hook.created_at,
@@ -60,7 +61,9 @@ async def create_hook(request: web.Request) -> web.Response:
     config = data.get("config") or {}
     url = config.get("url") if isinstance(config, dict) else None
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        ctx.validation_failed("Hook", "config.url must be an http(s) URL", "custom", "config.url")
+        ctx.validation_failed("Hook", "config.url must be an http(s) URL", "custom", "config.url", docs=CREATE_DOCS)
+    if any(hook.url == url for hook in found.hooks):
+        ctx.validation_failed("Hook", "Hook already exists on this repository", docs=CREATE_DOCS)
     events = data.get("events") or ["push"]
     hook = Hook(
         id=svc.store.new_id(),
