@@ -101,14 +101,27 @@ def validate(subject: str, model: Any, text: str, prefix: str = "") -> tuple[Any
     """`text` as an instance of the SDK model `model`, strictly, and what does not fit it."""
     name = getattr(model, "__name__", str(model))
     subject = f"{subject} {name}"
+    findings: list[Finding] = []
     try:
         instance = model.model_validate_json(text, strict=True)
     except pydantic.ValidationError as exc:
-        return None, [
-            Finding(subject, prefix + _field(error["loc"]), error["type"], error["msg"]) for error in exc.errors()
-        ]
-    extras = _extras(instance)
-    return instance, [Finding(subject, prefix + at, "extra", f"{owner} declares no such field") for at, owner in extras]
+        findings = [Finding(subject, prefix + _field(e["loc"]), e["type"], e["msg"]) for e in exc.errors()]
+        instance = None
+    if instance is None:
+        # The SDK's own construction (what it does with a response it does not validate) still
+        # builds the nested models, so undeclared fields are told about next to the wrong ones.
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None, findings
+        if not isinstance(data, dict):
+            return None, findings
+        extras = _extras(model.construct(**data))
+    else:
+        extras = _extras(instance)
+    return instance, findings + [
+        Finding(subject, prefix + at, "extra", f"{owner} declares no such field") for at, owner in extras
+    ]
 
 
 def _headers(subject: str, exchange: Exchange) -> list[Finding]:
