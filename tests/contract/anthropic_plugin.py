@@ -3,7 +3,7 @@ response any test makes it send (messages, stream events, count_tokens, models, 
 (`anthropic_check.py`), and a test whose traffic does not fit fails with each finding named.
 
 Traffic is collected process-wide (and from `atomesh dev` subprocesses, through the log file
-ANTHROPIC_EMULATOR_TRAFFIC_LOG names) and checked when each test tears down. The end of the run
+MODEL_EMULATOR_TRAFFIC_LOG names) and checked when each test tears down. The end of the run
 prints how many responses were validated. `--anthropic-contract=report` lists the findings in that
 summary without failing tests.
 """

@@ -8,7 +8,7 @@ the emulator; a streamed message as the list of its server-sent events.
 Observers are process-wide, so a contract check sees every emulator a test starts, including those
 an end-to-end stack builds itself. They run on the emulator's event loop and must be quick and must
 not raise. An emulator in another process (`atomesh dev` started by a test) appends its traffic as
-JSON lines to the file ANTHROPIC_EMULATOR_TRAFFIC_LOG names when nothing in its own process observes
+JSON lines to the file MODEL_EMULATOR_TRAFFIC_LOG names when nothing in its own process observes
 (`log_from_environment`, `read_log`).
 """
 
@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# Not ATOMESH_-prefixed: tests that start `atomesh dev` as a user would drop those from its environment.
-LOG_ENV = "ANTHROPIC_EMULATOR_TRAFFIC_LOG"
+# Neither ATOMESH_- nor ANTHROPIC_-prefixed: tests that start `atomesh dev` as a user drop those.
+LOG_ENV = "MODEL_EMULATOR_TRAFFIC_LOG"
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def from_json(line: str) -> Exchange:
 
 
 def log_from_environment() -> None:
-    """Append this process's traffic to ANTHROPIC_EMULATOR_TRAFFIC_LOG, once, if it is set and nothing
+    """Append this process's traffic to MODEL_EMULATOR_TRAFFIC_LOG, once, if it is set and nothing
     here observes already (the process that set it observes its own emulators directly)."""
     path = os.environ.get(LOG_ENV)
     if not path or observing():
