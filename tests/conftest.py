@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.github",
     "tests.fixtures.anthropic",
     "tests.contract.plugin",
+    "tests.contract.anthropic_plugin",
 ]

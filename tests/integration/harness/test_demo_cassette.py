@@ -44,7 +44,7 @@ def test_component_serves_on_the_stack_loop() -> None:
         url = await component.start()
         try:
             async with aiohttp.ClientSession() as session:
-                body = {"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
+                body = {"model": "claude-sonnet-4-5", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
                 async with session.post(f"{url}/v1/messages", json=body, headers={"x-api-key": "k"}) as response:
                     return url, response.status, await response.json()
         finally:

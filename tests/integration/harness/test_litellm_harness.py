@@ -55,13 +55,24 @@ def test_rate_limits_are_retried_then_fail_clearly(tmp_path: Path, anthropic_emu
     assert len(endless.requests) == 5  # one call and four retries
 
 
-def test_unknown_model_costs_zero_with_a_note(tmp_path: Path, anthropic_emulator: StartEmulator) -> None:
+def test_unpriced_model_costs_zero_with_a_note(tmp_path: Path, anthropic_emulator: StartEmulator) -> None:
+    # A model the API serves but LiteLLM has no price for: the emulator's own.
+    emulator = anthropic_emulator([{"text": "Done."}])
+    make_repo(tmp_path / "ws")
+    result = loop(emulator.url, "emulator-small").run(Task("Go."), tmp_path / "ws", LIMITS, harness_env())
+    assert result.ok, result.message
+    assert result.usage.cost_usd == 0
+    assert any("emulator-small" in note for note in result.notes)
+
+
+def test_a_model_the_api_does_not_serve_fails_naming_it(tmp_path: Path, anthropic_emulator: StartEmulator) -> None:
     emulator = anthropic_emulator([{"text": "Done."}])
     make_repo(tmp_path / "ws")
     result = loop(emulator.url, "claude-made-up-9").run(Task("Go."), tmp_path / "ws", LIMITS, harness_env())
-    assert result.ok, result.message
-    assert result.usage.cost_usd == 0
-    assert any("claude-made-up-9" in note for note in result.notes)
+    assert result.reason == "ModelError"
+    assert "not_found_error" in result.message
+    assert "model: claude-made-up-9" in result.message
+    assert [r.status for r in emulator.requests] == [404]
 
 
 def test_limits(tmp_path: Path, anthropic_emulator: StartEmulator) -> None:

@@ -45,12 +45,12 @@ def prepared_pod(tmp_path: Path, model_url: str, **spec: Any) -> RunnerPod:
             "limits.maxCostUSD=$0.2",
         ),
         (
-            # A model no price table knows costs what the Agent declares, so its limit holds.
+            # A model no price table knows (the emulator's own) costs what the Agent declares, so its limit holds.
             [FOREVER | {"usage": {"input_tokens": 10_000, "output_tokens": 10}}],
             {
                 "harness": {
                     "kind": "litellm",
-                    "model": "claude-acme-finetune",
+                    "model": "emulator-small",
                     "maxTurns": 10,
                     "price": {"inputUSDPerMTok": 10, "outputUSDPerMTok": 50},
                 },

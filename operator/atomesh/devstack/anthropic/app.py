@@ -1,6 +1,10 @@
 """The Anthropic Messages API, as far as harnesses use it: /v1/messages (JSON and SSE),
 /v1/messages/count_tokens and /v1/models, answered from a cassette.
 
+Every response carries a unique `request-id` and the rate-limit headers (`headers.py`); requests
+the API refuses are refused with its error body (`validation.py`); every response is published to
+the traffic observers (`traffic.py`) as it leaves.
+
 Usage is deterministic: unless a turn sets it, input tokens are the request's characters / 4
 and output tokens the reply's characters / 4 (at least 1), so costs are reproducible.
 """
@@ -8,6 +12,7 @@ and output tokens the reply's characters / 4 (at least 1), so costs are reproduc
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 from collections.abc import Iterator
@@ -16,25 +21,18 @@ from typing import Any
 
 from aiohttp import web
 
+from atomesh.devstack.anthropic import catalogue, traffic
 from atomesh.devstack.anthropic.cassette import Cassette, Reply, RequestFacts, Script, Turn, agent_name, unmatched
+from atomesh.devstack.anthropic.headers import RateWindow, request_id
 from atomesh.devstack.anthropic.tools import detect_harness, translate, working_directory
+from atomesh.devstack.anthropic.validation import check_count_request, check_message_request
 
-# Real model names that agents name, and names of the emulator's own that tests use: no SDK
-# deprecation schedule applies to them.
-MODELS = (
-    "claude-sonnet-4-5",
-    "claude-sonnet-4-6",
-    "claude-haiku-4-5",
-    "claude-opus-4-5",
-    "claude-opus-4-1",
-    "emulator-large",
-    "emulator-medium",
-    "emulator-small",
-)
 _ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
+    403: "permission_error",
     404: "not_found_error",
+    413: "request_too_large",
     429: "rate_limit_error",
     500: "api_error",
     529: "overloaded_error",
@@ -67,6 +65,7 @@ class EmulatorState:
     script: Script
     requests: list[RecordedRequest] = field(default_factory=list)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    limits: RateWindow = field(default_factory=RateWindow)
 
 
 STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("anthropic_state", EmulatorState)
@@ -101,32 +100,43 @@ def _has_tool_result(messages: list[Any]) -> bool:
     return isinstance(content, list) and any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content)
 
 
-def error_body(status: int, message: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": _ERROR_TYPES.get(status, "api_error"), "message": message}}
+def error_body(status: int, message: str, request: str | None = None) -> dict[str, Any]:
+    error = {"type": _ERROR_TYPES.get(status, "api_error"), "message": message}
+    body: dict[str, Any] = {"type": "error", "error": error}
+    if request is not None:
+        body["request_id"] = request
+    return body
 
 
-def _error(status: int, message: str, retry_after: int | None = None) -> web.Response:
-    headers = {"request-id": "req_emulated"}
-    if retry_after is not None:
-        headers["retry-after"] = str(retry_after)
-    return web.json_response(error_body(status, message), status=status, headers=headers)
+def _headers(request: web.Request, input_tokens: int = 0, output_tokens: int = 0) -> dict[str, str]:
+    limits = request.app[STATE_KEY].limits.spend(input_tokens, output_tokens)
+    return {"request-id": request_id(), **limits}
 
 
-def _validate(body: Any) -> str | None:
-    """Anthropic's 400s for malformed requests, the ones a client bug would trigger."""
-    if not isinstance(body, dict):
-        return "request body must be a JSON object"
-    if not isinstance(body.get("model"), str) or not body["model"]:
-        return "model: Field required"
-    if not isinstance(body.get("max_tokens"), int):
-        return "max_tokens: Field required"
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        return "messages: at least one message is required"
-    for index, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
-            return f"messages.{index}.role: Input should be 'user' or 'assistant'"
-    return None
+def _publish(request: web.Request, response: web.StreamResponse, body: str, *, scripted: bool = False) -> None:
+    if traffic.observing():
+        exchange = traffic.Exchange(request.method, request.path, response.status, dict(response.headers), body)
+        traffic.publish(dataclasses.replace(exchange, scripted=scripted))
+
+
+def _json(request: web.Request, data: dict[str, Any], headers: dict[str, str], status: int = 200) -> web.Response:
+    text = json.dumps(data)
+    response = web.Response(text=text, status=status, headers=headers, content_type="application/json")
+    _publish(request, response, text)
+    return response
+
+
+def _error(
+    request: web.Request, status: int, message: str, retry_after: int | None = None, *, scripted: bool = False
+) -> web.Response:
+    headers = _headers(request)
+    if status in (429, 529):
+        # The API says when to come back on a rate limit and when overloaded; clients honour it.
+        headers["retry-after"] = str(retry_after if retry_after is not None else 1)
+    text = json.dumps(error_body(status, message, headers["request-id"]))
+    response = web.Response(text=text, status=status, headers=headers, content_type="application/json")
+    _publish(request, response, text, scripted=scripted)
+    return response
 
 
 def _content_blocks(reply: Reply, harness: str, cwd: str | None, ids: Iterator[int]) -> list[dict[str, Any]]:
@@ -139,15 +149,22 @@ def _content_blocks(reply: Reply, harness: str, cwd: str | None, ids: Iterator[i
     return blocks
 
 
-def _usage(reply: Reply, body: dict[str, Any], blocks: list[dict[str, Any]]) -> dict[str, int]:
+def _usage(reply: Reply, body: dict[str, Any], blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Usage as the API reports it: cache writes also broken down by TTL (all counted as the
+    default 5-minute cache), and the tier that served the request."""
     request_chars = len(json.dumps(body.get("messages", []))) + len(json.dumps(body.get("system", "")))
     reply_chars = len(json.dumps(blocks))
     given = reply.usage
     return {
         "input_tokens": given.input_tokens if given.input_tokens is not None else max(1, request_chars // 4),
+        "cache_creation_input_tokens": given.cache_creation_input_tokens,
+        "cache_read_input_tokens": given.cache_read_input_tokens,
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": given.cache_creation_input_tokens,
+            "ephemeral_1h_input_tokens": 0,
+        },
         "output_tokens": given.output_tokens if given.output_tokens is not None else max(1, reply_chars // 4),
-        "cache_creation_input_tokens": reply.usage.cache_creation_input_tokens,
-        "cache_read_input_tokens": reply.usage.cache_read_input_tokens,
+        "service_tier": "standard",
     }
 
 
@@ -168,11 +185,15 @@ def _message(body: dict[str, Any], reply: Reply, harness: str, state: EmulatorSt
     }
 
 
-def _sse(event: str, data: dict[str, Any]) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+def _sse(event: str, data: dict[str, Any]) -> traffic.Event:
+    return traffic.Event(event, json.dumps(data))
 
 
-def stream_events(message: dict[str, Any]) -> Iterator[bytes]:
+def _encoded(event: traffic.Event) -> bytes:
+    return f"event: {event.name}\ndata: {event.data}\n\n".encode()
+
+
+def stream_events(message: dict[str, Any]) -> Iterator[traffic.Event]:
     """A message as Anthropic streams it; tool input arrives as input_json_delta chunks."""
     usage = message["usage"]
     start = dict(message, content=[], stop_reason=None, usage=dict(usage, output_tokens=1))
@@ -196,7 +217,11 @@ def stream_events(message: dict[str, Any]) -> Iterator[bytes]:
                 delta = {"type": "input_json_delta", "partial_json": raw[offset : offset + 64]}
                 yield _sse("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
         yield _sse("content_block_stop", {"type": "content_block_stop", "index": index})
-    delta_usage = {"output_tokens": usage["output_tokens"]}
+    # The final counts, cumulative, as the API sends them with the stop reason.
+    delta_usage = {
+        name: usage[name]
+        for name in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens")
+    }
     yield _sse(
         "message_delta",
         {
@@ -233,15 +258,18 @@ async def messages(request: web.Request) -> web.StreamResponse:
         body = await request.json()
     except json.JSONDecodeError:
         body = None
-    problem = _validate(body)
-    if problem is not None or not isinstance(body, dict):
-        state.requests.append(_record(request, body if isinstance(body, dict) else {}, "unknown", None, 400))
-        return _error(400, problem or "invalid request")
-    tools = body.get("tools") or []
-    harness = detect_harness(t.get("name", "") for t in tools if isinstance(t, dict))
+    recorded = body if isinstance(body, dict) else {}
+    tools = recorded.get("tools") or []
+    harness = detect_harness(t.get("name", "") for t in tools if isinstance(t, dict)) if recorded else "unknown"
+    # The API authenticates before it reads the request.
     if not _authenticated(request):
-        state.requests.append(_record(request, body, harness, None, 401))
-        return _error(401, "x-api-key header is required")
+        state.requests.append(_record(request, recorded, harness, None, 401))
+        return _error(request, 401, "x-api-key header is required")
+    refusal = check_message_request(body)
+    if refusal is not None or not isinstance(body, dict):
+        status, message = (refusal.status, refusal.message) if refusal else (400, "invalid request")
+        state.requests.append(_record(request, recorded, harness, None, status))
+        return _error(request, status, message)
     system_text = _text_of(body.get("system", ""))
     first_text = _text_of(body["messages"][0].get("content", ""))
     facts = RequestFacts(
@@ -260,61 +288,76 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if turn is not None and turn.error is not None:
         state.requests.append(_record(request, body, harness, chosen[0] if chosen else None, turn.error))
         message = turn.message or f"emulated {turn.error}"
-        return _error(turn.error, message, turn.retry_after if turn.error in (429, 529) else None)
+        return _error(request, turn.error, message, turn.retry_after, scripted=True)
     default = state.script.cassette.default
     if turn is None and default is None and facts.has_tools:
         state.requests.append(_record(request, body, harness, None, 400))
-        return _error(400, unmatched(facts))
+        return _error(request, 400, unmatched(facts))
     reply: Reply = turn if turn is not None else default or Reply(text=unmatched(facts))
     try:
         message_json = _message(body, reply, harness, state)
     except ValueError as exc:  # a cassette turn that does not fit the harness
         state.requests.append(_record(request, body, harness, chosen[0] if chosen else None, 500))
-        return _error(500, f"cassette: {exc}")
+        return _error(request, 500, f"cassette: {exc}")
     state.requests.append(_record(request, body, harness, chosen[0] if chosen else None, 200))
+    usage = message_json["usage"]
+    headers = _headers(request, usage["input_tokens"], usage["output_tokens"])
     if not body.get("stream"):
-        return web.json_response(message_json, headers={"request-id": "req_emulated"})
-    response = web.StreamResponse(
-        headers={"content-type": "text/event-stream", "cache-control": "no-cache", "request-id": "req_emulated"}
-    )
+        return _json(request, message_json, headers)
+    response = web.StreamResponse(headers={"content-type": "text/event-stream", "cache-control": "no-cache", **headers})
     await response.prepare(request)
-    for chunk in stream_events(message_json):
-        await response.write(chunk)
+    events = tuple(stream_events(message_json))
+    for event in events:
+        await response.write(_encoded(event))
         await asyncio.sleep(0)
+    # Published before the end of the stream, so the client cannot finish before it is observed.
+    if traffic.observing():
+        exchange = traffic.Exchange(request.method, request.path, response.status, dict(response.headers), "", events)
+        traffic.publish(exchange)
     await response.write_eof()
     return response
 
 
 async def count_tokens(request: web.Request) -> web.Response:
+    if not _authenticated(request):
+        return _error(request, 401, "x-api-key header is required")
     try:
         body = await request.json()
     except json.JSONDecodeError:
-        return _error(400, "request body must be a JSON object")
-    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-        return _error(400, "messages: Field required")
+        body = None
+    refusal = check_count_request(body)
+    if refusal is not None or not isinstance(body, dict):
+        status, message = (refusal.status, refusal.message) if refusal else (400, "invalid request")
+        return _error(request, status, message)
     chars = len(json.dumps(body.get("messages"))) + len(json.dumps(body.get("system", "")))
     chars += len(json.dumps(body.get("tools", [])))
-    return web.json_response({"input_tokens": max(1, chars // 4)})
-
-
-def _model_info(model_id: str) -> dict[str, Any]:
-    return {"type": "model", "id": model_id, "display_name": model_id, "created_at": "2025-01-01T00:00:00Z"}
+    return _json(request, {"input_tokens": max(1, chars // 4)}, _headers(request))
 
 
 async def list_models(request: web.Request) -> web.Response:
-    data = [_model_info(m) for m in MODELS]
-    return web.json_response({"data": data, "has_more": False, "first_id": data[0]["id"], "last_id": data[-1]["id"]})
+    if not _authenticated(request):
+        return _error(request, 401, "x-api-key header is required")
+    data = [model.info() for model in catalogue.CATALOGUE]
+    page = {"data": data, "has_more": False, "first_id": data[0]["id"], "last_id": data[-1]["id"]}
+    return _json(request, page, _headers(request))
 
 
 async def get_model(request: web.Request) -> web.Response:
-    return web.json_response(_model_info(request.match_info["model"]))
+    if not _authenticated(request):
+        return _error(request, 401, "x-api-key header is required")
+    model = catalogue.find(request.match_info["model"])
+    if model is None:
+        return _error(request, 404, f"model: {request.match_info['model']}")
+    return _json(request, model.info(), _headers(request))
 
 
 async def not_found(request: web.Request) -> web.Response:
-    return _error(404, f"{request.method} {request.path} is not emulated")
+    # Loud on purpose: a client calling an endpoint the emulator lacks must not pass silently.
+    return _error(request, 404, f"{request.method} {request.path} is not emulated")
 
 
 def build_app(cassette: Cassette) -> web.Application:
+    traffic.log_from_environment()
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[STATE_KEY] = EmulatorState(script=Script(cassette))
     app.router.add_post("/v1/messages", messages)
