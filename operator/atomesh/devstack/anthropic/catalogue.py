@@ -2,8 +2,10 @@
 requests to. A model not listed here is answered 404 not_found_error, as the API answers a model
 that does not exist.
 
-The real names are those the example agents and tests name; the emulator's own (emulator-*) let a
-test name a model no price list knows. Release dates are not the emulator's to claim: the Models
+The real names are those the example agents and tests name, and the dated snapshot ids the
+harnesses ask for by themselves (OpenCode titles a session with `claude-haiku-4-5-20251001`; the
+SDK's `ModelParam` lists both dated ids); the emulator's own (emulator-*) let a test name a model
+no price list knows. Release dates are not the emulator's to claim: the Models
 API says `created_at` "may be set to an epoch value if the release date is unknown", so it is.
 """
 
@@ -43,6 +45,8 @@ CATALOGUE = (
     Model("claude-sonnet-4-5", "Claude Sonnet 4.5", 64_000),
     Model("claude-opus-4-5", "Claude Opus 4.5", 64_000),
     Model("claude-haiku-4-5", "Claude Haiku 4.5", 64_000),
+    Model("claude-haiku-4-5-20251001", "Claude Haiku 4.5", 64_000),
+    Model("claude-opus-4-5-20251101", "Claude Opus 4.5", 64_000),
     Model("claude-opus-4-1", "Claude Opus 4.1", 32_000),
     Model("emulator-large", "Emulator Large", 64_000),
     Model("emulator-medium", "Emulator Medium", 32_000),
