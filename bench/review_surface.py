@@ -16,7 +16,7 @@ PROVENANCE = Provenance(
     agent_revision="inline@0",
     spec_hash="0" * 64,
     harness="claude-code",
-    model="claude-sonnet-4-5",
+    model="claude-sonnet-4-6",
     trigger="manual",
 )
 

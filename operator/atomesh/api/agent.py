@@ -83,7 +83,7 @@ class Harness(SpecModel):
 
     kind: HarnessKind = Field(default="claude-code", description="Harness: claude-code, opencode or litellm.")
     model: str = Field(
-        min_length=1, description="Model name, for example claude-sonnet-4-5 or anthropic/claude-sonnet-4-5."
+        min_length=1, description="Model name, for example claude-sonnet-4-6 or anthropic/claude-sonnet-4-6."
     )
     max_turns: int = Field(default=30, ge=1, le=500, description="Maximum agent turns before the run fails.")
     allowed_tools: list[str] = Field(

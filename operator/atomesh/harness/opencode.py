@@ -34,7 +34,7 @@ _PERMISSIONS = ("bash", "edit", "read", "glob", "grep", "list", "webfetch", "tas
 
 
 def provider_and_model(model: str) -> tuple[str, str]:
-    """`anthropic/claude-sonnet-4-5` stays; a bare model name means the anthropic provider."""
+    """`anthropic/claude-sonnet-4-6` stays; a bare model name means the anthropic provider."""
     if "/" in model:
         provider, name = model.split("/", 1)
         return provider, name
