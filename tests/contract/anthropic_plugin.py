@@ -11,9 +11,6 @@ summary without failing tests.
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -26,6 +23,7 @@ import pytest
 from atomesh.devstack.anthropic import traffic
 
 from .anthropic_check import MAX_FINDINGS, Finding, check
+from .common import fail_with, log_subprocess_traffic
 
 
 @dataclass
@@ -101,23 +99,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    log = Path(tempfile.mkdtemp(prefix="atomesh-anthropic-traffic-")) / "traffic.jsonl"
+    # Subprocesses a test starts (`atomesh dev`) inherit the variable and log their traffic there.
+    log = log_subprocess_traffic(config, traffic.LOG_ENV, "atomesh-anthropic-traffic-")
     collector = Collector(log)
     config.stash[COLLECTOR] = collector
     config.stash[MODE] = str(config.getoption("--anthropic-contract"))
     config.add_cleanup(traffic.subscribe(collector))
-    # Subprocesses a test starts (`atomesh dev`) inherit the variable and log their traffic there.
-    previous = os.environ.get(traffic.LOG_ENV)
-    os.environ[traffic.LOG_ENV] = str(log)
-
-    def restore() -> None:
-        if previous is None:
-            os.environ.pop(traffic.LOG_ENV, None)
-        else:
-            os.environ[traffic.LOG_ENV] = previous
-        shutil.rmtree(log.parent, ignore_errors=True)
-
-    config.add_cleanup(restore)
 
 
 @pytest.fixture(autouse=True)
@@ -127,12 +114,10 @@ def anthropic_contract(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     findings = collector.validate(collector.drain())
     if findings and request.config.stash[MODE] == "enforce":
-        shown = "\n".join(f"  {finding}" for finding in findings[:MAX_FINDINGS])
-        more = f"\n  ... and {len(findings) - MAX_FINDINGS} more" if len(findings) > MAX_FINDINGS else ""
-        pytest.fail(
-            f"the Anthropic emulator sent {len(findings)} thing(s) the anthropic SDK's models do not allow:\n"
-            f"{shown}{more}",
-            pytrace=False,
+        fail_with(
+            findings,
+            f"the Anthropic emulator sent {len(findings)} thing(s) the anthropic SDK's models do not allow",
+            MAX_FINDINGS,
         )
 
 

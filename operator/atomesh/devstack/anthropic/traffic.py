@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from atomesh.devstack.trafficlog import appender, read_lines
+
 # Neither ATOMESH_- nor ANTHROPIC_-prefixed: tests that start `atomesh dev` as a user drop those.
 LOG_ENV = "MODEL_EMULATOR_TRAFFIC_LOG"
 
@@ -96,27 +98,11 @@ def log_from_environment() -> None:
     path = os.environ.get(LOG_ENV)
     if not path or observing():
         return
-    lock = threading.Lock()
-
-    def append(exchange: Exchange) -> None:
-        line = (to_json(exchange) + "\n").encode()
-        with lock:
-            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(descriptor, line)
-            finally:
-                os.close(descriptor)
-
-    subscribe(append)
+    append = appender(path)
+    subscribe(lambda exchange: append(to_json(exchange)))
 
 
 def read_log(path: str, offset: int) -> tuple[list[Exchange], int]:
     """The exchanges logged at `path` from byte `offset` on (whole lines only), and the next offset."""
-    try:
-        with open(path, "rb") as log:
-            log.seek(offset)
-            data = log.read()
-    except FileNotFoundError:
-        return [], offset
-    complete = data[: data.rfind(b"\n") + 1]
-    return [from_json(line) for line in complete.decode().splitlines() if line], offset + len(complete)
+    lines, end = read_lines(path, offset)
+    return [from_json(line) for line in lines], end

@@ -25,6 +25,8 @@ from typing import Literal
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from atomesh.devstack.trafficlog import appender, read_lines
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Set on a request by fault injection: a deliberately broken answer is not the emulator's contract.
 INJECTED = web.RequestKey("atomesh_github_fault_injected", bool)
@@ -94,31 +96,14 @@ def log_from_environment() -> None:
     path = os.environ.get(LOG_ENV)
     if not path or observing():
         return
-    lock = threading.Lock()
-
-    def append(exchange: Exchange) -> None:
-        line = (to_json(exchange) + "\n").encode()
-        with lock:
-            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(descriptor, line)
-            finally:
-                os.close(descriptor)
-
-    subscribe(append)
+    append = appender(path)
+    subscribe(lambda exchange: append(to_json(exchange)))
 
 
 def read_log(path: str, offset: int) -> tuple[list[Exchange], int]:
     """The exchanges logged at `path` from byte `offset` on (whole lines only), and the next offset."""
-    try:
-        with open(path, "rb") as log:
-            log.seek(offset)
-            data = log.read()
-    except FileNotFoundError:
-        return [], offset
-    complete = data[: data.rfind(b"\n") + 1]
-    lines = complete.decode().splitlines()
-    return [from_json(line) for line in lines if line], offset + len(complete)
+    lines, end = read_lines(path, offset)
+    return [from_json(line) for line in lines], end
 
 
 def middleware(prefix: str) -> Middleware:

@@ -1,0 +1,40 @@
+"""An emulator's traffic as a file of JSON lines, shared across processes: `atomesh dev` started by a
+test appends what its emulators answered, the test's contract check reads it back.
+
+Appends are whole lines written with one O_APPEND write each, so concurrent writers never interleave
+within a line; a reader takes only complete lines and remembers where it stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+
+
+def appender(path: str) -> Callable[[str], None]:
+    """A function that appends one line (without its newline) to `path`, safe across threads and processes."""
+    lock = threading.Lock()
+
+    def append(line: str) -> None:
+        data = (line + "\n").encode()
+        with lock:
+            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(descriptor, data)
+            finally:
+                os.close(descriptor)
+
+    return append
+
+
+def read_lines(path: str, offset: int) -> tuple[list[str], int]:
+    """The complete lines of `path` from byte `offset` on, and the offset after them."""
+    try:
+        with open(path, "rb") as log:
+            log.seek(offset)
+            data = log.read()
+    except FileNotFoundError:
+        return [], offset
+    complete = data[: data.rfind(b"\n") + 1]
+    return [line for line in complete.decode().splitlines() if line], offset + len(complete)
