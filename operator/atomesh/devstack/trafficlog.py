@@ -1,6 +1,8 @@
 """An emulator's traffic as a file of JSON lines, shared across processes: `atomesh dev` started by a
 test appends what its emulators answered, the test's contract check reads it back.
 
+`Observers` is the in-process side: who is told of each exchange as it is answered.
+
 Appends are whole lines written with one O_APPEND write each, so concurrent writers never interleave
 within a line; a reader takes only complete lines and remembers where it stopped.
 """
@@ -10,6 +12,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
 def appender(path: str) -> Callable[[str], None]:
@@ -38,3 +43,33 @@ def read_lines(path: str, offset: int) -> tuple[list[str], int]:
         return [], offset
     complete = data[: data.rfind(b"\n") + 1]
     return [line for line in complete.decode().splitlines() if line], offset + len(complete)
+
+
+class Observers(Generic[T]):
+    """Who is told of every exchange an emulator answers (the contract checks subscribe)."""
+
+    def __init__(self) -> None:
+        self._observers: list[Callable[[T], None]] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, observer: Callable[[T], None]) -> Callable[[], None]:
+        """Call `observer` with every exchange from now on; returns the function that unsubscribes."""
+        with self._lock:
+            self._observers.append(observer)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if observer in self._observers:
+                    self._observers.remove(observer)
+
+        return unsubscribe
+
+    def observing(self) -> bool:
+        with self._lock:
+            return bool(self._observers)
+
+    def publish(self, exchange: T) -> None:
+        with self._lock:
+            observers = list(self._observers)
+        for observer in observers:
+            observer(exchange)

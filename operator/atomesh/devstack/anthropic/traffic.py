@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from atomesh.devstack.trafficlog import appender, read_lines
+from atomesh.devstack.trafficlog import Observers, appender, read_lines
 
 # Neither ATOMESH_- nor ANTHROPIC_-prefixed: tests that start `atomesh dev` as a user drop those.
 LOG_ENV = "MODEL_EMULATOR_TRAFFIC_LOG"
@@ -51,33 +50,10 @@ class Exchange:
 
 
 Observer = Callable[[Exchange], None]
-_observers: list[Observer] = []
-_lock = threading.Lock()
-
-
-def subscribe(observer: Observer) -> Callable[[], None]:
-    """Call `observer` with every exchange from now on; returns the function that unsubscribes."""
-    with _lock:
-        _observers.append(observer)
-
-    def unsubscribe() -> None:
-        with _lock:
-            if observer in _observers:
-                _observers.remove(observer)
-
-    return unsubscribe
-
-
-def observing() -> bool:
-    with _lock:
-        return bool(_observers)
-
-
-def publish(exchange: Exchange) -> None:
-    with _lock:
-        observers = list(_observers)
-    for observer in observers:
-        observer(exchange)
+_observers: Observers[Exchange] = Observers()
+subscribe = _observers.subscribe
+observing = _observers.observing
+publish = _observers.publish
 
 
 def to_json(exchange: Exchange) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -25,7 +24,7 @@ from typing import Literal
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from atomesh.devstack.trafficlog import appender, read_lines
+from atomesh.devstack.trafficlog import Observers, appender, read_lines
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Set on a request by fault injection: a deliberately broken answer is not the emulator's contract.
@@ -51,33 +50,10 @@ class Exchange:
 Observer = Callable[[Exchange], None]
 # Not ATOMESH_-prefixed: tests that start `atomesh dev` as a user would drop those from its environment.
 LOG_ENV = "GITHUB_EMULATOR_TRAFFIC_LOG"
-_observers: list[Observer] = []
-_lock = threading.Lock()
-
-
-def subscribe(observer: Observer) -> Callable[[], None]:
-    """Call `observer` with every exchange from now on; returns the function that unsubscribes."""
-    with _lock:
-        _observers.append(observer)
-
-    def unsubscribe() -> None:
-        with _lock:
-            if observer in _observers:
-                _observers.remove(observer)
-
-    return unsubscribe
-
-
-def publish(exchange: Exchange) -> None:
-    with _lock:
-        observers = list(_observers)
-    for observer in observers:
-        observer(exchange)
-
-
-def observing() -> bool:
-    with _lock:
-        return bool(_observers)
+_observers: Observers[Exchange] = Observers()
+subscribe = _observers.subscribe
+observing = _observers.observing
+publish = _observers.publish
 
 
 def to_json(exchange: Exchange) -> str:
