@@ -1,7 +1,7 @@
 """`atomesh dev --join` as the issue's acceptance asks: one `atomesh dev --only kube` stands in for a real
 cluster (its API server runs the node lifecycle controller, as kube-controller-manager would), a second
 `atomesh dev --join` its kubeconfig and runs the demo against it. Intervals are short so that the
-test spans many grace periods in seconds: the joined kubelet's Node must stay Ready throughout, and
+test spans more than a grace period in seconds: the joined kubelet's Node must stay Ready throughout, and
 become Unknown once the joined stack has gone (which shows the controller was watching)."""
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ def test_joined_dev_runs_the_demo_and_its_node_stays_ready(tmp_path: Path) -> No
         assert samples, output
         assert {ready for _, ready, _ in samples} == {"True"}
         assert all(taints == {"atomesh.io/local-runner"} for _, _, taints in samples)
-        assert samples[-1][0] - samples[0][0] > 2 * GRACE, "the demo ended before the Node was checked for long"
+        # Longer than one grace period: without renewed heartbeats the Node would have gone Unknown within it.
+        assert samples[-1][0] - samples[0][0] > GRACE, "the demo ended before the Node was checked for long"
         pods = kubectl(kubeconfig, "get", "pods", "-o", "jsonpath={.items[*].spec.nodeName}")
         assert pods.stdout.split(), pods.stderr
         assert set(pods.stdout.split()) == {NODE}, pods.stdout
