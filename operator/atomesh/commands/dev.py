@@ -46,6 +46,7 @@ from atomesh.devstack.stack import (
     KubeEndpoint,
     KubeletComponent,
     Stack,
+    StackStillRunning,
     load_crds,
 )
 
@@ -329,6 +330,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         check(args)
         return asyncio.run(serve(args))
-    except (ValueError, FileNotFoundError, TimeoutError, OSError, JoinError, NodeRegistrationError) as error:
+    except (
+        ValueError,
+        FileNotFoundError,
+        TimeoutError,
+        OSError,
+        JoinError,
+        NodeRegistrationError,
+        StackStillRunning,
+    ) as error:
         print(f"atomesh dev: {error}", file=sys.stderr)
         return 2

@@ -85,6 +85,32 @@ def write_kubeconfig(path: Path, server: str) -> None:
     os.replace(partial, path)
 
 
+class StackStillRunning(RuntimeError):
+    """The kubeconfig this stack would write belongs to a stack that still answers."""
+
+
+async def refuse_live_kubeconfig(path: Path, within: float = 1.0) -> None:
+    """Raise StackStillRunning when `path` names an API server that answers: overwriting it would leave
+    whoever uses that stack (kubectl, a script) talking to a server that is not this one."""
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        config = yaml.safe_load(text) or {}
+        server = str(config["clusters"][0]["cluster"]["server"])
+    except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError):
+        return  # no kubeconfig, or not one a stack wrote: nothing running to protect
+    try:
+        timeout = aiohttp.ClientTimeout(total=within)
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(f"{server}/version") as answer:
+            alive = answer.status == 200
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        return
+    if alive:
+        raise StackStillRunning(
+            f"{path} belongs to a development stack still serving at {server}: stop it first, or give this "
+            "stack its own file with --kubeconfig PATH"
+        )
+
+
 async def wait_until_serving(url: str, path: str = "/version", within: float = READY_TIMEOUT) -> None:
     """Poll `url + path` until it answers 200; TimeoutError naming the URL otherwise."""
     deadline = asyncio.get_running_loop().time() + within
@@ -192,6 +218,7 @@ class KubeApiComponent(KubeEndpoint):
         self.url = ""
 
     async def start(self) -> str:
+        await refuse_live_kubeconfig(self.kubeconfig)
         self.app = app = await create_app(self._state_dir, **self._app_options)
         self._runner, port = await start_site(app, LOOPBACK, self._port)
         self.url = f"http://{LOOPBACK}:{port}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +53,28 @@ def test_a_component_that_fails_to_stop_does_not_leave_the_earlier_ones_running(
 
     asyncio.run(scenario())
     assert log == ["start a", "start b", "start c", "stop c", "stop b", "stop a"]
+
+
+def test_a_kubeconfig_of_a_stack_still_running_is_not_overwritten(tmp_path: Path) -> None:
+    from atomesh.devstack.stack import KubeApiComponent, StackStillRunning
+
+    kubeconfig = tmp_path / "kubeconfig"
+
+    async def scenario() -> str:
+        first = KubeApiComponent(port=0, kubeconfig=kubeconfig)
+        url = await first.start()
+        try:
+            second = KubeApiComponent(port=0, kubeconfig=kubeconfig)
+            with pytest.raises(StackStillRunning, match="--kubeconfig PATH"):
+                await second.start()
+            assert url in kubeconfig.read_text()  # still the running stack's
+        finally:
+            await first.stop()
+        # Once that stack is gone, its kubeconfig is only a leftover: a new stack takes the file.
+        third = KubeApiComponent(port=0, kubeconfig=kubeconfig)
+        new_url = await third.start()
+        await third.stop()
+        return new_url
+
+    new_url = asyncio.run(scenario())
+    assert new_url in kubeconfig.read_text()
