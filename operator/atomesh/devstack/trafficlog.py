@@ -46,11 +46,16 @@ def read_lines(path: str, offset: int) -> tuple[list[str], int]:
 
 
 class Observers(Generic[T]):
-    """Who is told of every exchange an emulator answers (the contract checks subscribe)."""
+    """Who is told of every exchange an emulator answers (the contract checks subscribe), and the log
+    file that carries the exchanges of another process: `variable` names it, `encode`/`decode` turn an
+    exchange into one JSON line and back."""
 
-    def __init__(self) -> None:
+    def __init__(self, variable: str, encode: Callable[[T], str], decode: Callable[[str], T]) -> None:
         self._observers: list[Callable[[T], None]] = []
         self._lock = threading.Lock()
+        self.variable = variable
+        self._encode = encode
+        self._decode = decode
 
     def subscribe(self, observer: Callable[[T], None]) -> Callable[[], None]:
         """Call `observer` with every exchange from now on; returns the function that unsubscribes."""
@@ -73,3 +78,17 @@ class Observers(Generic[T]):
             observers = list(self._observers)
         for observer in observers:
             observer(exchange)
+
+    def log_from_environment(self) -> None:
+        """Append this process's traffic to the file `variable` names, once, if it is set and nothing here
+        observes already (the process that set it observes its own emulators directly)."""
+        path = os.environ.get(self.variable)
+        if not path or self.observing():
+            return
+        append = appender(path)
+        self.subscribe(lambda exchange: append(self._encode(exchange)))
+
+    def read_log(self, path: str, offset: int) -> tuple[list[T], int]:
+        """The exchanges logged at `path` from byte `offset` on (whole lines only), and the next offset."""
+        lines, end = read_lines(path, offset)
+        return [self._decode(line) for line in lines], end

@@ -15,12 +15,11 @@ JSON lines to the file MODEL_EMULATOR_TRAFFIC_LOG names when nothing in its own 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from atomesh.devstack.trafficlog import Observers, appender, read_lines
+from atomesh.devstack.trafficlog import Observers
 
 # Neither ATOMESH_- nor ANTHROPIC_-prefixed: tests that start `atomesh dev` as a user drop those.
 LOG_ENV = "MODEL_EMULATOR_TRAFFIC_LOG"
@@ -50,10 +49,6 @@ class Exchange:
 
 
 Observer = Callable[[Exchange], None]
-_observers: Observers[Exchange] = Observers()
-subscribe = _observers.subscribe
-observing = _observers.observing
-publish = _observers.publish
 
 
 def to_json(exchange: Exchange) -> str:
@@ -68,17 +63,9 @@ def from_json(line: str) -> Exchange:
     return Exchange(**data, events=events)
 
 
-def log_from_environment() -> None:
-    """Append this process's traffic to MODEL_EMULATOR_TRAFFIC_LOG, once, if it is set and nothing
-    here observes already (the process that set it observes its own emulators directly)."""
-    path = os.environ.get(LOG_ENV)
-    if not path or observing():
-        return
-    append = appender(path)
-    subscribe(lambda exchange: append(to_json(exchange)))
-
-
-def read_log(path: str, offset: int) -> tuple[list[Exchange], int]:
-    """The exchanges logged at `path` from byte `offset` on (whole lines only), and the next offset."""
-    lines, end = read_lines(path, offset)
-    return [from_json(line) for line in lines], end
+_traffic: Observers[Exchange] = Observers(LOG_ENV, to_json, from_json)
+subscribe = _traffic.subscribe
+observing = _traffic.observing
+publish = _traffic.publish
+log_from_environment = _traffic.log_from_environment
+read_log = _traffic.read_log

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -24,7 +23,7 @@ from typing import Literal
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from atomesh.devstack.trafficlog import Observers, appender, read_lines
+from atomesh.devstack.trafficlog import Observers
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Set on a request by fault injection: a deliberately broken answer is not the emulator's contract.
@@ -50,10 +49,6 @@ class Exchange:
 Observer = Callable[[Exchange], None]
 # Not ATOMESH_-prefixed: tests that start `atomesh dev` as a user would drop those from its environment.
 LOG_ENV = "GITHUB_EMULATOR_TRAFFIC_LOG"
-_observers: Observers[Exchange] = Observers()
-subscribe = _observers.subscribe
-observing = _observers.observing
-publish = _observers.publish
 
 
 def to_json(exchange: Exchange) -> str:
@@ -66,20 +61,12 @@ def from_json(line: str) -> Exchange:
     return Exchange(**{**data, "body": base64.b64decode(data["body"])})
 
 
-def log_from_environment() -> None:
-    """Append this process's traffic to GITHUB_EMULATOR_TRAFFIC_LOG, once, if it is set and nothing
-    here observes already (the process that set it observes its own emulators directly)."""
-    path = os.environ.get(LOG_ENV)
-    if not path or observing():
-        return
-    append = appender(path)
-    subscribe(lambda exchange: append(to_json(exchange)))
-
-
-def read_log(path: str, offset: int) -> tuple[list[Exchange], int]:
-    """The exchanges logged at `path` from byte `offset` on (whole lines only), and the next offset."""
-    lines, end = read_lines(path, offset)
-    return [from_json(line) for line in lines], end
+_traffic: Observers[Exchange] = Observers(LOG_ENV, to_json, from_json)
+subscribe = _traffic.subscribe
+observing = _traffic.observing
+publish = _traffic.publish
+log_from_environment = _traffic.log_from_environment
+read_log = _traffic.read_log
 
 
 def middleware(prefix: str) -> Middleware:
