@@ -192,6 +192,7 @@ def test_the_crd_rejects_what_the_models_reject(info: KindInfo) -> None:
                   "harness": {"model": "m"}},
         "AgentRun": {"agentRef": {"name": "a"}},
         "Mesh": {"agents": [{"name": "a", "agentRef": {"name": "a"}}]},
+        "Context": {"configMap": {"name": "handbook"}},
     }[info.kind]  # fmt: skip
     assert validator.is_valid({"apiVersion": "atomesh.io/v1alpha1", "kind": info.kind, "spec": base})
     assert not validator.is_valid({"spec": {**base, "unknownField": 1}})
@@ -275,9 +276,14 @@ def test_printer_columns_point_at_fields(info: KindInfo) -> None:
 
 def test_names_scope_and_subresources() -> None:
     crds = build_crds()
-    assert sorted(crds) == ["atomesh.io_agentruns.yaml", "atomesh.io_agents.yaml", "atomesh.io_meshes.yaml"]
+    assert sorted(crds) == [
+        "atomesh.io_agentruns.yaml",
+        "atomesh.io_agents.yaml",
+        "atomesh.io_contexts.yaml",
+        "atomesh.io_meshes.yaml",
+    ]
     short = {crd["spec"]["names"]["kind"]: crd["spec"]["names"]["shortNames"] for crd in crds.values()}
-    assert short == {"Agent": ["ag"], "AgentRun": ["agr"], "Mesh": ["msh"]}
+    assert short == {"Agent": ["ag"], "AgentRun": ["agr"], "Mesh": ["msh"], "Context": ["ctx"]}
     for crd in crds.values():
         assert crd["spec"]["scope"] == "Namespaced"
         assert crd["spec"]["names"]["categories"] == ["atomesh"]

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from atomesh.api.agent import AgentSpec, ArtifactType
 from atomesh.api.common import Condition, LocalObjectReference, ObjectMeta, SpecModel, StatusModel
+from atomesh.api.context import ContextVersion
 
 TriggerKind = Literal["manual", "schedule", "event", "mesh", "revision"]
 Phase = Literal["Pending", "Running", "AwaitingReview", "Succeeded", "Rejected", "Failed", "Cancelled"]
@@ -58,6 +59,7 @@ class AgentSnapshot(StatusModel):
     commit: str | None = Field(default=None, description="Commit of the agent source, if it is in git.")
     spec_hash: str = Field(default="", description="sha256 of the agent spec.")
     spec: AgentSpec = Field(description="The agent spec the run uses.")
+    contexts: list[ContextVersion] = Field(default_factory=list, description="The context versions the run uses.")
 
 
 class Artifact(StatusModel):

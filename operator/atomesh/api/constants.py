@@ -10,9 +10,11 @@ CATEGORY: Final = "atomesh"
 KIND_AGENT: Final = "Agent"
 KIND_AGENT_RUN: Final = "AgentRun"
 KIND_MESH: Final = "Mesh"
+KIND_CONTEXT: Final = "Context"
 PLURAL_AGENTS: Final = "agents"
 PLURAL_AGENT_RUNS: Final = "agentruns"
 PLURAL_MESHES: Final = "meshes"
+PLURAL_CONTEXTS: Final = "contexts"
 
 # Labels put on AgentRuns, runner pods and ConfigMaps.
 LABEL_AGENT: Final = f"{GROUP}/agent"
@@ -77,5 +79,10 @@ ENV_FORGE_APP_PRIVATE_KEY: Final = "ATOMESH_FORGE_APP_PRIVATE_KEY"
 ENV_FORGE_APP_INSTALLATION_ID: Final = "ATOMESH_FORGE_APP_INSTALLATION_ID"
 ENV_MODEL_BASE_URL: Final = "ATOMESH_MODEL_BASE_URL"
 ENV_MODEL_API_KEY: Final = "ATOMESH_MODEL_API_KEY"
+ENV_CONTEXT_DIR: Final = "ATOMESH_CONTEXT_DIR"
 WORKSPACE_DIR: Final = f"{WORK_MOUNT}/repo"
 STATE_DIR: Final = f"{WORK_MOUNT}/state"
+# ConfigMap contexts are mounted read-only under here, one folder per Context (the agent step reads them).
+CONTEXT_MOUNT: Final = "/etc/atomesh/context"
+# The harness session of a run, in the workspace repository: a hidden ref a revision resumes from.
+SESSION_REF_PREFIX: Final = f"refs/{BRANCH_PREFIX}/sessions"

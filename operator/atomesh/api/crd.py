@@ -20,6 +20,7 @@ from pydantic_core import core_schema
 from atomesh.api import constants
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import AgentRun
+from atomesh.api.context import Context
 from atomesh.api.mesh import Mesh
 from atomesh.api.rules import rules_for
 
@@ -123,6 +124,18 @@ KINDS: tuple[KindInfo, ...] = (
             PrinterColumn("Active", "integer", ".status.activeRuns", "Runs Pending or Running."),
             PrinterColumn("Awaiting review", "integer", ".status.awaitingReview", "Pull requests awaiting review."),
             PrinterColumn("Cost today", "number", ".status.costTodayUSD", "Spend today (UTC) in US dollars."),
+            _AGE,
+        ),
+    ),
+    KindInfo(
+        model=Context,
+        kind=constants.KIND_CONTEXT,
+        plural=constants.PLURAL_CONTEXTS,
+        short_names=("ctx",),
+        columns=(
+            _READY,
+            PrinterColumn("Revision", "string", ".status.revision", "The immutable version Agents use."),
+            PrinterColumn("Size", "integer", ".status.sizeBytes", "Bytes of text, when known."),
             _AGE,
         ),
     ),

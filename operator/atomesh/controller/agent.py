@@ -17,16 +17,18 @@ from atomesh.api import constants as k
 from atomesh.api.agent import Agent, AgentSpec, AgentStatus
 from atomesh.api.agentrun import AgentRun
 from atomesh.api.common import dump, redact_userinfo
+from atomesh.api.context import Context
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
 from atomesh.controller.reconciler import guarded
+from atomesh.core.context import ContextSelection, select_contexts
 from atomesh.core.requeue import Transient
 from atomesh.core.revision import RefResolution, agent_events, describe_validation_error, plan_agent_status
 from atomesh.core.rollup import rollup_runs
 from atomesh.core.validation import validate_agent_spec
 from atomesh.forge.errors import ForgeError
 from atomesh.kube.client import Body
-from atomesh.kube.resources import AGENT_RUNS, AGENTS
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, CONTEXTS
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +77,26 @@ def resolve_workspace(ctx: OperatorContext, spec: AgentSpec) -> RefResolution | 
         return RefResolution(error=redact_userinfo(str(exc)))
 
 
+def resolve_contexts(ctx: OperatorContext, namespace: str, spec: AgentSpec) -> ContextSelection | None:
+    """The pinned versions of the Contexts `spec.context` selects (None: it selects none)."""
+    if spec.context is None:
+        return None
+    contexts = []
+    for item in ctx.kube.list(CONTEXTS, namespace):
+        try:
+            contexts.append(Context.model_validate(item))
+        except ValidationError:
+            continue  # its own status says why; selecting it by name reports it as not Ready
+    return select_contexts(spec.context, contexts)
+
+
 def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
     """Validate, resolve, write status when it changed; raise Transient to retry a failed resolution."""
     meta = body.get("metadata") or {}
     namespace, name = meta.get("namespace", ""), meta.get("name", "")
     old_wire: dict[str, Any] = dict(body.get("status") or {})
     current = AgentStatus.model_validate(old_wire)
-    spec, invalid, resolution, workspace = None, None, None, None
+    spec, invalid, resolution, workspace, contexts = None, None, None, None, None
     try:
         agent = Agent.model_validate(dict(body))
     except ValidationError as exc:
@@ -95,6 +110,7 @@ def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
             resolution = resolve(ctx, agent)
             if resolution is None or resolution.error is None:
                 workspace = resolve_workspace(ctx, spec)
+            contexts = resolve_contexts(ctx, namespace, spec)
     priced = spec is None or spec.harness.price is not None or ctx.prices(spec.harness.model) is not None
     new = plan_agent_status(
         current,
@@ -105,6 +121,7 @@ def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
         now=ctx.now(),
         priced=priced,
         workspace=workspace,
+        contexts=contexts,
     )
     new_wire = dump(new)
     patch = status_patch(old_wire, new_wire)

@@ -8,7 +8,7 @@ from typing import Any
 
 import kopf
 
-from atomesh.controller import agent, agentrun, mesh, review, schedule
+from atomesh.controller import agent, agentrun, contextsource, mesh, review, schedule
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.ingress import Ingress
 from atomesh.controller.metrics import HttpEndpoint
@@ -46,6 +46,7 @@ def build_registry(
         return connection_from_kubeconfig(kubeconfig)
 
     agent.register(registry, ctx)
+    contextsource.register(registry, ctx)
     agentrun.register(registry, ctx)
     schedule.register(registry, ctx)
     mesh.register(registry, ctx)

@@ -48,8 +48,11 @@ def build_argv(executable: str, access: ModelAccess, limits: HarnessLimits, task
     ]
     if limits.max_cost_usd is not None:
         argv += ["--max-budget-usd", f"{limits.max_cost_usd:g}"]
-    if task.system_prompt:
-        argv += ["--append-system-prompt", task.system_prompt]
+    appended = "\n\n".join(text for text in (task.system_prompt, task.context) if text)
+    if appended:
+        argv += ["--append-system-prompt", appended]
+    for folder in task.context_dirs:  # the context's own files, readable but outside the workspace
+        argv += ["--add-dir", str(folder)]
     if access.allowed_tools:
         # Only the listed tools run; anything else is denied instead of prompting.
         argv += ["--permission-mode", "dontAsk", "--allowedTools", ",".join(access.allowed_tools)]

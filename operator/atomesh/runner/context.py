@@ -38,6 +38,7 @@ class StepContext:
     model_base_url: str | None = None
     model_api_key: str | None = field(default=None, repr=False)
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    context_dir: Path | None = None  # where the pod mounts ConfigMap contexts (read-only)
 
     @property
     def scrub(self) -> Scrubber:
@@ -77,4 +78,5 @@ def context_from_env(environ: Mapping[str, str]) -> StepContext:
         model_base_url=environ.get(k.ENV_MODEL_BASE_URL) or None,
         model_api_key=environ.get(k.ENV_MODEL_API_KEY) or None,
         environ=dict(environ),
+        context_dir=Path(environ[k.ENV_CONTEXT_DIR]) if environ.get(k.ENV_CONTEXT_DIR) else None,
     )

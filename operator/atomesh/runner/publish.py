@@ -24,6 +24,7 @@ from atomesh.runner.context import StepContext
 from atomesh.runner.failure import StepFailure
 from atomesh.runner.paths import disallowed
 from atomesh.runner.review_input import build_review_input, changed_files
+from atomesh.runner.session import previous_session, store_session
 from atomesh.runner.state import read_checks, read_summary, read_usage
 
 COMMITTER_NAME = "atomesh"
@@ -98,12 +99,14 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
             gitops.push(repo, run.branch, token_for(ctx, url), force=not run.revision_of)
         except GitError as error:
             raise StepFailure(c.PUSH_FAILED, ctx.scrub(f"cannot push {run.branch}: {error.detail}")) from None
+        store_session(ctx, repo, token_for(ctx, url))
         ctx.log(f"pushed {run.branch}@{head[:12]}")
         base = old_head
         if run.revision_of:
             base = gitops.merge_base(repo, f"origin/{spec.workspace.base_branch}", head) or old_head
         files = changed_files(repo, base, head)
-    review_input = build_review_input(run, files, usage, checks, read_summary(ctx.state_dir))
+    resumed = run.revision_of or "" if previous_session(ctx).is_file() else ""
+    review_input = build_review_input(run, files, usage, checks, read_summary(ctx.state_dir), resumed)
     surface = build_surface(review_input)
     slug = forge_repo(spec.workspace.repo)
     try:

@@ -47,7 +47,7 @@ def changed_files(repo: git.Repo, base: str, head: str) -> tuple[ChangedFile, ..
     return tuple(files)
 
 
-def provenance(run: RunFile, usage: Usage) -> Provenance:
+def provenance(run: RunFile, usage: Usage, resumed_session: str = "") -> Provenance:
     trigger = run.trigger.kind + (f" ({run.trigger.source})" if run.trigger.source else "")
     return Provenance(
         agent=run.agent,
@@ -62,11 +62,18 @@ def provenance(run: RunFile, usage: Usage) -> Provenance:
         output_tokens=usage.output_tokens,
         cost_usd=usage.cost_usd,
         turns=usage.turns,
+        contexts=tuple(f"{version.name} {version.revision}" for version in run.contexts),
+        resumed_session=resumed_session,
     )
 
 
 def build_review_input(
-    run: RunFile, files: tuple[ChangedFile, ...], usage: Usage, checks: list[CheckResult], summary: str
+    run: RunFile,
+    files: tuple[ChangedFile, ...],
+    usage: Usage,
+    checks: list[CheckResult],
+    summary: str,
+    resumed_session: str = "",
 ) -> ReviewInput:
     spec = run.spec
     history: tuple[RevisionEntry, ...] = ()
@@ -77,7 +84,7 @@ def build_review_input(
         artifact_type=spec.output.artifact,
         purpose=spec.purpose,
         files=files,
-        provenance=provenance(run, usage),
+        provenance=provenance(run, usage, resumed_session),
         run_input=dict(run.input),
         summary=summary.strip(),
         checks=tuple(CheckOutcome(c.name, c.passed, c.exit_code, c.output_tail) for c in checks),
