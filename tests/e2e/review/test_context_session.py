@@ -1,0 +1,103 @@
+"""Organisational context and session state end to end, with the litellm harness: a ConfigMap Context's
+text reaches the model's request, its pinned version is in the run's status and the pull request's
+provenance, a new version is a new Agent revision; a revision after "changes requested" resumes the
+session of the run it revises (the model sees the earlier turns)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from atomesh.devstack.anthropic import AnthropicEmulator
+from atomesh.kube.resources import AGENTS, CONTEXTS
+from atomesh.review import parse_provenance
+from tests.e2e.review.conftest import ReviewStack, edit_turns
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("review_operator")]
+
+RULE = "HANDBOOK-RULE-7f: greet every reader by name."
+RULE_V2 = "HANDBOOK-RULE-9c: greet every reader by first name."
+
+
+def handbook(stack: ReviewStack, configmap: str, rule: str) -> None:
+    stack.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": configmap}, "data": {"style.md": rule}})
+    stack.apply(
+        {
+            "apiVersion": "atomesh.io/v1alpha1",
+            "kind": "Context",
+            "metadata": {"name": "handbook", "labels": {"handbook": "engineering"}},
+            "spec": {"description": "The engineering handbook.", "configMap": {"name": configmap}},
+        }
+    )
+
+
+def ready_revision(stack: ReviewStack, agent: str, not_: str | None = None) -> str:
+    def revision() -> str | None:
+        status = (stack.kube.get(AGENTS, stack.namespace, agent) or {}).get("status") or {}
+        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions") or [])
+        value = status.get("revision")
+        return value if ready and value and "+context@" in value and value != not_ else None
+
+    found: str = stack.wait_until(f"{agent} to be Ready with a context revision", revision)
+    return found
+
+
+def model_saw(model: AnthropicEmulator, text: str) -> list[dict[str, Any]]:
+    """Bodies of the requests whose system prompt carries `text`."""
+    return [r.body for r in model.requests if text in str(r.body.get("system", ""))]
+
+
+def test_context_reaches_the_model_and_a_revision_resumes_the_session(review_stack: ReviewStack) -> None:
+    stack = review_stack
+    handbook(stack, "handbook-v1", RULE)
+    stack.script(
+        edit_turns({"docs/greeting.md": "# Greeting\n\nHello, Ada.\n"}, "Added a greeting guide."),
+        edit_turns({"docs/greeting.md": "# Greeting\n\nHello, Ada. Welcome!\n"}, "Added a welcome."),
+    )
+    manifest = stack.agent("guide", "doc", ["docs/**"])
+    manifest["spec"]["context"] = {"selector": {"matchLabels": {"handbook": "engineering"}}}
+    stack.apply(manifest)
+    first_revision = ready_revision(stack, "guide")
+
+    stack.start_run("guide-1", "guide", topic="greetings")
+    status = stack.awaiting_review("guide-1")
+    (pinned,) = status["agent"]["contexts"]
+    assert (pinned["name"], pinned["kind"], pinned["configMap"]) == ("handbook", "configMap", "handbook-v1")
+    assert pinned["digest"].startswith("sha256:")
+    assert status["agent"]["revision"] == first_revision
+    assert stack.model is not None
+    assert model_saw(stack.model, RULE), "the context's text did not reach the model's system prompt"
+    pull = stack.pull(status["review"]["number"])
+    provenance = parse_provenance(pull.body or "")
+    assert provenance is not None
+    assert provenance["contexts"] == [f"handbook {pinned['revision']}"]
+    assert "resumedSession" not in provenance
+
+    stack.pull(pull.number).create_review(body="Please welcome them too.", event="REQUEST_CHANGES")
+    revised = stack.awaiting_review("guide-1-r1")
+    assert revised["review"]["number"] == pull.number
+    resumed = [
+        body
+        for body in (r.body for r in stack.model.requests)
+        if "Please welcome them too." in str(body.get("messages"))
+        and any(
+            m.get("role") == "assistant" and "Added a greeting guide." in str(m.get("content"))
+            for m in body.get("messages") or []
+        )
+    ]
+    assert resumed, "the revision's request does not carry the first run's turns: its session was not resumed"
+    # The resumed session starts with the first run's task, then the first run's own turns.
+    first_user = resumed[0]["messages"][0]
+    assert "topic" in str(first_user.get("content")), "the resumed session does not start with the first task"
+    provenance = parse_provenance(stack.pull(pull.number).body or "")
+    assert provenance is not None
+    assert provenance["resumedSession"] == "guide-1"
+
+    # A new version of the context (a new ConfigMap, as a generator names it) is a new Agent revision.
+    handbook(stack, "handbook-v2", RULE_V2)
+    second_revision = ready_revision(stack, "guide", not_=first_revision)
+    context = stack.kube.get(CONTEXTS, stack.namespace, "handbook") or {}
+    assert context["status"]["version"]["configMap"] == "handbook-v2"
+    assert second_revision != first_revision
+    stack.assert_no_secrets()
