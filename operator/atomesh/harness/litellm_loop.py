@@ -176,7 +176,9 @@ def load_transcript(path: Path | None) -> list[dict[str, Any]]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    messages = data.get("messages") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or data.get("harness") != "litellm":
+        return []  # another harness's session (the Agent changed harness): start afresh
+    messages = data.get("messages")
     if not isinstance(messages, list):
         return []
     return [m for m in messages if isinstance(m, dict) and m.get("role") in ("user", "assistant", "tool")]

@@ -1,4 +1,4 @@
-"""Organisational context and session state end to end, with the litellm harness: a ConfigMap Context's
+"""Organisational context and session state end to end, with the LiteLLM loop and Claude Code: a ConfigMap Context's
 text reaches the model's request, its pinned version is in the run's status and the pull request's
 provenance, a new version is a new Agent revision; a revision after "changes requested" resumes the
 session of the run it revises (the model sees the earlier turns)."""
@@ -48,15 +48,18 @@ def model_saw(model: AnthropicEmulator, text: str) -> list[dict[str, Any]]:
     return [r.body for r in model.requests if text in str(r.body.get("system", ""))]
 
 
-def test_context_reaches_the_model_and_a_revision_resumes_the_session(review_stack: ReviewStack) -> None:
+@pytest.mark.parametrize("harness", ["litellm", "claude-code"])
+def test_context_reaches_the_model_and_a_revision_resumes_the_session(review_stack: ReviewStack, harness: str) -> None:
     stack = review_stack
     handbook(stack, "handbook-v1", RULE)
     stack.script(
         edit_turns({"docs/greeting.md": "# Greeting\n\nHello, Ada.\n"}, "Added a greeting guide."),
-        edit_turns({"docs/greeting.md": "# Greeting\n\nHello, Ada. Welcome!\n"}, "Added a welcome."),
+        # A new file: Claude Code overwrites an existing file only after reading it in the same process.
+        edit_turns({"docs/welcome.md": "# Welcome\n\nWelcome, Ada!\n"}, "Added a welcome."),
     )
     manifest = stack.agent("guide", "doc", ["docs/**"])
     manifest["spec"]["context"] = {"selector": {"matchLabels": {"handbook": "engineering"}}}
+    manifest["spec"]["harness"]["kind"] = harness
     stack.apply(manifest)
     first_revision = ready_revision(stack, "guide")
 
