@@ -16,7 +16,7 @@ from atomesh.api.common import (
     StatusModel,
     parse_duration,
 )
-from atomesh.api.context import AgentContext, ContextVersion
+from atomesh.api.context import AgentContext, AgentMemory, ContextVersion
 from atomesh.api.rules import EXACTLY_ONE_SOURCE
 
 ArtifactType = Literal["code", "doc", "config", "data"]
@@ -207,6 +207,9 @@ class AgentSpec(SpecModel):
     runner: RunnerSettings = Field(default_factory=RunnerSettings, description="Runner pod settings.")
     context: AgentContext | None = Field(
         default=None, description="Organisational context (Context resources) the agent reads, by name or label."
+    )
+    memory: AgentMemory | None = Field(
+        default=None, description="Lessons from review, in the workspace repository, proposed as pull requests."
     )
     history_limit: int = Field(default=20, ge=0, le=1000, description="Finished runs kept per agent.")
     suspend: bool = Field(default=False, description="Start no new scheduled runs while true.")

@@ -10,7 +10,7 @@ from atomesh.api.agent import AgentSpec, ArtifactType
 from atomesh.api.common import Condition, LocalObjectReference, ObjectMeta, SpecModel, StatusModel
 from atomesh.api.context import ContextVersion
 
-TriggerKind = Literal["manual", "schedule", "event", "mesh", "revision"]
+TriggerKind = Literal["manual", "schedule", "event", "mesh", "revision", "memory"]
 Phase = Literal["Pending", "Running", "AwaitingReview", "Succeeded", "Rejected", "Failed", "Cancelled"]
 PHASES: tuple[Phase, ...] = ("Pending", "Running", "AwaitingReview", "Succeeded", "Rejected", "Failed", "Cancelled")
 TERMINAL_PHASES: frozenset[Phase] = frozenset({"Succeeded", "Rejected", "Failed", "Cancelled"})
@@ -21,7 +21,10 @@ ReviewState = Literal["open", "changesRequested", "merged", "closed"]
 class Trigger(SpecModel):
     """What started the run."""
 
-    kind: TriggerKind = Field(default="manual", description="manual, schedule, event, mesh or revision.")
+    kind: TriggerKind = Field(
+        default="manual",
+        description="manual, schedule, event, mesh, revision, or memory (a lesson from the review of `source`).",
+    )
     source: str | None = Field(default=None, description="Who or what triggered it, e.g. <mesh>/<edge> or a user.")
 
 

@@ -115,6 +115,25 @@ class AgentContext(SpecModel):
     )
 
 
+class AgentMemory(SpecModel):
+    """What the agent learnt from review, kept as files in a folder of its workspace repository.
+
+    Every lesson is one file, proposed as a pull request after a revised pull request is merged; a person
+    merges it (it takes effect for later runs) or closes it, and `git revert` removes it again.
+    """
+
+    path: str = Field(
+        default=".atomesh/memory",
+        min_length=1,
+        max_length=512,
+        pattern=r"^[^/].*$",
+        description="Folder of the memory in the workspace repository (relative to its root).",
+    )
+    max_bytes: int = Field(
+        default=65_536, ge=1, le=MAX_BYTES_CEILING, description="Most bytes of memory a run receives."
+    )
+
+
 class Context(SpecModel):
     """A Context resource as stored in Kubernetes."""
 

@@ -30,6 +30,7 @@ from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
 from atomesh.controller.ingress import Delivery
 from atomesh.controller.reconciler import guarded
+from atomesh.core.memory import build_memory_run
 from atomesh.core.requeue import RetryPolicy
 from atomesh.core.reviewloop import (
     ENDED_WITHOUT_PUBLISHING,
@@ -259,6 +260,12 @@ def _apply(
             state.forge.comment(repo, number, f"atomesh: {decision.message} (AgentRun `{namespace}/{revision_name}`).")
     elif decision.action == "resume":
         state.forge.comment(repo, number, f"atomesh: {decision.message}.")
+    elif decision.action == "succeed" and status.agent is not None:
+        # A merged revision teaches the agent: its feedback is proposed as memory (one run per revision).
+        lesson = build_memory_run(run, status.agent.spec)
+        if lesson is not None and ctx.kube.create(AGENT_RUNS, lesson)[1]:
+            where = f"AgentRun `{namespace}/{lesson['metadata']['name']}`"
+            state.forge.comment(repo, number, f"atomesh: proposing this review's lesson as memory ({where}).")
     new = review_outcome(status, decision, ctx.now(), revision_name)
     generation = (raw.get("metadata") or {}).get("generation")
     new = with_conditions(new, generation, ctx.now())

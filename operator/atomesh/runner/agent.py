@@ -19,11 +19,12 @@ from atomesh.api.common import parse_duration
 from atomesh.forge import git as gitops
 from atomesh.harness import Harness, HarnessLimits, HarnessResult, ModelAccess, build_harness
 from atomesh.harness.environment import CREDENTIAL_VARIABLES
-from atomesh.harness.protocol import limit_exceeded
+from atomesh.harness.protocol import HarnessUsage, limit_exceeded
 from atomesh.runner.checks import run_checks
 from atomesh.runner.context import SOURCE_DIR, StepContext
 from atomesh.runner.contexts import load_contexts
 from atomesh.runner.failure import HARNESS_REASONS, StepFailure
+from atomesh.runner.memory import is_memory_run, propose_lesson
 from atomesh.runner.session import current_session, previous_session, seal_session
 from atomesh.runner.state import write_checks, write_summary, write_usage
 from atomesh.runner.task import compose_task
@@ -65,6 +66,9 @@ def model_access(ctx: StepContext) -> ModelAccess:
 
 def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult:
     spec = ctx.run.spec
+    if is_memory_run(ctx.run):
+        propose_lesson(ctx)
+        return HarnessResult(usage=HarnessUsage(), exit_code=0)
     timeout = float(parse_duration(spec.limits.timeout))
     deadline = time.monotonic() + timeout
     context, folders = load_contexts(ctx)

@@ -112,6 +112,11 @@ def load_contexts(ctx: StepContext) -> tuple[str, tuple[Path, ...]]:
                 f"({version.digest}); the next run uses the new version",
             )
         documents.append(ContextDocuments(version, files))
+    from atomesh.runner.memory import memory_documents  # memory reads files the way contexts do
+
+    memory = memory_documents(ctx)
+    if memory is not None:
+        documents.append(memory)
     try:
         return render_context(documents), tuple(folder for _, folder in folders)
     except ContextOverflow as error:

@@ -15,6 +15,7 @@ import git
 from atomesh.api import conditions as c
 from atomesh.api.agentrun import Artifact, ReviewStatus, Usage
 from atomesh.api.runfile import PublishSummary, RunFile
+from atomesh.core.memory import memory_patterns
 from atomesh.forge import git as gitops
 from atomesh.forge.errors import ForgeError, GitError
 from atomesh.forge.protocol import Forge, PullRequestRequest
@@ -22,6 +23,7 @@ from atomesh.review import build_surface
 from atomesh.runner.checkout import token_for
 from atomesh.runner.context import StepContext
 from atomesh.runner.failure import StepFailure
+from atomesh.runner.memory import is_memory_run, read_memory_pin
 from atomesh.runner.paths import disallowed
 from atomesh.runner.review_input import build_review_input, changed_files
 from atomesh.runner.session import previous_session, store_session
@@ -81,12 +83,12 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
             ctx.log("the agent changed nothing")
             return PublishSummary(outcome="noChanges", usage=usage, checks=checks, message="the agent changed nothing")
         touched = [path for change in delta for path in (change.path, change.previous_path) if path]
-        outside = disallowed(touched, spec.output.paths)
+        allowed = memory_patterns(spec.memory) if is_memory_run(run) and spec.memory else spec.output.paths
+        outside = disallowed(touched, allowed)
         if outside:
             raise StepFailure(
                 c.PATHS_NOT_ALLOWED,
-                f"{len(outside)} file(s) outside spec.output.paths {spec.output.paths}: {', '.join(outside)}; "
-                "nothing was pushed",
+                f"{len(outside)} file(s) outside spec.output.paths {allowed}: {', '.join(outside)}; nothing was pushed",
             )
         if earlier is not None:
             old_head, head = repo.head.commit.parents[0].hexsha, earlier
@@ -106,7 +108,9 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
             base = gitops.merge_base(repo, f"origin/{spec.workspace.base_branch}", head) or old_head
         files = changed_files(repo, base, head)
     resumed = run.revision_of or "" if previous_session(ctx).is_file() else ""
-    review_input = build_review_input(run, files, usage, checks, read_summary(ctx.state_dir), resumed)
+    review_input = build_review_input(
+        run, files, usage, checks, read_summary(ctx.state_dir), resumed, read_memory_pin(ctx)
+    )
     surface = build_surface(review_input)
     slug = forge_repo(spec.workspace.repo)
     try:

@@ -7,6 +7,7 @@ import git
 
 from atomesh.api.agentrun import Usage
 from atomesh.api.runfile import CheckResult, RunFile
+from atomesh.core.memory import MEMORY_LABEL, MEMORY_TRIGGER
 from atomesh.forge import git as gitops
 from atomesh.review.surface import ChangedFile, CheckOutcome, Provenance, ReviewInput, RevisionEntry
 from atomesh.runner.validate import validate_config
@@ -47,7 +48,7 @@ def changed_files(repo: git.Repo, base: str, head: str) -> tuple[ChangedFile, ..
     return tuple(files)
 
 
-def provenance(run: RunFile, usage: Usage, resumed_session: str = "") -> Provenance:
+def provenance(run: RunFile, usage: Usage, resumed_session: str = "", memory: str = "") -> Provenance:
     trigger = run.trigger.kind + (f" ({run.trigger.source})" if run.trigger.source else "")
     return Provenance(
         agent=run.agent,
@@ -62,7 +63,8 @@ def provenance(run: RunFile, usage: Usage, resumed_session: str = "") -> Provena
         output_tokens=usage.output_tokens,
         cost_usd=usage.cost_usd,
         turns=usage.turns,
-        contexts=tuple(f"{version.name} {version.revision}" for version in run.contexts),
+        contexts=tuple(f"{version.name} {version.revision}" for version in run.contexts)
+        + ((memory,) if memory else ()),
         resumed_session=resumed_session,
     )
 
@@ -74,22 +76,24 @@ def build_review_input(
     checks: list[CheckResult],
     summary: str,
     resumed_session: str = "",
+    memory: str = "",
 ) -> ReviewInput:
     spec = run.spec
     history: tuple[RevisionEntry, ...] = ()
     if run.revision_of:
         asked = "; ".join(f"@{item.author}: {item.body.strip()}" for item in run.feedback)[:500]
         history = (RevisionEntry(revision=max(run.revision - 1, 0), run=run.revision_of, feedback_summary=asked),)
+    proposes_memory = run.trigger.kind == MEMORY_TRIGGER
     return ReviewInput(
-        artifact_type=spec.output.artifact,
+        artifact_type="doc" if proposes_memory else spec.output.artifact,
         purpose=spec.purpose,
         files=files,
-        provenance=provenance(run, usage, resumed_session),
+        provenance=provenance(run, usage, resumed_session, memory),
         run_input=dict(run.input),
         summary=summary.strip(),
         checks=tuple(CheckOutcome(c.name, c.passed, c.exit_code, c.output_tail) for c in checks),
         validations=validate_config(files) if spec.output.artifact == "config" else (),
         revision=run.revision,
         history=history,
-        extra_labels=tuple(spec.review.labels),
+        extra_labels=tuple(spec.review.labels) + ((MEMORY_LABEL,) if proposes_memory else ()),
     )

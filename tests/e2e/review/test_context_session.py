@@ -1,7 +1,8 @@
 """Organisational context and session state end to end, with the LiteLLM loop and Claude Code: a ConfigMap Context's
 text reaches the model's request, its pinned version is in the run's status and the pull request's
 provenance, a new version is a new Agent revision; a revision after "changes requested" resumes the
-session of the run it revises (the model sees the earlier turns)."""
+session of the run it revises (the model sees the earlier turns); its merge proposes the reviewers' feedback
+as a memory pull request, and once that is merged the next run receives the lesson."""
 
 from __future__ import annotations
 
@@ -51,20 +52,24 @@ def model_saw(model: AnthropicEmulator, text: str) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("harness", ["litellm", "claude-code"])
 def test_context_reaches_the_model_and_a_revision_resumes_the_session(review_stack: ReviewStack, harness: str) -> None:
     stack = review_stack
+    # The GitHub repository is shared by the module's tests: names and files of this test are its own.
+    agent, ns = f"guide-{harness.split('-')[0]}", stack.namespace
     handbook(stack, "handbook-v1", RULE)
     stack.script(
-        edit_turns({"docs/greeting.md": "# Greeting\n\nHello, Ada.\n"}, "Added a greeting guide."),
+        edit_turns({f"docs/{ns}/greeting.md": "# Greeting\n\nHello, Ada.\n"}, "Added a greeting guide."),
         # A new file: Claude Code overwrites an existing file only after reading it in the same process.
-        edit_turns({"docs/welcome.md": "# Welcome\n\nWelcome, Ada!\n"}, "Added a welcome."),
+        edit_turns({f"docs/{ns}/welcome.md": "# Welcome\n\nWelcome, Ada!\n"}, "Added a welcome."),
+        edit_turns({f"docs/{ns}/farewell.md": "# Farewell\n\nGoodbye, Ada. Welcome back soon!\n"}, "Added a farewell."),
     )
-    manifest = stack.agent("guide", "doc", ["docs/**"])
+    manifest = stack.agent(agent, "doc", ["docs/**"])
     manifest["spec"]["context"] = {"selector": {"matchLabels": {"handbook": "engineering"}}}
     manifest["spec"]["harness"]["kind"] = harness
+    manifest["spec"]["memory"] = {"path": f".atomesh/memory/{agent}"}
     stack.apply(manifest)
-    first_revision = ready_revision(stack, "guide")
+    first_revision = ready_revision(stack, agent)
 
-    stack.start_run("guide-1", "guide", topic="greetings")
-    status = stack.awaiting_review("guide-1")
+    stack.start_run(f"{agent}-1", agent, topic="greetings")
+    status = stack.awaiting_review(f"{agent}-1")
     (pinned,) = status["agent"]["contexts"]
     assert (pinned["name"], pinned["kind"], pinned["configMap"]) == ("handbook", "configMap", "handbook-v1")
     assert pinned["digest"].startswith("sha256:")
@@ -78,7 +83,7 @@ def test_context_reaches_the_model_and_a_revision_resumes_the_session(review_sta
     assert "resumedSession" not in provenance
 
     stack.pull(pull.number).create_review(body="Please welcome them too.", event="REQUEST_CHANGES")
-    revised = stack.awaiting_review("guide-1-r1")
+    revised = stack.awaiting_review(f"{agent}-1-r1")
     assert revised["review"]["number"] == pull.number
     resumed = [
         body
@@ -95,11 +100,30 @@ def test_context_reaches_the_model_and_a_revision_resumes_the_session(review_sta
     assert "topic" in str(first_user.get("content")), "the resumed session does not start with the first task"
     provenance = parse_provenance(stack.pull(pull.number).body or "")
     assert provenance is not None
-    assert provenance["resumedSession"] == "guide-1"
+    assert provenance["resumedSession"] == f"{agent}-1"
+
+    # Merged after changes were requested: the feedback is proposed as memory, a pull request of its own.
+    assert stack.pull(pull.number).merge().merged
+    lesson = stack.awaiting_review(f"{agent}-1-r1-memory")
+    assert lesson["artifact"]["files"] == [f".atomesh/memory/{agent}/{agent}-1-r1.md"]
+    memory_pull = stack.pull(lesson["review"]["number"])
+    assert "atomesh-memory" in {label.name for label in memory_pull.labels}
+    assert memory_pull.merge().merged
+    assert stack.finished(f"{agent}-1-r1-memory")["phase"] == "Succeeded"
+
+    # The next run receives the approved lesson, pinned in its provenance.
+    requests_before = len(stack.model.requests)
+    stack.start_run(f"{agent}-2", agent, topic="farewells")
+    later = stack.awaiting_review(f"{agent}-2")
+    systems = [str(r.body.get("system", "")) for r in stack.model.requests[requests_before:]]
+    assert any("Please welcome them too." in system for system in systems), "the lesson did not reach the next run"
+    provenance = parse_provenance(stack.pull(later["review"]["number"]).body or "")
+    assert provenance is not None
+    assert any(entry.startswith(f"memory .atomesh/memory/{agent}@sha1:") for entry in provenance["contexts"])
 
     # A new version of the context (a new ConfigMap, as a generator names it) is a new Agent revision.
     handbook(stack, "handbook-v2", RULE_V2)
-    second_revision = ready_revision(stack, "guide", not_=first_revision)
+    second_revision = ready_revision(stack, agent, not_=first_revision)
     context = stack.kube.get(CONTEXTS, stack.namespace, "handbook") or {}
     assert context["status"]["version"]["configMap"] == "handbook-v2"
     assert second_revision != first_revision
