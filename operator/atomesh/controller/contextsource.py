@@ -32,6 +32,7 @@ from atomesh.core.requeue import Transient
 from atomesh.core.revision import describe_validation_error
 from atomesh.forge.errors import ForgeError
 from atomesh.forge.git import repo_url
+from atomesh.forge.refs import FULL_SHA
 from atomesh.kube.resources import AGENTS, CONFIGMAPS, CONTEXTS
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,13 @@ def observe(ctx: OperatorContext, context: Context) -> SourceObservation:
     """Read the Context's source: resolve the git ref, or get the ConfigMap (None when missing)."""
     spec, namespace = context.spec, context.metadata.namespace or ""
     if spec.git is not None:
+        repo, ref = spec.git.repo, spec.git.ref
+        on_forge = "://" not in repo and not repo.startswith(("/", "git@", "file:"))
         try:
-            return SourceObservation(
-                commit=ctx.resolver(repo_url(spec.git.repo, ctx.config.forge_git_url), spec.git.ref)
-            )
+            if on_forge and ctx.branch_head is not None and not FULL_SHA.match(ref):
+                # owner/name: through the forge's API with the operator's credentials (a private repository)
+                return SourceObservation(commit=ctx.branch_head(repo, ref))
+            return SourceObservation(commit=ctx.resolver(repo_url(repo, ctx.config.forge_git_url), ref))
         except ForgeError as exc:
             return SourceObservation(error=exc.message)
         except OSError as exc:  # git itself could not run

@@ -59,7 +59,8 @@ def fetch_git_contexts(ctx: StepContext) -> None:
             continue
         url = gitops.repo_url(version.repo, ctx.forge_git_url)
         dest = git_context_dir(ctx, version)
-        with tempfile.TemporaryDirectory(dir=ctx.state_dir, prefix=".context-") as tmp:
+        dest.parent.mkdir(parents=True, exist_ok=True)  # the state directory starts empty in a pod
+        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".fetch-") as tmp:
             try:
                 gitops.checkout_commit(url, Path(tmp) / "repo", version.commit, token_for(ctx, url)).close()
             except GitError as error:

@@ -128,3 +128,55 @@ def test_context_reaches_the_model_and_a_revision_resumes_the_session(review_sta
     assert context["status"]["version"]["configMap"] == "handbook-v2"
     assert second_revision != first_revision
     stack.assert_no_secrets()
+
+
+def git_handbook(stack: ReviewStack, ref: str) -> None:
+    stack.apply(
+        {
+            "apiVersion": "atomesh.io/v1alpha1",
+            "kind": "Context",
+            "metadata": {"name": "policies"},
+            "spec": {"git": {"repo": stack.repo_name, "ref": ref, "path": "handbook"}},
+        }
+    )
+
+
+def context_commit(stack: ReviewStack, name: str, not_: str | None = None) -> str:
+    def commit() -> str | None:
+        version = ((stack.kube.get(CONTEXTS, stack.namespace, name) or {}).get("status") or {}).get("version") or {}
+        found = version.get("commit")
+        return found if found and found != not_ else None
+
+    found: str = stack.wait_until(f"Context {name} to resolve", commit)
+    return found
+
+
+def test_a_git_context_is_pinned_to_its_commit_and_a_new_ref_is_a_new_revision(review_stack: ReviewStack) -> None:
+    stack = review_stack
+    ns = stack.namespace
+    rule = f"POLICY-{ns}: cite the issue number in every note."
+    first = stack.github.push_branch(stack.repo_name, f"handbook-{ns}", {"handbook/policy.md": rule, "other.md": "x"})
+    git_handbook(stack, f"handbook-{ns}")
+    assert context_commit(stack, "policies") == first
+    table = stack.kubectl("get", "ctx", "policies")
+    assert "READY" in table
+    assert f"handbook-{ns}@sha1:{first}" in table
+
+    stack.script(edit_turns({f"docs/{ns}/policy-note.md": "Noted.\n"}, "Added a note."))
+    manifest = stack.agent("noter", "doc", ["docs/**"])
+    manifest["spec"]["context"] = {"names": ["policies"]}
+    stack.apply(manifest)
+    revision = ready_revision(stack, "noter")
+    stack.start_run("noter-1", "noter")
+    status = stack.awaiting_review("noter-1")
+    assert [(c["name"], c["commit"]) for c in status["agent"]["contexts"]] == [("policies", first)]
+    assert stack.model is not None
+    assert model_saw(stack.model, rule), "the git context's text did not reach the model"
+    provenance = parse_provenance(stack.pull(status["review"]["number"]).body or "")
+    assert provenance is not None
+    assert provenance["contexts"] == [f"policies handbook-{ns}@sha1:{first}"]
+
+    second = stack.github.push_branch(stack.repo_name, f"handbook-{ns}-v2", {"handbook/policy.md": rule + " v2"})
+    git_handbook(stack, f"handbook-{ns}-v2")
+    assert context_commit(stack, "policies", not_=first) == second
+    assert ready_revision(stack, "noter", not_=revision) != revision
