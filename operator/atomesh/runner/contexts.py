@@ -47,9 +47,11 @@ def read_files(folder: Path, limit: int | None = None) -> dict[str, bytes]:
 
 
 def make_read_only(folder: Path) -> None:
-    for path in [*folder.rglob("*"), folder]:
-        mode = path.stat().st_mode
-        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    """Files read-only; folders stay removable by their owner, so the volume can be cleaned up by a
+    kubelet that does not run as root (the text the harness is given was read before it starts)."""
+    for path in folder.rglob("*"):
+        if path.is_file():
+            path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
 
 
 def fetch_git_contexts(ctx: StepContext) -> None:
