@@ -10,7 +10,6 @@ an unsupported or oversized source waits for a new generation (Stalled). Sources
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,8 +33,6 @@ from atomesh.forge.errors import ForgeError
 from atomesh.forge.git import repo_url
 from atomesh.forge.refs import FULL_SHA
 from atomesh.kube.resources import AGENTS, CONFIGMAPS, CONTEXTS
-
-log = logging.getLogger(__name__)
 
 
 def observe(ctx: OperatorContext, context: Context) -> SourceObservation:
@@ -131,6 +128,17 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
             ),
             retried=False,
         )
+
+    @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_CONTEXTS, registry=registry)
+    def context_deleted(type: str, body: kopf.Body, **_: Any) -> None:
+        """Agents that used a deleted Context stop being Ready until it is back. A watch event, not a
+        deletion handler: those need a finalizer to be sure to run, and a Context needs none."""
+        if type != "DELETED":
+            return
+        meta = body.get("metadata") or {}
+        namespace, name = meta.get("namespace", ""), meta.get("name", "")
+        labels = dict(meta.get("labels") or {})
+        guarded(ctx, "context", _name_of(body), lambda: refresh_agents(ctx, namespace, name, labels), retried=False)
 
     @kopf.timer(
         k.GROUP,

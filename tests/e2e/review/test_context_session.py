@@ -180,3 +180,13 @@ def test_a_git_context_is_pinned_to_its_commit_and_a_new_ref_is_a_new_revision(r
     git_handbook(stack, f"handbook-{ns}-v2")
     assert context_commit(stack, "policies", not_=first) == second
     assert ready_revision(stack, "noter", not_=revision) != revision
+
+    # Deleting the Context takes the Agent out of Ready until it is back: no run starts without its context.
+    stack.kubectl("delete", "ctx", "policies")
+
+    def not_ready() -> str | None:
+        status = (stack.kube.get(AGENTS, stack.namespace, "noter") or {}).get("status") or {}
+        ready = next((c for c in status.get("conditions") or [] if c["type"] == "Ready"), {})
+        return ready.get("message") if ready.get("reason") == "ContextNotReady" else None
+
+    assert "'policies'" in stack.wait_until("noter to wait for its Context", not_ready)
