@@ -8,7 +8,7 @@ from typing import Any
 
 import kopf
 
-from atomesh.controller import agent, agentrun, contextsource, mesh, review, schedule
+from atomesh.controller import agent, agentrun, contextsource, mesh, review, schedule, session
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.ingress import Ingress
 from atomesh.controller.metrics import HttpEndpoint
@@ -54,6 +54,7 @@ def build_registry(
     if forge is not None:
         state = ReviewState(forge)
         review.register(registry, ctx, state)
+        session.register(registry, ctx, forge)
         if webhook_secret:
             ingress.register(GitHubWebhooks(ctx, state, webhook_secret))
     if endpoint is not None:

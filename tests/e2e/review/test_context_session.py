@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from github import UnknownObjectException
 
 from atomesh.devstack.anthropic import AnthropicEmulator
 from atomesh.kube.resources import AGENTS, CONTEXTS
@@ -120,6 +121,20 @@ def test_context_reaches_the_model_and_a_revision_resumes_the_session(review_sta
     provenance = parse_provenance(stack.pull(later["review"]["number"]).body or "")
     assert provenance is not None
     assert any(entry.startswith(f"memory .atomesh/memory/{agent}@sha1:") for entry in provenance["contexts"])
+
+    # A session is stored with its run at a hidden ref, and collected with it.
+    ref = f"atomesh/sessions/{agent}-1"
+    assert stack.repo().get_git_ref(ref).ref == f"refs/{ref}"
+    stack.kubectl("delete", "agentrun", f"{agent}-1")
+
+    def collected() -> bool:
+        try:
+            stack.repo().get_git_ref(ref)
+        except UnknownObjectException:
+            return True
+        return False
+
+    stack.wait_until("the session ref to go with its run", collected)
 
     # A new version of the context (a new ConfigMap, as a generator names it) is a new Agent revision.
     handbook(stack, "handbook-v2", RULE_V2)
