@@ -132,6 +132,10 @@ class AgentMemory(SpecModel):
     max_bytes: int = Field(
         default=65_536, ge=1, le=MAX_BYTES_CEILING, description="Most bytes of memory a run receives."
     )
+    auto_accept: bool = Field(
+        default=False,
+        description="Merge lesson pull requests without a reviewer once their checks pass, unless one objects.",
+    )
 
 
 class Context(SpecModel):

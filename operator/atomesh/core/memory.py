@@ -56,6 +56,11 @@ def build_memory_run(run: AgentRun, spec: AgentSpec) -> dict[str, Any] | None:
     )
 
 
+def accepts_lessons(run: AgentRun, spec: AgentSpec) -> bool:
+    """Whether `run` proposes a lesson its Agent accepts without a reviewer (`spec.memory.autoAccept`)."""
+    return run.spec.trigger.kind == MEMORY_TRIGGER and spec.memory is not None and spec.memory.auto_accept
+
+
 def lesson_path(memory: AgentMemory, source_run: str) -> str:
     return f"{memory.path.strip('/')}/{source_run}.md"
 

@@ -20,6 +20,7 @@ from atomesh.api import conditions as c
 from atomesh.api.agent import AgentSpec
 from atomesh.api.agentrun import AgentRun, AgentRunStatus, Feedback, ReviewStatus
 from atomesh.api.constants import LABEL_RUN, LABEL_TRIGGER
+from atomesh.core.memory import accepts_lessons
 from atomesh.core.runfactory import RunRequest, build_run, run_name
 
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
@@ -168,7 +169,8 @@ def decide_review(
             decided_at=decider.submitted_at,
             feedback=feedback,
         )
-    if spec.review.auto_merge == "whenChecksPass" and review is not None and review.checks_passed:
+    automatic = spec.review.auto_merge == "whenChecksPass" or accepts_lessons(run, spec)
+    if automatic and review is not None and review.checks_passed:
         if pull.draft:
             return ReviewDecision(
                 "wait", c.AWAITING_REVIEW, "checks passed; the pull request is a draft: merging once it is ready"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from atomesh.api.agent import AgentSpec
@@ -78,3 +79,27 @@ def test_the_lesson_quotes_the_reviewers_with_where_they_commented() -> None:
     assert text.startswith("# Lesson from the review of guide-1-r1\n")
     assert "- Please add an example. (on docs/a.md:3) — @ada" in text
     assert "- (no text) — @bo" in text
+
+
+def test_an_agent_may_accept_its_lessons_without_a_reviewer_but_never_over_an_objection() -> None:
+    from atomesh.core.reviewloop import PullObservation, ReviewItem, decide_review
+
+    lesson = AgentRun.model_validate(
+        {
+            "metadata": {"name": "guide-1-r1-memory", "namespace": "team"},
+            "spec": {"agentRef": {"name": "guide"}, "trigger": {"kind": "memory", "source": "guide-1-r1"}},
+            "status": {
+                "phase": "AwaitingReview",
+                "review": {"number": 4, "repo": "a/b", "publishedAt": "2026-11-24T10:00:00Z", "checksPassed": True},
+            },
+        }
+    )
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    opened = PullObservation(open=True, merged=False)
+    assert decide_review(lesson, spec({"autoAccept": True}), opened, [], now=now).action == "merge"
+    assert decide_review(lesson, spec({}), opened, [], now=now).action == "wait"
+    assert decide_review(run(), spec({"autoAccept": True}), opened, [], now=now).action == "wait"  # not a lesson
+    objection = ReviewItem(
+        author="ada", body="No.", submitted_at="2026-11-24T11:00:00Z", can_write=True, verdict="CHANGES_REQUESTED"
+    )
+    assert decide_review(lesson, spec({"autoAccept": True}), opened, [objection], now=now).action != "merge"
