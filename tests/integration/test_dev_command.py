@@ -155,3 +155,45 @@ def test_dev_runs_pods_and_kills_them_on_stop(tmp_path: Path) -> None:
     assert process.returncode == 0, output
     assert not alive(pid)
     assert group_gone(process.pid)
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def read_until(process: subprocess.Popen[str], seen: list[str], wanted: str) -> None:
+    """Lines of the process's output into `seen` until one contains `wanted` (fails on exit first)."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        seen.append(line)
+        if wanted in line:
+            return
+    pytest.fail(f"atomesh dev ended (exit {process.wait()}) before printing {wanted!r}:\n{''.join(seen)}")
+
+
+def test_dev_narrates_a_run_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    """The whole stack: a run created with kubectl is narrated (created, phases, its pull request with
+    the URL); SIGINT, as Ctrl-C sends it, stops every server with one line, no traceback, exit 130."""
+    with dev_stack(tmp_path, "--agents", str(REPO_ROOT / "agents")) as (process, kubeconfig):
+        seen: list[str] = []
+        read_until(process, seen, "Stop with Ctrl-C.")
+        applied = kubectl(kubeconfig, "apply", "-f", str(REPO_ROOT / "agents" / "issue-triage.yaml"))
+        assert applied.returncode == 0, applied.stderr
+        run = "apiVersion: atomesh.io/v1alpha1\nkind: AgentRun\nmetadata: {name: told}\n"
+        run += "spec: {agentRef: {name: issue-triage}, input: {issue: 1}}\n"
+        created = kubectl(kubeconfig, "create", "-f", "-", stdin=run)
+        assert created.returncode == 0, created.stderr
+        read_until(process, seen, "told: pull request #1 opened")
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=WAIT_SECONDS)
+    output = "".join(seen) + rest
+    narration = [line.rstrip("\n") for line in seen if line.startswith("run ")]
+    assert narration[0] == "run        told: created (Agent issue-triage)", output
+    url = narration[-1].rsplit(" ", 1)[-1]
+    assert url.startswith("http://127.0.0.1:"), output
+    assert url.endswith("/demo/sample-app/pull/1"), output
+    assert "run        told: Pending → Running" in narration, output
+    assert f"run        told: Running → AwaitingReview  {url}" in narration, output
+    assert process.returncode == 130, output
+    assert "Traceback" not in output
+    assert output.rstrip("\n").splitlines()[-1] == "stopped", output
+    assert group_gone(process.pid)
