@@ -139,7 +139,7 @@ def stack(clone: Path) -> Iterator[Output]:
     try:
         assert output.wait_for("Stop with Ctrl-C.", STACK_SECONDS), f"atomesh dev did not come up:\n{output.text()}"
         yield output
-        process.send_signal(signal.SIGINT)
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in its terminal
         process.wait(timeout=STACK_SECONDS)
         text = output.text()
         assert process.returncode == 130, text

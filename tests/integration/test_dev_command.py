@@ -183,7 +183,7 @@ def test_dev_narrates_a_run_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         created = kubectl(kubeconfig, "create", "-f", "-", stdin=run)
         assert created.returncode == 0, created.stderr
         read_until(process, seen, "told: pull request #1 opened")
-        process.send_signal(signal.SIGINT)
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
         rest, _ = process.communicate(timeout=WAIT_SECONDS)
     output = "".join(seen) + rest
     narration = [line.rstrip("\n") for line in seen if line.startswith("run ")]

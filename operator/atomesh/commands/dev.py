@@ -9,6 +9,11 @@ a cluster) in the place of ``kube``: the CRDs are installed there and the kubele
 there (see `atomesh.devstack.joined`). ``--demo`` then runs one example agent (``--agent NAME``)
 or mesh (``--mesh NAME``) through the whole review loop and exits (see `atomesh.commands.demo`).
 
+Once the stack is up it narrates the runs of the operator's namespace from a watch of AgentRuns
+(`atomesh.devstack.narrator`; ``--quiet`` turns it off; the demo's own runs it leaves to the demo).
+Ctrl-C stops every component in reverse order and exits 130, as a shell reports an interrupted
+command; SIGTERM exits 0, as a service manager expects.
+
 Real model credentials: ``--model-url URL`` with the key in ``$ANTHROPIC_API_KEY`` skips the
 model emulator; runner pods then call that Anthropic-compatible API (the key goes into the
 model Secret of the namespace, never to the terminal).
@@ -22,10 +27,12 @@ import os
 import secrets
 import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
+from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from atomesh.devstack.anthropic.component import AnthropicComponent
 from atomesh.devstack.joined import JoinedCluster, JoinError
@@ -291,24 +298,40 @@ def usage(args: argparse.Namespace) -> str:
 async def after_start(args: argparse.Namespace, built: Built, stopping: asyncio.Event) -> int | None:
     """Steps once every component runs: --demo, whose exit code ends the stack; None keeps it up."""
     if not args.demo:
-        print(usage(args), flush=True)
+        say(usage(args))
         return None
     from atomesh.commands.demo import run_demo
 
     return await run_demo(args, built, stopping)
 
 
+_output = threading.Lock()
+
+
+def say(line: str) -> None:
+    """One whole line to stdout: the stack, the narrator and the demo's worker thread print concurrently."""
+    with _output:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
 def start_narrator(args: argparse.Namespace, built: Built) -> asyncio.Task[None] | None:
-    """Narration of the runs in the operator's namespace, unless --quiet or there is no operator."""
+    """Narration of the runs in the operator's namespace, unless --quiet or there is no operator. The
+    demo reports its own runs step by step, so narration leaves those to it."""
     kube, operator = built.get("kube"), built.get("operator")
     if args.quiet or operator is None or not isinstance(kube, KubeEndpoint):
         return None
     namespace = str(getattr(operator, "namespace", "default"))
+    told_elsewhere: Callable[[Mapping[str, Any]], bool] = lambda run: False  # noqa: E731
+    if args.demo:
+        from atomesh.commands.demo import reported_by_demo
+
+        told_elsewhere = partial(reported_by_demo, args.mesh)
     api = ApiClient(kube.url, kube.token, kube.tls)
 
     async def narrate() -> None:
         try:
-            await Narrator(api, namespace, lambda line: print(line, flush=True)).run()
+            await Narrator(api, namespace, say, told_elsewhere).run()
         finally:
             await api.close()
 
@@ -331,7 +354,7 @@ async def serve(args: argparse.Namespace) -> int:
     built: Built = {}
     for name, builder in selected(args):
         built[name] = builder(args, built)
-    stack = Stack(list(built.values()), say=lambda line: print(line, flush=True))
+    stack = Stack(list(built.values()), say=say)
     code = 0
     narrator: asyncio.Task[None] | None = None
     try:
@@ -351,14 +374,14 @@ async def serve(args: argparse.Namespace) -> int:
             await asyncio.gather(start, return_exceptions=True)
         stop_wait.cancel()
     finally:
-        print("stopping", flush=True)  # stopping the operator and runner pods takes a moment
+        say("stopping")  # stopping the operator and runner pods takes a moment
         if narrator is not None:
             narrator.cancel()
             await asyncio.gather(narrator, return_exceptions=True)
         await stack.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        print("stopped", flush=True)
+        say("stopped")
     if signal.SIGINT in received[:1]:
         return 128 + signal.SIGINT
     return code

@@ -72,7 +72,7 @@ def narrate(before: Body | None, after: Body, pull_urls: Mapping[str, str]) -> l
         lines.extend(_created(name, after, tail))
     old, new = _status(before), _status(after)
     phase = new.get("phase")
-    if phase and phase != old.get("phase"):
+    if phase and phase != old.get("phase") and (old.get("phase") or phase != "Pending"):  # created: Pending
         was = f"{old.get('phase')} → " if old.get("phase") else ""
         why = _why(new) if phase in FAILED_PHASES else ""
         lines.append(f"{PREFIX}{name}: {was}{phase}{why}{tail}")
@@ -112,10 +112,17 @@ def _review_lines(name: str, old: Mapping[str, Any], new: Mapping[str, Any], tai
 class Narrator:
     """Watches the AgentRuns of `namespace` and `say`s what changes (see `narrate`)."""
 
-    def __init__(self, api: ApiClient, namespace: str, say: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        api: ApiClient,
+        namespace: str,
+        say: Callable[[str], None],
+        told_elsewhere: Callable[[Body], bool] = lambda run: False,
+    ) -> None:
         self._api = api
         self._path = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/agentruns"
         self._say = say
+        self._told_elsewhere = told_elsewhere  # runs someone else reports (the demo's own)
         self._runs: dict[str, Body] = {}
         self._pull_urls: dict[str, str] = {}
 
@@ -124,8 +131,9 @@ class Narrator:
         if event_type == "DELETED":
             self._runs.pop(name, None)
             return
-        for line in narrate(self._runs.get(name), run, self._pull_urls):
-            self._say(line)
+        if not self._told_elsewhere(run):
+            for line in narrate(self._runs.get(name), run, self._pull_urls):
+                self._say(line)
         self._remember(name, run)
 
     def _remember(self, name: str, run: Body) -> None:

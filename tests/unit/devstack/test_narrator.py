@@ -21,10 +21,15 @@ def review(**fields: Any) -> dict[str, Any]:
     return {"repo": "demo/sample-app", "url": URL, "number": 1, "state": "open", **fields}
 
 
-def test_a_new_run_says_it_was_created_and_its_phase() -> None:
-    assert narrate(None, run(phase="Pending"), {}) == [
+def test_a_new_run_says_it_was_created_and_is_pending_without_saying_so() -> None:
+    assert narrate(None, run(), {}) == ["run        triage-abc: created (Agent issue-triage)"]
+    assert narrate(run(), run(phase="Pending", reason="Created"), {}) == []
+
+
+def test_a_run_first_seen_past_pending_says_its_phase() -> None:
+    assert narrate(None, run(phase="Running"), {}) == [
         "run        triage-abc: created (Agent issue-triage)",
-        "run        triage-abc: Pending",
+        "run        triage-abc: Running",
     ]
 
 
