@@ -143,7 +143,8 @@ def stack(clone: Path) -> Iterator[Output]:
         process.wait(timeout=STACK_SECONDS)
         text = output.text()
         assert process.returncode == 130, text
-        assert "Traceback" not in text, text
+        told = text.split("Stop with Ctrl-C.\n", 1)[1].splitlines()
+        assert [line for line in told if not line.startswith(("run ", "mesh "))] == ["stopping", "stopped"], text
     finally:
         stop_group(process)
 

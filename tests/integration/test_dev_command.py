@@ -194,6 +194,28 @@ def test_dev_narrates_a_run_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert "run        told: Pending → Running" in narration, output
     assert f"run        told: Running → AwaitingReview  {url}" in narration, output
     assert process.returncode == 130, output
-    assert "Traceback" not in output
-    assert output.rstrip("\n").splitlines()[-1] == "stopped", output
+    after_banner = output.split("Stop with Ctrl-C.\n", 1)[1].splitlines()
+    noise = [line for line in after_banner if not line.startswith("run ") and line not in ("stopping", "stopped")]
+    assert noise == [], output
+    assert after_banner[-2:] == ["stopping", "stopped"], output
     assert group_gone(process.pid)
+
+
+def test_quiet_dev_narrates_nothing(tmp_path: Path) -> None:
+    """--quiet: a run that waits for its missing Agent is Pending with a reason, and not a line is told."""
+    with dev_stack(tmp_path, "--quiet") as (process, kubeconfig):
+        seen: list[str] = []
+        read_until(process, seen, "Stop with Ctrl-C.")
+        run = "apiVersion: atomesh.io/v1alpha1\nkind: AgentRun\nmetadata: {name: hushed}\n"
+        run += "spec: {agentRef: {name: nobody}}\n"
+        assert kubectl(kubeconfig, "create", "-f", "-", stdin=run).returncode == 0
+        deadline = time.monotonic() + WAIT_SECONDS
+        while kubectl(kubeconfig, "get", "agr", "hushed", "-o", "jsonpath={.status.reason}").stdout != "AgentNotFound":
+            assert time.monotonic() < deadline, "the operator never looked at the run"
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGINT)
+        rest, _ = process.communicate(timeout=WAIT_SECONDS)
+    output = "".join(seen) + rest
+    assert process.returncode == 130, output
+    assert "hushed" not in output
+    assert output.rstrip("\n").splitlines()[-2:] == ["stopping", "stopped"], output
