@@ -154,11 +154,11 @@ class Narrator:
 
     async def run(self) -> None:
         """Until cancelled."""
-        version = await self._relist(baseline=True)
+        version, baseline = "", True
         while True:
             try:
                 if not version:
-                    version = await self._relist(baseline=False)
+                    version, baseline = await self._relist(baseline), False
                 params = {"resourceVersion": version, "timeoutSeconds": str(WATCH_TIMEOUT_SECONDS)}
                 async for event in self._api.watch(self._path, params):
                     obj = event.get("object") or {}
