@@ -41,7 +41,17 @@ class _SignalsHandledByDev(logging.Filter):
         return "OS signals are ignored" not in record.getMessage()
 
 
+class _StopIsOnPurpose(logging.Filter):
+    """On Ctrl-C kopf warns about objects whose handlers were still waiting (a run retrying while its
+    Agent is missing). Stopping is what the user asked for, and kopf keeps each handler's progress in
+    the object's annotations, so the next start resumes them: the warning would only be noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Unprocessed streams left for")
+
+
 logging.getLogger("kopf._core.reactor.running").addFilter(_SignalsHandledByDev())
+logging.getLogger("kopf._core.reactor.queueing").addFilter(_StopIsOnPurpose())
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,20 @@ def forge_repo(repo: str) -> str:
     return "/".join(parts[-2:])
 
 
+SUMMARY_SHOWN = 500  # characters of the agent's summary a no-change message carries (status, PR comment)
+
+
+def no_change_message(summary: str) -> str:
+    """Why nothing was published, in the agent's own words when it gave any (a revision's hand-back
+    comment on the pull request quotes it)."""
+    words = " ".join(summary.split())
+    if not words:
+        return "the agent changed nothing"
+    if len(words) > SUMMARY_SHOWN:
+        words = words[: SUMMARY_SHOWN - 1] + "…"
+    return f"the agent changed nothing; it said: {words}"
+
+
 def commit_message(run: RunFile) -> str:
     spec = run.spec
     title = f"atomesh: {run.agent} ({run.run})"
@@ -78,7 +92,8 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
             delta = gitops.diff_changes(repo, f"{earlier}^", earlier)
         if not delta:
             ctx.log("the agent changed nothing")
-            return PublishSummary(outcome="noChanges", usage=usage, checks=checks, message="the agent changed nothing")
+            message = no_change_message(ctx.scrub(read_summary(ctx.state_dir)))
+            return PublishSummary(outcome="noChanges", usage=usage, checks=checks, message=message)
         touched = [path for change in delta for path in (change.path, change.previous_path) if path]
         outside = disallowed(touched, spec.output.paths)
         if outside:
