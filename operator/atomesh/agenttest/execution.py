@@ -87,7 +87,8 @@ def _step_env(
         for key, value in os.environ.items()
         if not key.startswith("ATOMESH_") and key not in CREDENTIAL_VARIABLES
     }
-    env["PATH"] = os.pathsep.join([*settings.tool_paths, os.environ.get("PATH", "")])
+    # The runner image has its own Python first on PATH: review checks such as `python -m pytest` use it.
+    env["PATH"] = os.pathsep.join([*settings.tool_paths, str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     env.update(HOME=str(pod / "work" / "home"), TMPDIR=str(pod / "work" / "tmp"))
     env[k.ENV_RUN_FILE] = str(pod / "etc" / k.RUN_FILE_NAME)
     env[k.ENV_WORKSPACE] = str(pod / "work" / "repo")
