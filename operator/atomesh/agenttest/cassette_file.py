@@ -15,7 +15,8 @@ REDACTED = "<redacted>"
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)  # lists indented under their key, as people write them
 
 
 def _text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
