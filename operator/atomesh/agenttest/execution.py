@@ -23,7 +23,7 @@ from pathlib import Path
 
 import git
 
-from atomesh.agenttest.case import TestCase
+from atomesh.agenttest.case import CaseError, TestCase
 from atomesh.agenttest.expectations import Miss, Observed, evaluate
 from atomesh.agenttest.forge import ForgeSandbox
 from atomesh.agenttest.recorder import Recorder
@@ -240,7 +240,9 @@ def run_case(case: TestCase, harness: str, settings: Settings, output: Path) -> 
                 result.recorded = recorder.cassette()
             result.observed = _observe(pod, failed_step, message, base, case, forge, output)
             result.misses = evaluate(case.spec.expect, result.observed) + result.misses
-    except Exception as error:  # a broken case or environment fails this case, never the whole session
+    except CaseError as error:
+        result.error = str(error)
+    except Exception as error:  # a broken environment fails this case, never the whole session
         result.error = f"{type(error).__name__}: {error}"
     result.seconds = time.monotonic() - started
     return result
