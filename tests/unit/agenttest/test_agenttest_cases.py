@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
-from atomesh.agenttest.case import CaseError, case_files, load_case
+from atomesh.agenttest.case import CaseError, CaseSpec, case_files, load_case
 from atomesh.agenttest.runfile import case_run_file
 from atomesh.api import constants as k
 
@@ -99,3 +100,11 @@ def test_a_bad_case_file_names_the_file_and_field(tmp_path: Path, text: str, mes
 def test_a_missing_path_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CaseError, match="no such file or folder"):
         case_files([tmp_path / "nope"])
+
+
+def test_the_readme_example_is_a_valid_case() -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    example = readme.split("```yaml\n# case.yaml\n", 1)[1].split("```", 1)[0]
+    spec = CaseSpec.model_validate(yaml.safe_load(example))
+    assert spec.expect.verdict == "success"
+    assert spec.expect.content[0].matches == r"raise \w+"
