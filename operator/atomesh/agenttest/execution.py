@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from atomesh.agenttest.forge import ForgeSandbox
 from atomesh.agenttest.recorder import Recorder
 from atomesh.agenttest.requests import describe_requests, unmatched_requests
 from atomesh.agenttest.runfile import case_run_file
+from atomesh.api import conditions as c
 from atomesh.api import constants as k
 from atomesh.api.agentrun import Usage
 from atomesh.api.common import parse_duration
@@ -110,21 +112,24 @@ def _run_steps(pod: Path, log: Path, timeout: float, env_of: dict[str, dict[str,
         for step in k.RUNNER_STEPS:
             out.write(f"===== {step} =====\n")
             out.flush()
+            # Its own process group, as a container: a step that overruns is stopped with its harness.
+            process = subprocess.Popen(
+                [sys.executable, "-m", "atomesh", "runner", step],
+                env=env_of[step],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             try:
-                done = subprocess.run(
-                    [sys.executable, "-m", "atomesh", "runner", step],
-                    env=env_of[step],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    timeout=timeout,
-                    check=False,
-                )
+                code = process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                return step, f"StepTimedOut: the {step} step ran longer than {timeout:g}s"
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                return step, f"{c.TIMEOUT}: the {step} step ran longer than {timeout:g}s"
             termination = pod / "termination" / step
             message = termination.read_text(encoding="utf-8") if termination.exists() else ""
-            if done.returncode != 0:
-                return step, message or f"{step} exited {done.returncode} without a message"
+            if code != 0:
+                return step, message or f"{c.STEP_FAILED}: {step} exited {code} without a message"
             if step == k.RUNNER_CONTAINER_PUBLISH:
                 return "", message
     return "", ""

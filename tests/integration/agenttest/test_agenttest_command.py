@@ -139,6 +139,15 @@ def test_record_then_replay(
     turns = yaml.safe_load(recorded)["turns"]
     assert turns[1]["tools"] == yaml.safe_load(original)["turns"][1]["tools"]
     assert all(turn["usage"]["inputTokens"] > 0 for turn in turns)
+    # Re-recording (the model stand-in edited: its summary changed) shows what changed.
+    source = yaml.safe_load(original)
+    source["turns"][2]["text"] = "Upgraded PyYAML to 6.0.2."
+    again = anthropic_emulator(source)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", again.url)
+    assert cli.main(["test", "--record", str(case), "--harness", "litellm", "--output-dir", out_dir]) == 0
+    out = capsys.readouterr().out
+    assert f"re-recorded {case / 'cassette.yaml'}; what changed:" in out
+    assert "+  - text: Upgraded PyYAML to 6.0.2." in out
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     assert cli.main(["test", str(case), "--harness", "litellm", "--output-dir", out_dir]) == 0
     assert "1 passed, 0 failed in" in capsys.readouterr().out
