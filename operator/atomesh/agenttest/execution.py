@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import git
+import yaml
 
 from atomesh.agenttest.case import CaseError, TestCase
 from atomesh.agenttest.expectations import Miss, Observed, evaluate
@@ -32,12 +33,12 @@ from atomesh.agenttest.requests import describe_requests, unmatched_requests
 from atomesh.agenttest.runfile import case_run_file
 from atomesh.api import conditions as c
 from atomesh.api import constants as k
-from atomesh.api.agentrun import Usage
 from atomesh.api.common import parse_duration
-from atomesh.api.runfile import CheckResult, PublishSummary
+from atomesh.api.runfile import PublishSummary
 from atomesh.devstack.anthropic import AnthropicEmulator
 from atomesh.devstack.anthropic.cassette import Cassette, load_cassette
 from atomesh.harness.environment import CREDENTIAL_VARIABLES
+from atomesh.runner.state import read_checks, read_usage
 
 # The key the harness sends the emulator: it wants one, as the API does; it is no secret.
 REPLAY_KEY = "sk-ant-atomesh-test"
@@ -148,16 +149,17 @@ def _changes(workspace: Path, base: str, wanted: list[str]) -> tuple[tuple[str, 
     return tuple(sorted(names)), contents
 
 
-def _state_usage(state: Path) -> Usage | None:
-    path = state / "usage.json"
-    return Usage.model_validate_json(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
-def _state_checks(state: Path) -> list[CheckResult]:
-    path = state / "checks.json"
-    if not path.exists():
-        return []
-    return [CheckResult.model_validate(item) for item in json.loads(path.read_text(encoding="utf-8"))]
+def _cassette(case: TestCase) -> Cassette:
+    path = case.cassette_path
+    if not path.is_file():
+        raise CaseError(
+            f"{case.file}: cassette: {path} does not exist; write the model's turns there, "
+            "or record them with `atomesh test --record`"
+        )
+    try:
+        return load_cassette(path)
+    except (ValueError, yaml.YAMLError) as error:
+        raise CaseError(f"{path}: not a valid cassette: {error}") from None
 
 
 def _observe(
@@ -165,7 +167,7 @@ def _observe(
 ) -> Observed:
     state = pod / "work" / "state"
     changed, contents = _changes(pod / "work" / "repo", base, [c.path for c in case.spec.expect.content])
-    usage, checks = _state_usage(state), _state_checks(state)
+    usage, checks = read_usage(state), read_checks(state)
     if failed_step:
         reason, _, text = message.partition(": ")
         return Observed(
@@ -226,7 +228,7 @@ def run_case(case: TestCase, harness: str, settings: Settings, output: Path) -> 
                 recorder = stack.enter_context(Recorder(settings.record.base_url, pod / "work" / "repo"))
                 model_url, model_key = recorder.url, settings.record.api_key
             else:
-                emulator = stack.enter_context(AnthropicEmulator(load_cassette(case.cassette_path)))
+                emulator = stack.enter_context(AnthropicEmulator(_cassette(case)))
                 model_url, model_key = emulator.url, REPLAY_KEY
             env_of = {step: _step_env(pod, step, settings, forge, model_url, model_key) for step in k.RUNNER_STEPS}
             timeout = float(parse_duration(run.spec.limits.timeout)) + STEP_MARGIN_SECONDS

@@ -159,3 +159,22 @@ def test_record_needs_a_key(
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     assert cli.main(["test", "--record", str(AGENTS)]) == 2
     assert "--record needs the model's key in ANTHROPIC_API_KEY" in capsys.readouterr().err
+
+
+def test_a_case_without_its_cassette_is_an_error_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = copy_agent(tmp_path, "issue-triage", "blank-name")
+    (case / "cassette.yaml").unlink()
+    junit = tmp_path / "junit.xml"
+    code = cli.main(["test", str(case), "--output-dir", str(tmp_path / "out"), "--junit-xml", str(junit)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert f"cassette: {case / 'cassette.yaml'} does not exist; write the model's turns there" in out
+    error = junit_cases(junit)["issue-triage/blank-name[claude-code]"].find("error")
+    assert error is not None
+
+
+def test_a_case_file_that_does_not_load_is_bad_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = copy_agent(tmp_path, "issue-triage", "blank-name")
+    edit_yaml(case / "case.yaml", {"expect.verdikt": "success"})
+    assert cli.main(["test", str(tmp_path / "agents")]) == 2
+    assert "case.yaml: expect.verdikt: Extra inputs are not permitted" in capsys.readouterr().err
