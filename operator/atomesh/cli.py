@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("atomesh.commands.dev", "run the embedded development stack"),
     "operator": ("atomesh.commands.operator", "run the operator"),
     "runner": ("atomesh.commands.runner", "run one step of a runner pod"),
+    "test": ("atomesh.commands.test", "run agent test cases offline against a scripted or recorded model"),
 }
 
 
