@@ -1,9 +1,11 @@
 """All handlers of one operator instance, registered into their own kopf registry so several
-operators (e.g. before and after a restart in a test) can live in one process."""
+operators (e.g. before and after a restart in a test) can live in one process; and the workers'
+lifetime: started before kopf's watches, drained and joined after them."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 import kopf
@@ -32,12 +34,13 @@ def build_registry(
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         configure(settings, peering=peering, standalone=standalone)
+        ctx.workers.start()
         if endpoint is not None:
             await endpoint.start()
 
     @kopf.on.cleanup(registry=registry)
     async def cleanup(**_: Any) -> None:
-        await asyncio.to_thread(ctx.followups.stop)
+        await asyncio.to_thread(ctx.workers.stop)
         if endpoint is not None:
             await endpoint.stop()
 
@@ -45,13 +48,13 @@ def build_registry(
     def login(**_: Any) -> kopf.ConnectionInfo:
         return connection_from_kubeconfig(kubeconfig)
 
+    state = ReviewState(forge) if forge is not None else None
     agent.register(registry, ctx)
-    agentrun.register(registry, ctx)
+    agentrun.register(registry, ctx, functools.partial(review.reconcile_review, ctx, state) if state else None)
     schedule.register(registry, ctx)
     mesh.register(registry, ctx)
     ingress = Ingress()
-    if forge is not None:
-        state = ReviewState(forge)
+    if state is not None:
         review.register(registry, ctx, state)
         if webhook_secret:
             ingress.register(GitHubWebhooks(ctx, state, webhook_secret))
