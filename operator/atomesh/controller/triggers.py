@@ -1,0 +1,287 @@
+"""Event triggers (spec.triggers.events): deliveries from the ingress become AgentRuns.
+
+Thin: read (the Agents with triggers, kept from watch events; a Secret; a permission) → plan
+(`core.triggers.plan_delivery`) → apply through the Kube port (create the run; AlreadyExists means a
+redelivery, so nothing more) and the forge (replies). Failures go through `guarded`; a delivery's
+reconcile never raises into the ingress.
+
+Two ingress sources: `GitHubTriggers` shares /webhooks/github with the review loop (same secret);
+`WebhookTriggers` serves /webhooks/agents/{namespace}/{agent}/{trigger}, each verified with the
+trigger's own secret. A watch on runs that carry `atomesh.io/reply-to` posts their start and finish
+replies (`core.triggers_replies`).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextvars
+import functools
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import kopf
+from pydantic import ValidationError
+
+from atomesh.api import conditions as c
+from atomesh.api import constants as k
+from atomesh.api.agent import Agent
+from atomesh.api.triggers import GITHUB_EVENTS
+from atomesh.controller.context import OperatorContext
+from atomesh.controller.events import post_event
+from atomesh.controller.ingress import Delivery
+from atomesh.controller.reconciler import guarded
+from atomesh.controller.review import WEBHOOK_PATH
+from atomesh.core.triggers import EventDelivery, Planned, WebhookTarget, authorise, needs_permission, plan_delivery
+from atomesh.core.triggers_replies import (
+    Reply,
+    due_replies,
+    invalid_input_reply,
+    marks_value,
+    refusal_reply,
+    replied,
+)
+from atomesh.forge.webhook import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, verify
+from atomesh.kube.resources import AGENT_RUNS, SECRETS
+
+log = logging.getLogger(__name__)
+GENERIC_WEBHOOK_PATH = "/webhooks/agents/{namespace}/{agent}/{trigger}"
+GENERIC_DELIVERY_HEADER = "X-Delivery-ID"
+
+
+class TriggerForge(Protocol):
+    """What triggers need from a forge (GitHubForge implements it)."""
+
+    def permission(self, repo: str, user: str) -> str: ...
+
+    def comment(self, repo: str, number: int, body: str) -> None: ...
+
+
+class TriggerIndex:
+    """The Agents that declare event triggers, as watch events last showed them, and kopf's context
+    (its Event poster lives in context variables) for reconciles started by a webhook."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._agents: dict[tuple[str, str], dict[str, Any]] = {}
+        self._kopf_context: contextvars.Context | None = None
+
+    def observe(self, namespace: str, name: str, body: Mapping[str, Any] | None) -> None:
+        with self._lock:
+            if self._kopf_context is None:
+                self._kopf_context = contextvars.copy_context()
+            events = ((body or {}).get("spec") or {}).get("triggers", {}).get("events") if body else None
+            if events:
+                self._agents[(namespace, name)] = dict(body or {})
+            else:
+                self._agents.pop((namespace, name), None)
+
+    def bodies(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._agents.values())
+
+    def body(self, namespace: str, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._agents.get((namespace, name))
+
+    def agents(self) -> list[tuple[str, Agent]]:
+        """(namespace, Agent) of every valid Agent with triggers (the Agent handler reports invalid ones)."""
+        found = []
+        for body in self.bodies():
+            try:
+                agent = Agent.model_validate(body)
+            except ValidationError:
+                continue
+            found.append((agent.metadata.namespace or "default", agent))
+        return found
+
+    def in_kopf_context(self, fn: Callable[[], None]) -> None:
+        context = self._kopf_context.copy() if self._kopf_context is not None else contextvars.copy_context()
+        context.run(fn)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"webhook body is not JSON: {error}") from None
+    if not isinstance(payload, dict):
+        raise ValueError("webhook body must be a JSON object")
+    return payload
+
+
+def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+class GitHubTriggers:
+    """GitHub deliveries of the events triggers know, HMAC-verified with the operator's webhook secret."""
+
+    name = "github-triggers"
+    path = WEBHOOK_PATH
+
+    def __init__(self, dispatch: Callable[[EventDelivery], None], secret: str) -> None:
+        self._dispatch = dispatch
+        self._secret = secret
+
+    def parse(self, headers: Mapping[str, str], body: bytes) -> Delivery | None:
+        lowered = _lowered(headers)
+        if not verify(self._secret, body, lowered.get(SIGNATURE_HEADER.lower())):
+            raise PermissionError(f"webhook signature ({SIGNATURE_HEADER}) is missing or does not match the secret")
+        event = lowered.get(EVENT_HEADER.lower(), "")
+        if event not in GITHUB_EVENTS:
+            return None
+        delivery = EventDelivery(event, lowered.get(DELIVERY_HEADER.lower(), ""), _json_object(body))
+        return Delivery(delivery.key, delivery)
+
+    def route(self, event: object) -> list[Callable[[], None]]:
+        assert isinstance(event, EventDelivery)
+        return [functools.partial(self._dispatch, event)]
+
+
+class WebhookTriggers:
+    """Generic signed webhooks, one URL per trigger, each verified with its own Secret."""
+
+    name = "webhook-triggers"
+    path = GENERIC_WEBHOOK_PATH
+
+    def __init__(self, ctx: OperatorContext, index: TriggerIndex, dispatch: Callable[[EventDelivery], None]) -> None:
+        self._ctx = ctx
+        self._index = index
+        self._dispatch = dispatch
+
+    def _secret(self, target: WebhookTarget) -> str:
+        body = self._index.body(target.namespace, target.agent)
+        triggers = ((body or {}).get("spec") or {}).get("triggers", {}).get("events") or []
+        found = next((t for t in triggers if t.get("name") == target.trigger and t.get("webhook")), None)
+        if found is None:
+            raise LookupError(f"no webhook trigger {target.trigger!r} on Agent {target.namespace}/{target.agent}")
+        ref = found["webhook"].get("secretRef") or {}
+        secret = self._ctx.kube.get(SECRETS, target.namespace, str(ref.get("name", "")))
+        data = (secret or {}).get("data") or {}
+        if str(ref.get("key", "")) not in data:
+            # Said without the Secret's content; the sender only learns that it cannot be verified.
+            log.warning(
+                "webhook trigger %s/%s/%s: Secret key %s/%s not found",
+                target.namespace,
+                target.agent,
+                target.trigger,
+                ref.get("name"),
+                ref.get("key"),
+            )
+            raise PermissionError("the trigger's secret is not readable: the delivery cannot be verified")
+        return base64.b64decode(data[str(ref["key"])]).decode()
+
+    def parse_at(self, params: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Delivery | None:
+        target = WebhookTarget(params["namespace"], params["agent"], params["trigger"])
+        lowered = _lowered(headers)
+        if not verify(self._secret(target), body, lowered.get(SIGNATURE_HEADER.lower())):
+            raise PermissionError(f"webhook signature ({SIGNATURE_HEADER}) is missing or does not match the secret")
+        delivery_id = lowered.get(GENERIC_DELIVERY_HEADER.lower()) or lowered.get(DELIVERY_HEADER.lower(), "")
+        delivery = EventDelivery("webhook", delivery_id, _json_object(body), target)
+        # Deduplicated per target: two triggers may be sent the same id.
+        return Delivery(f"{target.namespace}/{target.agent}/{target.trigger}/{delivery.key}", delivery)
+
+    def route(self, event: object) -> list[Callable[[], None]]:
+        assert isinstance(event, EventDelivery)
+        return [functools.partial(self._dispatch, event)]
+
+
+class Triggers:
+    """Dispatches deliveries to runs, and posts the replies runs owe."""
+
+    def __init__(self, ctx: OperatorContext, index: TriggerIndex, forge: TriggerForge | None) -> None:
+        self.ctx = ctx
+        self.index = index
+        self.forge = forge
+        # Replies posted by this operator, by run uid: a watch event older than the annotation that
+        # records a reply must not post it again.
+        self._posted: set[tuple[str, str]] = set()
+        self._posted_lock = threading.Lock()
+
+    def dispatch(self, delivery: EventDelivery) -> None:
+        """Run one delivery's plan; called on the thread pool, never raises."""
+        what = f"delivery {delivery.event} {delivery.key}"
+
+        def step() -> None:
+            guarded(self.ctx, "triggers", what, lambda: self.reconcile(delivery), retried=False)
+
+        try:
+            self.index.in_kopf_context(step)
+        except Exception:  # a bug, not a failed call: the sender's redelivery retries it
+            self.ctx.metrics.reconcile_error("triggers")
+            log.exception("triggers: %s failed", what)
+
+    def reconcile(self, delivery: EventDelivery) -> None:
+        for planned in plan_delivery(delivery, self.index.agents()):
+            self._apply(planned)
+
+    def _apply(self, planned: Planned) -> None:
+        agent_body = self.index.body(planned.namespace, planned.agent) or {}
+        thread = planned.facts.thread
+        if planned.error:
+            post_event(agent_body, "Warning", c.TRIGGER_INPUT_INVALID, f"trigger {planned.trigger}: {planned.error}")
+            if thread is not None:
+                self._post(invalid_input_reply(thread, planned.agent, planned.trigger, planned.error))
+            return
+        permission = None
+        if planned.authorization is not None and needs_permission(planned.authorization, planned.facts):
+            permission = self.forge.permission(planned.facts.repo, planned.facts.sender) if self.forge else None
+        refusal = authorise(planned.authorization, planned.facts, permission)
+        if refusal is not None:
+            if not refusal.quiet:
+                post_event(agent_body, "Normal", c.TRIGGER_REFUSED, f"trigger {planned.trigger}: {refusal.message}")
+                if planned.command and thread is not None:
+                    self._post(refusal_reply(thread, planned.agent, refusal.message))
+            return
+        assert planned.run is not None
+        _, created = self.ctx.kube.create(AGENT_RUNS, planned.run)
+        if created:
+            post_event(
+                agent_body,
+                "Normal",
+                c.RUN_TRIGGERED,
+                f"created {planned.run_name} for {planned.facts.event} (trigger {planned.trigger})",
+            )
+
+    def _post(self, reply: Reply) -> None:
+        if self.forge is not None:
+            self.forge.comment(reply.thread.repo, reply.thread.number, reply.body)
+
+    def reply(self, run: Mapping[str, Any]) -> None:
+        """Post the replies the run owes, then record them on it."""
+        due = due_replies(run)
+        if not due or self.forge is None:
+            return
+        metadata = run.get("metadata") or {}
+        uid = str(metadata.get("uid") or metadata.get("name"))
+        marks = replied(metadata.get("annotations") or {})
+        for reply in due:
+            with self._posted_lock:
+                fresh = (uid, reply.mark) not in self._posted
+                self._posted.add((uid, reply.mark))
+            if fresh:
+                self._post(reply)
+            marks.add(reply.mark)
+        patch = {"metadata": {"annotations": {k.ANNOTATION_REPLIED: marks_value(marks)}}}
+        self.ctx.kube.patch(AGENT_RUNS, metadata.get("namespace") or "default", str(metadata.get("name")), patch)
+
+
+def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, triggers: Triggers) -> None:
+    @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
+    def index_triggers(*, type: str, namespace: str | None, name: str, body: kopf.Body, **_: Any) -> None:
+        triggers.index.observe(namespace or "default", name, None if type == "DELETED" else dict(body))
+
+    @kopf.on.event(
+        k.GROUP,
+        k.VERSION,
+        k.PLURAL_AGENT_RUNS,
+        annotations={k.ANNOTATION_REPLY_TO: kopf.PRESENT},
+        registry=registry,
+    )
+    def reply_on_thread(*, type: str, namespace: str | None, name: str, body: kopf.Body, **_: Any) -> None:
+        if type == "DELETED":
+            return
+        guarded(ctx, "triggers", f"replies of {namespace}/{name}", lambda: triggers.reply(dict(body)), retried=False)
