@@ -44,6 +44,7 @@ from atomesh.core.triggers_replies import (
     replied,
 )
 from atomesh.forge.webhook import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, verify
+from atomesh.kube.client import KubeError
 from atomesh.kube.resources import AGENT_RUNS, SECRETS
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,14 @@ class GitHubTriggers:
         return [functools.partial(self._dispatch, event)]
 
 
+def _where(target: WebhookTarget) -> tuple[str, str, str]:
+    return target.namespace, target.agent, target.trigger
+
+
+def _key(ref: Mapping[str, Any]) -> tuple[str, str]:
+    return str(ref.get("name", "")), str(ref.get("key", ""))
+
+
 class WebhookTriggers:
     """Generic signed webhooks, one URL per trigger, each verified with its own Secret."""
 
@@ -159,18 +168,15 @@ class WebhookTriggers:
         if found is None:
             raise LookupError(f"no webhook trigger {target.trigger!r} on Agent {target.namespace}/{target.agent}")
         ref = found["webhook"].get("secretRef") or {}
-        secret = self._ctx.kube.get(SECRETS, target.namespace, str(ref.get("name", "")))
+        try:
+            secret = self._ctx.kube.get(SECRETS, target.namespace, str(ref.get("name", "")))
+        except KubeError as error:  # e.g. Forbidden: the operator's RBAC does not cover this Secret
+            log.warning("webhook trigger %s/%s/%s: cannot read its Secret: %s", *_where(target), error.reason)
+            raise PermissionError("the trigger's secret is not readable: the delivery cannot be verified") from None
         data = (secret or {}).get("data") or {}
         if str(ref.get("key", "")) not in data:
             # Said without the Secret's content; the sender only learns that it cannot be verified.
-            log.warning(
-                "webhook trigger %s/%s/%s: Secret key %s/%s not found",
-                target.namespace,
-                target.agent,
-                target.trigger,
-                ref.get("name"),
-                ref.get("key"),
-            )
+            log.warning("webhook trigger %s/%s/%s: Secret key %s/%s not found", *_where(target), *_key(ref))
             raise PermissionError("the trigger's secret is not readable: the delivery cannot be verified")
         return base64.b64decode(data[str(ref["key"])]).decode()
 
