@@ -316,3 +316,51 @@ def test_a_signed_generic_webhook_starts_a_run_and_a_bad_signature_starts_nothin
     events = stack.kubectl("get", "events", "-o", "yaml")
     assert HOOK_SECRET_VALUE not in events + repr(stack.runs()), "the webhook's secret leaked"
     stack.assert_no_secrets()
+
+
+def test_a_failing_check_run_starts_the_fixer_with_its_pull_request_and_branch(stack: ReviewStack) -> None:
+    model_url = stack.script(edit_turns({f"docs/{stack.namespace}.md": "# Fixed\n"}, "Fixed the check."))
+    manifest = stack.agent("ci-fixer", "doc", ["docs/**"], model_url=model_url)
+    manifest["spec"]["input"] = {
+        "schema": {
+            "type": "object",
+            "required": ["pull", "branch"],
+            "properties": {"pull": {"type": "integer"}, "branch": {"type": "string"}},
+        }
+    }
+    manifest["spec"]["triggers"] = {
+        "events": [
+            {
+                "name": "failed-check",
+                "github": {"event": "check_run", "actions": ["completed"], "conclusions": ["failure"]},
+                "filter": f"payload.check_run.check_suite.head_branch.startsWith('{stack.namespace}')",
+                "input": {
+                    "pull": "payload.check_run.pull_requests[0].number",
+                    "branch": "payload.check_run.check_suite.head_branch",
+                },
+                # A check is reported by an app: what it says is authorised by the push that caused it.
+                "authorization": {"permission": "none", "allowBots": True},
+            }
+        ]
+    }
+    stack.apply(manifest)
+    agent_ready(stack, "ci-fixer")
+    branch = f"{stack.namespace}/change"
+    sha = stack.github.push_branch(stack.repo_name, branch, {"README.md": "changed\n"})
+    repo = stack.repo(stack.github.bot_token)
+    pull = repo.create_pull(base="main", head=branch, title=f"Change ({stack.namespace})", body="")
+
+    repo.create_check_run("tests", sha, status="completed", conclusion="success")
+    repo.create_check_run("lint", sha, status="completed", conclusion="failure")
+
+    [run] = stack.wait_until("the fixer's run", lambda: triggered_runs(stack, "ci-fixer"))
+    assert run["spec"]["input"] == {"pull": pull.number, "branch": branch}
+    assert run["metadata"]["labels"][k.LABEL_EVENT] == "check_run"
+    assert run["metadata"]["annotations"][k.ANNOTATION_REPLY_TO] == f"{stack.repo_name}#{pull.number}"
+    stack.awaiting_review(run["metadata"]["name"])
+    posted = stack.wait_until(
+        "the replies on the pull request", lambda: (found := replies(stack, pull.number))[1:] and found
+    )
+    assert posted[0].startswith("atomesh: started `ci-fixer`")
+    assert "for review" in posted[1]
+    assert len(triggered_runs(stack, "ci-fixer")) == 1
