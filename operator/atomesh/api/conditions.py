@@ -185,3 +185,7 @@ TRIGGER_INPUT_INVALID: Final = "TriggerInputInvalid"
 #: Agent, Normal: a delivery matched an event trigger but its sender may not trigger the Agent
 #: (spec.triggers.events[].authorization); a slash command gets a reply saying why.
 TRIGGER_REFUSED: Final = "TriggerRefused"
+#: Agent, Normal: a delivery matched an event trigger while a run it started for the same issue, pull
+#: request or branch was still Pending or Running (`concurrencyPolicy: Forbid`); a slash command gets a
+#: reply naming that run.
+TRIGGER_SKIPPED: Final = "TriggerSkipped"

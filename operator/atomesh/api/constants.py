@@ -25,6 +25,8 @@ LABEL_COMPONENT: Final = f"{GROUP}/component"
 # Runs started by an event trigger: the trigger's name and the event (issues, push, webhook, ...).
 LABEL_EVENT_TRIGGER: Final = f"{GROUP}/event-trigger"
 LABEL_EVENT: Final = f"{GROUP}/event"
+# A hash of what an event run is about (its issue or pull request, or a push's branch): per-trigger concurrency.
+LABEL_EVENT_SUBJECT: Final = f"{GROUP}/event-subject"
 LABEL_MANAGED_BY: Final = "app.kubernetes.io/managed-by"
 MANAGED_BY: Final = "atomesh"
 

@@ -37,6 +37,7 @@ GitHubEvent = Literal["issues", "issue_comment", "pull_request", "push", "check_
 GITHUB_EVENTS: tuple[GitHubEvent, ...] = ("issues", "issue_comment", "pull_request", "push", "check_run", "check_suite")
 Permission = Literal["none", "read", "triage", "write", "maintain", "admin"]
 PERMISSIONS: tuple[Permission, ...] = ("none", "read", "triage", "write", "maintain", "admin")
+EventConcurrencyPolicy = Literal["Allow", "Forbid", "Replace"]
 AuthorAssociation = Literal[
     "OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN", "NONE"
 ]
@@ -150,6 +151,13 @@ class EventTrigger(SpecModel):
     authorization: TriggerAuthorization = Field(
         default_factory=TriggerAuthorization,
         description="Who may trigger (GitHub sources only; a webhook's signature is its authorisation).",
+    )
+    concurrency_policy: EventConcurrencyPolicy = Field(
+        default="Forbid",
+        description=(
+            "While a run this trigger started for the same issue or pull request (a push: the same branch) is "
+            "Pending or Running: Forbid a new one, Replace it (cancel it), or Allow both."
+        ),
     )
 
     @model_validator(mode="after")

@@ -28,13 +28,23 @@ from pydantic import ValidationError
 from atomesh.api import conditions as c
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent
+from atomesh.api.agentrun import ACTIVE_PHASES
 from atomesh.api.triggers import GITHUB_EVENTS
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.events import post_event
 from atomesh.controller.ingress import Delivery
 from atomesh.controller.reconciler import guarded
 from atomesh.controller.review import WEBHOOK_PATH
-from atomesh.core.triggers import EventDelivery, Planned, WebhookTarget, authorise, needs_permission, plan_delivery
+from atomesh.core.triggers import (
+    ConcurrencyDecision,
+    EventDelivery,
+    Planned,
+    WebhookTarget,
+    authorise,
+    decide_concurrency,
+    needs_permission,
+    plan_delivery,
+)
 from atomesh.core.triggers_replies import (
     Reply,
     due_replies,
@@ -206,6 +216,9 @@ class Triggers:
         # records a reply must not post it again.
         self._posted: set[tuple[str, str]] = set()
         self._posted_lock = threading.Lock()
+        # One decision at a time per subject, so two deliveries about one issue cannot both see no active run.
+        self._subjects: dict[tuple[str, ...], threading.Lock] = {}
+        self._subjects_lock = threading.Lock()
 
     def dispatch(self, delivery: EventDelivery) -> None:
         """Run one delivery's plan; called on the thread pool, never raises."""
@@ -243,7 +256,17 @@ class Triggers:
                     self._post(refusal_reply(thread, planned.agent, refusal.message))
             return
         assert planned.run is not None
-        _, created = self.ctx.kube.create(AGENT_RUNS, planned.run)
+        with self._subject_lock(planned):
+            decision = self._concurrency(planned)
+            if not decision.create:
+                post_event(agent_body, "Normal", c.TRIGGER_SKIPPED, f"trigger {planned.trigger}: {decision.message}")
+                if planned.command and thread is not None:
+                    self._post(refusal_reply(thread, planned.agent, decision.message))
+                return
+            for name in decision.cancel:
+                self.ctx.kube.patch(AGENT_RUNS, planned.namespace, name, {"spec": {"cancel": True}})
+                post_event(agent_body, "Normal", c.RUN_REPLACED, f"cancelled {name}: {decision.message}")
+            _, created = self.ctx.kube.create(AGENT_RUNS, planned.run)
         if created:
             post_event(
                 agent_body,
@@ -251,6 +274,27 @@ class Triggers:
                 c.RUN_TRIGGERED,
                 f"created {planned.run_name} for {planned.facts.event} (trigger {planned.trigger})",
             )
+
+    def _subject_lock(self, planned: Planned) -> threading.Lock:
+        key = (planned.namespace, planned.agent, planned.trigger, planned.subject)
+        with self._subjects_lock:
+            return self._subjects.setdefault(key, threading.Lock())
+
+    def _concurrency(self, planned: Planned) -> ConcurrencyDecision:
+        if not planned.subject or planned.concurrency_policy == "Allow":
+            return ConcurrencyDecision(create=True)
+        selector = {
+            k.LABEL_AGENT: planned.agent,
+            k.LABEL_EVENT_TRIGGER: planned.trigger,
+            k.LABEL_EVENT_SUBJECT: planned.subject,
+        }
+        active = [
+            str(run["metadata"]["name"])
+            for run in self.ctx.kube.list(AGENT_RUNS, planned.namespace, selector)
+            if ((run.get("status") or {}).get("phase") or "Pending") in ACTIVE_PHASES
+            and not (run.get("spec") or {}).get("cancel")
+        ]
+        return decide_concurrency(planned.concurrency_policy, planned.run_name, active)
 
     def _post(self, reply: Reply) -> None:
         if self.forge is not None:

@@ -17,6 +17,9 @@ Invariants:
   reports it (Event, reply), never raises.
 - Every run carries its provenance: labels `atomesh.io/event-trigger` and `atomesh.io/event`,
   annotations with the delivery id, sender, source URL and the issue or pull request it replies on.
+- Per-trigger concurrency is per subject: the issue or pull request, else a push's branch (label
+  `atomesh.io/event-subject`, a hash). Deliveries without a subject (generic webhooks) are never
+  limited. `decide_concurrency` says what a policy makes of the subject's active runs.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent
-from atomesh.api.triggers import PERMISSIONS, EventTrigger, TriggerAuthorization
+from atomesh.api.triggers import PERMISSIONS, EventConcurrencyPolicy, EventTrigger, TriggerAuthorization
 from atomesh.core.hashing import short_hash
 from atomesh.core.runfactory import RunRequest, build_run, run_name
 from atomesh.core.triggers_cel import Activation, TriggerExpressionError, evaluate, matches
@@ -78,10 +81,40 @@ class Planned:
     command: bool = False
     run: dict[str, Any] | None = None
     error: str = ""
+    concurrency_policy: EventConcurrencyPolicy = "Allow"
+    subject: str = ""
 
     @property
     def run_name(self) -> str:
         return str((self.run or {}).get("metadata", {}).get("name", ""))
+
+
+@dataclass(frozen=True)
+class ConcurrencyDecision:
+    """Whether to create the run, and which active runs of the same subject to cancel first."""
+
+    create: bool
+    cancel: tuple[str, ...] = ()
+    message: str = ""
+
+
+def decide_concurrency(policy: EventConcurrencyPolicy, run: str, active: Sequence[str]) -> ConcurrencyDecision:
+    """`active`: the Pending or Running runs of the same Agent, trigger and subject (the run itself excluded)."""
+    others = tuple(sorted(name for name in active if name != run))
+    if not others or policy == "Allow":
+        return ConcurrencyDecision(create=True)
+    if policy == "Replace":
+        return ConcurrencyDecision(create=True, cancel=others, message=f"replaced by {run}")
+    return ConcurrencyDecision(create=False, message=f"{others[0]} is still running for the same subject")
+
+
+def subject_of(facts: Facts) -> str:
+    """The label value that groups runs about the same issue, pull request or branch ('' for none)."""
+    if facts.thread is not None:
+        return short_hash(str(facts.thread), 16)
+    if facts.branch and facts.repo:
+        return short_hash(f"{facts.repo}@{facts.branch}", 16)
+    return ""
 
 
 @dataclass(frozen=True)
@@ -179,7 +212,16 @@ def plan_delivery(delivery: EventDelivery, agents: Sequence[tuple[str, Agent]]) 
                 args=command.args if command else {},
             )
             authorization = trigger.authorization if trigger.github else None
-            base = Planned(namespace, name, trigger.name, facts, authorization, command=command is not None)
+            base = Planned(
+                namespace,
+                name,
+                trigger.name,
+                facts,
+                authorization,
+                command=command is not None,
+                concurrency_policy=trigger.concurrency_policy,
+                subject=subject_of(facts) if trigger.github else "",
+            )
             if command is not None and command.error:
                 planned.append(_with(base, error=command.error))
                 continue
@@ -193,7 +235,8 @@ def plan_delivery(delivery: EventDelivery, agents: Sequence[tuple[str, Agent]]) 
             if error_text:
                 planned.append(_with(base, error=error_text))
                 continue
-            planned.append(_with(base, run=build_run(_request(delivery, namespace, name, trigger, facts, values))))
+            request = _request(delivery, namespace, name, trigger, facts, values, base.subject)
+            planned.append(_with(base, run=build_run(request)))
     return planned
 
 
@@ -208,6 +251,7 @@ def _request(
     trigger: EventTrigger,
     facts: Facts,
     values: Mapping[str, Any],
+    subject: str,
 ) -> RunRequest:
     source = facts.url or (
         f"{WEBHOOK_EVENT} {namespace}/{agent}/{trigger.name}" if delivery.target else f"{facts.event} {facts.repo}"
@@ -219,6 +263,9 @@ def _request(
         annotations[k.ANNOTATION_SOURCE_URL] = facts.url
     if facts.thread is not None:
         annotations[k.ANNOTATION_REPLY_TO] = str(facts.thread)
+    labels = {k.LABEL_EVENT_TRIGGER: trigger.name, k.LABEL_EVENT: facts.event}
+    if subject:
+        labels[k.LABEL_EVENT_SUBJECT] = subject
     return RunRequest(
         name=triggered_run_name(agent, trigger.name, delivery.key),
         agent=agent,
@@ -226,7 +273,7 @@ def _request(
         source=source,
         namespace=namespace,
         input=values,
-        labels={k.LABEL_EVENT_TRIGGER: trigger.name, k.LABEL_EVENT: facts.event},
+        labels=labels,
         annotations=annotations,
     )
 

@@ -5,7 +5,9 @@ webhooks reach the real operator's ingress, and the triggered AgentRuns run on t
   opened, replies on the issue, and opens its pull request; redelivering the delivery three times across an
   operator restart starts no second run.
 - A slash command from a writer starts a run with its arguments; from an outsider it gets a refusal
-  reply; a bad argument gets a reply and an Event, never a run.
+  reply; a bad argument gets a reply and an Event, never a run; a second one while the first run is
+  active is skipped with a reply (one run per issue at a time).
+- A failing check run on a pull request starts the configured fixer with its number and branch.
 - A signed generic webhook starts a run with its mapped input; a bad signature gets 401 and starts
   nothing; a path naming no trigger gets 404.
 """
@@ -241,12 +243,23 @@ def test_a_slash_command_from_a_writer_starts_a_run_and_from_an_outsider_gets_a_
 
     issue.create_comment("/retriage depth=2")
     [run] = stack.wait_until("the commanded run", lambda: triggered_runs(stack, "retriage"))
+    name = run["metadata"]["name"]
     assert run["spec"]["input"] == {"issue": issue.number, "depth": 2}
     assert run["metadata"]["labels"][k.LABEL_EVENT] == "issue_comment"
-    stack.awaiting_review(run["metadata"]["name"])
-    posted = stack.wait_until("the finish reply", lambda: (found := replies(stack, issue.number))[3:] and found)
-    assert posted[2].startswith("atomesh: started `retriage`")
-    assert "for review" in posted[3]
+
+    # One run per issue at a time (concurrencyPolicy Forbid, the default): the run takes seconds in its pod.
+    issue.create_comment("/retriage depth=1")
+    skipped = f"atomesh: `retriage` did not start: {name} is still running for the same subject."
+    stack.wait_until("the skip reply", lambda: skipped in replies(stack, issue.number))
+    assert stack.event_count("retriage", c.TRIGGER_SKIPPED) == 1
+
+    stack.awaiting_review(name)
+    finished = stack.wait_until(
+        "the finish reply", lambda: [body for body in replies(stack, issue.number) if "for review" in body]
+    )
+    assert finished[0].startswith(f"atomesh: `retriage` (AgentRun `{stack.namespace}/{name}`) opened ")
+    assert f"atomesh: started `retriage` as AgentRun `{stack.namespace}/{name}`." in replies(stack, issue.number)
+    assert len(replies(stack, issue.number)) == 5
     assert len(triggered_runs(stack, "retriage")) == 1
 
 

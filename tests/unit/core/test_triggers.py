@@ -10,9 +10,11 @@ from atomesh.api import constants as k
 from atomesh.api.agent import Agent
 from atomesh.api.triggers import TriggerAuthorization
 from atomesh.core.triggers import (
+    ConcurrencyDecision,
     EventDelivery,
     WebhookTarget,
     authorise,
+    decide_concurrency,
     needs_permission,
     plan_delivery,
     triggered_run_name,
@@ -113,6 +115,7 @@ def test_an_opened_issue_plans_one_run_with_its_input_and_provenance() -> None:
     assert run["metadata"]["labels"] == {
         k.LABEL_EVENT_TRIGGER: "opened",
         k.LABEL_EVENT: "issues",
+        k.LABEL_EVENT_SUBJECT: planned.subject,
         k.LABEL_AGENT: "issue-triage",
         k.LABEL_TRIGGER: "event",
     }
@@ -335,3 +338,34 @@ def test_a_run_replies_when_it_starts_and_once_when_it_finishes() -> None:
     run["metadata"]["annotations"][k.ANNOTATION_REPLIED] = "finished,started"
     assert due_replies(run) == []
     assert due_replies({"metadata": {"name": "manual"}, "status": {"phase": "Failed"}}) == []
+
+
+def test_concurrency_is_per_subject_and_policy() -> None:
+    assert decide_concurrency("Forbid", "new", []) == ConcurrencyDecision(create=True)
+    assert decide_concurrency("Forbid", "new", ["new"]) == ConcurrencyDecision(create=True), "a redelivery"
+    forbidden = decide_concurrency("Forbid", "new", ["old"])
+    assert not forbidden.create
+    assert forbidden.message == "old is still running for the same subject"
+    assert decide_concurrency("Replace", "new", ["old", "new"]) == ConcurrencyDecision(
+        create=True, cancel=("old",), message="replaced by new"
+    )
+    assert decide_concurrency("Allow", "new", ["old"]) == ConcurrencyDecision(create=True)
+
+
+def test_runs_about_one_issue_share_a_subject_and_webhooks_have_none() -> None:
+    first = plan_delivery(EventDelivery("issues", "g-1", issue_payload()), [triage(OPENED)])[0]
+    again = plan_delivery(
+        EventDelivery("issues", "g-2", issue_payload("labeled")), [triage({**OPENED, "github": {"event": "issues"}})]
+    )[0]
+    assert first.run is not None
+    assert again.run is not None
+    assert first.subject == again.subject != ""
+    assert first.run["metadata"]["labels"][k.LABEL_EVENT_SUBJECT] == first.subject
+    assert first.concurrency_policy == "Forbid"
+    hook = {"name": "crm", "webhook": {"secretRef": {"name": "crm", "key": "s"}}, "input": {"issue": "1"}}
+    [webhook] = plan_delivery(
+        EventDelivery("webhook", "", {}, WebhookTarget("team", "issue-triage", "crm")), [triage(hook)]
+    )
+    assert webhook.subject == ""
+    assert webhook.run is not None
+    assert k.LABEL_EVENT_SUBJECT not in webhook.run["metadata"]["labels"]
