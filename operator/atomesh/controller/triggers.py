@@ -234,8 +234,10 @@ class Triggers:
             log.exception("triggers: %s failed", what)
 
     def reconcile(self, delivery: EventDelivery) -> None:
+        # Each planned run on its own: a failed reply or create for one Agent never stops the others.
         for planned in plan_delivery(delivery, self.index.agents()):
-            self._apply(planned)
+            what = f"{planned.namespace}/{planned.agent} trigger {planned.trigger}"
+            guarded(self.ctx, "triggers", what, functools.partial(self._apply, planned), retried=False)
 
     def _apply(self, planned: Planned) -> None:
         agent_body = self.index.body(planned.namespace, planned.agent) or {}
@@ -311,12 +313,19 @@ class Triggers:
         for reply in due:
             with self._posted_lock:
                 fresh = (uid, reply.mark) not in self._posted
-                self._posted.add((uid, reply.mark))
             if fresh:
-                self._post(reply)
+                self._post(reply)  # a ForgeError leaves it unmarked: the run's next event tries again
+                with self._posted_lock:
+                    self._posted.add((uid, reply.mark))
             marks.add(reply.mark)
         patch = {"metadata": {"annotations": {k.ANNOTATION_REPLIED: marks_value(marks)}}}
         self.ctx.kube.patch(AGENT_RUNS, metadata.get("namespace") or "default", str(metadata.get("name")), patch)
+
+    def forget(self, run: Mapping[str, Any]) -> None:
+        """A deleted run's replies need no more remembering."""
+        uid = str((run.get("metadata") or {}).get("uid") or (run.get("metadata") or {}).get("name"))
+        with self._posted_lock:
+            self._posted = {entry for entry in self._posted if entry[0] != uid}
 
 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, triggers: Triggers) -> None:
@@ -333,5 +342,6 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, triggers: Tr
     )
     def reply_on_thread(*, type: str, namespace: str | None, name: str, body: kopf.Body, **_: Any) -> None:
         if type == "DELETED":
+            triggers.forget(dict(body))
             return
         guarded(ctx, "triggers", f"replies of {namespace}/{name}", lambda: triggers.reply(dict(body)), retried=False)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -55,7 +55,6 @@ class Facts:
     files: tuple[str, ...] = ()
     conclusion: str = ""
     comment: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _get(payload: Mapping[str, Any], path: str) -> Any:
