@@ -17,7 +17,7 @@ from atomesh.api.common import (
     parse_duration,
 )
 from atomesh.api.rules import EXACTLY_ONE_SOURCE
-from atomesh.api.triggers import EventTrigger
+from atomesh.api.triggers import EventRateLimit, EventTrigger
 
 ArtifactType = Literal["code", "doc", "config", "data"]
 HarnessKind = Literal["claude-code", "opencode", "litellm"]
@@ -146,6 +146,9 @@ class Triggers(SpecModel):
         default_factory=list,
         max_length=32,
         description="Event triggers: GitHub events and signed webhooks that start a run.",
+    )
+    rate_limit: EventRateLimit | None = Field(
+        default=None, description="At most this many event-triggered runs per window; deliveries beyond start nothing."
     )
 
 

@@ -185,7 +185,8 @@ TRIGGER_INPUT_INVALID: Final = "TriggerInputInvalid"
 #: Agent, Normal: a delivery matched an event trigger but its sender may not trigger the Agent
 #: (spec.triggers.events[].authorization); a slash command gets a reply saying why.
 TRIGGER_REFUSED: Final = "TriggerRefused"
-#: Agent, Normal: a delivery matched an event trigger while a run it started for the same issue, pull
-#: request or branch was still Pending or Running (`concurrencyPolicy: Forbid`); a slash command gets a
-#: reply naming that run.
+#: Agent, Normal: a delivery matched an event trigger but started nothing: a run it started for the
+#: same issue, pull request or branch was still Pending or Running (`concurrencyPolicy: Forbid`), the
+#: trigger's `cooldown` had not passed, or the Agent's `triggers.rateLimit` was reached; a slash
+#: command gets a reply saying which.
 TRIGGER_SKIPPED: Final = "TriggerSkipped"

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from atomesh.api.common import DNS_LABEL_PATTERN, SecretKeyRef, SpecModel
+from atomesh.api.common import DNS_LABEL_PATTERN, DURATION_PATTERN, SecretKeyRef, SpecModel, parse_duration
 from atomesh.api.rules import EXACTLY_ONE_EVENT_SOURCE
 
 GitHubEvent = Literal["issues", "issue_comment", "pull_request", "push", "check_run", "check_suite"]
@@ -152,6 +152,14 @@ class EventTrigger(SpecModel):
         default_factory=TriggerAuthorization,
         description="Who may trigger (GitHub sources only; a webhook's signature is its authorisation).",
     )
+    cooldown: str | None = Field(
+        default=None,
+        pattern=DURATION_PATTERN,
+        description=(
+            "Least time between two runs this trigger starts for the same issue, pull request or branch, "
+            "such as 10m; a delivery within it starts nothing."
+        ),
+    )
     concurrency_policy: EventConcurrencyPolicy = Field(
         default="Forbid",
         description=(
@@ -160,6 +168,13 @@ class EventTrigger(SpecModel):
         ),
     )
 
+    @field_validator("cooldown")
+    @classmethod
+    def _cooldown_is_positive(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
     @model_validator(mode="after")
     def _one_source(self) -> EventTrigger:
         if (self.github is None) == (self.webhook is None):
@@ -167,10 +182,24 @@ class EventTrigger(SpecModel):
         return self
 
 
+class EventRateLimit(SpecModel):
+    """At most `runs` event-triggered runs of the Agent in any window of `per` (all its triggers together)."""
+
+    runs: int = Field(ge=1, le=10000, description="Runs allowed in the window.")
+    per: str = Field(default="1h", pattern=DURATION_PATTERN, description="The window, such as 1h or 30m.")
+
+    @field_validator("per")
+    @classmethod
+    def _per_is_positive(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
 __all__ = [
     "EXACTLY_ONE_EVENT_SOURCE",
     "GITHUB_EVENTS",
     "PERMISSIONS",
+    "EventRateLimit",
     "EventTrigger",
     "GitHubTrigger",
     "TriggerAuthorization",

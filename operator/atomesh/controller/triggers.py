@@ -35,13 +35,15 @@ from atomesh.controller.events import post_event
 from atomesh.controller.ingress import Delivery
 from atomesh.controller.reconciler import guarded
 from atomesh.controller.review import WEBHOOK_PATH
+from atomesh.core.schedule import parse_rfc3339
 from atomesh.core.triggers import (
     ConcurrencyDecision,
     EventDelivery,
+    EventRun,
     Planned,
     WebhookTarget,
     authorise,
-    decide_concurrency,
+    decide_admission,
     needs_permission,
     plan_delivery,
 )
@@ -152,6 +154,19 @@ class GitHubTriggers:
         return [functools.partial(self._dispatch, event)]
 
 
+def _event_run(run: Mapping[str, Any]) -> EventRun:
+    metadata = run.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    phase = (run.get("status") or {}).get("phase") or "Pending"
+    return EventRun(
+        name=str(metadata.get("name")),
+        trigger=str(labels.get(k.LABEL_EVENT_TRIGGER, "")),
+        subject=str(labels.get(k.LABEL_EVENT_SUBJECT, "")),
+        created=parse_rfc3339(metadata.get("creationTimestamp")),
+        active=phase in ACTIVE_PHASES and not (run.get("spec") or {}).get("cancel"),
+    )
+
+
 def _where(target: WebhookTarget) -> tuple[str, str, str]:
     return target.namespace, target.agent, target.trigger
 
@@ -216,7 +231,8 @@ class Triggers:
         # records a reply must not post it again.
         self._posted: set[tuple[str, str]] = set()
         self._posted_lock = threading.Lock()
-        # One decision at a time per subject, so two deliveries about one issue cannot both see no active run.
+        # One decision at a time per subject (per Agent with a rate limit), so two deliveries about one
+        # issue cannot both see no active run.
         self._subjects: dict[tuple[str, ...], threading.Lock] = {}
         self._subjects_lock = threading.Lock()
 
@@ -259,7 +275,7 @@ class Triggers:
             return
         assert planned.run is not None
         with self._subject_lock(planned):
-            decision = self._concurrency(planned)
+            decision = self._admission(planned)
             if not decision.create:
                 post_event(agent_body, "Normal", c.TRIGGER_SKIPPED, f"trigger {planned.trigger}: {decision.message}")
                 if planned.command and thread is not None:
@@ -278,25 +294,20 @@ class Triggers:
             )
 
     def _subject_lock(self, planned: Planned) -> threading.Lock:
-        key = (planned.namespace, planned.agent, planned.trigger, planned.subject)
+        # A rate limit counts all the Agent's event runs, so it serialises the Agent's decisions.
+        key: tuple[str, ...] = (planned.namespace, planned.agent)
+        if planned.rate_limit is None:
+            key += (planned.trigger, planned.subject)
         with self._subjects_lock:
             return self._subjects.setdefault(key, threading.Lock())
 
-    def _concurrency(self, planned: Planned) -> ConcurrencyDecision:
-        if not planned.subject or planned.concurrency_policy == "Allow":
-            return ConcurrencyDecision(create=True)
-        selector = {
-            k.LABEL_AGENT: planned.agent,
-            k.LABEL_EVENT_TRIGGER: planned.trigger,
-            k.LABEL_EVENT_SUBJECT: planned.subject,
-        }
-        active = [
-            str(run["metadata"]["name"])
-            for run in self.ctx.kube.list(AGENT_RUNS, planned.namespace, selector)
-            if ((run.get("status") or {}).get("phase") or "Pending") in ACTIVE_PHASES
-            and not (run.get("spec") or {}).get("cancel")
-        ]
-        return decide_concurrency(planned.concurrency_policy, planned.run_name, active)
+    def _admission(self, planned: Planned) -> ConcurrencyDecision:
+        limited = planned.rate_limit is not None or planned.cooldown_seconds is not None
+        if not limited and (not planned.subject or planned.concurrency_policy == "Allow"):
+            return ConcurrencyDecision(create=True)  # nothing to count: no list call
+        selector = {k.LABEL_AGENT: planned.agent, k.LABEL_TRIGGER: "event"}
+        runs = [_event_run(run) for run in self.ctx.kube.list(AGENT_RUNS, planned.namespace, selector)]
+        return decide_admission(planned, runs, self.ctx.clock())
 
     def _post(self, reply: Reply) -> None:
         if self.forge is not None:

@@ -17,9 +17,11 @@ Invariants:
   reports it (Event, reply), never raises.
 - Every run carries its provenance: labels `atomesh.io/event-trigger` and `atomesh.io/event`,
   annotations with the delivery id, sender, source URL and the issue or pull request it replies on.
-- Per-trigger concurrency is per subject: the issue or pull request, else a push's branch (label
-  `atomesh.io/event-subject`, a hash). Deliveries without a subject (generic webhooks) are never
-  limited. `decide_concurrency` says what a policy makes of the subject's active runs.
+- Per-trigger concurrency and cooldown are per subject: the issue or pull request, else a push's
+  branch (label `atomesh.io/event-subject`, a hash); deliveries without a subject (generic webhooks)
+  have neither. The Agent's rate limit counts all its event-triggered runs. `decide_admission` says
+  what they make of the Agent's existing event runs; the run being asked for (a redelivery) never
+  counts against itself.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent
+from atomesh.api.common import parse_duration
 from atomesh.api.triggers import PERMISSIONS, EventConcurrencyPolicy, EventTrigger, TriggerAuthorization
 from atomesh.core.hashing import short_hash
 from atomesh.core.runfactory import RunRequest, build_run, run_name
@@ -83,6 +87,8 @@ class Planned:
     error: str = ""
     concurrency_policy: EventConcurrencyPolicy = "Allow"
     subject: str = ""
+    cooldown_seconds: int | None = None
+    rate_limit: tuple[int, int] | None = None  # (runs, seconds)
 
     @property
     def run_name(self) -> str:
@@ -106,6 +112,46 @@ def decide_concurrency(policy: EventConcurrencyPolicy, run: str, active: Sequenc
     if policy == "Replace":
         return ConcurrencyDecision(create=True, cancel=others, message=f"replaced by {run}")
     return ConcurrencyDecision(create=False, message=f"{others[0]} is still running for the same subject")
+
+
+@dataclass(frozen=True)
+class EventRun:
+    """An existing event-triggered run of the Agent, as admission sees it."""
+
+    name: str
+    trigger: str
+    subject: str
+    created: datetime | None
+    active: bool
+
+
+def decide_admission(planned: Planned, runs: Sequence[EventRun], now: datetime) -> ConcurrencyDecision:
+    """Rate limit, then cooldown, then concurrency policy, over the Agent's other event runs."""
+    others = [run for run in runs if run.name != planned.run_name]
+    if planned.rate_limit is not None:
+        limit, seconds = planned.rate_limit
+        window = now - timedelta(seconds=seconds)
+        recent = [run for run in others if run.created is not None and run.created > window]
+        if len(recent) >= limit:
+            return ConcurrencyDecision(
+                create=False, message=f"the rate limit of {limit} event runs per {seconds}s is reached"
+            )
+    same = [
+        run for run in others if planned.subject and (run.trigger, run.subject) == (planned.trigger, planned.subject)
+    ]
+    if planned.cooldown_seconds is not None:
+        latest = max((run.created for run in same if run.created is not None), default=None)
+        if latest is not None and now - latest < timedelta(seconds=planned.cooldown_seconds):
+            age = int((now - latest).total_seconds())
+            return ConcurrencyDecision(
+                create=False,
+                message=f"cooling down: the last run for the same subject started {age}s ago "
+                f"(cooldown {planned.cooldown_seconds}s)",
+            )
+    if not planned.subject:
+        return ConcurrencyDecision(create=True)
+    active = [run.name for run in same if run.active]
+    return decide_concurrency(planned.concurrency_policy, planned.run_name, active)
 
 
 def subject_of(facts: Facts) -> str:
@@ -221,6 +267,8 @@ def plan_delivery(delivery: EventDelivery, agents: Sequence[tuple[str, Agent]]) 
                 command=command is not None,
                 concurrency_policy=trigger.concurrency_policy,
                 subject=subject_of(facts) if trigger.github else "",
+                cooldown_seconds=parse_duration(trigger.cooldown) if trigger.cooldown else None,
+                rate_limit=_rate_limit(agent),
             )
             if command is not None and command.error:
                 planned.append(_with(base, error=command.error))
@@ -238,6 +286,11 @@ def plan_delivery(delivery: EventDelivery, agents: Sequence[tuple[str, Agent]]) 
             request = _request(delivery, namespace, name, trigger, facts, values, base.subject)
             planned.append(_with(base, run=build_run(request)))
     return planned
+
+
+def _rate_limit(agent: Agent) -> tuple[int, int] | None:
+    limit = agent.spec.triggers.rate_limit
+    return (limit.runs, parse_duration(limit.per)) if limit else None
 
 
 def _with(base: Planned, **changes: Any) -> Planned:

@@ -291,6 +291,7 @@ def test_a_signed_generic_webhook_starts_a_run_and_a_bad_signature_starts_nothin
         "schema": {"type": "object", "required": ["ticket"], "properties": {"ticket": {"type": "string"}}}
     }
     manifest["spec"]["triggers"] = {
+        "rateLimit": {"runs": 1, "per": "1h"},
         "events": [
             {
                 "name": "crm",
@@ -298,7 +299,7 @@ def test_a_signed_generic_webhook_starts_a_run_and_a_bad_signature_starts_nothin
                 "filter": "payload.priority == 'high'",
                 "input": {"ticket": "'T-' + string(payload.id)"},
             }
-        ]
+        ],
     }
     stack.apply(manifest)
     url = f"{trigger_operator.url}/webhooks/agents/{stack.namespace}/ticket-notes/crm"
@@ -325,6 +326,11 @@ def test_a_signed_generic_webhook_starts_a_run_and_a_bad_signature_starts_nothin
     assert run["metadata"]["labels"][k.LABEL_EVENT] == "webhook"
     assert k.ANNOTATION_REPLY_TO not in run["metadata"]["annotations"]
     stack.awaiting_review(run["metadata"]["name"])
+
+    # Another ticket within the hour: the Agent's rate limit (1 per hour) starts nothing.
+    other = json.dumps({"id": 4712, "priority": "high"}).encode()
+    assert post(url, other, {"X-Hub-Signature-256": sign(HOOK_SECRET_VALUE, other)})[0] == 202
+    assert stack.event_count("ticket-notes", c.TRIGGER_SKIPPED) == 1
     assert len(triggered_runs(stack, "ticket-notes")) == 1
     events = stack.kubectl("get", "events", "-o", "yaml")
     assert HOOK_SECRET_VALUE not in events + repr(stack.runs()), "the webhook's secret leaked"

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent
-from atomesh.api.triggers import TriggerAuthorization
+from atomesh.api.triggers import EventRateLimit, TriggerAuthorization
 from atomesh.core.triggers import (
     ConcurrencyDecision,
     EventDelivery,
+    EventRun,
     WebhookTarget,
     authorise,
+    decide_admission,
     decide_concurrency,
     needs_permission,
     plan_delivery,
@@ -369,3 +372,38 @@ def test_runs_about_one_issue_share_a_subject_and_webhooks_have_none() -> None:
     assert webhook.subject == ""
     assert webhook.run is not None
     assert k.LABEL_EVENT_SUBJECT not in webhook.run["metadata"]["labels"]
+
+
+def test_admission_applies_the_rate_limit_then_the_cooldown_then_the_policy() -> None:
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    limited = {**OPENED, "cooldown": "10m"}
+    _, agent = triage(limited)
+    agent = agent.model_copy(
+        update={
+            "spec": agent.spec.model_copy(
+                update={
+                    "triggers": agent.spec.triggers.model_copy(update={"rate_limit": EventRateLimit(runs=2, per="1h")})
+                }
+            )
+        }
+    )
+    [planned] = plan_delivery(EventDelivery("issues", "g-new", issue_payload()), [("team", agent)])
+    assert planned.cooldown_seconds == 600
+    assert planned.rate_limit == (2, 3600)
+
+    def run(name: str, minutes_ago: int, *, subject: str = planned.subject, active: bool = False) -> EventRun:
+        return EventRun(name, "opened", subject, now - timedelta(minutes=minutes_ago), active)
+
+    assert decide_admission(planned, [], now).create
+    assert decide_admission(planned, [run(planned.run_name, 0, active=True)], now).create, "a redelivery"
+    cooling = decide_admission(planned, [run("recent", 5)], now)
+    assert not cooling.create
+    assert cooling.message == "cooling down: the last run for the same subject started 300s ago (cooldown 600s)"
+    assert decide_admission(planned, [run("recent", 5, subject="other-issue")], now).create
+    limited_out = decide_admission(planned, [run("a", 20, subject="x"), run("b", 50, subject="y")], now)
+    assert not limited_out.create
+    assert limited_out.message == "the rate limit of 2 event runs per 3600s is reached"
+    assert decide_admission(planned, [run("a", 20, subject="x"), run("b", 70, subject="y")], now).create
+    busy = decide_admission(planned, [run("old", 30, active=True)], now)
+    assert not busy.create
+    assert busy.message == "old is still running for the same subject"
