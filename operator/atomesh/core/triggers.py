@@ -9,7 +9,9 @@ Invariants:
   delivery id>` (core.runfactory.run_name), so a redelivery, a second operator replica or a restart asks
   for the same name and the API server's AlreadyExists makes it a no-op: exactly once, by name.
 - A run is planned only for an Agent that is not suspended, whose trigger's source, narrowing
-  (core.triggers_github) and CEL filter all match. A filter that fails to evaluate plans no run and
+  (core.triggers_github) and CEL filter all match, and never for a delivery about the Agent's own
+  work (a pull request, push or check on one of its `atomesh/<agent>/` branches): an Agent whose
+  pull requests trigger it would otherwise loop. A filter that fails to evaluate plans no run and
   reports the error, like a failed input mapping.
 - The run's input is the trigger's `input` expressions, then a slash command's `key=value` words
   (converted to the schema's integer, number or boolean where it declares one), validated against the
@@ -221,6 +223,8 @@ def _matching(delivery: EventDelivery, namespace: str, agent: Agent, facts: Fact
     """The agent's triggers this delivery reaches (before filters), each with whether it is a slash command."""
     found: list[tuple[EventTrigger, bool]] = []
     repo = workspace_repository(agent.spec.workspace.repo)
+    if facts.head_branch.startswith(f"{k.BRANCH_PREFIX}/{agent.metadata.name}/"):
+        return []
     for trigger in agent.spec.triggers.events:
         if delivery.target is not None:
             target = delivery.target

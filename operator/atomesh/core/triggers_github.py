@@ -50,6 +50,7 @@ class Facts:
     thread: Thread | None = None
     url: str = ""
     branch: str = ""
+    head_branch: str = ""
     labels: tuple[str, ...] = ()
     added_label: str = ""
     files: tuple[str, ...] = ()
@@ -133,12 +134,15 @@ def read_facts(event: str, payload: Mapping[str, Any]) -> Facts:
             "url": _text(payload, "pull_request.html_url"),
             "labels": _label_names(_get(payload, "pull_request.labels")),
             "branch": _text(payload, "pull_request.base.ref"),
+            "head_branch": _text(payload, "pull_request.head.ref"),
         }
     elif event == "push":
         ref = _text(payload, "ref")
+        branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else ""
         common |= {
             "url": _text(payload, "compare"),
-            "branch": ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else "",
+            "branch": branch,
+            "head_branch": branch,
             "files": _pushed_files(payload),
         }
     elif event in ("check_run", "check_suite"):
@@ -147,6 +151,7 @@ def read_facts(event: str, payload: Mapping[str, Any]) -> Facts:
         common |= {
             "url": _text(payload, f"{event}.html_url") or _text(payload, f"{event}.url"),
             "branch": _text(payload, head),
+            "head_branch": _text(payload, head),
             "conclusion": _text(payload, f"{event}.conclusion"),
         }
     thread = Thread(repo, number) if repo and number else None

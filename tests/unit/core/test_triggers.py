@@ -407,3 +407,25 @@ def test_admission_applies_the_rate_limit_then_the_cooldown_then_the_policy() ->
     busy = decide_admission(planned, [run("old", 30, active=True)], now)
     assert not busy.create
     assert busy.message == "old is still running for the same subject"
+
+
+def test_an_agent_is_never_triggered_by_its_own_pull_requests() -> None:
+    trigger = {
+        "name": "reviewed",
+        "github": {"event": "pull_request", "actions": ["opened"]},
+        "input": {"issue": "payload.pull_request.number"},
+        "authorization": {"permission": "none"},
+    }
+
+    def opened(head: str) -> list[Any]:
+        payload = {
+            "action": "opened",
+            "pull_request": {"number": 3, "base": {"ref": "main"}, "head": {"ref": head}, "labels": []},
+            "repository": {"full_name": REPO},
+            "sender": {"login": "atomesh-bot"},
+        }
+        return plan_delivery(EventDelivery("pull_request", "g", payload), [triage(trigger)])
+
+    assert opened(f"{k.BRANCH_PREFIX}/issue-triage/issue-triage-1") == []
+    assert len(opened(f"{k.BRANCH_PREFIX}/bug-fix/bug-fix-1")) == 1, "another agent's pull request counts"
+    assert len(opened("feature/login")) == 1
