@@ -187,10 +187,12 @@ def triggered_run_name(agent: str, trigger: str, delivery: str) -> str:
 
 def _coerce(args: Mapping[str, str], schema: Mapping[str, Any]) -> dict[str, Any]:
     """Command words as the schema's scalar types, where the word reads as one (else left for the schema to refuse)."""
-    properties = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
+    properties = schema.get("properties")
+    declared: Mapping[str, Any] = properties if isinstance(properties, Mapping) else {}
     result: dict[str, Any] = {}
     for key, text in args.items():
-        kind = (properties or {}).get(key, {}).get("type") if isinstance((properties or {}).get(key), Mapping) else None
+        field = declared.get(key)
+        kind = field.get("type") if isinstance(field, Mapping) else None
         value: Any = text
         try:
             if kind == "integer":
