@@ -20,7 +20,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, cast, runtime_checkable
 
 import kopf
 from pydantic import ValidationError
@@ -70,6 +70,18 @@ class TriggerForge(Protocol):
     def permission(self, repo: str, user: str) -> str: ...
 
     def comment(self, repo: str, number: int, body: str) -> None: ...
+
+
+@runtime_checkable
+class Reacting(Protocol):
+    """A forge that can react to comments (GitHubForge): slash commands are acknowledged with one."""
+
+    def react(self, repo: str, number: int, comment_id: int, content: str) -> None: ...
+
+
+# 👀 a command was acted on; 😕 it started nothing (the reply says why).
+ACTED_ON = "eyes"
+NOT_STARTED = "confused"
 
 
 class TriggerIndex:
@@ -256,12 +268,10 @@ class Triggers:
             guarded(self.ctx, "triggers", what, functools.partial(self._apply, planned), retried=False)
 
     def _apply(self, planned: Planned) -> None:
-        agent_body = self.index.body(planned.namespace, planned.agent) or {}
         thread = planned.facts.thread
         if planned.error:
-            post_event(agent_body, "Warning", c.TRIGGER_INPUT_INVALID, f"trigger {planned.trigger}: {planned.error}")
-            if thread is not None:
-                self._post(invalid_input_reply(thread, planned.agent, planned.trigger, planned.error))
+            reply = invalid_input_reply(thread, planned.agent, planned.trigger, planned.error) if thread else None
+            self._not_started(planned, "Warning", c.TRIGGER_INPUT_INVALID, planned.error, reply, always=True)
             return
         permission = None
         if planned.authorization is not None and needs_permission(planned.authorization, planned.facts):
@@ -269,29 +279,40 @@ class Triggers:
         refusal = authorise(planned.authorization, planned.facts, permission)
         if refusal is not None:
             if not refusal.quiet:
-                post_event(agent_body, "Normal", c.TRIGGER_REFUSED, f"trigger {planned.trigger}: {refusal.message}")
-                if planned.command and thread is not None:
-                    self._post(refusal_reply(thread, planned.agent, refusal.message))
+                reply = refusal_reply(thread, planned.agent, refusal.message) if thread else None
+                self._not_started(planned, "Normal", c.TRIGGER_REFUSED, refusal.message, reply)
             return
         assert planned.run is not None
+        agent_body = self.index.body(planned.namespace, planned.agent) or {}
         with self._subject_lock(planned):
             decision = self._admission(planned)
             if not decision.create:
-                post_event(agent_body, "Normal", c.TRIGGER_SKIPPED, f"trigger {planned.trigger}: {decision.message}")
-                if planned.command and thread is not None:
-                    self._post(refusal_reply(thread, planned.agent, decision.message))
+                reply = refusal_reply(thread, planned.agent, decision.message) if thread else None
+                self._not_started(planned, "Normal", c.TRIGGER_SKIPPED, decision.message, reply)
                 return
             for name in decision.cancel:
                 self.ctx.kube.patch(AGENT_RUNS, planned.namespace, name, {"spec": {"cancel": True}})
                 post_event(agent_body, "Normal", c.RUN_REPLACED, f"cancelled {name}: {decision.message}")
             _, created = self.ctx.kube.create(AGENT_RUNS, planned.run)
         if created:
-            post_event(
-                agent_body,
-                "Normal",
-                c.RUN_TRIGGERED,
-                f"created {planned.run_name} for {planned.facts.event} (trigger {planned.trigger})",
-            )
+            what = f"created {planned.run_name} for {planned.facts.event} (trigger {planned.trigger})"
+            post_event(agent_body, "Normal", c.RUN_TRIGGERED, what)
+            self._react(planned, ACTED_ON)
+
+    def _not_started(
+        self, planned: Planned, type_: str, reason: str, message: str, reply: Reply | None, *, always: bool = False
+    ) -> None:
+        """An Event on the Agent; for a slash command (or `always`) the reply, and a reaction on the command."""
+        agent_body = self.index.body(planned.namespace, planned.agent) or {}
+        post_event(agent_body, type_, reason, f"trigger {planned.trigger}: {message}")
+        if reply is not None and (planned.command or always):
+            self._post(reply)
+        self._react(planned, NOT_STARTED)
+
+    def _react(self, planned: Planned, content: str) -> None:
+        facts, forge = planned.facts, cast(object, self.forge)  # reacting is optional: not every forge can
+        if planned.command and facts.thread and facts.comment_id and isinstance(forge, Reacting):
+            forge.react(facts.thread.repo, facts.thread.number, facts.comment_id, content)
 
     def _subject_lock(self, planned: Planned) -> threading.Lock:
         # A rate limit counts all the Agent's event runs, so it serialises the Agent's decisions.

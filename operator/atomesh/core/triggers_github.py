@@ -56,6 +56,7 @@ class Facts:
     files: tuple[str, ...] = ()
     conclusion: str = ""
     comment: str = ""
+    comment_id: int = 0
 
 
 def _get(payload: Mapping[str, Any], path: str) -> Any:
@@ -126,6 +127,7 @@ def read_facts(event: str, payload: Mapping[str, Any]) -> Facts:
             "association": _text(payload, "comment.author_association"),
             "url": _text(payload, "comment.html_url"),
             "comment": _text(payload, "comment.body"),
+            "comment_id": _number(payload, "comment.id"),
         }
     elif event == "pull_request":
         number = _number(payload, "pull_request.number")

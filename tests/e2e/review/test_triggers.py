@@ -226,13 +226,13 @@ def test_a_slash_command_from_a_writer_starts_a_run_and_from_an_outsider_gets_a_
     agent_ready(stack, "retriage")
     issue = stack.repo().create_issue(title=f"Slow start ({stack.namespace})")
 
-    issue.create_comment("/retriage depth=9")  # breaks the schema's maximum: a reply, no run
+    bad = issue.create_comment("/retriage depth=9")  # breaks the schema's maximum: a reply, no run
     invalid = stack.wait_until("the invalid-input reply", lambda: replies(stack, issue.number))
     assert invalid[0].startswith("atomesh: `retriage` did not start (trigger `command`): input.depth: ")
     assert stack.event_count("retriage", c.TRIGGER_INPUT_INVALID) == 1
 
     outsider = stack.github.client(stack.github.outsider_token).get_repo(stack.repo_name)
-    outsider.get_issue(issue.number).create_comment("/atomesh retriage")
+    refused = outsider.get_issue(issue.number).create_comment("/atomesh retriage")
     refusal = stack.wait_until("the refusal reply", lambda: (found := replies(stack, issue.number))[1:] and found)
     assert refusal[1] == (
         f"atomesh: `retriage` did not start: @{stack.github.outsider} needs write access to "
@@ -241,14 +241,14 @@ def test_a_slash_command_from_a_writer_starts_a_run_and_from_an_outsider_gets_a_
     assert stack.event_count("retriage", c.TRIGGER_REFUSED) == 1
     assert triggered_runs(stack, "retriage") == []
 
-    issue.create_comment("/retriage depth=2")
+    accepted = issue.create_comment("/retriage depth=2")
     [run] = stack.wait_until("the commanded run", lambda: triggered_runs(stack, "retriage"))
     name = run["metadata"]["name"]
     assert run["spec"]["input"] == {"issue": issue.number, "depth": 2}
     assert run["metadata"]["labels"][k.LABEL_EVENT] == "issue_comment"
 
     # One run per issue at a time (concurrencyPolicy Forbid, the default): the run takes seconds in its pod.
-    issue.create_comment("/retriage depth=1")
+    skipped_command = issue.create_comment("/retriage depth=1")
     skipped = f"atomesh: `retriage` did not start: {name} is still running for the same subject."
     stack.wait_until("the skip reply", lambda: skipped in replies(stack, issue.number))
     assert stack.event_count("retriage", c.TRIGGER_SKIPPED) == 1
@@ -261,6 +261,15 @@ def test_a_slash_command_from_a_writer_starts_a_run_and_from_an_outsider_gets_a_
     assert f"atomesh: started `retriage` as AgentRun `{stack.namespace}/{name}`." in replies(stack, issue.number)
     assert len(replies(stack, issue.number)) == 5
     assert len(triggered_runs(stack, "retriage")) == 1
+    # The operator reacts to each command: 👀 acted on, 😕 started nothing (its reply says why).
+    for command, reaction in (
+        (bad, "confused"),
+        (refused, "confused"),
+        (accepted, "eyes"),
+        (skipped_command, "confused"),
+    ):
+        rollup = stack.repo().get_issue(issue.number).get_comment(command.id).raw_data["reactions"]
+        assert (rollup["total_count"], rollup[reaction]) == (1, 1), f"{command.body}: {rollup}"
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
