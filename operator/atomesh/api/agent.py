@@ -215,7 +215,7 @@ class AgentSpec(SpecModel):
     limits: Limits = Field(default_factory=Limits, description="Time, cost and token limits of a run.")
     runner: RunnerSettings = Field(default_factory=RunnerSettings, description="Runner pod settings.")
     history_limit: int = Field(default=20, ge=0, le=1000, description="Finished runs kept per agent.")
-    suspend: bool = Field(default=False, description="Start no new scheduled runs while true.")
+    suspend: bool = Field(default=False, description="Start no new scheduled or event-triggered runs while true.")
 
     @model_validator(mode="after")
     def _one_instruction_source(self) -> AgentSpec:
