@@ -41,7 +41,7 @@ def test_agent_defaults_on_the_wire() -> None:
         "autoMerge": "never",
         "maxRevisions": 3,
     }
-    assert spec["triggers"] == {"timezone": "UTC", "concurrencyPolicy": "Forbid"}
+    assert spec["triggers"] == {"timezone": "UTC", "concurrencyPolicy": "Forbid", "events": []}
     assert spec["limits"] == {"timeout": "30m"}
     assert spec["input"] == {"schema": {"type": "object"}}
     assert (spec["historyLimit"], spec["suspend"]) == (20, False)

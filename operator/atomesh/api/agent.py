@@ -17,6 +17,7 @@ from atomesh.api.common import (
     parse_duration,
 )
 from atomesh.api.rules import EXACTLY_ONE_SOURCE
+from atomesh.api.triggers import EventRateLimit, EventTrigger
 
 ArtifactType = Literal["code", "doc", "config", "data"]
 HarnessKind = Literal["claude-code", "opencode", "litellm"]
@@ -132,13 +133,22 @@ class Review(SpecModel):
 
 
 class Triggers(SpecModel):
-    """When runs start on their own."""
+    """When runs start on their own: on a schedule, and on events (api/triggers.py)."""
 
     schedule: str | None = Field(default=None, description="Cron expression (5 fields, or @hourly, @daily, ...).")
     timezone: str = Field(default="UTC", min_length=1, description="IANA time zone of the schedule.")
     concurrency_policy: ConcurrencyPolicy = Field(
         default="Forbid",
         description="Allow concurrent runs, Forbid a new run while one is active, or Replace the active one.",
+    )
+    # Bounded so the API server's CEL cost estimate of the unique-name rule (api/rules.py) stays in budget.
+    events: list[EventTrigger] = Field(
+        default_factory=list,
+        max_length=32,
+        description="Event triggers: GitHub events and signed webhooks that start a run.",
+    )
+    rate_limit: EventRateLimit | None = Field(
+        default=None, description="At most this many event-triggered runs per window; deliveries beyond start nothing."
     )
 
 
@@ -201,11 +211,11 @@ class AgentSpec(SpecModel):
     workspace: Workspace = Field(description="Repository the agent works on.")
     harness: Harness = Field(description="Harness and model.")
     review: Review = Field(default_factory=Review, description="Review of the artifact.")
-    triggers: Triggers = Field(default_factory=Triggers, description="Schedule and concurrency.")
+    triggers: Triggers = Field(default_factory=Triggers, description="Schedule, event triggers and concurrency.")
     limits: Limits = Field(default_factory=Limits, description="Time, cost and token limits of a run.")
     runner: RunnerSettings = Field(default_factory=RunnerSettings, description="Runner pod settings.")
     history_limit: int = Field(default=20, ge=0, le=1000, description="Finished runs kept per agent.")
-    suspend: bool = Field(default=False, description="Start no new scheduled runs while true.")
+    suspend: bool = Field(default=False, description="Start no new scheduled or event-triggered runs while true.")
 
     @model_validator(mode="after")
     def _one_instruction_source(self) -> AgentSpec:

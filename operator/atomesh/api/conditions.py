@@ -175,3 +175,18 @@ RUN_REPLACED: Final = "RunReplaced"
 RUN_SCHEDULED: Final = "RunScheduled"
 #: Agent, Warning: a scheduled time was skipped (concurrencyPolicy Forbid, or missed by too long).
 SCHEDULE_SKIPPED: Final = "ScheduleSkipped"
+#: Agent, Normal: an event trigger (spec.triggers.events) created a run; the message names the
+#: trigger, the event and the delivery.
+RUN_TRIGGERED: Final = "RunTriggered"
+#: Agent, Warning: a delivery matched an event trigger but its input could not be made (a CEL
+#: expression failed, or the input breaks spec.input.schema); no run starts, and the issue or pull
+#: request it came from gets a reply saying why.
+TRIGGER_INPUT_INVALID: Final = "TriggerInputInvalid"
+#: Agent, Normal: a delivery matched an event trigger but its sender may not trigger the Agent
+#: (spec.triggers.events[].authorization); a slash command gets a reply saying why.
+TRIGGER_REFUSED: Final = "TriggerRefused"
+#: Agent, Normal: a delivery matched an event trigger but started nothing: a run it started for the
+#: same issue, pull request or branch was still Pending or Running (`concurrencyPolicy: Forbid`), the
+#: trigger's `cooldown` had not passed, or the Agent's `triggers.rateLimit` was reached; a slash
+#: command gets a reply saying which.
+TRIGGER_SKIPPED: Final = "TriggerSkipped"

@@ -22,12 +22,24 @@ LABEL_MESH_NODE: Final = f"{GROUP}/mesh-node"
 LABEL_MESH_EXECUTION: Final = f"{GROUP}/mesh-execution"
 LABEL_TRIGGER: Final = f"{GROUP}/trigger"
 LABEL_COMPONENT: Final = f"{GROUP}/component"
+# Runs started by an event trigger: the trigger's name and the event (issues, push, webhook, ...).
+LABEL_EVENT_TRIGGER: Final = f"{GROUP}/event-trigger"
+LABEL_EVENT: Final = f"{GROUP}/event"
+# A hash of what an event run is about (its issue or pull request, or a push's branch): per-trigger concurrency.
+LABEL_EVENT_SUBJECT: Final = f"{GROUP}/event-subject"
 LABEL_MANAGED_BY: Final = "app.kubernetes.io/managed-by"
 MANAGED_BY: Final = "atomesh"
 
 # Annotations.
 ANNOTATION_SCHEDULED_AT: Final = f"{GROUP}/scheduled-at"
 ANNOTATION_MESH_EDGE: Final = f"{GROUP}/mesh-edge"
+# Provenance of an event-triggered run, and the issue or pull request (owner/name#number) it replies on.
+ANNOTATION_DELIVERY: Final = f"{GROUP}/delivery"
+ANNOTATION_SENDER: Final = f"{GROUP}/sender"
+ANNOTATION_SOURCE_URL: Final = f"{GROUP}/source-url"
+ANNOTATION_REPLY_TO: Final = f"{GROUP}/reply-to"
+# The replies already posted for a run (started, finished), so a restart never posts one twice.
+ANNOTATION_REPLIED: Final = f"{GROUP}/replied"
 ANNOTATION_UPSTREAM_RUNS: Final = f"{GROUP}/upstream-runs"
 # A mesh run held for a concurrency slot, the budget or suspend: no pod until the mesh removes it.
 # The value says why (shown as the run's Pending/Queued message).

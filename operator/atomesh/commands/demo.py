@@ -369,7 +369,9 @@ async def run_demo(args: argparse.Namespace, built: Built, stopping: asyncio.Eve
             agents=agents,
         )
     else:
-        demo = Demo(
+        from atomesh.commands.demo_trigger import TriggerDemo  # it builds on Demo, so it imports this module
+
+        demo = (TriggerDemo if args.trigger else Demo)(
             kube,
             github,
             namespace=namespace,

@@ -250,6 +250,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     demo.add_argument("--mesh", metavar="NAME", default=None, help="with --demo: run the Mesh NAME from --agents")
     demo.add_argument(
+        "--trigger",
+        action="store_true",
+        help="with --demo: open an issue and follow the run the agent's event trigger starts",
+    )
+    demo.add_argument(
         "--agents", type=Path, default=Path("agents"), metavar="DIR", help="example manifests (default: ./agents)"
     )
     demo.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS", help="give up after (%(default)s)")
@@ -278,6 +283,8 @@ def check(args: argparse.Namespace) -> None:
         raise ValueError("--mesh NAME runs with --demo")
     if args.agent and not args.demo:
         raise ValueError("--agent NAME runs with --demo")
+    if args.trigger and (not args.demo or args.mesh):
+        raise ValueError("--trigger runs with --demo (and an Agent, not --mesh)")
     if args.agent and args.mesh:
         raise ValueError("--agent NAME and --mesh NAME: the demo runs one of them")
     if args.demo:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from atomesh.api.constants import DEFAULT_RUNNER_IMAGE
+from atomesh.api.triggers import GITHUB_EVENTS
 from atomesh.controller.main import OperatorThread
 from atomesh.controller.review import WEBHOOK_PATH
 from atomesh.core.config import OperatorConfig
@@ -28,7 +29,8 @@ from atomesh.kube.client import RestKube
 from atomesh.kube.resources import Resource
 
 SECRETS = Resource("", "v1", "secrets", "Secret")
-WEBHOOK_EVENTS = ["pull_request", "pull_request_review", "issue_comment"]
+# The review loop's events and those event triggers know (opening an issue triggers issue-triage).
+WEBHOOK_EVENTS = sorted({"pull_request", "pull_request_review", "issue_comment", *GITHUB_EVENTS})
 # Webhooks decide at once; the poll is only the fallback, so a few seconds is plenty locally.
 REVIEW_POLL_SECONDS = 5.0
 

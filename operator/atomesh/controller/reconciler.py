@@ -128,3 +128,21 @@ class Workers:
             queue.add_rate_limited(request)
         else:
             queue.forget(request)
+
+
+def attempt(metrics: Metrics, controller: str, what: str, step: Callable[[], None]) -> None:
+    """One attempt at work that arrives from outside Kubernetes (a webhook delivery), whose sender's
+    redelivery is its retry: the error kinds are logged and counted as the workers do, never raised."""
+    try:
+        step()
+    except Waiting as waiting:
+        log.info("%s %s: %s", controller, what, waiting)
+    except Stalled as stalled:
+        metrics.reconcile_error(controller)
+        log.warning("%s %s is stalled: %s", controller, what, stalled)
+    except (Transient, KubeError, ForgeError) as error:
+        metrics.reconcile_error(controller)
+        log.info("%s %s: %s (the sender's redelivery retries it)", controller, what, error)
+    except Exception:
+        metrics.reconcile_error(controller)
+        log.exception("%s %s failed", controller, what)

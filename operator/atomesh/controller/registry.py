@@ -10,7 +10,7 @@ from typing import Any
 
 import kopf
 
-from atomesh.controller import agent, agentrun, mesh, review, schedule
+from atomesh.controller import agent, agentrun, mesh, review, schedule, triggers
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.ingress import Ingress
 from atomesh.controller.metrics import HttpEndpoint
@@ -54,10 +54,14 @@ def build_registry(
     schedule.register(registry, ctx)
     mesh.register(registry, ctx)
     ingress = Ingress()
+    events = triggers.Triggers(ctx, triggers.TriggerIndex(), forge)
+    triggers.register(registry, ctx, events)
+    ingress.register(triggers.WebhookTriggers(ctx, events.index, events.dispatch))
     if state is not None:
         review.register(registry, ctx, state)
         if webhook_secret:
             ingress.register(GitHubWebhooks(ctx, state, webhook_secret))
+            ingress.register(triggers.GitHubTriggers(events.dispatch, webhook_secret))
     if endpoint is not None:
         endpoint.add_routes(ingress.routes())
     return registry

@@ -17,6 +17,7 @@ from jsonschema.exceptions import SchemaError
 
 from atomesh.api.agent import AgentSpec
 from atomesh.api.common import parse_duration
+from atomesh.core.triggers_check import check_event_triggers
 
 Loc = tuple[str | int, ...]
 
@@ -115,6 +116,12 @@ def validate_agent_spec(spec: AgentSpec) -> list[FieldError]:
     if spec.triggers.schedule is not None:
         errors += check_cron(spec.triggers.schedule, ("spec", "triggers", "schedule"))
     errors += check_timezone(spec.triggers.timezone, ("spec", "triggers", "timezone"))
+    errors += [
+        FieldError(loc, message)
+        for loc, message in check_event_triggers(
+            spec.triggers.events, spec.input.json_schema, ("spec", "triggers", "events")
+        )
+    ]
     errors += check_duration(spec.limits.timeout, ("spec", "limits", "timeout"))
     seen: dict[str, int] = {}
     for index, check in enumerate(spec.review.checks):

@@ -400,7 +400,7 @@ def test_everything_scenario_wires_github_app_webhook_ingress_monitoring_and_net
 
     ingress = one(objects, "Ingress")
     (rule,) = ingress["spec"]["rules"]
-    assert [p["path"] for p in rule["http"]["paths"]] == ["/webhooks/github"]
+    assert [p["path"] for p in rule["http"]["paths"]] == ["/webhooks/github", "/webhooks/agents/"]
     assert ingress["spec"]["tls"] == [{"hosts": ["atomesh.example.com"], "secretName": "tls"}]
 
     monitor = one(objects, "ServiceMonitor")
