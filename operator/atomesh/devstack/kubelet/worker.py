@@ -29,6 +29,9 @@ from atomesh.devstack.kubelet.volumes import Resources, collect_references, deco
 log = logging.getLogger(__name__)
 DEFAULT_GRACE_SECONDS = 30
 START_ERROR_EXIT_CODE = 128
+# A sidecar that exits is restarted after a back-off doubling from 1 s to 5 min, as kubelets do.
+SIDECAR_BACKOFF_START = 1.0
+SIDECAR_BACKOFF_MAX = 300.0
 _PLURALS = {"Secret": "secrets", "ConfigMap": "configmaps"}
 
 
@@ -54,7 +57,13 @@ class PodWorker:
         self.layout = PodLayout.for_pod(config.root_dir, self.namespace, self.name, self.uid)
         has_init = bool(spec.get("initContainers"))
         self.init_records = [
-            ContainerRecord(c["name"], c.get("image", ""), True, waiting_reason="PodInitializing")
+            ContainerRecord(
+                c["name"],
+                c.get("image", ""),
+                True,
+                waiting_reason="PodInitializing",
+                sidecar=c.get("restartPolicy") == "Always",
+            )
             for c in spec.get("initContainers") or []
         ]
         self.main_records = [
@@ -67,6 +76,7 @@ class PodWorker:
         self._conditions: list[dict[str, Any]] = []
         self._plans: dict[str, ContainerPlan] = {}
         self._processes: dict[str, ContainerProcess] = {}
+        self._sidecars: list[asyncio.Task[None]] = []
         self._reported_errors: set[str] = set()
         self._stop_grace: float | None = None
         self.deleting = False
@@ -119,6 +129,9 @@ class PodWorker:
             if self.shutting_down:
                 raise
         finally:
+            for task in self._sidecars:
+                task.cancel()
+            await asyncio.gather(*self._sidecars, return_exceptions=True)
             self._kill_all()
         if self.deleting and not self.gone:
             await self._push_status()
@@ -133,8 +146,11 @@ class PodWorker:
             async with scope:
                 if not await self._prepare():
                     return
-                if await self._run_all(self.init_records, sequential=True):
-                    await self._run_all(self.main_records, sequential=False)
+                try:
+                    if await self._run_all(self.init_records, sequential=True):
+                        await self._run_all(self.main_records, sequential=False)
+                finally:
+                    await self._stop_sidecars()
         except TimeoutError:
             if not scope.expired():
                 raise
@@ -238,7 +254,9 @@ class PodWorker:
     async def _run_all(self, records: list[ContainerRecord], *, sequential: bool) -> bool:
         if sequential:
             for record in records:
-                if not await self._run_container(record):
+                if record.sidecar:
+                    await self._start_sidecar(record)
+                elif not await self._run_container(record):
                     return False
             return True
         for record in records:
@@ -278,6 +296,54 @@ class PodWorker:
         record.terminate(code, now_rfc3339(), read_termination_message(plan, code))
         await self._push_status()
         return code == 0
+
+    async def _start_sidecar(self, record: ContainerRecord) -> None:
+        """Start a native sidecar and return once its process runs (the next init container then
+        starts, as with a sidecar without startupProbe); it keeps running beside the others."""
+        started = asyncio.Event()
+        self._sidecars.append(asyncio.create_task(self._keep_sidecar(record, started), name=f"sidecar {record.name}"))
+        await started.wait()
+
+    async def _keep_sidecar(self, record: ContainerRecord, started: asyncio.Event) -> None:
+        plan = self._plans[record.name]
+        field_path = container_field_path(record.name, record.init)
+        backoff = SIDECAR_BACKOFF_START
+        while True:
+            await self._event("Created", f"Created container: {record.name}", field_path=field_path)
+            try:
+                process = ContainerProcess.start(plan)
+            except StartError as exc:
+                record.terminate(START_ERROR_EXIT_CODE, now_rfc3339(), str(exc), reason="StartError")
+                await self._event("Failed", f"Error: {exc}", warning=True, field_path=field_path)
+                await self._push_status()
+            else:
+                self._processes[record.name] = process
+                record.restart(now_rfc3339())
+                record.container_id = f"local://{self.uid}/{record.name}/{process.pid}"
+                started.set()
+                await self._event("Started", f"Started container {record.name}", field_path=field_path)
+                await self._push_status()
+                try:
+                    code = await process.wait()
+                except asyncio.CancelledError:
+                    grace = self._stop_grace if self._stop_grace is not None else grace_seconds(self.pod)
+                    code = await process.stop(grace)
+                    record.terminate(code, now_rfc3339(), read_termination_message(plan, code))
+                    raise
+                record.terminate(code, now_rfc3339(), read_termination_message(plan, code))
+                await self._push_status()
+            message = f"Back-off restarting failed container {record.name}"
+            await self._event("BackOff", message, warning=True, field_path=field_path)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, SIDECAR_BACKOFF_MAX)
+
+    async def _stop_sidecars(self) -> None:
+        """The pod's containers are done: stop the sidecars, last started first."""
+        for task in reversed(self._sidecars):
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if self._sidecars:
+            await self._push_status()
 
     def _kill_all(self) -> None:
         for process in self._processes.values():
