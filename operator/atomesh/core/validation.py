@@ -36,6 +36,10 @@ MAX_SCHEMA_DEPTH = 64
 MAX_INPUT_DEPTH = 32
 MAX_INPUT_BYTES = 256 * 1024
 MAX_INPUT_ERRORS = 10
+# kube-apiserver decodes JSON nested up to 10000 levels (sigs.k8s.io/json); code that walks a whole object
+# recursively (kopf's deep copies: a few frames a level) needs a Python recursion limit to match.
+MAX_API_OBJECT_DEPTH = 10_000
+OBJECT_RECURSION_LIMIT = 4 * MAX_API_OBJECT_DEPTH
 MAX_ERROR_MESSAGE = 240  # characters of one violation's message; a condition message holds a few
 # A run longer than this is a mistake (and past what activeDeadlineSeconds or a timer can hold).
 MAX_TIMEOUT_SECONDS = 30 * 24 * 3600
