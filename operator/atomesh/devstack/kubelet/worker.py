@@ -16,6 +16,7 @@ from atomesh.devstack.kubelet.layout import PodConfigError, PodLayout
 from atomesh.devstack.kubelet.plan import ContainerPlan, build_container_plan
 from atomesh.devstack.kubelet.process import ContainerProcess, StartError, read_termination_message
 from atomesh.devstack.kubelet.sandbox import create_sandbox
+from atomesh.devstack.kubelet.sidecars import Sidecars
 from atomesh.devstack.kubelet.status import (
     DEADLINE_MESSAGE,
     REASON_DEADLINE,
@@ -29,9 +30,6 @@ from atomesh.devstack.kubelet.volumes import Resources, collect_references, deco
 log = logging.getLogger(__name__)
 DEFAULT_GRACE_SECONDS = 30
 START_ERROR_EXIT_CODE = 128
-# A sidecar that exits is restarted after a back-off doubling from 1 s to 5 min, as kubelets do.
-SIDECAR_BACKOFF_START = 1.0
-SIDECAR_BACKOFF_MAX = 300.0
 _PLURALS = {"Secret": "secrets", "ConfigMap": "configmaps"}
 
 
@@ -76,7 +74,7 @@ class PodWorker:
         self._conditions: list[dict[str, Any]] = []
         self._plans: dict[str, ContainerPlan] = {}
         self._processes: dict[str, ContainerProcess] = {}
-        self._sidecars: list[asyncio.Task[None]] = []
+        self._sidecars = Sidecars()
         self._reported_errors: set[str] = set()
         self._stop_grace: float | None = None
         self.deleting = False
@@ -129,9 +127,7 @@ class PodWorker:
             if self.shutting_down:
                 raise
         finally:
-            for task in self._sidecars:
-                task.cancel()
-            await asyncio.gather(*self._sidecars, return_exceptions=True)
+            await self._sidecars.stop()
             self._kill_all()
         if self.deleting and not self.gone:
             await self._push_status()
@@ -298,51 +294,45 @@ class PodWorker:
         return code == 0
 
     async def _start_sidecar(self, record: ContainerRecord) -> None:
-        """Start a native sidecar and return once its process runs (the next init container then
-        starts, as with a sidecar without startupProbe); it keeps running beside the others."""
-        started = asyncio.Event()
-        self._sidecars.append(asyncio.create_task(self._keep_sidecar(record, started), name=f"sidecar {record.name}"))
-        await started.wait()
-
-    async def _keep_sidecar(self, record: ContainerRecord, started: asyncio.Event) -> None:
-        plan = self._plans[record.name]
         field_path = container_field_path(record.name, record.init)
-        backoff = SIDECAR_BACKOFF_START
-        while True:
-            await self._event("Created", f"Created container: {record.name}", field_path=field_path)
-            try:
-                process = ContainerProcess.start(plan)
-            except StartError as exc:
-                record.terminate(START_ERROR_EXIT_CODE, now_rfc3339(), str(exc), reason="StartError")
-                await self._event("Failed", f"Error: {exc}", warning=True, field_path=field_path)
-                await self._push_status()
-            else:
-                self._processes[record.name] = process
-                record.restart(now_rfc3339())
-                record.container_id = f"local://{self.uid}/{record.name}/{process.pid}"
-                started.set()
-                await self._event("Started", f"Started container {record.name}", field_path=field_path)
-                await self._push_status()
-                try:
-                    code = await process.wait()
-                except asyncio.CancelledError:
-                    grace = self._stop_grace if self._stop_grace is not None else grace_seconds(self.pod)
-                    code = await process.stop(grace)
-                    record.terminate(code, now_rfc3339(), read_termination_message(plan, code))
-                    raise
-                record.terminate(code, now_rfc3339(), read_termination_message(plan, code))
-                await self._push_status()
+
+        async def backoff() -> None:
             message = f"Back-off restarting failed container {record.name}"
             await self._event("BackOff", message, warning=True, field_path=field_path)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, SIDECAR_BACKOFF_MAX)
+
+        await self._sidecars.start(record.name, lambda started: self._run_sidecar(record, started), backoff)
+
+    async def _run_sidecar(self, record: ContainerRecord, started: asyncio.Event) -> None:
+        """One life of a sidecar's process, until it exits or the pod stops it."""
+        plan = self._plans[record.name]
+        field_path = container_field_path(record.name, record.init)
+        await self._event("Created", f"Created container: {record.name}", field_path=field_path)
+        try:
+            process = ContainerProcess.start(plan)
+        except StartError as exc:
+            record.terminate(START_ERROR_EXIT_CODE, now_rfc3339(), str(exc), reason="StartError")
+            await self._event("Failed", f"Error: {exc}", warning=True, field_path=field_path)
+            await self._push_status()
+            return
+        self._processes[record.name] = process
+        record.restart(now_rfc3339())
+        record.container_id = f"local://{self.uid}/{record.name}/{process.pid}"
+        started.set()
+        await self._event("Started", f"Started container {record.name}", field_path=field_path)
+        await self._push_status()
+        try:
+            code = await process.wait()
+        except asyncio.CancelledError:
+            grace = self._stop_grace if self._stop_grace is not None else grace_seconds(self.pod)
+            code = await process.stop(grace)
+            record.terminate(code, now_rfc3339(), read_termination_message(plan, code))
+            raise
+        record.terminate(code, now_rfc3339(), read_termination_message(plan, code))
+        await self._push_status()
 
     async def _stop_sidecars(self) -> None:
         """The pod's containers are done: stop the sidecars, last started first."""
-        for task in reversed(self._sidecars):
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        if self._sidecars:
+        if await self._sidecars.stop():
             await self._push_status()
 
     def _kill_all(self) -> None:
