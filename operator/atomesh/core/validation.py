@@ -16,6 +16,7 @@ import zoneinfo
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from croniter import croniter
 from jsonschema import Draft202012Validator
@@ -36,10 +37,11 @@ MAX_SCHEMA_DEPTH = 64
 MAX_INPUT_DEPTH = 32
 MAX_INPUT_BYTES = 256 * 1024
 MAX_INPUT_ERRORS = 10
-# kube-apiserver decodes JSON nested up to 10000 levels (sigs.k8s.io/json); code that walks a whole object
-# recursively (kopf's deep copies: a few frames a level) needs a Python recursion limit to match.
-MAX_API_OBJECT_DEPTH = 10_000
-OBJECT_RECURSION_LIMIT = 4 * MAX_API_OBJECT_DEPTH
+# kopf deep-copies each object recursively (a few Python frames a level), so an object nested 900
+# levels (the API server accepts far more) needs a higher recursion limit than Python's 1000. Not
+# higher: code that recurses through C (generators, the json module) must still stop with a
+# RecursionError well before a thread's stack runs out.
+OBJECT_RECURSION_LIMIT = 4000
 MAX_ERROR_MESSAGE = 240  # characters of one violation's message; a condition message holds a few
 # A run longer than this is a mistake (and past what activeDeadlineSeconds or a timer can hold).
 MAX_TIMEOUT_SECONDS = 30 * 24 * 3600
@@ -148,6 +150,81 @@ def _references(schema: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
             stack.extend((child, (*where, index)) for index, child in enumerate(item))
 
 
+# Keywords that apply a subschema to the same instance location: a cycle through them never ends.
+_IN_PLACE_LISTS = ("allOf", "anyOf", "oneOf")
+_IN_PLACE_ONE = ("not", "if", "then", "else")
+
+
+def _pointer(root: Any, ref: str) -> Any:
+    """The subschema a local `#/json/pointer` reference names, or None."""
+    if not ref.startswith("#/") and ref != "#":
+        return None
+    node = root
+    for raw in ref[2:].split("/") if ref != "#" else []:
+        part = unquote(raw).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _in_place(root: Any, node: Mapping[str, Any]) -> Iterator[Any]:
+    for key in REFERENCE_KEYWORDS:
+        ref = node.get(key)
+        if isinstance(ref, str):
+            yield _pointer(root, ref)
+    for key in _IN_PLACE_LISTS:
+        children = node.get(key)
+        if isinstance(children, list):
+            yield from children
+    for key in _IN_PLACE_ONE:
+        yield node.get(key)
+    dependent = node.get("dependentSchemas")
+    if isinstance(dependent, Mapping):
+        yield from dependent.values()
+
+
+def has_reference_cycle(schema: Mapping[str, Any]) -> bool:
+    """Whether references (through allOf, anyOf, oneOf, not, if/then/else) lead back to a subschema
+    applied to the same instance: validating anything against it would recurse without end."""
+    done: set[int] = set()
+    for start, _ in _subschemas(schema):
+        if id(start) in done:
+            continue
+        path: set[int] = set()
+        stack: list[tuple[Mapping[str, Any], Iterator[Any]]] = [(start, _in_place(schema, start))]
+        path.add(id(start))
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            while child is not None and (not isinstance(child, Mapping) or id(child) in done):
+                child = next(children, None)
+            if child is None:
+                stack.pop()
+                path.discard(id(node))
+                done.add(id(node))
+                continue
+            if id(child) in path:
+                return True
+            path.add(id(child))
+            stack.append((child, _in_place(schema, child)))
+    return False
+
+
+def _subschemas(schema: Any) -> Iterator[tuple[Mapping[str, Any], None]]:
+    stack = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            yield item, None
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 def check_schema_references(schema: Mapping[str, Any], loc: Loc) -> list[FieldError]:
     """References only into the schema itself: a URL or file would be fetched from the operator."""
     found = sorted(_references(schema, loc), key=lambda item: format_path(item[0]))
@@ -166,6 +243,8 @@ def check_json_schema(schema: Mapping[str, Any], loc: Loc) -> list[FieldError]:
     references = check_schema_references(schema, loc)
     if references:
         return references
+    if has_reference_cycle(schema):
+        return [FieldError(loc, "the schema's references lead back to themselves without end; break the cycle")]
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
