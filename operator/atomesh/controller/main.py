@@ -54,7 +54,7 @@ def compose(
     forge: ReviewForge | None = None,
     webhook_secret: str | None = None,
 ) -> Operator:
-    # kopf deep-copies each object recursively; the API server accepts objects nested far deeper than the default.
+    # kopf deep-copies each object recursively: objects nested hundreds of levels need more than the default.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), OBJECT_RECURSION_LIMIT))
     kube = RestKube.from_kubeconfig(kubeconfig)
     ctx = OperatorContext(config=config, kube=kube, clock=clock, resolver=resolver)
