@@ -5,14 +5,19 @@ serving a canary run."""
 from __future__ import annotations
 
 import json
+import logging
+import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.e2e.operator.conftest import Stack, agent_manifest, run_manifest
+from tests.e2e.operator.conftest import KUBECTL, Stack, agent_manifest, make_namespace, run_manifest
+from tests.fixtures.kube import RunningKubeAPI
 
 pytestmark = pytest.mark.e2e
 
@@ -102,3 +107,64 @@ def test_hostile_manifests_get_answers_and_nothing_is_fetched(stack: Stack, list
     stack.apply(run_manifest("canary", mode="publish"))
     assert stack.wait_phase("canary", {"AwaitingReview", "Failed"})["phase"] == "AwaitingReview"
     assert _Counter.hits == [], "the operator fetched a URL a manifest named"
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "hostile_corpus"
+
+
+def corpus_documents(path: Path) -> list[dict[str, Any]]:
+    body = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#"))
+    if body.lstrip().startswith("{"):
+        return [json.loads(part) for part in body.split("\n---\n") if part.strip()]
+    return [doc for doc in yaml.safe_load_all(body) if doc]
+
+
+def answered(stack: Stack, namespace: str, doc: dict[str, Any]) -> bool:
+    kind, name = doc["kind"].lower(), doc["metadata"]["name"]
+    out = stack.kubectl("get", kind, name, "-n", namespace, "-o", "json", check=False)
+    if not out:
+        return False
+    status = json.loads(out).get("status") or {}
+    return bool(status.get("phase") or status.get("conditions"))
+
+
+@pytest.mark.slow
+def test_every_corpus_object_is_refused_or_answered(
+    stack: Stack, cluster: RunningKubeAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The whole corpus against the dev stack: the API server refuses an object naming the field, or
+    the operator gives it a status, without a traceback in its log; then the operator still runs a canary."""
+    caplog.set_level(logging.INFO)
+    refused = answered_count = 0
+    for index, path in enumerate(sorted(CORPUS.glob("*.yaml"))):
+        namespace = f"hostile-{index:03d}"
+        make_namespace(cluster, namespace)
+        docs = corpus_documents(path)
+        for doc in docs:
+            doc["metadata"]["namespace"] = namespace
+            result = subprocess.run(
+                [KUBECTL, "--kubeconfig", str(cluster.kubeconfig), "apply", "-f", "-"],
+                input=json.dumps(doc),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            if result.returncode != 0:
+                assert "spec." in result.stderr or "metadata." in result.stderr, (path.name, result.stderr)
+                refused += 1
+                doc["refused"] = True
+        for doc in docs:
+            if not doc.get("refused"):
+                stack.wait_for(
+                    f"{path.name}: {doc['kind']} {doc['metadata']['name']} answered",
+                    lambda doc=doc, namespace=namespace: answered(stack, namespace, doc),
+                    timeout=30,
+                )
+                answered_count += 1
+    assert refused + answered_count >= 60
+    stack.apply(agent_manifest())
+    stack.kubectl("wait", "--for=condition=Ready", "agent/tidy", "--timeout=30s")
+    stack.apply(run_manifest("canary-after-corpus", mode="publish"))
+    assert stack.wait_phase("canary-after-corpus", {"AwaitingReview", "Failed"})["phase"] == "AwaitingReview"
+    tracebacks = [record.getMessage() for record in caplog.records if record.exc_info]
+    assert tracebacks == [], tracebacks[:3]
