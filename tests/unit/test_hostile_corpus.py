@@ -121,3 +121,15 @@ def test_the_operator_names_the_field(path: Path) -> None:
     answers = operator_answers(documents(path))
     assert any(expect in answer for answer in answers), answers
     assert all(len(answer) < 4096 for answer in answers), "an answer too long for a condition message"
+
+
+def test_linting_the_whole_corpus_at_once_answers_every_file() -> None:
+    """As `atomesh lint tests/hostile_corpus/` does: names are distinct, so no case hides another."""
+    findings = lint_texts((path.name, path.read_text(encoding="utf-8")) for path in CASES)
+    silent = {
+        path.name
+        for path in CASES
+        if not (header(path, "lint") or "").startswith("host-unknown")
+        and not any(f.file == path.name for f in findings)
+    }
+    assert silent == set()
