@@ -24,6 +24,9 @@ AUTHENTICATION_ERROR = "authentication_error"
 PERMISSION_ERROR = "permission_error"
 NOT_FOUND_ERROR = "not_found_error"
 INVALID_REQUEST_ERROR = "invalid_request_error"
+# A rough lower bound of characters per output token, for streams cut short before their usage.
+CHARS_PER_TOKEN = 4
+_DELTA_TEXT = ("text", "partial_json", "thinking")
 # Seconds a grant outlives the run's timeout: the step's own clock starts a little after the proxy's.
 EXPIRY_GRACE_SECONDS = 60.0
 
@@ -129,11 +132,15 @@ class StreamUsage:
     """Reads the usage out of a Messages event stream fed in arbitrary chunks.
 
     `message_start` carries the input tokens (and a first output count); each `message_delta` carries
-    the cumulative output tokens, so the last one wins.
+    the cumulative output tokens, so the last one wins. A stream cut short (the caller left) never
+    sees its last `message_delta`: its output is then estimated from the text streamed so far
+    (CHARS_PER_TOKEN), so leaving early cannot dodge a token or cost limit.
     """
 
     input_tokens: int = 0
     output_tokens: int = 0
+    streamed_chars: int = 0
+    counted: bool = False  # a message_delta carried the answer's own output count
     _pending: bytes = field(default=b"", repr=False)
 
     def feed(self, chunk: bytes) -> None:
@@ -146,6 +153,8 @@ class StreamUsage:
         if self._pending:
             self._line(self._pending.rstrip(b"\r"))
             self._pending = b""
+        if not self.counted:
+            self.output_tokens = max(self.output_tokens, self.streamed_chars // CHARS_PER_TOKEN)
 
     def _line(self, line: bytes) -> None:
         if not line.startswith(b"data:"):
@@ -158,7 +167,11 @@ class StreamUsage:
             return
         if event.get("type") == "message_start" and isinstance(event.get("message"), dict):
             self.input_tokens, self.output_tokens = _usage_tokens(event["message"].get("usage"))
+        elif event.get("type") == "content_block_delta" and isinstance(event.get("delta"), dict):
+            delta = event["delta"]
+            self.streamed_chars += sum(len(v) for k in _DELTA_TEXT if isinstance(v := delta.get(k), str))
         elif event.get("type") == "message_delta":
             input_tokens, output_tokens = _usage_tokens(event.get("usage"))
+            self.counted = True
             self.input_tokens = max(self.input_tokens, input_tokens)
             self.output_tokens = max(self.output_tokens, output_tokens)

@@ -141,13 +141,18 @@ class ModelProxy:
                 response = web.StreamResponse(status=upstream.status, headers=answer_headers)
                 await response.prepare(request)
                 usage = StreamUsage()
-                async for chunk in upstream.content.iter_any():
-                    usage.feed(chunk)
-                    await response.write(chunk)
-                usage.close()
-                if metered:
-                    self.meter.add(usage.input_tokens, usage.output_tokens)
-                await response.write_eof()
+                try:
+                    async for chunk in upstream.content.iter_any():
+                        usage.feed(chunk)
+                        await response.write(chunk)
+                    await response.write_eof()
+                except ConnectionResetError:
+                    log.info("the caller left during the stream of %s", request.path)
+                finally:
+                    # Counted even when the caller leaves early: leaving cannot dodge the run's limits.
+                    usage.close()
+                    if metered:
+                        self.meter.add(usage.input_tokens, usage.output_tokens)
                 return response
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("upstream %s: %s", request.path, type(exc).__name__)

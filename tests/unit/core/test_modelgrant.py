@@ -69,7 +69,7 @@ def test_usage_of_a_json_answer_counts_cache_tokens_as_input() -> None:
 def test_stream_usage_from_events_split_anywhere(size: int) -> None:
     events = [
         {"type": "message_start", "message": {"usage": {"input_tokens": 12, "output_tokens": 1}}},
-        {"type": "content_block_delta", "delta": {"type": "text_delta", "text": "hi"}},
+        {"type": "content_block_delta", "delta": {"type": "text_delta", "text": "hi" * 200}},
         {"type": "message_delta", "usage": {"output_tokens": 30}},
         {"type": "message_stop"},
     ]
@@ -78,4 +78,13 @@ def test_stream_usage_from_events_split_anywhere(size: int) -> None:
     for start in range(0, len(raw), size):
         usage.feed(raw[start : start + size])
     usage.close()
-    assert (usage.input_tokens, usage.output_tokens) == (12, 30)
+    assert (usage.input_tokens, usage.output_tokens) == (12, 30)  # the answer's own count, not an estimate
+
+
+def test_a_stream_cut_short_is_counted_from_what_it_streamed() -> None:
+    usage = StreamUsage()
+    start = {"type": "message_start", "message": {"usage": {"input_tokens": 12, "output_tokens": 1}}}
+    delta = {"type": "content_block_delta", "delta": {"type": "text_delta", "text": "x" * 400}}
+    usage.feed(f"data: {json.dumps(start)}\n\ndata: {json.dumps(delta)}\n\n".encode())
+    usage.close()  # the caller left: no message_delta
+    assert (usage.input_tokens, usage.output_tokens) == (12, 100)
