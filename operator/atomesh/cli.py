@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "operator": ("atomesh.commands.operator", "run the operator"),
     "runner": ("atomesh.commands.runner", "run one step of a runner pod"),
     "test": ("atomesh.commands.test", "run agent test cases offline against a scripted or recorded model"),
+    "model-proxy": ("atomesh.commands.model_proxy", "run a runner pod's model proxy (holds the model key)"),
 }
 
 

@@ -89,5 +89,14 @@ ENV_FORGE_APP_PRIVATE_KEY: Final = "ATOMESH_FORGE_APP_PRIVATE_KEY"
 ENV_FORGE_APP_INSTALLATION_ID: Final = "ATOMESH_FORGE_APP_INSTALLATION_ID"
 ENV_MODEL_BASE_URL: Final = "ATOMESH_MODEL_BASE_URL"
 ENV_MODEL_API_KEY: Final = "ATOMESH_MODEL_API_KEY"
+# The model proxy (a sidecar of the runner pod) holds the key; the agent step gets only the directory
+# where the proxy publishes its loopback URL and the run's token, on a volume no other step mounts.
+RUNNER_CONTAINER_MODEL_PROXY: Final = "model-proxy"
+ENV_MODEL_UPSTREAM_URL: Final = "ATOMESH_MODEL_UPSTREAM_URL"
+ENV_MODEL_PROXY_DIR: Final = "ATOMESH_MODEL_PROXY_DIR"
+ENV_MODEL_PROXY_PORT: Final = "ATOMESH_MODEL_PROXY_PORT"
+MODEL_PROXY_MOUNT: Final = "/var/run/atomesh/model"
+MODEL_PROXY_URL_FILE: Final = "url"
+MODEL_PROXY_TOKEN_FILE: Final = "token"  # noqa: S105 - a file name
 WORKSPACE_DIR: Final = f"{WORK_MOUNT}/repo"
 STATE_DIR: Final = f"{WORK_MOUNT}/state"

@@ -74,7 +74,7 @@ def reconcile_agent(ctx: OperatorContext, namespace: str, name: str) -> None:
     except ValidationError as exc:
         invalid = describe_validation_error(exc)
     else:
-        errors = validate_agent_spec(agent.spec)
+        errors = validate_agent_spec(agent.spec, ctx.config.allowed_repository_hosts())
         if errors:
             invalid = "; ".join(f"{error.path}: {error.message}" for error in errors)
         else:

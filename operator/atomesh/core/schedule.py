@@ -26,6 +26,7 @@ from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES
 from atomesh.api.constants import ANNOTATION_SCHEDULED_AT, KIND_AGENT_RUN
 from atomesh.core.plan import Action, Create, Delete, Event, Patch, Plan
 from atomesh.core.runfactory import RunRequest, build_run, run_name
+from atomesh.core.validation import check_cron, check_timezone
 
 # A scheduled time missed by more than this (operator down, agent suspended) is skipped, not made up.
 STARTING_DEADLINE = timedelta(minutes=5)
@@ -97,8 +98,11 @@ def plan_schedule(
     now: datetime,
     runs: list[RunInfo],
 ) -> SchedulePlan:
-    """The schedule's decision at `now`. At most one run per call: the most recent due time."""
+    """The schedule's decision at `now`. At most one run per call: the most recent due time. An invalid
+    schedule or time zone plans nothing: the Agent's own status names the field (InvalidSpec)."""
     if triggers.schedule is None:
+        return SchedulePlan(last_schedule_time=last_schedule_time)
+    if check_cron(triggers.schedule, ()) or check_timezone(triggers.timezone, ()):
         return SchedulePlan(last_schedule_time=last_schedule_time)
     upcoming = next_time(triggers.schedule, triggers.timezone, now)
     if suspend:

@@ -48,6 +48,9 @@ SCENARIOS: dict[str, dict[str, Any]] = {
                     "ports": [8080],
                 },
                 "forge": {"cidrs": ["140.82.112.0/20", "192.30.252.0/22"]},
+                "extraEgress": [
+                    {"to": [{"ipBlock": {"cidr": "10.9.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 3128}]}
+                ],
             },
         },
         "ingress": {"enabled": True, "className": "nginx", "host": "atomesh.example.com", "tlsSecretName": "tls"},
@@ -414,7 +417,8 @@ def test_everything_scenario_wires_github_app_webhook_ingress_monitoring_and_net
     assert policy["podSelector"]["matchLabels"]["atomesh.io/component"] == "runner"
     assert policy["policyTypes"] == ["Ingress", "Egress"]
     assert "ingress" not in policy, "runner pods accept no connections"
-    dns, model, forge = policy["egress"]
+    dns, model, forge, declared = policy["egress"]
+    assert declared == {"to": [{"ipBlock": {"cidr": "10.9.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 3128}]}
     assert {p["port"] for p in dns["ports"]} == {53}
     assert model["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "llm-gateway"}
     assert model["ports"] == [{"protocol": "TCP", "port": 8080}]
