@@ -11,6 +11,7 @@ emulator allows every request (`--authorization-mode=AlwaysAllow`).
 from __future__ import annotations
 
 import contextvars
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from atomesh.devstack.kube.rbac_eval import Attributes, UserInfo
 from atomesh.devstack.kube.timestamps import format_time
 
 Obj = dict[str, Any]
+log = logging.getLogger(__name__)
 CURRENT_USER: contextvars.ContextVar[UserInfo | None] = contextvars.ContextVar("kube_current_user", default=None)
 SERVICE_ACCOUNTS = ("", "serviceaccounts")
 
@@ -56,14 +58,18 @@ class AccessControl:
         query: Mapping[str, str],
         headers: Mapping[str, str],
         header_values: Callable[[str], Sequence[str]],
+        peercert: Any = None,
     ) -> Attributes:
-        """The authorised request's attributes; 401 or 403 (the API server's Status) otherwise."""
-        user = self.authenticator.authenticate(headers.get("Authorization"))
+        """The authorised request's attributes; 401 or 403 (the API server's Status) otherwise.
+        `peercert`: the client certificate TLS verified, as `ssl` decodes it."""
+        user = self.authenticator.authenticate(headers.get("Authorization"), peercert)
         user = impersonation.impersonate(user, headers, header_values, self.authorize)
         attributes = requestinfo.resolve(user, method, path, query)
         decision = self.authorize(attributes)
         if not decision.allowed:
-            raise deny(attributes, decision.reason)
+            error = deny(attributes, decision.reason)
+            log.info("RBAC: %s (groups %s)", error.message, list(user.groups))
+            raise error
         return attributes
 
     def _admit_write(self, gr: tuple[str, str], obj: Obj) -> None:

@@ -155,8 +155,14 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     if access is None:
         attributes = anonymous_attributes(request.method, request.path, request.query)
     else:
+        peercert = request.transport.get_extra_info("peercert") if request.transport is not None else None
         attributes = access.admit(
-            request.method, request.path, request.query, request.headers, lambda key: request.headers.getall(key, [])
+            request.method,
+            request.path,
+            request.query,
+            request.headers,
+            lambda key: request.headers.getall(key, []),
+            peercert,
         )
     token = CURRENT_USER.set(attributes.user if access is not None else None)
     try:

@@ -1,12 +1,12 @@
-"""Authentication as kube-apiserver does it for bearer tokens: a static token file
-(`--token-auth-file`: token -> user, uid, groups) and ServiceAccount tokens (signed JWTs from the
-TokenRequest API, `POST .../serviceaccounts/NAME/token`, as `kubectl create token` asks for).
+"""Authentication as kube-apiserver does it: client certificates (CN = user, O = groups, verified
+against the cluster CA by TLS, see `pki`), a static token file (`--token-auth-file`: token -> user,
+uid, groups) and ServiceAccount tokens (signed JWTs from the TokenRequest API,
+`POST .../serviceaccounts/NAME/token`, as `kubectl create token` asks for).
 
 A request with no credentials is `system:anonymous` in `system:unauthenticated`; a token nobody
 issued is a 401. Every authenticated user also gets the group `system:authenticated`; a
 ServiceAccount's user is `system:serviceaccount:NS:NAME` in `system:serviceaccounts` and
-`system:serviceaccounts:NS`. Client certificates need TLS, which this plain-HTTP server does not
-serve: a kubeconfig with `client-certificate` fails to connect instead of being trusted silently.
+`system:serviceaccounts:NS`. kubectl sends tokens only over TLS: serve with `pki.ClusterPKI`.
 
 ServiceAccount tokens are HS256 (kube signs RS256 with its service-account key): clients never
 verify them, and the server checks signature, expiry and that the ServiceAccount (same uid) exists.
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from atomesh.devstack.kube.errors import ApiError
+from atomesh.devstack.kube.pki import user_from_peercert
 from atomesh.devstack.kube.rbac_eval import UserInfo
 from atomesh.devstack.kube.store import Store
 
@@ -73,7 +74,11 @@ class Authenticator:
         self.tokens = dict(tokens)
         self.signing_key = signing_key or secrets.token_bytes(32)
 
-    def authenticate(self, authorization: str | None) -> UserInfo:
+    def authenticate(self, authorization: str | None, peercert: Any = None) -> UserInfo:
+        """x509 first, then bearer tokens, as kube-apiserver's union authenticator orders them."""
+        from_certificate = user_from_peercert(peercert)
+        if from_certificate is not None:
+            return with_authenticated(*from_certificate)
         if not authorization:
             return ANONYMOUS
         scheme, _, token = authorization.strip().partition(" ")

@@ -43,13 +43,15 @@ def cluster_role(
     return role
 
 
-def cluster_role_binding(name: str, role: str, groups: list[str]) -> Obj:
+def cluster_role_binding(name: str, role: str, groups: list[str], users: tuple[str, ...] = ()) -> Obj:
+    subjects = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in groups]
+    subjects += [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": u} for u in users]
     return {
         "apiVersion": RBAC_V1,
         "kind": "ClusterRoleBinding",
         "metadata": {"name": name, "labels": dict(BOOTSTRAP_LABEL), "annotations": AUTOUPDATE},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in groups],
+        "subjects": subjects,
     }
 
 
@@ -116,6 +118,19 @@ def cluster_roles() -> list[Obj]:
             _aggregate_labels("admin", "edit", "view"),
         ),
         cluster_role(
+            "system:kube-scheduler",
+            [
+                rule(["", "events.k8s.io"], ["events"], ["create", "patch", "update"]),
+                rule(["coordination.k8s.io"], ["leases"], ["create"]),
+                rule(["coordination.k8s.io"], ["leases"], ["get", "update"]) | {"resourceNames": ["kube-scheduler"]},
+                rule([""], ["nodes"], READ),
+                rule([""], ["pods"], ["delete", "get", "list", "watch"]),
+                rule([""], ["bindings", "pods/binding"], ["create"]),
+                rule([""], ["pods/status"], ["patch", "update"]),
+                rule([""], ["namespaces"], READ),
+            ],
+        ),
+        cluster_role(
             "system:node",
             [
                 rule(["authentication.k8s.io"], ["tokenreviews"], ["create"]),
@@ -145,4 +160,5 @@ def cluster_role_bindings() -> list[Obj]:
             "system:public-info-viewer", "system:public-info-viewer", ["system:authenticated", "system:unauthenticated"]
         ),
         cluster_role_binding("system:node", "system:node", ["system:nodes"]),
+        cluster_role_binding("system:kube-scheduler", "system:kube-scheduler", [], ("system:kube-scheduler",)),
     ]
