@@ -10,6 +10,7 @@ emulator allows every request (`--authorization-mode=AlwaysAllow`).
 
 from __future__ import annotations
 
+import collections
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -29,6 +30,7 @@ Obj = dict[str, Any]
 log = logging.getLogger(__name__)
 CURRENT_USER: contextvars.ContextVar[UserInfo | None] = contextvars.ContextVar("kube_current_user", default=None)
 SERVICE_ACCOUNTS = ("", "serviceaccounts")
+DENIALS_KEPT = 1000
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class AccessControl:
         self.cluster = cluster
         self.authenticator = Authenticator(cluster.store, options.tokens, options.signing_key)
         self.authorizer = Authorizer(cluster.store)
+        # The last denials (user, message), newest last: what an audit log would show, for tests
+        # that a component works under its RBAC without a single 403.
+        self.denials: collections.deque[tuple[str, str]] = collections.deque(maxlen=DENIALS_KEPT)
         cluster.admission = self._admit_write
 
     def authorize(self, attributes: Attributes) -> Decision:
@@ -69,6 +74,7 @@ class AccessControl:
         if not decision.allowed:
             error = deny(attributes, decision.reason)
             log.info("RBAC: %s (groups %s)", error.message, list(user.groups))
+            self.denials.append((user.name, error.message))
             raise error
         return attributes
 
