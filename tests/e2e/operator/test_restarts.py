@@ -24,6 +24,7 @@ from tests.e2e.operator.conftest import (
     TEST_IMAGE,
     Stack,
     agent_manifest,
+    assert_operator_never_denied,
     make_namespace,
     operator_kubeconfig,
     run_manifest,
@@ -131,3 +132,4 @@ def test_random_kills_lose_no_run_and_duplicate_no_pod(cluster: SecuredKubeAPI, 
     per_pod = creations.per_pod()
     assert sorted(per_pod) == sorted(f"run-{index:02d}-runner" for index in range(RUNS))
     assert max(per_pod.values()) == 1, [name for name, n in per_pod.items() if n > 1]
+    assert_operator_never_denied(cluster)
