@@ -15,6 +15,7 @@ verify them, and the server checks signature, expiry and that the ServiceAccount
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import hmac
 import json
@@ -137,8 +138,6 @@ class Authenticator:
 
 def parse_token_file(text: str) -> dict[str, StaticToken]:
     """kube-apiserver's `--token-auth-file` CSV: token,user,uid[,"group1,group2"]."""
-    import csv
-
     tokens: dict[str, StaticToken] = {}
     for number, row in enumerate(csv.reader(text.splitlines()), start=1):
         if not row or row[0].startswith("#"):

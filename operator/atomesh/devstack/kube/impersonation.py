@@ -29,10 +29,6 @@ AUTHENTICATION_GROUP = "authentication.k8s.io"
 SA_PREFIX = "system:serviceaccount:"
 
 
-def requested(headers: Mapping[str, str], header_values: Callable[[str], Sequence[str]]) -> bool:
-    return any(k.lower().startswith("impersonate-") for k in headers)
-
-
 def _check(authorize: Callable[[Attributes], Decision], attributes: Attributes) -> None:
     decision = authorize(attributes)
     if not decision.allowed:
