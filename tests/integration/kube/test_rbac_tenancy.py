@@ -278,3 +278,38 @@ def test_a_team_admin_may_grant_only_what_they_hold(tenancy: SecuredKubeAPI) -> 
     escalated = ada("apply", "-f", "-", input=yaml.safe_dump(role), check=False)
     assert escalated.returncode == 1
     assert '{APIGroups:[""], Resources:["nodes"], Verbs:["get" "list"]}' in escalated.stderr
+
+
+def test_subject_access_reviews(tenancy: SecuredKubeAPI) -> None:
+    """What a webhook or a console asks on behalf of a user: SubjectAccessReview (cluster-wide) and
+    LocalSubjectAccessReview (one namespace), answered by the authoriser that enforces requests."""
+    base = "/apis/authorization.k8s.io/v1"
+
+    def spec(user: str, verb: str, namespace: str = "") -> dict[str, Any]:
+        attributes = {"verb": verb, "group": GROUP, "resource": "agentruns"}
+        if namespace:
+            attributes["namespace"] = namespace
+        return {"spec": {"user": user, "groups": list(USERS[user]), "resourceAttributes": attributes}}
+
+    def review(user: str, namespace: str, verb: str) -> dict[str, Any]:
+        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", **spec(user, verb, namespace)}
+        status: dict[str, Any] = tenancy.request("POST", f"{base}/subjectaccessreviews", body)["status"]
+        return status
+
+    assert review("alice", TEAM_A, "create") == {
+        "allowed": True,
+        "reason": 'RBAC: allowed by RoleBinding "atomesh-edit-team-a-editors/team-a" of ClusterRole "atomesh-edit" '
+        'to Group "team-a-editors"',
+    }
+    assert review("alice", TEAM_B, "create") == {"allowed": False}
+    assert review("victor", TEAM_A, "patch") == {"allowed": False}
+    local = {"apiVersion": "authorization.k8s.io/v1", "kind": "LocalSubjectAccessReview", **spec("bob", "create")}
+    answer = tenancy.request("POST", f"{base}/namespaces/{TEAM_B}/localsubjectaccessreviews", local)
+    assert answer["status"]["allowed"] is True
+    # asking about others needs the right to: an editor has none
+    code, status = status_of(tenancy, "alice", "POST", f"{base}/subjectaccessreviews", spec("bob", "get", TEAM_A))
+    assert (code, status["message"]) == (
+        403,
+        'subjectaccessreviews.authorization.k8s.io is forbidden: User "alice" cannot create resource '
+        '"subjectaccessreviews" in API group "authorization.k8s.io" at the cluster scope',
+    )
