@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp import web
+
 from atomesh.devstack.kube import access_review, aggregation, bootstrap, escalation, impersonation, requestinfo
 from atomesh.devstack.kube.authn import ANONYMOUS, DEFAULT_EXPIRATION, MIN_EXPIRATION, Authenticator, StaticToken
 from atomesh.devstack.kube.cluster import Cluster
@@ -186,8 +188,17 @@ def _everything(_user: UserInfo, _namespace: str) -> list[Obj]:
     return list(access_review.EVERYTHING)
 
 
-def anonymous_attributes(method: str, path: str, query: Mapping[str, str]) -> Attributes:
-    return requestinfo.resolve(ANONYMOUS, method, path, query)
-
-
-__all__ = ["CURRENT_USER", "AccessControl", "AccessOptions", "ApiError", "anonymous_attributes", "serve_review"]
+def admit(access: AccessControl | None, request: web.Request) -> Attributes:
+    """The attributes of an aiohttp request, authenticated and authorised (as anonymous and
+    unchecked without access control)."""
+    if access is None:
+        return requestinfo.resolve(ANONYMOUS, request.method, request.path, request.query)
+    peercert = request.transport.get_extra_info("peercert") if request.transport is not None else None
+    return access.admit(
+        request.method,
+        request.path,
+        request.query,
+        request.headers,
+        lambda key: request.headers.getall(key, []),
+        peercert,
+    )

@@ -27,7 +27,7 @@ from atomesh.devstack.kube import (
     table,
     watch,
 )
-from atomesh.devstack.kube.access import CURRENT_USER, AccessControl, AccessOptions, anonymous_attributes, served_here
+from atomesh.devstack.kube.access import CURRENT_USER, AccessControl, AccessOptions, admit, served_here
 from atomesh.devstack.kube.cluster import Cluster
 from atomesh.devstack.kube.errors import ApiError, bad_request
 from atomesh.devstack.kube.logproxy import node_source
@@ -151,27 +151,15 @@ async def status_errors(request: web.Request, handler: Any) -> web.StreamRespons
 async def dispatch(request: web.Request) -> web.StreamResponse:
     """Access control (authentication, impersonation, authorisation), then the request itself."""
     api = request.app[KUBE_API]
-    access = api.access
-    if access is None:
-        attributes = anonymous_attributes(request.method, request.path, request.query)
-    else:
-        peercert = request.transport.get_extra_info("peercert") if request.transport is not None else None
-        attributes = access.admit(
-            request.method,
-            request.path,
-            request.query,
-            request.headers,
-            lambda key: request.headers.getall(key, []),
-            peercert,
-        )
-    token = CURRENT_USER.set(attributes.user if access is not None else None)
+    attributes = admit(api.access, request)
+    token = CURRENT_USER.set(attributes.user if api.access is not None else None)
     try:
-        answer = await served_here(access, attributes, request.method, lambda: _read_body(request))
+        answer = await served_here(api.access, attributes, request.method, lambda: _read_body(request))
         response = _respond(answer, 201) if answer is not None else await _route(request, api)
     finally:
         CURRENT_USER.reset(token)
-    if access is not None:
-        access.after_request(request.method, attributes)
+    if api.access is not None:
+        api.access.after_request(request.method, attributes)
     return response
 
 

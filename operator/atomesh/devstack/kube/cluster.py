@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from atomesh.devstack.kube import builtins, celrules, crd_warnings, crds, fields, gc, patch, schema
+from atomesh.devstack.kube import builtins, celrules, crd_warnings, crds, fields, gc, patch, rbac, schema
 from atomesh.devstack.kube.errors import ApiError, already_exists, bad_request, cause, conflict, invalid, not_found
 from atomesh.devstack.kube.fields import FieldCheck
 from atomesh.devstack.kube.resources import Registry, ResourceInfo
@@ -127,7 +127,7 @@ class Cluster:
     def _check_namespace(self, info: ResourceInfo, namespace: str, meta: Obj) -> None:
         name = meta["name"]
         if info.group == "rbac.authorization.k8s.io":
-            _check_path_segment_name(info, name)  # RBAC names may hold ':' (system:node)
+            rbac.check_name(info.kind, info.group, name)  # RBAC names may hold ':' (system:node)
         elif not _NAME.match(name) or len(name) > 253:
             message = (
                 f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric '
@@ -422,19 +422,6 @@ class Cluster:
         self.registry.remove_group_resource((spec["group"], spec["names"]["plural"]))
         for info in crds.resource_infos(crd):
             self.registry.add(info)
-
-
-def _check_path_segment_name(info: ResourceInfo, name: str) -> None:
-    """`path.IsValidPathSegmentName`, which RBAC objects' names are validated with."""
-    problem = ""
-    if name in (".", ".."):
-        problem = f"may not be '{name}'"
-    else:
-        for bad in ("/", "%"):
-            if bad in name:
-                problem = f"may not contain '{bad}'"
-    if problem:
-        raise invalid(info.kind, info.group, name, [cause("metadata.name", f'Invalid value: "{name}": {problem}')])
 
 
 def _check_crd_rules(crd: Obj) -> None:

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from atomesh.devstack.kube.errors import ApiError
-from atomesh.devstack.kube.rbac_eval import Attributes, Rule, UserInfo, rule_allows
+from atomesh.devstack.kube.errors import ApiError, cause, invalid
+from atomesh.devstack.kube.rbac_eval import Attributes, Rule, UserInfo, go_quote, rule_allows
 from atomesh.devstack.kube.store import Store
 
 Obj = dict[str, Any]
@@ -30,15 +30,21 @@ class Decision:
     reason: str = ""
 
 
-def _go_q(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def check_name(kind: str, group: str, name: str) -> None:
+    """`path.IsValidPathSegmentName`, which RBAC objects' names are validated with."""
+    problem = f"may not be '{name}'" if name in (".", "..") else ""
+    for bad in ("/", "%"):
+        if bad in name:
+            problem = f"may not contain '{bad}'"
+    if problem:
+        raise invalid(kind, group, name, [cause("metadata.name", f'Invalid value: "{name}": {problem}')])
 
 
 def describe_subject(subject: Obj, binding_namespace: str) -> str:
     kind, name = str(subject.get("kind", "")), str(subject.get("name", ""))
     if kind == "ServiceAccount":
-        return f"{kind} {_go_q(name + '/' + (subject.get('namespace') or binding_namespace))}"
-    return f"{kind} {_go_q(name)}"
+        return f"{kind} {go_quote(name + '/' + (subject.get('namespace') or binding_namespace))}"
+    return f"{kind} {go_quote(name)}"
 
 
 def applies_to(user: UserInfo, subject: Obj, binding_namespace: str) -> bool:
@@ -77,13 +83,14 @@ class RuleResolver:
         ClusterRoleBindings first, then the namespace's RoleBindings, as `VisitRulesFor` orders them."""
         for stored in self.store.iter(CLUSTER_ROLE_BINDINGS, None):
             binding = stored.obj
+            ref = binding.get("roleRef") or {}
             for subject in binding.get("subjects") or []:
                 if applies_to(user, subject, ""):
                     source = (
-                        f"ClusterRoleBinding {_go_q(binding['metadata']['name'])} of ClusterRole "
-                        f"{_go_q(str(binding.get('roleRef', {}).get('name', '')))} to {describe_subject(subject, '')}"
+                        f"ClusterRoleBinding {go_quote(binding['metadata']['name'])} of ClusterRole "
+                        f"{go_quote(str(ref.get('name', '')))} to {describe_subject(subject, '')}"
                     )
-                    for rule in self.role_reference_rules(binding.get("roleRef") or {}, "") or []:
+                    for rule in self.role_reference_rules(ref, "") or []:
                         yield source, rule
                     break
         if not namespace:
@@ -95,8 +102,8 @@ class RuleResolver:
                 if applies_to(user, subject, namespace):
                     ref = binding.get("roleRef") or {}
                     source = (
-                        f"RoleBinding {_go_q(meta['name'] + '/' + namespace)} of {ref.get('kind')} "
-                        f"{_go_q(str(ref.get('name', '')))} to {describe_subject(subject, namespace)}"
+                        f"RoleBinding {go_quote(meta['name'] + '/' + namespace)} of {ref.get('kind')} "
+                        f"{go_quote(str(ref.get('name', '')))} to {describe_subject(subject, namespace)}"
                     )
                     for rule in self.role_reference_rules(ref, namespace) or []:
                         yield source, rule
@@ -123,16 +130,16 @@ class Authorizer:
 
 def forbidden_message(attributes: Attributes) -> str:
     """`responsewriters.forbiddenMessage`."""
-    user = _go_q(attributes.user.name)
+    user = go_quote(attributes.user.name)
     if not attributes.resource_request:
-        return f"User {user} cannot {attributes.verb} path {_go_q(attributes.path)}"
+        return f"User {user} cannot {attributes.verb} path {go_quote(attributes.path)}"
     resource = attributes.resource
     if attributes.subresource:
         resource += "/" + attributes.subresource
-    where = f"in the namespace {_go_q(attributes.namespace)}" if attributes.namespace else "at the cluster scope"
+    where = f"in the namespace {go_quote(attributes.namespace)}" if attributes.namespace else "at the cluster scope"
     return (
-        f"User {user} cannot {attributes.verb} resource {_go_q(resource)} in API group "
-        f"{_go_q(attributes.api_group)} {where}"
+        f"User {user} cannot {attributes.verb} resource {go_quote(resource)} in API group "
+        f"{go_quote(attributes.api_group)} {where}"
     )
 
 
@@ -142,7 +149,7 @@ def forbidden(group: str, resource: str, name: str, message: str) -> ApiError:
     if not resource:
         text = f"forbidden: {message}"
     elif name:
-        text = f"{qualified} {_go_q(name)} is forbidden: {message}"
+        text = f"{qualified} {go_quote(name)} is forbidden: {message}"
     else:
         text = f"{qualified} is forbidden: {message}"
     return ApiError(403, text, "Forbidden", name=name or None, group=group or None, kind=resource or None)
