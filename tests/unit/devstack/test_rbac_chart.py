@@ -50,6 +50,26 @@ def test_the_roles_for_people_aggregate_into_kubernetes_defaults(role: str) -> N
     assert found["metadata"]["labels"][label] == "true"
 
 
+def _roles_for_people(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    with helm.Chart.load(CHART) as chart:
+        manifests = chart.render(values, name=RELEASE, namespace=OPERATOR_NAMESPACE, is_install=True)
+    return {
+        doc["metadata"]["name"]: doc
+        for doc in yaml.safe_load_all(manifests.get("atomesh/templates/roles.yaml", ""))
+        if doc
+    }
+
+
+def test_the_roles_for_people_can_be_left_out_or_kept_apart() -> None:
+    assert _roles_for_people({"rbac": {"userRoles": {"create": False}}}) == {}
+    apart = _roles_for_people({"rbac": {"userRoles": {"aggregateToDefaults": False}}})
+    assert sorted(apart) == ["atomesh-admin", "atomesh-edit", "atomesh-view"]
+    for role in apart.values():
+        assert not any(label.startswith("rbac.authorization.k8s.io/") for label in role["metadata"]["labels"])
+    edit = {(tuple(r["resources"]), tuple(r["verbs"])) for r in apart["atomesh-edit"]["rules"]}
+    assert (("agents", "meshes", "agentruns"), ("create", "update", "patch", "delete")) in edit
+
+
 if __name__ == "__main__":
     CHART_RBAC.write_text(HEADER + yaml.safe_dump_all(rendered_rbac(), sort_keys=False), encoding="utf-8")
     print(f"wrote {CHART_RBAC}")
