@@ -130,11 +130,13 @@ def _common_env() -> list[dict[str, Any]]:
     ]
 
 
-def _forge_env(config: OperatorConfig) -> list[dict[str, Any]]:
+def _forge_env(snapshot: AgentSnapshot, config: OperatorConfig) -> list[dict[str, Any]]:
+    ref = snapshot.spec.workspace.credentials_secret_ref
+    secret, key = (ref.name, ref.key) if ref else (config.forge_secret_name, config.forge_secret_key)
     return [
         _env(k.ENV_FORGE_API_URL, config.forge_api_url),
         _env(k.ENV_FORGE_GIT_URL, config.forge_git_url),
-        _secret_env(k.ENV_FORGE_TOKEN, config.forge_secret_name, config.forge_secret_key),
+        _secret_env(k.ENV_FORGE_TOKEN, secret, key),
     ]
 
 
@@ -216,11 +218,11 @@ def build_runner_pod(run: AgentRun, snapshot: AgentSnapshot, config: OperatorCon
             {"name": RUN_VOLUME, "configMap": {"name": run_configmap_name(run.metadata.name)}},
         ],
         "initContainers": [
-            _container(k.RUNNER_CONTAINER_CHECKOUT, image, _common_env() + _forge_env(config), snapshot, config),
+            _container(k.RUNNER_CONTAINER_CHECKOUT, image, _common_env() + _forge_env(snapshot, config), snapshot, config),
             _container(k.RUNNER_CONTAINER_AGENT, image, _common_env() + _model_env(snapshot, config), snapshot, config),
         ],
         "containers": [
-            _container(k.RUNNER_CONTAINER_PUBLISH, image, _common_env() + _forge_env(config), snapshot, config)
+            _container(k.RUNNER_CONTAINER_PUBLISH, image, _common_env() + _forge_env(snapshot, config), snapshot, config)
         ],
     }
     if spec.runner.service_account_name:
