@@ -218,11 +218,15 @@ def build_runner_pod(run: AgentRun, snapshot: AgentSnapshot, config: OperatorCon
             {"name": RUN_VOLUME, "configMap": {"name": run_configmap_name(run.metadata.name)}},
         ],
         "initContainers": [
-            _container(k.RUNNER_CONTAINER_CHECKOUT, image, _common_env() + _forge_env(snapshot, config), snapshot, config),
+            _container(
+                k.RUNNER_CONTAINER_CHECKOUT, image, _common_env() + _forge_env(snapshot, config), snapshot, config
+            ),
             _container(k.RUNNER_CONTAINER_AGENT, image, _common_env() + _model_env(snapshot, config), snapshot, config),
         ],
         "containers": [
-            _container(k.RUNNER_CONTAINER_PUBLISH, image, _common_env() + _forge_env(snapshot, config), snapshot, config)
+            _container(
+                k.RUNNER_CONTAINER_PUBLISH, image, _common_env() + _forge_env(snapshot, config), snapshot, config
+            )
         ],
     }
     if spec.runner.service_account_name:
