@@ -78,7 +78,7 @@ def kubectl(kubeconfig: Path, *args: str, stdin: str | None = None) -> subproces
 def test_only_kube_serves_kubectl_and_stops_cleanly(tmp_path: Path) -> None:
     with dev_stack(tmp_path, "--only", "kube") as (process, kubeconfig):
         server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
-        assert server.startswith("http://127.0.0.1:")
+        assert server.startswith("https://127.0.0.1:")  # kubectl sends tokens only over TLS
         assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
         crd = kubectl(kubeconfig, "get", "crd", "agents.atomesh.io", "-o", "jsonpath={.spec.names.kind}")
         assert crd.returncode == 0, crd.stderr

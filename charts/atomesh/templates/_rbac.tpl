@@ -35,3 +35,15 @@
   verbs: ["get", "list", "watch", "patch"]
 {{- end }}
 {{- end }}
+
+{{/* Rules of the roles for people (roles.yaml). */}}
+{{- define "atomesh.viewRules" -}}
+- apiGroups: ["atomesh.io"]
+  resources: ["agents", "meshes", "agentruns", "agents/status", "meshes/status", "agentruns/status"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- define "atomesh.editRules" -}}
+- apiGroups: ["atomesh.io"]
+  resources: ["agents", "meshes", "agentruns"]
+  verbs: ["create", "update", "patch", "delete"]
+{{- end }}

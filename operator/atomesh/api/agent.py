@@ -62,6 +62,13 @@ class Workspace(SpecModel):
 
     repo: str = Field(min_length=1, description="Repository as owner/name on the forge, or a git URL.")
     base_branch: str = Field(default="main", min_length=1, description="Branch the work starts from and targets.")
+    credentials_secret_ref: SecretKeyRef | None = Field(
+        default=None,
+        description=(
+            "Secret key holding the forge token this agent's checkout and publish steps use (a team's or the "
+            "agent's own); the operator's forge Secret when unset. Only those two steps receive it."
+        ),
+    )
 
 
 class ModelPrice(SpecModel):

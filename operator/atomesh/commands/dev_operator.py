@@ -119,7 +119,8 @@ class OperatorComponent:
         webhook_secret = secrets.token_hex(32)
         thread = OperatorThread(
             config,
-            str(self._kube.kubeconfig),
+            # On the emulator the operator is the chart's ServiceAccount, with the chart's RBAC.
+            str(self._kube.operator_kubeconfig or self._kube.kubeconfig),
             [self.namespace],
             forge=GitHubForge(self._github.api_url, accounts.bot_token),
             webhook_secret=webhook_secret,

@@ -136,11 +136,13 @@ def _common_env() -> list[dict[str, Any]]:
     ]
 
 
-def _forge_env(config: OperatorConfig) -> list[dict[str, Any]]:
+def _forge_env(snapshot: AgentSnapshot, config: OperatorConfig) -> list[dict[str, Any]]:
+    ref = snapshot.spec.workspace.credentials_secret_ref
+    secret, key = (ref.name, ref.key) if ref else (config.forge_secret_name, config.forge_secret_key)
     return [
         _env(k.ENV_FORGE_API_URL, config.forge_api_url),
         _env(k.ENV_FORGE_GIT_URL, config.forge_git_url),
-        _secret_env(k.ENV_FORGE_TOKEN, config.forge_secret_name, config.forge_secret_key),
+        _secret_env(k.ENV_FORGE_TOKEN, secret, key),
     ]
 
 
@@ -255,12 +257,16 @@ def build_runner_pod(run: AgentRun, snapshot: AgentSnapshot, config: OperatorCon
             {"name": MODEL_PROXY_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
         ],
         "initContainers": [
-            _container(k.RUNNER_CONTAINER_CHECKOUT, image, _common_env() + _forge_env(config), snapshot, config),
+            _container(
+                k.RUNNER_CONTAINER_CHECKOUT, image, _common_env() + _forge_env(snapshot, config), snapshot, config
+            ),
             _model_proxy_container(image, snapshot, config),
             _agent_container(image, snapshot, config),
         ],
         "containers": [
-            _container(k.RUNNER_CONTAINER_PUBLISH, image, _common_env() + _forge_env(config), snapshot, config)
+            _container(
+                k.RUNNER_CONTAINER_PUBLISH, image, _common_env() + _forge_env(snapshot, config), snapshot, config
+            )
         ],
     }
     if spec.runner.service_account_name:

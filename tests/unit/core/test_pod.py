@@ -106,6 +106,37 @@ def test_the_model_key_stays_in_the_proxy_sidecar() -> None:
     assert volume["emptyDir"]["medium"] == "Memory"
 
 
+def secret_names(pod: dict[str, Any]) -> set[str]:
+    """Every Secret the pod names: env references, envFrom and volumes."""
+    names: set[str] = set()
+    for container in containers(pod).values():
+        for entry in container.get("env") or []:
+            ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
+            if ref:
+                names.add(ref["name"])
+        names.update(e["secretRef"]["name"] for e in container.get("envFrom") or [] if "secretRef" in e)
+    names.update(v["secret"]["secretName"] for v in pod["spec"].get("volumes") or [] if "secret" in v)
+    return names
+
+
+def test_an_agent_with_its_own_credentials_gets_only_those() -> None:
+    snap = snapshot(
+        workspace={"repo": "team-a/site", "credentialsSecretRef": {"name": "team-a-forge", "key": "token"}},
+        harness={"model": "m", "credentialsSecretRef": {"name": "team-a-llm", "key": "key"}},
+    )
+    pod = build_runner_pod(run(), snap, CONFIG)
+    steps = containers(pod)
+    for step in ("checkout", "publish"):
+        assert env_of(steps[step])[k.ENV_FORGE_TOKEN] == {"secretKeyRef": {"name": "team-a-forge", "key": "token"}}
+    assert k.ENV_FORGE_TOKEN not in env_of(steps["agent"])
+    # neither the installation's shared Secrets nor any other: a pod names Secrets of its own namespace only
+    assert secret_names(pod) == {"team-a-forge", "team-a-llm"}
+    assert secret_names(build_runner_pod(run(), snapshot(), CONFIG)) == {
+        CONFIG.forge_secret_name,
+        CONFIG.model_secret_name,
+    }
+
+
 def test_security_and_lifecycle() -> None:
     pod = build_runner_pod(run(), snapshot(), CONFIG)
     spec = pod["spec"]
