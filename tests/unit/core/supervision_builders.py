@@ -1,0 +1,100 @@
+"""Agents, Meshes and AgentRuns as the cluster reports them, for the supervision planners' tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from atomesh.api import Agent, AgentRun, Mesh
+from atomesh.api.constants import LABEL_MESH
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def at(minutes_ago: float) -> str:
+    return (NOW - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def agent(name: str, ready: str | None = "True", reason: str = "Reconciled", message: str = "", **spec: Any) -> Agent:
+    conditions = (
+        []
+        if ready is None
+        else [{"type": "Ready", "status": ready, "reason": reason, "message": message, "lastTransitionTime": at(90)}]
+    )
+    return Agent.model_validate(
+        {
+            "metadata": {"name": name, "namespace": "team-a", "creationTimestamp": at(600)},
+            "spec": {
+                "purpose": "fix bugs",
+                "instructions": "fix it",
+                "output": {"artifact": "code"},
+                "workspace": {"repo": "demo/sample-app"},
+                "harness": {"model": "claude-sonnet-4-5"},
+                **spec,
+            },
+            "status": {"conditions": conditions},
+        }
+    )
+
+
+def mesh(name: str, conditions: list[dict[str, str]] | None = None) -> Mesh:
+    return Mesh.model_validate(
+        {
+            "metadata": {"name": name, "namespace": "team-a", "creationTimestamp": at(600)},
+            "spec": {"agents": [{"name": "fix", "agentRef": {"name": "fixer"}}]},
+            "status": {"conditions": [{**cond, "lastTransitionTime": at(30)} for cond in conditions or []]},
+        }
+    )
+
+
+def run(
+    name: str,
+    agent_name: str = "fixer",
+    phase: str = "Pending",
+    created: float = 60,
+    started: float | None = None,
+    published: float | None = None,
+    decided: float | None = None,
+    completed: float | None = None,
+    state: str | None = None,
+    url: str | None = None,
+    cost: float = 0.0,
+    revision: int = 0,
+    checks: bool | None = None,
+    reason: str | None = None,
+    message: str | None = None,
+    mesh_name: str | None = None,
+    revision_run: str | None = None,
+    artifact: str = "code",
+) -> AgentRun:
+    status: dict[str, Any] = {"phase": phase}
+    if reason:
+        status["reason"] = reason
+    if message:
+        status["message"] = message
+    if started is not None:
+        status["startTime"] = at(started)
+    if completed is not None:
+        status["completionTime"] = at(completed)
+    if cost:
+        status["usage"] = {"costUSD": cost}
+    if published is not None or state is not None:
+        status["artifact"] = {"type": artifact}
+        review: dict[str, Any] = {"state": state or "open", "revision": revision, "url": url, "number": 1}
+        if published is not None:
+            review["publishedAt"] = at(published)
+        if decided is not None:
+            review["decidedAt"] = at(decided)
+        if checks is not None:
+            review["checksPassed"] = checks
+        if revision_run:
+            review["revisionRun"] = revision_run
+        status["review"] = {key: value for key, value in review.items() if value is not None}
+    labels = {LABEL_MESH: mesh_name} if mesh_name else {}
+    return AgentRun.model_validate(
+        {
+            "metadata": {"name": name, "namespace": "team-a", "creationTimestamp": at(created), "labels": labels},
+            "spec": {"agentRef": {"name": agent_name}},
+            "status": status,
+        }
+    )
