@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("atomesh.commands.dev", "run the embedded development stack"),
     "operator": ("atomesh.commands.operator", "run the operator"),
     "runner": ("atomesh.commands.runner", "run one step of a runner pod"),
+    "status": ("atomesh.commands.status", "show the review queue, attention list and fleet"),
 }
 
 

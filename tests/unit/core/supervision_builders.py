@@ -11,8 +11,12 @@ from atomesh.api.constants import LABEL_MESH
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
+# The moment the builders' times are relative to: NOW for unit tests, the real time for a seeded cluster.
+_clock = {"now": NOW}
+
+
 def at(minutes_ago: float) -> str:
-    return (NOW - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (_clock["now"] - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def agent(name: str, ready: str | None = "True", reason: str = "Reconciled", message: str = "", **spec: Any) -> Agent:
@@ -98,3 +102,51 @@ def run(
             "status": status,
         }
     )
+
+
+def scenario(now: datetime = NOW) -> tuple[list[Agent], list[Mesh], list[AgentRun]]:
+    """A small fleet with something in every view, as of `now`: two reviews, a failure, a stuck run, an
+    Agent not Ready, a Mesh over budget, and a history of merged and closed pull requests."""
+    _clock["now"] = now
+    try:
+        return _scenario()
+    finally:
+        _clock["now"] = NOW
+
+
+def _scenario() -> tuple[list[Agent], list[Mesh], list[AgentRun]]:
+    agents = [
+        agent("fixer"),
+        agent("docs-writer", output={"artifact": "doc"}),
+        agent("broken", ready="False", reason="WorkspaceUnresolvable", message="repository demo/gone not found"),
+    ]
+    meshes = [
+        mesh(
+            "release",
+            [
+                {
+                    "type": "BudgetExceeded",
+                    "status": "True",
+                    "reason": "BudgetExceeded",
+                    "message": "$10.40 of $10.00 today",
+                }
+            ],
+        ),
+    ]
+    runs = [
+        run("fixer-1", phase="Succeeded", created=900, started=890, published=860, decided=700, state="merged",
+            url="https://github.com/demo/app/pull/1", cost=0.42, checks=True),
+        run("fixer-2", phase="Rejected", created=800, started=790, published=770, decided=600, state="closed",
+            url="https://github.com/demo/app/pull/2", cost=0.38, checks=False),
+        run("fixer-3", phase="AwaitingReview", created=240, started=235, published=200,
+            url="https://github.com/demo/app/pull/3", cost=0.51, checks=True, revision=1),
+        run("fixer-4", phase="Failed", created=50, started=48, completed=40, reason="HarnessCrashed",
+            message="claude exited with status 1", cost=0.05),
+        run("fixer-5", phase="Running", created=120, started=118, reason="Running"),
+        run("docs-1", agent_name="docs-writer", phase="AwaitingReview", created=30, started=29, published=20,
+            url="https://github.com/demo/docs/pull/7", cost=0.12, mesh_name="release", artifact="doc"),
+        run("docs-0", agent_name="docs-writer", phase="Succeeded", created=3000, started=2990, published=2980,
+            decided=2900, state="merged", url="https://github.com/demo/docs/pull/6", cost=0.2, mesh_name="release",
+            artifact="doc"),
+    ]  # fmt: skip
+    return agents, meshes, runs
