@@ -13,6 +13,7 @@ from atomesh import __version__
 
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "console": ("atomesh.commands.console", "serve the web console with your kubeconfig"),
     "crds": ("atomesh.commands.crds", "write or check the generated CRDs"),
     "lint": ("atomesh.commands.lint", "validate Agent, Mesh and AgentRun manifests offline"),
     "dev": ("atomesh.commands.dev", "run the embedded development stack"),
