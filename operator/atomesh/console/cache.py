@@ -9,6 +9,7 @@ kind across the cluster (403), the cache lists and watches it in each of the nam
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -20,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from atomesh.api import Agent, AgentRun, Mesh
+from atomesh.core.supervision_facts import RunFacts, run_facts
 from atomesh.kube.client import Body, KubeError
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, Resource
 from atomesh.kube.watch import GONE, KubeReader
@@ -83,6 +85,18 @@ def list_once(
     return agents, meshes, runs, warnings
 
 
+# Metadata the views never read and that would double a run's size in memory.
+BULKY_METADATA = frozenset({"managedFields"})
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRun:
+    """A run in the cache: what the views compute with, and the object itself for its own page."""
+
+    facts: RunFacts
+    body: bytes
+
+
 class ClusterCache:
     """Agents, Meshes, AgentRuns and their Events as last seen, parsed into API models."""
 
@@ -99,23 +113,27 @@ class ClusterCache:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._synced: dict[tuple[str, str | None], threading.Event] = {}
-        self.objects: dict[str, dict[Key, BaseModel]] = {AGENTS.kind: {}, MESHES.kind: {}, AGENT_RUNS.kind: {}}
+        # Agents and Meshes as models; runs as StoredRun (thousands of them: small facts and compact JSON).
+        self.objects: dict[str, dict[Key, Any]] = {AGENTS.kind: {}, MESHES.kind: {}, AGENT_RUNS.kind: {}}
         self.events: dict[tuple[str, str, str], deque[Body]] = {}
         self.invalid: dict[tuple[str, str, str], str] = {}
         self.generation = 0
         self.stats = CacheStats()
 
     # --- reading -----------------------------------------------------------------------------------
-    def snapshot(self) -> tuple[list[Agent], list[Mesh], list[AgentRun], int]:
+    def snapshot(self) -> tuple[list[Agent], list[Mesh], list[RunFacts], int]:
         with self._lock:
-            agents = [obj for obj in self.objects[AGENTS.kind].values() if isinstance(obj, Agent)]
-            meshes = [obj for obj in self.objects[MESHES.kind].values() if isinstance(obj, Mesh)]
-            runs = [obj for obj in self.objects[AGENT_RUNS.kind].values() if isinstance(obj, AgentRun)]
+            agents = list(self.objects[AGENTS.kind].values())
+            meshes = list(self.objects[MESHES.kind].values())
+            runs = [stored.facts for stored in self.objects[AGENT_RUNS.kind].values()]
             return agents, meshes, runs, self.generation
 
     def get(self, kind: str, namespace: str, name: str) -> BaseModel | None:
         with self._lock:
-            return self.objects[kind].get((namespace, name))
+            found = self.objects[kind].get((namespace, name))
+        if isinstance(found, StoredRun):
+            return AgentRun.model_validate_json(found.body)
+        return found if isinstance(found, BaseModel) else None
 
     def events_of(self, kind: str, namespace: str, name: str) -> list[Body]:
         with self._lock:
@@ -197,6 +215,14 @@ class ClusterCache:
                 return
 
     # --- changes -----------------------------------------------------------------------------------
+    def _store(self, resource: Resource, body: Body) -> Any:
+        """What the cache keeps of an object: its model, or for a run its facts and compact JSON."""
+        model = self._parse(resource, body)
+        if not isinstance(model, AgentRun):
+            return model
+        metadata = {key: value for key, value in body["metadata"].items() if key not in BULKY_METADATA}
+        return StoredRun(run_facts(model), json.dumps({**body, "metadata": metadata}, separators=(",", ":")).encode())
+
     def _parse(self, resource: Resource, body: Body) -> BaseModel | None:
         metadata = body.get("metadata") or {}
         key = (resource.kind, str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
@@ -219,7 +245,7 @@ class ClusterCache:
         else:
             parsed = {}
             for item in items:
-                model = self._parse(resource, item)
+                model = self._store(resource, item)
                 if model is not None:
                     metadata = item["metadata"]
                     parsed[(metadata.get("namespace") or "", metadata["name"])] = model
@@ -241,7 +267,7 @@ class ClusterCache:
             with self._lock:
                 self.objects[resource.kind].pop(key, None)
         else:
-            model = self._parse(resource, body)
+            model = self._store(resource, body)
             with self._lock:
                 if model is None:
                     self.objects[resource.kind].pop(key, None)

@@ -28,12 +28,15 @@ from atomesh.console.actions import Outcome, cancel_runs, set_suspend, start_run
 from atomesh.console.cache import ClusterCache
 from atomesh.console.views import FLEET_SORT, OverviewMemo, QueueFilters, filter_queue, sort_fleet, timeline
 from atomesh.core.supervision import Thresholds
-from atomesh.core.supervision_mesh import NODE_HEIGHT, NODE_WIDTH, mesh_graph
+from atomesh.core.supervision_mesh import NEVER, NODE_HEIGHT, NODE_WIDTH, mesh_graph
+from atomesh.core.supervision_overview import Overview
 from atomesh.kube.client import Kube
 
 STATIC = Path(__file__).parent / "static"
 CHANGE_POLL_SECONDS = 0.2  # how often the server looks at the cache's generation
-HEARTBEAT_SECONDS = 15.0  # an SSE comment keeps proxies from closing an idle stream
+HEARTBEAT_SECONDS = 15.0
+DEFAULT_ROWS = 200
+MAX_ROWS = 5000  # an SSE comment keeps proxies from closing an idle stream
 
 _ENV = Environment(
     loader=PackageLoader("atomesh.console", "templates"),
@@ -74,9 +77,19 @@ def render(request: web.Request, template: str, **context: Any) -> web.Response:
     return web.Response(text=html, content_type="text/html")
 
 
-def _overview(request: web.Request) -> Any:
-    cache = request.app[CACHE]
-    return request.app[MEMO].get(cache.snapshot, cache.generation)
+def _limit(request: web.Request) -> int:
+    """Rows a long list shows (`?limit=`): hundreds of agents make thousands of rows, and a person reads the
+    oldest first anyway."""
+    try:
+        return max(1, min(int(request.query.get("limit", DEFAULT_ROWS)), MAX_ROWS))
+    except ValueError:
+        return DEFAULT_ROWS
+
+
+def _overview(request: web.Request) -> Overview:
+    """The overview the background task last computed (computed here only before the first one)."""
+    memo = request.app[MEMO]
+    return memo.current or memo.refresh(request.app[CACHE].snapshot)
 
 
 async def queue_page(request: web.Request) -> web.Response:
@@ -89,11 +102,15 @@ async def queue_page(request: web.Request) -> web.Response:
         "agent": sorted({item.agent for item in view.review_queue}),
         "type": sorted({item.artifact_type for item in view.review_queue if item.artifact_type}),
     }
-    return render(request, "queue.html", view=view, items=items, filters=filters, choices=choices)
+    return render(
+        request, "queue.html", view=view, items=items[: _limit(request)], total=len(items), filters=filters,
+        choices=choices,
+    )  # fmt: skip
 
 
 async def attention_page(request: web.Request) -> web.Response:
-    return render(request, "attention.html", view=_overview(request))
+    view = _overview(request)
+    return render(request, "attention.html", view=view, items=view.attention[: _limit(request)])
 
 
 async def fleet_page(request: web.Request) -> web.Response:
@@ -135,12 +152,9 @@ async def meshes_page(request: web.Request) -> web.Response:
 async def agent_page(request: web.Request) -> web.Response:
     agent: Agent = _object(request, "Agent")
     _, _, runs, _ = request.app[CACHE].snapshot()
-    mine = [
-        run
-        for run in runs
-        if run.spec.agent_ref.name == agent.metadata.name and run.metadata.namespace == agent.metadata.namespace
-    ]
-    mine.sort(key=lambda run: run.metadata.creation_timestamp or "", reverse=True)
+    namespace = agent.metadata.namespace or ""
+    mine = [run for run in runs if run.agent == agent.metadata.name and run.namespace == namespace]
+    mine.sort(key=lambda run: run.created or NEVER, reverse=True)
     schema = json.dumps(agent.spec.input.json_schema, indent=2)
     return render(request, "agent.html", agent=agent, runs=mine[:50], schema=schema, request_id=secrets.token_hex(8))
 
@@ -249,11 +263,17 @@ def _moved(generation: list[int], seen: int) -> bool:
 
 
 async def _watch_generation(app: web.Application) -> None:
-    cache, changed, generation = app[CACHE], app[CHANGED], app[GENERATION]
+    """Recompute the overview off the request path when the cache changed (or its ages went stale), then
+    tell the open pages: a page that refreshes on `change` finds the new state already computed."""
+    cache, changed, generation, memo = app[CACHE], app[CHANGED], app[GENERATION], app[MEMO]
+    loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(CHANGE_POLL_SECONDS)
-        if cache.generation != generation[0]:
-            generation[0] = cache.generation
+        moved = cache.generation != generation[0]
+        if moved or memo.stale():
+            await loop.run_in_executor(None, memo.refresh, cache.snapshot)
+        if moved:
+            generation[0] = memo.generation
             async with changed:
                 changed.notify_all()
 

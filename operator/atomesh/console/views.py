@@ -96,18 +96,19 @@ def timeline(run: AgentRun) -> list[tuple[str, str]]:
 
 @dataclass
 class OverviewMemo:
-    """The overview of the cache's current generation, recomputed on a change or when its ages went stale,
-    so page views between changes cost a dictionary lookup."""
+    """The overview of the cache's latest generation. The server recomputes it in the background when the
+    cache changed or its ages went stale, so a page view costs a lookup, never a pass over every run."""
 
     thresholds: Thresholds = field(default_factory=Thresholds)
-    _key: int = -1
+    generation: int = -1
+    current: Overview | None = None
     _at: float = 0.0
-    _value: Overview | None = None
 
-    def get(self, snapshot: Callable[[], tuple[Any, Any, Any, int]], generation: int) -> Overview:
-        now = time.monotonic()
-        if self._value is None or generation != self._key or now - self._at > OVERVIEW_MAX_AGE:
-            agents, meshes, runs, seen = snapshot()
-            self._value = overview(agents, meshes, runs, datetime.now(UTC), self.thresholds)
-            self._key, self._at = seen, now
-        return self._value
+    def stale(self) -> bool:
+        return self.current is None or time.monotonic() - self._at > OVERVIEW_MAX_AGE
+
+    def refresh(self, snapshot: Callable[[], tuple[Any, Any, Any, int]]) -> Overview:
+        agents, meshes, runs, generation = snapshot()
+        view = overview(agents, meshes, runs, datetime.now(UTC), self.thresholds)
+        self.current, self.generation, self._at = view, generation, time.monotonic()
+        return view

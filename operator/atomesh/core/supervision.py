@@ -29,11 +29,9 @@ from atomesh.api import conditions as c
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, AgentRun
 from atomesh.api.common import Condition
-from atomesh.api.constants import LABEL_MESH
 from atomesh.api.mesh import Mesh
-from atomesh.core.schedule import parse_rfc3339
+from atomesh.core.supervision_facts import RunFacts, Verdict, as_facts, parse_time
 
-Verdict = Literal["passed", "failed", "none"]
 # What is wrong, in the order a supervisor should look at it.
 Problem = Literal["Failed", "Stuck", "ReviewOverdue", "AgentNotReady", "MeshStalled", "MeshOverBudget"]
 PROBLEMS: tuple[Problem, ...] = ("Failed", "Stuck", "ReviewOverdue", "AgentNotReady", "MeshStalled", "MeshOverBudget")
@@ -86,96 +84,42 @@ class AttentionItem:
     agent: str | None = None
 
 
-def parse_time(text: str | None) -> datetime | None:
-    """An RFC 3339 timestamp as an aware datetime; None for none or an unreadable one (a status written by
-    something else must not break the whole view)."""
-    try:
-        return parse_rfc3339(text)
-    except ValueError:
-        return None
+Run = AgentRun | RunFacts
 
 
-def run_agent(run: AgentRun) -> str:
-    return run.spec.agent_ref.name
-
-
-def run_mesh(run: AgentRun) -> str | None:
-    return run.metadata.labels.get(LABEL_MESH)
-
-
-def verdict(run: AgentRun) -> Verdict:
-    """The verification verdict of the run's pull request: its checks passed, failed, or there were none."""
-    review = run.status.review if run.status else None
-    if review is None or review.checks_passed is None:
-        return "none"
-    return "passed" if review.checks_passed else "failed"
-
-
-def run_cost(run: AgentRun) -> float:
-    usage = run.status.usage if run.status else None
-    return usage.cost_usd if usage else 0.0
-
-
-def review_started(run: AgentRun) -> datetime | None:
-    """When the run's artifact was handed to review (falling back to when the run started, then was created)."""
-    status = run.status
-    published = status.review.published_at if status and status.review else None
-    return (
-        parse_time(published)
-        or parse_time(status.start_time if status else None)
-        or parse_time(run.metadata.creation_timestamp)
-    )
-
-
-def run_duration(run: AgentRun) -> float | None:
-    """Seconds the run worked: from start to publishing its artifact, or to its end; None while it works."""
-    status = run.status
-    if status is None:
-        return None
-    start = parse_time(status.start_time)
-    published = status.review.published_at if status.review else None
-    end = parse_time(published) or parse_time(status.completion_time)
-    if start is None or end is None or end < start:
-        return None
-    return (end - start).total_seconds()
-
-
-def usual_durations(runs: Iterable[AgentRun]) -> dict[tuple[str, str], float]:
+def usual_durations(runs: Iterable[RunFacts]) -> dict[tuple[str, str], float]:
     """Median working time of each agent's finished runs, by (namespace, agent)."""
     durations: dict[tuple[str, str], list[float]] = defaultdict(list)
     for run in runs:
-        seconds = run_duration(run)
+        seconds = run.duration
         if seconds is not None:
-            durations[(run.metadata.namespace or "", run_agent(run))].append(seconds)
+            durations[(run.namespace, run.agent)].append(seconds)
     return {key: statistics.median(values) for key, values in durations.items()}
 
 
-def review_queue(runs: Iterable[AgentRun], now: datetime) -> list[ReviewItem]:
+def review_queue(runs: Iterable[Run], now: datetime) -> list[ReviewItem]:
     """Every run whose pull request waits for a person, oldest first."""
     items = []
-    for run in runs:
-        status = run.status
-        if status is None or status.phase != "AwaitingReview":
+    for found in runs:
+        run = as_facts(found)
+        if run.phase != "AwaitingReview" or run.revision_run:
             continue
-        review = status.review
-        if review is not None and review.revision_run:
-            continue
-        since = review_started(run) or now
+        since = run.review_started or now
         items.append(
             ReviewItem(
-                namespace=run.metadata.namespace or "",
-                run=run.metadata.name,
-                agent=run_agent(run),
-                mesh=run_mesh(run),
-                artifact_type=status.artifact.type if status.artifact else None,
-                verdict=verdict(run),
-                cost_usd=run_cost(run),
+                namespace=run.namespace,
+                run=run.name,
+                agent=run.agent,
+                mesh=run.mesh,
+                artifact_type=run.artifact_type,
+                verdict=run.verdict,
+                cost_usd=run.cost_usd,
                 waiting_since=since,
                 age_seconds=max(0.0, (now - since).total_seconds()),
-                revision=review.revision if review else 0,
-                pr_url=review.url if review else None,
-                pr_number=review.number if review else None,
-                labels=dict(run.metadata.labels),
+                revision=run.revision,
+                pr_url=run.pr_url,
+                pr_number=run.pr_number,
+                labels=run.labels,
             )
         )
     return sorted(items, key=lambda item: (item.waiting_since, item.namespace, item.run))
@@ -190,45 +134,35 @@ def _condition(conditions: Sequence[Condition], type_: str) -> Condition | None:
 
 
 def _run_attention(
-    run: AgentRun, now: datetime, usual: Mapping[tuple[str, str], float], thresholds: Thresholds
+    run: RunFacts, now: datetime, usual: Mapping[tuple[str, str], float], thresholds: Thresholds
 ) -> AttentionItem | None:
-    status = run.status
-    namespace, name, agent = run.metadata.namespace or "", run.metadata.name, run_agent(run)
-    created = parse_time(run.metadata.creation_timestamp)
-    phase = status.phase if status else "Pending"
-    reason = (status.reason if status else None) or ""
-    message = (status.message if status else None) or ""
+    phase, reason, message = run.phase, run.reason, run.message
 
     def item(problem: Problem, since: datetime | None, why: str = reason, what: str = message) -> AttentionItem:
-        return AttentionItem(problem, "AgentRun", namespace, name, why, what, since, _age(since, now), agent)
+        return AttentionItem(
+            problem, "AgentRun", run.namespace, run.name, why, what, since, _age(since, now), run.agent
+        )
 
-    if status is not None and phase == "Failed":
-        ended = parse_time(status.completion_time) or created
+    if phase == "Failed":
+        ended = run.completed or run.created
         if ended is not None and now - ended > thresholds.failed_window:
             return None
-        failure = status.failure
-        return item(
-            "Failed",
-            ended,
-            reason or (failure.reason if failure else ""),
-            message or (failure.message if failure else ""),
-        )
+        return item("Failed", ended, reason or run.failure_reason, message or run.failure_message)
     if phase in ACTIVE_PHASES:
         if reason == c.QUEUED:
             return None
-        since = parse_time(status.start_time) if status and phase == "Running" else created
+        since = run.started if phase == "Running" else run.created
         if since is None:
             return None
-        limit = max(
-            thresholds.stuck_floor.total_seconds(), thresholds.stuck_factor * usual.get((namespace, agent), 0.0)
-        )
+        key = (run.namespace, run.agent)
+        limit = max(thresholds.stuck_floor.total_seconds(), thresholds.stuck_factor * usual.get(key, 0.0))
         elapsed = (now - since).total_seconds()
         if elapsed <= limit:
             return None
-        usual_text = f"; usual {usual[(namespace, agent)]:.0f}s" if (namespace, agent) in usual else ""
+        usual_text = f"; usual {usual[key]:.0f}s" if key in usual else ""
         return item("Stuck", since, reason, message or f"{phase} for {elapsed:.0f}s (limit {limit:.0f}s{usual_text})")
-    if phase == "AwaitingReview" and not (status and status.review and status.review.revision_run):
-        since = review_started(run)
+    if phase == "AwaitingReview" and not run.revision_run:
+        since = run.review_started
         if since is not None and now - since > thresholds.review_overdue:
             return item("ReviewOverdue", since)
     return None
@@ -279,16 +213,17 @@ def _mesh_attention(mesh: Mesh, now: datetime) -> list[AttentionItem]:
 def attention(
     agents: Iterable[Agent],
     meshes: Iterable[Mesh],
-    runs: Sequence[AgentRun],
+    runs: Sequence[Run],
     now: datetime,
     thresholds: Thresholds | None = None,
 ) -> list[AttentionItem]:
     """Everything broken or stuck: failed runs (recent), stuck runs, overdue reviews, Agents not Ready,
     Meshes Stalled or over budget; by problem, then oldest first."""
     limits = thresholds or Thresholds()
-    usual = usual_durations(runs)
+    facts = [as_facts(run) for run in runs]
+    usual = usual_durations(facts)
     items: list[AttentionItem] = []
-    for run in runs:
+    for run in facts:
         found = _run_attention(run, now, usual, limits)
         if found is not None:
             items.append(found)

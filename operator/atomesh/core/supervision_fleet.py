@@ -20,11 +20,11 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, AgentRun
-from atomesh.core.supervision import parse_time, run_agent, run_cost
+from atomesh.core.supervision_facts import RunFacts, as_facts
 
 
 @dataclass(frozen=True)
@@ -56,26 +56,23 @@ class _PullRequest:
     revisions: int = 0
 
 
-def _pull_requests(runs: Sequence[AgentRun]) -> dict[str, _PullRequest]:
+def _pull_requests(runs: Sequence[RunFacts]) -> dict[str, _PullRequest]:
     pulls: dict[str, _PullRequest] = {}
     for run in runs:
-        review = run.status.review if run.status else None
-        if review is None or review.state is None:
+        if run.pr_state is None:
             continue
-        pull = pulls.setdefault(review.url or run.metadata.name, _PullRequest())
-        if review.state in ("merged", "closed") or pull.state is None:
-            pull.state = review.state
-        published = parse_time(review.published_at)
-        if published is not None and (pull.published is None or published < pull.published):
-            pull.published = published
-        decided = parse_time(review.decided_at)
-        if review.state in ("merged", "closed") and decided is not None:
-            pull.decided = max(decided, pull.decided) if pull.decided else decided
-        pull.revisions = max(pull.revisions, review.revision)
+        pull = pulls.setdefault(run.pr_url or run.name, _PullRequest())
+        if run.pr_state in ("merged", "closed") or pull.state is None:
+            pull.state = run.pr_state
+        if run.published is not None and (pull.published is None or run.published < pull.published):
+            pull.published = run.published
+        if run.pr_state in ("merged", "closed") and run.decided is not None:
+            pull.decided = max(run.decided, pull.decided) if pull.decided else run.decided
+        pull.revisions = max(pull.revisions, run.revision)
     return pulls
 
 
-def _row(namespace: str, agent: str, runs: Sequence[AgentRun], suspended: bool, last_failure: str | None) -> FleetRow:
+def _row(namespace: str, agent: str, runs: Sequence[RunFacts], suspended: bool, last_failure: str | None) -> FleetRow:
     pulls = _pull_requests(runs).values()
     merged = [pull for pull in pulls if pull.state == "merged"]
     decided = [pull for pull in pulls if pull.state in ("merged", "closed")]
@@ -84,15 +81,14 @@ def _row(namespace: str, agent: str, runs: Sequence[AgentRun], suspended: bool, 
         for pull in decided
         if pull.decided is not None and pull.published is not None and pull.decided >= pull.published
     ]
-    cost = sum(run_cost(run) for run in runs)
-    phases = [run.status.phase if run.status else "Pending" for run in runs]
+    cost = sum(run.cost_usd for run in runs)
     return FleetRow(
         namespace=namespace,
         agent=agent,
         runs=len(runs),
-        active=sum(1 for phase in phases if phase in ACTIVE_PHASES),
-        awaiting_review=sum(1 for phase in phases if phase == "AwaitingReview"),
-        failed=sum(1 for phase in phases if phase == "Failed"),
+        active=sum(1 for run in runs if run.phase in ACTIVE_PHASES),
+        awaiting_review=sum(1 for run in runs if run.phase == "AwaitingReview"),
+        failed=sum(1 for run in runs if run.phase == "Failed"),
         merged=len(merged),
         decided=len(decided),
         acceptance_rate=len(merged) / len(decided) if decided else None,
@@ -105,37 +101,34 @@ def _row(namespace: str, agent: str, runs: Sequence[AgentRun], suspended: bool, 
     )
 
 
-def _created(run: AgentRun) -> datetime | None:
-    return parse_time(run.metadata.creation_timestamp) or parse_time(run.status.start_time if run.status else None)
-
-
-def _last_failures(runs: Iterable[AgentRun]) -> dict[tuple[str, str], str]:
+def _last_failures(runs: Iterable[RunFacts]) -> dict[tuple[str, str], str]:
     """The reason of each agent's latest failed run, whenever it was (history is what it is for)."""
-    latest: dict[tuple[str, str], tuple[str, str]] = {}
+    latest: dict[tuple[str, str], tuple[datetime, str]] = {}
+    never = datetime.min.replace(tzinfo=UTC)
     for run in runs:
-        status = run.status
-        if status is None or status.phase != "Failed":
+        if run.phase != "Failed":
             continue
-        when = status.completion_time or run.metadata.creation_timestamp or ""
-        reason = status.reason or (status.failure.reason if status.failure else "") or "Failed"
-        key = (run.metadata.namespace or "", run_agent(run))
+        when = run.completed or run.created or never
+        reason = run.reason or run.failure_reason or "Failed"
+        key = (run.namespace, run.agent)
         if key not in latest or when > latest[key][0]:
             latest[key] = (when, reason)
     return {key: reason for key, (_, reason) in latest.items()}
 
 
 def fleet(
-    agents: Iterable[Agent], runs: Sequence[AgentRun], now: datetime, window: timedelta = timedelta(days=7)
+    agents: Iterable[Agent], runs: Sequence[AgentRun | RunFacts], now: datetime, window: timedelta = timedelta(days=7)
 ) -> list[FleetRow]:
     """One row per agent over runs created within `window` before `now`, by namespace and name."""
     start = now - window
-    by_agent: dict[tuple[str, str], list[AgentRun]] = defaultdict(list)
-    for run in runs:
-        created = _created(run)
+    facts = [as_facts(run) for run in runs]
+    by_agent: dict[tuple[str, str], list[RunFacts]] = defaultdict(list)
+    for run in facts:
+        created = run.created or run.started
         if created is None or created >= start:
-            by_agent[(run.metadata.namespace or "", run_agent(run))].append(run)
+            by_agent[(run.namespace, run.agent)].append(run)
     suspended = {(agent.metadata.namespace or "", agent.metadata.name): agent.spec.suspend for agent in agents}
-    failures = _last_failures(runs)
+    failures = _last_failures(facts)
     keys = sorted(set(suspended) | set(by_agent))
     return [
         _row(ns, name, by_agent.get((ns, name), []), suspended.get((ns, name), False), failures.get((ns, name)))

@@ -15,18 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 from atomesh.api.agentrun import TERMINAL_PHASES, AgentRun
-from atomesh.api.constants import LABEL_MESH, LABEL_MESH_EXECUTION, LABEL_MESH_NODE
 from atomesh.api.mesh import Mesh
 from atomesh.core.graph import CycleError, topological_order, upstreams
+from atomesh.core.supervision_facts import RunFacts, as_facts
 
 COLUMN_WIDTH = 240
 ROW_HEIGHT = 96
 NODE_WIDTH = 190
 NODE_HEIGHT = 64
 MARGIN = 16
+
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 EdgeState = Literal["fired", "waiting", "stopped"]
 
@@ -66,15 +69,14 @@ class MeshGraph:
     height: int
 
 
-def executions(mesh: Mesh, runs: Iterable[AgentRun]) -> list[str]:
+def executions(mesh: Mesh, runs: Iterable[RunFacts]) -> list[str]:
     """The mesh's execution ids seen in `runs`, newest first (by the earliest run of each)."""
-    first: dict[str, str] = {}
+    first: dict[str, datetime] = {}
     for run in runs:
-        labels = run.metadata.labels
-        execution = labels.get(LABEL_MESH_EXECUTION)
-        if labels.get(LABEL_MESH) != mesh.metadata.name or not execution:
+        execution = run.mesh_execution
+        if run.mesh != mesh.metadata.name or run.namespace != (mesh.metadata.namespace or "") or not execution:
             continue
-        created = run.metadata.creation_timestamp or ""
+        created = run.created or NEVER
         first[execution] = min(first.get(execution, created), created)
     return sorted(first, key=lambda execution: (first[execution], execution), reverse=True)
 
@@ -92,35 +94,36 @@ def _columns(mesh: Mesh) -> dict[str, int]:
 
 
 def _edge_state(
-    when: str, upstream: AgentRun | None, downstream: AgentRun | None, source: str
+    when: str, upstream: RunFacts | None, downstream: RunFacts | None, source: str
 ) -> tuple[EdgeState, str]:
     if downstream is not None:
         return "fired", ""
-    status = upstream.status if upstream else None
-    if upstream is None or status is None:
+    if upstream is None:
         return "waiting", f"a run of {source}"
-    if status.phase not in TERMINAL_PHASES:
+    if upstream.phase not in TERMINAL_PHASES:
         need = "its pull request to be merged" if when == "accepted" else "it to finish"
-        return "waiting", f"{upstream.metadata.name} ({status.phase}): {need}"
-    if when == "accepted" and status.phase != "Succeeded":
-        return "stopped", f"{upstream.metadata.name} ended {status.phase}"
-    return "waiting", f"the mesh to start the run after {upstream.metadata.name}"
+        return "waiting", f"{upstream.name} ({upstream.phase}): {need}"
+    if when == "accepted" and upstream.phase != "Succeeded":
+        return "stopped", f"{upstream.name} ended {upstream.phase}"
+    return "waiting", f"the mesh to start the run after {upstream.name}"
 
 
-def mesh_graph(mesh: Mesh, runs: Iterable[AgentRun], execution: str | None = None) -> MeshGraph:
+def mesh_graph(mesh: Mesh, runs: Iterable[AgentRun | RunFacts], execution: str | None = None) -> MeshGraph:
     """The graph of `execution` (default: the mesh's latest) with each node's run state."""
-    runs = list(runs)
-    seen = executions(mesh, runs)
+    namespace = mesh.metadata.namespace or ""
+    mine = [
+        run
+        for run in (as_facts(found) for found in runs)
+        if run.mesh == mesh.metadata.name and run.namespace == namespace
+    ]
+    seen = executions(mesh, mine)
     chosen = execution or (mesh.status.last_execution if mesh.status else None) or (seen[0] if seen else None)
-    by_node: dict[str, AgentRun] = {}
-    for run in runs:
-        labels = run.metadata.labels
-        if chosen and labels.get(LABEL_MESH) == mesh.metadata.name and labels.get(LABEL_MESH_EXECUTION) == chosen:
-            node = labels.get(LABEL_MESH_NODE, "")
+    by_node: dict[str, RunFacts] = {}
+    for run in mine:
+        if chosen and run.mesh_execution == chosen:
+            node = run.mesh_node
             # A revision run shares its node; the newest run is the node's state.
-            if node not in by_node or (run.metadata.creation_timestamp or "") >= (
-                by_node[node].metadata.creation_timestamp or ""
-            ):
+            if node not in by_node or (run.created or NEVER) >= (by_node[node].created or NEVER):
                 by_node[node] = run
     column = _columns(mesh)
     rows: dict[int, int] = {}
@@ -130,16 +133,15 @@ def mesh_graph(mesh: Mesh, runs: Iterable[AgentRun], execution: str | None = Non
         row = rows.get(col, 0)
         rows[col] = row + 1
         node_run = by_node.get(spec_node.name)
-        status = node_run.status if node_run else None
         nodes[spec_node.name] = NodeView(
             name=spec_node.name,
             agent=spec_node.agent_ref.name,
             x=MARGIN + col * COLUMN_WIDTH,
             y=MARGIN + row * ROW_HEIGHT,
-            run=node_run.metadata.name if node_run else None,
-            phase=(status.phase if status else "Pending") if node_run else None,
-            reason=status.reason if status else None,
-            pr_url=status.review.url if status and status.review else None,
+            run=node_run.name if node_run else None,
+            phase=node_run.phase if node_run else None,
+            reason=(node_run.reason or None) if node_run else None,
+            pr_url=node_run.pr_url if node_run else None,
         )
     edges = []
     for edge in mesh.spec.edges:

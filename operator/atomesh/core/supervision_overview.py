@@ -16,6 +16,7 @@ from atomesh.api.agent import Agent
 from atomesh.api.agentrun import AgentRun
 from atomesh.api.mesh import Mesh
 from atomesh.core.supervision import AttentionItem, ReviewItem, Thresholds, attention, review_queue
+from atomesh.core.supervision_facts import RunFacts, as_facts
 from atomesh.core.supervision_fleet import FleetRow, fleet
 
 OVERVIEW_KIND = "SupervisionOverview"
@@ -35,11 +36,12 @@ class Overview:
 def overview(
     agents: Sequence[Agent],
     meshes: Sequence[Mesh],
-    runs: Sequence[AgentRun],
+    runs: Sequence[AgentRun | RunFacts],
     now: datetime,
     thresholds: Thresholds | None = None,
 ) -> Overview:
     limits = thresholds or Thresholds()
+    runs = [as_facts(run) for run in runs]
     return Overview(
         now=now,
         review_queue=review_queue(runs, now),
