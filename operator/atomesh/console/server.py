@@ -15,6 +15,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlparse
@@ -64,7 +65,9 @@ def render(request: web.Request, template: str, **context: Any) -> web.Response:
     app = request.app
     app[PAGE_VIEWS][0] += 1
     cache = app[CACHE]
+    now = datetime.now(UTC)
     html = _ENV.get_template(template).render(
+        age_since=lambda moment: fmt.age(None if moment is None else max(0.0, (now - moment).total_seconds())),
         token=app[TOKEN],
         user=app[USER],
         path=request.path,
@@ -269,7 +272,7 @@ async def _watch_generation(app: web.Application) -> None:
     loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(CHANGE_POLL_SECONDS)
-        moved = cache.generation != generation[0]
+        moved = cache.generation != generation[0] and memo.due()
         if moved or memo.stale():
             await loop.run_in_executor(None, memo.refresh, cache.snapshot)
         if moved:

@@ -14,8 +14,12 @@ from atomesh.core.supervision import ReviewItem, Thresholds
 from atomesh.core.supervision_fleet import FleetRow
 from atomesh.core.supervision_overview import Overview, overview
 
-# Ages on a page move with the clock; an overview older than this is recomputed even without a change.
-OVERVIEW_MAX_AGE = 5.0
+# Pages compute ages at render time; what moves with the clock alone (a run becoming stuck, a failure
+# leaving the window) is recomputed this often even without a change.
+OVERVIEW_MAX_AGE = 30.0
+# Under a stream of changes the overview is recomputed at most this often: each pass over every run
+# holds the interpreter, and pages must stay quick meanwhile.
+OVERVIEW_MIN_INTERVAL = 0.5
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,10 @@ class OverviewMemo:
 
     def stale(self) -> bool:
         return self.current is None or time.monotonic() - self._at > OVERVIEW_MAX_AGE
+
+    def due(self) -> bool:
+        """Whether a recompute for a change may run now."""
+        return time.monotonic() - self._at >= OVERVIEW_MIN_INTERVAL
 
     def refresh(self, snapshot: Callable[[], tuple[Any, Any, Any, int]]) -> Overview:
         agents, meshes, runs, generation = snapshot()

@@ -23,7 +23,7 @@ from atomesh.api.mesh import Mesh
 from atomesh.core.graph import CycleError, topological_order, upstreams
 from atomesh.core.supervision_facts import RunFacts, as_facts
 
-COLUMN_WIDTH = 240
+COLUMN_WIDTH = 290
 ROW_HEIGHT = 96
 NODE_WIDTH = 190
 NODE_HEIGHT = 64

@@ -50,7 +50,7 @@ def test_nodes_are_placed_by_depth_and_carry_their_runs_state() -> None:
     assert graph.execution == "e2"
     assert graph.executions == ["e2", "e1"]
     nodes = {node.name: node for node in graph.nodes}
-    assert [nodes[name].x for name in ("plan", "code", "docs", "notes")] == [16, 256, 256, 496]
+    assert [nodes[name].x for name in ("plan", "code", "docs", "notes")] == [16, 306, 306, 596]
     assert nodes["code"].y != nodes["docs"].y
     assert (nodes["plan"].run, nodes["plan"].phase, nodes["code"].pr_url) == (
         "plan-1",
