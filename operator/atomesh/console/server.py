@@ -56,7 +56,7 @@ MEMO: web.AppKey[OverviewMemo] = web.AppKey("memo", OverviewMemo)
 TOKEN: web.AppKey[str] = web.AppKey("token", str)
 USER: web.AppKey[str] = web.AppKey("user", str)
 CHANGED: web.AppKey[asyncio.Condition] = web.AppKey("changed", asyncio.Condition)
-GENERATION: web.AppKey[list[int]] = web.AppKey("generation", list)
+REFRESHES: web.AppKey[list[int]] = web.AppKey("refreshes", list)
 PAGE_VIEWS: web.AppKey[list[int]] = web.AppKey("page_views", list)
 
 
@@ -121,7 +121,10 @@ async def fleet_page(request: web.Request) -> web.Response:
     key = request.query.get("sort", "agent")
     descending = request.query.get("order", "asc") == "desc"
     rows = sort_fleet(view.fleet, key, descending)
-    return render(request, "fleet.html", view=view, rows=rows, sort=key, descending=descending, columns=FLEET_SORT)
+    return render(
+        request, "fleet.html", view=view, rows=rows[: _limit(request)], total=len(rows), sort=key,
+        descending=descending, columns=FLEET_SORT,
+    )  # fmt: skip
 
 
 def _object(request: web.Request, kind: str) -> Any:
@@ -243,7 +246,7 @@ async def events_stream(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `change` whenever the cache changed since the last one sent."""
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
     await response.prepare(request)
-    changed, generation = request.app[CHANGED], request.app[GENERATION]
+    changed, generation = request.app[CHANGED], request.app[REFRESHES]
     sent = generation[0]
     await response.write(b"retry: 1000\n\n")
     while True:
@@ -266,17 +269,21 @@ def _moved(generation: list[int], seen: int) -> bool:
 
 
 async def _watch_generation(app: web.Application) -> None:
-    """Recompute the overview off the request path when the cache changed (or its ages went stale), then
-    tell the open pages: a page that refreshes on `change` finds the new state already computed."""
-    cache, changed, generation, memo = app[CACHE], app[CHANGED], app[GENERATION], app[MEMO]
+    """Tell the open pages twice about a change: at once (a run's or a mesh's page reads the cache itself),
+    and again once the overview behind the queue, attention and fleet was recomputed off the request path."""
+    cache, changed, ticks, memo = app[CACHE], app[CHANGED], app[REFRESHES], app[MEMO]
     loop = asyncio.get_running_loop()
+    seen = cache.generation
     while True:
         await asyncio.sleep(CHANGE_POLL_SECONDS)
-        moved = cache.generation != generation[0] and memo.due()
-        if moved or memo.stale():
+        tell = cache.generation != seen
+        seen = cache.generation
+        if (memo.generation != seen and memo.due()) or memo.stale():
+            before = memo.generation
             await loop.run_in_executor(None, memo.refresh, cache.snapshot)
-        if moved:
-            generation[0] = memo.generation
+            tell = tell or memo.generation != before
+        if tell:
+            ticks[0] += 1
             async with changed:
                 changed.notify_all()
 
@@ -313,7 +320,7 @@ def create_app(
     app[MEMO] = OverviewMemo(thresholds or Thresholds())
     app[TOKEN] = secrets.token_urlsafe(24)
     app[USER] = user
-    app[GENERATION] = [cache.generation]
+    app[REFRESHES] = [0]  # how many times open pages were told to refresh
     app[PAGE_VIEWS] = [0]
 
     async def background(app: web.Application) -> Any:
@@ -323,6 +330,8 @@ def create_app(
         task.cancel()
 
     app.cleanup_ctx.append(background)
+    for template in _ENV.list_templates(extensions=["html"]):
+        _ENV.get_template(template)  # compiled now rather than on someone's first page view
     app.router.add_get("/", index)
     app.router.add_get("/queue", queue_page)
     app.router.add_get("/attention", attention_page)
