@@ -248,20 +248,25 @@ async def events_stream(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     changed, generation = request.app[CHANGED], request.app[REFRESHES]
     sent = generation[0]
-    await response.write(b"retry: 1000\n\n")
-    while True:
-        seen = sent
-        async with changed:
-            try:
-                await asyncio.wait_for(changed.wait_for(functools.partial(_moved, generation, seen)), HEARTBEAT_SECONDS)
-                woke = True
-            except TimeoutError:
-                woke = False
-        if not woke:
-            await response.write(b": heartbeat\n\n")
-            continue
-        sent = generation[0]
-        await response.write(f"event: change\ndata: {sent}\n\n".encode())
+    try:
+        await response.write(b"retry: 1000\n\n")
+        while True:
+            seen = sent
+            async with changed:
+                try:
+                    await asyncio.wait_for(
+                        changed.wait_for(functools.partial(_moved, generation, seen)), HEARTBEAT_SECONDS
+                    )
+                    woke = True
+                except TimeoutError:
+                    woke = False
+            if not woke:
+                await response.write(b": heartbeat\n\n")
+                continue
+            sent = generation[0]
+            await response.write(f"event: change\ndata: {sent}\n\n".encode())
+    except ConnectionResetError:  # the page was closed or navigated away
+        return response
 
 
 def _moved(generation: list[int], seen: int) -> bool:
