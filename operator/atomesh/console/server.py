@@ -27,7 +27,15 @@ from atomesh.api import Agent, AgentRun, Mesh, dump
 from atomesh.console import format as fmt
 from atomesh.console.actions import Outcome, cancel_runs, set_suspend, start_run
 from atomesh.console.cache import ClusterCache
-from atomesh.console.views import FLEET_SORT, OverviewMemo, QueueFilters, filter_queue, sort_fleet, timeline
+from atomesh.console.views import (
+    FLEET_SORT,
+    OverviewMemo,
+    QueueFilters,
+    filter_queue,
+    review_requests,
+    sort_fleet,
+    timeline,
+)
 from atomesh.core.supervision import Thresholds
 from atomesh.core.supervision_mesh import NEVER, NODE_HEIGHT, NODE_WIDTH, mesh_graph
 from atomesh.core.supervision_overview import Overview
@@ -98,8 +106,12 @@ def _overview(request: web.Request) -> Overview:
 async def queue_page(request: web.Request) -> web.Response:
     view = _overview(request)
     filters = QueueFilters.from_query(request.query)
-    items = filter_queue(view.review_queue, filters)
+    agents, _, _, _ = request.app[CACHE].snapshot()
+    reviewers = review_requests(agents)
+    items = filter_queue(view.review_queue, filters, reviewers)
+    waiting_on = {name for item in view.review_queue for name in reviewers.get((item.namespace, item.agent), ())}
     choices = {
+        "reviewer": sorted(waiting_on),
         "namespace": sorted({item.namespace for item in view.review_queue}),
         "mesh": sorted({item.mesh for item in view.review_queue if item.mesh}),
         "agent": sorted({item.agent for item in view.review_queue}),

@@ -4,12 +4,12 @@ a run's timeline. No I/O; the server renders these with the templates."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from atomesh.api import AgentRun
+from atomesh.api import Agent, AgentRun
 from atomesh.core.supervision import ReviewItem, Thresholds
 from atomesh.core.supervision_fleet import FleetRow
 from atomesh.core.supervision_overview import Overview, overview
@@ -24,19 +24,24 @@ OVERVIEW_MIN_INTERVAL = 0.5
 
 @dataclass(frozen=True)
 class QueueFilters:
-    """The review queue's filters, as query parameters: namespace, mesh, agent, label (key=value), type."""
+    """The review queue's filters, as query parameters: namespace, mesh, agent, label (key=value), type, and
+    reviewer (a user or team the run's Agent asks for review)."""
 
     namespace: str = ""
     mesh: str = ""
     agent: str = ""
     label: str = ""
     type: str = ""
+    reviewer: str = ""
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> QueueFilters:
-        return cls(**{name: query.get(name, "").strip() for name in ("namespace", "mesh", "agent", "label", "type")})
+        names = ("namespace", "mesh", "agent", "label", "type", "reviewer")
+        return cls(**{name: query.get(name, "").strip() for name in names})
 
-    def matches(self, item: ReviewItem) -> bool:
+    def matches(self, item: ReviewItem, reviewers: Mapping[tuple[str, str], Sequence[str]]) -> bool:
+        if self.reviewer and self.reviewer not in reviewers.get((item.namespace, item.agent), ()):
+            return False
         if self.namespace and item.namespace != self.namespace:
             return False
         if self.mesh and item.mesh != self.mesh:
@@ -52,8 +57,24 @@ class QueueFilters:
         return True
 
 
-def filter_queue(items: Sequence[ReviewItem], filters: QueueFilters) -> list[ReviewItem]:
-    return [item for item in items if filters.matches(item)]
+def filter_queue(
+    items: Sequence[ReviewItem],
+    filters: QueueFilters,
+    reviewers: Mapping[tuple[str, str], Sequence[str]] | None = None,
+) -> list[ReviewItem]:
+    """The items that pass every filter; `reviewers` are each Agent's (namespace, name) review requests."""
+    return [item for item in items if filters.matches(item, reviewers or {})]
+
+
+def review_requests(agents: Iterable[Agent]) -> dict[tuple[str, str], list[str]]:
+    """Who each Agent asks to review its pull requests: users, and teams as org/team."""
+    return {
+        (agent.metadata.namespace or "", agent.metadata.name): [
+            *agent.spec.review.reviewers,
+            *agent.spec.review.team_reviewers,
+        ]
+        for agent in agents
+    }
 
 
 def _none_last(value: float | None, descending: bool) -> tuple[bool, float]:

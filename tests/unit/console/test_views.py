@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.unit.core.supervision_builders import NOW, agent, run, scenario
 
 from atomesh.console.format import age, money, percent
-from atomesh.console.views import QueueFilters, filter_queue, sort_fleet, timeline
+from atomesh.console.views import QueueFilters, filter_queue, review_requests, sort_fleet, timeline
 from atomesh.core.supervision import Thresholds
 from atomesh.core.supervision_overview import overview
 
@@ -50,3 +50,15 @@ def test_formats_read_like_kubectl() -> None:
     ]  # fmt: skip
     assert (money(None), money(0), money(1234.5), money(0.0012)) == ("-", "$0.00", "$1,234.50", "$0.0012")
     assert (percent(None), percent(2 / 3)) == ("-", "67%")
+
+
+def test_queue_filters_by_a_reviewer_the_agent_asks_for() -> None:
+    agents, meshes, runs = scenario()
+    agents[0] = agent("fixer", review={"reviewers": ["ada"], "teamReviewers": ["demo/docs"]})
+    queue = overview(agents, meshes, runs, NOW, Thresholds()).review_queue
+    requests = review_requests(agents)
+    assert requests[("team-a", "fixer")] == ["ada", "demo/docs"]
+    chosen = lambda who: [item.run for item in filter_queue(queue, QueueFilters(reviewer=who), requests)]  # noqa: E731
+    assert chosen("ada") == ["fixer-3"]
+    assert chosen("demo/docs") == ["fixer-3"]
+    assert chosen("bob") == []
