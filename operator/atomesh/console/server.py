@@ -335,6 +335,7 @@ def create_app(
     app[CACHE] = cache
     app[KUBE] = kube
     app[MEMO] = OverviewMemo(thresholds or Thresholds())
+    app[MEMO].refresh(cache.snapshot)  # before the first page asks for it
     app[TOKEN] = secrets.token_urlsafe(24)
     app[USER] = user
     app[REFRESHES] = [0]  # how many times open pages were told to refresh
