@@ -60,7 +60,7 @@ class ConsoleComponent:
         self.cache.start()
         # Serve even if the cluster is slow to answer: the footer shows what the cache could not list.
         await asyncio.to_thread(self.cache.wait_synced, SYNC_TIMEOUT)
-        app = create_app(self.cache, self._writer, user=getpass.getuser())
+        app = create_app(self.cache, self._writer, self._reader, user=getpass.getuser())
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)

@@ -24,6 +24,7 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from atomesh.api import Agent, AgentRun, Mesh, dump
+from atomesh.api.constants import RUNNER_STEPS
 from atomesh.console import format as fmt
 from atomesh.console.actions import Outcome, cancel_runs, set_suspend, start_run
 from atomesh.console.cache import ClusterCache
@@ -39,7 +40,8 @@ from atomesh.console.views import (
 from atomesh.core.supervision import Thresholds
 from atomesh.core.supervision_mesh import NEVER, NODE_HEIGHT, NODE_WIDTH, mesh_graph
 from atomesh.core.supervision_overview import Overview
-from atomesh.kube.client import Kube
+from atomesh.kube.client import Kube, KubeError
+from atomesh.kube.watch import KubeReader
 
 STATIC = Path(__file__).parent / "static"
 CHANGE_POLL_SECONDS = 0.2  # how often the server looks at the cache's generation
@@ -60,6 +62,7 @@ _ENV.globals.update(
 
 CACHE: web.AppKey[ClusterCache] = web.AppKey("cache", ClusterCache)
 KUBE: web.AppKey[Kube] = web.AppKey("kube", Kube)
+READER: web.AppKey[KubeReader] = web.AppKey("reader", KubeReader)
 MEMO: web.AppKey[OverviewMemo] = web.AppKey("memo", OverviewMemo)
 TOKEN: web.AppKey[str] = web.AppKey("token", str)
 USER: web.AppKey[str] = web.AppKey("user", str)
@@ -151,6 +154,24 @@ async def run_page(request: web.Request) -> web.Response:
     events = request.app[CACHE].events_of("AgentRun", run.metadata.namespace or "", run.metadata.name)
     spec = json.dumps(dump(run.spec), indent=2)
     return render(request, "run.html", run=run, events=events, timeline=timeline(run), spec=spec)
+
+
+async def run_log(request: web.Request) -> web.Response:
+    """The last lines of one runner step of a run, read from its pod when a person opens them (one GET of
+    `pods/log` under their identity; nothing is read until asked)."""
+    run: AgentRun = _object(request, "AgentRun")
+    step = request.match_info["step"]
+    if step not in RUNNER_STEPS:
+        raise web.HTTPNotFound(text=f"no runner step {step!r}: choose {', '.join(RUNNER_STEPS)}")
+    pod = run.status.pod_name if run.status else None
+    if not pod:
+        return web.Response(text="no runner pod (yet)", status=404)
+    reader = request.app[READER]
+    try:
+        text = await _blocking(reader.pod_log, run.metadata.namespace or "", pod, step)
+    except KubeError as exc:
+        return web.Response(text=f"{exc.reason}: {exc.message}", status=exc.status if exc.status >= 400 else 502)
+    return web.Response(text=text or "(no output)", content_type="text/plain")
 
 
 async def mesh_page(request: web.Request) -> web.Response:
@@ -328,11 +349,13 @@ async def index(request: web.Request) -> web.Response:
 
 
 def create_app(
-    cache: ClusterCache, kube: Kube, user: str = "", thresholds: Thresholds | None = None
+    cache: ClusterCache, kube: Kube, reader: KubeReader, user: str = "", thresholds: Thresholds | None = None
 ) -> web.Application:
-    """The console over a started `cache`, acting through `kube` (both under the user's identity)."""
+    """The console over a started `cache`, acting through `kube` and reading logs with `reader` (all under
+    the user's identity)."""
     app = web.Application()
     app[CACHE] = cache
+    app[READER] = reader
     app[KUBE] = kube
     app[MEMO] = OverviewMemo(thresholds or Thresholds())
     app[MEMO].refresh(cache.snapshot)  # before the first page asks for it
@@ -356,6 +379,7 @@ def create_app(
     app.router.add_get("/fleet", fleet_page)
     app.router.add_get("/meshes", meshes_page)
     app.router.add_get("/runs/{namespace}/{name}", run_page)
+    app.router.add_get("/runs/{namespace}/{name}/logs/{step}", run_log)
     app.router.add_get("/meshes/{namespace}/{name}", mesh_page)
     app.router.add_get("/agents/{namespace}/{name}", agent_page)
     app.router.add_post("/actions/cancel", cancel_action)

@@ -110,6 +110,25 @@ class KubeReader:
             item.setdefault("kind", resource.kind)
         return items, str((parsed.get("metadata") or {}).get("resourceVersion") or "")
 
+    def pod_log(self, namespace: str, pod: str, container: str, tail_lines: int = 500) -> str:
+        """The last lines a container of a pod wrote (`pods/log`); KubeError when there are none to read."""
+        query = [("container", container), ("tailLines", str(tail_lines))]
+        try:
+            response = self._get(f"/api/v1/namespaces/{namespace}/pods/{pod}/log", query, 30.0)
+            response.read()
+        except kubernetes.client.ApiException as exc:
+            raise _error(exc) from exc
+        except OSError as exc:
+            raise KubeError(0, "ConnectionFailed", str(exc)) from exc
+        data = response.data.decode(errors="replace") if isinstance(response.data, bytes) else str(response.data or "")
+        if response.status >= 400:
+            try:
+                parsed = json.loads(data or "{}")
+            except ValueError:
+                parsed = {}
+            raise KubeError(response.status, str(parsed.get("reason") or "Error"), str(parsed.get("message") or data))
+        return data
+
     def watch(
         self, resource: Resource, namespace: str | None, resource_version: str, timeout_seconds: int = 300
     ) -> Iterator[WatchEvent]:

@@ -2,9 +2,9 @@
 review loop: the real operator, runner pods on the local kubelet, the GitHub emulator and a scripted model.
 
 An open review queue shows a new AwaitingReview run without a reload, and loses it when its pull request is
-merged; a failed run appears under Attention with its reason; selecting runs and cancelling them in bulk
-cancels them. "Without a reload" is checked with a marker set on the page's window: a navigation or
-reload would drop it.
+merged (the run's page shows a runner step's log meanwhile); a failed run appears under Attention with its
+reason; selecting runs and cancelling them in bulk cancels them. "Without a reload" is checked with a marker
+set on the page's window: a navigation or reload would drop it.
 """
 
 from __future__ import annotations
@@ -78,6 +78,16 @@ def test_open_queue_shows_a_new_review_and_drops_it_once_merged(
     page.wait_for_selector(row, timeout=WAIT_MS)
     assert not_reloaded(page)
     assert page.locator(f"{row} a[href='{status['review']['url']}']").count() == 1
+
+    # The run's page reads a runner step's log from its pod when the step is opened.
+    run_page = browser.new_page()
+    run_page.goto(f"{console_url}/runs/{stack.namespace}/tidy-1")
+    run_page.click("details.log:has-text('publish') summary")
+    log = run_page.locator("details.log:has-text('publish') pre")
+    run_page.wait_for_function("el => el.textContent !== 'loading…'", arg=log.element_handle(), timeout=WAIT_MS)
+    assert log.inner_text().strip(), "the publish step's log is empty"
+    assert "NotFound" not in log.inner_text()
+    run_page.close()
 
     assert stack.pull(status["review"]["number"]).merge().merged
     page.wait_for_selector(row, state="detached", timeout=WAIT_MS)

@@ -57,6 +57,16 @@
     }
   });
 
+  // A runner step's log is read from its pod only when a person opens it.
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!details.dataset || !details.dataset.log || !details.open || details.dataset.loaded) return;
+    details.dataset.loaded = "1";
+    fetch(details.dataset.log, { credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (text) { details.querySelector("pre").textContent = text; });
+  }, true);
+
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
     if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) event.preventDefault();
