@@ -20,12 +20,12 @@
     if (!live) return;
     if (busy) { again = true; return; }
     busy = true;
-    var keep = ticked(live);
     fetch(window.location.href, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("live");
         if (!fresh) return;
+        var keep = ticked(live);  // as ticked at the moment of the swap, not when the fetch began
         live.innerHTML = fresh.innerHTML;
         live.querySelectorAll("input[type=checkbox]").forEach(function (box) {
           if (keep[box.name + "=" + box.value]) box.checked = true;
