@@ -3,8 +3,9 @@
 Components start in order, each printing its URL, and stop in reverse: ``kube`` (API server
 emulator, CRDs, kubeconfig), ``kubelet`` (runs runner pods as local processes), ``github``
 (GitHub emulator with `demo/sample-app`; review pull requests in a browser there), ``model``
-(Anthropic emulator playing a cassette; skipped with ``--model-url``) and ``operator`` (the
-real operator, wired to the others). ``--join KUBECONFIG`` puts an existing API server (kind, k3d,
+(Anthropic emulator playing a cassette; skipped with ``--model-url``), ``operator`` (the
+real operator, wired to the others) and ``console`` (the web console, `atomesh console`, on the stack).
+``--join KUBECONFIG`` puts an existing API server (kind, k3d,
 a cluster) in the place of ``kube``: the CRDs are installed there and the kubelet registers its Node
 there (see `atomesh.devstack.joined`). ``--demo`` then runs one example agent (``--agent NAME``)
 or mesh (``--mesh NAME``) through the whole review loop and exits (see `atomesh.commands.demo`).
@@ -151,6 +152,13 @@ def build_operator(args: argparse.Namespace, built: Built) -> Component:
     return OperatorComponent(kube, github, model, image_pattern=args.image_pattern)
 
 
+def build_console(args: argparse.Namespace, built: Built) -> Component:
+    from atomesh.commands.console import ConsoleComponent
+
+    kube = need(built, "kube", KubeEndpoint, "console")
+    return ConsoleComponent(kube.kubeconfig, port=args.console_port)
+
+
 # In start order.
 COMPONENTS: list[tuple[str, Builder]] = [
     ("kube", build_kube),
@@ -158,6 +166,7 @@ COMPONENTS: list[tuple[str, Builder]] = [
     ("github", build_github),
     ("model", build_model),
     ("operator", build_operator),
+    ("console", build_console),
 ]
 
 
@@ -226,6 +235,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="emulator: how often Node heartbeats are checked (kube-controller-manager %(default)s)",
     )
     parser.add_argument("--github-port", type=int, default=0, help="GitHub emulator port (default 0: a free port)")
+    parser.add_argument("--console-port", type=int, default=0, help="web console port (default 0: a free port)")
     parser.add_argument(
         "--cassette",
         type=Path,
