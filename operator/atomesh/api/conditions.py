@@ -35,6 +35,10 @@ PROGRESSING: Final = "Progressing"
 INVALID_SPEC: Final = "InvalidSpec"
 #: Suspended=True: `spec.suspend` is true; no new runs start.
 SUSPEND_REASON: Final = "Suspended"
+#: Reconciling=True and one Warning Event: a reconcile of the object failed unexpectedly (a bug or
+#: an error atomesh does not classify); the message names the error. Retried with backoff; the
+#: condition goes once a reconcile succeeds again.
+RECONCILE_ERROR: Final = "ReconcileError"
 
 # --- Agent reasons -------------------------------------------------------------------------------
 #: ResolvedRefs=True: `spec.source` resolved to the commit in `status.revision`.
