@@ -30,7 +30,7 @@ def agent_spec(**changes: Any) -> dict[str, Any]:
 def test_agent_defaults_on_the_wire() -> None:
     spec = dump(Agent.model_validate(AGENT))["spec"]
     assert spec["harness"] == {"kind": "claude-code", "model": "claude-sonnet-4-5", "maxTurns": 30, "allowedTools": []}
-    assert spec["output"] == {"artifact": "code", "paths": ["**"]}
+    assert spec["output"] == {"artifact": "code", "paths": ["**"], "allowOutOfBoundsSymlinks": False}
     assert spec["workspace"] == {"repo": "demo/sample-app", "baseBranch": "main"}
     assert spec["review"] == {
         "reviewers": [],

@@ -55,6 +55,14 @@ class AgentOutput(SpecModel):
         max_length=64,
         description="Glob patterns (relative to the repository root) of the files the artifact may touch.",
     )
+    allow_out_of_bounds_symlinks: bool = Field(
+        default=False,
+        description=(
+            "Publish symbolic links that point outside the repository or outside the files spec.output.paths "
+            "allows (as Argo CD's allowOutOfBoundsSymlinks). Off: such a link fails the run with "
+            "SymlinkOutOfBounds and nothing is pushed. Links within bounds are always shown as risks on the PR."
+        ),
+    )
 
 
 class Workspace(SpecModel):

@@ -35,6 +35,10 @@ PROGRESSING: Final = "Progressing"
 INVALID_SPEC: Final = "InvalidSpec"
 #: Suspended=True: `spec.suspend` is true; no new runs start.
 SUSPEND_REASON: Final = "Suspended"
+#: Reconciling=True and one Warning Event: a reconcile of the object failed unexpectedly (a bug or
+#: an error atomesh does not classify); the message names the error. Retried with backoff; the
+#: condition goes once a reconcile succeeds again.
+RECONCILE_ERROR: Final = "ReconcileError"
 
 # --- Agent reasons -------------------------------------------------------------------------------
 #: ResolvedRefs=True: `spec.source` resolved to the commit in `status.revision`.
@@ -114,6 +118,10 @@ TOKENS_EXCEEDED: Final = "TokensExceeded"
 MODEL_ERROR: Final = "ModelError"
 #: The artifact touches files outside `output.paths`; nothing was pushed.
 PATHS_NOT_ALLOWED: Final = "PathsNotAllowed"
+#: Failed (publish step): the artifact adds a symbolic link whose target lies outside the repository or
+#: outside the files `spec.output.paths` allows; the message names each link and its target. Nothing
+#: was pushed. `spec.output.allowOutOfBoundsSymlinks: true` publishes such links (shown as risks).
+SYMLINK_OUT_OF_BOUNDS: Final = "SymlinkOutOfBounds"
 #: A credential the run holds appears in the artifact; nothing was pushed.
 CREDENTIAL_IN_ARTIFACT: Final = "CredentialInArtifact"
 #: publish could not push the artifact's branch.
@@ -135,6 +143,7 @@ STEP_FAILURE_REASONS: Final = frozenset(
         TOKENS_EXCEEDED,
         MODEL_ERROR,
         PATHS_NOT_ALLOWED,
+        SYMLINK_OUT_OF_BOUNDS,
         CREDENTIAL_IN_ARTIFACT,
         PUSH_FAILED,
         FORGE_ERROR,

@@ -18,7 +18,9 @@ The one reconcile contract; a new controller (an event trigger, a context source
 3. **Error kinds decide the requeue** (`controller.reconciler.Workers.reconcile`): `Waiting` → again
    after its delay; `Transient`, `KubeError`, `ForgeError` (and bugs) → again after the key's own
    growing backoff; `Stalled` → not again until the object changes; success forgets the backoff.
-   A planner puts the error in `Plan.requeue` after writing why into the status, or raises it.
+   A planner puts the error in `Plan.requeue` after writing why into the status, or raises it. A
+   bug is answered on the object once per error (`Reconciling=True/ReconcileError`, one Warning
+   Event, one traceback in the log; `controller.apply.ErrorAnswers`), and withdrawn on success.
 4. **One work queue** (`controller.workqueue`, client-go's semantics): one worker per request at a
    time, bursts coalesce, a request added while it is reconciled runs once more after, shutdown
    drains. A fixed pool of worker threads runs every controller's reconciles.

@@ -3,6 +3,9 @@
 In order: the actions (creates are create-or-get, so AlreadyExists is done; patches and deletes of
 objects already gone are no-ops), the status (only its difference, and only when there is one),
 the events, then the plan's requeue is raised for the work queue to act on.
+
+`ErrorAnswers` is how a controller's unexpected reconcile errors are answered on its objects (the
+workers call it once per object and error): a plan of `core.reconcileerror`, applied here as well.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import kopf
 
 from atomesh.controller.context import OperatorContext
 from atomesh.core.plan import ClosePullRequest, Comment, Create, Delete, Event, Patch, Plan, status_patch
+from atomesh.core.reconcileerror import plan_reconcile_error, plan_recovered
 from atomesh.kube.client import Body
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, CONFIGMAPS, MESHES, PODS, Resource
 
@@ -81,3 +85,27 @@ def _say(ctx: OperatorContext, body: Mapping[str, Any], what: Event | Comment | 
         forge.comment(what.repo, what.number, what.body)
     else:
         forge.close_pull_request(what.repo, what.number)
+
+
+class ErrorAnswers:
+    """Answers unexpected reconcile errors on objects of `resource` (`controller.reconciler.ErrorAnswer`)."""
+
+    def __init__(self, ctx: OperatorContext, resource: Resource) -> None:
+        self.ctx, self.resource = ctx, resource
+
+    def failed(self, namespace: str, name: str, error: Exception) -> None:
+        body = self.ctx.kube.get(self.resource, namespace, name)
+        if body is None:
+            return
+        generation = (body.get("metadata") or {}).get("generation")
+        apply(
+            self.ctx,
+            self.resource,
+            body,
+            plan_reconcile_error(body.get("status") or {}, error, generation, self.ctx.now()),
+        )
+
+    def recovered(self, namespace: str, name: str) -> None:
+        body = self.ctx.kube.get(self.resource, namespace, name)
+        if body is not None:
+            apply(self.ctx, self.resource, body, plan_recovered(body.get("status") or {}))

@@ -10,8 +10,11 @@ A reconcile is registered under its controller's name and called with a namespac
   with the key's own backoff (the retry policy, growing per failure of that key);
 - `core.requeue.Stalled` → counted and logged, not requeued: the object's next change is its next
   reconcile;
-- any other exception is a bug: logged with its traceback, counted, and requeued with backoff as
-  well, so one broken object never stops the others.
+- any other exception is a bug: counted and requeued with backoff as well, so one broken object
+  never stops the others. It is answered once per object and error: its traceback is logged once
+  (its retries log one line), and the controller's `ErrorAnswer` (a `Reconciling=True/ReconcileError`
+  condition and one Warning Event, `controller.apply.ErrorAnswers`) is given once; after the next
+  success the answer is withdrawn.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from atomesh.controller.events import poster_context
 from atomesh.controller.metrics import Metrics
@@ -33,6 +37,14 @@ log = logging.getLogger(__name__)
 WORKERS = 8  # reconciles mostly wait on the API server and the forge; bench/operator.py settles faster with 8 than 4
 
 Reconcile = Callable[[str, str], None]
+
+
+class ErrorAnswer(Protocol):
+    """How a controller answers an unexpected error on the object of a request, and withdraws it."""
+
+    def failed(self, namespace: str, name: str, error: Exception) -> None: ...
+
+    def recovered(self, namespace: str, name: str) -> None: ...
 
 
 @dataclass(frozen=True, order=True)
@@ -57,11 +69,20 @@ class Workers:
         # kopf's Event poster lives in context variables of its resource handlers: reconciles run in a
         # copy of the first such context that enqueued, so they can post Events from any thread.
         self._context: contextvars.Context | None = None
+        self._answers: dict[str, ErrorAnswer] = {}
+        # the unexpected error each failing request last logged, (type, message), and whether it was
+        # answered on the object: a retry that fails the same way logs one line and posts nothing
+        self._failing: dict[Request, tuple[tuple[str, str], bool]] = {}
+        self._failing_lock = threading.Lock()
 
     def register(self, controller: str, reconcile: Reconcile) -> None:
         if controller in self._reconcilers:
             raise ValueError(f"controller {controller!r} is registered twice")
         self._reconcilers[controller] = reconcile
+
+    def answer_errors(self, controller: str, answer: ErrorAnswer) -> None:
+        """Answer the unexpected errors of `controller`'s reconciles on their objects with `answer`."""
+        self._answers[controller] = answer
 
     def enqueue(self, controller: str, namespace: str, name: str, *, after: float = 0.0) -> None:
         """Ask for a reconcile of `namespace/name` by `controller`, now or in `after` seconds."""
@@ -122,12 +143,46 @@ class Workers:
             self.metrics.reconcile_error(controller)
             log.info("%s: %s (retried in %.0f s)", request, error, queue.backoff(request))
             queue.add_rate_limited(request)
-        except Exception:
+        except Exception as error:
             self.metrics.reconcile_error(controller)
-            log.exception("%s failed (retried in %.0f s)", request, queue.backoff(request))
+            self._unexpected(request, error)
             queue.add_rate_limited(request)
         else:
             queue.forget(request)
+            self._recovered(request)
+
+    def _unexpected(self, request: Request, error: Exception) -> None:
+        signature = (type(error).__name__, str(error))
+        with self._failing_lock:
+            logged, answered = self._failing.get(request, (None, False))
+            if logged != signature:
+                answered = False
+        retry_in = self.queue.backoff(request)
+        if logged == signature:
+            log.warning("%s failed again: %s: %s (retried in %.0f s)", request, *signature, retry_in)
+        else:
+            log.error("%s failed (retried in %.0f s)", request, retry_in, exc_info=error)
+        answer = self._answers.get(request.controller)
+        if answer is not None and not answered:
+            try:
+                answer.failed(request.namespace, request.name, error)
+                answered = True
+            except Exception as failure:  # best effort: the retry answers again
+                log.warning("%s: its error could not be answered on the object: %s", request, failure)
+        with self._failing_lock:
+            self._failing[request] = (signature, answered)
+
+    def _recovered(self, request: Request) -> None:
+        with self._failing_lock:
+            if self._failing.pop(request, None) is None:
+                return
+        answer = self._answers.get(request.controller)
+        if answer is None:
+            return
+        try:
+            answer.recovered(request.namespace, request.name)
+        except Exception as failure:
+            log.warning("%s: its error answer could not be withdrawn: %s", request, failure)
 
 
 def attempt(metrics: Metrics, controller: str, what: str, step: Callable[[], None]) -> None:

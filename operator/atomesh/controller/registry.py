@@ -11,11 +11,13 @@ from typing import Any
 import kopf
 
 from atomesh.controller import agent, agentrun, mesh, review, schedule, triggers
+from atomesh.controller.apply import ErrorAnswers
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.ingress import Ingress
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.review import GitHubWebhooks, ReviewForge, ReviewState
 from atomesh.controller.settings import configure, connection_from_kubeconfig
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES
 
 
 def build_registry(
@@ -62,6 +64,9 @@ def build_registry(
         if webhook_secret:
             ingress.register(GitHubWebhooks(ctx, state, webhook_secret))
             ingress.register(triggers.GitHubTriggers(events.dispatch, webhook_secret))
+    # an unexpected error answered on the object each of these controllers reconciles
+    for controller, resource in ((agent.AGENT, AGENTS), (agentrun.AGENT_RUN, AGENT_RUNS), (mesh.MESH, MESHES)):
+        ctx.workers.answer_errors(controller, ErrorAnswers(ctx, resource))
     if endpoint is not None:
         endpoint.add_routes(ingress.routes())
     return registry

@@ -1,6 +1,9 @@
 """The review loop: a run in AwaitingReview follows its pull request until a person decides.
 
-GitHub webhooks (HMAC-verified, redeliveries ignored) make the loop immediate; a kopf timer
+GitHub webhooks (HMAC-verified, redeliveries ignored) make the loop immediate; a delivery only wakes
+the runs waiting on its pull request, and what happens is decided from the forge's state (reviews by
+their own ids and times, not by the delivery that announced them), so a replayed delivery — under its
+own or a new delivery id — changes nothing; a kopf timer
 polls each waiting run with conditional requests as the fallback; a revision run that ends hands
 the pull request back. Each asks for a look at the run (`ReviewState.want_look`) and enqueues the
 run's one request (`agentrun <namespace>/<name>`), so a run's review never interleaves with its
@@ -98,11 +101,13 @@ class ReviewState:
         with self._lock:
             return self._wanted.pop((namespace, name), None)
 
-    def can_write(self, repo: str, user: str) -> bool:
+    def can_write(self, repo: str, user: str, *, fresh: bool = False) -> bool:
+        """Whether `user` may write to `repo`: asked of the forge when `fresh` (a permission that
+        decides something), else cached for PERMISSION_TTL seconds."""
         key = (repo, user)
         with self._lock:
             cached = self._permissions.get(key)
-        if cached and self._clock() - cached[0] < PERMISSION_TTL:
+        if cached and not fresh and self._clock() - cached[0] < PERMISSION_TTL:
             return cached[1]
         allowed = self.forge.permission(repo, user) in WRITE_PERMISSIONS
         with self._lock:
@@ -154,12 +159,17 @@ def _observation(pull: PullRequestRef) -> PullObservation:
 
 
 def _items(state: ReviewState, repo: str, comments: list[ReviewComment]) -> list[ReviewItem]:
+    """The reviews with their authors' permissions: a change request can start a revision, so its
+    author's permission is asked afresh at each look (a writer demoted to read access a moment ago
+    must not start one); comments only inform a revision and use the cache."""
+    deciders = {item.author for item in comments if item.verdict == "CHANGES_REQUESTED"}
+    fresh = {author: state.can_write(repo, author, fresh=True) for author in sorted(deciders)}
     return [
         ReviewItem(
             author=item.author,
             body=item.body,
             submitted_at=item.submitted_at,
-            can_write=state.can_write(repo, item.author),
+            can_write=fresh[item.author] if item.author in fresh else state.can_write(repo, item.author),
             verdict=item.verdict,
             path=item.path,
             line=item.line,

@@ -7,7 +7,9 @@ and creates the runs through the Kube port.
 Invariants:
 - One delivery makes at most one run per (Agent, trigger). Its name is `<agent>-<trigger>-<hash of the
   delivery id>` (core.runfactory.run_name), so a redelivery, a second operator replica or a restart asks
-  for the same name and the API server's AlreadyExists makes it a no-op: exactly once, by name.
+  for the same name and the API server's AlreadyExists makes it a no-op: exactly once, by name. For a
+  comment or review the hash is of its id and version instead (`EventDelivery.subject_key`): a
+  captured delivery replayed under a new delivery id asks for the same run as well.
 - A run is planned only for an Agent that is not suspended, whose trigger's source, narrowing
   (core.triggers_github) and CEL filter all match, and never for a delivery about the Agent's own
   work (a pull request, push or check on one of its `atomesh/<agent>/` branches): an Agent whose
@@ -47,6 +49,12 @@ from atomesh.core.validation import check_input
 
 WEBHOOK_EVENT = "webhook"
 DELIVERY_HASH = 10
+# GitHub events that report one comment or review: the payload field holding it (its `id` is stable)
+_REPORTED_OBJECT = {
+    "issue_comment": "comment",
+    "pull_request_review_comment": "comment",
+    "pull_request_review": "review",
+}
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,17 @@ class EventDelivery:
         if self.id:
             return self.id
         return hashlib.sha256(json.dumps(self.payload, sort_keys=True).encode()).hexdigest()
+
+    @property
+    def subject_key(self) -> str:
+        """The identity of what the delivery reports: a comment or review by its id and version (so a
+        captured delivery replayed under a new delivery id asks for the same run), else `key`."""
+        field_ = _REPORTED_OBJECT.get(self.event)
+        reported = self.payload.get(field_) if field_ else None
+        if self.target is None and isinstance(reported, Mapping) and reported.get("id") is not None:
+            version = reported.get("updated_at") or reported.get("submitted_at") or ""
+            return f"{self.event}/{reported['id']}/{version}"
+        return self.key
 
 
 @dataclass(frozen=True)
@@ -326,7 +345,7 @@ def _request(
     if subject:
         labels[k.LABEL_EVENT_SUBJECT] = subject
     return RunRequest(
-        name=triggered_run_name(agent, trigger.name, delivery.key),
+        name=triggered_run_name(agent, trigger.name, delivery.subject_key),
         agent=agent,
         trigger="event",
         source=source,

@@ -1,9 +1,9 @@
 """Step 3, publish: turn the workspace's change into a reviewed artifact.
 
-Order matters: paths are enforced before anything leaves the pod (a violation pushes nothing),
-the commit carries provenance trailers, the branch is pushed before the PR is opened or
-updated (found by head branch first, so a retried publish does not open a second one), and the
-summary is the last thing written. Forge credentials only.
+Order matters: paths and the bounds of symbolic links are enforced before anything leaves the pod (a
+violation pushes nothing), the commit carries provenance trailers, the branch is pushed before the PR
+is opened or updated (found by head branch first, so a retried publish does not open a second one),
+and the summary is the last thing written. Forge credentials only.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from atomesh.runner.checkout import token_for
 from atomesh.runner.context import StepContext
 from atomesh.runner.failure import StepFailure
 from atomesh.runner.paths import disallowed
+from atomesh.runner.publish_links import refused_links, with_modes
 from atomesh.runner.review_input import build_review_input, changed_files
 from atomesh.runner.state import read_checks, read_summary, read_usage
 
@@ -86,10 +87,12 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
         gitops.stage_all(repo)
         delta = gitops.staged_changes(repo)
         earlier = None if delta else earlier_attempt(repo, run)
+        revisions: tuple[str, ...] = ("--cached", "HEAD")
         if earlier is not None:
             # This step ran before on this volume and stopped after committing: publish that commit.
             ctx.log(f"resuming an earlier attempt that committed {earlier[:12]}")
-            delta = gitops.diff_changes(repo, f"{earlier}^", earlier)
+            revisions = (f"{earlier}^", earlier)
+            delta = gitops.diff_changes(repo, *revisions)
         if not delta:
             ctx.log("the agent changed nothing")
             message = no_change_message(ctx.scrub(read_summary(ctx.state_dir)))
@@ -101,6 +104,19 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
                 c.PATHS_NOT_ALLOWED,
                 f"{len(outside)} file(s) outside spec.output.paths {spec.output.paths}: {', '.join(outside)}; "
                 "nothing was pushed",
+            )
+        links = (
+            []
+            if spec.output.allow_out_of_bounds_symlinks
+            else refused_links(repo, ctx.workspace, spec.output.paths, *revisions)
+        )
+        if links:
+            raise StepFailure(
+                c.SYMLINK_OUT_OF_BOUNDS,
+                ctx.scrub(
+                    f"{len(links)} symbolic link(s) out of bounds: {'; '.join(links)}; nothing was pushed "
+                    "(spec.output.allowOutOfBoundsSymlinks: true publishes them)"
+                ),
             )
         if earlier is not None:
             old_head, head = repo.head.commit.parents[0].hexsha, earlier
@@ -117,7 +133,7 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
         base = old_head
         if run.revision_of:
             base = gitops.merge_base(repo, f"origin/{spec.workspace.base_branch}", head) or old_head
-        files = changed_files(repo, base, head)
+        files = with_modes(repo, base, head, changed_files(repo, base, head))
     review_input = build_review_input(run, files, usage, checks, read_summary(ctx.state_dir))
     surface = build_surface(review_input)
     slug = forge_repo(spec.workspace.repo)

@@ -103,3 +103,27 @@ def test_a_look_that_failed_is_asked_for_again() -> None:
     with pytest.raises(NotFound):
         reconcile_review(ctx, state, NAMESPACE, "fix-1")
     assert state.take_look(NAMESPACE, "fix-1") is True
+
+
+def test_a_writer_demoted_to_read_access_cannot_start_a_revision() -> None:
+    """The permission cache serves comments, never the change request that would start a revision."""
+    ctx, kube, forge, state, events = waiting_run()
+    forge.set_permission(REPO, "ana", "write")
+    forge.add_review(REPO, 1, "ana", "Looks plausible.")
+    state.want_look(NAMESPACE, "fix-1", full=True)
+    reconcile_review(ctx, state, NAMESPACE, "fix-1")  # ana's write access is now cached
+    assert state.can_write(REPO, "ana")
+    forge.set_permission(REPO, "ana", "read")
+    forge.add_review(REPO, 1, "ana", "Rewrite it all.", "CHANGES_REQUESTED")
+    state.want_look(NAMESPACE, "fix-1", full=True)
+    reconcile_review(ctx, state, NAMESPACE, "fix-1")
+    assert [run["metadata"]["name"] for run in kube.list(AGENT_RUNS, NAMESPACE)] == ["fix-1"]
+    status = (kube.get(AGENT_RUNS, NAMESPACE, "fix-1") or {})["status"]
+    assert (status["phase"], status["reason"]) == ("AwaitingReview", c.AWAITING_REVIEW)
+    assert events.reasons() == []
+    assert not state.can_write(REPO, "ana")  # the fresh answer replaced the cached one
+
+    forge.set_permission(REPO, "ana", "write")  # promoted again: the same change request now counts
+    state.want_look(NAMESPACE, "fix-1", full=True)
+    reconcile_review(ctx, state, NAMESPACE, "fix-1")
+    assert sorted(run["metadata"]["name"] for run in kube.list(AGENT_RUNS, NAMESPACE)) == ["fix-1", "fix-1-r1"]

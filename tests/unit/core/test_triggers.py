@@ -429,3 +429,28 @@ def test_an_agent_is_never_triggered_by_its_own_pull_requests() -> None:
     assert opened(f"{k.BRANCH_PREFIX}/issue-triage/issue-triage-1") == []
     assert len(opened(f"{k.BRANCH_PREFIX}/bug-fix/bug-fix-1")) == 1, "another agent's pull request counts"
     assert len(opened("feature/login")) == 1
+
+
+def test_a_comment_replayed_under_a_new_delivery_id_asks_for_the_same_run() -> None:
+    """A captured, signed delivery sent again with a new X-GitHub-Delivery is the same comment."""
+    payload = comment_payload("/triage")
+    [first] = plan_delivery(EventDelivery("issue_comment", "guid-1", payload), [triage(COMMAND)])
+    [replay] = plan_delivery(EventDelivery("issue_comment", "guid-2", payload), [triage(COMMAND)])
+    assert first.run is not None
+    assert replay.run is not None
+    assert first.run["metadata"]["name"] == replay.run["metadata"]["name"]
+    assert replay.run["metadata"]["annotations"][k.ANNOTATION_DELIVERY] == "guid-2"  # provenance stays true
+    another = {**payload, "comment": {**payload["comment"], "id": 100}}
+    [other] = plan_delivery(EventDelivery("issue_comment", "guid-3", another), [triage(COMMAND)])
+    assert other.run is not None
+    assert other.run["metadata"]["name"] != first.run["metadata"]["name"]
+    edited = {**payload, "action": "edited", "comment": {**payload["comment"], "updated_at": "2026-01-02T00:00:00Z"}}
+    original = EventDelivery("issue_comment", "guid-1", payload).subject_key
+    assert original == "issue_comment/99/"
+    assert EventDelivery("issue_comment", "guid-4", edited).subject_key == "issue_comment/99/2026-01-02T00:00:00Z"
+
+
+def test_a_review_is_known_by_its_id_and_other_events_by_their_delivery() -> None:
+    review = {"action": "submitted", "review": {"id": 7, "submitted_at": "2026-01-01T00:00:00Z"}}
+    assert EventDelivery("pull_request_review", "a", review).subject_key == "pull_request_review/7/2026-01-01T00:00:00Z"
+    assert EventDelivery("issues", "guid-9", issue_payload()).subject_key == "guid-9"
