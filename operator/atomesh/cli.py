@@ -13,11 +13,15 @@ from atomesh import __version__
 
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "console": ("atomesh.commands.console", "serve the web console with your kubeconfig"),
     "crds": ("atomesh.commands.crds", "write or check the generated CRDs"),
     "lint": ("atomesh.commands.lint", "validate Agent, Mesh and AgentRun manifests offline"),
     "dev": ("atomesh.commands.dev", "run the embedded development stack"),
     "operator": ("atomesh.commands.operator", "run the operator"),
     "runner": ("atomesh.commands.runner", "run one step of a runner pod"),
+    "test": ("atomesh.commands.test", "run agent test cases offline against a scripted or recorded model"),
+    "model-proxy": ("atomesh.commands.model_proxy", "run a runner pod's model proxy (holds the model key)"),
+    "status": ("atomesh.commands.status", "show the review queue, attention list and fleet"),
 }
 
 

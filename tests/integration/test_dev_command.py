@@ -78,7 +78,7 @@ def kubectl(kubeconfig: Path, *args: str, stdin: str | None = None) -> subproces
 def test_only_kube_serves_kubectl_and_stops_cleanly(tmp_path: Path) -> None:
     with dev_stack(tmp_path, "--only", "kube") as (process, kubeconfig):
         server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
-        assert server.startswith("http://127.0.0.1:")
+        assert server.startswith("https://127.0.0.1:")  # kubectl sends tokens only over TLS
         assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
         crd = kubectl(kubeconfig, "get", "crd", "agents.atomesh.io", "-o", "jsonpath={.spec.names.kind}")
         assert crd.returncode == 0, crd.stderr
@@ -155,3 +155,67 @@ def test_dev_runs_pods_and_kills_them_on_stop(tmp_path: Path) -> None:
     assert process.returncode == 0, output
     assert not alive(pid)
     assert group_gone(process.pid)
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def read_until(process: subprocess.Popen[str], seen: list[str], wanted: str) -> None:
+    """Lines of the process's output into `seen` until one contains `wanted` (fails on exit first)."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        seen.append(line)
+        if wanted in line:
+            return
+    pytest.fail(f"atomesh dev ended (exit {process.wait()}) before printing {wanted!r}:\n{''.join(seen)}")
+
+
+def test_dev_narrates_a_run_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    """The whole stack: a run created with kubectl is narrated (created, phases, its pull request with
+    the URL); SIGINT, as Ctrl-C sends it, stops every server with one line, no traceback, exit 130."""
+    with dev_stack(tmp_path, "--agents", str(REPO_ROOT / "agents")) as (process, kubeconfig):
+        seen: list[str] = []
+        read_until(process, seen, "Stop with Ctrl-C.")
+        applied = kubectl(kubeconfig, "apply", "-f", str(REPO_ROOT / "agents" / "issue-triage.yaml"))
+        assert applied.returncode == 0, applied.stderr
+        run = "apiVersion: atomesh.io/v1alpha1\nkind: AgentRun\nmetadata: {name: told}\n"
+        run += "spec: {agentRef: {name: issue-triage}, input: {issue: 1}}\n"
+        created = kubectl(kubeconfig, "create", "-f", "-", stdin=run)
+        assert created.returncode == 0, created.stderr
+        read_until(process, seen, "told: pull request #1 opened")
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
+        rest, _ = process.communicate(timeout=WAIT_SECONDS)
+    output = "".join(seen) + rest
+    narration = [line.rstrip("\n") for line in seen if line.startswith("run ")]
+    assert narration[0] == "run        told: created (Agent issue-triage)", output
+    url = narration[-1].rsplit(" ", 1)[-1]
+    assert url.startswith("http://127.0.0.1:"), output
+    assert url.endswith("/demo/sample-app/pull/1"), output
+    assert "run        told: Pending → Running" in narration, output
+    assert f"run        told: Running → AwaitingReview  {url}" in narration, output
+    assert process.returncode == 130, output
+    after_banner = output.split("Stop with Ctrl-C.\n", 1)[1].splitlines()
+    noise = [line for line in after_banner if not line.startswith("run ") and line not in ("stopping", "stopped")]
+    assert noise == [], output
+    assert after_banner[-2:] == ["stopping", "stopped"], output
+    assert group_gone(process.pid)
+
+
+def test_quiet_dev_narrates_nothing(tmp_path: Path) -> None:
+    """--quiet: a run that waits for its missing Agent is Pending with a reason, and not a line is told."""
+    with dev_stack(tmp_path, "--quiet") as (process, kubeconfig):
+        seen: list[str] = []
+        read_until(process, seen, "Stop with Ctrl-C.")
+        run = "apiVersion: atomesh.io/v1alpha1\nkind: AgentRun\nmetadata: {name: hushed}\n"
+        run += "spec: {agentRef: {name: nobody}}\n"
+        assert kubectl(kubeconfig, "create", "-f", "-", stdin=run).returncode == 0
+        deadline = time.monotonic() + WAIT_SECONDS
+        while kubectl(kubeconfig, "get", "agr", "hushed", "-o", "jsonpath={.status.reason}").stdout != "AgentNotFound":
+            assert time.monotonic() < deadline, "the operator never looked at the run"
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGINT)
+        rest, _ = process.communicate(timeout=WAIT_SECONDS)
+    output = "".join(seen) + rest
+    assert process.returncode == 130, output
+    assert "hushed" not in output
+    assert output.rstrip("\n").splitlines()[-2:] == ["stopping", "stopped"], output

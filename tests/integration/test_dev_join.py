@@ -70,7 +70,7 @@ def test_joined_dev_runs_the_demo_and_its_node_stays_ready(tmp_path: Path) -> No
         assert "joined through" in output
         assert "CRDs installed" in output
         assert "Succeeded, merged by reviewer" in output
-        assert "http://127.0.0.1:" in output.split("joined through")[0]
+        assert "https://127.0.0.1:" in output.split("joined through")[0]  # the stand-in serves TLS, as clusters do
         # The Node was Ready and kept only its own taint in every sample, over several grace periods.
         assert samples, output
         assert {ready for _, ready, _ in samples} == {"True"}

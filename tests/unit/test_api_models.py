@@ -30,7 +30,7 @@ def agent_spec(**changes: Any) -> dict[str, Any]:
 def test_agent_defaults_on_the_wire() -> None:
     spec = dump(Agent.model_validate(AGENT))["spec"]
     assert spec["harness"] == {"kind": "claude-code", "model": "claude-sonnet-4-5", "maxTurns": 30, "allowedTools": []}
-    assert spec["output"] == {"artifact": "code", "paths": ["**"]}
+    assert spec["output"] == {"artifact": "code", "paths": ["**"], "allowOutOfBoundsSymlinks": False}
     assert spec["workspace"] == {"repo": "demo/sample-app", "baseBranch": "main"}
     assert spec["review"] == {
         "reviewers": [],
@@ -41,7 +41,7 @@ def test_agent_defaults_on_the_wire() -> None:
         "autoMerge": "never",
         "maxRevisions": 3,
     }
-    assert spec["triggers"] == {"timezone": "UTC", "concurrencyPolicy": "Forbid"}
+    assert spec["triggers"] == {"timezone": "UTC", "concurrencyPolicy": "Forbid", "events": []}
     assert spec["limits"] == {"timeout": "30m"}
     assert spec["input"] == {"schema": {"type": "object"}}
     assert (spec["historyLimit"], spec["suspend"]) == (20, False)

@@ -15,7 +15,7 @@
 - apiGroups: ["atomesh.io"]
   resources: ["agents/finalizers", "meshes/finalizers", "agentruns/finalizers"]
   verbs: ["update"]
-# One runner pod and one run ConfigMap per AgentRun.
+# One runner pod and one run ConfigMap per AgentRun; the ConfigMaps of ConfigMap Contexts are read.
 - apiGroups: [""]
   resources: ["pods", "configmaps"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
@@ -34,4 +34,16 @@
   resources: ["kopfpeerings"]
   verbs: ["get", "list", "watch", "patch"]
 {{- end }}
+{{- end }}
+
+{{/* Rules of the roles for people (roles.yaml). */}}
+{{- define "atomesh.viewRules" -}}
+- apiGroups: ["atomesh.io"]
+  resources: ["agents", "meshes", "agentruns", "contexts", "agents/status", "meshes/status", "agentruns/status", "contexts/status"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- define "atomesh.editRules" -}}
+- apiGroups: ["atomesh.io"]
+  resources: ["agents", "meshes", "agentruns", "contexts"]
+  verbs: ["create", "update", "patch", "delete"]
 {{- end }}

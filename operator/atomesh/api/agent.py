@@ -18,6 +18,7 @@ from atomesh.api.common import (
 )
 from atomesh.api.context import AgentContext, AgentMemory, ContextVersion
 from atomesh.api.rules import EXACTLY_ONE_SOURCE
+from atomesh.api.triggers import EventRateLimit, EventTrigger
 
 ArtifactType = Literal["code", "doc", "config", "data"]
 HarnessKind = Literal["claude-code", "opencode", "litellm"]
@@ -55,6 +56,14 @@ class AgentOutput(SpecModel):
         max_length=64,
         description="Glob patterns (relative to the repository root) of the files the artifact may touch.",
     )
+    allow_out_of_bounds_symlinks: bool = Field(
+        default=False,
+        description=(
+            "Publish symbolic links that point outside the repository or outside the files spec.output.paths "
+            "allows (as Argo CD's allowOutOfBoundsSymlinks). Off: such a link fails the run with "
+            "SymlinkOutOfBounds and nothing is pushed. Links within bounds are always shown as risks on the PR."
+        ),
+    )
 
 
 class Workspace(SpecModel):
@@ -62,6 +71,13 @@ class Workspace(SpecModel):
 
     repo: str = Field(min_length=1, description="Repository as owner/name on the forge, or a git URL.")
     base_branch: str = Field(default="main", min_length=1, description="Branch the work starts from and targets.")
+    credentials_secret_ref: SecretKeyRef | None = Field(
+        default=None,
+        description=(
+            "Secret key holding the forge token this agent's checkout and publish steps use (a team's or the "
+            "agent's own); the operator's forge Secret when unset. Only those two steps receive it."
+        ),
+    )
 
 
 class ModelPrice(SpecModel):
@@ -133,13 +149,22 @@ class Review(SpecModel):
 
 
 class Triggers(SpecModel):
-    """When runs start on their own."""
+    """When runs start on their own: on a schedule, and on events (api/triggers.py)."""
 
     schedule: str | None = Field(default=None, description="Cron expression (5 fields, or @hourly, @daily, ...).")
     timezone: str = Field(default="UTC", min_length=1, description="IANA time zone of the schedule.")
     concurrency_policy: ConcurrencyPolicy = Field(
         default="Forbid",
         description="Allow concurrent runs, Forbid a new run while one is active, or Replace the active one.",
+    )
+    # Bounded so the API server's CEL cost estimate of the unique-name rule (api/rules.py) stays in budget.
+    events: list[EventTrigger] = Field(
+        default_factory=list,
+        max_length=32,
+        description="Event triggers: GitHub events and signed webhooks that start a run.",
+    )
+    rate_limit: EventRateLimit | None = Field(
+        default=None, description="At most this many event-triggered runs per window; deliveries beyond start nothing."
     )
 
 
@@ -202,7 +227,7 @@ class AgentSpec(SpecModel):
     workspace: Workspace = Field(description="Repository the agent works on.")
     harness: Harness = Field(description="Harness and model.")
     review: Review = Field(default_factory=Review, description="Review of the artifact.")
-    triggers: Triggers = Field(default_factory=Triggers, description="Schedule and concurrency.")
+    triggers: Triggers = Field(default_factory=Triggers, description="Schedule, event triggers and concurrency.")
     limits: Limits = Field(default_factory=Limits, description="Time, cost and token limits of a run.")
     runner: RunnerSettings = Field(default_factory=RunnerSettings, description="Runner pod settings.")
     context: AgentContext | None = Field(
@@ -212,7 +237,7 @@ class AgentSpec(SpecModel):
         default=None, description="Lessons from review, in the workspace repository, proposed as pull requests."
     )
     history_limit: int = Field(default=20, ge=0, le=1000, description="Finished runs kept per agent.")
-    suspend: bool = Field(default=False, description="Start no new scheduled runs while true.")
+    suspend: bool = Field(default=False, description="Start no new scheduled or event-triggered runs while true.")
 
     @model_validator(mode="after")
     def _one_instruction_source(self) -> AgentSpec:

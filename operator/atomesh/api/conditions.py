@@ -35,6 +35,10 @@ PROGRESSING: Final = "Progressing"
 INVALID_SPEC: Final = "InvalidSpec"
 #: Suspended=True: `spec.suspend` is true; no new runs start.
 SUSPEND_REASON: Final = "Suspended"
+#: Reconciling=True and one Warning Event: a reconcile of the object failed unexpectedly (a bug or
+#: an error atomesh does not classify); the message names the error. Retried with backoff; the
+#: condition goes once a reconcile succeeds again.
+RECONCILE_ERROR: Final = "ReconcileError"
 
 # --- Agent reasons -------------------------------------------------------------------------------
 #: ResolvedRefs=True: `spec.source` resolved to the commit in `status.revision`.
@@ -128,6 +132,10 @@ TOKENS_EXCEEDED: Final = "TokensExceeded"
 MODEL_ERROR: Final = "ModelError"
 #: The artifact touches files outside `output.paths`; nothing was pushed.
 PATHS_NOT_ALLOWED: Final = "PathsNotAllowed"
+#: Failed (publish step): the artifact adds a symbolic link whose target lies outside the repository or
+#: outside the files `spec.output.paths` allows; the message names each link and its target. Nothing
+#: was pushed. `spec.output.allowOutOfBoundsSymlinks: true` publishes such links (shown as risks).
+SYMLINK_OUT_OF_BOUNDS: Final = "SymlinkOutOfBounds"
 #: A credential the run holds appears in the artifact; nothing was pushed.
 CREDENTIAL_IN_ARTIFACT: Final = "CredentialInArtifact"
 #: publish could not push the artifact's branch.
@@ -154,6 +162,7 @@ STEP_FAILURE_REASONS: Final = frozenset(
         TOKENS_EXCEEDED,
         MODEL_ERROR,
         PATHS_NOT_ALLOWED,
+        SYMLINK_OUT_OF_BOUNDS,
         CREDENTIAL_IN_ARTIFACT,
         PUSH_FAILED,
         FORGE_ERROR,
@@ -197,3 +206,18 @@ RUN_REPLACED: Final = "RunReplaced"
 RUN_SCHEDULED: Final = "RunScheduled"
 #: Agent, Warning: a scheduled time was skipped (concurrencyPolicy Forbid, or missed by too long).
 SCHEDULE_SKIPPED: Final = "ScheduleSkipped"
+#: Agent, Normal: an event trigger (spec.triggers.events) created a run; the message names the
+#: trigger, the event and the delivery.
+RUN_TRIGGERED: Final = "RunTriggered"
+#: Agent, Warning: a delivery matched an event trigger but its input could not be made (a CEL
+#: expression failed, or the input breaks spec.input.schema); no run starts, and the issue or pull
+#: request it came from gets a reply saying why.
+TRIGGER_INPUT_INVALID: Final = "TriggerInputInvalid"
+#: Agent, Normal: a delivery matched an event trigger but its sender may not trigger the Agent
+#: (spec.triggers.events[].authorization); a slash command gets a reply saying why.
+TRIGGER_REFUSED: Final = "TriggerRefused"
+#: Agent, Normal: a delivery matched an event trigger but started nothing: a run it started for the
+#: same issue, pull request or branch was still Pending or Running (`concurrencyPolicy: Forbid`), the
+#: trigger's `cooldown` had not passed, or the Agent's `triggers.rateLimit` was reached; a slash
+#: command gets a reply saying which.
+TRIGGER_SKIPPED: Final = "TriggerSkipped"

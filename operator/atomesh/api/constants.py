@@ -24,12 +24,24 @@ LABEL_MESH_NODE: Final = f"{GROUP}/mesh-node"
 LABEL_MESH_EXECUTION: Final = f"{GROUP}/mesh-execution"
 LABEL_TRIGGER: Final = f"{GROUP}/trigger"
 LABEL_COMPONENT: Final = f"{GROUP}/component"
+# Runs started by an event trigger: the trigger's name and the event (issues, push, webhook, ...).
+LABEL_EVENT_TRIGGER: Final = f"{GROUP}/event-trigger"
+LABEL_EVENT: Final = f"{GROUP}/event"
+# A hash of what an event run is about (its issue or pull request, or a push's branch): per-trigger concurrency.
+LABEL_EVENT_SUBJECT: Final = f"{GROUP}/event-subject"
 LABEL_MANAGED_BY: Final = "app.kubernetes.io/managed-by"
 MANAGED_BY: Final = "atomesh"
 
 # Annotations.
 ANNOTATION_SCHEDULED_AT: Final = f"{GROUP}/scheduled-at"
 ANNOTATION_MESH_EDGE: Final = f"{GROUP}/mesh-edge"
+# Provenance of an event-triggered run, and the issue or pull request (owner/name#number) it replies on.
+ANNOTATION_DELIVERY: Final = f"{GROUP}/delivery"
+ANNOTATION_SENDER: Final = f"{GROUP}/sender"
+ANNOTATION_SOURCE_URL: Final = f"{GROUP}/source-url"
+ANNOTATION_REPLY_TO: Final = f"{GROUP}/reply-to"
+# The replies already posted for a run (started, finished), so a restart never posts one twice.
+ANNOTATION_REPLIED: Final = f"{GROUP}/replied"
 ANNOTATION_UPSTREAM_RUNS: Final = f"{GROUP}/upstream-runs"
 # A mesh run held for a concurrency slot, the budget or suspend: no pod until the mesh removes it.
 # The value says why (shown as the run's Pending/Queued message).
@@ -80,6 +92,15 @@ ENV_FORGE_APP_INSTALLATION_ID: Final = "ATOMESH_FORGE_APP_INSTALLATION_ID"
 ENV_MODEL_BASE_URL: Final = "ATOMESH_MODEL_BASE_URL"
 ENV_MODEL_API_KEY: Final = "ATOMESH_MODEL_API_KEY"
 ENV_CONTEXT_DIR: Final = "ATOMESH_CONTEXT_DIR"
+# The model proxy (a sidecar of the runner pod) holds the key; the agent step gets only the directory
+# where the proxy publishes its loopback URL and the run's token, on a volume no other step mounts.
+RUNNER_CONTAINER_MODEL_PROXY: Final = "model-proxy"
+ENV_MODEL_UPSTREAM_URL: Final = "ATOMESH_MODEL_UPSTREAM_URL"
+ENV_MODEL_PROXY_DIR: Final = "ATOMESH_MODEL_PROXY_DIR"
+ENV_MODEL_PROXY_PORT: Final = "ATOMESH_MODEL_PROXY_PORT"
+MODEL_PROXY_MOUNT: Final = "/var/run/atomesh/model"
+MODEL_PROXY_URL_FILE: Final = "url"
+MODEL_PROXY_TOKEN_FILE: Final = "token"  # noqa: S105 - a file name
 WORKSPACE_DIR: Final = f"{WORK_MOUNT}/repo"
 STATE_DIR: Final = f"{WORK_MOUNT}/state"
 # ConfigMap contexts are mounted read-only under here, one folder per Context (the agent step reads them).

@@ -47,6 +47,8 @@ EDGE_DUPLICATE = "edges must be unique by from and to: merge their input"
 AGENT_REF_IMMUTABLE = "agentRef is immutable: create a new AgentRun to run another Agent"
 REVISION_OF_IMMUTABLE = "revisionOf is immutable"
 EXACTLY_ONE_CONTEXT_SOURCE = "set exactly one of git, configMap or oci"
+TRIGGER_NAMES_UNIQUE = "trigger names must be unique"
+EXACTLY_ONE_EVENT_SOURCE = "set exactly one of github or webhook"
 
 # Schema path (`spec.review.checks`; `[]` for the items of a list) -> rules, per kind.
 RULES: dict[str, dict[str, tuple[Rule, ...]]] = {
@@ -62,6 +64,17 @@ RULES: dict[str, dict[str, tuple[Rule, ...]]] = {
                 ),
             ),
         ),
+        "spec.triggers.events": (
+            Rule(
+                "self.all(t, self.exists_one(u, u.name == t.name))",
+                TRIGGER_NAMES_UNIQUE,
+                message_expression=(
+                    "'duplicate trigger name \\'' + self.filter(t, !self.exists_one(u, u.name == t.name))[0].name"
+                    " + '\\': " + TRIGGER_NAMES_UNIQUE + "'"
+                ),
+            ),
+        ),
+        "spec.triggers.events[]": (Rule("has(self.github) != has(self.webhook)", EXACTLY_ONE_EVENT_SOURCE),),
         "spec.output.paths[]": (
             Rule(
                 "!self.startsWith('/') && !self.split('/').exists(part, part == '..')",

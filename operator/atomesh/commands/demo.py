@@ -19,7 +19,7 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from github import Auth, Github
@@ -27,11 +27,12 @@ from pydantic import ValidationError
 
 from atomesh.api.agentrun import AgentRunStatus
 from atomesh.api.constants import (
+    LABEL_MESH,
     RUNNER_CONTAINER_AGENT,
     RUNNER_CONTAINER_CHECKOUT,
     RUNNER_CONTAINER_PUBLISH,
 )
-from atomesh.commands.dev import Built
+from atomesh.commands.dev import Built, say
 from atomesh.commands.examples import (
     DEMO_AGENT,
     demo_agent,
@@ -81,6 +82,17 @@ def preflight(args: argparse.Namespace) -> None:
         )
 
 
+DEMO_SOURCE = "demo"  # the trigger source of the runs the demo starts
+
+
+def reported_by_demo(mesh: str | None, run: Mapping[str, Any]) -> bool:
+    """Whether the demo follows `run` and prints its steps itself: the runs it starts, and with --mesh
+    every run of that mesh."""
+    trigger = ((run.get("spec") or {}).get("trigger") or {}).get("source")
+    labels = (run.get("metadata") or {}).get("labels") or {}
+    return trigger == DEMO_SOURCE or (mesh is not None and labels.get(LABEL_MESH) == mesh)
+
+
 def demo_run(
     name: str, agent: str, namespace: str, value: dict[str, Any], labels: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -89,7 +101,7 @@ def demo_run(
         name=name,
         agent=agent,
         trigger="manual",
-        source="demo",
+        source=DEMO_SOURCE,
         namespace=namespace,
         input=value,
         labels=labels or {},
@@ -336,10 +348,10 @@ async def run_demo(args: argparse.Namespace, built: Built, stopping: asyncio.Eve
     if not isinstance(kube_component, KubeEndpoint) or not isinstance(github, GitHubComponent):
         raise ValueError("--demo needs the kube and github components")
     namespace = str(getattr(built.get("operator"), "namespace", "default"))
-    print(f"\nThe stack is up (KUBECONFIG={args.kubeconfig.resolve()}). Demo:", flush=True)
+    say(f"\nThe stack is up (KUBECONFIG={args.kubeconfig.resolve()}). Demo:")
     cancel = threading.Event()
     kube = RestKube.from_kubeconfig(str(kube_component.kubeconfig))
-    say: Callable[[str], None] = lambda line: print(f"demo       {line}", flush=True)  # noqa: E731
+    demo_say: Callable[[str], None] = lambda line: say(f"demo       {line}")  # noqa: E731
     demo: Demo
     if args.mesh:
         from atomesh.commands.demo_mesh import MeshDemo  # it builds on Demo, so it imports this module
@@ -352,19 +364,21 @@ async def run_demo(args: argparse.Namespace, built: Built, stopping: asyncio.Eve
             manifest=agents[0],
             timeout=args.timeout,
             cancel=cancel,
-            say=say,
+            say=demo_say,
             mesh=mesh,
             agents=agents,
         )
     else:
-        demo = Demo(
+        from atomesh.commands.demo_trigger import TriggerDemo  # it builds on Demo, so it imports this module
+
+        demo = (TriggerDemo if args.trigger else Demo)(
             kube,
             github,
             namespace=namespace,
             manifest=demo_agent(find_agent(args.agents, args.agent or DEMO_AGENT), args.harness),
             timeout=args.timeout,
             cancel=cancel,
-            say=say,
+            say=demo_say,
         )
     try:
         worker = asyncio.ensure_future(asyncio.to_thread(demo.run))

@@ -3,11 +3,17 @@
 Components start in order, each printing its URL, and stop in reverse: ``kube`` (API server
 emulator, CRDs, kubeconfig), ``kubelet`` (runs runner pods as local processes), ``github``
 (GitHub emulator with `demo/sample-app`; review pull requests in a browser there), ``model``
-(Anthropic emulator playing a cassette; skipped with ``--model-url``) and ``operator`` (the
-real operator, wired to the others). ``--join KUBECONFIG`` puts an existing API server (kind, k3d,
+(Anthropic emulator playing a cassette; skipped with ``--model-url``), ``operator`` (the
+real operator, wired to the others) and ``console`` (the web console, `atomesh console`, on the stack).
+``--join KUBECONFIG`` puts an existing API server (kind, k3d,
 a cluster) in the place of ``kube``: the CRDs are installed there and the kubelet registers its Node
 there (see `atomesh.devstack.joined`). ``--demo`` then runs one example agent (``--agent NAME``)
 or mesh (``--mesh NAME``) through the whole review loop and exits (see `atomesh.commands.demo`).
+
+Once the stack is up it narrates the runs of the operator's namespace from a watch of AgentRuns
+(`atomesh.devstack.narrator`; ``--quiet`` turns it off; the demo's own runs it leaves to the demo).
+Ctrl-C stops every component in reverse order and exits 130, as a shell reports an interrupted
+command; SIGTERM exits 0, as a service manager expects.
 
 Real model credentials: ``--model-url URL`` with the key in ``$ANTHROPIC_API_KEY`` skips the
 model emulator; runner pods then call that Anthropic-compatible API (the key goes into the
@@ -22,15 +28,18 @@ import os
 import secrets
 import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
+from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from atomesh.devstack.anthropic.component import AnthropicComponent
 from atomesh.devstack.joined import JoinedCluster, JoinError
 from atomesh.devstack.kube.nodelifecycle import NODE_MONITOR_GRACE_PERIOD, NODE_MONITOR_PERIOD
 from atomesh.devstack.kubelet import DEFAULT_IMAGE_PATTERN
+from atomesh.devstack.kubelet.apiclient import ApiClient
 from atomesh.devstack.kubelet.heartbeat import NodeRegistrationError
 from atomesh.devstack.kubelet.nodestatus import (
     LEASE_DURATION_SECONDS,
@@ -39,6 +48,7 @@ from atomesh.devstack.kubelet.nodestatus import (
     STATUS_UPDATE_FREQUENCY,
     local_node_name,
 )
+from atomesh.devstack.narrator import Narrator
 from atomesh.devstack.stack import (
     Component,
     GitHubComponent,
@@ -142,6 +152,13 @@ def build_operator(args: argparse.Namespace, built: Built) -> Component:
     return OperatorComponent(kube, github, model, image_pattern=args.image_pattern)
 
 
+def build_console(args: argparse.Namespace, built: Built) -> Component:
+    from atomesh.commands.console import ConsoleComponent
+
+    kube = need(built, "kube", KubeEndpoint, "console")
+    return ConsoleComponent(kube.kubeconfig, port=args.console_port)
+
+
 # In start order.
 COMPONENTS: list[tuple[str, Builder]] = [
     ("kube", build_kube),
@@ -149,6 +166,7 @@ COMPONENTS: list[tuple[str, Builder]] = [
     ("github", build_github),
     ("model", build_model),
     ("operator", build_operator),
+    ("console", build_console),
 ]
 
 
@@ -217,6 +235,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="emulator: how often Node heartbeats are checked (kube-controller-manager %(default)s)",
     )
     parser.add_argument("--github-port", type=int, default=0, help="GitHub emulator port (default 0: a free port)")
+    parser.add_argument("--console-port", type=int, default=0, help="web console port (default 0: a free port)")
     parser.add_argument(
         "--cassette",
         type=Path,
@@ -230,6 +249,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help=f"use a real Anthropic-compatible API instead of the model emulator; the key comes from ${MODEL_KEY_ENV}",
     )
+    parser.add_argument(
+        "--quiet", action="store_true", help="print no narration (run phases, pull requests, revisions, mesh edges)"
+    )
     demo = parser.add_argument_group("demo")
     demo.add_argument("--demo", action="store_true", help="run an example agent through the review loop, then exit")
     demo.add_argument("--harness", choices=HARNESSES, default="litellm", help="the demo agent's harness (%(default)s)")
@@ -237,6 +259,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--agent", metavar="NAME", default=None, help="with --demo: run the Agent NAME from --agents (issue-triage)"
     )
     demo.add_argument("--mesh", metavar="NAME", default=None, help="with --demo: run the Mesh NAME from --agents")
+    demo.add_argument(
+        "--trigger",
+        action="store_true",
+        help="with --demo: open an issue and follow the run the agent's event trigger starts",
+    )
     demo.add_argument(
         "--agents", type=Path, default=Path("agents"), metavar="DIR", help="example manifests (default: ./agents)"
     )
@@ -266,6 +293,8 @@ def check(args: argparse.Namespace) -> None:
         raise ValueError("--mesh NAME runs with --demo")
     if args.agent and not args.demo:
         raise ValueError("--agent NAME runs with --demo")
+    if args.trigger and (not args.demo or args.mesh):
+        raise ValueError("--trigger runs with --demo (and an Agent, not --mesh)")
     if args.agent and args.mesh:
         raise ValueError("--agent NAME and --mesh NAME: the demo runs one of them")
     if args.demo:
@@ -286,29 +315,72 @@ def usage(args: argparse.Namespace) -> str:
 async def after_start(args: argparse.Namespace, built: Built, stopping: asyncio.Event) -> int | None:
     """Steps once every component runs: --demo, whose exit code ends the stack; None keeps it up."""
     if not args.demo:
-        print(usage(args), flush=True)
+        say(usage(args))
         return None
     from atomesh.commands.demo import run_demo
 
     return await run_demo(args, built, stopping)
 
 
+_output = threading.Lock()
+
+
+def say(line: str) -> None:
+    """One whole line to stdout: the stack, the narrator and the demo's worker thread print concurrently."""
+    with _output:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+def start_narrator(args: argparse.Namespace, built: Built) -> asyncio.Task[None] | None:
+    """Narration of the runs in the operator's namespace, unless --quiet or there is no operator. The
+    demo reports its own runs step by step, so narration leaves those to it."""
+    kube, operator = built.get("kube"), built.get("operator")
+    if args.quiet or operator is None or not isinstance(kube, KubeEndpoint):
+        return None
+    namespace = str(getattr(operator, "namespace", "default"))
+    told_elsewhere: Callable[[Mapping[str, Any]], bool] = lambda run: False  # noqa: E731
+    if args.demo:
+        from atomesh.commands.demo import reported_by_demo
+
+        told_elsewhere = partial(reported_by_demo, args.mesh)
+    api = ApiClient(kube.url, kube.token, kube.tls)
+
+    async def narrate() -> None:
+        try:
+            await Narrator(api, namespace, say, told_elsewhere).run()
+        finally:
+            await api.close()
+
+    return asyncio.get_running_loop().create_task(narrate(), name="narrator")
+
+
 async def serve(args: argparse.Namespace) -> int:
+    """The stack until the demo ends or a signal comes: 130 for SIGINT (as a shell reports Ctrl-C), 0
+    for SIGTERM (a service manager's stop), else the demo's code."""
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
+    received: list[int] = []
+
+    def on_signal(sig: int) -> None:
+        received.append(sig)
+        stopping.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     built: Built = {}
     for name, builder in selected(args):
         built[name] = builder(args, built)
-    stack = Stack(list(built.values()), say=lambda line: print(line, flush=True))
+    stack = Stack(list(built.values()), say=say)
     code = 0
+    narrator: asyncio.Task[None] | None = None
     try:
         start = asyncio.ensure_future(stack.start())
         stop_wait = asyncio.ensure_future(stopping.wait())
         done, _ = await asyncio.wait({start, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
         if start in done:
             start.result()
+            narrator = start_narrator(args, built)
             result = await after_start(args, built, stopping)
             if result is None:
                 await stop_wait
@@ -319,10 +391,16 @@ async def serve(args: argparse.Namespace) -> int:
             await asyncio.gather(start, return_exceptions=True)
         stop_wait.cancel()
     finally:
-        print("stopping", flush=True)
+        say("stopping")  # stopping the operator and runner pods takes a moment
+        if narrator is not None:
+            narrator.cancel()
+            await asyncio.gather(narrator, return_exceptions=True)
         await stack.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        say("stopped")
+    if signal.SIGINT in received[:1]:
+        return 128 + signal.SIGINT
     return code
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from atomesh.api.constants import DEFAULT_RUNNER_IMAGE
+from atomesh.api.triggers import GITHUB_EVENTS
 from atomesh.controller.main import OperatorThread
 from atomesh.controller.review import WEBHOOK_PATH
 from atomesh.core.config import OperatorConfig
@@ -28,7 +29,8 @@ from atomesh.kube.client import RestKube
 from atomesh.kube.resources import Resource
 
 SECRETS = Resource("", "v1", "secrets", "Secret")
-WEBHOOK_EVENTS = ["pull_request", "pull_request_review", "issue_comment"]
+# The review loop's events and those event triggers know (opening an issue triggers issue-triage).
+WEBHOOK_EVENTS = sorted({"pull_request", "pull_request_review", "issue_comment", *GITHUB_EVENTS})
 # Webhooks decide at once; the poll is only the fallback, so a few seconds is plenty locally.
 REVIEW_POLL_SECONDS = 5.0
 
@@ -41,7 +43,17 @@ class _SignalsHandledByDev(logging.Filter):
         return "OS signals are ignored" not in record.getMessage()
 
 
+class _StopIsOnPurpose(logging.Filter):
+    """On Ctrl-C kopf warns about objects whose handlers were still waiting (a run retrying while its
+    Agent is missing). Stopping is what the user asked for, and kopf keeps each handler's progress in
+    the object's annotations, so the next start resumes them: the warning would only be noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Unprocessed streams left for")
+
+
 logging.getLogger("kopf._core.reactor.running").addFilter(_SignalsHandledByDev())
+logging.getLogger("kopf._core.reactor.queueing").addFilter(_StopIsOnPurpose())
 
 
 @dataclass(frozen=True)
@@ -107,7 +119,8 @@ class OperatorComponent:
         webhook_secret = secrets.token_hex(32)
         thread = OperatorThread(
             config,
-            str(self._kube.kubeconfig),
+            # On the emulator the operator is the chart's ServiceAccount, with the chart's RBAC.
+            str(self._kube.operator_kubeconfig or self._kube.kubeconfig),
             [self.namespace],
             forge=GitHubForge(self._github.api_url, accounts.bot_token),
             webhook_secret=webhook_secret,

@@ -1,4 +1,5 @@
-"""Agent reconciliation: validate, resolve `source.ref`, record revision and conditions.
+"""Agent reconciliation: validate, resolve `source.ref`, record revision and conditions; and the
+Agent's rollup of its runs (counters, lastRun, cost), a follow-up coalesced over FOLLOW_UP_DELAY.
 
 A broken Agent never crashes the operator: an invalid spec becomes Stalled with the field and
 the fix; an unreachable source becomes ResolvedRefs=False and raises Transient (retried with backoff).
@@ -14,39 +15,26 @@ import kopf
 from pydantic import ValidationError
 
 from atomesh.api import constants as k
-from atomesh.api.agent import Agent, AgentSpec, AgentStatus
+from atomesh.api.agent import Agent, AgentSpec
 from atomesh.api.agentrun import AgentRun
-from atomesh.api.common import dump, redact_userinfo
+from atomesh.api.common import redact_userinfo
 from atomesh.api.context import Context
+from atomesh.controller.apply import apply
 from atomesh.controller.context import OperatorContext
-from atomesh.controller.events import post_event
-from atomesh.controller.reconciler import guarded
+from atomesh.core.agentplan import plan_agent
 from atomesh.core.context import ContextSelection, select_contexts
-from atomesh.core.requeue import Transient
-from atomesh.core.revision import RefResolution, agent_events, describe_validation_error, plan_agent_status
-from atomesh.core.rollup import rollup_runs
+from atomesh.core.revision import RefResolution, describe_validation_error
+from atomesh.core.rollup import plan_rollup
 from atomesh.core.validation import validate_agent_spec
 from atomesh.forge.errors import ForgeError
 from atomesh.kube.client import Body
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, CONTEXTS
 
 log = logging.getLogger(__name__)
-
-
-def status_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """A merge patch turning status `old` into `new`: keys that disappeared, at any depth, are set to
-    null (a merge patch merges nested objects, so leaving a key out would keep it)."""
-    patch: dict[str, Any] = {}
-    for key, value in new.items():
-        before = old.get(key)
-        if before == value:
-            continue
-        if isinstance(before, Mapping) and isinstance(value, Mapping):
-            patch[key] = status_patch(before, value)
-        else:
-            patch[key] = value
-    patch.update({key: None for key in old if key not in new})
-    return patch
+AGENT, ROLLUP = "agent", "agent-rollup"
+# A burst of runs of one agent changes phase hundreds of times a minute: its rollup (list its runs,
+# patch its status) runs at most once per this many seconds, with the runs as they are then.
+FOLLOW_UP_DELAY = 0.5
 
 
 def resolve(ctx: OperatorContext, agent: Agent) -> RefResolution | None:
@@ -90,19 +78,18 @@ def resolve_contexts(ctx: OperatorContext, namespace: str, spec: AgentSpec) -> C
     return select_contexts(spec.context, contexts)
 
 
-def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
-    """Validate, resolve, write status when it changed; raise Transient to retry a failed resolution."""
-    meta = body.get("metadata") or {}
-    namespace, name = meta.get("namespace", ""), meta.get("name", "")
-    old_wire: dict[str, Any] = dict(body.get("status") or {})
-    current = AgentStatus.model_validate(old_wire)
+def reconcile_agent(ctx: OperatorContext, namespace: str, name: str) -> None:
+    """Validate, resolve, plan the status (core.agentplan) and apply it."""
+    body = ctx.kube.get(AGENTS, namespace, name)
+    if body is None:
+        return
     spec, invalid, resolution, workspace, contexts = None, None, None, None, None
     try:
-        agent = Agent.model_validate(dict(body))
+        agent = Agent.model_validate(body)
     except ValidationError as exc:
         invalid = describe_validation_error(exc)
     else:
-        errors = validate_agent_spec(agent.spec)
+        errors = validate_agent_spec(agent.spec, ctx.config.allowed_repository_hosts())
         if errors:
             invalid = "; ".join(f"{error.path}: {error.message}" for error in errors)
         else:
@@ -112,34 +99,25 @@ def reconcile_agent(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
                 workspace = resolve_workspace(ctx, spec)
             contexts = resolve_contexts(ctx, namespace, spec)
     priced = spec is None or spec.harness.price is not None or ctx.prices(spec.harness.model) is not None
-    new = plan_agent_status(
-        current,
-        generation=meta.get("generation"),
+    plan = plan_agent(
+        body.get("status") or {},
+        generation=(body.get("metadata") or {}).get("generation"),
         spec=spec,
         invalid=invalid,
         resolution=resolution,
-        now=ctx.now(),
-        priced=priced,
         workspace=workspace,
         contexts=contexts,
+        priced=priced,
+        now=ctx.now(),
     )
-    new_wire = dump(new)
-    patch = status_patch(old_wire, new_wire)
-    if patch:
-        ctx.kube.patch_status(AGENTS, namespace, name, patch)
-        for event in agent_events(current, new):
-            post_event(body, event.type, event.reason, event.message)
     if invalid:
         log.warning("Agent %s/%s is invalid: %s", namespace, name, invalid)
-    if resolution is not None and resolution.error is not None:
-        raise Transient(f"resolving source.ref failed: {resolution.error}")
-    if workspace is not None and workspace.error is not None:
-        raise Transient(f"resolving spec.workspace failed: {workspace.error}")
+    apply(ctx, AGENTS, body, plan)
 
 
 def request_rollup(ctx: OperatorContext, namespace: str, agent: str) -> None:
-    """Refresh the agent's rollup soon, once for a burst of run changes (see controller.coalesce)."""
-    ctx.followups.poke(("rollup", namespace, agent), lambda: refresh_rollup(ctx, namespace, agent))
+    """Refresh the agent's rollup soon, once for a burst of run changes."""
+    ctx.workers.enqueue(ROLLUP, namespace, agent, after=FOLLOW_UP_DELAY)
 
 
 def agent_of(run: Mapping[str, Any]) -> str | None:
@@ -163,19 +141,18 @@ def refresh_rollup(ctx: OperatorContext, namespace: str, agent: str) -> None:
             runs.append(AgentRun.model_validate(item))
         except ValidationError:
             continue
-    old = dict(body.get("status") or {})
-    wanted = rollup_runs(runs)
-    patch = {key: value for key, value in wanted.items() if old.get(key) != value}
-    if patch:
-        ctx.kube.patch_status(AGENTS, namespace, agent, patch)
+    apply(ctx, AGENTS, body, plan_rollup(body.get("status") or {}, runs))
 
 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
+    ctx.workers.register(AGENT, lambda namespace, name: reconcile_agent(ctx, namespace, name))
+    ctx.workers.register(ROLLUP, lambda namespace, name: refresh_rollup(ctx, namespace, name))
+
     @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENTS, field="spec", registry=registry)
-    def agent_changed(body: kopf.Body, retry: int, **_: Any) -> None:
-        guarded(ctx, "agent", _name_of(body), lambda: reconcile_agent(ctx, body), retry=retry)
+    def agent_changed(*, namespace: str | None, name: str, **_: Any) -> None:
+        ctx.workers.enqueue(AGENT, namespace or "default", name)
 
     @kopf.timer(
         k.GROUP,
@@ -186,11 +163,6 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         when=lambda spec, **_: bool(spec.get("source")),
         registry=registry,
     )
-    def agent_source_poll(body: kopf.Body, **_: Any) -> None:
+    def agent_source_poll(*, namespace: str | None, name: str, **_: Any) -> None:
         """A branch moves without the Agent changing: re-resolve now and then (writes only on change)."""
-        guarded(ctx, "agent", _name_of(body), lambda: reconcile_agent(ctx, body), retried=False)
-
-
-def _name_of(body: Mapping[str, Any]) -> str:
-    meta = body.get("metadata") or {}
-    return f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+        ctx.workers.enqueue(AGENT, namespace or "default", name)

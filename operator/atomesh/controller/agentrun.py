@@ -1,40 +1,40 @@
 """AgentRun reconciliation: admit, snapshot the agent, create the run's ConfigMap and runner pod,
-and map the pod's progress into the run's status.
+and map the pod's progress into the run's status; and pruning an agent's finished runs beyond its
+historyLimit, a follow-up coalesced like the rollup.
 
-Both the run's own handler and its pod's event handler call `reconcile_run`, which re-reads the
-run and the pod and decides in `atomesh.core`; a per-run lock keeps the two from interleaving.
-Every step is idempotent (deterministic names, create-or-get, write-only-on-change), so an
-operator killed at any point picks up where it left off without duplicate pods.
-Runs in AwaitingReview are the review loop's: this module only handles their cancellation.
+The run's own events, its pod's events and the review loop's triggers all enqueue the one request
+`agentrun <namespace>/<name>`, so the work queue never reconciles a run twice at once: its reconcile
+reads the run, its Agent and its pod, plans in `core.runstart`, applies, and then (when a look was
+asked for) follows its pull request (`controller.review`). Every step is idempotent (deterministic
+names, create-or-get, write-only-on-change), so an operator killed at any point picks up where it
+left off without duplicate pods. Runs in AwaitingReview are the review loop's: this module only
+handles their cancellation.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import kopf
 from pydantic import ValidationError
 
-from atomesh.api import conditions as c
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES, AgentRun, AgentRunStatus
-from atomesh.api.common import dump
-from atomesh.controller.agent import agent_of, request_rollup, runs_of, status_patch
+from atomesh.controller.agent import FOLLOW_UP_DELAY, agent_of, request_rollup, runs_of
+from atomesh.controller.apply import apply
 from atomesh.controller.context import OperatorContext
-from atomesh.controller.events import post_event
-from atomesh.controller.reconciler import guarded
-from atomesh.core.requeue import Waiting
+from atomesh.core.pod import runner_pod_name
 from atomesh.core.revision import describe_validation_error
-from atomesh.core.runphase import observe_pod, plan_from_pod, with_conditions
-from atomesh.core.runstart import StartPlan, plan_start
-from atomesh.core.schedule import RunInfo, parse_rfc3339, prune_history
+from atomesh.core.runstart import invalid_run_plan, plan_run
+from atomesh.core.schedule import RunInfo, parse_rfc3339, prune_history, prune_plan
 from atomesh.kube.client import Body
-from atomesh.kube.resources import AGENT_RUNS, AGENTS, CONFIGMAPS, PODS
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, PODS
 
 log = logging.getLogger(__name__)
-AGENT_WAIT_DELAY = 10.0
+AGENT_RUN, PRUNE = "agentrun", "agent-prune"
 MESH_RUNS = {k.LABEL_MESH: kopf.PRESENT}
 
 
@@ -45,28 +45,6 @@ def _load_agent(body: Body | None) -> Agent | None:
         return Agent.model_validate(body)
     except ValidationError:
         return None  # admission reports it as not Ready; the Agent's own status says why
-
-
-def _start(ctx: OperatorContext, run: AgentRun, raw: Body, status: AgentRunStatus) -> tuple[StartPlan, Body | None]:
-    """Read what the start depends on, decide in core, create the ConfigMap and pod it asks for."""
-    namespace = run.metadata.namespace or "default"
-    agent = None if run.spec.cancel else _load_agent(ctx.kube.get(AGENTS, namespace, run.spec.agent_ref.name))
-    previous = None
-    if run.spec.revision_of and not run.spec.cancel:
-        previous_body = ctx.kube.get(AGENT_RUNS, namespace, run.spec.revision_of)
-        previous = AgentRun.model_validate(previous_body) if previous_body else None
-    plan = plan_start(run, status, agent=agent, previous=previous, config=ctx.config, now=ctx.now())
-    if not plan.objects:
-        return plan, None
-    kopf.adopt(list(plan.objects), owner=raw)  # type: ignore[arg-type]
-    created_pod: Body | None = None
-    for obj in plan.objects:
-        stored, created = ctx.kube.create(PODS if obj is plan.pod else CONFIGMAPS, obj)
-        if obj is plan.pod:
-            created_pod = stored
-            if created:
-                post_event(raw, "Normal", c.POD_CREATED, plan.created_event)
-    return plan, created_pod
 
 
 def _finished(ctx: OperatorContext, run: AgentRun, old: AgentRunStatus, new: AgentRunStatus) -> None:
@@ -99,8 +77,9 @@ def run_infos(ctx: OperatorContext, namespace: str, agent: str) -> list[RunInfo]
 def prune(ctx: OperatorContext, namespace: str, agent_name: str) -> None:
     """Delete finished runs of the agent beyond its historyLimit (their pods and ConfigMaps go with them);
     a mesh execution's runs only together, once all of them are finished (see `prune_history`)."""
-    agent = _load_agent(ctx.kube.get(AGENTS, namespace, agent_name))
-    if agent is None:
+    body = ctx.kube.get(AGENTS, namespace, agent_name)
+    agent = _load_agent(body)
+    if body is None or agent is None:
         return
     own: list[RunInfo] = []
     executions: dict[str, list[RunInfo]] = {}
@@ -110,72 +89,63 @@ def prune(ctx: OperatorContext, namespace: str, agent_name: str) -> None:
             own.append(info)
         if info.execution:
             executions.setdefault(info.execution, []).append(info)
-    for name in prune_history(own, agent.spec.history_limit, executions):
-        ctx.kube.delete(AGENT_RUNS, namespace, name)
+    apply(ctx, AGENTS, body, prune_plan(prune_history(own, agent.spec.history_limit, executions)))
 
 
 def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
     """Bring the run's status in line with its pod; raises Waiting when it must wait for its agent."""
-    with ctx.locked(namespace, name):
-        raw = ctx.kube.get(AGENT_RUNS, namespace, name)
-        if raw is None or (raw.get("metadata") or {}).get("deletionTimestamp"):
-            ctx.metrics.observe_run(namespace, name, None)
-            return
-        old_wire: dict[str, Any] = dict(raw.get("status") or {})
-        old = AgentRunStatus.model_validate(old_wire)
-        generation = (raw.get("metadata") or {}).get("generation")
-        try:
-            run = AgentRun.model_validate(raw)
-        except ValidationError as exc:
-            if old.phase in TERMINAL_PHASES:
-                return
-            message = describe_validation_error(exc)
-            new = old.model_copy(
-                update={"phase": "Failed", "reason": c.INVALID_SPEC, "message": message, "completion_time": ctx.now()}
-            )
-            _write(ctx, raw, old, old_wire, with_conditions(new, generation, ctx.now()))
-            return
-        if old.phase in TERMINAL_PHASES:
-            ctx.metrics.observe_run(namespace, name, old.phase)
-            return
-        status, pod = old, None
-        if old.agent is None:
-            start, pod = _start(ctx, run, raw, old)
-            status = start.status
-            if status.agent is None:
-                _write(ctx, raw, old, old_wire, with_conditions(status, generation, ctx.now()))
-                if start.retry:
-                    raise Waiting(status.message or "waiting for the agent", AGENT_WAIT_DELAY)
-                return
-        else:
-            pod = ctx.kube.get(PODS, namespace, old.pod_name or "")
-        plan = plan_from_pod(status, cancel=run.spec.cancel, pod=observe_pod(pod) if pod else None, now=ctx.now())
-        if plan.delete_pod and status.pod_name:
-            ctx.kube.delete(PODS, namespace, status.pod_name)
-        new = with_conditions(plan.status, generation, ctx.now())
-        if _write(ctx, raw, old, old_wire, new):
-            _finished(ctx, run, old, new)
-            if new.phase != old.phase:
-                request_rollup(ctx, namespace, run.spec.agent_ref.name)
-            if new.phase in TERMINAL_PHASES:
-                agent_name = run.spec.agent_ref.name
-                ctx.followups.poke(("prune", namespace, agent_name), lambda: prune(ctx, namespace, agent_name))
+    raw = ctx.kube.get(AGENT_RUNS, namespace, name)
+    if raw is None or (raw.get("metadata") or {}).get("deletionTimestamp"):
+        ctx.metrics.observe_run(namespace, name, None)
+        return
+    old = AgentRunStatus.model_validate(raw.get("status") or {})
+    generation = (raw.get("metadata") or {}).get("generation")
+    try:
+        run = AgentRun.model_validate(raw)
+    except ValidationError as exc:
+        plan = invalid_run_plan(old, describe_validation_error(exc), generation, ctx.now())
+        if plan.status is not None:
+            apply(ctx, AGENT_RUNS, raw, plan)
+            ctx.metrics.observe_run(namespace, name, plan.status.get("phase"))
+        return
+    if old.phase in TERMINAL_PHASES:
+        ctx.metrics.observe_run(namespace, name, old.phase)
+        return
+    agent, previous = None, None
+    if old.agent is None and not run.spec.cancel:
+        agent = _load_agent(ctx.kube.get(AGENTS, namespace, run.spec.agent_ref.name))
+        if run.spec.revision_of:
+            previous_body = ctx.kube.get(AGENT_RUNS, namespace, run.spec.revision_of)
+            previous = AgentRun.model_validate(previous_body) if previous_body else None
+    pod = ctx.kube.get(PODS, namespace, old.pod_name or runner_pod_name(name))
+    plan = plan_run(
+        run, old, agent=agent, previous=previous, pod=pod, config=ctx.config, now=ctx.now(), generation=generation
+    )
+    new = AgentRunStatus.model_validate(plan.status or {})
+    ctx.metrics.observe_run(namespace, name, new.phase)
+    if not apply(ctx, AGENT_RUNS, raw, plan) or new.agent is None:
+        return
+    _finished(ctx, run, old, new)
+    agent_name = run.spec.agent_ref.name
+    if new.phase != old.phase:
+        request_rollup(ctx, namespace, agent_name)
+    if new.phase in TERMINAL_PHASES:
+        ctx.workers.enqueue(PRUNE, namespace, agent_name, after=FOLLOW_UP_DELAY)
 
 
-def _write(ctx: OperatorContext, raw: Body, old: AgentRunStatus, old_wire: Body, new: AgentRunStatus) -> bool:
-    meta = raw.get("metadata") or {}
-    patch = status_patch(old_wire, dump(new))
-    ctx.metrics.observe_run(meta.get("namespace", ""), meta.get("name", ""), new.phase)
-    if not patch:
-        return False
-    ctx.kube.patch_status(AGENT_RUNS, meta.get("namespace", ""), meta.get("name", ""), patch)
-    if new.phase != old.phase or new.reason != old.reason:
-        type_ = "Warning" if new.phase == "Failed" or new.reason in (c.AGENT_NOT_FOUND, c.AGENT_NOT_READY) else "Normal"
-        post_event(raw, type_, new.reason or new.phase, new.message or new.phase)
-    return True
+def register(
+    registry: kopf.OperatorRegistry, ctx: OperatorContext, review: Callable[[str, str], None] | None = None
+) -> None:
+    """`review`, when the review loop is on, follows the run's pull request after its reconcile."""
 
+    def reconcile(namespace: str, name: str) -> None:
+        reconcile_run(ctx, namespace, name)
+        if review is not None:
+            review(namespace, name)
 
-def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
+    ctx.workers.register(AGENT_RUN, reconcile)
+    ctx.workers.register(PRUNE, lambda namespace, name: prune(ctx, namespace, name))
+
     @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, field="spec", registry=registry)
@@ -186,15 +156,13 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     @kopf.on.update(
         k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, field="metadata.annotations", labels=MESH_RUNS, registry=registry
     )
-    def run_changed(*, namespace: str | None, name: str, retry: int, **_: Any) -> None:
-        ns = namespace or "default"
-        guarded(ctx, "agentrun", f"{ns}/{name}", lambda: reconcile_run(ctx, ns, name), retry=retry)
+    def run_changed(*, namespace: str | None, name: str, **_: Any) -> None:
+        ctx.workers.enqueue(AGENT_RUN, namespace or "default", name)
 
     @kopf.on.event("", "v1", "pods", labels={k.LABEL_RUN: kopf.PRESENT, k.LABEL_COMPONENT: "runner"}, registry=registry)
     def runner_pod_event(*, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
-        """Pod progress; failures are retried by the next pod event or the run's own handler."""
-        ns, run = namespace or "default", labels[k.LABEL_RUN]
-        guarded(ctx, "agentrun", f"{ns}/{run}", lambda: reconcile_run(ctx, ns, run), retried=False)
+        """Pod progress."""
+        ctx.workers.enqueue(AGENT_RUN, namespace or "default", labels[k.LABEL_RUN])
 
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
     def run_seen(*, type: str, namespace: str | None, name: str, status: kopf.Status, **_: Any) -> None:
@@ -202,6 +170,5 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         ns = namespace or "default"
         if type == "DELETED":
             ctx.metrics.observe_run(ns, name, None)
-            ctx.forget(ns, name)
         else:
             ctx.metrics.observe_run(ns, name, status.get("phase") or "Pending")

@@ -1,17 +1,17 @@
-"""What every handler of one operator instance shares: configuration, the Kubernetes port,
-the clock, the ref resolver, metrics, and per-run locks."""
+"""What every reconcile of one operator instance shares: configuration, the Kubernetes port, the
+clock, the ref resolver, metrics, the Event poster and the work queue's workers."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from atomesh.api.agent import ModelPrice
-from atomesh.controller.coalesce import Coalescer
+from atomesh.controller.events import post_event
 from atomesh.controller.metrics import Metrics
+from atomesh.controller.reconciler import Workers
 from atomesh.core.config import OperatorConfig
 from atomesh.core.schedule import to_rfc3339
 from atomesh.forge.refs import resolve_ref
@@ -34,21 +34,11 @@ class OperatorContext:
     # without forge credentials, when only workspaces given as git URLs can be checked.
     branch_head: Callable[[str, str], str] | None = None
     metrics: Metrics = field(default_factory=Metrics)
-    followups: Coalescer = field(default_factory=Coalescer)
-    _locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)
-    _guard: threading.Lock = field(default_factory=threading.Lock)
+    post_event: Callable[[Mapping[str, Any], str, str, str], None] = post_event
+    workers: Workers = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.workers = Workers(self.metrics)
 
     def now(self) -> str:
         return to_rfc3339(self.clock())
-
-    @contextmanager
-    def locked(self, namespace: str, name: str) -> Iterator[None]:
-        """Serialise the run's own handler and its pod's handler: both read, decide and write its status."""
-        with self._guard:
-            lock = self._locks.setdefault((namespace, name), threading.Lock())
-        with lock:
-            yield
-
-    def forget(self, namespace: str, name: str) -> None:
-        with self._guard:
-            self._locks.pop((namespace, name), None)

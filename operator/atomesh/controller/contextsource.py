@@ -1,38 +1,38 @@
 """Context reconciliation: resolve the source to an immutable version, write status, and re-resolve the
-Agents that select the Context when its version changes (a context update is a new Agent revision).
+Agents that select the Context when what they pinned is out of date (a context update is a new Agent
+revision).
 
-Thin: read (the Context, its ConfigMap or git ref) → `core.context.plan_context_status` → patch status
-through the Kube port. Failures go through `guarded`: an unreachable ref or missing ConfigMap is retried,
-an unsupported or oversized source waits for a new generation (Stalled). Sources are re-read every
-`ref_poll_interval_seconds`: a branch or a ConfigMap changes without the Context changing.
+Follows the reconcile contract (see the package docstring): the handlers enqueue the Context; its
+reconcile reads it, its source (git ref or ConfigMap) and the namespace's Contexts and Agents through the
+ports, plans in `core.contextplan`, applies with `controller.apply.apply`, and enqueues the Agents whose
+pinned contexts changed. Sources are re-read every `ref_poll_interval_seconds`: a branch or a ConfigMap
+changes without the Context changing.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping
+import dataclasses
 from typing import Any
 
 import kopf
 from pydantic import ValidationError
 
-from atomesh.api import conditions as c
 from atomesh.api import constants as k
-from atomesh.api.agent import AgentSpec
-from atomesh.api.common import dump, redact_userinfo
-from atomesh.api.context import Context, ContextStatus
-from atomesh.controller.agent import reconcile_agent, status_patch
+from atomesh.api.common import redact_userinfo
+from atomesh.api.context import Context
+from atomesh.controller.agent import AGENT
+from atomesh.controller.apply import ErrorAnswers, apply
 from atomesh.controller.context import OperatorContext
-from atomesh.controller.events import post_event
-from atomesh.controller.reconciler import guarded
-from atomesh.core.conditions import condition, find, merge_conditions
-from atomesh.core.context import SourceObservation, plan_context_status, selects
-from atomesh.core.requeue import Transient
+from atomesh.core.context import SourceObservation
+from atomesh.core.contextplan import agents_to_refresh, plan_context
+from atomesh.core.plan import Plan
 from atomesh.core.revision import describe_validation_error
 from atomesh.forge.errors import ForgeError
 from atomesh.forge.git import repo_url
 from atomesh.forge.refs import FULL_SHA
 from atomesh.kube.resources import AGENTS, CONFIGMAPS, CONTEXTS
+
+CONTEXT = "context"
 
 
 def observe(ctx: OperatorContext, context: Context) -> SourceObservation:
@@ -55,90 +55,67 @@ def observe(ctx: OperatorContext, context: Context) -> SourceObservation:
     return SourceObservation()
 
 
-def reconcile_context(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
-    meta = body.get("metadata") or {}
-    namespace, name, generation = meta.get("namespace", ""), meta.get("name", ""), meta.get("generation")
-    old_wire: dict[str, Any] = dict(body.get("status") or {})
-    current = ContextStatus.model_validate(old_wire)
-    try:
-        context = Context.model_validate(dict(body))
-    except ValidationError as exc:
-        message = describe_validation_error(exc)
-        conds = merge_conditions(
-            current.conditions,
-            [
-                condition(c.READY, c.FALSE, c.INVALID_SPEC, message, generation),
-                condition(c.STALLED, c.TRUE, c.INVALID_SPEC, message, generation),
-            ],
-            ctx.now(),
-        )
-        new = ContextStatus(observed_generation=generation, conditions=conds)
-    else:
-        observed = observe(ctx, context)
-        new = plan_context_status(
-            current, name=name, generation=generation, spec=context.spec, observed=observed, now=ctx.now()
-        )
-    patch = status_patch(old_wire, dump(new))
-    if patch:
-        ctx.kube.patch_status(CONTEXTS, namespace, name, patch)
-        ready = find(new.conditions, c.READY)
-        if ready is not None and ready != find(current.conditions, c.READY):
-            post_event(body, "Normal" if ready.status == c.TRUE else "Warning", ready.reason, ready.message)
-    if new.revision != current.revision or patch.get("conditions") is not None:
-        refresh_agents(ctx, namespace, name, dict(meta.get("labels") or {}))
-    ready = find(new.conditions, c.READY)
-    if ready is not None and ready.status != c.TRUE and find(new.conditions, c.RECONCILING) is not None:
-        raise Transient(ready.message)
-
-
-def refresh_agents(ctx: OperatorContext, namespace: str, name: str, labels: dict[str, str]) -> None:
-    """Re-resolve every Agent of the namespace that selects Context `name` or used it until now."""
-    probe = Context.model_validate(
-        {"metadata": {"name": name, "namespace": namespace, "labels": labels}, "spec": {"configMap": {"name": "-"}}}
-    )
-    for body in ctx.kube.list(AGENTS, namespace):
+def reconcile_context(ctx: OperatorContext, namespace: str, name: str) -> None:
+    """Plan and apply the Context's status (nothing when it is gone), then wake the Agents it concerns."""
+    body = ctx.kube.get(CONTEXTS, namespace, name)
+    plan = Plan()
+    if body is not None:
+        context, invalid, observed = None, None, SourceObservation()
         try:
-            spec = AgentSpec.model_validate(body.get("spec") or {})
-        except ValidationError:
-            continue
-        pinned = ((body.get("status") or {}).get("contexts")) or []
-        used = any(isinstance(version, Mapping) and version.get("name") == name for version in pinned)
-        if spec.context is not None and (used or selects(spec.context, probe)):
-            agent = f"{namespace}/{(body.get('metadata') or {}).get('name', '')}"
-            guarded(ctx, "agent", agent, functools.partial(reconcile_agent, ctx, body), retried=False)
+            context = Context.model_validate(body)
+        except ValidationError as exc:
+            invalid = describe_validation_error(exc)
+        else:
+            observed = observe(ctx, context)
+        plan = plan_context(
+            body.get("status") or {},
+            name=name,
+            generation=(body.get("metadata") or {}).get("generation"),
+            context=context,
+            invalid=invalid,
+            observed=observed,
+            now=ctx.now(),
+        )
+    try:
+        if body is not None:
+            apply(ctx, CONTEXTS, body, dataclasses.replace(plan, requeue=None))
+    finally:
+        contexts = []
+        for item in ctx.kube.list(CONTEXTS, namespace):
+            meta = item.get("metadata") or {}
+            if meta.get("name") == name and plan.status is not None:
+                item = {**item, "status": dict(plan.status)}  # as written (the list may predate the write)
+            try:
+                contexts.append(Context.model_validate(item))
+            except ValidationError:
+                continue
+        for agent in agents_to_refresh(name, contexts, ctx.kube.list(AGENTS, namespace)):
+            ctx.workers.enqueue(AGENT, namespace, agent)
+    if plan.requeue is not None:
+        raise plan.requeue
 
 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
+    ctx.workers.register(CONTEXT, lambda namespace, name: reconcile_context(ctx, namespace, name))
+    ctx.workers.answer_errors(CONTEXT, ErrorAnswers(ctx, CONTEXTS))
+
     @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_CONTEXTS, registry=registry)
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_CONTEXTS, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_CONTEXTS, field="spec", registry=registry)
-    def context_changed(body: kopf.Body, retry: int, **_: Any) -> None:
-        guarded(ctx, "context", _name_of(body), lambda: reconcile_context(ctx, body), retry=retry)
+    def context_changed(*, namespace: str | None, name: str, **_: Any) -> None:
+        ctx.workers.enqueue(CONTEXT, namespace or "default", name)
 
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_CONTEXTS, field="metadata.labels", registry=registry)
-    def context_relabelled(body: kopf.Body, **_: Any) -> None:
+    def context_relabelled(*, namespace: str | None, name: str, **_: Any) -> None:
         """A label change moves the Context in or out of Agents' selectors (a canary rollout)."""
-        meta = body.get("metadata") or {}
-        guarded(
-            ctx,
-            "context",
-            _name_of(body),
-            lambda: refresh_agents(
-                ctx, meta.get("namespace", ""), meta.get("name", ""), dict(meta.get("labels") or {})
-            ),
-            retried=False,
-        )
+        ctx.workers.enqueue(CONTEXT, namespace or "default", name)
 
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_CONTEXTS, registry=registry)
-    def context_deleted(type: str, body: kopf.Body, **_: Any) -> None:
+    def context_deleted(*, type: str, namespace: str | None, name: str, **_: Any) -> None:
         """Agents that used a deleted Context stop being Ready until it is back. A watch event, not a
         deletion handler: those need a finalizer to be sure to run, and a Context needs none."""
-        if type != "DELETED":
-            return
-        meta = body.get("metadata") or {}
-        namespace, name = meta.get("namespace", ""), meta.get("name", "")
-        labels = dict(meta.get("labels") or {})
-        guarded(ctx, "context", _name_of(body), lambda: refresh_agents(ctx, namespace, name, labels), retried=False)
+        if type == "DELETED":
+            ctx.workers.enqueue(CONTEXT, namespace or "default", name)
 
     @kopf.timer(
         k.GROUP,
@@ -148,11 +125,6 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         initial_delay=ctx.config.ref_poll_interval_seconds,
         registry=registry,
     )
-    def context_source_poll(body: kopf.Body, **_: Any) -> None:
+    def context_source_poll(*, namespace: str | None, name: str, **_: Any) -> None:
         """A branch moves or a ConfigMap is edited without the Context changing: re-read now and then."""
-        guarded(ctx, "context", _name_of(body), lambda: reconcile_context(ctx, body), retried=False)
-
-
-def _name_of(body: Mapping[str, Any]) -> str:
-    meta = body.get("metadata") or {}
-    return f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+        ctx.workers.enqueue(CONTEXT, namespace or "default", name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.registry import build_registry
 from atomesh.controller.review import ReviewForge
 from atomesh.core.config import OperatorConfig
+from atomesh.core.validation import OBJECT_RECURSION_LIMIT
 from atomesh.forge.refs import resolve_ref
 from atomesh.kube.client import RestKube
 
@@ -52,6 +54,8 @@ def compose(
     forge: ReviewForge | None = None,
     webhook_secret: str | None = None,
 ) -> Operator:
+    # kopf deep-copies each object recursively: objects nested hundreds of levels need more than the default.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), OBJECT_RECURSION_LIMIT))
     kube = RestKube.from_kubeconfig(kubeconfig)
     ctx = OperatorContext(config=config, kube=kube, clock=clock, resolver=resolver)
     ctx.branch_head = forge.branch_head if forge is not None else None

@@ -1,19 +1,23 @@
 """All handlers of one operator instance, registered into their own kopf registry so several
-operators (e.g. before and after a restart in a test) can live in one process."""
+operators (e.g. before and after a restart in a test) can live in one process; and the workers'
+lifetime: started before kopf's watches, drained and joined after them."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 import kopf
 
-from atomesh.controller import agent, agentrun, contextsource, mesh, review, schedule, session
+from atomesh.controller import agent, agentrun, contextsource, mesh, review, schedule, session, triggers
+from atomesh.controller.apply import ErrorAnswers
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.ingress import Ingress
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.review import GitHubWebhooks, ReviewForge, ReviewState
 from atomesh.controller.settings import configure, connection_from_kubeconfig
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES
 
 
 def build_registry(
@@ -32,12 +36,13 @@ def build_registry(
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         configure(settings, peering=peering, standalone=standalone)
+        ctx.workers.start()
         if endpoint is not None:
             await endpoint.start()
 
     @kopf.on.cleanup(registry=registry)
     async def cleanup(**_: Any) -> None:
-        await asyncio.to_thread(ctx.followups.stop)
+        await asyncio.to_thread(ctx.workers.stop)
         if endpoint is not None:
             await endpoint.stop()
 
@@ -45,18 +50,25 @@ def build_registry(
     def login(**_: Any) -> kopf.ConnectionInfo:
         return connection_from_kubeconfig(kubeconfig)
 
+    state = ReviewState(forge) if forge is not None else None
     agent.register(registry, ctx)
     contextsource.register(registry, ctx)
-    agentrun.register(registry, ctx)
+    agentrun.register(registry, ctx, functools.partial(review.reconcile_review, ctx, state) if state else None)
     schedule.register(registry, ctx)
     mesh.register(registry, ctx)
     ingress = Ingress()
-    if forge is not None:
-        state = ReviewState(forge)
+    events = triggers.Triggers(ctx, triggers.TriggerIndex(), forge)
+    triggers.register(registry, ctx, events)
+    ingress.register(triggers.WebhookTriggers(ctx, events.index, events.dispatch))
+    if state is not None:
         review.register(registry, ctx, state)
-        session.register(registry, ctx, forge)
+        session.register(registry, ctx, state.forge)
         if webhook_secret:
             ingress.register(GitHubWebhooks(ctx, state, webhook_secret))
+            ingress.register(triggers.GitHubTriggers(events.dispatch, webhook_secret))
+    # an unexpected error answered on the object each of these controllers reconciles
+    for controller, resource in ((agent.AGENT, AGENTS), (agentrun.AGENT_RUN, AGENT_RUNS), (mesh.MESH, MESHES)):
+        ctx.workers.answer_errors(controller, ErrorAnswers(ctx, resource))
     if endpoint is not None:
         endpoint.add_routes(ingress.routes())
     return registry

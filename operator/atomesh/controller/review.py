@@ -1,16 +1,20 @@
 """The review loop: a run in AwaitingReview follows its pull request until a person decides.
 
-GitHub webhooks (HMAC-verified, redeliveries ignored) make the loop immediate; a kopf timer
-polls each waiting run with conditional requests as the fallback. Both end in
-`reconcile_review`, which observes the forge, asks `core.reviewloop` what the state means,
-and applies the decision: merged → Succeeded, closed → Rejected, changes requested by a
-writer → a revision AgentRun on the same branch and pull request (deterministic name, so a
+GitHub webhooks (HMAC-verified, redeliveries ignored) make the loop immediate; a delivery only wakes
+the runs waiting on its pull request, and what happens is decided from the forge's state (reviews by
+their own ids and times, not by the delivery that announced them), so a replayed delivery — under its
+own or a new delivery id — changes nothing; a kopf timer
+polls each waiting run with conditional requests as the fallback; a revision run that ends hands
+the pull request back. Each asks for a look at the run (`ReviewState.want_look`) and enqueues the
+run's one request (`agentrun <namespace>/<name>`), so a run's review never interleaves with its
+own reconcile. `reconcile_review`, run after it, observes the forge, asks `core.reviewloop` what
+the state means and applies its plan: merged → Succeeded, closed → Rejected, changes requested by
+a writer → a revision AgentRun on the same branch and pull request (deterministic name, so a
 repeated decision creates it once), up to maxRevisions; autoMerge merges when checks pass.
 """
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import logging
 import threading
@@ -21,30 +25,23 @@ from typing import Any, Literal, Protocol
 import kopf
 from pydantic import ValidationError
 
-from atomesh.api import conditions as c
 from atomesh.api import constants as k
-from atomesh.api.agentrun import AgentRun, AgentRunStatus, ReviewStatus
-from atomesh.api.common import dump
-from atomesh.controller.agent import request_rollup, status_patch
+from atomesh.api.agentrun import AgentRun, AgentRunStatus
+from atomesh.controller.agent import request_rollup
+from atomesh.controller.agentrun import AGENT_RUN
+from atomesh.controller.apply import apply
 from atomesh.controller.context import OperatorContext
-from atomesh.controller.events import post_event
 from atomesh.controller.ingress import Delivery
-from atomesh.controller.reconciler import guarded
-from atomesh.core.memory import build_memory_run
-from atomesh.core.requeue import RetryPolicy
 from atomesh.core.reviewloop import (
     ENDED_WITHOUT_PUBLISHING,
     WRITE_PERMISSIONS,
     PullObservation,
-    ReviewDecision,
     ReviewItem,
     RevisionObservation,
     auto_merged,
-    build_revision_run,
     decide_review,
-    review_outcome,
+    review_plan,
 )
-from atomesh.core.runphase import with_conditions
 from atomesh.forge.protocol import PullRequestRef, ReviewComment
 from atomesh.forge.webhook import CommentEvent, WebhookEvent, parse_request
 from atomesh.kube.resources import AGENT_RUNS
@@ -92,24 +89,27 @@ class ReviewState:
         self._etags: dict[tuple[str, str], str] = {}
         self._permissions: dict[tuple[str, str], tuple[float, bool]] = {}
         self._waiting: dict[tuple[str, int], set[tuple[str, str]]] = {}
-        self._kopf_context: contextvars.Context | None = None
+        self._wanted: dict[tuple[str, str], bool] = {}
         self._unchanged: dict[tuple[str, str], int] = {}
 
-    def remember_kopf_context(self) -> None:
-        """Called from a kopf handler: keeps its context (kopf's event poster lives in context variables)
-        so reconciles started by a webhook, outside any handler, can still post Events."""
-        if self._kopf_context is None:
-            self._kopf_context = contextvars.copy_context()
+    def want_look(self, namespace: str, name: str, *, full: bool) -> None:
+        """Ask for a look at the run's pull request at its next reconcile; `full` skips the ETag."""
+        with self._lock:
+            key = (namespace, name)
+            self._wanted[key] = self._wanted.get(key, False) or full
 
-    def in_kopf_context(self, fn: Callable[[], None]) -> None:
-        context = self._kopf_context.copy() if self._kopf_context is not None else contextvars.copy_context()
-        context.run(fn)
+    def take_look(self, namespace: str, name: str) -> bool | None:
+        """The look asked for (True: in full), now taken; None when none was asked for."""
+        with self._lock:
+            return self._wanted.pop((namespace, name), None)
 
-    def can_write(self, repo: str, user: str) -> bool:
+    def can_write(self, repo: str, user: str, *, fresh: bool = False) -> bool:
+        """Whether `user` may write to `repo`: asked of the forge when `fresh` (a permission that
+        decides something), else cached for PERMISSION_TTL seconds."""
         key = (repo, user)
         with self._lock:
             cached = self._permissions.get(key)
-        if cached and self._clock() - cached[0] < PERMISSION_TTL:
+        if cached and not fresh and self._clock() - cached[0] < PERMISSION_TTL:
             return cached[1]
         allowed = self.forge.permission(repo, user) in WRITE_PERMISSIONS
         with self._lock:
@@ -161,12 +161,17 @@ def _observation(pull: PullRequestRef) -> PullObservation:
 
 
 def _items(state: ReviewState, repo: str, comments: list[ReviewComment]) -> list[ReviewItem]:
+    """The reviews with their authors' permissions: a change request can start a revision, so its
+    author's permission is asked afresh at each look (a writer demoted to read access a moment ago
+    must not start one); comments only inform a revision and use the cache."""
+    deciders = {item.author for item in comments if item.verdict == "CHANGES_REQUESTED"}
+    fresh = {author: state.can_write(repo, author, fresh=True) for author in sorted(deciders)}
     return [
         ReviewItem(
             author=item.author,
             body=item.body,
             submitted_at=item.submitted_at,
-            can_write=state.can_write(repo, item.author),
+            can_write=fresh[item.author] if item.author in fresh else state.can_write(repo, item.author),
             verdict=item.verdict,
             path=item.path,
             line=item.line,
@@ -204,82 +209,55 @@ def _observe_revision(ctx: OperatorContext, namespace: str, name: str) -> Revisi
     )
 
 
-def reconcile_review(ctx: OperatorContext, state: ReviewState, namespace: str, name: str, *, force: bool) -> None:
-    """Observe the run's pull request and apply what it means. `force` skips the ETag shortcut."""
-    with ctx.locked(namespace, name):
-        raw = ctx.kube.get(AGENT_RUNS, namespace, name)
-        if raw is None or (raw.get("metadata") or {}).get("deletionTimestamp"):
-            return
-        try:
-            run = AgentRun.model_validate(raw)
-        except ValidationError:
-            return  # the run's own handler reports an invalid spec
-        status = run.status or AgentRunStatus()
-        review = status.review
-        if status.phase != "AwaitingReview" or review is None or not review.repo or not review.number:
-            return
-        if status.agent is None:
-            return
-        repo, number = review.repo, review.number
-        revision = _observe_revision(ctx, namespace, review.revision_run) if review.revision_run else None
-        # A revision that ends changes nothing on the pull request, so a 304 must not hide it.
-        pull = _observe_pull(state, namespace, name, repo, number, force=force or review.revision_run is not None)
-        if pull is None:
-            return  # unchanged since the last poll (a 304 costs no rate limit)
-        decision = decide_review(
-            run,
-            status.agent.spec,
-            _observation(pull),
-            _items(state, repo, state.forge.list_reviews(repo, number)),
-            now=ctx.clock(),
-            revision_run=revision,
-        )
-        _apply(ctx, state, run, raw, status, review, decision)
+def reconcile_review(ctx: OperatorContext, state: ReviewState, namespace: str, name: str) -> None:
+    """Look at the run's pull request, when a look was asked for, and apply what it means."""
+    full = state.take_look(namespace, name)
+    if full is None:
+        return
+    try:
+        _review(ctx, state, namespace, name, force=full)
+    except BaseException:
+        state.want_look(namespace, name, full=full)  # the requeue looks again
+        raise
 
 
-def _apply(
-    ctx: OperatorContext,
-    state: ReviewState,
-    run: AgentRun,
-    raw: dict[str, Any],
-    status: AgentRunStatus,
-    review: ReviewStatus,
-    decision: ReviewDecision,
-) -> None:
-    repo, number = review.repo or "", review.number or 0
-    namespace, name = run.metadata.namespace or "default", run.metadata.name
+def _review(ctx: OperatorContext, state: ReviewState, namespace: str, name: str, *, force: bool) -> None:
+    raw = ctx.kube.get(AGENT_RUNS, namespace, name)
+    if raw is None or (raw.get("metadata") or {}).get("deletionTimestamp"):
+        return
+    try:
+        run = AgentRun.model_validate(raw)
+    except ValidationError:
+        return  # the run's own reconcile reports an invalid spec
+    status = run.status or AgentRunStatus()
+    review = status.review
+    if status.phase != "AwaitingReview" or review is None or not review.repo or not review.number:
+        return
+    if status.agent is None:
+        return
+    repo, number = review.repo, review.number
+    revision = _observe_revision(ctx, namespace, review.revision_run) if review.revision_run else None
+    # A revision that ends changes nothing on the pull request, so a 304 must not hide it.
+    pull = _observe_pull(state, namespace, name, repo, number, force=force or review.revision_run is not None)
+    if pull is None:
+        return  # unchanged since the last poll (a 304 costs no rate limit)
+    decision = decide_review(
+        run,
+        status.agent.spec,
+        _observation(pull),
+        _items(state, repo, state.forge.list_reviews(repo, number)),
+        now=ctx.clock(),
+        revision_run=revision,
+    )
     if decision.action == "merge":
         decision = auto_merged(state.forge.merge(repo, number), ctx.now())
-    revision_name = ""
-    if decision.action == "reject" and decision.reason == c.MAX_REVISIONS_REACHED:
-        state.forge.comment(repo, number, f"atomesh: {decision.message}. Closing this pull request.")
-        state.forge.close_pull_request(repo, number)
-    elif decision.action == "revise":
-        revision = build_revision_run(run, decision)
-        _, created = ctx.kube.create(AGENT_RUNS, revision)
-        revision_name = revision["metadata"]["name"]
-        if created:
-            state.forge.comment(repo, number, f"atomesh: {decision.message} (AgentRun `{namespace}/{revision_name}`).")
-    elif decision.action == "resume":
-        state.forge.comment(repo, number, f"atomesh: {decision.message}.")
-    elif decision.action == "succeed" and status.agent is not None:
-        # A merged revision teaches the agent: its feedback is proposed as memory (one run per revision).
-        lesson = build_memory_run(run, status.agent.spec)
-        if lesson is not None and ctx.kube.create(AGENT_RUNS, lesson)[1]:
-            where = f"AgentRun `{namespace}/{lesson['metadata']['name']}`"
-            state.forge.comment(repo, number, f"atomesh: proposing this review's lesson as memory ({where}).")
-    new = review_outcome(status, decision, ctx.now(), revision_name)
     generation = (raw.get("metadata") or {}).get("generation")
-    new = with_conditions(new, generation, ctx.now())
-    old_wire: dict[str, Any] = dict(raw.get("status") or {})
-    patch = status_patch(old_wire, dump(new))
-    if not patch:
+    plan = review_plan(run, status, decision, now=ctx.now(), generation=generation)
+    if not apply(ctx, AGENT_RUNS, raw, plan, forge=state.forge):
         return
-    ctx.kube.patch_status(AGENT_RUNS, namespace, name, patch)
-    ctx.metrics.observe_run(namespace, name, new.phase)
-    if new.phase != status.phase or new.reason != status.reason:
-        post_event(raw, "Warning" if new.phase == "Rejected" else "Normal", new.reason or new.phase, new.message or "")
-    if new.phase != status.phase:
+    new_phase = (plan.status or {}).get("phase")
+    ctx.metrics.observe_run(namespace, name, new_phase)
+    if new_phase != status.phase:
         state.track(namespace, name, repo, number, waiting=False)
         request_rollup(ctx, namespace, run.spec.agent_ref.name)
 
@@ -305,37 +283,29 @@ class GitHubWebhooks:
     def route(self, event: object) -> list[Callable[[], None]]:
         assert isinstance(event, WebhookEvent)
         runs = self._state.runs_for(event.repo, event.number)
-        return [functools.partial(_reconcile_logged, self._ctx, self._state, ns, name) for ns, name in runs]
+        return [functools.partial(self._wake, namespace, name) for namespace, name in runs]
 
-
-def _reconcile_logged(ctx: OperatorContext, state: ReviewState, namespace: str, name: str) -> None:
-    step = functools.partial(reconcile_review, ctx, state, namespace, name, force=True)
-    try:
-        state.in_kopf_context(lambda: guarded(ctx, "review", f"{namespace}/{name}", step, retried=False))
-    except Exception:  # a bug, not a failed call: the timer retries; a webhook never takes the endpoint down
-        ctx.metrics.reconcile_error("review")
-        log.exception("review of %s/%s failed; polling will retry", namespace, name)
+    def _wake(self, namespace: str, name: str) -> None:
+        self._state.want_look(namespace, name, full=True)
+        self._ctx.workers.enqueue(AGENT_RUN, namespace, name)
 
 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, state: ReviewState) -> None:
-    # A failed poll is retried on the poll interval, not with a growing backoff: polling is the fallback.
-    interval = ctx.config.review_poll_interval_seconds
-    poll_retry = RetryPolicy(initial=interval, factor=1.0, maximum=interval)
+    """The review loop's triggers; its reconcile runs within the run's (see `controller.agentrun`)."""
 
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
     def track_review(
         *, type: str, namespace: str | None, name: str, status: kopf.Status, spec: kopf.Spec, **_: Any
     ) -> None:
-        state.remember_kopf_context()
         review = status.get("review") or {}
+        ns = namespace or "default"
         waiting = type != "DELETED" and status.get("phase") == "AwaitingReview"
-        state.track(namespace or "default", name, review.get("repo"), review.get("number"), waiting)
+        state.track(ns, name, review.get("repo"), review.get("number"), waiting)
         revised = spec.get("revisionOf")
         if revised and (type == "DELETED" or status.get("phase") in ENDED_WITHOUT_PUBLISHING):
             # The run it revises waits for it: hand the pull request back now, not at the next poll.
-            ns = namespace or "default"
-            step = functools.partial(reconcile_review, ctx, state, ns, str(revised), force=False)
-            guarded(ctx, "review", f"{ns}/{revised}", step, retried=False)
+            state.want_look(ns, str(revised), full=False)
+            ctx.workers.enqueue(AGENT_RUN, ns, str(revised))
 
     @kopf.timer(
         k.GROUP,
@@ -348,5 +318,5 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, state: Revie
     )
     def poll_review(*, namespace: str | None, name: str, **_: Any) -> None:
         ns = namespace or "default"
-        step = functools.partial(reconcile_review, ctx, state, ns, name, force=False)
-        guarded(ctx, "review", f"{ns}/{name}", step, policy=poll_retry)
+        state.want_look(ns, name, full=False)
+        ctx.workers.enqueue(AGENT_RUN, ns, name)

@@ -1,40 +1,40 @@
-"""Scheduled runs: a kopf timer per Agent with `triggers.schedule` creates AgentRuns with
-deterministic names, applies concurrencyPolicy and suspend, records lastScheduleTime and
-nextScheduleTime, and prunes finished runs beyond historyLimit. Writes happen only when
-something is due or changed, so idle schedules cost no API writes."""
+"""Scheduled runs: a kopf timer per Agent with `triggers.schedule` enqueues the Agent's schedule;
+its reconcile creates AgentRuns with deterministic names, applies concurrencyPolicy and suspend,
+records lastScheduleTime and nextScheduleTime, and has finished runs beyond historyLimit pruned.
+Writes happen only when something is due or changed, so idle schedules cost no API writes."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 import kopf
 from pydantic import ValidationError
 
-from atomesh.api import conditions as c
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent
 from atomesh.controller.agentrun import prune, run_infos
+from atomesh.controller.apply import apply
 from atomesh.controller.context import OperatorContext
-from atomesh.controller.events import post_event
-from atomesh.controller.reconciler import guarded
-from atomesh.core.schedule import build_scheduled_run, parse_rfc3339, plan_schedule, to_rfc3339
-from atomesh.kube.resources import AGENT_RUNS, AGENTS
+from atomesh.core.schedule import parse_rfc3339, plan_schedule, schedule_plan
+from atomesh.kube.resources import AGENTS
 
 log = logging.getLogger(__name__)
+SCHEDULE = "schedule"
 
 
-def reconcile_schedule(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
+def reconcile_schedule(ctx: OperatorContext, namespace: str, name: str) -> None:
+    body = ctx.kube.get(AGENTS, namespace, name)
+    if body is None:
+        return
     try:
-        agent = Agent.model_validate(dict(body))
+        agent = Agent.model_validate(body)
     except ValidationError:
-        return  # the Agent handler reports the invalid spec as Stalled
+        return  # the Agent controller reports the invalid spec as Stalled
     meta = agent.metadata
-    namespace = meta.namespace or "default"
     status = dict(body.get("status") or {})
     now = ctx.clock()
-    plan = plan_schedule(
+    decision = plan_schedule(
         agent=meta.name,
         triggers=agent.spec.triggers,
         suspend=agent.spec.suspend,
@@ -43,30 +43,14 @@ def reconcile_schedule(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
         now=now,
         runs=run_infos(ctx, namespace, meta.name),
     )
-    for name in plan.cancel:
-        ctx.kube.patch(AGENT_RUNS, namespace, name, {"spec": {"cancel": True}})
-        post_event(body, "Normal", c.RUN_REPLACED, f"cancelled {name}: concurrencyPolicy Replace")
-    patch: dict[str, Any] = {}
-    if plan.create and plan.scheduled_at:
-        run = build_scheduled_run(meta.name, namespace, plan.create, plan.scheduled_at)
-        _, created = ctx.kube.create(AGENT_RUNS, run)
-        if created:
-            post_event(body, "Normal", c.RUN_SCHEDULED, f"created {plan.create} for {to_rfc3339(plan.scheduled_at)}")
-        patch["lastRun"] = plan.create
-    if plan.skipped:
-        post_event(body, "Warning", c.SCHEDULE_SKIPPED, plan.skipped)
-    wanted = {
-        "lastScheduleTime": to_rfc3339(plan.last_schedule_time) if plan.last_schedule_time else None,
-        "nextScheduleTime": to_rfc3339(plan.next_schedule_time) if plan.next_schedule_time else None,
-    }
-    patch |= {key: value for key, value in wanted.items() if status.get(key) != value}
-    if patch:
-        ctx.kube.patch_status(AGENTS, namespace, meta.name, patch)
-    if plan.create:
+    apply(ctx, AGENTS, body, schedule_plan(decision, agent=meta.name, namespace=namespace, status=status))
+    if decision.create:
         prune(ctx, namespace, meta.name)
 
 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
+    ctx.workers.register(SCHEDULE, lambda namespace, name: reconcile_schedule(ctx, namespace, name))
+
     @kopf.timer(
         k.GROUP,
         k.VERSION,
@@ -75,6 +59,5 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         when=lambda spec, **_: bool((spec.get("triggers") or {}).get("schedule")),
         registry=registry,
     )
-    def agent_schedule(body: kopf.Body, **_: Any) -> None:
-        name = body.get("metadata", {}).get("name")
-        guarded(ctx, "schedule", f"Agent {name}", lambda: reconcile_schedule(ctx, body), retried=False)
+    def agent_schedule(*, namespace: str | None, name: str, **_: Any) -> None:
+        ctx.workers.enqueue(SCHEDULE, namespace or "default", name)

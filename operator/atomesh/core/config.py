@@ -3,7 +3,9 @@ and the Secrets that hold their credentials. The controller fills it from flags 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from atomesh.api.constants import DEFAULT_RUNNER_IMAGE
 
@@ -33,3 +35,26 @@ class OperatorConfig(BaseModel):
         gt=0,
         description="How often a run awaiting review polls its pull request (webhooks are immediate).",
     )
+    repository_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="Hosts (host or host:port) that source.repo and workspace.repo URLs may name, besides the "
+        "forge's own; a comma-separated list in the environment.",
+    )
+
+    @field_validator("repository_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(host.strip().lower() for host in value.split(",") if host.strip())
+        return value
+
+    def allowed_repository_hosts(self) -> frozenset[str]:
+        """The forge's hosts and `repository_hosts`: nothing else is fetched. An entry with a port
+        allows that port only; one without allows the host on any port."""
+        hosts = set(self.repository_hosts)
+        for url in (self.forge_git_url, self.forge_api_url):
+            parts = urlsplit(url)
+            if parts.hostname:
+                host = parts.hostname.lower()
+                hosts.add(host if parts.port is None else f"{host}:{parts.port}")
+        return frozenset(hosts)

@@ -2,8 +2,11 @@
 
 Three steps share an emptyDir at WORK_MOUNT: `checkout` and `agent` run as init containers,
 `publish` as the main container. Credentials go only where DESIGN.md allows: the forge token to
-checkout and publish, the model key to agent. Owner references are added by the controller
-(kopf.adopt), so these functions depend only on their arguments.
+checkout and publish; the model key to the `model-proxy` sidecar alone (an init container with
+`restartPolicy: Always`, started just before `agent` and running until the pod ends). The agent step
+gets the proxy's URL and a per-run token through a memory volume only the two of them mount, so the
+key never enters the agent's container. Owner references are added by the controller (kopf.adopt), so
+these functions depend only on their arguments.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from atomesh.core.hashing import bounded_name
 RUNNER_UID = 65532
 WORK_VOLUME = "work"
 RUN_VOLUME = "run"
+MODEL_PROXY_VOLUME = "model-proxy"
+# The proxy is a small aiohttp process; it needs no share of the Agent's runner resources.
+MODEL_PROXY_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
 HOME_DIR = f"{k.WORK_MOUNT}/home"
 TMP_DIR = f"{k.WORK_MOUNT}/tmp"
 MAX_POD_NAME = 63
@@ -132,26 +138,39 @@ def _common_env() -> list[dict[str, Any]]:
     ]
 
 
-def _forge_env(config: OperatorConfig) -> list[dict[str, Any]]:
+def _forge_env(snapshot: AgentSnapshot, config: OperatorConfig) -> list[dict[str, Any]]:
+    ref = snapshot.spec.workspace.credentials_secret_ref
+    secret, key = (ref.name, ref.key) if ref else (config.forge_secret_name, config.forge_secret_key)
     return [
         _env(k.ENV_FORGE_API_URL, config.forge_api_url),
         _env(k.ENV_FORGE_GIT_URL, config.forge_git_url),
-        _secret_env(k.ENV_FORGE_TOKEN, config.forge_secret_name, config.forge_secret_key),
+        _secret_env(k.ENV_FORGE_TOKEN, secret, key),
     ]
 
 
-def _model_env(snapshot: AgentSnapshot, config: OperatorConfig) -> list[dict[str, Any]]:
+def _model_proxy_env(snapshot: AgentSnapshot, config: OperatorConfig) -> list[dict[str, Any]]:
     harness = snapshot.spec.harness
     ref = harness.credentials_secret_ref
     secret, key = (ref.name, ref.key) if ref else (config.model_secret_name, config.model_secret_key)
     return [
-        _env(k.ENV_MODEL_BASE_URL, harness.base_url or config.model_base_url),
+        _env(k.ENV_RUN_FILE, f"{k.RUN_FILE_MOUNT}/{k.RUN_FILE_NAME}"),
+        _env(k.ENV_MODEL_PROXY_DIR, k.MODEL_PROXY_MOUNT),
+        _env(k.ENV_MODEL_UPSTREAM_URL, harness.base_url or config.model_base_url),
         _secret_env(k.ENV_MODEL_API_KEY, secret, key),
     ]
 
 
+def _mount(volume: str, path: str, *, read_only: bool = False) -> dict[str, Any]:
+    return {"name": volume, "mountPath": path, **({"readOnly": True} if read_only else {})}
+
+
 def _container(
-    step: str, image: str, env: list[dict[str, Any]], snapshot: AgentSnapshot, config: OperatorConfig
+    step: str,
+    image: str,
+    env: list[dict[str, Any]],
+    snapshot: AgentSnapshot,
+    config: OperatorConfig,
+    mounts: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": step,
@@ -159,10 +178,8 @@ def _container(
         "imagePullPolicy": config.image_pull_policy,
         "args": ["runner", step],
         "env": env,
-        "volumeMounts": [
-            {"name": WORK_VOLUME, "mountPath": k.WORK_MOUNT},
-            {"name": RUN_VOLUME, "mountPath": k.RUN_FILE_MOUNT, "readOnly": True},
-        ],
+        "volumeMounts": mounts
+        or [_mount(WORK_VOLUME, k.WORK_MOUNT), _mount(RUN_VOLUME, k.RUN_FILE_MOUNT, read_only=True)],
         "terminationMessagePath": k.TERMINATION_MESSAGE_PATH,
         # A step that dies before writing its message still leaves its log tail for the run's status.
         "terminationMessagePolicy": "FallbackToLogsOnError",
@@ -179,6 +196,29 @@ def _container(
     if snapshot.spec.runner.resources:
         container["resources"] = {key: dict(value) for key, value in snapshot.spec.runner.resources.items()}
     return container
+
+
+def _model_proxy_container(image: str, snapshot: AgentSnapshot, config: OperatorConfig) -> dict[str, Any]:
+    """The sidecar holding the model key: no workspace, only the run file and the proxy volume."""
+    mounts = [_mount(RUN_VOLUME, k.RUN_FILE_MOUNT, read_only=True), _mount(MODEL_PROXY_VOLUME, k.MODEL_PROXY_MOUNT)]
+    container = _container(
+        k.RUNNER_CONTAINER_MODEL_PROXY, image, _model_proxy_env(snapshot, config), snapshot, config, mounts
+    )
+    container["args"] = [k.RUNNER_CONTAINER_MODEL_PROXY]
+    # A native sidecar (Kubernetes 1.29+): started before `agent`, stopped after `publish`.
+    container["restartPolicy"] = "Always"
+    container["resources"] = {key: dict(value) for key, value in MODEL_PROXY_RESOURCES.items()}
+    return container
+
+
+def _agent_container(image: str, snapshot: AgentSnapshot, config: OperatorConfig) -> dict[str, Any]:
+    mounts = [
+        _mount(WORK_VOLUME, k.WORK_MOUNT),
+        _mount(RUN_VOLUME, k.RUN_FILE_MOUNT, read_only=True),
+        _mount(MODEL_PROXY_VOLUME, k.MODEL_PROXY_MOUNT, read_only=True),
+    ]
+    env = [*_common_env(), _env(k.ENV_MODEL_PROXY_DIR, k.MODEL_PROXY_MOUNT)]
+    return _container(k.RUNNER_CONTAINER_AGENT, image, env, snapshot, config, mounts)
 
 
 def build_local_runner_placement() -> dict[str, Any]:
@@ -216,13 +256,19 @@ def build_runner_pod(run: AgentRun, snapshot: AgentSnapshot, config: OperatorCon
         "volumes": [
             {"name": WORK_VOLUME, "emptyDir": {}},
             {"name": RUN_VOLUME, "configMap": {"name": run_configmap_name(run.metadata.name)}},
+            {"name": MODEL_PROXY_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
         ],
         "initContainers": [
-            _container(k.RUNNER_CONTAINER_CHECKOUT, image, _common_env() + _forge_env(config), snapshot, config),
-            _container(k.RUNNER_CONTAINER_AGENT, image, _common_env() + _model_env(snapshot, config), snapshot, config),
+            _container(
+                k.RUNNER_CONTAINER_CHECKOUT, image, _common_env() + _forge_env(snapshot, config), snapshot, config
+            ),
+            _model_proxy_container(image, snapshot, config),
+            _agent_container(image, snapshot, config),
         ],
         "containers": [
-            _container(k.RUNNER_CONTAINER_PUBLISH, image, _common_env() + _forge_env(config), snapshot, config)
+            _container(
+                k.RUNNER_CONTAINER_PUBLISH, image, _common_env() + _forge_env(snapshot, config), snapshot, config
+            )
         ],
     }
     contexts = context_volume(snapshot.contexts)

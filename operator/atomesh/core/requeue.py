@@ -1,8 +1,9 @@
 """When a reconcile runs again: error kinds (Flux's stalling, waiting and transient errors) and the
 retry policy as data (as Temporal's RetryPolicy).
 
-A reconcile step raises one of these to say what its failure means; the controller's one guard
-(`controller.reconciler.guarded`) turns it into kopf's requeue:
+A reconcile step raises one of these (or its plan carries one in `Plan.requeue`) to say what its
+failure means; the controller's workers (`controller.reconciler.Workers`) turn it into the work
+queue's requeue:
 
 - `Waiting`: the object depends on something not there yet (its Agent, a slot); look again after
   `after` seconds, without counting it as an error.

@@ -1,8 +1,11 @@
 """The review loop's decisions: what a pull request's state means for the run that opened it.
 
 Pure: the controller observes the forge (pull request, reviews, permissions), hands the
-observations over as the small types below, and applies the `ReviewDecision` it gets back.
-A revision run is a new AgentRun with a deterministic name, so deciding twice creates it once.
+observations over as the small types below, and gets a `ReviewDecision` back; `review_plan` turns
+it into the run's `core.plan.Plan` (comments, the revision run, the status, the Event). A `merge`
+decision is carried out by the controller first (the merge commit is part of the outcome) and
+becomes `auto_merged`. A revision run is a new AgentRun with a deterministic name, so deciding
+twice creates it once, and its comment is made only by the create that made it.
 
 While a revision run works, the run it revises waits. A revision that publishes takes the pull
 request over (it awaits review itself); one that ends without publishing — no change, failed or
@@ -19,9 +22,12 @@ from typing import Any, Literal
 from atomesh.api import conditions as c
 from atomesh.api.agent import AgentSpec
 from atomesh.api.agentrun import AgentRun, AgentRunStatus, Feedback, ReviewStatus
+from atomesh.api.common import dump
 from atomesh.api.constants import LABEL_RUN, LABEL_TRIGGER
-from atomesh.core.memory import accepts_lessons
+from atomesh.core import plan as p
+from atomesh.core.memory import accepts_lessons, build_memory_run
 from atomesh.core.runfactory import RunRequest, build_run, run_name
+from atomesh.core.runphase import with_conditions
 
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
 
@@ -301,3 +307,37 @@ def build_revision_run(run: AgentRun, decision: ReviewDecision) -> dict[str, Any
             feedback=[item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in decision.feedback],
         )
     )
+
+
+def review_plan(
+    run: AgentRun, status: AgentRunStatus, decision: ReviewDecision, *, now: str, generation: int | None
+) -> p.Plan:
+    """The run's plan for `decision` (a `merge` already carried out, i.e. `auto_merged`)."""
+    review = status.review or ReviewStatus()
+    repo, number = review.repo or "", review.number or 0
+    actions: list[p.Action] = []
+    revision_name = ""
+    if decision.action == "reject" and decision.reason == c.MAX_REVISIONS_REACHED:
+        actions.append(p.Comment(repo, number, f"atomesh: {decision.message}. Closing this pull request."))
+        actions.append(p.ClosePullRequest(repo, number))
+    elif decision.action == "revise":
+        revision = build_revision_run(run, decision)
+        revision_name = revision["metadata"]["name"]
+        where = f"AgentRun `{run.metadata.namespace or 'default'}/{revision_name}`"
+        announce = p.Comment(repo, number, f"atomesh: {decision.message} ({where}).")
+        actions.append(p.Create(revision, on_created=(announce,)))
+    elif decision.action == "resume":
+        actions.append(p.Comment(repo, number, f"atomesh: {decision.message}."))
+    elif decision.action == "succeed" and status.agent is not None:
+        # A merged revision teaches the agent: its feedback is proposed as memory (one run per revision).
+        lesson = build_memory_run(run, status.agent.spec)
+        if lesson is not None:
+            where = f"AgentRun `{run.metadata.namespace or 'default'}/{lesson['metadata']['name']}`"
+            announce = p.Comment(repo, number, f"atomesh: proposing this review's lesson as memory ({where}).")
+            actions.append(p.Create(lesson, on_created=(announce,)))
+    new = with_conditions(review_outcome(status, decision, now, revision_name), generation, now)
+    events: tuple[p.Event, ...] = ()
+    if new.phase != status.phase or new.reason != status.reason:
+        type_: p.EventType = "Warning" if new.phase == "Rejected" else "Normal"
+        events = (p.Event(type_, new.reason or new.phase, new.message or ""),)
+    return p.Plan(status=dump(new), actions=tuple(actions), events=events)

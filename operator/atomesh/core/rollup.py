@@ -1,11 +1,15 @@
-"""An Agent's run counters, last run and spend, rolled up from its AgentRuns."""
+"""An Agent's run counters, last run and spend, rolled up from its AgentRuns.
+
+Pure; the rollup owns only its own status fields (runs, costUSD, lastRun) and leaves the rest as read."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from atomesh.api.agent import RunCounters
 from atomesh.api.agentrun import AgentRun
+from atomesh.core.plan import Plan
 
 
 def rollup_runs(runs: list[AgentRun]) -> dict[str, Any]:
@@ -35,3 +39,8 @@ def rollup_runs(runs: list[AgentRun]) -> dict[str, Any]:
     if latest is not None:
         result["lastRun"] = latest.metadata.name
     return result
+
+
+def plan_rollup(status: Mapping[str, Any], runs: list[AgentRun]) -> Plan:
+    """The Agent's status with its rollup fields recomputed (the others as they are)."""
+    return Plan(status={**status, **rollup_runs(runs)})

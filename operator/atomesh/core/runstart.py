@@ -1,14 +1,16 @@
-"""How a run that has not started yet starts: the whole decision, made from what the controller read.
+"""A run's reconcile plan (`plan_run`): how a run that has not started yet starts, and how its status
+follows its runner pod; the whole decision, made from what the controller read.
 
-Pure: the controller reads the run, its Agent and (for a revision) the run it revises, asks
-`plan_start`, and applies the `StartPlan` in order: create the ConfigMap, create the pod, write
-the status, post the event. Invariants:
+Pure: the controller reads the run, its Agent, (for a revision) the run it revises, and its pod,
+asks `plan_run`, and applies the `core.plan.Plan`: create the ConfigMap and the pod (owned by the
+run), delete the pod when cancelled, write the status, post the event. Invariants:
 
 - Only a `start` admission produces objects; cancel, wait, hold and fail produce a status alone.
 - The ConfigMap and the pod have deterministic names (`core.pod`), so applying a plan twice
   (an operator killed between the two creates) creates each once.
 - `retry` says whether the run must be looked at again by itself (its Agent may appear or become
   Ready); a run the mesh holds is not retried: the mesh's next change to it is its next event.
+- An Event is planned only when the phase or reason changes, so a plan applied twice posts it once.
 """
 
 from __future__ import annotations
@@ -18,10 +20,16 @@ from typing import Any
 
 from atomesh.api import conditions as c
 from atomesh.api.agent import Agent
-from atomesh.api.agentrun import AgentRun, AgentRunStatus
+from atomesh.api.agentrun import TERMINAL_PHASES, AgentRun, AgentRunStatus
+from atomesh.api.common import dump
 from atomesh.core.admission import admit_run
 from atomesh.core.config import OperatorConfig
+from atomesh.core.plan import Action, Create, Delete, Event, Plan
 from atomesh.core.pod import build_run_configmap, build_runner_pod, revision_context
+from atomesh.core.requeue import Waiting
+from atomesh.core.runphase import observe_pod, plan_from_pod, with_conditions
+
+AGENT_WAIT_DELAY = 10.0  # a run waiting for its Agent looks again this often
 
 
 @dataclass(frozen=True)
@@ -79,3 +87,56 @@ def plan_start(
     )
     event = f"created runner pod {name} for agent revision {snapshot.revision}"
     return StartPlan(started, (configmap, pod), created_event=event)
+
+
+def plan_run(
+    run: AgentRun,
+    old: AgentRunStatus,
+    *,
+    agent: Agent | None,
+    previous: AgentRun | None,
+    pod: dict[str, Any] | None,
+    config: OperatorConfig,
+    now: str,
+    generation: int | None,
+) -> Plan:
+    """Start the run if it has not started (admission, ConfigMap, pod), then follow its pod.
+
+    `pod` is the run's runner pod as read (None when there is none); a pod this plan creates is
+    followed as the API server stores a new one, without status yet."""
+    actions: tuple[Action, ...] = ()
+    status = old
+    if old.agent is None:
+        start = plan_start(run, old, agent=agent, previous=previous, config=config, now=now)
+        status = start.status
+        if status.agent is None:
+            waiting = Waiting(status.message or "waiting for the agent", AGENT_WAIT_DELAY) if start.retry else None
+            return run_status_plan(old, with_conditions(status, generation, now), requeue=waiting)
+        created = (Event("Normal", c.POD_CREATED, start.created_event),)
+        actions = tuple(
+            Create(obj, owned=True, on_created=created if obj is start.pod else ()) for obj in start.objects
+        )
+        pod = pod if pod is not None else start.pod
+    followed = plan_from_pod(status, cancel=run.spec.cancel, pod=observe_pod(pod) if pod else None, now=now)
+    if followed.delete_pod and status.pod_name:
+        actions += (Delete("Pod", status.pod_name),)
+    return run_status_plan(old, with_conditions(followed.status, generation, now), actions)
+
+
+def invalid_run_plan(old: AgentRunStatus, message: str, generation: int | None, now: str) -> Plan:
+    """A run whose spec does not validate fails with InvalidSpec (once: a finished run stays as it is)."""
+    if old.phase in TERMINAL_PHASES:
+        return Plan()
+    update = {"phase": "Failed", "reason": c.INVALID_SPEC, "message": message, "completion_time": now}
+    return run_status_plan(old, with_conditions(old.model_copy(update=update), generation, now))
+
+
+def run_status_plan(
+    old: AgentRunStatus, new: AgentRunStatus, actions: tuple[Action, ...] = (), requeue: Waiting | None = None
+) -> Plan:
+    """Write `new`; an Event when the phase or the reason changed (Warning for a failure or a missing Agent)."""
+    events: tuple[Event, ...] = ()
+    if new.phase != old.phase or new.reason != old.reason:
+        warning = new.phase == "Failed" or new.reason in (c.AGENT_NOT_FOUND, c.AGENT_NOT_READY)
+        events = (Event("Warning" if warning else "Normal", new.reason or new.phase, new.message or new.phase),)
+    return Plan(status=dump(new), actions=actions, events=events, requeue=requeue)

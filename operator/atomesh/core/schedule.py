@@ -4,6 +4,10 @@ asks for, and which finished runs fall outside historyLimit.
 Run names are `<agent>-<unix minute of the scheduled time>`, so an operator that restarts after
 creating a run but before recording lastScheduleTime creates the same name again and gets
 AlreadyExists instead of a duplicate (CronJob names its Jobs the same way).
+
+`schedule_plan` turns a `SchedulePlan` into the one `core.plan.Plan` of the Agent it schedules:
+cancel (spec.cancel patches, each with its Event), create (its Event only when new), the status
+fields the schedule owns (lastRun, lastScheduleTime, nextScheduleTime; the rest as read).
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from atomesh.api import conditions as c
 from atomesh.api.agent import Triggers
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES
-from atomesh.api.constants import ANNOTATION_SCHEDULED_AT
+from atomesh.api.constants import ANNOTATION_SCHEDULED_AT, KIND_AGENT_RUN
+from atomesh.core.plan import Action, Create, Delete, Event, Patch, Plan
 from atomesh.core.runfactory import RunRequest, build_run, run_name
+from atomesh.core.validation import check_cron, check_timezone
 
 # A scheduled time missed by more than this (operator down, agent suspended) is skipped, not made up.
 STARTING_DEADLINE = timedelta(minutes=5)
@@ -91,8 +98,11 @@ def plan_schedule(
     now: datetime,
     runs: list[RunInfo],
 ) -> SchedulePlan:
-    """The schedule's decision at `now`. At most one run per call: the most recent due time."""
+    """The schedule's decision at `now`. At most one run per call: the most recent due time. An invalid
+    schedule or time zone plans nothing: the Agent's own status names the field (InvalidSpec)."""
     if triggers.schedule is None:
+        return SchedulePlan(last_schedule_time=last_schedule_time)
+    if check_cron(triggers.schedule, ()) or check_timezone(triggers.timezone, ()):
         return SchedulePlan(last_schedule_time=last_schedule_time)
     upcoming = next_time(triggers.schedule, triggers.timezone, now)
     if suspend:
@@ -159,3 +169,32 @@ def build_scheduled_run(
             annotations={ANNOTATION_SCHEDULED_AT: slot},
         )
     )
+
+
+def schedule_plan(plan: SchedulePlan, *, agent: str, namespace: str, status: Mapping[str, Any]) -> Plan:
+    """The Agent's plan for the schedule's decision (`status` is the Agent's status as read)."""
+    actions: list[Action] = [
+        Patch(
+            KIND_AGENT_RUN,
+            name,
+            {"spec": {"cancel": True}},
+            Event("Normal", c.RUN_REPLACED, f"cancelled {name}: concurrencyPolicy Replace"),
+        )
+        for name in plan.cancel
+    ]
+    wanted: dict[str, Any] = {}
+    if plan.create and plan.scheduled_at:
+        event = Event("Normal", c.RUN_SCHEDULED, f"created {plan.create} for {to_rfc3339(plan.scheduled_at)}")
+        actions.append(
+            Create(build_scheduled_run(agent, namespace, plan.create, plan.scheduled_at), on_created=(event,))
+        )
+        wanted["lastRun"] = plan.create
+    wanted["lastScheduleTime"] = to_rfc3339(plan.last_schedule_time) if plan.last_schedule_time else None
+    wanted["nextScheduleTime"] = to_rfc3339(plan.next_schedule_time) if plan.next_schedule_time else None
+    skipped = (Event("Warning", c.SCHEDULE_SKIPPED, plan.skipped),) if plan.skipped else ()
+    return Plan(status={**status, **wanted}, actions=tuple(actions), events=skipped)
+
+
+def prune_plan(names: Sequence[str]) -> Plan:
+    """Delete these runs (their pods and ConfigMaps go with them, as their owner)."""
+    return Plan(actions=tuple(Delete(KIND_AGENT_RUN, name) for name in names))

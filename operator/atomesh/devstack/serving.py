@@ -8,6 +8,7 @@ tests run it with `BackgroundServer` (its own thread and event loop, a free port
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -20,11 +21,14 @@ T = TypeVar("T")
 AppFactory = Callable[[], Awaitable[web.Application]]
 
 
-async def start_site(app: web.Application, host: str = LOOPBACK, port: int = 0) -> tuple[web.AppRunner, int]:
-    """Start serving `app`; returns the runner (to clean up) and the bound port (useful with port 0)."""
+async def start_site(
+    app: web.Application, host: str = LOOPBACK, port: int = 0, tls: ssl.SSLContext | None = None
+) -> tuple[web.AppRunner, int]:
+    """Start serving `app` (over https with `tls`); returns the runner (to clean up) and the bound port
+    (useful with port 0)."""
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
+    site = web.TCPSite(runner, host, port, reuse_address=True, ssl_context=tls)
     await site.start()
     server = site._server  # aiohttp exposes the bound socket only here
     sockets = getattr(server, "sockets", None) or []
@@ -39,8 +43,16 @@ class BackgroundServer:
     loop-bound state (queues, tasks) in it.
     """
 
-    def __init__(self, factory: AppFactory, host: str = LOOPBACK, port: int = 0, name: str = "emulator") -> None:
+    def __init__(
+        self,
+        factory: AppFactory,
+        host: str = LOOPBACK,
+        port: int = 0,
+        name: str = "emulator",
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self._factory = factory
+        self._tls = tls
         self.host = host
         self.port = port
         self._name = name
@@ -51,7 +63,7 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self._tls is not None else 'http'}://{self.host}:{self.port}"
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -63,7 +75,7 @@ class BackgroundServer:
 
         async def boot() -> None:
             self.app = await self._factory()
-            self._runner, self.port = await start_site(self.app, self.host, self.port)
+            self._runner, self.port = await start_site(self.app, self.host, self.port, self._tls)
 
         def main() -> None:
             asyncio.set_event_loop(self._loop)

@@ -22,12 +22,16 @@ import yaml
 from aiohttp import web
 
 from atomesh.api.crd import build_crds
+from atomesh.devstack import identity
 from atomesh.devstack.github import REVIEWER, SAMPLE_REPO, Accounts, GitHubEmulator
 from atomesh.devstack.github.context import API_PREFIX
 from atomesh.devstack.kube import create_app, set_log_source
+from atomesh.devstack.kube.access import AccessOptions
+from atomesh.devstack.kube.pki import ClusterPKI
 from atomesh.devstack.kube.server import kubeconfig
 from atomesh.devstack.kubelet import Kubelet, KubeletConfig
 from atomesh.devstack.kubelet.apiclient import ApiClient, ApiStatusError
+from atomesh.devstack.kubelet.config import DEFAULT_NODE_NAME
 from atomesh.devstack.kubelet.logsource import HttpLogSource
 from atomesh.devstack.serving import LOOPBACK, start_site
 
@@ -76,11 +80,12 @@ class Stack:
 # -- the Kubernetes API emulator ---------------------------------------------------------------
 
 
-def write_kubeconfig(path: Path, server: str) -> None:
-    """Atomically, mode 0600: a reader never sees half a file."""
+def write_kubeconfig(path: Path, server: str, token: str, ca_data: str, namespace: str = "default") -> None:
+    """Atomically, mode 0600: a reader never sees half a file (nor another user the token)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(yaml.safe_dump(kubeconfig(server), sort_keys=False), encoding="utf-8")
+    config = kubeconfig(server, namespace, token=token, ca_data=ca_data)
+    partial.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     partial.chmod(0o600)
     os.replace(partial, path)
 
@@ -100,7 +105,11 @@ async def refuse_live_kubeconfig(path: Path, within: float = 1.0) -> None:
         return  # no kubeconfig, or not one a stack wrote: nothing running to protect
     try:
         timeout = aiohttp.ClientTimeout(total=within)
-        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(f"{server}/version") as answer:
+        # Only whether it answers matters (no credentials are sent): its CA is not needed.
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(f"{server}/version", ssl=False) as answer,
+        ):
             alive = answer.status == 200
     except (aiohttp.ClientError, TimeoutError, ValueError):
         return
@@ -111,13 +120,16 @@ async def refuse_live_kubeconfig(path: Path, within: float = 1.0) -> None:
         )
 
 
-async def wait_until_serving(url: str, path: str = "/version", within: float = READY_TIMEOUT) -> None:
+async def wait_until_serving(
+    url: str, path: str = "/version", within: float = READY_TIMEOUT, tls: ssl.SSLContext | None = None
+) -> None:
     """Poll `url + path` until it answers 200; TimeoutError naming the URL otherwise."""
     deadline = asyncio.get_running_loop().time() + within
     async with aiohttp.ClientSession() as session:
         while True:
             try:
-                async with session.get(url + path, timeout=aiohttp.ClientTimeout(total=5)) as response:
+                timeout = aiohttp.ClientTimeout(total=5)
+                async with session.get(url + path, timeout=timeout, ssl=tls if tls is not None else True) as response:
                     if response.status == 200:
                         return
             except (aiohttp.ClientError, TimeoutError):
@@ -186,6 +198,10 @@ class KubeEndpoint:
     token: str | None = None
     tls: ssl.SSLContext | None = None
     app: web.Application | None = None
+    # The emulator's own identities for the local kubelet and the operator (None when joined: they
+    # then use the kubeconfig's credentials).
+    node_token: str | None = None
+    operator_kubeconfig: Path | None = None
 
     async def start(self) -> str:
         raise NotImplementedError
@@ -195,9 +211,11 @@ class KubeEndpoint:
 
 
 class KubeApiComponent(KubeEndpoint):
-    """The API server emulator on `port` (0 = free port), CRDs applied, kubeconfig written once
-    it answers (so a script waiting for the file can use it at once). `app_options` go to
-    `create_app` (the node lifecycle controller's period and grace period)."""
+    """The API server emulator on `port` (0 = free port) with authentication and RBAC on, CRDs applied,
+    the operator's ServiceAccount and RBAC from the chart installed (`identity`), and the kubeconfigs
+    written once it answers (so a script waiting for the file can use it at once): the developer's
+    (`system:masters`) at `kubeconfig`, the operator's beside it (`operator_kubeconfig`).
+    `app_options` go to `create_app` (the node lifecycle controller's period and grace period)."""
 
     def __init__(
         self,
@@ -219,16 +237,25 @@ class KubeApiComponent(KubeEndpoint):
 
     async def start(self) -> str:
         await refuse_live_kubeconfig(self.kubeconfig)
-        self.app = app = await create_app(self._state_dir, **self._app_options)
-        self._runner, port = await start_site(app, LOOPBACK, self._port)
-        self.url = f"http://{LOOPBACK}:{port}"
-        await wait_until_serving(self.url)
-        api = ApiClient(self.url)
+        developer, node = identity.developer_token(), identity.node_token(DEFAULT_NODE_NAME)
+        access = AccessOptions(tokens={developer.token: developer, node.token: node})
+        pki = ClusterPKI()
+        self.app = app = await create_app(self._state_dir, access=access, **self._app_options)
+        self._runner, port = await start_site(app, LOOPBACK, self._port, pki.server_context())
+        self.url = f"https://{LOOPBACK}:{port}"
+        # `token` is the developer's (system:masters), as for a joined cluster: what narration reads with.
+        self.token, self.node_token, self.tls = developer.token, node.token, pki.client_context()
+        await wait_until_serving(self.url, tls=self.tls)
+        api = ApiClient(self.url, developer.token, self.tls)
         try:
             await install_crds(api, self._crds)
+            operator_token = await identity.install_operator_identity(api)
+            await identity.apply(api, identity.local_scheduler_binding(DEFAULT_NODE_NAME))
         finally:
             await api.close()
-        write_kubeconfig(self.kubeconfig, self.url)
+        self.operator_kubeconfig = self.kubeconfig.with_name(self.kubeconfig.name + "-operator")
+        write_kubeconfig(self.operator_kubeconfig, self.url, operator_token, pki.ca_data, identity.OPERATOR_NAMESPACE)
+        write_kubeconfig(self.kubeconfig, self.url, developer.token, pki.ca_data)
         return self.url
 
     async def stop(self) -> None:
@@ -252,7 +279,7 @@ class KubeletComponent:
     async def start(self) -> str:
         kube = self._kube
         config = KubeletConfig(
-            server=kube.url, token=kube.token, tls=kube.tls, root_dir=self._root_dir, **self._options
+            server=kube.url, token=kube.node_token or kube.token, tls=kube.tls, root_dir=self._root_dir, **self._options
         )
         kubelet = Kubelet(config)
         self._runner, port = await start_site(kubelet.log_app(), LOOPBACK, 0)

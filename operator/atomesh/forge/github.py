@@ -388,6 +388,17 @@ class GitHubForge:
         issue = self._retrier.call(f"get issue {repo}#{number}", lambda: gh_repo.get_issue(number))
         self._retrier.call(f"comment on {repo}#{number}", lambda: issue.create_comment(_fit(body)))
 
+    def react(self, repo: str, number: int, comment_id: int, content: str) -> None:
+        """React to an issue or pull request comment (content: +1, -1, eyes, confused, ...)."""
+        gh_repo = self._repo(repo)
+        issue = self._retrier.call(f"get issue {repo}#{number}", lambda: gh_repo.get_issue(number))
+        comment = self._retrier.call(
+            f"get comment {comment_id} on {repo}#{number}", lambda: issue.get_comment(comment_id)
+        )
+        self._retrier.call(
+            f"react to comment {comment_id} on {repo}#{number}", lambda: comment.create_reaction(content)
+        )
+
     def merge(self, repo: str, number: int, method: Literal["merge", "squash", "rebase"] = "merge") -> str:
         """Merge the PR; merging an already merged PR returns its merge commit (idempotent)."""
         pr = self._pull(repo, number)

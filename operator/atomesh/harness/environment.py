@@ -1,5 +1,9 @@
 """The environment a harness process gets: no inherited credentials, a private home, the workspace as PWD.
 
+In a runner pod the only model credential a harness is given is the run's proxy token, set by its
+adapter together with the model proxy's loopback URL (ModelAccess.base_url/api_key); the real key
+stays in the pod's model-proxy container. Any other credential variable is removed here.
+
 Some CLIs take their working directory from $PWD rather than the process's cwd, so PWD must
 be the workspace, or their file tools resolve paths against the caller's directory.
 """

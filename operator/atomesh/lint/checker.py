@@ -35,6 +35,7 @@ from atomesh.core.validation import (
     Loc,
     check_cron,
     check_input,
+    check_input_bounds,
     check_json_schema,
     check_timezone,
     format_path,
@@ -200,7 +201,9 @@ class _Linter:
     def run_references(self, run: _Object, spec: AgentRunSpec) -> list[FieldError]:
         agent = self.agents_for(run).get(spec.agent_ref.name)
         if agent is None:
-            return [FieldError(("spec", "agentRef", "name"), _not_linted(spec.agent_ref.name, "its input"))]
+            # The input's size and depth are bounded whatever the Agent says.
+            bounds = check_input_bounds(spec.input, ("spec", "input"))
+            return bounds or [FieldError(("spec", "agentRef", "name"), _not_linted(spec.agent_ref.name, "its input"))]
         return check_input(spec.input, agent.input.json_schema, ("spec", "input"))
 
     def context_references(self, agent: _Object, selection: AgentContext) -> list[FieldError]:

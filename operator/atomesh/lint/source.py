@@ -7,6 +7,7 @@ keys such as `on` or `yes` that YAML 1.1 parsers (kubectl's among them) read as 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,16 @@ class _Builder:
         return key if isinstance(key, str | int) else str(key)
 
 
+def _read_json(file: str, text: str) -> Document | None:
+    lines = text.splitlines()
+    comments = next((index for index, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    try:
+        data = json.loads("\n".join(lines[comments:]))
+    except (ValueError, RecursionError):
+        return None
+    return Document(file=file, line=comments + 1, data=data) if isinstance(data, dict) else None
+
+
 def read_documents(file: str, text: str) -> tuple[list[Document], ParseError | None]:
     """Every document of a YAML stream that parses; the first parse error, if any, ends the stream."""
     loader = yaml.SafeLoader(text)
@@ -109,6 +120,15 @@ def read_documents(file: str, text: str) -> tuple[list[Document], ParseError | N
         return documents, ParseError(file, line, f"YAML does not parse: {problem}")
     except yaml.YAMLError as error:
         return documents, ParseError(file, 1, f"YAML does not parse: {error}")
+    except RecursionError:
+        # PyYAML reads nesting recursively; hundreds of levels exhaust the stack, long before any limit
+        # of atomesh's (input: core.validation.MAX_INPUT_DEPTH levels) would accept them. A JSON
+        # document (what `kubectl apply` sends) is still read, so its checks can name the field.
+        deep = _read_json(file, text)
+        if deep is not None:
+            return [deep], None
+        line = loader.get_mark().line + 1 if loader.get_mark() is not None else 1
+        return documents, ParseError(file, line, "YAML nests too deeply to read (hundreds of levels); flatten it")
     finally:
         loader.dispose()
     return documents, None

@@ -1,9 +1,9 @@
 """Surface building: one ReviewInput in, the pull request's title, body, labels and check run out.
 
-The body is laid out as: what this is (purpose, summary, verdict), the artifact type's sections,
-the run input, the revision history, and the provenance last. Only the artifact sections and the
-run input are truncated; intro, history and provenance are bounded on their own, so provenance is
-never cut and the whole body stays under GitHub's limit.
+The body is laid out as: what this is (purpose, summary, verdict), links and file modes (whatever the
+type), the artifact type's sections, the run input, the revision history, and the provenance last.
+Only the artifact sections and the run input are truncated; intro, history and provenance are bounded
+on their own, so provenance is never cut and the whole body stays under GitHub's limit.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from atomesh.review.code import render_code
 from atomesh.review.config import render_config
 from atomesh.review.data import render_data
 from atomesh.review.doc import render_doc
+from atomesh.review.filemodes import mode_section
 from atomesh.review.markdown import bound, details, fence, plural, redact
 from atomesh.review.provenance import render_history, render_provenance
 from atomesh.review.rendering import Rendering
@@ -94,12 +95,13 @@ def build_surface(inp: ReviewInput) -> Surface:
     head = _intro(inp, conclusion, summary_title)
     foot = [render_history(inp.revision, inp.history), render_provenance(inp.provenance, inp.revision)]
     fixed = len(join([head, *foot])) + 2 * len(SECTION_GAP)
-    sections = [*rendering.sections, *filter(None, [_input_section(inp)])]
+    modes = [section for section in [mode_section(files)] if section is not None]  # any artifact type
+    sections = [*modes, *rendering.sections, *filter(None, [_input_section(inp)])]
     body = join([head, *fit(sections, BODY_BUDGET - fixed), *foot])
     verdict = "\n".join(f"- ❌ {failure}" for failure in rendering.failures)
     summary_head = f"**{_ICONS[conclusion]} {conclusion}** — {summary_title}" + (f"\n\n{verdict}" if verdict else "")
     summary_head = bound(summary_head, 10_000)
-    summary = join([summary_head, *fit(rendering.summary_sections, BODY_BUDGET - len(summary_head) - 2)])
+    summary = join([summary_head, *fit([*modes, *rendering.summary_sections], BODY_BUDGET - len(summary_head) - 2)])
     return Surface(
         title=build_title(inp),
         body=body,

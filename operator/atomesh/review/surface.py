@@ -28,6 +28,10 @@ class ChangedFile:
     after: str | None = None
     previous_path: str | None = None
     binary: bool = False
+    # git's file modes ("100644", "100755", "120000" a symbolic link, "160000" a submodule); "" unknown
+    mode: str = ""
+    previous_mode: str = ""
+    link_target: str | None = None  # what a symbolic link points to, as committed
 
 
 @dataclass(frozen=True)

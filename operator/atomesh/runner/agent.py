@@ -1,7 +1,9 @@
 """Step 2, agent: run the harness on the task under the run's limits, then the review checks.
 
-Model credentials only: this step never sees the forge token. Usage is written even when the
-harness fails, so the spend of a failed run is known.
+In a runner pod this step holds no credential at all: it talks to the model through the pod's model
+proxy with a per-run token, and the real key stays in the proxy's container. (Run outside a pod, it
+may be given a base URL and key directly.) Usage is written even when the harness fails, so the spend
+of a failed run is known.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from atomesh.runner.context import SOURCE_DIR, StepContext
 from atomesh.runner.contexts import load_contexts
 from atomesh.runner.failure import HARNESS_REASONS, StepFailure
 from atomesh.runner.memory import is_memory_run, propose_lesson
+from atomesh.runner.modelproxy import wait_for_proxy
 from atomesh.runner.session import current_session, previous_session, seal_session
 from atomesh.runner.state import write_checks, write_summary, write_usage
 from atomesh.runner.task import compose_task
@@ -55,10 +58,17 @@ def child_env(environ: Mapping[str, str]) -> dict[str, str]:
 
 def model_access(ctx: StepContext) -> ModelAccess:
     harness = ctx.run.spec.harness
+    base_url: str | None
+    api_key: str | None
+    if ctx.model_proxy_dir is not None:
+        proxy = wait_for_proxy(ctx.model_proxy_dir)
+        base_url, api_key = proxy.url, proxy.token
+    else:
+        base_url, api_key = harness.base_url or ctx.model_base_url, ctx.model_api_key
     return ModelAccess(
         model=harness.model,
-        base_url=harness.base_url or ctx.model_base_url,
-        api_key=ctx.model_api_key,
+        base_url=base_url,
+        api_key=api_key,
         allowed_tools=tuple(harness.allowed_tools),
         price=harness.price,
     )

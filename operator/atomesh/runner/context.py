@@ -37,6 +37,8 @@ class StepContext:
     forge_token: str | None = field(default=None, repr=False)
     model_base_url: str | None = None
     model_api_key: str | None = field(default=None, repr=False)
+    # Set in a runner pod: where the model proxy publishes its URL and the run's token.
+    model_proxy_dir: Path | None = None
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     context_dir: Path | None = None  # where the pod mounts ConfigMap contexts (read-only)
 
@@ -77,6 +79,7 @@ def context_from_env(environ: Mapping[str, str]) -> StepContext:
         forge_token=environ.get(k.ENV_FORGE_TOKEN) or None,
         model_base_url=environ.get(k.ENV_MODEL_BASE_URL) or None,
         model_api_key=environ.get(k.ENV_MODEL_API_KEY) or None,
+        model_proxy_dir=Path(proxy_dir) if (proxy_dir := environ.get(k.ENV_MODEL_PROXY_DIR)) else None,
         environ=dict(environ),
         context_dir=Path(environ[k.ENV_CONTEXT_DIR]) if environ.get(k.ENV_CONTEXT_DIR) else None,
     )

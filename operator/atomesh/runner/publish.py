@@ -1,9 +1,9 @@
 """Step 3, publish: turn the workspace's change into a reviewed artifact.
 
-Order matters: paths are enforced before anything leaves the pod (a violation pushes nothing),
-the commit carries provenance trailers, the branch is pushed before the PR is opened or
-updated (found by head branch first, so a retried publish does not open a second one), and the
-summary is the last thing written. Forge credentials only.
+Order matters: paths and the bounds of symbolic links are enforced before anything leaves the pod (a
+violation pushes nothing), the commit carries provenance trailers, the branch is pushed before the PR
+is opened or updated (found by head branch first, so a retried publish does not open a second one),
+and the summary is the last thing written. Forge credentials only.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from atomesh.runner.context import StepContext
 from atomesh.runner.failure import StepFailure
 from atomesh.runner.memory import is_memory_run, read_memory_pin
 from atomesh.runner.paths import disallowed
+from atomesh.runner.publish_links import refused_links, with_modes
 from atomesh.runner.review_input import build_review_input, changed_files
 from atomesh.runner.session import previous_session, store_session
 from atomesh.runner.state import read_checks, read_summary, read_usage
@@ -40,6 +41,20 @@ def forge_repo(repo: str) -> str:
     path = re.sub(r"\.git/?$", "", repo.rstrip("/"))
     parts = re.split(r"[/:]", path)
     return "/".join(parts[-2:])
+
+
+SUMMARY_SHOWN = 500  # characters of the agent's summary a no-change message carries (status, PR comment)
+
+
+def no_change_message(summary: str) -> str:
+    """Why nothing was published, in the agent's own words when it gave any (a revision's hand-back
+    comment on the pull request quotes it)."""
+    words = " ".join(summary.split())
+    if not words:
+        return "the agent changed nothing"
+    if len(words) > SUMMARY_SHOWN:
+        words = words[: SUMMARY_SHOWN - 1] + "…"
+    return f"the agent changed nothing; it said: {words}"
 
 
 def commit_message(run: RunFile) -> str:
@@ -75,13 +90,16 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
         gitops.stage_all(repo)
         delta = gitops.staged_changes(repo)
         earlier = None if delta else earlier_attempt(repo, run)
+        revisions: tuple[str, ...] = ("--cached", "HEAD")
         if earlier is not None:
             # This step ran before on this volume and stopped after committing: publish that commit.
             ctx.log(f"resuming an earlier attempt that committed {earlier[:12]}")
-            delta = gitops.diff_changes(repo, f"{earlier}^", earlier)
+            revisions = (f"{earlier}^", earlier)
+            delta = gitops.diff_changes(repo, *revisions)
         if not delta:
             ctx.log("the agent changed nothing")
-            return PublishSummary(outcome="noChanges", usage=usage, checks=checks, message="the agent changed nothing")
+            message = no_change_message(ctx.scrub(read_summary(ctx.state_dir)))
+            return PublishSummary(outcome="noChanges", usage=usage, checks=checks, message=message)
         touched = [path for change in delta for path in (change.path, change.previous_path) if path]
         allowed = memory_patterns(spec.memory) if is_memory_run(run) and spec.memory else spec.output.paths
         outside = disallowed(touched, allowed)
@@ -89,6 +107,17 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
             raise StepFailure(
                 c.PATHS_NOT_ALLOWED,
                 f"{len(outside)} file(s) outside spec.output.paths {allowed}: {', '.join(outside)}; nothing was pushed",
+            )
+        links = (
+            [] if spec.output.allow_out_of_bounds_symlinks else refused_links(repo, ctx.workspace, allowed, *revisions)
+        )
+        if links:
+            raise StepFailure(
+                c.SYMLINK_OUT_OF_BOUNDS,
+                ctx.scrub(
+                    f"{len(links)} symbolic link(s) out of bounds: {'; '.join(links)}; nothing was pushed "
+                    "(spec.output.allowOutOfBoundsSymlinks: true publishes them)"
+                ),
             )
         if earlier is not None:
             old_head, head = repo.head.commit.parents[0].hexsha, earlier
@@ -106,7 +135,7 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
         base = old_head
         if run.revision_of:
             base = gitops.merge_base(repo, f"origin/{spec.workspace.base_branch}", head) or old_head
-        files = changed_files(repo, base, head)
+        files = with_modes(repo, base, head, changed_files(repo, base, head))
     resumed = run.revision_of or "" if previous_session(ctx).is_file() else ""
     review_input = build_review_input(
         run, files, usage, checks, read_summary(ctx.state_dir), resumed, read_memory_pin(ctx)

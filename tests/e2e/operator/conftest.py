@@ -17,11 +17,18 @@ import yaml
 
 from atomesh.controller.main import OperatorThread
 from atomesh.core.config import OperatorConfig
+from atomesh.devstack.identity import (
+    OPERATOR_NAMESPACE,
+    OPERATOR_SERVICE_ACCOUNT,
+    chart_rbac,
+    local_scheduler_binding,
+)
+from atomesh.devstack.kube.authn import StaticToken
 from atomesh.devstack.kubelet.background import BackgroundKubelet
-from atomesh.devstack.kubelet.config import KubeletConfig
+from atomesh.devstack.kubelet.config import DEFAULT_NODE_NAME, KubeletConfig
 from atomesh.kube.client import RestKube
 from atomesh.kube.resources import AGENT_RUNS, PODS
-from tests.fixtures.kube import CRDS_DIR, RunningKubeAPI
+from tests.fixtures.kube import CRDS_DIR, RunningKubeAPI, SecuredKubeAPI, secured_kube_api
 
 TEST_IMAGE = "atomesh-test-runner:1"
 FAKE_RUNNER = Path(__file__).with_name("fake_runner.py")
@@ -101,12 +108,28 @@ class Stack:
         return [item["reason"] for item in items]
 
 
+NODE = StaticToken("node-token", f"system:node:{DEFAULT_NODE_NAME}", "node", ("system:nodes",))
+OPERATOR_USER = f"system:serviceaccount:{OPERATOR_NAMESPACE}:{OPERATOR_SERVICE_ACCOUNT}"
+
+
 @pytest.fixture(scope="module")
-def cluster(kube_api: RunningKubeAPI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningKubeAPI]:
-    """CRDs applied and a local kubelet that runs the stand-in runner image."""
+def kube_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredKubeAPI]:
+    """The emulator with authentication and RBAC, as a cluster has them."""
+    with secured_kube_api(tmp_path_factory.mktemp("kube"), {NODE.token: NODE}) as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def cluster(kube_api: SecuredKubeAPI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredKubeAPI]:
+    """CRDs and the chart's RBAC applied, and a local kubelet (a node) that runs the stand-in runner image."""
     apply_crds(kube_api)
+    kube_api.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": OPERATOR_NAMESPACE}})
+    for obj in [*chart_rbac(), local_scheduler_binding(DEFAULT_NODE_NAME)]:
+        kube_api.apply(obj)
     config = KubeletConfig(
         server=kube_api.url,
+        token=NODE.token,
+        tls=kube_api.pki.client_context(),
         root_dir=tmp_path_factory.mktemp("kubelet"),
         image_pattern="atomesh",
         entrypoints={"atomesh-test-runner": [sys.executable, str(FAKE_RUNNER)]},
@@ -115,10 +138,24 @@ def cluster(kube_api: RunningKubeAPI, tmp_path_factory: pytest.TempPathFactory) 
         yield kube_api
 
 
+def operator_kubeconfig(cluster: SecuredKubeAPI) -> Path:
+    """A kubeconfig of the chart's ServiceAccount (a TokenRequest token), as the operator's pod has."""
+    path = f"/api/v1/namespaces/{OPERATOR_NAMESPACE}/serviceaccounts/{OPERATOR_SERVICE_ACCOUNT}/token"
+    token = cluster.request("POST", path, {"spec": {"expirationSeconds": 3600}})["status"]["token"]
+    return cluster.token_kubeconfig("operator", token)
+
+
+def assert_operator_never_denied(cluster: SecuredKubeAPI) -> None:
+    denied = [message for user, message in cluster.access.denials if user == OPERATOR_USER]
+    assert not denied, f"the chart's RBAC denied the operator: {denied}"
+
+
 @pytest.fixture(scope="module")
-def operator(cluster: RunningKubeAPI) -> Iterator[OperatorThread]:
-    with OperatorThread(operator_config(), str(cluster.kubeconfig), all_namespaces=True) as running:
+def operator(cluster: SecuredKubeAPI) -> Iterator[OperatorThread]:
+    """The operator as the chart installs it: its ServiceAccount, with the chart's RBAC and nothing more."""
+    with OperatorThread(operator_config(), str(operator_kubeconfig(cluster)), all_namespaces=True) as running:
         yield running
+    assert_operator_never_denied(cluster)
 
 
 def make_namespace(kube_api: RunningKubeAPI, name: str) -> None:

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 
@@ -21,8 +20,16 @@ import pytest
 from atomesh.api import constants as k
 from atomesh.kube.client import RestKube
 from atomesh.kube.resources import AGENT_RUNS
-from tests.e2e.operator.conftest import TEST_IMAGE, Stack, agent_manifest, make_namespace, run_manifest
-from tests.fixtures.kube import RunningKubeAPI
+from tests.e2e.operator.conftest import (
+    TEST_IMAGE,
+    Stack,
+    agent_manifest,
+    assert_operator_never_denied,
+    make_namespace,
+    operator_kubeconfig,
+    run_manifest,
+)
+from tests.fixtures.kube import SecuredKubeAPI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 RUNS = 50
@@ -33,15 +40,16 @@ EXPECTED = {"publish": "AwaitingReview", "noChanges": "Succeeded", "fail-agent":
 class PodCreations:
     """Counts ADDED watch events per runner pod name, straight from the API server's watch stream."""
 
-    def __init__(self, url: str, namespace: str) -> None:
+    def __init__(self, cluster: SecuredKubeAPI, namespace: str) -> None:
         self.counts: Counter[str] = Counter()
-        self._url = f"{url}/api/v1/namespaces/{namespace}/pods?watch=true&labelSelector={k.LABEL_COMPONENT}%3Drunner"
+        self._cluster = cluster
+        self._path = f"/api/v1/namespaces/{namespace}/pods?watch=true&labelSelector={k.LABEL_COMPONENT}%3Drunner"
         self._stop = False
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._response: object = None
 
     def _watch(self) -> None:
-        with contextlib.suppress(OSError, ValueError), urllib.request.urlopen(self._url, timeout=300) as response:
+        with contextlib.suppress(OSError, ValueError), self._cluster.open(self._path) as response:
             self._response = response
             for line in response:
                 if self._stop:
@@ -63,15 +71,17 @@ class PodCreations:
         return Counter(key.split(" ", 1)[1] for key in self.counts)
 
 
-def start_operator(kube_api: RunningKubeAPI) -> subprocess.Popen[bytes]:
+def start_operator(kube_api: SecuredKubeAPI) -> subprocess.Popen[bytes]:
+    """`atomesh operator` as the chart's ServiceAccount."""
     env = {**os.environ, "ATOMESH_RUNNER_IMAGE": TEST_IMAGE}
     command = [sys.executable, "-m", "atomesh", "operator", "--all-namespaces", "--standalone"]
-    command += ["--metrics-port", "0", "--metrics-host", "127.0.0.1", "--kubeconfig", str(kube_api.kubeconfig)]
+    kubeconfig = str(operator_kubeconfig(kube_api))
+    command += ["--metrics-port", "0", "--metrics-host", "127.0.0.1", "--kubeconfig", kubeconfig]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @pytest.fixture
-def restart_stack(cluster: RunningKubeAPI) -> Iterator[Stack]:
+def restart_stack(cluster: SecuredKubeAPI) -> Iterator[Stack]:
     make_namespace(cluster, "restarts")
     kube = RestKube.from_kubeconfig(str(cluster.kubeconfig))
     try:
@@ -80,13 +90,13 @@ def restart_stack(cluster: RunningKubeAPI) -> Iterator[Stack]:
         kube.close()
 
 
-def test_random_kills_lose_no_run_and_duplicate_no_pod(cluster: RunningKubeAPI, restart_stack: Stack) -> None:
+def test_random_kills_lose_no_run_and_duplicate_no_pod(cluster: SecuredKubeAPI, restart_stack: Stack) -> None:
     stack = restart_stack
     rng = random.Random(SEED)
     modes = [rng.choice(["publish", "publish", "noChanges", "fail-agent"]) for _ in range(RUNS)]
     stack.apply(agent_manifest(historyLimit=100))
     kills = 0
-    with PodCreations(cluster.url, stack.namespace) as creations:
+    with PodCreations(cluster, stack.namespace) as creations:
         process = start_operator(cluster)
         try:
             stack.kubectl("wait", "--for=condition=Ready", "agent/tidy", "--timeout=60s")
@@ -122,3 +132,4 @@ def test_random_kills_lose_no_run_and_duplicate_no_pod(cluster: RunningKubeAPI, 
     per_pod = creations.per_pod()
     assert sorted(per_pod) == sorted(f"run-{index:02d}-runner" for index in range(RUNS))
     assert max(per_pod.values()) == 1, [name for name, n in per_pod.items() if n > 1]
+    assert_operator_never_denied(cluster)

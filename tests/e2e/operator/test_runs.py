@@ -27,11 +27,12 @@ def test_published_run_awaits_review(stack: Stack) -> None:
     assert status["artifact"]["branch"] == "atomesh/tidy/r1"
     assert status["usage"]["costUSD"] == 0.01
     assert status["agent"]["revision"].startswith("inline@")
-    # Each step saw only the credentials DESIGN.md allows it.
+    # Each step saw only the credentials DESIGN.md allows it; the model key only the proxy.
     seen = json.loads(status["message"])
     assert seen == {
         "checkout": ["ATOMESH_FORGE_TOKEN"],
-        "agent": ["ATOMESH_MODEL_API_KEY"],
+        "model-proxy": ["ATOMESH_MODEL_API_KEY"],
+        "agent": [],
         "publish": ["ATOMESH_FORGE_TOKEN"],
     }
     pod = stack.pod("r1-runner")
@@ -40,7 +41,14 @@ def test_published_run_awaits_review(stack: Stack) -> None:
     assert pod["metadata"]["labels"][k.LABEL_AGENT] == "tidy"
     owner = pod["metadata"]["ownerReferences"][0]
     assert (owner["kind"], owner["name"], owner["controller"]) == ("AgentRun", "r1", True)
-    assert [c["name"] for c in pod["spec"]["initContainers"]] == ["checkout", "agent"]
+    assert [c["name"] for c in pod["spec"]["initContainers"]] == ["checkout", "model-proxy", "agent"]
+
+    def proxy_state() -> dict[str, object]:
+        current = stack.pod("r1-runner") or {}
+        statuses = (current.get("status") or {}).get("initContainerStatuses") or []
+        return next((c["state"] for c in statuses if c["name"] == "model-proxy"), {})
+
+    stack.wait_for("the sidecar stopped once publish ended", lambda: "terminated" in proxy_state())
     assert pod["spec"]["restartPolicy"] == "Never"
     reasons = stack.events("r1")
     assert reasons.index("PodCreated") < reasons.index("AwaitingReview")

@@ -82,17 +82,28 @@ def test_changes_requested_by_a_writer_revise_the_same_pull_request(review_stack
     stack.assert_no_secrets()
 
 
-def test_a_revision_that_changes_nothing_hands_the_pull_request_back(review_stack: ReviewStack) -> None:
+@pytest.mark.parametrize("harness", ["litellm", "claude-code", "opencode"])
+def test_a_revision_that_changes_nothing_hands_the_pull_request_back(
+    review_stack: ReviewStack, harness: str, request: pytest.FixtureRequest
+) -> None:
     """request changes → a revision that changes nothing → a comment on the pull request → a second
-    request → a revision with a change → merge → Succeeded."""
+    request → a revision with a change → merge → Succeeded, with each harness CLI playing the same
+    script (the emulator spells the generic tools the way each harness does)."""
+    if harness != "litellm":
+        request.getfixturevalue({"claude-code": "claude_cli", "opencode": "opencode_cli"}[harness])
     stack = review_stack
     first = guide(stack.namespace)
     second = guide(stack.namespace, "\n## Examples\n\nSay hello.\n")
     nothing = [{"text": "The guide already covers this.", "usage": {"input_tokens": 500, "output_tokens": 10}}]
-    stack.script(edit_turns(first, "Added a guide."), nothing, edit_turns(second, "Added examples."))
-    stack.agent("guide", "doc", ["docs/**"])
+    # Claude Code's Write refuses to overwrite a file it has not read in the session: read it first.
+    read = [{"tools": [{"tool": "read_file", "input": {"path": path}} for path in second]}]
+    stack.script(edit_turns(first, "Added a guide."), nothing, read + edit_turns(second, "Added examples."))
+    agent = stack.agent("guide", "doc", ["docs/**"])
+    if harness != "litellm":
+        agent["spec"]["harness"]["kind"] = harness
+        stack.apply(agent)
     stack.start_run("guide-1", "guide")
-    number = stack.awaiting_review("guide-1")["review"]["number"]
+    number = stack.awaiting_review("guide-1", timeout=150)["review"]["number"]
 
     stack.pull(number).create_review(body="Please add an example.", event="REQUEST_CHANGES")
     assert stack.finished("guide-1-r1")["reason"] == "NoChanges"
@@ -105,15 +116,18 @@ def test_a_revision_that_changes_nothing_hands_the_pull_request_back(review_stac
     assert root["review"]["revision"] == 1
     comments = [comment.body for comment in stack.pull(number).get_issue_comments()]
     assert any("revision guide-1-r1 made no change" in body for body in comments), comments
+    assert any("The guide already covers this." in body for body in comments), "the comment lacks the agent's summary"
 
     stack.pull(number).create_review(body="Still no example: please add one.", event="REQUEST_CHANGES")
-    revised = stack.awaiting_review("guide-1-r2")
+    revised = stack.awaiting_review("guide-1-r2", timeout=150)
     assert revised["review"]["number"] == number
     assert revised["review"]["revision"] == 2
     assert stack.pull(number).merge().merged
     assert stack.finished("guide-1")["phase"] == "Succeeded"
     assert stack.finished("guide-1-r2")["phase"] == "Succeeded"
     assert sorted(run["metadata"]["name"] for run in stack.runs()) == ["guide-1", "guide-1-r1", "guide-1-r2"]
+    assert stack.model is not None
+    assert {request.harness for request in stack.model.requests if request.turn is not None} == {harness}
     stack.assert_no_secrets()
 
 

@@ -114,6 +114,14 @@ def test_review_comments_checks_and_statuses(github_emulator: GitHubEmulatorHand
     completed, suite, status, comment = (json.loads(hook.body) for hook in received[1:])
     assert completed["check_run"]["conclusion"] == "success"
     assert completed["check_run"]["pull_requests"][0]["number"] == pull.number
+    # A webhook shows the run's suite as GitHub does (simple-check-suite), not just its id.
+    run_suite = completed["check_run"]["check_suite"]
+    assert (run_suite["head_branch"], run_suite["status"], run_suite["conclusion"]) == (
+        "atomesh/checks",
+        "completed",
+        "success",
+    )
+    assert run_suite["id"] == suite["check_suite"]["id"]
     assert (suite["check_suite"]["conclusion"], suite["check_suite"]["head_branch"]) == ("success", "atomesh/checks")
     assert (status["sha"], status["state"], status["branches"][0]["name"]) == (sha, "success", "atomesh/checks")
     assert (comment["comment"]["body"], comment["comment"]["path"]) == ("Why?", "README.md")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atomesh.controller.agent import status_patch
+from atomesh.core.plan import status_patch
 
 
 def test_only_what_changed_is_sent() -> None:

@@ -50,17 +50,18 @@ def test_golden_manifest() -> None:
 
 def test_steps_order_args_and_no_command() -> None:
     pod = build_runner_pod(run(), snapshot(), CONFIG)
-    assert [c["name"] for c in pod["spec"]["initContainers"]] == ["checkout", "agent"]
+    assert [c["name"] for c in pod["spec"]["initContainers"]] == ["checkout", "model-proxy", "agent"]
     assert [c["name"] for c in pod["spec"]["containers"]] == ["publish"]
     for name, container in containers(pod).items():
-        assert container["args"] == ["runner", name]
+        assert container["args"] == (["model-proxy"] if name == "model-proxy" else ["runner", name])
         assert "command" not in container
-        assert container["terminationMessagePath"] == env_of(container)[k.ENV_TERMINATION_MESSAGE_PATH]
+        if name != k.RUNNER_CONTAINER_MODEL_PROXY:
+            assert container["terminationMessagePath"] == env_of(container)[k.ENV_TERMINATION_MESSAGE_PATH]
 
 
 @pytest.mark.parametrize(
     ("step", "has_forge", "has_model"),
-    [("checkout", True, False), ("agent", False, True), ("publish", True, False)],
+    [("checkout", True, False), ("model-proxy", False, True), ("agent", False, False), ("publish", True, False)],
 )
 def test_credentials_only_where_allowed(step: str, has_forge: bool, has_model: bool) -> None:
     env = env_of(containers(build_runner_pod(run(), snapshot(), CONFIG))[step])
@@ -78,9 +79,62 @@ def test_model_secret_and_base_url_follow_the_harness() -> None:
             "credentialsSecretRef": {"name": "team-llm", "key": "key"},
         }
     )
-    env = env_of(containers(build_runner_pod(run(), snap, CONFIG))["agent"])
-    assert env[k.ENV_MODEL_BASE_URL] == "http://gateway:4000"
+    env = env_of(containers(build_runner_pod(run(), snap, CONFIG))["model-proxy"])
+    assert env[k.ENV_MODEL_UPSTREAM_URL] == "http://gateway:4000"
     assert env[k.ENV_MODEL_API_KEY] == {"secretKeyRef": {"name": "team-llm", "key": "key"}}
+
+
+def test_the_model_key_stays_in_the_proxy_sidecar() -> None:
+    """The agent step gets the proxy's volume and no model variable but the directory; the proxy
+    (a native sidecar) holds the key and does not mount the workspace the agent writes."""
+    pod = build_runner_pod(run(), snapshot(), CONFIG)
+    steps = containers(pod)
+    proxy, agent = steps["model-proxy"], steps["agent"]
+    assert proxy["restartPolicy"] == "Always"
+    assert "restartPolicy" not in agent
+    names = [c["name"] for c in pod["spec"]["initContainers"]]
+    assert names.index("model-proxy") == names.index("agent") - 1  # started just before the agent step
+    assert {m["name"] for m in proxy["volumeMounts"]} == {"run", "model-proxy"}
+    agent_env = env_of(agent)
+    assert agent_env[k.ENV_MODEL_PROXY_DIR] == k.MODEL_PROXY_MOUNT
+    assert not any(name.startswith("ATOMESH_MODEL_") and name != k.ENV_MODEL_PROXY_DIR for name in agent_env)
+    proxy_mount = {m["mountPath"]: m for m in agent["volumeMounts"]}[k.MODEL_PROXY_MOUNT]
+    assert proxy_mount["readOnly"] is True
+    for name in ("checkout", "publish"):
+        assert k.MODEL_PROXY_MOUNT not in {m["mountPath"] for m in steps[name]["volumeMounts"]}
+    volume = next(v for v in pod["spec"]["volumes"] if v["name"] == "model-proxy")
+    assert volume["emptyDir"]["medium"] == "Memory"
+
+
+def secret_names(pod: dict[str, Any]) -> set[str]:
+    """Every Secret the pod names: env references, envFrom and volumes."""
+    names: set[str] = set()
+    for container in containers(pod).values():
+        for entry in container.get("env") or []:
+            ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
+            if ref:
+                names.add(ref["name"])
+        names.update(e["secretRef"]["name"] for e in container.get("envFrom") or [] if "secretRef" in e)
+    names.update(v["secret"]["secretName"] for v in pod["spec"].get("volumes") or [] if "secret" in v)
+    return names
+
+
+def test_an_agent_with_its_own_credentials_gets_only_those() -> None:
+    snap = snapshot(
+        workspace={"repo": "team-a/site", "credentialsSecretRef": {"name": "team-a-forge", "key": "token"}},
+        harness={"model": "m", "credentialsSecretRef": {"name": "team-a-llm", "key": "key"}},
+    )
+    pod = build_runner_pod(run(), snap, CONFIG)
+    steps = containers(pod)
+    for step in ("checkout", "publish"):
+        assert env_of(steps[step])[k.ENV_FORGE_TOKEN] == {"secretKeyRef": {"name": "team-a-forge", "key": "token"}}
+    assert k.ENV_FORGE_TOKEN not in env_of(steps["agent"])
+    # neither the installation's shared Secrets nor any other: a pod names Secrets of its own namespace only
+    assert secret_names(pod) == {"team-a-forge", "team-a-llm"}
+    assert secret_names(build_runner_pod(run(), snapshot(), CONFIG)) == {
+        CONFIG.forge_secret_name,
+        CONFIG.model_secret_name,
+    }
 
 
 def test_security_and_lifecycle() -> None:
@@ -98,7 +152,7 @@ def test_security_and_lifecycle() -> None:
         assert sc["runAsUser"] == 65532
         mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
         assert mounts[k.RUN_FILE_MOUNT]["readOnly"] is True
-        assert k.WORK_MOUNT in mounts
+        assert (k.WORK_MOUNT in mounts) is (container["name"] != k.RUNNER_CONTAINER_MODEL_PROXY)
     assert pod["metadata"]["labels"][k.LABEL_RUN] == "tidy-1"
     assert pod["metadata"]["labels"][k.LABEL_AGENT] == "tidy"
 

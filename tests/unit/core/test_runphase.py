@@ -185,6 +185,7 @@ STEP_OF_REASON = {
     c.LIMIT_EXCEEDED: "agent",
     c.CREDENTIAL_IN_ARTIFACT: "agent",
     c.PATHS_NOT_ALLOWED: "publish",
+    c.SYMLINK_OUT_OF_BOUNDS: "publish",
     c.PUSH_FAILED: "publish",
     c.FORGE_ERROR: "publish",
     c.STEP_FAILED: "publish",

@@ -104,3 +104,11 @@ def test_prune_history_keeps_the_newest_finished(limit: int, expected: list[str]
         RunInfo("review", "AwaitingReview", created="2025-01-01T00:00:00Z"),
     ]
     assert prune_history(runs, limit) == expected
+
+
+@pytest.mark.parametrize(
+    ("schedule", "timezone"), [("61 25 32 13 8", "UTC"), ("* * * * * *", "UTC"), ("0 6 * * *", "../../etc/passwd")]
+)
+def test_an_invalid_schedule_or_time_zone_plans_nothing_and_raises_nothing(schedule: str, timezone: str) -> None:
+    result = plan(schedule, triggers={"timezone": timezone})
+    assert (result.create, result.next_schedule_time, result.skipped) == (None, None, None)

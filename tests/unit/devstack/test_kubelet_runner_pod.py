@@ -33,9 +33,16 @@ def test_runner_pod_plans_into_atomesh_runner_steps_with_mapped_paths() -> None:
     layout = PodLayout.for_pod(HOST, pod["metadata"]["namespace"], pod["metadata"]["name"], "u-1")
     work = layout.volume(next(v["name"] for v in pod["spec"]["volumes"] if "emptyDir" in v))
     steps = [(c, True) for c in pod["spec"]["initContainers"]] + [(c, False) for c in pod["spec"]["containers"]]
-    assert [c["name"] for c, _ in steps] == list(k.RUNNER_STEPS)
+    assert [c["name"] for c, _ in steps] == ["checkout", k.RUNNER_CONTAINER_MODEL_PROXY, "agent", "publish"]
+    proxy_dir = str(layout.volume("model-proxy"))
     for container, init in steps:
         plan = build_container_plan(config, pod, container, init=init, layout=layout, resources=resources)
+        if container["name"] == k.RUNNER_CONTAINER_MODEL_PROXY:
+            assert plan.argv == (sys.executable, "-m", "atomesh", "model-proxy")
+            assert plan.env[k.ENV_MODEL_API_KEY] == "m"
+            assert plan.env[k.ENV_MODEL_PROXY_DIR] == proxy_dir
+            assert k.ENV_FORGE_TOKEN not in plan.env
+            continue
         assert plan.argv == (sys.executable, "-m", "atomesh", "runner", container["name"])
         env = plan.env
         assert env[k.ENV_WORKSPACE] == str(work / "repo")
@@ -46,4 +53,5 @@ def test_runner_pod_plans_into_atomesh_runner_steps_with_mapped_paths() -> None:
         assert "GH_TOKEN" not in env
         # Credentials are separated per step, and the local kubelet keeps it that way.
         assert (k.ENV_FORGE_TOKEN in env) == (container["name"] != k.RUNNER_CONTAINER_AGENT)
-        assert (k.ENV_MODEL_API_KEY in env) == (container["name"] == k.RUNNER_CONTAINER_AGENT)
+        assert k.ENV_MODEL_API_KEY not in env
+        assert (env.get(k.ENV_MODEL_PROXY_DIR) == proxy_dir) == (container["name"] == k.RUNNER_CONTAINER_AGENT)

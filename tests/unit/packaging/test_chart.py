@@ -48,6 +48,9 @@ SCENARIOS: dict[str, dict[str, Any]] = {
                     "ports": [8080],
                 },
                 "forge": {"cidrs": ["140.82.112.0/20", "192.30.252.0/22"]},
+                "extraEgress": [
+                    {"to": [{"ipBlock": {"cidr": "10.9.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 3128}]}
+                ],
             },
         },
         "ingress": {"enabled": True, "className": "nginx", "host": "atomesh.example.com", "tlsSecretName": "tls"},
@@ -352,7 +355,12 @@ def test_namespace_rbac_uses_a_role_per_watched_namespace() -> None:
         assert as_table(role) == EXPECTED_RULES
     bindings = [b for b in of_kind(objects, "RoleBinding") if b["metadata"]["name"] == RELEASE]
     assert {b["metadata"]["namespace"] for b in bindings} == {"team-a", "team-b"}
-    assert [c["metadata"]["name"] for c in of_kind(objects, "ClusterRole")] == [f"{RELEASE}-discovery"]
+    operator_roles = [
+        c["metadata"]["name"]
+        for c in of_kind(objects, "ClusterRole")
+        if c["metadata"]["labels"].get("app.kubernetes.io/component") == "operator"
+    ]
+    assert operator_roles == [f"{RELEASE}-discovery"]  # the roles for people are not the operator's
     args = operator_container(objects)["args"]
     assert "--namespace=team-a" in args
     assert "--namespace=team-b" in args
@@ -402,7 +410,7 @@ def test_everything_scenario_wires_github_app_webhook_ingress_monitoring_and_net
 
     ingress = one(objects, "Ingress")
     (rule,) = ingress["spec"]["rules"]
-    assert [p["path"] for p in rule["http"]["paths"]] == ["/webhooks/github"]
+    assert [p["path"] for p in rule["http"]["paths"]] == ["/webhooks/github", "/webhooks/agents/"]
     assert ingress["spec"]["tls"] == [{"hosts": ["atomesh.example.com"], "secretName": "tls"}]
 
     monitor = one(objects, "ServiceMonitor")
@@ -416,7 +424,8 @@ def test_everything_scenario_wires_github_app_webhook_ingress_monitoring_and_net
     assert policy["podSelector"]["matchLabels"]["atomesh.io/component"] == "runner"
     assert policy["policyTypes"] == ["Ingress", "Egress"]
     assert "ingress" not in policy, "runner pods accept no connections"
-    dns, model, forge = policy["egress"]
+    dns, model, forge, declared = policy["egress"]
+    assert declared == {"to": [{"ipBlock": {"cidr": "10.9.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 3128}]}
     assert {p["port"] for p in dns["ports"]} == {53}
     assert model["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "llm-gateway"}
     assert model["ports"] == [{"protocol": "TCP", "port": 8080}]

@@ -259,7 +259,35 @@ def huge_code_case(files: int = 5_000, output: int = 200_000) -> ReviewInput:
     )
 
 
+def links_case() -> ReviewInput:
+    """A doc artifact with a symbolic link within output.paths and executable bits set and cleared."""
+    return ReviewInput(
+        artifact_type="doc",
+        provenance=PROVENANCE,
+        purpose="Keep the handbook's versions tidy.",
+        summary="Point latest at v2 and make the build script runnable.",
+        files=(
+            ChangedFile("docs/v2.md", "added", 3, 0, after="# v2\n\nNew.\n", mode="100644"),
+            ChangedFile(
+                "docs/latest.md",
+                "modified",
+                1,
+                1,
+                before="# v1\n",
+                mode="120000",
+                previous_mode="100644",
+                link_target="v2.md",
+            ),
+            ChangedFile("docs/current", "added", 1, 0, mode="120000", link_target="../docs/v2.md"),
+            ChangedFile("docs/build.sh", "modified", 0, 0, mode="100755", previous_mode="100644"),
+            ChangedFile("docs/new.sh", "added", 2, 0, after="#!/bin/sh\necho hi\n", mode="100755"),
+            ChangedFile("docs/old.sh", "modified", 0, 0, mode="100644", previous_mode="100755"),
+        ),
+    )
+
+
 CASES = {
+    "links_and_modes": links_case,
     "code": code_case,
     "doc": doc_case,
     "config": config_case,

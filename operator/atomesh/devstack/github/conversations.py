@@ -3,12 +3,13 @@ review (line) comments and issue comments, complete as GitHub's description requ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .payloads import Urls, label_json, repo_json
 from .people import author_association, team_json, user_json
 from .repos import GitStorage
-from .store import Issue, IssueComment, LineComment, Pull, Repo, Review, Store, Thread
+from .store import Issue, IssueComment, LineComment, Pull, Reaction, Repo, Review, Store, Thread
 
 Json = dict[str, Any]
 
@@ -17,10 +18,13 @@ def _link(href: str) -> Json:
     return {"href": href}
 
 
-def reactions(api: str) -> Json:
-    """The reaction rollup of an issue or comment; nobody reacts in the emulator."""
-    kinds = ("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket")
-    return {"url": f"{api}/reactions", "total_count": 0, **dict.fromkeys(kinds, 0)}
+REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket")
+
+
+def reactions(api: str, given: Sequence[Reaction] = ()) -> Json:
+    """The reaction rollup of an issue or comment (reactions are kept on issue comments only)."""
+    counts = {kind: sum(1 for reaction in given if reaction.content == kind) for kind in REACTIONS}
+    return {"url": f"{api}/reactions", "total_count": len(given), **counts}
 
 
 def pull_part(store: Store, urls: Urls, repo: Repo, ref: str, sha: str) -> Json:
@@ -229,7 +233,7 @@ def comment_json(store: Store, urls: Urls, repo: Repo, pull: Thread, comment: Is
         "created_at": comment.created_at,
         "updated_at": comment.updated_at,
         "author_association": author_association(store, repo, comment.user),
-        "reactions": reactions(f"{urls.repo_api(repo)}/issues/comments/{comment.id}"),
+        "reactions": reactions(f"{urls.repo_api(repo)}/issues/comments/{comment.id}", comment.reactions),
         "performed_via_github_app": None,
         "url": f"{urls.repo_api(repo)}/issues/comments/{comment.id}",
         "html_url": f"{thread_html(urls, repo, pull)}#issuecomment-{comment.id}",

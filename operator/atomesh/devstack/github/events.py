@@ -10,6 +10,7 @@ from .conversations import comment_json, issue_json, line_comment_json, pull_jso
 from .payloads import Urls, check_run_json, commit_json, label_json, repo_json, status_json
 from .people import user_json
 from .store import CheckRun, CommitStatus, Issue, IssueComment, Label, LineComment, Pull, Repo, Review, Thread
+from .suites import suite_json
 
 Json = dict[str, Any]
 
@@ -99,7 +100,10 @@ def label(svc: Services, urls: Urls, repo: Repo, found: Label, action: str, send
 def check_run(svc: Services, urls: Urls, repo: Repo, run: CheckRun, action: str, sender: str) -> None:
     """`check_run` `created` or `completed`."""
     payload = _envelope(svc, urls, repo, action, sender)
-    payload["check_run"] = check_run_json(svc.store, urls, repo, run)
+    # Webhooks show the run's suite in full (`simple-check-suite`); the REST API only its id.
+    payload["check_run"] = check_run_json(svc.store, urls, repo, run) | {
+        "check_suite": suite_json(svc, urls, repo, run.head_sha, run.app_login)
+    }
     svc.dispatcher.emit(repo, "check_run", payload)
 
 

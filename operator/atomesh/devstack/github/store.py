@@ -39,12 +39,21 @@ class Label:
 
 
 @dataclass
+class Reaction:
+    id: int
+    user: str
+    content: str  # +1, -1, laugh, confused, heart, hooray, rocket or eyes
+    created_at: str
+
+
+@dataclass
 class IssueComment:
     id: int
     user: str
     body: str
     created_at: str
     updated_at: str
+    reactions: list[Reaction] = field(default_factory=list)
 
 
 @dataclass

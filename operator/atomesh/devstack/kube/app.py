@@ -14,6 +14,7 @@ import yaml
 from aiohttp import web
 
 from atomesh.devstack.kube import (
+    access_review,
     builtins,
     deletion,
     discovery,
@@ -26,6 +27,7 @@ from atomesh.devstack.kube import (
     table,
     watch,
 )
+from atomesh.devstack.kube.access import CURRENT_USER, AccessControl, AccessOptions, admit, served_here
 from atomesh.devstack.kube.cluster import Cluster
 from atomesh.devstack.kube.errors import ApiError, bad_request
 from atomesh.devstack.kube.logproxy import node_source
@@ -50,6 +52,7 @@ class KubeAPI:
         self.bookmark_interval = bookmark_interval
         self.persistence = persistence
         self.log_source: LogSource | None = None
+        self.access: AccessControl | None = None  # None: every request is allowed (AlwaysAllow)
 
     @property
     def store(self) -> Store:
@@ -146,7 +149,21 @@ async def status_errors(request: web.Request, handler: Any) -> web.StreamRespons
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
+    """Access control (authentication, impersonation, authorisation), then the request itself."""
     api = request.app[KUBE_API]
+    attributes = admit(api.access, request)
+    token = CURRENT_USER.set(attributes.user if api.access is not None else None)
+    try:
+        answer = await served_here(api.access, attributes, request.method, lambda: _read_body(request))
+        response = _respond(answer, 201) if answer is not None else await _route(request, api)
+    finally:
+        CURRENT_USER.reset(token)
+    if api.access is not None:
+        api.access.after_request(request.method, attributes)
+    return response
+
+
+async def _route(request: web.Request, api: KubeAPI) -> web.StreamResponse:
     parts = [p for p in request.path.split("/") if p]
     if not parts:
         return _respond({"paths": ["/api", "/api/v1", "/apis", "/openapi/v2", "/openapi/v3", "/version", "/healthz"]})
@@ -368,11 +385,12 @@ async def create_app(
     bookmark_interval: float = 15.0,
     node_monitor_period: float = NODE_MONITOR_PERIOD,
     node_monitor_grace_period: float = NODE_MONITOR_GRACE_PERIOD,
+    access: AccessOptions | None = None,
 ) -> web.Application:
     """The API server as an aiohttp application; `state_dir` keeps state in SQLite across restarts.
     A node lifecycle controller runs beside it, as kube-controller-manager's does (`nodelifecycle`)."""
     registry = Registry()
-    for info in builtins.builtin_resources():
+    for info in [*builtins.builtin_resources(), *access_review.resources()]:
         registry.add(info)
     persistence = SqlitePersistence(state_dir) if state_dir is not None else None
     store = Store(history_limit=history_limit)
@@ -392,6 +410,10 @@ async def create_app(
                 cluster.create(registry.get("", "v1", "namespaces"), "", {"metadata": {"name": name}})  # type: ignore[arg-type]
     app = web.Application(middlewares=[status_errors], client_max_size=64 * 1024 * 1024)
     app[KUBE_API] = KubeAPI(cluster, bookmark_interval, persistence)
+    if access is not None:
+        control = AccessControl(cluster, access)
+        control.bootstrap()
+        app[KUBE_API].access = control
     app.router.add_route("*", "/{tail:.*}", dispatch)
 
     async def close(_app: web.Application) -> None:

@@ -102,7 +102,15 @@ def builtin_resources() -> list[ResourceInfo]:
             "Secret",
             field_getters=_getters("type"),
         ),
-        ResourceInfo("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", short_names=("sa",)),
+        ResourceInfo(
+            "",
+            "v1",
+            "serviceaccounts",
+            "serviceaccount",
+            "ServiceAccount",
+            short_names=("sa",),
+            subresources=("token",),
+        ),
         ResourceInfo(
             "",
             "v1",

@@ -12,10 +12,11 @@ import json
 import random
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from atomesh.devstack.kube import builtins, celrules, crd_warnings, crds, fields, gc, patch, schema
+from atomesh.devstack.kube import builtins, celrules, crd_warnings, crds, fields, gc, patch, rbac, schema
 from atomesh.devstack.kube.errors import ApiError, already_exists, bad_request, cause, conflict, invalid, not_found
 from atomesh.devstack.kube.fields import FieldCheck
 from atomesh.devstack.kube.resources import Registry, ResourceInfo
@@ -46,6 +47,9 @@ class Cluster:
     def __init__(self, store: Store, registry: Registry) -> None:
         self.store = store
         self.registry = registry
+        # Called with (group/resource, new object) before every create and update is stored; raises
+        # ApiError to refuse it (the RBAC escalation check hooks in here).
+        self.admission: Callable[[tuple[str, str], Obj], None] | None = None
 
     # reads ---------------------------------------------------------------------------------------
     def get(self, info: ResourceInfo, namespace: str, name: str) -> Stored:
@@ -63,6 +67,8 @@ class Cluster:
         meta = obj["metadata"]
         if self.store.get(info.gr, meta.get("namespace", ""), meta["name"]) is not None:
             raise already_exists(info.group, info.plural, meta["name"])
+        if self.admission is not None:
+            self.admission(info.gr, obj)
         self.store.put(info.gr, obj, "ADDED")
         if info.gr == builtins.CRDS:
             self._register_crd(obj)
@@ -120,7 +126,9 @@ class Cluster:
 
     def _check_namespace(self, info: ResourceInfo, namespace: str, meta: Obj) -> None:
         name = meta["name"]
-        if not _NAME.match(name) or len(name) > 253:
+        if info.group == "rbac.authorization.k8s.io":
+            rbac.check_name(info.kind, info.group, name)  # RBAC names may hold ':' (system:node)
+        elif not _NAME.match(name) or len(name) > 253:
             message = (
                 f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric '
                 "characters, '-' or '.', and must start and end with an alphanumeric character"
@@ -306,6 +314,8 @@ class Cluster:
             return old  # a no-op write changes nothing, not even the resourceVersion (like etcd)
         if deleting and not new["metadata"].get("finalizers") and self._finalizable(info, new):
             return self._remove(info, new)
+        if self.admission is not None:
+            self.admission(info.gr, new)
         self.store.put(info.gr, new, "MODIFIED", prev=old)
         if info.gr == builtins.CRDS:
             self._register_crd(new)

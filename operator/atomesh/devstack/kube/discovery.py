@@ -90,13 +90,13 @@ def _subresource(info: ResourceInfo, sub: str) -> Obj:
     verbs = ["get"] if sub == "log" else ["get", "patch", "update"]
     if sub == "finalize":
         verbs = ["update"]
-    return {
-        "name": f"{info.plural}/{sub}",
-        "singularName": "",
-        "namespaced": info.namespaced,
-        "kind": "Scale" if sub == "scale" else info.kind if sub != "log" else "Pod",
-        "verbs": verbs,
-    }
+    kind = "Scale" if sub == "scale" else info.kind if sub != "log" else "Pod"
+    if sub == "token":  # TokenRequest, served by access control
+        verbs, kind = ["create"], "TokenRequest"
+    entry: Obj = {"name": f"{info.plural}/{sub}", "singularName": "", "namespaced": info.namespaced, "kind": kind}
+    if sub == "token":
+        entry |= {"group": "authentication.k8s.io", "version": "v1"}
+    return entry | {"verbs": verbs}
 
 
 def resource_list(registry: Registry, group: str, version: str) -> Obj | None:

@@ -1,7 +1,8 @@
 """Decoding of `application/vnd.kubernetes.protobuf` request bodies into the JSON a JSON client sends.
 
-kubectl's generators (`kubectl create namespace|secret|configmap|serviceaccount`) encode their
-bodies as protobuf whenever the kind is a built-in one, and client-go never falls back to JSON on a
+kubectl's generators (`kubectl create namespace|secret|configmap|serviceaccount|role|rolebinding`,
+`kubectl auth can-i|whoami`, `kubectl create token`) encode their bodies as protobuf whenever the
+kind is a built-in one, and client-go never falls back to JSON on a
 415 for protobuf (only for CBOR). So the emulator decodes those few kinds:
 
     "k8s\\x00" + runtime.Unknown{typeMeta{apiVersion=1, kind=2}=1, raw=2, contentEncoding=3, contentType=4}
@@ -33,9 +34,9 @@ class UnsupportedKind(ProtobufError):
 
     def __init__(self, api_version: str, kind: str) -> None:
         self.api_version, self.kind = api_version, kind
-        supported = ", ".join(k for _, k in sorted(MESSAGES_BY_KIND))
+        supported = ", ".join(f"{v} {k}" for v, k in sorted(MESSAGES_BY_KIND))
         super().__init__(
-            f"the emulator decodes protobuf request bodies only for v1 {supported}, not {api_version} {kind}; "
+            f"the emulator decodes protobuf request bodies only for {supported}, not {api_version} {kind}; "
             f"send JSON instead, e.g. `kubectl create ... --dry-run=client -o yaml | kubectl apply -f -`"
         )
 
@@ -212,8 +213,95 @@ MESSAGES: dict[str, dict[int, Field]] = {
         3: Field("imagePullSecrets", "message", repeated=True, message="LocalObjectReference"),
         4: Field("automountServiceAccountToken", BOOL),
     },
+    # rbac.authorization.k8s.io/v1 (`kubectl create role|rolebinding|clusterrole|clusterrolebinding`)
+    "PolicyRule": {
+        1: Field("verbs", STR, repeated=True),
+        2: Field("apiGroups", STR, repeated=True),
+        3: Field("resources", STR, repeated=True),
+        4: Field("resourceNames", STR, repeated=True),
+        5: Field("nonResourceURLs", STR, repeated=True),
+    },
+    "Role": {
+        1: Field("metadata", "message", message="ObjectMeta"),
+        2: Field("rules", "message", repeated=True, message="PolicyRule"),
+    },
+    "ClusterRole": {
+        1: Field("metadata", "message", message="ObjectMeta"),
+        2: Field("rules", "message", repeated=True, message="PolicyRule"),
+        3: Field("aggregationRule", "message", message="AggregationRule"),
+    },
+    "AggregationRule": {1: Field("clusterRoleSelectors", "message", repeated=True, message="LabelSelector")},
+    "LabelSelector": {
+        1: Field("matchLabels", "map-string"),
+        2: Field("matchExpressions", "message", repeated=True, message="LabelSelectorRequirement"),
+    },
+    "LabelSelectorRequirement": {
+        1: Field("key", STR),
+        2: Field("operator", STR),
+        3: Field("values", STR, repeated=True),
+    },
+    "Subject": {1: Field("kind", STR), 2: Field("apiGroup", STR), 3: Field("name", STR), 4: Field("namespace", STR)},
+    "RoleRef": {1: Field("apiGroup", STR), 2: Field("kind", STR), 3: Field("name", STR)},
+    "RoleBinding": {
+        1: Field("metadata", "message", message="ObjectMeta"),
+        2: Field("subjects", "message", repeated=True, message="Subject"),
+        3: Field("roleRef", "message", message="RoleRef"),
+    },
+    # authorization.k8s.io/v1 and authentication.k8s.io/v1 (`kubectl auth can-i|whoami`, `create token`)
+    "ResourceAttributes": {
+        1: Field("namespace", STR),
+        2: Field("verb", STR),
+        3: Field("group", STR),
+        4: Field("version", STR),
+        5: Field("resource", STR),
+        6: Field("subresource", STR),
+        7: Field("name", STR),
+    },
+    "NonResourceAttributes": {1: Field("path", STR), 2: Field("verb", STR)},
+    "SelfSubjectAccessReviewSpec": {
+        1: Field("resourceAttributes", "message", message="ResourceAttributes"),
+        2: Field("nonResourceAttributes", "message", message="NonResourceAttributes"),
+    },
+    "SubjectAccessReviewSpec": {
+        1: Field("resourceAttributes", "message", message="ResourceAttributes"),
+        2: Field("nonResourceAttributes", "message", message="NonResourceAttributes"),
+        3: Field("user", STR),
+        4: Field("groups", STR, repeated=True),
+        6: Field("uid", STR),
+    },
+    "SelfSubjectAccessReview": {
+        1: Field("metadata", "message", message="ObjectMeta"),
+        2: Field("spec", "message", message="SelfSubjectAccessReviewSpec"),
+    },
+    "SubjectAccessReview": {
+        1: Field("metadata", "message", message="ObjectMeta"),
+        2: Field("spec", "message", message="SubjectAccessReviewSpec"),
+    },
+    "SelfSubjectRulesReview": {
+        1: Field("metadata", "message", message="ObjectMeta"),
+        2: Field("spec", "message", message="SelfSubjectRulesReviewSpec"),
+    },
+    "SelfSubjectRulesReviewSpec": {1: Field("namespace", STR)},
+    "SelfSubjectReview": {1: Field("metadata", "message", message="ObjectMeta")},
+    "TokenRequest": {
+        1: Field("metadata", "message", message="ObjectMeta"),
+        2: Field("spec", "message", message="TokenRequestSpec"),
+    },
+    "TokenRequestSpec": {1: Field("audiences", STR, repeated=True), 4: Field("expirationSeconds", INT)},
 }
+RBAC_V1 = "rbac.authorization.k8s.io/v1"
+AUTHORIZATION_V1 = "authorization.k8s.io/v1"
 MESSAGES_BY_KIND: dict[tuple[str, str], str] = {
+    (RBAC_V1, "Role"): "Role",
+    (RBAC_V1, "ClusterRole"): "ClusterRole",
+    (RBAC_V1, "RoleBinding"): "RoleBinding",
+    (RBAC_V1, "ClusterRoleBinding"): "RoleBinding",
+    (AUTHORIZATION_V1, "SelfSubjectAccessReview"): "SelfSubjectAccessReview",
+    (AUTHORIZATION_V1, "SubjectAccessReview"): "SubjectAccessReview",
+    (AUTHORIZATION_V1, "LocalSubjectAccessReview"): "SubjectAccessReview",
+    (AUTHORIZATION_V1, "SelfSubjectRulesReview"): "SelfSubjectRulesReview",
+    ("authentication.k8s.io/v1", "SelfSubjectReview"): "SelfSubjectReview",
+    ("authentication.k8s.io/v1", "TokenRequest"): "TokenRequest",
     ("v1", "ConfigMap"): "ConfigMap",
     ("v1", "Namespace"): "Namespace",
     ("v1", "Secret"): "Secret",

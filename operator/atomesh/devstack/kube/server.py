@@ -3,6 +3,7 @@ kubeconfig that points real clients at it."""
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,22 @@ from aiohttp import web
 from atomesh.devstack.kube.app import KUBE_API, KubeAPI, create_app
 from atomesh.devstack.serving import BackgroundServer
 
+# Any token does without access control; with it, a token the server was started with.
+ANY_TOKEN = "atomesh-dev-token"  # noqa: S105 - not a secret: the emulator without access control accepts any
 
-def kubeconfig(url: str, namespace: str = "default", name: str = "atomesh-dev") -> dict[str, Any]:
+
+def kubeconfig(
+    url: str, namespace: str = "default", name: str = "atomesh-dev", token: str = ANY_TOKEN, ca_data: str | None = None
+) -> dict[str, Any]:
+    """A kubeconfig for `url`; `ca_data` (base64 PEM) is the CA of an https server."""
+    cluster: dict[str, Any] = {"server": url}
+    if ca_data is not None:
+        cluster["certificate-authority-data"] = ca_data
     return {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": name, "cluster": {"server": url}}],
-        "users": [{"name": name, "user": {"token": "atomesh-dev-token"}}],
+        "clusters": [{"name": name, "cluster": cluster}],
+        "users": [{"name": name, "user": {"token": token}}],
         "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}],
         "current-context": name,
         "preferences": {},
@@ -35,11 +45,13 @@ def write_kubeconfig(url: str, path: Path, namespace: str = "default") -> Path:
 class KubeAPIServer(BackgroundServer):
     """The API server on a free loopback port in its own thread; a context manager."""
 
-    def __init__(self, state_dir: Path | None = None, port: int = 0, **options: Any) -> None:
+    def __init__(
+        self, state_dir: Path | None = None, port: int = 0, tls: ssl.SSLContext | None = None, **options: Any
+    ) -> None:
         async def factory() -> web.Application:
             return await create_app(state_dir, **options)
 
-        super().__init__(factory, port=port, name="kube-api")
+        super().__init__(factory, port=port, name="kube-api", tls=tls)
 
     @property
     def api(self) -> KubeAPI:

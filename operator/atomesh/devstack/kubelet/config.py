@@ -66,6 +66,8 @@ class KubeletConfig:
     # Grace given to processes when the kubelet itself stops.
     shutdown_grace: float = 1.0
     host_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Start each container in a user namespace of its own where the host allows it (isolation.py).
+    user_namespaces: bool = True
 
     def handles_image(self, image: str) -> bool:
         return re.search(self.image_pattern, image) is not None

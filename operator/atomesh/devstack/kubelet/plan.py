@@ -57,6 +57,8 @@ class ContainerPlan:
     log_path: Path
     termination_path: Path
     termination_policy: str
+    # Start the process in a user namespace of its own (isolation.py).
+    user_namespace: bool = False
 
 
 def map_path(value: str, mounts: Sequence[Mount]) -> str:
@@ -214,4 +216,5 @@ def build_container_plan(
         log_path=layout.log(name),
         termination_path=layout.termination(name),
         termination_policy=container.get("terminationMessagePolicy") or "File",
+        user_namespace=config.user_namespaces,
     )

@@ -11,6 +11,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+from atomesh.devstack.kubelet.isolation import user_namespace_prefix
 from atomesh.devstack.kubelet.plan import ContainerPlan
 
 TERMINATION_MESSAGE_LIMIT = 4096
@@ -51,7 +52,8 @@ class ContainerProcess:
     def start(cls, plan: ContainerPlan) -> ContainerProcess:
         if not plan.argv:
             raise StartError("no command: the container has neither `command` nor an image entrypoint")
-        argv = [resolve_executable(plan), *plan.argv[1:]]
+        prefix = user_namespace_prefix() if plan.user_namespace else ()
+        argv = [*prefix, resolve_executable(plan), *plan.argv[1:]]
         plan.log_path.parent.mkdir(parents=True, exist_ok=True)
         with plan.log_path.open("ab") as log:
             try:

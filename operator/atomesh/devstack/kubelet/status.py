@@ -1,8 +1,11 @@
 """Pure: the pod status a kubelet writes, from what happened to each container.
 
-Mirrors what kubelets write for `restartPolicy: Never` pods (the only policy the local
+Mirrors what kubelets write for `restartPolicy: Never` pods (the only pod policy the local
 kubelet implements): phase, the five pod conditions with stable transition times,
-`initContainerStatuses`/`containerStatuses` with waiting/running/terminated states.
+`initContainerStatuses`/`containerStatuses` with waiting/running/terminated states. Native sidecars
+(init containers with `restartPolicy: Always`, Kubernetes 1.29+) count as initialized once started,
+count towards readiness while running, and never decide the phase: they are stopped after the pod's
+containers end, as kubelets do.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ class ContainerRecord:
     image: str
     init: bool
     waiting_reason: str = "ContainerCreating"
+    sidecar: bool = False
+    restart_count: int = 0
     waiting_message: str | None = None
     container_id: str | None = None
     started_at: str | None = None
@@ -57,6 +62,18 @@ class ContainerRecord:
         self.started_at = self.started_at or finished_at
         self.reason = reason or ("Completed" if exit_code == 0 else "Error")
         self.message = message or None
+
+    def restart(self, started_at: str) -> None:
+        """A sidecar started again after it exited."""
+        if self.terminated:
+            self.restart_count += 1
+        self.started_at, self.finished_at = started_at, None
+        self.exit_code = self.reason = self.message = None
+
+    @property
+    def initialized(self) -> bool:
+        """An init container is done when it succeeded; a sidecar once it has started."""
+        return self.started_at is not None if self.sidecar else self.succeeded
 
 
 def build_container_status(record: ContainerRecord) -> dict[str, Any]:
@@ -87,7 +104,7 @@ def build_container_status(record: ContainerRecord) -> dict[str, Any]:
         "state": state,
         "lastState": {},
         "ready": record.running,
-        "restartCount": 0,
+        "restartCount": record.restart_count,
         "started": record.running,
     }
     if record.container_id:
@@ -98,9 +115,9 @@ def build_container_status(record: ContainerRecord) -> dict[str, Any]:
 def compute_phase(init: Sequence[ContainerRecord], main: Sequence[ContainerRecord]) -> str:
     """restartPolicy Never: a failed init container fails the pod; the pod ends when every
     main container has terminated, Succeeded only if all exited 0."""
-    if any(r.terminated and not r.succeeded for r in init):
+    if any(r.terminated and not r.succeeded and not r.sidecar for r in init):
         return "Failed"
-    if not all(r.succeeded for r in init):
+    if not all(r.initialized for r in init):
         return "Pending"
     if main and all(r.terminated for r in main):
         return "Succeeded" if all(r.succeeded for r in main) else "Failed"
@@ -119,13 +136,13 @@ def desired_conditions(
     """(type, status, reason, message) for each pod condition, in the order kubelets list them."""
     conditions: list[tuple[str, str, str | None, str | None]] = []
     conditions.append(("PodReadyToStartContainers", "True" if sandbox_ready else "False", None, None))
-    unfinished = [r for r in init if not r.succeeded]
+    unfinished = [r for r in init if not r.initialized]
     if not unfinished:
         conditions.append(("Initialized", "True", None, None))
     else:
         message = f"containers with incomplete status: {_names(unfinished)}"
         conditions.append(("Initialized", "False", "ContainersNotInitialized", message))
-    unready = [r for r in main if not r.running]
+    unready = [r for r in [*(r for r in init if r.sidecar), *main] if not r.running]
     if phase in ("Succeeded", "Failed"):
         ready: tuple[str, str | None, str | None] = ("False", "PodCompleted", None)
     elif unready:

@@ -16,6 +16,7 @@ from atomesh.devstack.kubelet.layout import PodConfigError, PodLayout
 from atomesh.devstack.kubelet.plan import ContainerPlan, build_container_plan
 from atomesh.devstack.kubelet.process import ContainerProcess, StartError, read_termination_message
 from atomesh.devstack.kubelet.sandbox import create_sandbox
+from atomesh.devstack.kubelet.sidecars import Sidecars
 from atomesh.devstack.kubelet.status import (
     DEADLINE_MESSAGE,
     REASON_DEADLINE,
@@ -54,7 +55,13 @@ class PodWorker:
         self.layout = PodLayout.for_pod(config.root_dir, self.namespace, self.name, self.uid)
         has_init = bool(spec.get("initContainers"))
         self.init_records = [
-            ContainerRecord(c["name"], c.get("image", ""), True, waiting_reason="PodInitializing")
+            ContainerRecord(
+                c["name"],
+                c.get("image", ""),
+                True,
+                waiting_reason="PodInitializing",
+                sidecar=c.get("restartPolicy") == "Always",
+            )
             for c in spec.get("initContainers") or []
         ]
         self.main_records = [
@@ -67,6 +74,7 @@ class PodWorker:
         self._conditions: list[dict[str, Any]] = []
         self._plans: dict[str, ContainerPlan] = {}
         self._processes: dict[str, ContainerProcess] = {}
+        self._sidecars = Sidecars()
         self._reported_errors: set[str] = set()
         self._stop_grace: float | None = None
         self.deleting = False
@@ -119,6 +127,7 @@ class PodWorker:
             if self.shutting_down:
                 raise
         finally:
+            await self._sidecars.stop()
             self._kill_all()
         if self.deleting and not self.gone:
             await self._push_status()
@@ -133,8 +142,11 @@ class PodWorker:
             async with scope:
                 if not await self._prepare():
                     return
-                if await self._run_all(self.init_records, sequential=True):
-                    await self._run_all(self.main_records, sequential=False)
+                try:
+                    if await self._run_all(self.init_records, sequential=True):
+                        await self._run_all(self.main_records, sequential=False)
+                finally:
+                    await self._stop_sidecars()
         except TimeoutError:
             if not scope.expired():
                 raise
@@ -238,7 +250,9 @@ class PodWorker:
     async def _run_all(self, records: list[ContainerRecord], *, sequential: bool) -> bool:
         if sequential:
             for record in records:
-                if not await self._run_container(record):
+                if record.sidecar:
+                    await self._start_sidecar(record)
+                elif not await self._run_container(record):
                     return False
             return True
         for record in records:
@@ -278,6 +292,48 @@ class PodWorker:
         record.terminate(code, now_rfc3339(), read_termination_message(plan, code))
         await self._push_status()
         return code == 0
+
+    async def _start_sidecar(self, record: ContainerRecord) -> None:
+        field_path = container_field_path(record.name, record.init)
+
+        async def backoff() -> None:
+            message = f"Back-off restarting failed container {record.name}"
+            await self._event("BackOff", message, warning=True, field_path=field_path)
+
+        await self._sidecars.start(record.name, lambda started: self._run_sidecar(record, started), backoff)
+
+    async def _run_sidecar(self, record: ContainerRecord, started: asyncio.Event) -> None:
+        """One life of a sidecar's process, until it exits or the pod stops it."""
+        plan = self._plans[record.name]
+        field_path = container_field_path(record.name, record.init)
+        await self._event("Created", f"Created container: {record.name}", field_path=field_path)
+        try:
+            process = ContainerProcess.start(plan)
+        except StartError as exc:
+            record.terminate(START_ERROR_EXIT_CODE, now_rfc3339(), str(exc), reason="StartError")
+            await self._event("Failed", f"Error: {exc}", warning=True, field_path=field_path)
+            await self._push_status()
+            return
+        self._processes[record.name] = process
+        record.restart(now_rfc3339())
+        record.container_id = f"local://{self.uid}/{record.name}/{process.pid}"
+        started.set()
+        await self._event("Started", f"Started container {record.name}", field_path=field_path)
+        await self._push_status()
+        try:
+            code = await process.wait()
+        except asyncio.CancelledError:
+            grace = self._stop_grace if self._stop_grace is not None else grace_seconds(self.pod)
+            code = await process.stop(grace)
+            record.terminate(code, now_rfc3339(), read_termination_message(plan, code))
+            raise
+        record.terminate(code, now_rfc3339(), read_termination_message(plan, code))
+        await self._push_status()
+
+    async def _stop_sidecars(self) -> None:
+        """The pod's containers are done: stop the sidecars, last started first."""
+        if await self._sidecars.stop():
+            await self._push_status()
 
     def _kill_all(self) -> None:
         for process in self._processes.values():

@@ -1,0 +1,5 @@
+"""A tiny greeting service."""
+
+from .greeting import greet
+
+__all__ = ["greet"]

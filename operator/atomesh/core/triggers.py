@@ -1,0 +1,390 @@
+"""Event triggers: which runs one delivery asks for, of which Agents, with which input, and who may ask.
+
+`plan_delivery(delivery, agents)` is pure: the controller reads the Agents, calls it, checks each
+planned run's authorisation (`authorise`, after a permission lookup only when `needs_permission`),
+and creates the runs through the Kube port.
+
+Invariants:
+- One delivery makes at most one run per (Agent, trigger). Its name is `<agent>-<trigger>-<hash of the
+  delivery id>` (core.runfactory.run_name), so a redelivery, a second operator replica or a restart asks
+  for the same name and the API server's AlreadyExists makes it a no-op: exactly once, by name. For a
+  comment or review the hash is of its id and version instead (`EventDelivery.subject_key`): a
+  captured delivery replayed under a new delivery id asks for the same run as well.
+- A run is planned only for an Agent that is not suspended, whose trigger's source, narrowing
+  (core.triggers_github) and CEL filter all match, and never for a delivery about the Agent's own
+  work (a pull request, push or check on one of its `atomesh/<agent>/` branches): an Agent whose
+  pull requests trigger it would otherwise loop. A filter that fails to evaluate plans no run and
+  reports the error, like a failed input mapping.
+- The run's input is the trigger's `input` expressions, then a slash command's `key=value` words
+  (converted to the schema's integer, number or boolean where it declares one), validated against the
+  Agent's `spec.input.schema`. Any failure is a `Planned` with `error` and no manifest: the caller
+  reports it (Event, reply), never raises.
+- Every run carries its provenance: labels `atomesh.io/event-trigger` and `atomesh.io/event`,
+  annotations with the delivery id, sender, source URL and the issue or pull request it replies on.
+- Per-trigger concurrency and cooldown are per subject: the issue or pull request, else a push's
+  branch (label `atomesh.io/event-subject`, a hash); deliveries without a subject (generic webhooks)
+  have neither. The Agent's rate limit counts all its event-triggered runs. `decide_admission` says
+  what they make of the Agent's existing event runs; the run being asked for (a redelivery) never
+  counts against itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from atomesh.api import constants as k
+from atomesh.api.agent import Agent
+from atomesh.api.common import parse_duration
+from atomesh.api.triggers import PERMISSIONS, EventConcurrencyPolicy, EventTrigger, TriggerAuthorization
+from atomesh.core.hashing import short_hash
+from atomesh.core.runfactory import RunRequest, build_run, run_name
+from atomesh.core.triggers_cel import Activation, TriggerExpressionError, evaluate, matches
+from atomesh.core.triggers_github import Facts, narrowed_out, read_command, read_facts
+from atomesh.core.validation import check_input
+
+WEBHOOK_EVENT = "webhook"
+DELIVERY_HASH = 10
+# GitHub events that report one comment or review: the payload field holding it (its `id` is stable)
+_REPORTED_OBJECT = {
+    "issue_comment": "comment",
+    "pull_request_review_comment": "comment",
+    "pull_request_review": "review",
+}
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """The trigger a generic webhook is addressed to (by its URL path)."""
+
+    namespace: str
+    agent: str
+    trigger: str
+
+
+@dataclass(frozen=True)
+class EventDelivery:
+    """One verified delivery: a GitHub event (name, payload) or a generic webhook to `target`."""
+
+    event: str
+    id: str
+    payload: Mapping[str, Any]
+    target: WebhookTarget | None = None
+
+    @property
+    def key(self) -> str:
+        """The delivery's identity: the sender's id, or the digest of a payload that came without one."""
+        if self.id:
+            return self.id
+        return hashlib.sha256(json.dumps(self.payload, sort_keys=True).encode()).hexdigest()
+
+    @property
+    def subject_key(self) -> str:
+        """The identity of what the delivery reports: a comment or review by its id and version (so a
+        captured delivery replayed under a new delivery id asks for the same run), else `key`."""
+        field_ = _REPORTED_OBJECT.get(self.event)
+        reported = self.payload.get(field_) if field_ else None
+        if self.target is None and isinstance(reported, Mapping) and reported.get("id") is not None:
+            version = reported.get("updated_at") or reported.get("submitted_at") or ""
+            return f"{self.event}/{reported['id']}/{version}"
+        return self.key
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One (Agent, trigger) a delivery matched: the run to create, or why its input could not be made."""
+
+    namespace: str
+    agent: str
+    trigger: str
+    facts: Facts
+    authorization: TriggerAuthorization | None
+    command: bool = False
+    run: dict[str, Any] | None = None
+    error: str = ""
+    concurrency_policy: EventConcurrencyPolicy = "Allow"
+    subject: str = ""
+    cooldown_seconds: int | None = None
+    rate_limit: tuple[int, int] | None = None  # (runs, seconds)
+
+    @property
+    def run_name(self) -> str:
+        return str((self.run or {}).get("metadata", {}).get("name", ""))
+
+
+@dataclass(frozen=True)
+class ConcurrencyDecision:
+    """Whether to create the run, and which active runs of the same subject to cancel first."""
+
+    create: bool
+    cancel: tuple[str, ...] = ()
+    message: str = ""
+
+
+def decide_concurrency(policy: EventConcurrencyPolicy, run: str, active: Sequence[str]) -> ConcurrencyDecision:
+    """`active`: the Pending or Running runs of the same Agent, trigger and subject (the run itself excluded)."""
+    others = tuple(sorted(name for name in active if name != run))
+    if not others or policy == "Allow":
+        return ConcurrencyDecision(create=True)
+    if policy == "Replace":
+        return ConcurrencyDecision(create=True, cancel=others, message=f"replaced by {run}")
+    return ConcurrencyDecision(create=False, message=f"{others[0]} is still running for the same subject")
+
+
+@dataclass(frozen=True)
+class EventRun:
+    """An existing event-triggered run of the Agent, as admission sees it."""
+
+    name: str
+    trigger: str
+    subject: str
+    created: datetime | None
+    active: bool
+
+
+def decide_admission(planned: Planned, runs: Sequence[EventRun], now: datetime) -> ConcurrencyDecision:
+    """Rate limit, then cooldown, then concurrency policy, over the Agent's other event runs."""
+    others = [run for run in runs if run.name != planned.run_name]
+    if planned.rate_limit is not None:
+        limit, seconds = planned.rate_limit
+        window = now - timedelta(seconds=seconds)
+        recent = [run for run in others if run.created is not None and run.created > window]
+        if len(recent) >= limit:
+            return ConcurrencyDecision(
+                create=False, message=f"the rate limit of {limit} event runs per {seconds}s is reached"
+            )
+    same = [
+        run for run in others if planned.subject and (run.trigger, run.subject) == (planned.trigger, planned.subject)
+    ]
+    if planned.cooldown_seconds is not None:
+        latest = max((run.created for run in same if run.created is not None), default=None)
+        if latest is not None and now - latest < timedelta(seconds=planned.cooldown_seconds):
+            age = int((now - latest).total_seconds())
+            return ConcurrencyDecision(
+                create=False,
+                message=f"cooling down: the last run for the same subject started {age}s ago "
+                f"(cooldown {planned.cooldown_seconds}s)",
+            )
+    if not planned.subject:
+        return ConcurrencyDecision(create=True)
+    active = [run.name for run in same if run.active]
+    return decide_concurrency(planned.concurrency_policy, planned.run_name, active)
+
+
+def subject_of(facts: Facts) -> str:
+    """The label value that groups runs about the same issue, pull request or branch ('' for none)."""
+    if facts.thread is not None:
+        return short_hash(str(facts.thread), 16)
+    if facts.branch and facts.repo:
+        return short_hash(f"{facts.repo}@{facts.branch}", 16)
+    return ""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a sender may not trigger; `quiet` ones (bots) get no reply, so bots never talk to each other."""
+
+    message: str
+    quiet: bool = False
+
+
+def workspace_repository(repo: str) -> str:
+    """owner/name of a workspace given as owner/name or as a git URL."""
+    if "://" not in repo and not repo.startswith("git@"):
+        return repo
+    parts = repo.rstrip("/").removesuffix(".git").replace(":", "/").split("/")
+    return "/".join(parts[-2:])
+
+
+def triggered_run_name(agent: str, trigger: str, delivery: str) -> str:
+    return run_name(f"{agent}-{trigger}", "-" + short_hash(delivery, DELIVERY_HASH))
+
+
+def _coerce(args: Mapping[str, str], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Command words as the schema's scalar types, where the word reads as one (else left for the schema to refuse)."""
+    properties = schema.get("properties")
+    declared: Mapping[str, Any] = properties if isinstance(properties, Mapping) else {}
+    result: dict[str, Any] = {}
+    for key, text in args.items():
+        field = declared.get(key)
+        kind = field.get("type") if isinstance(field, Mapping) else None
+        value: Any = text
+        try:
+            if kind == "integer":
+                value = int(text)
+            elif kind == "number":
+                value = float(text)
+            elif kind == "boolean" and text.lower() in ("true", "false"):
+                value = text.lower() == "true"
+        except ValueError:
+            value = text
+        result[key] = value
+    return result
+
+
+def _input(trigger: EventTrigger, activation: Activation, schema: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    for key in sorted(trigger.input):
+        try:
+            values[key] = evaluate(trigger.input[key], activation)
+        except TriggerExpressionError as error:
+            errors.append(f"input {key!r}: {error}")
+    values |= _coerce(activation.args or {}, schema)
+    if not errors:
+        errors = [f"input{''.join(f'.{part}' for part in e.loc)}: {e.message}" for e in check_input(values, schema, ())]
+    return values, "; ".join(errors)
+
+
+def _matching(delivery: EventDelivery, namespace: str, agent: Agent, facts: Facts) -> list[tuple[EventTrigger, bool]]:
+    """The agent's triggers this delivery reaches (before filters), each with whether it is a slash command."""
+    found: list[tuple[EventTrigger, bool]] = []
+    repo = workspace_repository(agent.spec.workspace.repo)
+    if facts.head_branch.startswith(f"{k.BRANCH_PREFIX}/{agent.metadata.name}/"):
+        return []
+    for trigger in agent.spec.triggers.events:
+        if delivery.target is not None:
+            target = delivery.target
+            if trigger.webhook and (target.namespace, target.agent, target.trigger) == (
+                namespace,
+                agent.metadata.name,
+                trigger.name,
+            ):
+                found.append((trigger, False))
+        elif trigger.github and not narrowed_out(trigger.github, facts, trigger.github.repository or repo):
+            found.append((trigger, trigger.github.event == "issue_comment"))
+    return found
+
+
+def plan_delivery(delivery: EventDelivery, agents: Sequence[tuple[str, Agent]]) -> list[Planned]:
+    """The runs one delivery asks for, over (namespace, Agent) pairs, in a stable order."""
+    facts = Facts(event=WEBHOOK_EVENT) if delivery.target is not None else read_facts(delivery.event, delivery.payload)
+    planned: list[Planned] = []
+    for namespace, agent in sorted(agents, key=lambda pair: (pair[0], pair[1].metadata.name)):
+        if agent.spec.suspend:
+            continue
+        name = agent.metadata.name
+        for trigger, is_command in _matching(delivery, namespace, agent, facts):
+            command = None
+            if is_command:
+                assert trigger.github is not None
+                command = read_command(facts.comment, name, trigger.github.command)
+                if command is None:
+                    continue  # a comment that is not addressed to this agent
+            activation = Activation(
+                payload=delivery.payload,
+                event=facts.event,
+                action=facts.action,
+                sender=facts.sender,
+                args=command.args if command else {},
+            )
+            authorization = trigger.authorization if trigger.github else None
+            base = Planned(
+                namespace,
+                name,
+                trigger.name,
+                facts,
+                authorization,
+                command=command is not None,
+                concurrency_policy=trigger.concurrency_policy,
+                subject=subject_of(facts) if trigger.github else "",
+                cooldown_seconds=parse_duration(trigger.cooldown) if trigger.cooldown else None,
+                rate_limit=_rate_limit(agent),
+            )
+            if command is not None and command.error:
+                planned.append(_with(base, error=command.error))
+                continue
+            try:
+                if trigger.filter and not matches(trigger.filter, activation):
+                    continue
+            except TriggerExpressionError as error:
+                planned.append(_with(base, error=f"filter: {error}"))
+                continue
+            values, error_text = _input(trigger, activation, agent.spec.input.json_schema)
+            if error_text:
+                planned.append(_with(base, error=error_text))
+                continue
+            request = _request(delivery, namespace, name, trigger, facts, values, base.subject)
+            planned.append(_with(base, run=build_run(request)))
+    return planned
+
+
+def _rate_limit(agent: Agent) -> tuple[int, int] | None:
+    limit = agent.spec.triggers.rate_limit
+    return (limit.runs, parse_duration(limit.per)) if limit else None
+
+
+def _with(base: Planned, **changes: Any) -> Planned:
+    return Planned(**{**base.__dict__, **changes})
+
+
+def _request(
+    delivery: EventDelivery,
+    namespace: str,
+    agent: str,
+    trigger: EventTrigger,
+    facts: Facts,
+    values: Mapping[str, Any],
+    subject: str,
+) -> RunRequest:
+    source = facts.url or (
+        f"{WEBHOOK_EVENT} {namespace}/{agent}/{trigger.name}" if delivery.target else f"{facts.event} {facts.repo}"
+    )
+    annotations = {k.ANNOTATION_DELIVERY: delivery.key}
+    if facts.sender:
+        annotations[k.ANNOTATION_SENDER] = facts.sender
+    if facts.url:
+        annotations[k.ANNOTATION_SOURCE_URL] = facts.url
+    if facts.thread is not None:
+        annotations[k.ANNOTATION_REPLY_TO] = str(facts.thread)
+    labels = {k.LABEL_EVENT_TRIGGER: trigger.name, k.LABEL_EVENT: facts.event}
+    if subject:
+        labels[k.LABEL_EVENT_SUBJECT] = subject
+    return RunRequest(
+        name=triggered_run_name(agent, trigger.name, delivery.subject_key),
+        agent=agent,
+        trigger="event",
+        source=source,
+        namespace=namespace,
+        input=values,
+        labels=labels,
+        annotations=annotations,
+    )
+
+
+def _quick_verdict(rule: TriggerAuthorization, facts: Facts) -> Refusal | bool | None:
+    """A refusal, True (allowed), or None when only the sender's repository permission can tell."""
+    if facts.sender_is_bot and not rule.allow_bots:
+        return Refusal(f"{facts.sender} is a bot and bots may not trigger", quiet=True)
+    if rule.permission == "none" or facts.sender in rule.users:
+        return True
+    if facts.association and facts.association in rule.author_associations:
+        return True
+    if not facts.sender:
+        return Refusal("the delivery names no sender")
+    return None
+
+
+def needs_permission(rule: TriggerAuthorization, facts: Facts) -> bool:
+    """Whether `authorise` needs the sender's repository permission (a forge lookup)."""
+    return _quick_verdict(rule, facts) is None
+
+
+def authorise(rule: TriggerAuthorization | None, facts: Facts, permission: str | None = None) -> Refusal | None:
+    """None when the sender may trigger; `permission` is GitHub's (none, read, triage, write, maintain, admin)."""
+    if rule is None:
+        return None  # a signed generic webhook: its signature is its authorisation
+    quick = _quick_verdict(rule, facts)
+    if quick is True:
+        return None
+    if isinstance(quick, Refusal):
+        return quick
+    have = permission or "none"
+    rank = PERMISSIONS.index(have) if have in PERMISSIONS else 0
+    if rank >= PERMISSIONS.index(rule.permission):
+        return None
+    return Refusal(f"@{facts.sender} needs {rule.permission} access to {facts.repo} (has {have})")

@@ -1,0 +1,172 @@
+"""Reading the cluster as a watcher does: LIST once (with its resourceVersion), then WATCH from it.
+
+`KubeReader` speaks to the API server with the kubernetes client's own `Watch` under the kubeconfig's
+identity; the caller (an informer) decides when to relist. A watch that expired answers `KubeError`
+with status 410 (Gone), whichever way the server said it (an ERROR event or the HTTP status), so the
+caller has one thing to handle. Blocking: run it in a thread.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import kubernetes
+import urllib3
+from kubernetes.watch.watch import iter_resp_lines
+
+from atomesh.kube.client import Body, KubeError
+from atomesh.kube.resources import Resource
+
+GONE = 410
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """One event of a watch: ADDED, MODIFIED, DELETED or BOOKMARK, and the object."""
+
+    type: str
+    object: Body
+
+
+def _error(exc: kubernetes.client.ApiException) -> KubeError:
+    reason, message = "Error", str(exc.body or exc.reason or "")
+    try:
+        parsed = json.loads(exc.body or "{}")
+        reason, message = str(parsed.get("reason") or reason), str(parsed.get("message") or message)
+    except (TypeError, ValueError):
+        pass
+    return KubeError(exc.status or 0, reason, message)
+
+
+def _path(resource: Resource, namespace: str | None) -> str:
+    base = f"/apis/{resource.group}/{resource.version}" if resource.group else f"/api/{resource.version}"
+    return f"{base}/namespaces/{namespace}/{resource.plural}" if namespace else f"{base}/{resource.plural}"
+
+
+class KubeReader:
+    """LIST and WATCH of one resource, cluster-wide (namespace None) or in one namespace."""
+
+    def __init__(self, api_client: kubernetes.client.ApiClient, default_namespace: str = "default") -> None:
+        self._api = api_client
+        self.default_namespace = default_namespace
+        self._responses: set[Any] = set()
+        self._lock = threading.Lock()
+        self._stopping = False
+
+    @classmethod
+    def from_kubeconfig(cls, path: str | None = None, context: str | None = None) -> KubeReader:
+        """The given kubeconfig (else $KUBECONFIG/~/.kube/config) and its context's namespace."""
+        api = kubernetes.config.new_client_from_config(config_file=path, context=context)  # type: ignore[no-untyped-call]
+        namespace = "default"
+        try:
+            contexts, active = kubernetes.config.list_kube_config_contexts(config_file=path)  # type: ignore[no-untyped-call]
+            chosen = next((item for item in contexts if item["name"] == context), active) if context else active
+            namespace = str((chosen or {}).get("context", {}).get("namespace") or "default")
+        except (kubernetes.config.ConfigException, KeyError, TypeError):
+            pass
+        return cls(api, namespace)
+
+    def close(self) -> None:
+        self.stop()
+        self._api.close()  # type: ignore[no-untyped-call]
+
+    def stop(self) -> None:
+        """End every watch in progress (their iterators return)."""
+        self._stopping = True
+        with self._lock:
+            responses = list(self._responses)
+        for response in responses:
+            response.shutdown()  # unblocks the thread reading it
+
+    def _get(self, path: str, query: list[tuple[str, Any]], timeout: float | tuple[float, float] | None) -> Any:
+        method, url, headers, body, post = self._api.param_serialize(
+            method="GET", resource_path=path, query_params=query, header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )  # fmt: skip
+        return self._api.call_api(
+            method, url, header_params=headers, body=body, post_params=post, _request_timeout=timeout
+        )
+
+    def list(self, resource: Resource, namespace: str | None, timeout: float = 60.0) -> tuple[list[Body], str]:
+        """Every object and the list's resourceVersion, to watch from."""
+        try:
+            response = self._get(_path(resource, namespace), [], timeout)
+            response.read()
+        except kubernetes.client.ApiException as exc:
+            raise _error(exc) from exc
+        except OSError as exc:
+            raise KubeError(0, "ConnectionFailed", str(exc)) from exc
+        data = response.data.decode() if isinstance(response.data, bytes) else response.data
+        parsed: Body = json.loads(data or "{}")
+        if response.status >= 400:
+            raise KubeError(response.status, str(parsed.get("reason") or "Error"), str(parsed.get("message") or data))
+        items: list[Body] = parsed.get("items") or []
+        for item in items:  # a LIST leaves kind and apiVersion to the list itself
+            item.setdefault("apiVersion", resource.api_version)
+            item.setdefault("kind", resource.kind)
+        return items, str((parsed.get("metadata") or {}).get("resourceVersion") or "")
+
+    def pod_log(self, namespace: str, pod: str, container: str, tail_lines: int = 500) -> str:
+        """The last lines a container of a pod wrote (`pods/log`); KubeError when there are none to read."""
+        query = [("container", container), ("tailLines", str(tail_lines))]
+        try:
+            response = self._get(f"/api/v1/namespaces/{namespace}/pods/{pod}/log", query, 30.0)
+            response.read()
+        except kubernetes.client.ApiException as exc:
+            raise _error(exc) from exc
+        except OSError as exc:
+            raise KubeError(0, "ConnectionFailed", str(exc)) from exc
+        data = response.data.decode(errors="replace") if isinstance(response.data, bytes) else str(response.data or "")
+        if response.status >= 400:
+            try:
+                parsed = json.loads(data or "{}")
+            except ValueError:
+                parsed = {}
+            raise KubeError(response.status, str(parsed.get("reason") or "Error"), str(parsed.get("message") or data))
+        return data
+
+    def watch(
+        self, resource: Resource, namespace: str | None, resource_version: str, timeout_seconds: int = 300
+    ) -> Iterator[WatchEvent]:
+        """Events after `resource_version` until the server ends the watch (or `stop`); KubeError 410 when
+        `resource_version` is too old to watch from."""
+        query: list[tuple[str, Any]] = [
+            ("watch", "true"),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", str(timeout_seconds)),
+        ]
+        if resource_version:
+            query.append(("resourceVersion", resource_version))
+        try:
+            response = self._get(_path(resource, namespace), query, (10.0, timeout_seconds + 30.0)).response
+        except kubernetes.client.ApiException as exc:
+            raise _error(exc) from exc
+        except OSError as exc:
+            raise KubeError(0, "ConnectionFailed", str(exc)) from exc
+        with self._lock:
+            self._responses.add(response)
+        try:
+            if response.status >= 400:
+                parsed = json.loads(response.data or b"{}")
+                raise KubeError(response.status, str(parsed.get("reason") or "Error"), str(parsed.get("message") or ""))
+            # The client's own reader of a chunked watch stream, one JSON object per line.
+            for line in iter_resp_lines(response):  # type: ignore[no-untyped-call]
+                if not line:
+                    continue
+                event = json.loads(line)
+                kind, obj = str(event.get("type") or ""), event.get("object") or {}
+                if kind == "ERROR":
+                    code = int(obj.get("code") or 0)
+                    raise KubeError(code, str(obj.get("reason") or "Error"), str(obj.get("message") or ""))
+                yield WatchEvent(kind, obj)
+        except (OSError, urllib3.exceptions.HTTPError) as exc:
+            if not self._stopping:
+                raise KubeError(0, "ConnectionFailed", str(exc)) from exc
+        finally:
+            with self._lock:
+                self._responses.discard(response)
+            response.release_conn()
