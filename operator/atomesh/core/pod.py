@@ -274,7 +274,7 @@ def build_runner_pod(run: AgentRun, snapshot: AgentSnapshot, config: OperatorCon
     contexts = context_volume(snapshot.contexts)
     if contexts is not None:  # ConfigMap contexts: read-only, for the agent step alone
         pod_spec["volumes"].append(contexts)
-        agent = pod_spec["initContainers"][1]
+        agent = next(step for step in pod_spec["initContainers"] if step["name"] == k.RUNNER_CONTAINER_AGENT)
         agent["volumeMounts"].append({"name": contexts["name"], "mountPath": k.CONTEXT_MOUNT, "readOnly": True})
         agent["env"].append(_env(k.ENV_CONTEXT_DIR, k.CONTEXT_MOUNT))
     if spec.runner.service_account_name:
