@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from atomesh.api.budget import AgentBudget, run_limits
 from atomesh.api.common import (
     DURATION_PATTERN,
     Condition,
@@ -213,9 +214,17 @@ class AgentSpec(SpecModel):
     review: Review = Field(default_factory=Review, description="Review of the artifact.")
     triggers: Triggers = Field(default_factory=Triggers, description="Schedule, event triggers and concurrency.")
     limits: Limits = Field(default_factory=Limits, description="Time, cost and token limits of a run.")
+    budget: AgentBudget | None = Field(
+        default=None, description="Spend allowed per run, day and month; over a window's limit new runs wait."
+    )
     runner: RunnerSettings = Field(default_factory=RunnerSettings, description="Runner pod settings.")
     history_limit: int = Field(default=20, ge=0, le=1000, description="Finished runs kept per agent.")
     suspend: bool = Field(default=False, description="Start no new scheduled or event-triggered runs while true.")
+
+    def run_limits(self) -> tuple[float | None, int | None]:
+        """The cost and token limits of one run: the lower of `limits` and `budget.perRun`."""
+        per_run = self.budget.per_run if self.budget is not None else None
+        return run_limits(self.limits.max_cost_usd, self.limits.max_tokens, per_run)
 
     @model_validator(mode="after")
     def _one_instruction_source(self) -> AgentSpec:

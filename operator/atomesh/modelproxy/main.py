@@ -59,11 +59,12 @@ def build_grant(run: RunFile, now: float) -> ModelGrant:
     from atomesh.pricing import price_of
 
     spec = run.spec
+    max_cost_usd, max_tokens = spec.run_limits()
     return ModelGrant(
         model=spec.harness.model,
         expires_at=now + parse_duration(spec.limits.timeout) + EXPIRY_GRACE_SECONDS,
-        max_tokens=spec.limits.max_tokens,
-        max_cost_usd=spec.limits.max_cost_usd,
+        max_tokens=max_tokens,
+        max_cost_usd=max_cost_usd,
         price=spec.harness.price or price_of(spec.harness.model),
     )
 
