@@ -22,6 +22,7 @@ from atomesh.api.triggers import EventRateLimit, EventTrigger
 
 ArtifactType = Literal["code", "doc", "config", "data"]
 HarnessKind = Literal["claude-code", "opencode", "litellm"]
+Gateway = Literal["litellm"]
 ConcurrencyPolicy = Literal["Allow", "Forbid", "Replace"]
 AutoMerge = Literal["never", "whenChecksPass"]
 
@@ -98,6 +99,13 @@ class Harness(SpecModel):
     )
     credentials_secret_ref: SecretKeyRef | None = Field(
         default=None, description="Secret key holding the model API key; only the agent step receives it."
+    )
+    gateway: Gateway | None = Field(
+        default=None,
+        description=(
+            "litellm when the model endpoint is a LiteLLM proxy: every request carries the run's uid as its trace id "
+            "and the agent, namespace and mesh as spend-log metadata and tags."
+        ),
     )
     price: ModelPrice | None = Field(
         default=None,

@@ -23,6 +23,7 @@ class RunFile(StatusModel):
     run: str = Field(description="Name of the AgentRun.")
     run_uid: str = Field(default="", description="uid of the AgentRun.")
     agent: str = Field(description="Name of the Agent.")
+    mesh: str = Field(default="", description="The Mesh the run belongs to, if any.")
     agent_revision: str = Field(default="", description="Agent revision the run uses.")
     agent_commit: str | None = Field(default=None, description="Commit of the agent source, if in git.")
     spec_hash: str = Field(default="", description="sha256 of the agent spec.")
