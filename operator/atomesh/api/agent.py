@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from atomesh.api.budget import AgentBudget, run_limits
+from atomesh.api.budget import AgentBudget, ArtifactCost, WindowSpend, run_limits
 from atomesh.api.common import (
     DURATION_PATTERN,
     Condition,
@@ -268,6 +268,12 @@ class AgentStatus(StatusModel):
     next_schedule_time: str | None = Field(default=None, description="When the next run is scheduled (RFC 3339).")
     runs: RunCounters = Field(default_factory=RunCounters, description="Counters of runs by outcome.")
     cost_usd: float = Field(default=0.0, alias="costUSD", description="Model spend of all runs, in US dollars.")
+    budget: list[WindowSpend] = Field(
+        default_factory=list, description="Spend of the current windows of spec.budget (perDay, perMonth)."
+    )
+    artifact_cost: ArtifactCost | None = Field(
+        default=None, description="Spend of this month's runs and revisions per merged pull request."
+    )
 
 
 class Agent(SpecModel):

@@ -91,7 +91,7 @@ class WindowSpend(StatusModel):
 class ArtifactCost(StatusModel):
     """What an accepted artifact of one Agent cost over the current month: all its runs and revisions."""
 
-    agent: str = Field(description="Name of the Agent.")
+    agent: str | None = Field(default=None, description="Name of the Agent (in a Budget's status).")
     cost_usd: float = Field(default=0.0, alias="costUSD", description="Spend of its runs that started this month.")
     merged: int = Field(default=0, description="Pull requests of those runs that were merged.")
     cost_per_accepted_usd: float | None = Field(

@@ -89,8 +89,6 @@ def reconcile_budget(ctx: OperatorContext, namespace: str, name: str) -> None:
         return
     agents, runs, now = _agent_labels(ctx, namespace), _runs(ctx, namespace), ctx.clock()
     plan = plan_budget(budget, agents, runs, now, generation)
-    for cost in BudgetStatus.model_validate(plan.status or {}).artifact_costs:
-        ctx.metrics.cost_per_accepted(namespace, cost.agent, cost.cost_per_accepted_usd)
     if budget.status is None or budget.status.observed_generation != generation:
         ctx.workers.enqueue(RELEASE, namespace, name)
     apply(ctx, BUDGETS, body, plan)

@@ -14,6 +14,7 @@ from controller_fakes import NAMESPACE, NOW, READY, Events, agent_manifest, oper
 
 from atomesh.api import conditions as c
 from atomesh.controller import agent, agentrun, budgets
+from atomesh.controller.agent import refresh_rollup
 from atomesh.controller.agentrun import reconcile_run
 from atomesh.controller.budgets import reconcile_budget, release_queued
 from atomesh.controller.context import OperatorContext
@@ -86,6 +87,12 @@ def test_a_run_over_its_agents_per_day_waits_queued_and_starts_when_the_day_open
     assert phase(kube, "writer-2") == ("Pending", c.POD_CREATED)
     assert len(kube.list(PODS, NAMESPACE)) == 1
 
+    refresh_rollup(ctx, NAMESPACE, "writer")  # the Agent shows its window's spend
+    day = (kube.get(AGENTS, NAMESPACE, "writer") or {})["status"]["budget"]
+    assert [(w["window"], w["start"], w["costUSD"], w["limitUSD"], w["runs"]) for w in day] == [
+        ("day", "2026-11-25T00:00:00Z", 0.0, 0.05, 1)
+    ]
+
 
 def test_raising_the_agents_budget_releases_the_queued_run() -> None:
     ctx, kube, _ = wired()
@@ -143,9 +150,16 @@ def test_a_namespace_budget_caps_two_agents_together_and_reports_cost_per_accept
         {"agent": "docs", "costUSD": 0.18, "merged": 1, "costPerAcceptedUSD": 0.18},
         {"agent": "site", "costUSD": 0.12, "merged": 1, "costPerAcceptedUSD": 0.12},
     ]
+    # The Agents' rollups put the same figures into their status and the metric.
+    for name in ("docs", "site", "ops"):
+        refresh_rollup(ctx, NAMESPACE, name)
+    docs = (kube.get(AGENTS, NAMESPACE, "docs") or {})["status"]
+    assert docs["artifactCost"] == {"costUSD": 0.18, "merged": 1, "costPerAcceptedUSD": 0.18}
+    assert (kube.get(AGENTS, NAMESPACE, "ops") or {})["status"]["artifactCost"] == {"costUSD": 5.0, "merged": 0}
     metrics = ctx.metrics.render()
     assert 'atomesh_cost_per_accepted_artifact_usd{namespace="team",agent="docs"} 0.18' in metrics
     assert 'atomesh_cost_per_accepted_artifact_usd{namespace="team",agent="site"} 0.12' in metrics
+    assert 'agent="ops"' not in metrics.split("atomesh_cost_per_accepted_artifact_usd gauge")[1]
     warnings = [(name, reason) for name, type_, reason, _ in events if type_ == "Warning"]
     assert warnings == [("web", c.BUDGET_WARNING_REASON), ("web", c.BUDGET_EXCEEDED_REASON)]
 
