@@ -19,9 +19,10 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from atomesh.api.agentrun import AgentRun
+from atomesh.api.budget import ArtifactCost as ArtifactCostStatus
 from atomesh.api.budget import BudgetLimit, BudgetWindows, WindowName, WindowSpend
 from atomesh.api.constants import LABEL_MESH
 from atomesh.core.schedule import parse_rfc3339, to_rfc3339
@@ -177,3 +178,22 @@ def artifact_cost(runs: Iterable[RunSpend], start: datetime, end: datetime) -> A
     inside = [run for run in runs if run.started is not None and start <= run.started < end]
     merged = {run.merged_pull_request for run in inside if run.merged_pull_request}
     return ArtifactCost(round(sum(run.cost_usd for run in inside), 6), len(merged))
+
+
+def spending(
+    runs: Sequence[RunSpend], budget: BudgetWindows | None, now: datetime
+) -> tuple[list[WindowSpend], ArtifactCostStatus]:
+    """What an owner's status shows: the spend of its budget's windows and this month's cost per accepted
+    artifact (in the budget's time zone; UTC without a budget, or with a time zone that does not exist,
+    which the owner's own reconcile reports)."""
+    try:
+        ZoneInfo(budget.timezone if budget is not None else "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        budget = None
+    timezone = budget.timezone if budget is not None else "UTC"
+    windows = [window_spend(runs, name, limit, now, timezone) for name, limit in (budget.limits() if budget else ())]
+    cost = artifact_cost(runs, *window_bounds("month", now, timezone))
+    accepted = ArtifactCostStatus(
+        cost_usd=cost.cost_usd, merged=cost.merged, cost_per_accepted_usd=cost.per_accepted_usd
+    )
+    return windows, accepted

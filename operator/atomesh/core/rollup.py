@@ -12,18 +12,14 @@ from typing import Any
 
 from atomesh.api.agent import RunCounters
 from atomesh.api.agentrun import AgentRun
-from atomesh.api.budget import ArtifactCost, BudgetWindows
+from atomesh.api.budget import BudgetWindows
 from atomesh.api.common import dump
-from atomesh.core.budget import artifact_cost, run_spend, window_bounds, window_spend
+from atomesh.core.budget import run_spend, spending
 from atomesh.core.plan import Plan
 
 
 def _spending(runs: list[AgentRun], budget: BudgetWindows | None, now: datetime) -> dict[str, Any]:
-    spends = [run_spend(run) for run in runs]
-    timezone = budget.timezone if budget is not None else "UTC"
-    windows = [window_spend(spends, name, limit, now, timezone) for name, limit in (budget.limits() if budget else ())]
-    cost = artifact_cost(spends, *window_bounds("month", now, timezone))
-    accepted = ArtifactCost(cost_usd=cost.cost_usd, merged=cost.merged, cost_per_accepted_usd=cost.per_accepted_usd)
+    windows, accepted = spending([run_spend(run) for run in runs], budget, now)
     return {"budget": [dump(window) for window in windows], "artifactCost": dump(accepted)}
 
 
