@@ -3,9 +3,9 @@ new run passes before its pod is created, and the release of runs Queued by a bu
 
 Follows the one reconcile contract: handlers enqueue; `reconcile_budget` reads the Budget, the
 namespace's Agents and AgentRuns, plans in `core.budgetplan` and applies. A Budget recounts at its
-plan's `Waiting` (at most a minute, and when a window opens). A change of a Budget's, an Agent's or a
-Mesh's `spec.budget` enqueues `budget-release` for the namespace, which enqueues its runs Queued by a
-budget, so a raised limit starts them without waiting for the window.
+plan's `Waiting` (at most a minute, and when a window opens). A Budget deleted, or a change of a
+Budget's, an Agent's or a Mesh's `spec.budget`, enqueues `budget-release` for the namespace, which
+enqueues its runs Queued by a budget, so a raised limit starts them without waiting for the window.
 """
 
 from __future__ import annotations
@@ -60,13 +60,19 @@ def _agent_labels(ctx: OperatorContext, namespace: str) -> AgentLabels:
     }
 
 
+def _mesh(body: dict[str, Any] | None) -> Mesh | None:
+    try:
+        return Mesh.model_validate(body) if body is not None else None
+    except ValidationError:
+        return None  # an invalid Mesh is Stalled and admits no run; its own status says why
+
+
 def budget_block(ctx: OperatorContext, run: AgentRun, agent: Agent) -> BudgetBlock | None:
     """Whether a budget that covers a new run of `agent` is spent (None: it may start). Reads the
     namespace's runs only when some budget covers the run."""
     namespace = run.metadata.namespace or agent.metadata.namespace or "default"
     mesh_name = run.metadata.labels.get(k.LABEL_MESH)
-    mesh_body = ctx.kube.get(MESHES, namespace, mesh_name) if mesh_name else None
-    mesh = Mesh.model_validate(mesh_body) if mesh_body is not None else None
+    mesh = _mesh(ctx.kube.get(MESHES, namespace, mesh_name) if mesh_name else None)
     budgets = _budgets(ctx, namespace)
     selected = any(budget.spec.selector is not None for budget in budgets)
     scopes = scopes_for_run(agent, mesh, budgets, _agent_labels(ctx, namespace) if selected else {})
@@ -96,10 +102,12 @@ def reconcile_budget(ctx: OperatorContext, namespace: str, name: str) -> None:
 
 def release_queued(ctx: OperatorContext, namespace: str) -> None:
     """Enqueue the namespace's runs Queued by a budget: each passes the budget gate again."""
+    from atomesh.controller.agentrun import AGENT_RUN  # imports this module: the name is read here
+
     for item in ctx.kube.list(AGENT_RUNS, namespace):
         status = item.get("status") or {}
         if status.get("phase") == "Queued" and status.get("reason") == c.BUDGET_EXCEEDED_REASON:
-            ctx.workers.enqueue("agentrun", namespace, item["metadata"]["name"])
+            ctx.workers.enqueue(AGENT_RUN, namespace, item["metadata"]["name"])
 
 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
@@ -112,6 +120,7 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     def budget_changed(*, namespace: str | None, name: str, **_: Any) -> None:
         ctx.workers.enqueue(BUDGET, namespace or "default", name)
 
+    @kopf.on.delete(k.GROUP, k.VERSION, k.PLURAL_BUDGETS, optional=True, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENTS, field="spec.budget", registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_MESHES, field="spec.budget", registry=registry)
     def owner_budget_changed(*, namespace: str | None, name: str, **_: Any) -> None:
