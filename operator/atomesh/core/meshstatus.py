@@ -67,6 +67,9 @@ def rollup_status(
     adopted = {adoption.run: adoption for adoption in adopt}
     active = queued = 0
     for run in runs:
+        if run.status is not None and run.status.phase == "Queued":  # held by a budget (core.budget)
+            queued += 1
+            continue
         if run.status is not None and run.status.phase not in ACTIVE_PHASES:
             continue
         name = run.metadata.name

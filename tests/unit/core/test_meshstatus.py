@@ -52,6 +52,7 @@ def test_the_mesh_shows_its_budget_windows_and_cost_per_accepted_artifact_by_han
         run("w1", "write", phase="Succeeded", review=merged(1), cost=0.30),
         run("w2", "write", phase="Failed", cost=0.10),  # costs, accepts nothing
         run("r1", "review", phase="Succeeded", review=merged(2), cost=0.20),
+        run("w3", "write", execution="ex2", phase="Queued"),  # waits for a budget window: queued, spent nothing
     ]
     status = plan_mesh(budgeted, agents("write", "review"), runs, MESH_NOW).status
     assert status.artifact_cost is not None
@@ -62,3 +63,4 @@ def test_the_mesh_shows_its_budget_windows_and_cost_per_accepted_artifact_by_han
         0.3,
     )
     assert [(w.window, w.cost_usd, w.limit_usd, w.percent) for w in status.budget] == [("day", 0.6, 1.0, 60)]
+    assert (status.queued_runs, status.active_runs) == (1, 0)
