@@ -22,7 +22,9 @@ PHASES: tuple[Phase, ...] = (
     "Cancelled",
 )
 TERMINAL_PHASES: frozenset[Phase] = frozenset({"Succeeded", "Rejected", "Failed", "Cancelled"})
-ACTIVE_PHASES: frozenset[Phase] = frozenset({"Pending", "Running"})
+# Queued counts as active: a run waiting for its budget window still holds its schedule's, trigger's and
+# mesh's concurrency (as a CronJob's pending Job does), so waiting never piles up runs.
+ACTIVE_PHASES: frozenset[Phase] = frozenset({"Queued", "Pending", "Running"})
 ReviewState = Literal["open", "changesRequested", "merged", "closed"]
 
 
