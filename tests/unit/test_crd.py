@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,7 @@ def test_the_crd_rejects_what_the_models_reject(info: KindInfo) -> None:
                   "harness": {"model": "m"}},
         "AgentRun": {"agentRef": {"name": "a"}},
         "Mesh": {"agents": [{"name": "a", "agentRef": {"name": "a"}}]},
+        "Budget": {"perDay": {"usd": 1.5}},
     }[info.kind]  # fmt: skip
     assert validator.is_valid({"apiVersion": "atomesh.io/v1alpha1", "kind": info.kind, "spec": base})
     assert not validator.is_valid({"spec": {**base, "unknownField": 1}})
@@ -261,7 +263,7 @@ def test_printer_columns_point_at_fields(info: KindInfo) -> None:
     schema = openapi_schema(info.model)
     for column in info.columns:
         node: Schema = schema
-        path = column.json_path.replace('[?(@.type=="Ready")]', "[]")
+        path = re.sub(r'\[\?\(@\.type=="\w+"\)\]', "[]", column.json_path)
         if path == ".metadata.creationTimestamp":
             continue  # metadata is the API server's
         for part in path.removeprefix(".").split("."):
@@ -275,9 +277,14 @@ def test_printer_columns_point_at_fields(info: KindInfo) -> None:
 
 def test_names_scope_and_subresources() -> None:
     crds = build_crds()
-    assert sorted(crds) == ["atomesh.io_agentruns.yaml", "atomesh.io_agents.yaml", "atomesh.io_meshes.yaml"]
+    assert sorted(crds) == [
+        "atomesh.io_agentruns.yaml",
+        "atomesh.io_agents.yaml",
+        "atomesh.io_budgets.yaml",
+        "atomesh.io_meshes.yaml",
+    ]
     short = {crd["spec"]["names"]["kind"]: crd["spec"]["names"]["shortNames"] for crd in crds.values()}
-    assert short == {"Agent": ["ag"], "AgentRun": ["agr"], "Mesh": ["msh"]}
+    assert short == {"Agent": ["ag"], "AgentRun": ["agr"], "Mesh": ["msh"], "Budget": ["bgt"]}
     for crd in crds.values():
         assert crd["spec"]["scope"] == "Namespaced"
         assert crd["spec"]["names"]["categories"] == ["atomesh"]

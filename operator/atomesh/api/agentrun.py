@@ -10,10 +10,21 @@ from atomesh.api.agent import AgentSpec, ArtifactType
 from atomesh.api.common import Condition, LocalObjectReference, ObjectMeta, SpecModel, StatusModel
 
 TriggerKind = Literal["manual", "schedule", "event", "mesh", "revision"]
-Phase = Literal["Pending", "Running", "AwaitingReview", "Succeeded", "Rejected", "Failed", "Cancelled"]
-PHASES: tuple[Phase, ...] = ("Pending", "Running", "AwaitingReview", "Succeeded", "Rejected", "Failed", "Cancelled")
+Phase = Literal["Queued", "Pending", "Running", "AwaitingReview", "Succeeded", "Rejected", "Failed", "Cancelled"]
+PHASES: tuple[Phase, ...] = (
+    "Queued",
+    "Pending",
+    "Running",
+    "AwaitingReview",
+    "Succeeded",
+    "Rejected",
+    "Failed",
+    "Cancelled",
+)
 TERMINAL_PHASES: frozenset[Phase] = frozenset({"Succeeded", "Rejected", "Failed", "Cancelled"})
-ACTIVE_PHASES: frozenset[Phase] = frozenset({"Pending", "Running"})
+# Queued counts as active: a run waiting for its budget window still holds its schedule's, trigger's and
+# mesh's concurrency (as a CronJob's pending Job does), so waiting never piles up runs.
+ACTIVE_PHASES: frozenset[Phase] = frozenset({"Queued", "Pending", "Running"})
 ReviewState = Literal["open", "changesRequested", "merged", "closed"]
 
 
@@ -116,7 +127,11 @@ class AgentRunStatus(StatusModel):
 
     observed_generation: int | None = Field(default=None, description="Generation last reconciled.")
     phase: Phase = Field(
-        default="Pending", description="Pending, Running, AwaitingReview, Succeeded, Rejected, Failed or Cancelled."
+        default="Pending",
+        description=(
+            "Queued (waits for a budget window), Pending, Running, AwaitingReview, Succeeded, Rejected, Failed "
+            "or Cancelled."
+        ),
     )
     reason: str | None = Field(default=None, description="CamelCase reason of the current phase.")
     message: str | None = Field(default=None, description="Human-readable details of the current phase.")

@@ -10,9 +10,11 @@ CATEGORY: Final = "atomesh"
 KIND_AGENT: Final = "Agent"
 KIND_AGENT_RUN: Final = "AgentRun"
 KIND_MESH: Final = "Mesh"
+KIND_BUDGET: Final = "Budget"
 PLURAL_AGENTS: Final = "agents"
 PLURAL_AGENT_RUNS: Final = "agentruns"
 PLURAL_MESHES: Final = "meshes"
+PLURAL_BUDGETS: Final = "budgets"
 
 # Labels put on AgentRuns, runner pods and ConfigMaps.
 LABEL_AGENT: Final = f"{GROUP}/agent"

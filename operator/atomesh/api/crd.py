@@ -20,6 +20,7 @@ from pydantic_core import core_schema
 from atomesh.api import constants
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import AgentRun
+from atomesh.api.budget import Budget
 from atomesh.api.mesh import Mesh
 from atomesh.api.rules import rules_for
 
@@ -123,6 +124,26 @@ KINDS: tuple[KindInfo, ...] = (
             PrinterColumn("Active", "integer", ".status.activeRuns", "Runs Pending or Running."),
             PrinterColumn("Awaiting review", "integer", ".status.awaitingReview", "Pull requests awaiting review."),
             PrinterColumn("Cost today", "number", ".status.costTodayUSD", "Spend today (UTC) in US dollars."),
+            _AGE,
+        ),
+    ),
+    KindInfo(
+        model=Budget,
+        kind=constants.KIND_BUDGET,
+        plural=constants.PLURAL_BUDGETS,
+        short_names=("bgt",),
+        columns=(
+            _READY,
+            PrinterColumn(
+                "Exceeded",
+                "string",
+                '.status.conditions[?(@.type=="BudgetExceeded")].status',
+                "A hard limit is reached.",
+            ),
+            PrinterColumn("Today", "number", ".status.costTodayUSD", "Spend of the current day in US dollars."),
+            PrinterColumn("Per day", "number", ".spec.perDay.usd", "Daily limit in US dollars."),
+            PrinterColumn("Month", "number", ".status.costThisMonthUSD", "Spend of the current month in US dollars."),
+            PrinterColumn("Per month", "number", ".spec.perMonth.usd", "Monthly limit in US dollars."),
             _AGE,
         ),
     ),

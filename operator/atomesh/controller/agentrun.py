@@ -25,6 +25,7 @@ from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES, AgentRun, AgentRunStatus
 from atomesh.controller.agent import FOLLOW_UP_DELAY, agent_of, request_rollup, runs_of
 from atomesh.controller.apply import apply
+from atomesh.controller.budgets import budget_block
 from atomesh.controller.context import OperatorContext
 from atomesh.core.pod import runner_pod_name
 from atomesh.core.revision import describe_validation_error
@@ -111,15 +112,24 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
     if old.phase in TERMINAL_PHASES:
         ctx.metrics.observe_run(namespace, name, old.phase)
         return
-    agent, previous = None, None
+    agent, previous, budget = None, None, None
     if old.agent is None and not run.spec.cancel:
         agent = _load_agent(ctx.kube.get(AGENTS, namespace, run.spec.agent_ref.name))
+        budget = budget_block(ctx, run, agent) if agent is not None else None
         if run.spec.revision_of:
             previous_body = ctx.kube.get(AGENT_RUNS, namespace, run.spec.revision_of)
             previous = AgentRun.model_validate(previous_body) if previous_body else None
     pod = ctx.kube.get(PODS, namespace, old.pod_name or runner_pod_name(name))
     plan = plan_run(
-        run, old, agent=agent, previous=previous, pod=pod, config=ctx.config, now=ctx.now(), generation=generation
+        run,
+        old,
+        agent=agent,
+        previous=previous,
+        pod=pod,
+        config=ctx.config,
+        now=ctx.now(),
+        generation=generation,
+        budget=budget,
     )
     new = AgentRunStatus.model_validate(plan.status or {})
     ctx.metrics.observe_run(namespace, name, new.phase)

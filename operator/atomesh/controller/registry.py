@@ -10,7 +10,7 @@ from typing import Any
 
 import kopf
 
-from atomesh.controller import agent, agentrun, mesh, review, schedule, triggers
+from atomesh.controller import agent, agentrun, budgets, mesh, review, schedule, triggers
 from atomesh.controller.apply import ErrorAnswers
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.ingress import Ingress
@@ -55,6 +55,7 @@ def build_registry(
     agentrun.register(registry, ctx, functools.partial(review.reconcile_review, ctx, state) if state else None)
     schedule.register(registry, ctx)
     mesh.register(registry, ctx)
+    budgets.register(registry, ctx)
     ingress = Ingress()
     events = triggers.Triggers(ctx, triggers.TriggerIndex(), forge)
     triggers.register(registry, ctx, events)

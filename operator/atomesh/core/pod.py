@@ -76,6 +76,7 @@ def build_run_file(run: AgentRun, snapshot: AgentSnapshot, revision: RevisionCon
         run=meta.name,
         run_uid=meta.uid or "",
         agent=snapshot.name,
+        mesh=meta.labels.get(k.LABEL_MESH, ""),
         agent_revision=snapshot.revision,
         agent_commit=snapshot.commit,
         spec_hash=snapshot.spec_hash,

@@ -6,6 +6,8 @@ asks `plan_run`, and applies the `core.plan.Plan`: create the ConfigMap and the 
 run), delete the pod when cancelled, write the status, post the event. Invariants:
 
 - Only a `start` admission produces objects; cancel, wait, hold and fail produce a status alone.
+- A run admitted while a budget that covers it is spent (`budget`, from `core.budget.budget_gate`)
+  waits in phase Queued, reason BudgetExceeded, and is looked at again when the window opens.
 - The ConfigMap and the pod have deterministic names (`core.pod`), so applying a plan twice
   (an operator killed between the two creates) creates each once.
 - `retry` says whether the run must be looked at again by itself (its Agent may appear or become
@@ -16,6 +18,7 @@ run), delete the pod when cancelled, write the status, post the event. Invariant
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from atomesh.api import conditions as c
@@ -23,11 +26,13 @@ from atomesh.api.agent import Agent
 from atomesh.api.agentrun import TERMINAL_PHASES, AgentRun, AgentRunStatus
 from atomesh.api.common import dump
 from atomesh.core.admission import admit_run
+from atomesh.core.budget import BudgetBlock
 from atomesh.core.config import OperatorConfig
 from atomesh.core.plan import Action, Create, Delete, Event, Plan
 from atomesh.core.pod import build_run_configmap, build_runner_pod, revision_context
 from atomesh.core.requeue import Waiting
 from atomesh.core.runphase import observe_pod, plan_from_pod, with_conditions
+from atomesh.core.schedule import parse_rfc3339
 
 AGENT_WAIT_DELAY = 10.0  # a run waiting for its Agent looks again this often
 
@@ -39,6 +44,7 @@ class StartPlan:
     status: AgentRunStatus
     objects: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     retry: bool = False
+    retry_after: float = AGENT_WAIT_DELAY
     created_event: str = ""  # the PodCreated Event's message, posted when the pod is new
 
     @property
@@ -54,6 +60,8 @@ def plan_start(
     previous: AgentRun | None,
     config: OperatorConfig,
     now: str,
+    budget: BudgetBlock | None = None,
+    clock: datetime | None = None,
 ) -> StartPlan:
     """Cancelled before it started, waiting, held, failed, or started: its ConfigMap and runner pod."""
     if run.spec.cancel:
@@ -71,6 +79,11 @@ def plan_start(
         update = {"phase": "Failed", "reason": admission.reason, "message": admission.message, "completion_time": now}
         failed = status.model_copy(update=update)
         return StartPlan(failed)
+    if budget is not None:
+        queued = status.model_copy(
+            update={"phase": "Queued", "reason": c.BUDGET_EXCEEDED_REASON, "message": budget.message}
+        )
+        return StartPlan(queued, retry=True, retry_after=budget.delay(clock or budget.opens_at))
     snapshot = admission.snapshot
     configmap = build_run_configmap(run, snapshot, revision_context(previous))
     pod = build_runner_pod(run, snapshot, config)
@@ -99,6 +112,7 @@ def plan_run(
     config: OperatorConfig,
     now: str,
     generation: int | None,
+    budget: BudgetBlock | None = None,
 ) -> Plan:
     """Start the run if it has not started (admission, ConfigMap, pod), then follow its pod.
 
@@ -107,10 +121,11 @@ def plan_run(
     actions: tuple[Action, ...] = ()
     status = old
     if old.agent is None:
-        start = plan_start(run, old, agent=agent, previous=previous, config=config, now=now)
+        clock = parse_rfc3339(now)
+        start = plan_start(run, old, agent=agent, previous=previous, config=config, now=now, budget=budget, clock=clock)
         status = start.status
         if status.agent is None:
-            waiting = Waiting(status.message or "waiting for the agent", AGENT_WAIT_DELAY) if start.retry else None
+            waiting = Waiting(status.message or "waiting for the agent", start.retry_after) if start.retry else None
             return run_status_plan(old, with_conditions(status, generation, now), requeue=waiting)
         created = (Event("Normal", c.POD_CREATED, start.created_event),)
         actions = tuple(
