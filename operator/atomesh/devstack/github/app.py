@@ -30,6 +30,7 @@ from . import (
     labels,
     pulls,
     ratelimit,
+    raw,
     reactions,
     repositories,
     reviews,
@@ -231,6 +232,7 @@ class GitHubEmulator:
             labels,
             checks,
             http_backend,
+            raw,
             html,
         ):
             app.router.add_routes(module.routes)
