@@ -21,7 +21,6 @@ from playwright.sync_api import Browser, Error, FloatRect, Page, Playwright, Rou
 CHROMIUM_ENV = "ATOMESH_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 NAVIGATION_TIMEOUT_MS = 15_000
-SHORT_TMPDIR = 40  # characters of TMPDIR beyond which chromium gets a short one of its own
 MAX_PAGE_HEIGHT = 4_000  # a full-page screenshot is cut here: a reviewer reads the top, diffs stay bounded
 
 
@@ -66,19 +65,20 @@ class Renderer:
         if self._scratch is not None:
             self._scratch.cleanup()
 
-    def _short_tmpdir(self) -> dict[str, str]:
-        """Chromium's singleton socket path must fit a Unix socket's 108 bytes: give it a short TMPDIR
-        when the pod's is long (the runner's lies deep in its volume)."""
-        current = os.environ.get("TMPDIR", tempfile.gettempdir())
-        if len(current) <= SHORT_TMPDIR:
-            return {}
+    def _scratch_dir(self) -> str:
+        """A short, existing temporary folder for the Playwright driver and Chromium: the pod's TMPDIR
+        may lie deep in its volume (Chromium's singleton socket path must fit a Unix socket's 108
+        bytes) or not exist in this step."""
+        current = os.environ.get("TMPDIR", "")
         for parent in ("/tmp", "/dev/shm", current):
+            if not parent or not Path(parent).is_dir():
+                continue
             try:
                 self._scratch = tempfile.TemporaryDirectory(prefix="chr-", dir=parent)
             except OSError:
                 continue
-            return {"TMPDIR": self._scratch.name}
-        return {}
+            return self._scratch.name
+        raise BrowserUnavailable("no writable temporary folder for Chromium (/tmp, /dev/shm or TMPDIR)")
 
     def _started(self) -> Browser:
         if self._failure is not None:
@@ -88,14 +88,14 @@ class Renderer:
             if executable is None:
                 self._failure = f"no Chromium in the runner image (install chromium or set {CHROMIUM_ENV})"
                 raise BrowserUnavailable(self._failure)
+            scratch = self._scratch_dir()
+            saved = os.environ.get("TMPDIR")
             try:
+                os.environ["TMPDIR"] = scratch  # read once, by the driver process start() spawns
                 self._playwright = sync_playwright().start()
                 # --no-sandbox: runner containers run without the user namespaces chromium's sandbox needs.
                 self._browser = self._playwright.chromium.launch(
-                    executable_path=executable,
-                    headless=True,
-                    args=["--no-sandbox"],
-                    env={**os.environ, **self._short_tmpdir()},
+                    executable_path=executable, headless=True, args=["--no-sandbox"], env={**os.environ}
                 )
             except Error as error:
                 if self._playwright is not None:
@@ -103,6 +103,11 @@ class Renderer:
                     self._playwright = None
                 self._failure = f"cannot start Chromium: {error.message.splitlines()[0]}"
                 raise BrowserUnavailable(self._failure) from None
+            finally:
+                if saved is None:
+                    os.environ.pop("TMPDIR", None)
+                else:
+                    os.environ["TMPDIR"] = saved
         return self._browser
 
     def _page(self, width: int, height: int) -> Page:

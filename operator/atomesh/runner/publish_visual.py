@@ -195,6 +195,8 @@ def publish_visuals(
         pages = ctx.run.spec.review.pages
         if pages is not None:
             collect_pages(repo, base, head, pages, renderer, assets)
+    for note in assets.notes:
+        ctx.log(f"visual: {note}")
     if not assets.files:
         return (), tuple(assets.notes)
     ref = ASSETS_REF_PREFIX + ctx.run.run
