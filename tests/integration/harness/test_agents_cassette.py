@@ -63,9 +63,10 @@ def task(manifest: dict[str, Any], revision: bool) -> Task:
 
 def sample_app(path: Path) -> git.Repo:
     repo = git.Repo.init(path, initial_branch="main")
-    for name, text in SAMPLE_FILES.items():
+    for name, content in SAMPLE_FILES.items():
         (path / name).parent.mkdir(parents=True, exist_ok=True)
-        (path / name).write_text(text, encoding="utf-8")
+        data = content.encode() if isinstance(content, str) else content
+        (path / name).write_bytes(data)
     commit_all(repo, "Initial commit")
     return repo
 
