@@ -17,7 +17,10 @@ from atomesh.review.surface import ReviewInput, Shot, VisualEvidence
 from atomesh.review.truncation import Section
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".svg", ".webp", ".gif"})
-THUMB_WIDTH = 260  # pixels each picture is shown at in the body; the link opens the full size
+# Pixels each picture is shown at in the body (three to a row for images, three beside route and
+# viewport for pages, within github.com's ~880-pixel column); the link opens the full size.
+THUMB_WIDTH = 260
+PAGE_THUMB_WIDTH = 180
 
 
 def is_image(path: str) -> bool:
@@ -45,11 +48,11 @@ def _attribute(text: str) -> str:
     return html_text(text).replace('"', "&quot;").replace("|", "%7C")
 
 
-def _picture(url: str | None, alt: str) -> str:
+def _picture(url: str | None, alt: str, width: int = THUMB_WIDTH) -> str:
     if not url:
         return "_none_"
     src, label = _attribute(url), _attribute(" ".join(alt.split())[:120])
-    return f'<a href="{src}"><img src="{src}" width="{THUMB_WIDTH}" alt="{label}"></a>'
+    return f'<a href="{src}"><img src="{src}" width="{width}" alt="{label}"></a>'
 
 
 def _facts(shot: Shot | None) -> str:
@@ -77,11 +80,12 @@ def _image_block(evidence: VisualEvidence) -> str:
 
 def _page_row(evidence: VisualEvidence) -> str:
     route = evidence.path
+    label = f"{route} {evidence.viewport}"
     return (
         f"| {code_span(route)} | {cell(evidence.viewport, 40)} "
-        f"| {_picture(evidence.before.url if evidence.before else None, f'{route} {evidence.viewport} before')} "
-        f"| {_picture(evidence.after.url if evidence.after else None, f'{route} {evidence.viewport} after')} "
-        f"| {_picture(evidence.diff_url, f'{route} {evidence.viewport} difference')} | {share_text(evidence)} |"
+        f"| {_picture(evidence.before.url if evidence.before else None, f'{label} before', PAGE_THUMB_WIDTH)} "
+        f"| {_picture(evidence.after.url if evidence.after else None, f'{label} after', PAGE_THUMB_WIDTH)} "
+        f"| {_picture(evidence.diff_url, f'{label} difference', PAGE_THUMB_WIDTH)} | {share_text(evidence)} |"
     )
 
 
