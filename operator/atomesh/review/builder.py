@@ -16,6 +16,7 @@ from atomesh.review.config import render_config
 from atomesh.review.data import render_data
 from atomesh.review.doc import render_doc
 from atomesh.review.markdown import bound, details, fence, plural, redact
+from atomesh.review.office import document_sections
 from atomesh.review.provenance import render_history, render_provenance
 from atomesh.review.rendering import Rendering
 from atomesh.review.spreadsheet import spreadsheet_sections
@@ -92,9 +93,15 @@ def _input_section(inp: ReviewInput) -> Section | None:
 
 def per_file_rendering(inp: ReviewInput, files: tuple[ChangedFile, ...]) -> Rendering:
     """The surfaces chosen by file type, whatever the artifact type: images and pages (the
-    publisher's comparisons), then workbooks, then the artifact type's own sections."""
+    publisher's comparisons), then workbooks, then slides and documents, then the artifact type's
+    own sections."""
     merged = Rendering()
-    for rendering in (visual_sections(inp), spreadsheet_sections(inp, files), RENDERERS[inp.artifact_type](inp, files)):
+    for rendering in (
+        visual_sections(inp),
+        spreadsheet_sections(inp, files),
+        document_sections(files),
+        RENDERERS[inp.artifact_type](inp, files),
+    ):
         merged.sections += rendering.sections
         merged.summary_sections += rendering.summary_sections
         merged.failures += rendering.failures

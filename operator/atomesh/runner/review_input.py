@@ -10,6 +10,7 @@ import git
 from atomesh.api.agentrun import Usage
 from atomesh.api.runfile import CheckResult, RunFile
 from atomesh.forge import git as gitops
+from atomesh.review.office import OFFICE_SUFFIXES
 from atomesh.review.surface import (
     ChangedFile,
     CheckOutcome,
@@ -23,7 +24,8 @@ from atomesh.review.workbook import WORKBOOK_SUFFIXES
 from atomesh.runner.validate import validate_config
 
 TEXT_LIMIT = 200_000  # characters of one side of one file; the renderers bound what they show
-WORKBOOK_LIMIT = 50 * 1024 * 1024  # bytes of one side of a workbook the spreadsheet surface reads
+WORKBOOK_LIMIT = 50 * 1024 * 1024  # bytes of one side of a workbook, deck or document a surface reads
+KEPT_SUFFIXES = WORKBOOK_SUFFIXES | OFFICE_SUFFIXES  # binary files whose surfaces read their bytes
 
 
 def _text(data: bytes | None) -> tuple[str | None, bool]:
@@ -50,8 +52,8 @@ def changed_files(repo: git.Repo, base: str, head: str) -> tuple[ChangedFile, ..
         before, before_binary = _text(before_data)
         after_data = None if change.status == "deleted" else gitops.file_at(repo, head, change.path)
         after, after_binary = _text(after_data)
-        # Workbooks are read by the spreadsheet surface from their bytes; other binaries are not kept.
-        workbook = PurePosixPath(change.path).suffix.lower() in WORKBOOK_SUFFIXES
+        # Workbooks, decks and documents are read by their surfaces; other binaries are not kept.
+        workbook = PurePosixPath(change.path).suffix.lower() in KEPT_SUFFIXES
         files.append(
             ChangedFile(
                 path=change.path,

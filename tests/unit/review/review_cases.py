@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
+from docx import Document
+from pptx import Presentation
 from workbooks import xlsx
 
 from atomesh.review import ChangedFile, CheckOutcome, Provenance, ReviewInput, RevisionEntry, Validation
@@ -376,6 +380,56 @@ def mixed_case() -> ReviewInput:
     )
 
 
+def _deck(slides: list[tuple[str, list[str]]]) -> bytes:
+    deck = Presentation()
+    for title, bullets in slides:
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title
+        slide.placeholders[1].text_frame.text = "\n".join(bullets)
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+def _document(sections: list[tuple[str, list[str]]]) -> bytes:
+    document = Document()
+    for heading, paragraphs in sections:
+        document.add_heading(heading, level=1)
+        for paragraph in paragraphs:
+            document.add_paragraph(paragraph)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def documents_case() -> ReviewInput:
+    """A quarterly deck and a customer letter updated: changed, added and removed slides and sections."""
+    deck_before = _deck(
+        [("Q3 review", ["Revenue $1.2M", "Churn 3%"]), ("Next steps", ["Hire two engineers"]), ("Appendix", ["-"])]
+    )
+    deck_after = _deck([("Q3 review", ["Revenue $1.3M", "Churn 3%"]), ("Next steps", ["Hire two engineers"])])
+    letter_before = _document([("Welcome", ["Thank you for choosing us."]), ("Your plan", ["Starter, $9 a month."])])
+    letter_after = _document(
+        [
+            ("Welcome", ["Thank you for choosing us."]),
+            ("Your plan", ["Starter, $12 a month from March."]),
+            ("Support", ["Write to support@example.com."]),
+        ]
+    )
+    return ReviewInput(
+        artifact_type="doc",
+        provenance=PROVENANCE,
+        purpose="Keep the customer-facing decks and letters current.",
+        files=(
+            ChangedFile("decks/q3.pptx", "modified", binary=True, before_data=deck_before, after_data=deck_after),
+            ChangedFile(
+                "letters/welcome.docx", "modified", binary=True, before_data=letter_before, after_data=letter_after
+            ),
+            ChangedFile("decks/broken.pptx", "added", binary=True, after_data=b"PK not really"),
+        ),
+    )
+
+
 CASES = {
     "code": code_case,
     "doc": doc_case,
@@ -386,4 +440,5 @@ CASES = {
     "visual": visual_case,
     "spreadsheet": spreadsheet_case,
     "mixed": mixed_case,
+    "documents": documents_case,
 }
