@@ -34,6 +34,8 @@ EXPECTED = {
     "dependency-bump": ({"requirements.txt": "M"}, {"requirements.txt": "M"}),
     "manifest-tuner": ({"deploy/deployment.yaml": "M"}, {"deploy/deployment.yaml": "M"}),
     "csv-cleaner": ({"data/customers.csv": "M"}, {"data/customers.csv": "M"}),
+    "landing-copy": ({"site/index.html": "M"}, {"site/index.html": "M"}),
+    "pricing-sheet": ({"pricing/plans.xlsx": "M"}, {"pricing/plans.xlsx": "M"}),
 }
 HARNESSES = [
     "litellm",
@@ -95,7 +97,7 @@ def test_a_first_run_and_a_revision(tmp_path: Path, agent: str, kind: str) -> No
         harness = build_harness(kind, access)
         result = harness.run(task(manifest, revision=False), workspace, limits, harness_env())
         assert result.ok, result.message
-        assert changed(repo) == first
+        assert changed(repo) == first, (result.final_text, [(r.turn, r.status) for r in emulator.requests])
         commit_all(repo, "the first run's change")
         revision = harness.run(task(manifest, revision=True), workspace, limits, harness_env())
         assert revision.ok, revision.message
