@@ -18,9 +18,10 @@ from atomesh.api.common import (
     parse_duration,
 )
 from atomesh.api.rules import EXACTLY_ONE_SOURCE
+from atomesh.api.surfaces import PageRendering, WorkbookCheck
 from atomesh.api.triggers import EventRateLimit, EventTrigger
 
-ArtifactType = Literal["code", "doc", "config", "data"]
+ArtifactType = Literal["code", "doc", "config", "data", "visual", "spreadsheet"]
 HarnessKind = Literal["claude-code", "opencode", "litellm"]
 Gateway = Literal["litellm"]
 ConcurrencyPolicy = Literal["Allow", "Forbid", "Replace"]
@@ -153,6 +154,12 @@ class Review(SpecModel):
     )
     max_revisions: int = Field(
         default=3, ge=0, le=10, description="Revisions after requested changes before the run is Rejected."
+    )
+    pages: PageRendering | None = Field(
+        default=None, description="Pages the publisher renders before and after for the visual surface."
+    )
+    workbook_checks: list[WorkbookCheck] = Field(
+        default_factory=list, max_length=32, description="Totals in workbooks that must still balance."
     )
 
 

@@ -74,7 +74,7 @@ class AgentSnapshot(StatusModel):
 class Artifact(StatusModel):
     """The artifact the run produced."""
 
-    type: ArtifactType = Field(description="code, doc, config or data.")
+    type: ArtifactType = Field(description="code, doc, config, data, visual or spreadsheet.")
     branch: str | None = Field(default=None, description="Branch the artifact was pushed to.")
     base_branch: str | None = Field(default=None, description="Branch the pull request targets.")
     commit: str | None = Field(default=None, description="Commit of the artifact.")
