@@ -132,6 +132,10 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     ctx.workers.register(ROLLUP, lambda namespace, name: refresh_rollup(ctx, namespace, name))
 
     @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
+    def agent_resumed(*, namespace: str | None, name: str, **_: Any) -> None:
+        # Seen in the initial list: waits behind new work (a restart resyncs every object).
+        ctx.workers.enqueue(AGENT, namespace or "default", name, resync=True)
+
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENTS, field="spec", registry=registry)
     def agent_changed(*, namespace: str | None, name: str, **_: Any) -> None:

@@ -20,7 +20,9 @@ from atomesh.controller.review import ReviewForge
 from atomesh.core.config import OperatorConfig
 from atomesh.core.validation import OBJECT_RECURSION_LIMIT
 from atomesh.forge.refs import resolve_ref
+from atomesh.kube.cache import CachedKube
 from atomesh.kube.client import RestKube
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ class Operator:
     `run` and `OperatorThread` both start what `compose` built."""
 
     kube: RestKube
+    cache: CachedKube
     ctx: OperatorContext
     endpoint: HttpEndpoint
     registry: kopf.OperatorRegistry
@@ -57,12 +60,15 @@ def compose(
     # kopf deep-copies each object recursively: objects nested hundreds of levels need more than the default.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), OBJECT_RECURSION_LIMIT))
     kube = RestKube.from_kubeconfig(kubeconfig)
-    ctx = OperatorContext(config=config, kube=kube, clock=clock, resolver=resolver)
+    # Reconciles read these kinds from the watch cache; Secrets and ConfigMaps from the API server.
+    cache = CachedKube(kube, (AGENTS, AGENT_RUNS, MESHES, PODS))
+    ctx = OperatorContext(config=config, kube=cache, clock=clock, resolver=resolver)
     ctx.branch_head = forge.branch_head if forge is not None else None
     ready = threading.Event()
     endpoint = HttpEndpoint(ctx.metrics, host, port, ready.is_set)
     registry = build_registry(
         ctx,
+        cache=cache,
         kubeconfig=kubeconfig,
         endpoint=endpoint,
         peering=peering,
@@ -70,7 +76,7 @@ def compose(
         forge=forge,
         webhook_secret=webhook_secret,
     )
-    return Operator(kube, ctx, endpoint, registry, ready)
+    return Operator(kube, cache, ctx, endpoint, registry, ready)
 
 
 def run(
@@ -148,6 +154,7 @@ class OperatorThread:
         )
         self.ctx = self._operator.ctx
         self.kube = self._operator.kube
+        self.cache = self._operator.cache
         self.endpoint = self._operator.endpoint
         self._registry = self._operator.registry
         self._ready = self._operator.ready

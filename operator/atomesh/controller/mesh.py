@@ -110,6 +110,10 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     ctx.workers.register(MESH, meshes.reconcile)
 
     @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_MESHES, registry=registry)
+    def mesh_resumed(*, namespace: str | None, name: str, **_: Any) -> None:
+        # Seen in the initial list: waits behind new work (a restart resyncs every object).
+        ctx.workers.enqueue(MESH, namespace or "default", name, resync=True)
+
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_MESHES, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_MESHES, field="spec", registry=registry)
     def mesh_changed(*, namespace: str | None, name: str, **_: Any) -> None:

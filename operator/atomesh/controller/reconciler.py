@@ -63,8 +63,9 @@ class Workers:
             raise ValueError(f"controller {controller!r} is registered twice")
         self._reconcilers[controller] = reconcile
 
-    def enqueue(self, controller: str, namespace: str, name: str, *, after: float = 0.0) -> None:
-        """Ask for a reconcile of `namespace/name` by `controller`, now or in `after` seconds."""
+    def enqueue(self, controller: str, namespace: str, name: str, *, after: float = 0.0, resync: bool = False) -> None:
+        """Ask for a reconcile of `namespace/name` by `controller`, now or in `after` seconds;
+        `resync` for an object seen in an initial LIST: it waits behind all other work."""
         if self._context is None:
             self._context = poster_context()
         request = Request(controller, namespace or "default", name)
@@ -72,6 +73,8 @@ class Workers:
             raise KeyError(f"no controller {controller!r} is registered")
         if after > 0:
             self.queue.add_after(request, after)
+        elif resync:
+            self.queue.add_resync(request)
         else:
             self.queue.add(request)
 

@@ -10,17 +10,19 @@ from typing import Any
 
 import kopf
 
-from atomesh.controller import agent, agentrun, mesh, review, schedule, triggers
+from atomesh.controller import agent, agentrun, mesh, review, schedule, triggers, watchcache
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.ingress import Ingress
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.review import GitHubWebhooks, ReviewForge, ReviewState
 from atomesh.controller.settings import configure, connection_from_kubeconfig
+from atomesh.kube.cache import CachedKube
 
 
 def build_registry(
     ctx: OperatorContext,
     *,
+    cache: CachedKube | None = None,
     kubeconfig: str | None,
     endpoint: HttpEndpoint | None,
     peering: str | None = None,
@@ -28,8 +30,11 @@ def build_registry(
     forge: ReviewForge | None = None,
     webhook_secret: str | None = None,
 ) -> kopf.OperatorRegistry:
-    """Without a forge the review loop is off: runs stay AwaitingReview until one is configured."""
+    """Without a forge the review loop is off: runs stay AwaitingReview until one is configured.
+    With a `cache`, kopf's watches feed it (`controller.watchcache`)."""
     registry = kopf.OperatorRegistry()
+    if cache is not None:
+        watchcache.register(registry, cache)
 
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
