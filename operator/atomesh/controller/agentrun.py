@@ -1,4 +1,4 @@
-"""AgentRun reconciliation: admit, snapshot the agent, create the run's ConfigMap and runner pod,
+"""AgentRun reconciliation: admit, snapshot the agent, create the runner pod (carrying the run file),
 and map the pod's progress into the run's status; and pruning an agent's finished runs beyond its
 historyLimit, a follow-up coalesced like the rollup.
 
