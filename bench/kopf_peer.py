@@ -33,7 +33,7 @@ def build_registry(kubeconfig: str) -> kopf.OperatorRegistry:
         settings.watching.server_timeout = 300
 
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
-    def create_pod(*, name: str, namespace: str, body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
+    def create_pod(*, name: str, namespace: str | None, body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
         pod: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Pod",
@@ -42,7 +42,7 @@ def build_registry(kubeconfig: str) -> kopf.OperatorRegistry:
         }
         kopf.adopt(pod, owner=body)
         api = kopf_api(kubeconfig)
-        api.create_namespaced_pod(namespace, pod)
+        api.create_namespaced_pod(namespace or "default", pod)
         patch.status["phase"] = "Pending"
 
     return registry

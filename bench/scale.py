@@ -100,7 +100,7 @@ def settle(op: OperatorThread, quiet: float = 2.0, timeout: float = 900.0) -> fl
     idle_since: float | None = None
     queue = op.ctx.workers.queue
     while time.monotonic() - started < timeout:
-        busy = len(queue) > 0 or bool(queue._processing)
+        busy = not queue.idle
         now = time.monotonic()
         if busy or not op.cache.synced:
             idle_since = None

@@ -193,6 +193,12 @@ class WorkQueue(Generic[K]):
         with self._cond:
             return self._shutting_down
 
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing processing (keys waiting on a delay aside)."""
+        with self._cond:
+            return not (self._queue or self._resyncing or self._processing)
+
     def __len__(self) -> int:
         """Keys queued now (not those waiting on a delay, nor those processing)."""
         with self._cond:

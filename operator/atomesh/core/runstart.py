@@ -82,7 +82,7 @@ def plan_start(
         update={
             "phase": "Pending",
             "reason": c.POD_CREATED,
-            "message": f"runner pod {name} created",
+            "message": f"runner pod {name} is starting",  # as `plan_from_pod` says it: no second write
             "agent": snapshot,
             "pod_name": name,
             "start_time": status.start_time or now,

@@ -176,3 +176,14 @@ def test_shut_down_hands_out_resync_keys_too() -> None:
     q.add_resync("a")
     q.shut_down()
     assert [q.get(0), q.get(0)] == ["a", None]
+
+
+def test_idle_means_nothing_queued_and_nothing_processing() -> None:
+    q = queue()
+    assert q.idle
+    q.add_resync("a")
+    assert not q.idle
+    assert q.get(0) == "a"
+    assert not q.idle
+    q.done("a")
+    assert q.idle
