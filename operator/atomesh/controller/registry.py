@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 import kopf
@@ -23,6 +24,7 @@ def build_registry(
     ctx: OperatorContext,
     *,
     cache: CachedKube | None = None,
+    namespaces: Sequence[str] = (),
     kubeconfig: str | None,
     endpoint: HttpEndpoint | None,
     peering: str | None = None,
@@ -31,7 +33,8 @@ def build_registry(
     webhook_secret: str | None = None,
 ) -> kopf.OperatorRegistry:
     """Without a forge the review loop is off: runs stay AwaitingReview until one is configured.
-    With a `cache`, kopf's watches feed it (`controller.watchcache`)."""
+    With a `cache`, a LIST of the `namespaces` served (none: all) primes it at start-up and kopf's
+    watches feed it after (`controller.watchcache`)."""
     registry = kopf.OperatorRegistry()
     if cache is not None:
         watchcache.register(registry, cache)
@@ -39,6 +42,8 @@ def build_registry(
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         configure(settings, peering=peering, standalone=standalone)
+        if cache is not None:
+            await asyncio.to_thread(watchcache.prime, cache, namespaces)
         ctx.workers.start()
         if endpoint is not None:
             await endpoint.start()

@@ -132,7 +132,7 @@ class CachedKube:
             return items
         wanted = labels or {}
         with self._lock:
-            bodies = [body for (ns, _), body in store.items() if ns == namespace]
+            bodies = [body for (ns, _), body in store.items() if ns == namespace or not namespace]
         return sorted((body for body in bodies if _labelled(body, wanted)), key=lambda body: body["metadata"]["name"])
 
     # -- writes (through to the API server; their responses are observed) -------------------
@@ -163,10 +163,10 @@ class CachedKube:
     def delete(self, resource: Resource, namespace: str, name: str) -> bool:
         deleted = self.api.delete(resource, namespace, name)
         store = self._stores.get(resource.plural)
-        if store is not None and deleted:
+        if store is not None:
             with self._lock:
-                last = _version(store.pop((namespace, name), None))
-                if last is not None:
+                last = _version(store.pop((namespace, name), None))  # gone either way
+                if deleted and last is not None:
                     self._deleted[(resource.plural, (namespace, name))] = last
         return deleted
 
