@@ -160,7 +160,7 @@ def register(
     # Event handlers rather than kopf's create/update handlers: those persist a diff base in an
     # annotation on every run (a write per run); what changed is judged here, in memory, instead.
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
-    def run_changed(*, type: str | None, body: kopf.Body, namespace: str | None, name: str, **_: Any) -> None:
+    async def run_changed(*, type: str | None, body: kopf.Body, namespace: str | None, name: str, **_: Any) -> None:
         key = (namespace or "default", name)
         if type == "DELETED":
             seen.pop(key, None)
@@ -173,12 +173,12 @@ def register(
         ctx.workers.enqueue(AGENT_RUN, key[0], name, resync=type is None)
 
     @kopf.on.event("", "v1", "pods", labels={k.LABEL_RUN: kopf.PRESENT, k.LABEL_COMPONENT: "runner"}, registry=registry)
-    def runner_pod_event(*, type: str | None, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
+    async def runner_pod_event(*, type: str | None, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
         """Pod progress."""
         ctx.workers.enqueue(AGENT_RUN, namespace or "default", labels[k.LABEL_RUN], resync=type is None)
 
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
-    def run_seen(*, type: str, namespace: str | None, name: str, status: kopf.Status, **_: Any) -> None:
+    async def run_seen(*, type: str, namespace: str | None, name: str, status: kopf.Status, **_: Any) -> None:
         """Keeps the runs-by-phase gauge true, including runs this operator never wrote."""
         ns = namespace or "default"
         if type == "DELETED":

@@ -15,6 +15,7 @@ it is planned is planned once more after.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from typing import Any
@@ -31,6 +32,7 @@ from atomesh.controller.context import OperatorContext
 from atomesh.core.meshactions import REPORTED, invalid_mesh_plan, plan_mesh_actions, report_key
 from atomesh.core.meshplan import plan_mesh
 from atomesh.core.revision import describe_validation_error
+from atomesh.kube.cache import CachedKube
 from atomesh.kube.client import KubeError
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES
 
@@ -110,32 +112,34 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     ctx.workers.register(MESH, meshes.reconcile)
 
     @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_MESHES, registry=registry)
-    def mesh_resumed(*, namespace: str | None, name: str, **_: Any) -> None:
+    async def mesh_resumed(*, namespace: str | None, name: str, **_: Any) -> None:
         # Seen in the initial list: waits behind new work (a restart resyncs every object).
         ctx.workers.enqueue(MESH, namespace or "default", name, resync=True)
 
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_MESHES, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_MESHES, field="spec", registry=registry)
-    def mesh_changed(*, namespace: str | None, name: str, **_: Any) -> None:
+    async def mesh_changed(*, namespace: str | None, name: str, **_: Any) -> None:
         ctx.workers.enqueue(MESH, namespace or "default", name)
 
     @kopf.timer(
         k.GROUP, k.VERSION, k.PLURAL_MESHES, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS, registry=registry
     )
-    def mesh_resync(*, namespace: str | None, name: str, **_: Any) -> None:
+    async def mesh_resync(*, namespace: str | None, name: str, **_: Any) -> None:
         ctx.workers.enqueue(MESH, namespace or "default", name)
 
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, labels={k.LABEL_MESH: kopf.PRESENT}, registry=registry)
-    def mesh_run_event(*, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
+    async def mesh_run_event(*, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
         """A run of the mesh changed (or went away): its edges may fire, a slot may be free."""
         ctx.workers.enqueue(MESH, namespace or "default", labels[k.LABEL_MESH])
 
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
-    def mesh_agent_event(*, name: str, namespace: str | None, **_: Any) -> None:
+    async def mesh_agent_event(*, name: str, namespace: str | None, **_: Any) -> None:
         """An Agent appeared, became Ready or went away: the meshes using it change readiness."""
         ns = namespace or "default"
         try:
-            users = meshes_using(ctx, ns, name)
+            # From the watch cache a lookup in memory, else a LIST off the event loop.
+            cached = isinstance(ctx.kube, CachedKube) and ctx.kube.synced
+            users = meshes_using(ctx, ns, name) if cached else await asyncio.to_thread(meshes_using, ctx, ns, name)
         except KubeError as error:  # the timer makes up for a missed event
             log.info("listing the meshes using Agent %s/%s: %s", ns, name, error)
             return

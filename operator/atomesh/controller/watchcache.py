@@ -67,7 +67,7 @@ def _feed(registry: kopf.OperatorRegistry, cache: CachedKube, resource: Resource
         id=f"cache-{resource.plural}",
         registry=registry,
     )
-    def cache_event(*, type: str | None, body: kopf.Body, **_: Any) -> None:
+    async def cache_event(*, type: str | None, body: kopf.Body, **_: Any) -> None:
         if type == "DELETED":
             cache.forget(resource, body)
         else:
