@@ -41,9 +41,13 @@ MESH = "mesh"
 RESYNC_SECONDS = 30.0  # the timer: budget windows roll over, and a missed event is made up for
 
 
-def _agents(ctx: OperatorContext, namespace: str) -> dict[str, Agent]:
+def _agents(ctx: OperatorContext, namespace: str, mesh: Mesh) -> dict[str, Agent]:
+    """The Agents the mesh's nodes name (only those: a namespace may hold thousands)."""
     agents = {}
-    for item in ctx.kube.list(AGENTS, namespace):
+    for name in sorted({node.agent_ref.name for node in mesh.spec.agents}):
+        item = ctx.kube.get(AGENTS, namespace, name)
+        if item is None:
+            continue
         try:
             agent = Agent.model_validate(item)
         except ValidationError:
@@ -86,7 +90,7 @@ class MeshReconciler:
             return
         with self._lock:
             reported = frozenset(self._reported.get((namespace, name), ()))
-        graph = plan_mesh(mesh, _agents(ctx, namespace), _runs(ctx, namespace, name), ctx.clock())
+        graph = plan_mesh(mesh, _agents(ctx, namespace, mesh), _runs(ctx, namespace, name), ctx.clock())
         plan = plan_mesh_actions(graph, status, reported)
         try:
             apply(ctx, MESHES, raw, plan)
