@@ -17,6 +17,7 @@ A reconcile is registered under its controller's name and called with a namespac
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
 import threading
 from collections.abc import Callable
@@ -54,6 +55,8 @@ class Workers:
         self._count = count
         self._reconcilers: dict[str, Reconcile] = {}
         self._threads: list[threading.Thread] = []
+        self._reconciled = itertools.count()  # next() is atomic: a lock-free counter for the benchmark
+        self.reconciled = 0  # requests reconciled so far
         # kopf's Event poster lives in context variables of its resource handlers: reconciles run in a
         # copy of the first such context that enqueued, so they can post Events from any thread.
         self._context: contextvars.Context | None = None
@@ -106,6 +109,7 @@ class Workers:
             context.run(self.reconcile, request)
         finally:
             self.queue.done(request)
+            self.reconciled = next(self._reconciled) + 1
         return True
 
     def reconcile(self, request: Request) -> None:
