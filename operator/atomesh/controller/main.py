@@ -13,6 +13,7 @@ from datetime import datetime
 
 import kopf
 
+from atomesh.api.constants import LABEL_MESH
 from atomesh.controller.context import OperatorContext, utc_now
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.registry import build_registry
@@ -62,7 +63,8 @@ def compose(
     sys.setrecursionlimit(max(sys.getrecursionlimit(), OBJECT_RECURSION_LIMIT))
     kube = RestKube.from_kubeconfig(kubeconfig)
     # Reconciles read these kinds from the watch cache; Secrets and ConfigMaps from the API server.
-    cache = CachedKube(kube, (AGENTS, AGENT_RUNS, MESHES, PODS))
+    # A mesh lists its runs by label at every reconcile: indexed, not a scan of every run.
+    cache = CachedKube(kube, (AGENTS, AGENT_RUNS, MESHES, PODS), indexed_labels=(LABEL_MESH,))
     ctx = OperatorContext(config=config, kube=cache, clock=clock, resolver=resolver)
     ctx.branch_head = forge.branch_head if forge is not None else None
     ready = threading.Event()

@@ -14,6 +14,8 @@ Invariants:
   resourceVersion, so a late event of the same or an older version does not bring it back.
 - **Callers get copies** from `get`; `list` returns the cached objects themselves for speed:
   listed objects are read-only.
+- Lists by an indexed label (`indexed_labels`, e.g. the mesh of a run) look up that label's
+  index instead of scanning every object of the kind (client-go's indexers).
 - A kind may be cached for the objects carrying certain labels only (runner pods): the feeder
   watches with that selector, and the operator reads only such objects of that kind.
 """
@@ -50,9 +52,11 @@ def _labelled(body: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
 class CachedKube:
     """The Kube port over `api`, with `kinds` served from memory."""
 
-    def __init__(self, api: Kube, kinds: Iterable[Resource]) -> None:
+    def __init__(self, api: Kube, kinds: Iterable[Resource], indexed_labels: Iterable[str] = ()) -> None:
         self.api = api
         self._stores: dict[str, dict[Key, Body]] = {kind.plural: {} for kind in kinds}
+        self._indexed = frozenset(indexed_labels)
+        self._by_label: dict[tuple[str, str, str], set[Key]] = {}  # (plural, label, value) -> keys
         self._deleted: dict[tuple[str, Key], int] = {}
         self._lock = threading.Lock()
         self._synced = threading.Event()
@@ -86,7 +90,22 @@ class CachedKube:
             current = _version(store.get(key))
             if current is not None and version is not None and version < current:
                 return
+            self._drop(resource.plural, store, key)
             store[key] = dict(body)
+            for label, value in ((body.get("metadata") or {}).get("labels") or {}).items():
+                if label in self._indexed:
+                    self._by_label.setdefault((resource.plural, label, value), set()).add(key)
+
+    def _drop(self, plural: str, store: dict[Key, Body], key: Key) -> Body | None:
+        """Remove the object from the store and the label index (the lock held)."""
+        body = store.pop(key, None)
+        for label, value in (((body or {}).get("metadata") or {}).get("labels") or {}).items():
+            keys = self._by_label.get((plural, label, value))
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_label[(plural, label, value)]
+        return body
 
     def forget(self, resource: Resource, body: Mapping[str, Any]) -> None:
         """The watch saw the object deleted."""
@@ -98,7 +117,7 @@ class CachedKube:
             current = _version(store.get(key))
             if current is not None and version is not None and version < current:
                 return  # a newer object of that name exists (re-created since)
-            store.pop(key, None)
+            self._drop(resource.plural, store, key)
             self._deleted.pop((resource.plural, key), None)
 
     # -- reads ------------------------------------------------------------------------------
@@ -131,8 +150,14 @@ class CachedKube:
                 self.observe(resource, item)
             return items
         wanted = labels or {}
+        indexed = next((label for label in sorted(wanted) if label in self._indexed), None)
         with self._lock:
-            bodies = [body for (ns, _), body in store.items() if ns == namespace or not namespace]
+            if indexed is not None:
+                keys = self._by_label.get((resource.plural, indexed, wanted[indexed])) or set()
+                candidates = [(key, store[key]) for key in keys]
+            else:
+                candidates = list(store.items())
+            bodies = [body for (ns, _), body in candidates if ns == namespace or not namespace]
         return sorted((body for body in bodies if _labelled(body, wanted)), key=lambda body: body["metadata"]["name"])
 
     # -- writes (through to the API server; their responses are observed) -------------------
@@ -165,7 +190,7 @@ class CachedKube:
         store = self._stores.get(resource.plural)
         if store is not None:
             with self._lock:
-                last = _version(store.pop((namespace, name), None))  # gone either way
+                last = _version(self._drop(resource.plural, store, (namespace, name)))  # gone either way
                 if deleted and last is not None:
                     self._deleted[(resource.plural, (namespace, name))] = last
         return deleted

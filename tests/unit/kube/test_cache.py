@@ -149,3 +149,26 @@ def test_get_returns_a_copy() -> None:
     again = cache.get(AGENT_RUNS, "ns", "r1")
     assert again is not None
     assert again["spec"]["agentRef"]["name"] == "a"
+
+
+def test_a_list_by_an_indexed_label_follows_label_changes_and_deletions() -> None:
+    api = CountingKube()
+    api.create(AGENT_RUNS, run("r1", labels={"mesh": "m1"}))
+    api.create(AGENT_RUNS, run("r2", labels={"mesh": "m1", "team": "x"}))
+    api.create(AGENT_RUNS, run("r3", labels={"mesh": "m2"}))
+    cache = CachedKube(api, (AGENT_RUNS,), indexed_labels=("mesh",))
+    for body in api.list(AGENT_RUNS, "ns"):
+        cache.observe(AGENT_RUNS, body)
+    cache.mark_synced()
+
+    def names(labels: dict[str, str]) -> list[str]:
+        return [body["metadata"]["name"] for body in cache.list(AGENT_RUNS, "ns", labels)]
+
+    assert names({"mesh": "m1"}) == ["r1", "r2"]
+    assert names({"mesh": "m1", "team": "x"}) == ["r2"]
+    cache.patch(AGENT_RUNS, "ns", "r1", {"metadata": {"labels": {"mesh": "m2"}}})  # moved to another mesh
+    assert names({"mesh": "m1"}) == ["r2"]
+    assert names({"mesh": "m2"}) == ["r1", "r3"]
+    cache.delete(AGENT_RUNS, "ns", "r3")
+    assert names({"mesh": "m2"}) == ["r1"]
+    assert names({"mesh": "none"}) == []
