@@ -201,8 +201,8 @@ def bench_runs(kube: RestKube, url: str, runs: int, op: OperatorThread) -> None:
             continue
         if resource == "events":
             source = (obj.get("source") or {}).get("component") or obj.get("reportingComponent") or ""
-            by = "kubelet" if "kubelet" in source else "operator"
-            writes[f"events ({by})"] += 1
+            by = "kubelet" if "kubelet" in source or "scheduler" in source else "operator"
+            writes[f"events ({by})"] += 1  # the scheduler's (the local kubelet binds) counted with the kubelet's
             if by == "operator":
                 writes[f"  events (operator) {obj.get('reason')} {_type.lower()}"] += 1
             continue
