@@ -181,7 +181,10 @@ class _Translator:
             elif key == "properties":
                 out[key] = {name: self.node(sub, f"{path}.{name}", defaults=defaults) for name, sub in value.items()}
             elif key == "items":
-                out[key] = self.node(value, f"{path}[]", defaults=defaults)
+                # No server-side defaults inside list items: our lists are atomic (JSON merge patch replaces
+                # them whole), so a defaulted field in an item makes every `kubectl apply` a change and every
+                # GitOps diff dirty. The models apply those defaults when they read the object.
+                out[key] = self.node(value, f"{path}[]", defaults=False)
             elif key == "const":
                 out["enum"] = [value]
             elif key in ("exclusiveMinimum", "exclusiveMaximum"):

@@ -1,6 +1,7 @@
 """The contract between the operator and the runner pod.
 
-The operator writes a `RunFile` into a ConfigMap mounted at RUN_FILE_MOUNT; the steps read it.
+The operator puts a `RunFile` in the runner pod (an annotation projected at RUN_FILE_MOUNT), or in a
+ConfigMap mounted there when too large; the steps read it.
 The publish step writes a `PublishSummary` (at most 4 KiB of JSON) as its termination message;
 the operator reads it back into the run's status. A failed agent step writes `<Reason>: <message>`
 and, when the harness ran, a last line `usage: <Usage JSON>`, so the spend of a run that failed (at

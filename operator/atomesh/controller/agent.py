@@ -145,9 +145,13 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     ctx.workers.register(ROLLUP, lambda namespace, name: refresh_rollup(ctx, namespace, name))
 
     @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
+    async def agent_resumed(*, namespace: str | None, name: str, **_: Any) -> None:
+        # Seen in the initial list: waits behind new work (a restart resyncs every object).
+        ctx.workers.enqueue(AGENT, namespace or "default", name, resync=True)
+
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENTS, field="spec", registry=registry)
-    def agent_changed(*, namespace: str | None, name: str, **_: Any) -> None:
+    async def agent_changed(*, namespace: str | None, name: str, **_: Any) -> None:
         ctx.workers.enqueue(AGENT, namespace or "default", name)
 
     @kopf.timer(
@@ -159,6 +163,6 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         when=lambda spec, **_: bool(spec.get("source")),
         registry=registry,
     )
-    def agent_source_poll(*, namespace: str | None, name: str, **_: Any) -> None:
+    async def agent_source_poll(*, namespace: str | None, name: str, **_: Any) -> None:
         """A branch moves without the Agent changing: re-resolve now and then (writes only on change)."""
         ctx.workers.enqueue(AGENT, namespace or "default", name)

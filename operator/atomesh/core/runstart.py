@@ -2,8 +2,9 @@
 follows its runner pod; the whole decision, made from what the controller read.
 
 Pure: the controller reads the run, its Agent, (for a revision) the run it revises, and its pod,
-asks `plan_run`, and applies the `core.plan.Plan`: create the ConfigMap and the pod (owned by the
-run), delete the pod when cancelled, write the status, post the event. Invariants:
+asks `plan_run`, and applies the `core.plan.Plan`: create the pod carrying the run file (with a
+ConfigMap first only for a run file too large for an annotation; both owned by the run), delete the
+pod when cancelled, write the status, post the events. Invariants:
 
 - Only a `start` admission produces objects; cancel, wait, hold and fail produce a status alone.
 - A run admitted while a budget that covers it is spent (`budget`, from `core.budget.budget_gate`)
@@ -12,7 +13,9 @@ run), delete the pod when cancelled, write the status, post the event. Invariant
   (an operator killed between the two creates) creates each once.
 - `retry` says whether the run must be looked at again by itself (its Agent may appear or become
   Ready); a run the mesh holds is not retried: the mesh's next change to it is its next event.
-- An Event is planned only when the phase or reason changes, so a plan applied twice posts it once.
+- An Event is planned only when the phase or reason changes, so a plan applied twice posts it once;
+  and only where a user looks for one: PodCreated once (by the create), the outcome, and warnings.
+  A run's pod starting (PodCreated again, Running) is the status's news, not an Event's.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from atomesh.core.admission import admit_run
 from atomesh.core.budget import BudgetBlock
 from atomesh.core.config import OperatorConfig
 from atomesh.core.plan import Action, Create, Delete, Event, Plan
-from atomesh.core.pod import build_run_configmap, build_runner_pod, revision_context
+from atomesh.core.pod import build_runner_objects, revision_context
 from atomesh.core.requeue import Waiting
 from atomesh.core.runphase import observe_pod, plan_from_pod, with_conditions
 from atomesh.core.schedule import parse_rfc3339
@@ -63,7 +66,7 @@ def plan_start(
     budget: BudgetBlock | None = None,
     clock: datetime | None = None,
 ) -> StartPlan:
-    """Cancelled before it started, waiting, held, failed, or started: its ConfigMap and runner pod."""
+    """Cancelled before it started, waiting, held, failed, or started: its runner pod (and ConfigMap)."""
     if run.spec.cancel:
         cancelled = status.model_copy(
             update={"phase": "Cancelled", "reason": c.CANCELLED, "message": "cancelled before it started"}
@@ -85,21 +88,21 @@ def plan_start(
         )
         return StartPlan(queued, retry=True, retry_after=budget.delay(clock or budget.opens_at))
     snapshot = admission.snapshot
-    configmap = build_run_configmap(run, snapshot, revision_context(previous))
-    pod = build_runner_pod(run, snapshot, config)
+    objects = build_runner_objects(run, snapshot, config, revision_context(previous))
+    pod = objects[-1]
     name = pod["metadata"]["name"]
     started = status.model_copy(
         update={
             "phase": "Pending",
             "reason": c.POD_CREATED,
-            "message": f"runner pod {name} created",
+            "message": f"runner pod {name} is starting",  # as `plan_from_pod` says it: no second write
             "agent": snapshot,
             "pod_name": name,
             "start_time": status.start_time or now,
         }
     )
     event = f"created runner pod {name} for agent revision {snapshot.revision}"
-    return StartPlan(started, (configmap, pod), created_event=event)
+    return StartPlan(started, objects, created_event=event)
 
 
 def plan_run(
@@ -149,9 +152,11 @@ def invalid_run_plan(old: AgentRunStatus, message: str, generation: int | None, 
 def run_status_plan(
     old: AgentRunStatus, new: AgentRunStatus, actions: tuple[Action, ...] = (), requeue: Waiting | None = None
 ) -> Plan:
-    """Write `new`; an Event when the phase or the reason changed (Warning for a failure or a missing Agent)."""
+    """Write `new`; an Event when the phase or the reason changed (Warning for a failure or a missing
+    Agent), except for PodCreated (the pod's creation posts it) and Running."""
     events: tuple[Event, ...] = ()
     if new.phase != old.phase or new.reason != old.reason:
         warning = new.phase == "Failed" or new.reason in (c.AGENT_NOT_FOUND, c.AGENT_NOT_READY)
-        events = (Event("Warning" if warning else "Normal", new.reason or new.phase, new.message or new.phase),)
+        if warning or new.reason not in (c.POD_CREATED, c.RUNNING):
+            events = (Event("Warning" if warning else "Normal", new.reason or new.phase, new.message or new.phase),)
     return Plan(status=dump(new), actions=actions, events=events, requeue=requeue)
