@@ -36,10 +36,12 @@ LABEL org.opencontainers.image.title="atomesh" \
       org.opencontainers.image.vendor="atomesh" \
       org.opencontainers.image.base.name="docker.io/library/python:3.11.13-slim-bookworm"
 
-# git for checkout and publish; Debian package versions are not pinned because security
-# updates replace them in the archive — the base image tag pins the Debian release.
+# git for checkout and publish, chromium for publish's visual surface (Playwright drives it to
+# rasterise SVG and render pages; it downloads no browser of its own). Debian package versions are
+# not pinned because security updates replace them in the archive — the base image tag pins the
+# Debian release.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends git ca-certificates openssh-client \
+ && apt-get install -y --no-install-recommends git ca-certificates openssh-client chromium fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
 
 COPY --from=node /usr/local/bin/node /usr/local/bin/node

@@ -46,7 +46,7 @@ def test_example_loads_into_the_models(path: Path) -> None:
 
 def test_one_agent_per_artifact_type_and_no_runs() -> None:
     agents = [Agent.model_validate(doc) for doc in objects() if doc["kind"] == "Agent"]
-    assert {a.spec.output.artifact for a in agents} == {"code", "doc", "config", "data"}
+    assert {a.spec.output.artifact for a in agents} == {"code", "doc", "config", "data", "visual", "spreadsheet"}
     # Applying agents/ must not start work: runs are created by people, schedules and meshes.
     assert all(doc["kind"] != "AgentRun" for doc in objects())
 

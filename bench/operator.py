@@ -1,5 +1,5 @@
 """Operator benchmark, run by hand from the repository root:
-`python -m bench.operator [--runs 200] [--agents 500] [--idle 60]`.
+`python -m bench.operator [--runs 200] [--agents 500] [--idle 60] [--pairs 7]`.
 
 Prints AgentRun created → runner pod created latency (p50/p99) — for the operator alone (the
 kubelet does not serve that namespace) and with the kubelet running every pod on the same
@@ -7,7 +7,9 @@ machine — Kubernetes API writes per run
 lifecycle (counted from the API server's watch streams: every write is one watch event), and API
 writes per minute with many idle Agents after they settled (target: zero).
 Everything runs locally: the Kubernetes API emulator, the local kubelet with the stand-in runner
-of the e2e tests, and the real operator in a thread.
+of the e2e tests, and the real operator in a thread. With `--pairs N`, also N alternating pairs of
+atomesh and the bare kopf peer (bench/kopf_peer.py), each in its own process on a fresh namespace:
+create→pod p50 and the operator process's CPU for `--runs` runs, medians side by side.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(
 import argparse
 import json
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
@@ -175,10 +178,11 @@ def bench_latency(kube: RestKube, url: str, runs: int) -> None:
     report_latency("operator alone (pods not run)", created, watcher.since(start))
 
 
-def bench_runs(kube: RestKube, url: str, runs: int) -> None:
+def bench_runs(kube: RestKube, url: str, runs: int, op: OperatorThread) -> None:
     ns = LIFECYCLE_NAMESPACE
     ready_agent(kube, ns)
     watcher = Watcher(url, ns)
+    reads_before = op.kube.reads
     start = time.monotonic()
     created = create_runs(kube, ns, runs)
 
@@ -197,16 +201,22 @@ def bench_runs(kube: RestKube, url: str, runs: int) -> None:
             continue
         if resource == "events":
             source = (obj.get("source") or {}).get("component") or obj.get("reportingComponent") or ""
-            writes[f"events ({'kubelet' if 'kubelet' in source else 'operator'})"] += 1
+            by = "kubelet" if "kubelet" in source or "scheduler" in source else "operator"
+            writes[f"events ({by})"] += 1  # the scheduler's (the local kubelet binds) counted with the kubelet's
+            if by == "operator":
+                writes[f"  events (operator) {obj.get('reason')} {_type.lower()}"] += 1
             continue
         writes[f"{resource} {_type.lower()}"] += 1
-    operator_total = sum(n for key, n in writes.items() if "kubelet" not in key)
+    operator_total = sum(
+        n for key, n in writes.items() if "kubelet" not in key and key != "agentruns added" and not key.startswith(" ")
+    )
     print(
-        f"API writes per run lifecycle (Pending → Running → AwaitingReview), by the operator: "
-        f"{operator_total / runs:.1f}"
+        "API writes per run lifecycle (Pending → Running → AwaitingReview), by the operator "
+        f"(the run's creation not counted): {operator_total / runs:.1f}"
     )
     for key, n in sorted(writes.items()):
         print(f"  {key}: {n / runs:.2f} per run")
+    print(f"API reads (GET/LIST) per run lifecycle, by the operator: {(op.kube.reads - reads_before) / runs:.2f}")
 
 
 def bench_idle(kube: RestKube, url: str, agents: int, idle: float) -> None:
@@ -234,11 +244,94 @@ def bench_idle(kube: RestKube, url: str, agents: int, idle: float) -> None:
     )
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def subject_command(subject: str, kubeconfig: str, ns: str) -> list[str]:
+    if subject == "peer":
+        return [sys.executable, "-m", "bench.kopf_peer", "--kubeconfig", kubeconfig, "-n", ns]
+    # The runner image comes from ATOMESH_RUNNER_IMAGE, set by bench_pair_member.
+    return [
+        sys.executable,
+        "-m",
+        "atomesh",
+        "operator",
+        "--standalone",
+        "-n",
+        ns,
+        "--kubeconfig",
+        kubeconfig,
+        "--metrics-port",
+        "0",
+    ]
+
+
+def bench_pair_member(
+    kube: RestKube, url: str, kubeconfig: str, subject: str, ns: str, runs: int
+) -> tuple[float, float]:
+    """(create→pod p50 in ms, operator CPU seconds) for `runs` runs handled by `subject` alone."""
+    namespace(kube, ns)
+    kube.create(AGENTS, agent("bench", ns))
+    env = {**os.environ, "ATOMESH_RUNNER_IMAGE": IMAGE}
+    process = subprocess.Popen(
+        subject_command(subject, kubeconfig, ns),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        if subject == "atomesh":
+            wait("agent Ready", lambda: ((kube.get(AGENTS, ns, "bench") or {}).get("status") or {}).get("specHash"))
+        time.sleep(2)  # both started and watching, their start-up CPU spent
+        watcher = Watcher(url, ns)
+        time.sleep(0.5)
+        cpu_before, start = process_cpu(process.pid), time.monotonic()
+        created = create_runs(kube, ns, runs)
+        wait("every runner pod", lambda: len(kube.list(PODS, ns)) == runs)
+        time.sleep(1)
+        cpu = process_cpu(process.pid) - cpu_before
+    finally:
+        process.terminate()
+        process.wait(30)
+    pod_added: dict[str, float] = {}
+    for at, resource, type_, obj in watcher.since(start):
+        if resource == "pods" and type_ == "ADDED":
+            pod_added.setdefault(obj["metadata"]["labels"]["atomesh.io/run"], at)
+    latencies = [(pod_added[name] - created[name]) * 1000 for name in created if name in pod_added]
+    return statistics.median(latencies), cpu
+
+
+def bench_pairs(kube: RestKube, url: str, kubeconfig: str, pairs: int, runs: int) -> None:
+    results: dict[str, list[tuple[float, float]]] = {"atomesh": [], "peer": []}
+    for index in range(pairs):
+        order = ("atomesh", "peer") if index % 2 == 0 else ("peer", "atomesh")
+        for subject in order:
+            p50, cpu = bench_pair_member(kube, url, kubeconfig, subject, f"pair-{index}-{subject}", runs)
+            results[subject].append((p50, cpu))
+            print(f"pair {index} {subject}: create→pod p50 {p50:.1f} ms, CPU {cpu:.2f} s for {runs} runs", flush=True)
+    medians = {
+        subject: (statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows))
+        for subject, rows in results.items()
+    }
+    (a_p50, a_cpu), (p_p50, p_cpu) = medians["atomesh"], medians["peer"]
+    print(f"median of {pairs} pairs, {runs} runs at 20/s: atomesh vs bare kopf peer")
+    print(f"  create→pod p50: {a_p50:.1f} ms vs {p_p50:.1f} ms ({a_p50 / p_p50:.2f}x)")
+    print(
+        f"  operator CPU per run: {a_cpu / runs * 1000:.1f} ms vs {p_cpu / runs * 1000:.1f} ms ({a_cpu / p_cpu:.2f}x)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--agents", type=int, default=500)
     parser.add_argument("--idle", type=float, default=60.0, help="seconds to count idle writes")
+    parser.add_argument("--pairs", type=int, default=0, help="atomesh vs bare kopf peer pairs (0: skip)")
+    parser.add_argument("--only-pairs", action="store_true", help="run the pairs alone")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, KubeAPIServer() as server:
         kubeconfig = write_kubeconfig(server.url, Path(tmp) / "kubeconfig")
@@ -252,10 +345,13 @@ def main() -> int:
             entrypoints={"atomesh-test-runner": [sys.executable, str(FAKE_RUNNER)]},
         )
         config = OperatorConfig(runner_image=IMAGE)
-        with BackgroundKubelet(kubelet), OperatorThread(config, str(kubeconfig), all_namespaces=True):
-            bench_latency(kube, server.url, args.runs)
-            bench_runs(kube, server.url, args.runs)
-            bench_idle(kube, server.url, args.agents, args.idle)
+        if args.pairs:
+            bench_pairs(kube, server.url, str(kubeconfig), args.pairs, args.runs)
+        if not args.only_pairs:
+            with BackgroundKubelet(kubelet), OperatorThread(config, str(kubeconfig), all_namespaces=True) as op:
+                bench_latency(kube, server.url, args.runs)
+                bench_runs(kube, server.url, args.runs, op)
+                bench_idle(kube, server.url, args.agents, args.idle)
         kube.close()
     return 0
 

@@ -57,6 +57,12 @@ EXPECTED = {
         "config artifact: deploy/deployment.yaml", "team platform", "Key changes, Validation, Changes, Risky paths"
     ),
     "csv-cleaner": Expected("data artifact: data/customers.csv", "data-owner", "Table changes, Changes, Checks"),
+    "landing-copy": Expected(
+        "visual artifact: site/index.html", "maintainer", "Pages, Changes, Provenance", check="neutral"
+    ),
+    "pricing-sheet": Expected(
+        "spreadsheet artifact: pricing/plans.xlsx", "data-owner", "Spreadsheets, Workbook checks, Changes, Provenance"
+    ),
 }
 
 

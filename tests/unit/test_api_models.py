@@ -40,6 +40,7 @@ def test_agent_defaults_on_the_wire() -> None:
         "checks": [],
         "autoMerge": "never",
         "maxRevisions": 3,
+        "workbookChecks": [],
     }
     assert spec["triggers"] == {"timezone": "UTC", "concurrencyPolicy": "Forbid", "events": []}
     assert spec["limits"] == {"timeout": "30m"}

@@ -2,14 +2,14 @@
 (scope cluster) and each per-namespace Role (scope namespace). */}}
 {{- define "atomesh.namespacedRules" -}}
 - apiGroups: ["atomesh.io"]
-  resources: ["agents", "meshes", "contexts"]
+  resources: ["agents", "meshes", "contexts", "budgets"]
   verbs: ["get", "list", "watch", "patch", "update"]
 # Runs are created by schedules, mesh edges and revisions, and deleted by history limits.
 - apiGroups: ["atomesh.io"]
   resources: ["agentruns"]
   verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
 - apiGroups: ["atomesh.io"]
-  resources: ["agents/status", "meshes/status", "agentruns/status", "contexts/status"]
+  resources: ["agents/status", "meshes/status", "agentruns/status", "contexts/status", "budgets/status"]
   verbs: ["get", "patch", "update"]
 # Owner references with blockOwnerDeletion need update on the owner's finalizers.
 - apiGroups: ["atomesh.io"]

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from atomesh.api.budget import AgentBudget, ArtifactCost, WindowSpend, run_limits
 from atomesh.api.common import (
     DURATION_PATTERN,
     Condition,
@@ -18,10 +19,12 @@ from atomesh.api.common import (
 )
 from atomesh.api.context import AgentContext, AgentMemory, ContextVersion
 from atomesh.api.rules import EXACTLY_ONE_SOURCE
+from atomesh.api.surfaces import PageRendering, WorkbookCheck
 from atomesh.api.triggers import EventRateLimit, EventTrigger
 
-ArtifactType = Literal["code", "doc", "config", "data"]
+ArtifactType = Literal["code", "doc", "config", "data", "visual", "spreadsheet"]
 HarnessKind = Literal["claude-code", "opencode", "litellm"]
+Gateway = Literal["litellm"]
 ConcurrencyPolicy = Literal["Allow", "Forbid", "Replace"]
 AutoMerge = Literal["never", "whenChecksPass"]
 
@@ -114,6 +117,13 @@ class Harness(SpecModel):
     credentials_secret_ref: SecretKeyRef | None = Field(
         default=None, description="Secret key holding the model API key; only the agent step receives it."
     )
+    gateway: Gateway | None = Field(
+        default=None,
+        description=(
+            "litellm when the model endpoint is a LiteLLM proxy: every request carries the run's uid as its trace id "
+            "and the agent, namespace and mesh as spend-log metadata and tags."
+        ),
+    )
     price: ModelPrice | None = Field(
         default=None,
         description=(
@@ -145,6 +155,12 @@ class Review(SpecModel):
     )
     max_revisions: int = Field(
         default=3, ge=0, le=10, description="Revisions after requested changes before the run is Rejected."
+    )
+    pages: PageRendering | None = Field(
+        default=None, description="Pages the publisher renders before and after for the visual surface."
+    )
+    workbook_checks: list[WorkbookCheck] = Field(
+        default_factory=list, max_length=32, description="Totals in workbooks that must still balance."
     )
 
 
@@ -229,6 +245,9 @@ class AgentSpec(SpecModel):
     review: Review = Field(default_factory=Review, description="Review of the artifact.")
     triggers: Triggers = Field(default_factory=Triggers, description="Schedule, event triggers and concurrency.")
     limits: Limits = Field(default_factory=Limits, description="Time, cost and token limits of a run.")
+    budget: AgentBudget | None = Field(
+        default=None, description="Spend allowed per run, day and month; over a window's limit new runs wait."
+    )
     runner: RunnerSettings = Field(default_factory=RunnerSettings, description="Runner pod settings.")
     context: AgentContext | None = Field(
         default=None, description="Organisational context (Context resources) the agent reads, by name or label."
@@ -238,6 +257,11 @@ class AgentSpec(SpecModel):
     )
     history_limit: int = Field(default=20, ge=0, le=1000, description="Finished runs kept per agent.")
     suspend: bool = Field(default=False, description="Start no new scheduled or event-triggered runs while true.")
+
+    def run_limits(self) -> tuple[float | None, int | None]:
+        """The cost and token limits of one run: the lower of `limits` and `budget.perRun`."""
+        per_run = self.budget.per_run if self.budget is not None else None
+        return run_limits(self.limits.max_cost_usd, self.limits.max_tokens, per_run)
 
     @model_validator(mode="after")
     def _one_instruction_source(self) -> AgentSpec:
@@ -276,6 +300,12 @@ class AgentStatus(StatusModel):
     next_schedule_time: str | None = Field(default=None, description="When the next run is scheduled (RFC 3339).")
     runs: RunCounters = Field(default_factory=RunCounters, description="Counters of runs by outcome.")
     cost_usd: float = Field(default=0.0, alias="costUSD", description="Model spend of all runs, in US dollars.")
+    budget: list[WindowSpend] = Field(
+        default_factory=list, description="Spend of the current windows of spec.budget (perDay, perMonth)."
+    )
+    artifact_cost: ArtifactCost | None = Field(
+        default=None, description="Spend of this month's runs and revisions per merged pull request."
+    )
 
 
 class Agent(SpecModel):

@@ -11,10 +11,21 @@ from atomesh.api.common import Condition, LocalObjectReference, ObjectMeta, Spec
 from atomesh.api.context import ContextVersion
 
 TriggerKind = Literal["manual", "schedule", "event", "mesh", "revision", "memory"]
-Phase = Literal["Pending", "Running", "AwaitingReview", "Succeeded", "Rejected", "Failed", "Cancelled"]
-PHASES: tuple[Phase, ...] = ("Pending", "Running", "AwaitingReview", "Succeeded", "Rejected", "Failed", "Cancelled")
+Phase = Literal["Queued", "Pending", "Running", "AwaitingReview", "Succeeded", "Rejected", "Failed", "Cancelled"]
+PHASES: tuple[Phase, ...] = (
+    "Queued",
+    "Pending",
+    "Running",
+    "AwaitingReview",
+    "Succeeded",
+    "Rejected",
+    "Failed",
+    "Cancelled",
+)
 TERMINAL_PHASES: frozenset[Phase] = frozenset({"Succeeded", "Rejected", "Failed", "Cancelled"})
-ACTIVE_PHASES: frozenset[Phase] = frozenset({"Pending", "Running"})
+# Queued counts as active: a run waiting for its budget window still holds its schedule's, trigger's and
+# mesh's concurrency (as a CronJob's pending Job does), so waiting never piles up runs.
+ACTIVE_PHASES: frozenset[Phase] = frozenset({"Queued", "Pending", "Running"})
 ReviewState = Literal["open", "changesRequested", "merged", "closed"]
 
 
@@ -68,7 +79,7 @@ class AgentSnapshot(StatusModel):
 class Artifact(StatusModel):
     """The artifact the run produced."""
 
-    type: ArtifactType = Field(description="code, doc, config or data.")
+    type: ArtifactType = Field(description="code, doc, config, data, visual or spreadsheet.")
     branch: str | None = Field(default=None, description="Branch the artifact was pushed to.")
     base_branch: str | None = Field(default=None, description="Branch the pull request targets.")
     commit: str | None = Field(default=None, description="Commit of the artifact.")
@@ -121,7 +132,11 @@ class AgentRunStatus(StatusModel):
 
     observed_generation: int | None = Field(default=None, description="Generation last reconciled.")
     phase: Phase = Field(
-        default="Pending", description="Pending, Running, AwaitingReview, Succeeded, Rejected, Failed or Cancelled."
+        default="Pending",
+        description=(
+            "Queued (waits for a budget window), Pending, Running, AwaitingReview, Succeeded, Rejected, Failed "
+            "or Cancelled."
+        ),
     )
     reason: str | None = Field(default=None, description="CamelCase reason of the current phase.")
     message: str | None = Field(default=None, description="Human-readable details of the current phase.")

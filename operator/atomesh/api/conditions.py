@@ -19,6 +19,9 @@ RESOLVED_REFS: Final = "ResolvedRefs"
 #: Abnormal-true, present only while true: the Agent's model has no price (see COST_UNKNOWN).
 COST_UNKNOWN_CONDITION: Final = "CostUnknown"
 BUDGET_EXCEEDED: Final = "BudgetExceeded"
+#: Budget (and Agent, Mesh with `spec.budget`): True while a window's spend is at or above its
+#: `warnAtPercent` (the soft threshold); BudgetExceeded=True once it reaches the limit (the hard one).
+BUDGET_WARNING: Final = "BudgetWarning"
 SUSPENDED: Final = "Suspended"
 
 TRUE: Final = "True"
@@ -109,8 +112,13 @@ CANCELLED: Final = "Cancelled"
 #: Failed, Stalled=True: the runner pod vanished; it is never recreated, a step may have published.
 POD_LOST: Final = "PodLost"
 #: Failed (a run over `limits.maxCostUSD`), or Pending/Queued and the BudgetExceeded condition
-#: (a mesh over its daily budget).
+#: (a mesh over its daily budget). Phase Queued, Event Normal: a new run waits because a window of a
+#: budget that covers it (its Agent's `spec.budget`, its Mesh's `spec.budget`, a Budget of the
+#: namespace) is spent; the message names each window and when the run starts. Budget, Event
+#: Warning and BudgetExceeded=True: a window's hard limit is reached.
 BUDGET_EXCEEDED_REASON: Final = "BudgetExceeded"
+#: Budget, Event Warning and BudgetWarning=True: a window's spend reached `warnAtPercent` of its limit.
+BUDGET_WARNING_REASON: Final = "BudgetWarning"
 
 # Failed, Stalled=True: why a runner step failed. The step writes `<Reason>: <message>` as its
 # termination message; the run's `status.reason` and `status.failure.reason` carry the reason.
@@ -184,6 +192,8 @@ AGENTS_NOT_READY: Final = "AgentsNotReady"
 AGENT_MISSING: Final = "AgentMissing"
 #: BudgetExceeded=False: today's spend is within `limits.maxCostUSDPerDay`.
 WITHIN_BUDGET: Final = "WithinBudget"
+#: Budget Ready=True: spend is accounted (BudgetWarning/BudgetExceeded say how much is left).
+BUDGET_ACCOUNTED: Final = "Accounted"
 #: Suspended=False.
 NOT_SUSPENDED: Final = "NotSuspended"
 

@@ -11,10 +11,12 @@ KIND_AGENT: Final = "Agent"
 KIND_AGENT_RUN: Final = "AgentRun"
 KIND_MESH: Final = "Mesh"
 KIND_CONTEXT: Final = "Context"
+KIND_BUDGET: Final = "Budget"
 PLURAL_AGENTS: Final = "agents"
 PLURAL_AGENT_RUNS: Final = "agentruns"
 PLURAL_MESHES: Final = "meshes"
 PLURAL_CONTEXTS: Final = "contexts"
+PLURAL_BUDGETS: Final = "budgets"
 
 # Labels put on AgentRuns, runner pods and ConfigMaps.
 LABEL_AGENT: Final = f"{GROUP}/agent"

@@ -20,6 +20,7 @@ from pydantic_core import core_schema
 from atomesh.api import constants
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import AgentRun
+from atomesh.api.budget import Budget
 from atomesh.api.context import Context
 from atomesh.api.mesh import Mesh
 from atomesh.api.rules import rules_for
@@ -128,6 +129,26 @@ KINDS: tuple[KindInfo, ...] = (
         ),
     ),
     KindInfo(
+        model=Budget,
+        kind=constants.KIND_BUDGET,
+        plural=constants.PLURAL_BUDGETS,
+        short_names=("bgt",),
+        columns=(
+            _READY,
+            PrinterColumn(
+                "Exceeded",
+                "string",
+                '.status.conditions[?(@.type=="BudgetExceeded")].status',
+                "A hard limit is reached.",
+            ),
+            PrinterColumn("Today", "number", ".status.costTodayUSD", "Spend of the current day in US dollars."),
+            PrinterColumn("Per day", "number", ".spec.perDay.usd", "Daily limit in US dollars."),
+            PrinterColumn("Month", "number", ".status.costThisMonthUSD", "Spend of the current month in US dollars."),
+            PrinterColumn("Per month", "number", ".spec.perMonth.usd", "Monthly limit in US dollars."),
+            _AGE,
+        ),
+    ),
+    KindInfo(
         model=Context,
         kind=constants.KIND_CONTEXT,
         plural=constants.PLURAL_CONTEXTS,
@@ -173,7 +194,10 @@ class _Translator:
             elif key == "properties":
                 out[key] = {name: self.node(sub, f"{path}.{name}", defaults=defaults) for name, sub in value.items()}
             elif key == "items":
-                out[key] = self.node(value, f"{path}[]", defaults=defaults)
+                # No server-side defaults inside list items: our lists are atomic (JSON merge patch replaces
+                # them whole), so a defaulted field in an item makes every `kubectl apply` a change and every
+                # GitOps diff dirty. The models apply those defaults when they read the object.
+                out[key] = self.node(value, f"{path}[]", defaults=False)
             elif key == "const":
                 out["enum"] = [value]
             elif key in ("exclusiveMinimum", "exclusiveMaximum"):

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from atomesh.api.budget import ArtifactCost, BudgetWindows, WindowSpend
 from atomesh.api.common import DNS_LABEL_PATTERN, Condition, LocalObjectReference, ObjectMeta, SpecModel, StatusModel
 
 EdgeWhen = Literal["accepted", "completed"]
@@ -57,6 +58,9 @@ class MeshSpec(SpecModel):
     agents: list[MeshNode] = Field(min_length=1, max_length=100, description="Nodes of the mesh.")
     edges: list[MeshEdge] = Field(default_factory=list, max_length=200, description="Edges between nodes.")
     limits: MeshLimits = Field(default_factory=MeshLimits, description="Concurrency and budget of the mesh.")
+    budget: BudgetWindows | None = Field(
+        default=None, description="Spend allowed to the mesh's runs together per day and month; over it new runs wait."
+    )
     suspend: bool = Field(default=False, description="Start no new runs while true.")
 
 
@@ -86,6 +90,12 @@ class MeshStatus(StatusModel):
         default=0.0, alias="costTodayUSD", description="Spend of the mesh's runs today (UTC)."
     )
     last_execution: str | None = Field(default=None, description="Id of the latest mesh execution.")
+    budget: list[WindowSpend] = Field(
+        default_factory=list, description="Spend of the current windows of spec.budget (perDay, perMonth)."
+    )
+    artifact_cost: ArtifactCost | None = Field(
+        default=None, description="Spend of this month's runs and revisions of the mesh per merged pull request."
+    )
 
 
 class Mesh(SpecModel):

@@ -1,8 +1,11 @@
 """The contract between the operator and the runner pod.
 
-The operator writes a `RunFile` into a ConfigMap mounted at RUN_FILE_MOUNT; the steps read it.
+The operator puts a `RunFile` in the runner pod (an annotation projected at RUN_FILE_MOUNT), or in a
+ConfigMap mounted there when too large; the steps read it.
 The publish step writes a `PublishSummary` (at most 4 KiB of JSON) as its termination message;
-the operator reads it back into the run's status. Neither carries a credential.
+the operator reads it back into the run's status. A failed agent step writes `<Reason>: <message>`
+and, when the harness ran, a last line `usage: <Usage JSON>`, so the spend of a run that failed (at
+its cost limit, say) still counts in its budgets. Neither carries a credential.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class RunFile(StatusModel):
     run: str = Field(description="Name of the AgentRun.")
     run_uid: str = Field(default="", description="uid of the AgentRun.")
     agent: str = Field(description="Name of the Agent.")
+    mesh: str = Field(default="", description="The Mesh the run belongs to, if any.")
     agent_revision: str = Field(default="", description="Agent revision the run uses.")
     agent_commit: str | None = Field(default=None, description="Commit of the agent source, if in git.")
     spec_hash: str = Field(default="", description="sha256 of the agent spec.")
@@ -59,3 +63,27 @@ class PublishSummary(StatusModel):
     usage: Usage | None = Field(default=None, description="Model usage of the agent step.")
     checks: list[CheckResult] = Field(default_factory=list, description="Review check results.")
     message: str = Field(default="", description="One line for people.")
+
+
+USAGE_LINE = "\nusage: "
+
+
+def with_usage(text: str, usage: Usage | None, limit: int) -> str:
+    """A failure's termination message: `text` cut to fit `limit` bytes with the usage line after it."""
+    line = USAGE_LINE + usage.model_dump_json(by_alias=True) if usage is not None else ""
+    room = limit - len(line.encode("utf-8"))
+    data = text.encode("utf-8")
+    if len(data) > room:
+        text = data[: max(room - 3, 0)].decode("utf-8", errors="ignore") + "..."
+    return text + line
+
+
+def split_usage(message: str) -> tuple[str, Usage | None]:
+    """A failed step's termination message and the usage it reports, if any (see `with_usage`)."""
+    text, found, line = message.rpartition(USAGE_LINE)
+    if not found:
+        return message, None
+    try:
+        return text, Usage.model_validate_json(line)
+    except ValueError:
+        return message, None

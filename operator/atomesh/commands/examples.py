@@ -25,6 +25,8 @@ DEMO_INPUTS: dict[str, dict[str, Any]] = {
     "dependency-bump": {"package": "PyYAML", "version": "6.0.2"},
     "manifest-tuner": {"focus": "sample-app"},
     "csv-cleaner": {"file": "data/customers.csv"},
+    "landing-copy": {"brief": "Say what it does and for whom, plainly."},
+    "pricing-sheet": {"plan": "Starter", "price": 12},
 }
 DEMO_INPUT = DEMO_INPUTS[DEMO_AGENT]
 

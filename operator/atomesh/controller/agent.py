@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent, AgentSpec
 from atomesh.api.agentrun import AgentRun
+from atomesh.api.budget import AgentBudget
 from atomesh.api.common import redact_userinfo
 from atomesh.api.context import Context
 from atomesh.controller.apply import apply
@@ -25,7 +26,7 @@ from atomesh.core.agentplan import plan_agent
 from atomesh.core.context import ContextSelection, select_contexts
 from atomesh.core.revision import RefResolution, describe_validation_error
 from atomesh.core.rollup import plan_rollup
-from atomesh.core.validation import validate_agent_spec
+from atomesh.core.validation import check_timezone, validate_agent_spec
 from atomesh.forge.errors import ForgeError
 from atomesh.kube.client import Body
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, CONTEXTS
@@ -130,6 +131,15 @@ def runs_of(ctx: OperatorContext, namespace: str, agent: str) -> list[Body]:
     return [item for item in ctx.kube.list(AGENT_RUNS, namespace) if agent_of(item) == agent]
 
 
+def _budget_of(body: Body) -> AgentBudget | None:
+    """The Agent's spec.budget when it can be counted (an invalid spec is reported by the Agent's reconcile)."""
+    try:
+        budget = AgentSpec.model_validate(body.get("spec") or {}).budget
+    except ValidationError:
+        return None
+    return budget if budget is not None and not check_timezone(budget.timezone, ()) else None
+
+
 def refresh_rollup(ctx: OperatorContext, namespace: str, agent: str) -> None:
     """Counters, lastRun and cost of the agent from its runs; written only when they changed."""
     body = ctx.kube.get(AGENTS, namespace, agent)
@@ -141,7 +151,10 @@ def refresh_rollup(ctx: OperatorContext, namespace: str, agent: str) -> None:
             runs.append(AgentRun.model_validate(item))
         except ValidationError:
             continue
-    apply(ctx, AGENTS, body, plan_rollup(body.get("status") or {}, runs))
+    plan = plan_rollup(body.get("status") or {}, runs, _budget_of(body), ctx.clock())
+    cost = ((plan.status or {}).get("artifactCost") or {}).get("costPerAcceptedUSD")
+    ctx.metrics.cost_per_accepted(namespace, agent, cost)
+    apply(ctx, AGENTS, body, plan)
 
 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
@@ -149,9 +162,13 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     ctx.workers.register(ROLLUP, lambda namespace, name: refresh_rollup(ctx, namespace, name))
 
     @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
+    async def agent_resumed(*, namespace: str | None, name: str, **_: Any) -> None:
+        # Seen in the initial list: waits behind new work (a restart resyncs every object).
+        ctx.workers.enqueue(AGENT, namespace or "default", name, resync=True)
+
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENTS, field="spec", registry=registry)
-    def agent_changed(*, namespace: str | None, name: str, **_: Any) -> None:
+    async def agent_changed(*, namespace: str | None, name: str, **_: Any) -> None:
         ctx.workers.enqueue(AGENT, namespace or "default", name)
 
     @kopf.timer(
@@ -163,6 +180,6 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         when=lambda spec, **_: bool(spec.get("source")),
         registry=registry,
     )
-    def agent_source_poll(*, namespace: str | None, name: str, **_: Any) -> None:
+    async def agent_source_poll(*, namespace: str | None, name: str, **_: Any) -> None:
         """A branch moves without the Agent changing: re-resolve now and then (writes only on change)."""
         ctx.workers.enqueue(AGENT, namespace or "default", name)

@@ -1,4 +1,4 @@
-"""AgentRun reconciliation: admit, snapshot the agent, create the run's ConfigMap and runner pod,
+"""AgentRun reconciliation: admit, snapshot the agent, create the runner pod (carrying the run file),
 and map the pod's progress into the run's status; and pruning an agent's finished runs beyond its
 historyLimit, a follow-up coalesced like the rollup.
 
@@ -14,7 +14,7 @@ handles their cancellation.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import kopf
@@ -25,6 +25,7 @@ from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES, AgentRun, AgentRunStatus
 from atomesh.controller.agent import FOLLOW_UP_DELAY, agent_of, request_rollup, runs_of
 from atomesh.controller.apply import apply
+from atomesh.controller.budgets import budget_block
 from atomesh.controller.context import OperatorContext
 from atomesh.core.pod import runner_pod_name
 from atomesh.core.revision import describe_validation_error
@@ -35,7 +36,6 @@ from atomesh.kube.resources import AGENT_RUNS, AGENTS, PODS
 
 log = logging.getLogger(__name__)
 AGENT_RUN, PRUNE = "agentrun", "agent-prune"
-MESH_RUNS = {k.LABEL_MESH: kopf.PRESENT}
 
 
 def _load_agent(body: Body | None) -> Agent | None:
@@ -111,15 +111,24 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
     if old.phase in TERMINAL_PHASES:
         ctx.metrics.observe_run(namespace, name, old.phase)
         return
-    agent, previous = None, None
+    agent, previous, budget = None, None, None
     if old.agent is None and not run.spec.cancel:
         agent = _load_agent(ctx.kube.get(AGENTS, namespace, run.spec.agent_ref.name))
+        budget = budget_block(ctx, run, agent) if agent is not None else None
         if run.spec.revision_of:
             previous_body = ctx.kube.get(AGENT_RUNS, namespace, run.spec.revision_of)
             previous = AgentRun.model_validate(previous_body) if previous_body else None
     pod = ctx.kube.get(PODS, namespace, old.pod_name or runner_pod_name(name))
     plan = plan_run(
-        run, old, agent=agent, previous=previous, pod=pod, config=ctx.config, now=ctx.now(), generation=generation
+        run,
+        old,
+        agent=agent,
+        previous=previous,
+        pod=pod,
+        config=ctx.config,
+        now=ctx.now(),
+        generation=generation,
+        budget=budget,
     )
     new = AgentRunStatus.model_validate(plan.status or {})
     ctx.metrics.observe_run(namespace, name, new.phase)
@@ -131,6 +140,16 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
         request_rollup(ctx, namespace, agent_name)
     if new.phase in TERMINAL_PHASES:
         ctx.workers.enqueue(PRUNE, namespace, agent_name, after=FOLLOW_UP_DELAY)
+
+
+def run_signature(body: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What a run's reconcile depends on besides its pod: its spec (generation) and, for a mesh's
+    run held Queued, the labels and annotations through which its mesh adopts or releases it."""
+    meta = body.get("metadata") or {}
+    labels = dict(meta.get("labels") or {})
+    if k.LABEL_MESH not in labels:
+        return (meta.get("uid"), meta.get("generation"))
+    return (meta.get("uid"), meta.get("generation"), labels, dict(meta.get("annotations") or {}))
 
 
 def register(
@@ -146,26 +165,30 @@ def register(
     ctx.workers.register(AGENT_RUN, reconcile)
     ctx.workers.register(PRUNE, lambda namespace, name: prune(ctx, namespace, name))
 
-    @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
-    @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
-    @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, field="spec", registry=registry)
-    # A mesh run held Queued starts once its mesh adopts (labels) or releases (annotations) it.
-    @kopf.on.update(
-        k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, field="metadata.labels", labels=MESH_RUNS, registry=registry
-    )
-    @kopf.on.update(
-        k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, field="metadata.annotations", labels=MESH_RUNS, registry=registry
-    )
-    def run_changed(*, namespace: str | None, name: str, **_: Any) -> None:
-        ctx.workers.enqueue(AGENT_RUN, namespace or "default", name)
+    seen: dict[tuple[str, str], tuple[Any, ...]] = {}
+
+    # Event handlers rather than kopf's create/update handlers: those persist a diff base in an
+    # annotation on every run (a write per run); what changed is judged here, in memory, instead.
+    @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
+    async def run_changed(*, type: str | None, body: kopf.Body, namespace: str | None, name: str, **_: Any) -> None:
+        key = (namespace or "default", name)
+        if type == "DELETED":
+            seen.pop(key, None)
+            return
+        changed = run_signature(body)
+        if seen.get(key) == changed:
+            return  # only its status changed: the operator's own write, or the review loop's
+        seen[key] = changed
+        # A run seen in the initial list waits behind new work (a restart resyncs every run).
+        ctx.workers.enqueue(AGENT_RUN, key[0], name, resync=type is None)
 
     @kopf.on.event("", "v1", "pods", labels={k.LABEL_RUN: kopf.PRESENT, k.LABEL_COMPONENT: "runner"}, registry=registry)
-    def runner_pod_event(*, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
+    async def runner_pod_event(*, type: str | None, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
         """Pod progress."""
-        ctx.workers.enqueue(AGENT_RUN, namespace or "default", labels[k.LABEL_RUN])
+        ctx.workers.enqueue(AGENT_RUN, namespace or "default", labels[k.LABEL_RUN], resync=type is None)
 
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
-    def run_seen(*, type: str, namespace: str | None, name: str, status: kopf.Status, **_: Any) -> None:
+    async def run_seen(*, type: str, namespace: str | None, name: str, status: kopf.Status, **_: Any) -> None:
         """Keeps the runs-by-phase gauge true, including runs this operator never wrote."""
         ns = namespace or "default"
         if type == "DELETED":

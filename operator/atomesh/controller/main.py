@@ -13,6 +13,7 @@ from datetime import datetime
 
 import kopf
 
+from atomesh.api.constants import LABEL_MESH
 from atomesh.controller.context import OperatorContext, utc_now
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.registry import build_registry
@@ -20,7 +21,9 @@ from atomesh.controller.review import ReviewForge
 from atomesh.core.config import OperatorConfig
 from atomesh.core.validation import OBJECT_RECURSION_LIMIT
 from atomesh.forge.refs import resolve_ref
+from atomesh.kube.cache import CachedKube
 from atomesh.kube.client import RestKube
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,7 @@ class Operator:
     `run` and `OperatorThread` both start what `compose` built."""
 
     kube: RestKube
+    cache: CachedKube
     ctx: OperatorContext
     endpoint: HttpEndpoint
     registry: kopf.OperatorRegistry
@@ -48,6 +52,7 @@ def compose(
     host: str,
     port: int,
     standalone: bool,
+    namespaces: Sequence[str] = (),
     peering: str | None = None,
     clock: Callable[[], datetime] = utc_now,
     resolver: Callable[[str, str], str] = resolve_ref,
@@ -57,12 +62,17 @@ def compose(
     # kopf deep-copies each object recursively: objects nested hundreds of levels need more than the default.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), OBJECT_RECURSION_LIMIT))
     kube = RestKube.from_kubeconfig(kubeconfig)
-    ctx = OperatorContext(config=config, kube=kube, clock=clock, resolver=resolver)
+    # Reconciles read these kinds from the watch cache; Secrets and ConfigMaps from the API server.
+    # A mesh lists its runs by label at every reconcile: indexed, not a scan of every run.
+    cache = CachedKube(kube, (AGENTS, AGENT_RUNS, MESHES, PODS), indexed_labels=(LABEL_MESH,))
+    ctx = OperatorContext(config=config, kube=cache, clock=clock, resolver=resolver)
     ctx.branch_head = forge.branch_head if forge is not None else None
     ready = threading.Event()
     endpoint = HttpEndpoint(ctx.metrics, host, port, ready.is_set)
     registry = build_registry(
         ctx,
+        cache=cache,
+        namespaces=namespaces,
         kubeconfig=kubeconfig,
         endpoint=endpoint,
         peering=peering,
@@ -70,7 +80,7 @@ def compose(
         forge=forge,
         webhook_secret=webhook_secret,
     )
-    return Operator(kube, ctx, endpoint, registry, ready)
+    return Operator(kube, cache, ctx, endpoint, registry, ready)
 
 
 def run(
@@ -94,6 +104,7 @@ def run(
         host=host,
         port=port,
         standalone=standalone,
+        namespaces=() if all_namespaces else namespaces,
         peering=peering,
         forge=forge,
         webhook_secret=webhook_secret,
@@ -141,6 +152,7 @@ class OperatorThread:
             host="127.0.0.1",
             port=metrics_port,
             standalone=True,
+            namespaces=() if all_namespaces else namespaces,
             clock=clock,
             resolver=resolver,
             forge=forge,
@@ -148,6 +160,7 @@ class OperatorThread:
         )
         self.ctx = self._operator.ctx
         self.kube = self._operator.kube
+        self.cache = self._operator.cache
         self.endpoint = self._operator.endpoint
         self._registry = self._operator.registry
         self._ready = self._operator.ready

@@ -15,6 +15,7 @@ it is planned is planned once more after.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from typing import Any
@@ -31,6 +32,7 @@ from atomesh.controller.context import OperatorContext
 from atomesh.core.meshactions import REPORTED, invalid_mesh_plan, plan_mesh_actions, report_key
 from atomesh.core.meshplan import plan_mesh
 from atomesh.core.revision import describe_validation_error
+from atomesh.kube.cache import CachedKube
 from atomesh.kube.client import KubeError
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES
 
@@ -39,9 +41,13 @@ MESH = "mesh"
 RESYNC_SECONDS = 30.0  # the timer: budget windows roll over, and a missed event is made up for
 
 
-def _agents(ctx: OperatorContext, namespace: str) -> dict[str, Agent]:
+def _agents(ctx: OperatorContext, namespace: str, mesh: Mesh) -> dict[str, Agent]:
+    """The Agents the mesh's nodes name (only those: a namespace may hold thousands)."""
     agents = {}
-    for item in ctx.kube.list(AGENTS, namespace):
+    for name in sorted({node.agent_ref.name for node in mesh.spec.agents}):
+        item = ctx.kube.get(AGENTS, namespace, name)
+        if item is None:
+            continue
         try:
             agent = Agent.model_validate(item)
         except ValidationError:
@@ -84,7 +90,7 @@ class MeshReconciler:
             return
         with self._lock:
             reported = frozenset(self._reported.get((namespace, name), ()))
-        graph = plan_mesh(mesh, _agents(ctx, namespace), _runs(ctx, namespace, name), ctx.clock())
+        graph = plan_mesh(mesh, _agents(ctx, namespace, mesh), _runs(ctx, namespace, name), ctx.clock())
         plan = plan_mesh_actions(graph, status, reported)
         try:
             apply(ctx, MESHES, raw, plan)
@@ -110,28 +116,34 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     ctx.workers.register(MESH, meshes.reconcile)
 
     @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_MESHES, registry=registry)
+    async def mesh_resumed(*, namespace: str | None, name: str, **_: Any) -> None:
+        # Seen in the initial list: waits behind new work (a restart resyncs every object).
+        ctx.workers.enqueue(MESH, namespace or "default", name, resync=True)
+
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_MESHES, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_MESHES, field="spec", registry=registry)
-    def mesh_changed(*, namespace: str | None, name: str, **_: Any) -> None:
+    async def mesh_changed(*, namespace: str | None, name: str, **_: Any) -> None:
         ctx.workers.enqueue(MESH, namespace or "default", name)
 
     @kopf.timer(
         k.GROUP, k.VERSION, k.PLURAL_MESHES, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS, registry=registry
     )
-    def mesh_resync(*, namespace: str | None, name: str, **_: Any) -> None:
+    async def mesh_resync(*, namespace: str | None, name: str, **_: Any) -> None:
         ctx.workers.enqueue(MESH, namespace or "default", name)
 
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, labels={k.LABEL_MESH: kopf.PRESENT}, registry=registry)
-    def mesh_run_event(*, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
+    async def mesh_run_event(*, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
         """A run of the mesh changed (or went away): its edges may fire, a slot may be free."""
         ctx.workers.enqueue(MESH, namespace or "default", labels[k.LABEL_MESH])
 
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
-    def mesh_agent_event(*, name: str, namespace: str | None, **_: Any) -> None:
+    async def mesh_agent_event(*, name: str, namespace: str | None, **_: Any) -> None:
         """An Agent appeared, became Ready or went away: the meshes using it change readiness."""
         ns = namespace or "default"
         try:
-            users = meshes_using(ctx, ns, name)
+            # From the watch cache a lookup in memory, else a LIST off the event loop.
+            cached = isinstance(ctx.kube, CachedKube) and ctx.kube.synced
+            users = meshes_using(ctx, ns, name) if cached else await asyncio.to_thread(meshes_using, ctx, ns, name)
         except KubeError as error:  # the timer makes up for a missed event
             log.info("listing the meshes using Agent %s/%s: %s", ns, name, error)
             return

@@ -31,6 +31,7 @@ class Metrics:
         self.reconcile_errors: dict[str, int] = defaultdict(int)
         self.cost_usd: dict[str, float] = defaultdict(float)
         self.tokens: dict[str, int] = defaultdict(int)
+        self.cost_per_accepted_usd: dict[tuple[str, str], float] = {}
         self._buckets = [0] * len(DURATION_BUCKETS)
         self._duration_sum = 0.0
         self._duration_count = 0
@@ -53,6 +54,14 @@ class Metrics:
                         self._buckets[index] += 1
                 self._duration_sum += seconds
                 self._duration_count += 1
+
+    def cost_per_accepted(self, namespace: str, agent: str, usd: float | None) -> None:
+        """An Agent's cost per accepted artifact this month (from a Budget's status); None: nothing merged."""
+        with self._lock:
+            if usd is None:
+                self.cost_per_accepted_usd.pop((namespace, agent), None)
+            else:
+                self.cost_per_accepted_usd[(namespace, agent)] = usd
 
     def reconcile_error(self, kind: str) -> None:
         with self._lock:
@@ -86,6 +95,14 @@ class Metrics:
             lines += [f"atomesh_cost_usd_total{_labels(agent=a)} {v}" for a, v in sorted(self.cost_usd.items())]
             lines += ["# HELP atomesh_tokens_total Model tokens by agent.", "# TYPE atomesh_tokens_total counter"]
             lines += [f"atomesh_tokens_total{_labels(agent=a)} {v}" for a, v in sorted(self.tokens.items())]
+            lines += [
+                "# HELP atomesh_cost_per_accepted_artifact_usd Agent spend this month per merged pull request.",
+                "# TYPE atomesh_cost_per_accepted_artifact_usd gauge",
+            ]
+            lines += [
+                f"atomesh_cost_per_accepted_artifact_usd{_labels(namespace=ns, agent=a)} {v}"
+                for (ns, a), v in sorted(self.cost_per_accepted_usd.items())
+            ]
             return "\n".join(lines) + "\n"
 
 

@@ -20,6 +20,7 @@ A reconcile is registered under its controller's name and called with a namespac
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
 import threading
 from collections.abc import Callable
@@ -66,6 +67,8 @@ class Workers:
         self._count = count
         self._reconcilers: dict[str, Reconcile] = {}
         self._threads: list[threading.Thread] = []
+        self._reconciled = itertools.count()  # next() is atomic: a lock-free counter for the benchmark
+        self.reconciled = 0  # requests reconciled so far
         # kopf's Event poster lives in context variables of its resource handlers: reconciles run in a
         # copy of the first such context that enqueued, so they can post Events from any thread.
         self._context: contextvars.Context | None = None
@@ -84,8 +87,9 @@ class Workers:
         """Answer the unexpected errors of `controller`'s reconciles on their objects with `answer`."""
         self._answers[controller] = answer
 
-    def enqueue(self, controller: str, namespace: str, name: str, *, after: float = 0.0) -> None:
-        """Ask for a reconcile of `namespace/name` by `controller`, now or in `after` seconds."""
+    def enqueue(self, controller: str, namespace: str, name: str, *, after: float = 0.0, resync: bool = False) -> None:
+        """Ask for a reconcile of `namespace/name` by `controller`, now or in `after` seconds;
+        `resync` for an object seen in an initial LIST: it waits behind all other work."""
         if self._context is None:
             self._context = poster_context()
         request = Request(controller, namespace or "default", name)
@@ -93,6 +97,8 @@ class Workers:
             raise KeyError(f"no controller {controller!r} is registered")
         if after > 0:
             self.queue.add_after(request, after)
+        elif resync:
+            self.queue.add_resync(request)
         else:
             self.queue.add(request)
 
@@ -124,6 +130,7 @@ class Workers:
             context.run(self.reconcile, request)
         finally:
             self.queue.done(request)
+            self.reconciled = next(self._reconciled) + 1
         return True
 
     def reconcile(self, request: Request) -> None:

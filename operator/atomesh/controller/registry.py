@@ -6,23 +6,38 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 import kopf
 
-from atomesh.controller import agent, agentrun, contextsource, mesh, review, schedule, session, triggers
+from atomesh.controller import (
+    agent,
+    agentrun,
+    budgets,
+    contextsource,
+    mesh,
+    review,
+    schedule,
+    session,
+    triggers,
+    watchcache,
+)
 from atomesh.controller.apply import ErrorAnswers
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.ingress import Ingress
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.review import GitHubWebhooks, ReviewForge, ReviewState
 from atomesh.controller.settings import configure, connection_from_kubeconfig
+from atomesh.kube.cache import CachedKube
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES
 
 
 def build_registry(
     ctx: OperatorContext,
     *,
+    cache: CachedKube | None = None,
+    namespaces: Sequence[str] = (),
     kubeconfig: str | None,
     endpoint: HttpEndpoint | None,
     peering: str | None = None,
@@ -30,12 +45,18 @@ def build_registry(
     forge: ReviewForge | None = None,
     webhook_secret: str | None = None,
 ) -> kopf.OperatorRegistry:
-    """Without a forge the review loop is off: runs stay AwaitingReview until one is configured."""
+    """Without a forge the review loop is off: runs stay AwaitingReview until one is configured.
+    With a `cache`, a LIST of the `namespaces` served (none: all) primes it at start-up and kopf's
+    watches feed it after (`controller.watchcache`)."""
     registry = kopf.OperatorRegistry()
+    if cache is not None:
+        watchcache.register(registry, cache)
 
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         configure(settings, peering=peering, standalone=standalone)
+        if cache is not None:
+            await asyncio.to_thread(watchcache.prime, cache, namespaces)
         ctx.workers.start()
         if endpoint is not None:
             await endpoint.start()
@@ -56,6 +77,7 @@ def build_registry(
     agentrun.register(registry, ctx, functools.partial(review.reconcile_review, ctx, state) if state else None)
     schedule.register(registry, ctx)
     mesh.register(registry, ctx)
+    budgets.register(registry, ctx)
     ingress = Ingress()
     events = triggers.Triggers(ctx, triggers.TriggerIndex(), forge)
     triggers.register(registry, ctx, events)

@@ -59,5 +59,5 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
         when=lambda spec, **_: bool((spec.get("triggers") or {}).get("schedule")),
         registry=registry,
     )
-    def agent_schedule(*, namespace: str | None, name: str, **_: Any) -> None:
+    async def agent_schedule(*, namespace: str | None, name: str, **_: Any) -> None:
         ctx.workers.enqueue(SCHEDULE, namespace or "default", name)

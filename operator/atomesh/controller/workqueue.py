@@ -9,6 +9,10 @@
   keeps the earlier of its two times (follow-ups such as rollups coalesce over their delay).
 - `add_rate_limited(key)` is `add_after` with the key's own backoff from the retry policy, growing
   with each failure of the key until `forget(key)` (called after a successful reconcile).
+- `add_resync(key)` queues a key seen again in an initial LIST (a restart, a re-list) behind every
+  other key: such keys are handed out only while nothing else is queued, so new work never waits
+  behind a resync of thousands of objects. A resync key added normally meanwhile moves to the front
+  queue. (client-go's informers resync in the same queue; this is the priority its users add.)
 - `shut_down()`: adds are ignored from then on; keys queued, and keys waiting on a delay
   (follow-ups, waits), are handed out at once so nothing planned is lost; backoffs are dropped (a
   restart reconciles every object anyway). `get` answers None once nothing is left.
@@ -38,6 +42,8 @@ class WorkQueue(Generic[K]):
         self._clock = clock
         self._cond = threading.Condition()
         self._queue: deque[K] = deque()
+        self._resync: deque[K] = deque()  # behind `_queue`; stale entries are skipped
+        self._resyncing: set[K] = set()  # the keys queued in `_resync` only
         self._dirty: set[K] = set()  # queued, or to be queued again once done
         self._processing: set[K] = set()
         self._waiting: list[tuple[float, int, K]] = []  # (ready at, sequence, key): a heap
@@ -57,12 +63,28 @@ class WorkQueue(Generic[K]):
 
     def _enqueue(self, key: K) -> None:
         if key in self._dirty:
+            if key in self._resyncing:  # promoted: new work about a key that only resync had queued
+                self._resyncing.discard(key)
+                self._queue.append(key)
+                self._cond.notify_all()
             return
         self._dirty.add(key)
         if key in self._processing:
             return  # queued again by done()
         self._queue.append(key)
         self._cond.notify_all()
+
+    def add_resync(self, key: K) -> None:
+        """Queue the key behind every key added otherwise."""
+        with self._cond:
+            if self._shutting_down or key in self._dirty:
+                return
+            self._dirty.add(key)
+            if key in self._processing:
+                return  # queued again by done()
+            self._resync.append(key)
+            self._resyncing.add(key)
+            self._cond.notify_all()
 
     def add_after(self, key: K, delay: float) -> None:
         with self._cond:
@@ -119,6 +141,13 @@ class WorkQueue(Generic[K]):
                     self._processing.add(key)
                     self._dirty.discard(key)
                     return key
+                while self._resync:
+                    key = self._resync.popleft()
+                    if key in self._resyncing:
+                        self._resyncing.discard(key)
+                        self._processing.add(key)
+                        self._dirty.discard(key)
+                        return key
                 if self._shutting_down:
                     return None
                 wait = self._waiting[0][0] - self._clock() if self._waiting else None
@@ -157,14 +186,20 @@ class WorkQueue(Generic[K]):
             self._cond.notify_all()
             if timeout is None:
                 return True
-            return self._cond.wait_for(lambda: not self._processing and not self._queue, timeout)
+            return self._cond.wait_for(lambda: not (self._processing or self._queue or self._resyncing), timeout)
 
     @property
     def shutting_down(self) -> bool:
         with self._cond:
             return self._shutting_down
 
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing processing (keys waiting on a delay aside)."""
+        with self._cond:
+            return not (self._queue or self._resyncing or self._processing)
+
     def __len__(self) -> int:
         """Keys queued now (not those waiting on a delay, nor those processing)."""
         with self._cond:
-            return len(self._queue)
+            return len(self._queue) + len(self._resyncing)

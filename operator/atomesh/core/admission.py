@@ -7,8 +7,9 @@ adopted yet (labelled `atomesh.io/mesh` without `atomesh.io/mesh-execution`) is 
 reason Queued, no pod, no retry; the mesh's next change to the run admits it. A run whose input
 the mesh could not map (annotation `atomesh.io/input-error`) fails with reason InvalidInput.
 
-A run of a CostUnknown Agent (a model without a price) that sets `limits.maxCostUSD` fails with
-reason CostUnknown: a limit that counts $0 would never hold."""
+A run of a CostUnknown Agent (a model without a price) that sets a cost limit in dollars
+(`limits.maxCostUSD`, `budget.perRun/perDay/perMonth.usd`) fails with reason CostUnknown: a limit
+that counts $0 would never hold."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from atomesh.api import conditions as c
-from atomesh.api.agent import Agent
+from atomesh.api.agent import Agent, AgentSpec
 from atomesh.api.agentrun import AgentRun, AgentSnapshot
 from atomesh.api.constants import ANNOTATION_INPUT_ERROR, ANNOTATION_QUEUED, LABEL_MESH, LABEL_MESH_EXECUTION
 from atomesh.core.conditions import find
@@ -52,6 +53,19 @@ def mesh_gate(run: AgentRun) -> Admission | None:
     return None
 
 
+def cost_limit(spec: AgentSpec) -> str | None:
+    """The first cost limit in US dollars the Agent declares (`field=$value`), None without one."""
+    if spec.limits.max_cost_usd is not None:
+        return f"limits.maxCostUSD=${spec.limits.max_cost_usd:g}"
+    budget = spec.budget
+    if budget is None:
+        return None
+    for key, limit in (("perRun", budget.per_run), ("perDay", budget.per_day), ("perMonth", budget.per_month)):
+        if limit is not None and limit.usd is not None:
+            return f"budget.{key}.usd=${limit.usd:g}"
+    return None
+
+
 def admit_run(run: AgentRun, agent: Agent | None) -> Admission:
     gate = mesh_gate(run)
     if gate is not None:
@@ -67,9 +81,9 @@ def admit_run(run: AgentRun, agent: Agent | None) -> Admission:
     if ready.observed_generation is not None and ready.observed_generation != agent.metadata.generation:
         return Admission("wait", c.AGENT_NOT_READY, f"Agent {name!r} has changes not reconciled yet")
     unpriced = find(status.conditions, c.COST_UNKNOWN_CONDITION)
-    if unpriced is not None and unpriced.status == c.TRUE and agent.spec.limits.max_cost_usd is not None:
-        limit = agent.spec.limits.max_cost_usd
-        return Admission("fail", c.COST_UNKNOWN, f"limits.maxCostUSD=${limit:g} cannot hold: {unpriced.message}")
+    limit = cost_limit(agent.spec)
+    if unpriced is not None and unpriced.status == c.TRUE and limit is not None:
+        return Admission("fail", c.COST_UNKNOWN, f"{limit} cannot hold: {unpriced.message}")
     errors = check_input(run.spec.input, agent.spec.input.json_schema, ("spec", "input"))
     if errors:
         message = "; ".join(f"{error.path}: {error.message}" for error in errors)

@@ -16,12 +16,17 @@ from atomesh.api.agent import Agent, AgentSpec
 from atomesh.api.mesh import MeshSpec
 from atomesh.core.graph import validate_graph
 from atomesh.core.meshexpr import EXPRESSION
-from atomesh.core.validation import FieldError, check_input, format_path
+from atomesh.core.validation import FieldError, check_input, check_timezone, format_path
 
 
 def graph_problems(spec: MeshSpec, agents: Mapping[str, Agent]) -> list[str]:
     """Every reason the mesh cannot run, each naming the field and the edge or node; empty when it can."""
     problems = [f"{error.path}: {error.message}" for error in validate_graph(spec)]
+    if spec.budget is not None:
+        problems += [
+            f"{format_path(e.loc)}: {e.message}"
+            for e in check_timezone(spec.budget.timezone, ("spec", "budget", "timezone"))
+        ]
     for index, node in enumerate(spec.agents):
         if node.agent_ref.name not in agents:
             path = format_path(("spec", "agents", index, "agentRef", "name"))

@@ -1,4 +1,5 @@
-"""A Mesh's status rollup: agents ready, active and queued runs, reviews awaited, spend today."""
+"""A Mesh's status rollup: agents ready, active and queued runs, reviews awaited, spend today, its budget's
+windows and this month's cost per accepted artifact."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from atomesh.api.agentrun import ACTIVE_PHASES, AgentRun
 from atomesh.api.common import Condition
 from atomesh.api.constants import ANNOTATION_QUEUED, LABEL_MESH_EXECUTION, LABEL_MESH_NODE
 from atomesh.api.mesh import Mesh, MeshStatus, PendingReview
+from atomesh.core.budget import run_spend, spending
 from atomesh.core.conditions import condition, find, merge_conditions
 from atomesh.core.revision import AgentEvent
 from atomesh.core.schedule import parse_rfc3339
@@ -65,6 +67,9 @@ def rollup_status(
     adopted = {adoption.run: adoption for adoption in adopt}
     active = queued = 0
     for run in runs:
+        if run.status is not None and run.status.phase == "Queued":  # held by a budget (core.budget)
+            queued += 1
+            continue
         if run.status is not None and run.status.phase not in ACTIVE_PHASES:
             continue
         name = run.metadata.name
@@ -99,6 +104,7 @@ def rollup_status(
     ]
     executions += [(_stamp(runs, adoption.run), adoption.run, adoption.execution) for adoption in adopt]
     previous = mesh.status.conditions if mesh.status else []
+    windows, artifact_cost = spending([run_spend(run) for run in runs], mesh.spec.budget, now)
     return MeshStatus(
         observed_generation=mesh.metadata.generation,
         conditions=merge_conditions(previous, desired, now_text),
@@ -111,6 +117,8 @@ def rollup_status(
         pending_reviews=reviews,
         cost_today_usd=cost_today(runs, now),
         last_execution=max(executions)[2] if executions else (mesh.status.last_execution if mesh.status else None),
+        budget=windows,
+        artifact_cost=artifact_cost,
     )
 
 

@@ -1,4 +1,9 @@
-"""The runner pod and the ConfigMap holding its run file: pure builders.
+"""The runner pod and its run file: pure builders.
+
+The run file travels in the pod itself, in the `atomesh.io/run-file` annotation projected into the
+steps' file system by a downward API volume, so starting a run writes one object (the pod). A run
+file too large for an annotation (Kubernetes caps an object's annotations at 256 KiB together)
+goes in a ConfigMap of its own, mounted at the same path, as before.
 
 Three steps share an emptyDir at WORK_MOUNT: `checkout` and `agent` run as init containers,
 `publish` as the main container. Credentials go only where DESIGN.md allows: the forge token to
@@ -34,6 +39,9 @@ MAX_POD_NAME = 63
 # Keeps the run name a valid label value and the pod name within a DNS label.
 POD_SUFFIX = "-runner"
 CONFIGMAP_SUFFIX = "-run"
+RUN_FILE_ANNOTATION = f"{k.GROUP}/run-file"
+# Half of the API server's 256 KiB for all annotations: the rest stays for kubectl's and other tools'.
+RUN_FILE_ANNOTATION_LIMIT = 128 * 1024
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,7 @@ def build_run_file(run: AgentRun, snapshot: AgentSnapshot, revision: RevisionCon
         run=meta.name,
         run_uid=meta.uid or "",
         agent=snapshot.name,
+        mesh=meta.labels.get(k.LABEL_MESH, ""),
         agent_revision=snapshot.revision,
         agent_commit=snapshot.commit,
         spec_hash=snapshot.spec_hash,
@@ -101,11 +110,26 @@ def _labels(run: AgentRun, snapshot: AgentSnapshot, component: str) -> dict[str,
     }
 
 
+def run_file_json(run: AgentRun, snapshot: AgentSnapshot, revision: RevisionContext | None = None) -> str:
+    """The run file as the steps read it; it holds no credential."""
+    return build_run_file(run, snapshot, revision).model_dump_json(by_alias=True, exclude_none=True, indent=2)
+
+
+def build_runner_objects(
+    run: AgentRun, snapshot: AgentSnapshot, config: OperatorConfig, revision: RevisionContext | None = None
+) -> tuple[dict[str, Any], ...]:
+    """What starts the run, in creation order: its pod carrying the run file, or (for a run file
+    too large for an annotation) the run file's ConfigMap and then the pod mounting it."""
+    run_file = run_file_json(run, snapshot, revision)
+    if len(run_file.encode()) <= RUN_FILE_ANNOTATION_LIMIT:
+        return (build_runner_pod(run, snapshot, config, run_file),)
+    return (build_run_configmap(run, snapshot, revision), build_runner_pod(run, snapshot, config))
+
+
 def build_run_configmap(
     run: AgentRun, snapshot: AgentSnapshot, revision: RevisionContext | None = None
 ) -> dict[str, Any]:
-    """The ConfigMap mounted at RUN_FILE_MOUNT; it holds no credential."""
-    run_file = build_run_file(run, snapshot, revision)
+    """The ConfigMap holding a run file too large for the pod's annotation."""
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -114,7 +138,7 @@ def build_run_configmap(
             "namespace": run.metadata.namespace,
             "labels": _labels(run, snapshot, "run-file"),
         },
-        "data": {k.RUN_FILE_NAME: run_file.model_dump_json(by_alias=True, exclude_none=True, indent=2)},
+        "data": {k.RUN_FILE_NAME: run_file_json(run, snapshot, revision)},
     }
 
 
@@ -237,8 +261,18 @@ def build_local_runner_placement() -> dict[str, Any]:
     }
 
 
-def build_runner_pod(run: AgentRun, snapshot: AgentSnapshot, config: OperatorConfig) -> dict[str, Any]:
-    """The runner pod of `run`; deterministic, so creating it twice yields AlreadyExists, never a duplicate."""
+def _run_file_volume(run: AgentRun, run_file: str | None) -> dict[str, Any]:
+    if run_file is None:
+        return {"name": RUN_VOLUME, "configMap": {"name": run_configmap_name(run.metadata.name)}}
+    field = {"fieldPath": f"metadata.annotations['{RUN_FILE_ANNOTATION}']"}
+    return {"name": RUN_VOLUME, "downwardAPI": {"items": [{"path": k.RUN_FILE_NAME, "fieldRef": field}]}}
+
+
+def build_runner_pod(
+    run: AgentRun, snapshot: AgentSnapshot, config: OperatorConfig, run_file: str | None = None
+) -> dict[str, Any]:
+    """The runner pod of `run`; deterministic, so creating it twice yields AlreadyExists, never a duplicate.
+    With `run_file` it carries the run file itself; without, it mounts the run's ConfigMap."""
     spec = snapshot.spec
     image = spec.runner.image or config.runner_image
     pod_spec: dict[str, Any] = {
@@ -255,7 +289,7 @@ def build_runner_pod(run: AgentRun, snapshot: AgentSnapshot, config: OperatorCon
         },
         "volumes": [
             {"name": WORK_VOLUME, "emptyDir": {}},
-            {"name": RUN_VOLUME, "configMap": {"name": run_configmap_name(run.metadata.name)}},
+            _run_file_volume(run, run_file),
             {"name": MODEL_PROXY_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
         ],
         "initContainers": [
@@ -291,6 +325,7 @@ def build_runner_pod(run: AgentRun, snapshot: AgentSnapshot, config: OperatorCon
             "annotations": {
                 f"{k.GROUP}/agent-revision": snapshot.revision,
                 f"{k.GROUP}/spec-hash": snapshot.spec_hash,
+                **({RUN_FILE_ANNOTATION: run_file} if run_file is not None else {}),
             },
         },
         "spec": pod_spec,

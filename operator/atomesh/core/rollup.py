@@ -1,19 +1,33 @@
 """An Agent's run counters, last run and spend, rolled up from its AgentRuns.
 
-Pure; the rollup owns only its own status fields (runs, costUSD, lastRun) and leaves the rest as read."""
+Pure; the rollup owns only its own status fields (runs, costUSD, lastRun, budget, artifactCost) and
+leaves the rest as read. `budget` is the spend of the windows of the Agent's `spec.budget` and
+`artifactCost` the month's cost per accepted artifact (core.budget), both as of the rollup's clock."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from atomesh.api.agent import RunCounters
 from atomesh.api.agentrun import AgentRun
+from atomesh.api.budget import BudgetWindows
+from atomesh.api.common import dump
+from atomesh.core.budget import run_spend, spending
 from atomesh.core.plan import Plan
 
 
-def rollup_runs(runs: list[AgentRun]) -> dict[str, Any]:
-    """Status fields of the Agent (wire names) computed from the runs that still exist."""
+def _spending(runs: list[AgentRun], budget: BudgetWindows | None, now: datetime) -> dict[str, Any]:
+    windows, accepted = spending([run_spend(run) for run in runs], budget, now)
+    return {"budget": [dump(window) for window in windows], "artifactCost": dump(accepted)}
+
+
+def rollup_runs(
+    runs: list[AgentRun], budget: BudgetWindows | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """Status fields of the Agent (wire names) computed from the runs that still exist (and, given the
+    clock, its budget windows and cost per accepted artifact)."""
     counters = RunCounters(total=len(runs))
     cost = 0.0
     for run in runs:
@@ -38,9 +52,13 @@ def rollup_runs(runs: list[AgentRun]) -> dict[str, Any]:
     }
     if latest is not None:
         result["lastRun"] = latest.metadata.name
+    if now is not None:
+        result.update(_spending(runs, budget, now))
     return result
 
 
-def plan_rollup(status: Mapping[str, Any], runs: list[AgentRun]) -> Plan:
+def plan_rollup(
+    status: Mapping[str, Any], runs: list[AgentRun], budget: BudgetWindows | None = None, now: datetime | None = None
+) -> Plan:
     """The Agent's status with its rollup fields recomputed (the others as they are)."""
-    return Plan(status={**status, **rollup_runs(runs)})
+    return Plan(status={**status, **rollup_runs(runs, budget, now)})

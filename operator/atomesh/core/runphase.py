@@ -2,7 +2,7 @@
 
 Pending → Running → AwaitingReview (publish opened a pull request) or Succeeded/NoChanges;
 a failed step → Failed with the reason the step named (`status.reason`, e.g. CheckoutFailed), the
-step, exit code and message tail; the pod's deadline →
+step, exit code and message tail (and the usage a failed agent step reports); the pod's deadline →
 Failed/Timeout; `spec.cancel` → Cancelled. A pod that vanished after it was created is never
 recreated — a step may already have pushed or opened a pull request — the run fails PodLost.
 AwaitingReview belongs to the review loop: nothing here moves a run out of it except cancel.
@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from atomesh.api import conditions as c
 from atomesh.api import constants as k
 from atomesh.api.agentrun import TERMINAL_PHASES, AgentRunStatus, Failure, Phase, ReviewStatus
-from atomesh.api.runfile import PublishSummary
+from atomesh.api.runfile import PublishSummary, split_usage
 from atomesh.core.conditions import condition, merge_conditions
 
 MESSAGE_TAIL = 1024
@@ -146,12 +146,14 @@ def _from_failed_pod(status: AgentRunStatus, pod: PodObservation, now: str) -> A
         message = f"the run exceeded its timeout{f' during {step}' if step else ''}: {pod.message}".rstrip(": ")
         return _failed(status, c.TIMEOUT, message, now, Failure(step=step, reason=c.TIMEOUT, message=tail(pod.message)))
     if failed is not None:
-        reason = step_reason(failed.message)
+        text, usage = split_usage(failed.message)
+        reason = step_reason(text)
         message = f"step {failed.name} exited with code {failed.exit_code}"
-        if failed.message.strip():
-            message += f": {tail(failed.message, 200)}"
-        failure = Failure(step=failed.name, exit_code=failed.exit_code, reason=reason, message=tail(failed.message))
-        return _failed(status, reason, message, now, failure)
+        if text.strip():
+            message += f": {tail(text, 200)}"
+        failure = Failure(step=failed.name, exit_code=failed.exit_code, reason=reason, message=tail(text))
+        spent = _with(status, usage=usage) if usage is not None else status
+        return _failed(spent, reason, message, now, failure)
     message = f"the runner pod failed: {pod.reason or 'unknown reason'} {pod.message}".strip()
     return _failed(
         status, c.STEP_FAILED, message, now, Failure(reason=pod.reason or c.STEP_FAILED, message=tail(pod.message))

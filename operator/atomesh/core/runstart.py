@@ -2,20 +2,26 @@
 follows its runner pod; the whole decision, made from what the controller read.
 
 Pure: the controller reads the run, its Agent, (for a revision) the run it revises, and its pod,
-asks `plan_run`, and applies the `core.plan.Plan`: create the ConfigMap and the pod (owned by the
-run), delete the pod when cancelled, write the status, post the event. Invariants:
+asks `plan_run`, and applies the `core.plan.Plan`: create the pod carrying the run file (with a
+ConfigMap first only for a run file too large for an annotation; both owned by the run), delete the
+pod when cancelled, write the status, post the events. Invariants:
 
 - Only a `start` admission produces objects; cancel, wait, hold and fail produce a status alone.
+- A run admitted while a budget that covers it is spent (`budget`, from `core.budget.budget_gate`)
+  waits in phase Queued, reason BudgetExceeded, and is looked at again when the window opens.
 - The ConfigMap and the pod have deterministic names (`core.pod`), so applying a plan twice
   (an operator killed between the two creates) creates each once.
 - `retry` says whether the run must be looked at again by itself (its Agent may appear or become
   Ready); a run the mesh holds is not retried: the mesh's next change to it is its next event.
-- An Event is planned only when the phase or reason changes, so a plan applied twice posts it once.
+- An Event is planned only when the phase or reason changes, so a plan applied twice posts it once;
+  and only where a user looks for one: PodCreated once (by the create), the outcome, and warnings.
+  A run's pod starting (PodCreated again, Running) is the status's news, not an Event's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from atomesh.api import conditions as c
@@ -23,11 +29,13 @@ from atomesh.api.agent import Agent
 from atomesh.api.agentrun import TERMINAL_PHASES, AgentRun, AgentRunStatus
 from atomesh.api.common import dump
 from atomesh.core.admission import admit_run
+from atomesh.core.budget import BudgetBlock
 from atomesh.core.config import OperatorConfig
 from atomesh.core.plan import Action, Create, Delete, Event, Plan
-from atomesh.core.pod import build_run_configmap, build_runner_pod, revision_context
+from atomesh.core.pod import build_runner_objects, revision_context
 from atomesh.core.requeue import Waiting
 from atomesh.core.runphase import observe_pod, plan_from_pod, with_conditions
+from atomesh.core.schedule import parse_rfc3339
 
 AGENT_WAIT_DELAY = 10.0  # a run waiting for its Agent looks again this often
 
@@ -39,6 +47,7 @@ class StartPlan:
     status: AgentRunStatus
     objects: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     retry: bool = False
+    retry_after: float = AGENT_WAIT_DELAY
     created_event: str = ""  # the PodCreated Event's message, posted when the pod is new
 
     @property
@@ -54,8 +63,10 @@ def plan_start(
     previous: AgentRun | None,
     config: OperatorConfig,
     now: str,
+    budget: BudgetBlock | None = None,
+    clock: datetime | None = None,
 ) -> StartPlan:
-    """Cancelled before it started, waiting, held, failed, or started: its ConfigMap and runner pod."""
+    """Cancelled before it started, waiting, held, failed, or started: its runner pod (and ConfigMap)."""
     if run.spec.cancel:
         cancelled = status.model_copy(
             update={"phase": "Cancelled", "reason": c.CANCELLED, "message": "cancelled before it started"}
@@ -71,22 +82,27 @@ def plan_start(
         update = {"phase": "Failed", "reason": admission.reason, "message": admission.message, "completion_time": now}
         failed = status.model_copy(update=update)
         return StartPlan(failed)
+    if budget is not None:
+        queued = status.model_copy(
+            update={"phase": "Queued", "reason": c.BUDGET_EXCEEDED_REASON, "message": budget.message}
+        )
+        return StartPlan(queued, retry=True, retry_after=budget.delay(clock or budget.opens_at))
     snapshot = admission.snapshot
-    configmap = build_run_configmap(run, snapshot, revision_context(previous))
-    pod = build_runner_pod(run, snapshot, config)
+    objects = build_runner_objects(run, snapshot, config, revision_context(previous))
+    pod = objects[-1]
     name = pod["metadata"]["name"]
     started = status.model_copy(
         update={
             "phase": "Pending",
             "reason": c.POD_CREATED,
-            "message": f"runner pod {name} created",
+            "message": f"runner pod {name} is starting",  # as `plan_from_pod` says it: no second write
             "agent": snapshot,
             "pod_name": name,
             "start_time": status.start_time or now,
         }
     )
     event = f"created runner pod {name} for agent revision {snapshot.revision}"
-    return StartPlan(started, (configmap, pod), created_event=event)
+    return StartPlan(started, objects, created_event=event)
 
 
 def plan_run(
@@ -99,6 +115,7 @@ def plan_run(
     config: OperatorConfig,
     now: str,
     generation: int | None,
+    budget: BudgetBlock | None = None,
 ) -> Plan:
     """Start the run if it has not started (admission, ConfigMap, pod), then follow its pod.
 
@@ -107,10 +124,11 @@ def plan_run(
     actions: tuple[Action, ...] = ()
     status = old
     if old.agent is None:
-        start = plan_start(run, old, agent=agent, previous=previous, config=config, now=now)
+        clock = parse_rfc3339(now)
+        start = plan_start(run, old, agent=agent, previous=previous, config=config, now=now, budget=budget, clock=clock)
         status = start.status
         if status.agent is None:
-            waiting = Waiting(status.message or "waiting for the agent", AGENT_WAIT_DELAY) if start.retry else None
+            waiting = Waiting(status.message or "waiting for the agent", start.retry_after) if start.retry else None
             return run_status_plan(old, with_conditions(status, generation, now), requeue=waiting)
         created = (Event("Normal", c.POD_CREATED, start.created_event),)
         actions = tuple(
@@ -134,9 +152,11 @@ def invalid_run_plan(old: AgentRunStatus, message: str, generation: int | None, 
 def run_status_plan(
     old: AgentRunStatus, new: AgentRunStatus, actions: tuple[Action, ...] = (), requeue: Waiting | None = None
 ) -> Plan:
-    """Write `new`; an Event when the phase or the reason changed (Warning for a failure or a missing Agent)."""
+    """Write `new`; an Event when the phase or the reason changed (Warning for a failure or a missing
+    Agent), except for PodCreated (the pod's creation posts it) and Running."""
     events: tuple[Event, ...] = ()
     if new.phase != old.phase or new.reason != old.reason:
         warning = new.phase == "Failed" or new.reason in (c.AGENT_NOT_FOUND, c.AGENT_NOT_READY)
-        events = (Event("Warning" if warning else "Normal", new.reason or new.phase, new.message or new.phase),)
+        if warning or new.reason not in (c.POD_CREATED, c.RUNNING):
+            events = (Event("Warning" if warning else "Normal", new.reason or new.phase, new.message or new.phase),)
     return Plan(status=dump(new), actions=actions, events=events, requeue=requeue)

@@ -327,6 +327,8 @@ def validate_agent_spec(spec: AgentSpec, allowed_hosts: Collection[str] | None =
     if spec.triggers.schedule is not None:
         errors += check_cron(spec.triggers.schedule, ("spec", "triggers", "schedule"))
     errors += check_timezone(spec.triggers.timezone, ("spec", "triggers", "timezone"))
+    if spec.budget is not None:
+        errors += check_timezone(spec.budget.timezone, ("spec", "budget", "timezone"))
     errors += [
         FieldError(loc, message)
         for loc, message in check_event_triggers(

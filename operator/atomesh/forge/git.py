@@ -8,7 +8,10 @@ one git process (`git -c` would show it in `ps` and in GitPython's error message
 from __future__ import annotations
 
 import base64
+import io
 import os
+import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -212,3 +215,41 @@ def push(repo: git.Repo, branch: str, token: str | None = None, force: bool = Fa
             repo.git.push(*args, kill_after_timeout=GIT_TIMEOUT)
     except git.GitCommandError as error:
         raise GitError.from_command(f"cannot push {branch}", error) from None
+
+
+def push_files_to_ref(
+    repo: git.Repo, ref: str, files: dict[str, bytes], message: str, name: str, email: str, token: str | None = None
+) -> str:
+    """Commit `files` (path -> bytes) as a tree of their own, parentless, and force-push it to `ref` on
+    origin; the work tree, index and HEAD stay as they are. Returns the commit's sha. Raises GitError."""
+    index_file = Path(repo.git_dir) / "atomesh-assets.index"
+    actor = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name}
+    actor["GIT_COMMITTER_EMAIL"] = email
+    try:
+        index_file.unlink(missing_ok=True)
+        with repo.git.custom_environment(GIT_INDEX_FILE=str(index_file), **actor):
+            for path, data in sorted(files.items()):
+                with tempfile.TemporaryFile() as handle:  # GitPython streams `istream` from a real file
+                    handle.write(data)
+                    handle.seek(0)
+                    sha = repo.git.hash_object("-w", "--stdin", istream=handle)
+                repo.git.update_index("--add", "--cacheinfo", f"100644,{sha},{path}")
+            tree = repo.git.write_tree()
+            commit = str(repo.git.commit_tree(tree, "-m", message))
+        with repo.git.custom_environment(**auth_env(token)):
+            repo.git.push("--force", "--porcelain", "origin", f"{commit}:{ref}", kill_after_timeout=GIT_TIMEOUT)
+    except git.GitCommandError as error:
+        raise GitError.from_command(f"cannot push {ref}", error) from None
+    finally:
+        index_file.unlink(missing_ok=True)
+    return commit
+
+
+def export_tree(repo: git.Repo, revision: str, folder: str, dest: Path) -> None:
+    """The files under `folder` at `revision`, written below `dest` (no checkout, no hooks). Raises GitError."""
+    try:
+        archive = repo.git.archive("--format=tar", revision, "--", folder, stdout_as_string=False)
+    except git.GitCommandError as error:
+        raise GitError.from_command(f"cannot export {folder} at {revision}", error) from None
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")

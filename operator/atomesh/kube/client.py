@@ -69,6 +69,7 @@ class RestKube:
         self._timeout = timeout
         self._lock = threading.Lock()
         self.writes = 0  # counted for the benchmark and the restart-safety tests
+        self.reads = 0  # GETs and LISTs, counted for the benchmark
 
     @classmethod
     def from_kubeconfig(cls, path: str | None = None, context: str | None = None) -> RestKube:
@@ -102,8 +103,10 @@ class RestKube:
             auth_settings=["BearerToken"],
         )
         method_, url, headers_, body_, post = serialized
-        if method != "GET":
-            with self._lock:
+        with self._lock:
+            if method == "GET":
+                self.reads += 1
+            else:
                 self.writes += 1
         try:
             response = self._api.call_api(

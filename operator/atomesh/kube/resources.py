@@ -20,7 +20,10 @@ class Resource:
         return f"{self.group}/{self.version}" if self.group else self.version
 
     def path(self, namespace: str, name: str | None = None, subresource: str | None = None) -> str:
+        """The REST path; an empty `namespace` without `name` is the collection across all namespaces."""
         base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if not namespace and name is None:
+            return f"{base}/{self.plural}"
         path = f"{base}/namespaces/{namespace}/{self.plural}"
         if name is not None:
             path += f"/{name}"
@@ -35,4 +38,5 @@ PODS = Resource("", "v1", "pods", "Pod")
 CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")
 MESHES = Resource(k.GROUP, k.VERSION, k.PLURAL_MESHES, k.KIND_MESH, has_status=True)
 CONTEXTS = Resource(k.GROUP, k.VERSION, k.PLURAL_CONTEXTS, k.KIND_CONTEXT, has_status=True)
+BUDGETS = Resource(k.GROUP, k.VERSION, k.PLURAL_BUDGETS, k.KIND_BUDGET, has_status=True)
 SECRETS = Resource("", "v1", "secrets", "Secret")

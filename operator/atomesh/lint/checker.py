@@ -21,11 +21,13 @@ from pydantic import BaseModel, ValidationError
 from atomesh.api import constants
 from atomesh.api.agent import Agent, AgentSpec
 from atomesh.api.agentrun import AgentRun, AgentRunSpec
+from atomesh.api.budget import Budget, BudgetSpec, BudgetWindows
 from atomesh.api.common import DNS_SUBDOMAIN_PATTERN
 from atomesh.api.context import AgentContext, Context, ContextSpec
 from atomesh.api.crd import openapi_schema
 from atomesh.api.mesh import Mesh, MeshSpec
 from atomesh.api.rules import EXACTLY_ONE_SOURCE
+from atomesh.core.admission import cost_limit
 from atomesh.core.context import OCI_UNSUPPORTED
 from atomesh.core.graph import validate_graph
 from atomesh.core.meshcheck import edge_input_problems
@@ -50,12 +52,14 @@ KINDS: dict[str, type[BaseModel]] = {
     constants.KIND_AGENT_RUN: AgentRun,
     constants.KIND_MESH: Mesh,
     constants.KIND_CONTEXT: Context,
+    constants.KIND_BUDGET: Budget,
 }
 _SPEC_MODELS: dict[str, type[BaseModel]] = {
     constants.KIND_AGENT: AgentSpec,
     constants.KIND_AGENT_RUN: AgentRunSpec,
     constants.KIND_MESH: MeshSpec,
     constants.KIND_CONTEXT: ContextSpec,
+    constants.KIND_BUDGET: BudgetSpec,
 }
 _TOP_LEVEL = ("apiVersion", "kind", "metadata", "spec", "status")
 _METADATA = (
@@ -165,7 +169,9 @@ class _Linter:
         if isinstance(obj.spec, AgentSpec):
             return validate_agent_spec(obj.spec) + _cost_limit_problems(obj.spec)
         if isinstance(obj.spec, MeshSpec):
-            return validate_graph(obj.spec)
+            return validate_graph(obj.spec) + _budget_timezone(obj.spec.budget)
+        if isinstance(obj.spec, BudgetSpec):
+            return _budget_timezone(obj.spec, ("spec",))
         if isinstance(obj.spec, ContextSpec) and obj.spec.oci is not None:
             return [FieldError(("spec", "oci"), OCI_UNSUPPORTED)]
         return []
@@ -240,11 +246,17 @@ def _not_linted(agent: str, what: str) -> str:
     )
 
 
+def _budget_timezone(budget: BudgetWindows | None, loc: tuple[str, ...] = ("spec", "budget")) -> list[FieldError]:
+    return check_timezone(budget.timezone, (*loc, "timezone")) if budget is not None else []
+
+
 def _cost_limit_problems(spec: AgentSpec) -> list[FieldError]:
     """A cost limit on a model without a price never holds: the operator fails such runs (CostUnknown)."""
-    if spec.limits.max_cost_usd is None or spec.harness.price is not None or price_of(spec.harness.model):
+    limit = cost_limit(spec)
+    if limit is None or spec.harness.price is not None or price_of(spec.harness.model):
         return []
-    return [FieldError(("spec", "harness", "model"), f"{unpriced(spec)}; limits.maxCostUSD needs a price")]
+    field = limit.partition("=")[0]
+    return [FieldError(("spec", "harness", "model"), f"{unpriced(spec)}; {field} needs a price")]
 
 
 def _raw_agent_checks(spec: dict[str, Any]) -> list[FieldError]:

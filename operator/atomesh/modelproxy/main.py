@@ -27,6 +27,7 @@ from aiohttp import web
 from atomesh.api import constants as k
 from atomesh.api.common import parse_duration
 from atomesh.api.runfile import RunFile
+from atomesh.core.gateway import gateway_headers
 from atomesh.core.modelgrant import EXPIRY_GRACE_SECONDS, ModelGrant, UsageMeter
 from atomesh.modelproxy.server import ModelProxy
 
@@ -59,11 +60,12 @@ def build_grant(run: RunFile, now: float) -> ModelGrant:
     from atomesh.pricing import price_of
 
     spec = run.spec
+    max_cost_usd, max_tokens = spec.run_limits()
     return ModelGrant(
         model=spec.harness.model,
         expires_at=now + parse_duration(spec.limits.timeout) + EXPIRY_GRACE_SECONDS,
-        max_tokens=spec.limits.max_tokens,
-        max_cost_usd=spec.limits.max_cost_usd,
+        max_tokens=max_tokens,
+        max_cost_usd=max_cost_usd,
         price=spec.harness.price or price_of(spec.harness.model),
     )
 
@@ -103,7 +105,9 @@ def load_settings(environ: Mapping[str, str]) -> ProxySettings:
 async def serve(settings: ProxySettings) -> None:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     grant = build_grant(settings.run, time.time())
-    proxy = ModelProxy(settings.upstream, settings.api_key, token, UsageMeter(grant))
+    proxy = ModelProxy(
+        settings.upstream, settings.api_key, token, UsageMeter(grant), extra_headers=gateway_headers(settings.run)
+    )
     runner = web.AppRunner(proxy.app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", settings.port)

@@ -11,7 +11,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import aiohttp
 from aiohttp import web
@@ -76,12 +76,14 @@ class ModelProxy:
         token: str,
         meter: UsageMeter,
         clock: Callable[[], float] = time.time,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         self._upstream = upstream.rstrip("/")
         self._api_key = api_key
         self._token = token
         self.meter = meter
         self._clock = clock
+        self._extra_headers = dict(extra_headers or {})  # a gateway's attribution (core.gateway)
         self._session: aiohttp.ClientSession | None = None
 
     def app(self) -> web.Application:
@@ -122,6 +124,7 @@ class ModelProxy:
     async def _forward(self, request: web.Request, body: bytes) -> web.StreamResponse:
         assert self._session is not None
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROPPED_REQUEST_HEADERS}
+        headers.update(self._extra_headers)
         headers["x-api-key"] = self._api_key
         headers["accept-encoding"] = "identity"
         metered = request.path == MESSAGES_PATH

@@ -17,10 +17,13 @@ from atomesh.review.data import render_data
 from atomesh.review.doc import render_doc
 from atomesh.review.filemodes import mode_section
 from atomesh.review.markdown import bound, details, fence, plural, redact
+from atomesh.review.office import document_sections
 from atomesh.review.provenance import render_history, render_provenance
 from atomesh.review.rendering import Rendering
+from atomesh.review.spreadsheet import spreadsheet_sections
 from atomesh.review.surface import ChangedFile, CheckConclusion, ReviewInput, Surface
 from atomesh.review.truncation import BODY_BUDGET, SECTION_GAP, Section, fit, join
+from atomesh.review.visual import visual_sections
 
 Renderer = Callable[[ReviewInput, tuple[ChangedFile, ...]], Rendering]
 RENDERERS: dict[str, Renderer] = {
@@ -28,6 +31,9 @@ RENDERERS: dict[str, Renderer] = {
     "doc": render_doc,
     "config": render_config,
     "data": render_data,
+    # Their own sections come from the per-file surfaces below; the rest is the code surface.
+    "visual": render_code,
+    "spreadsheet": render_code,
 }
 TITLE_LIMIT = 72
 LABEL_LIMIT = 50  # GitHub's maximum label name length
@@ -86,10 +92,28 @@ def _input_section(inp: ReviewInput) -> Section | None:
     return Section(lead=details("Run input", fence(bound(text, INPUT_LIMIT), "json")))
 
 
+def per_file_rendering(inp: ReviewInput, files: tuple[ChangedFile, ...]) -> Rendering:
+    """The surfaces chosen by file type, whatever the artifact type: images and pages (the
+    publisher's comparisons), then workbooks, then slides and documents, then the artifact type's
+    own sections."""
+    merged = Rendering()
+    for rendering in (
+        visual_sections(inp),
+        spreadsheet_sections(inp, files),
+        document_sections(files),
+        RENDERERS[inp.artifact_type](inp, files),
+    ):
+        merged.sections += rendering.sections
+        merged.summary_sections += rendering.summary_sections
+        merged.failures += rendering.failures
+        merged.checked += rendering.checked
+    return merged
+
+
 def build_surface(inp: ReviewInput) -> Surface:
     """The verification surface of one artifact: the same input always gives the same surface."""
     files = tuple(sorted(inp.files, key=lambda changed: (changed.path, changed.previous_path or "")))
-    rendering = RENDERERS[inp.artifact_type](inp, files)
+    rendering = per_file_rendering(inp, files)
     conclusion = conclusion_of(rendering)
     summary_title = check_title(rendering)
     head = _intro(inp, conclusion, summary_title)

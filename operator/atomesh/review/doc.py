@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 
 from atomesh.review.code import add_changes_and_checks
 from atomesh.review.markdown import code_span, fence, plural, quote
+from atomesh.review.office import is_office
 from atomesh.review.rendering import (
     Rendering,
 )
@@ -158,9 +159,12 @@ def _file_preview(changed: ChangedFile) -> str | None:
     return head + "\n\n" + quote(_bounded_preview("\n\n".join(shown)))
 
 
-def outline_section(files: tuple[ChangedFile, ...]) -> Section:
-    """Per document: the headings that were added, removed or changed."""
-    items = tuple(_file_outline(changed) for changed in files)
+def outline_section(files: tuple[ChangedFile, ...]) -> Section | None:
+    """Per document: the headings that were added, removed or changed (slides and .docx files have
+    their own surface, office.py)."""
+    items = tuple(_file_outline(changed) for changed in files if not is_office(changed.path))
+    if not items and files:
+        return None
     return Section(lead="### Changed sections", items=items, unit="document", joiner="\n\n")
 
 

@@ -32,6 +32,49 @@ class ChangedFile:
     mode: str = ""
     previous_mode: str = ""
     link_target: str | None = None  # what a symbolic link points to, as committed
+    # Raw bytes of binary documents a surface reads itself (workbooks); None for everything else.
+    before_data: bytes | None = None
+    after_data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One side of a visual comparison as the publisher stored it: where it is served, and its facts."""
+
+    url: str
+    format: str
+    width: int
+    height: int
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class VisualEvidence:
+    """An image file, or a page route at one viewport, compared before and after by the publisher.
+
+    `viewport` is empty for an image file. `changed_share` is None when there is nothing to compare
+    (added or deleted) or when comparing failed (`note` says why).
+    """
+
+    path: str
+    viewport: str = ""
+    before: Shot | None = None
+    after: Shot | None = None
+    diff_url: str | None = None
+    changed_share: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SheetCheckSpec:
+    """A check the Agent declares on a workbook: `cell` must equal the sum of `sum_of` (within `tolerance`)."""
+
+    name: str
+    path: str
+    sheet: str
+    cell: str
+    sum_of: str
+    tolerance: float = 0.005
 
 
 @dataclass(frozen=True)
@@ -98,6 +141,9 @@ class ReviewInput:
     revision: int = 0
     history: tuple[RevisionEntry, ...] = ()
     extra_labels: tuple[str, ...] = ()
+    visuals: tuple[VisualEvidence, ...] = ()
+    visual_notes: tuple[str, ...] = ()  # what the publisher could not render, said on the surface
+    sheet_checks: tuple[SheetCheckSpec, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -91,11 +91,9 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
         session_out=current_session(ctx),
     )
     harness = harness or build_harness(spec.harness.kind, model_access(ctx))
+    max_cost_usd, max_tokens = spec.run_limits()
     limits = HarnessLimits(
-        max_turns=spec.harness.max_turns,
-        timeout_seconds=timeout,
-        max_cost_usd=spec.limits.max_cost_usd,
-        max_tokens=spec.limits.max_tokens,
+        max_turns=spec.harness.max_turns, timeout_seconds=timeout, max_cost_usd=max_cost_usd, max_tokens=max_tokens
     )
     env = child_env(ctx.environ)
     ctx.log(

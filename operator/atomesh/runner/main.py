@@ -14,10 +14,13 @@ from pathlib import Path
 
 from atomesh.api import conditions as c
 from atomesh.api import constants as k
+from atomesh.api.agentrun import Usage
+from atomesh.api.runfile import with_usage
 from atomesh.forge.protocol import Forge
 from atomesh.runner.context import StepContext, context_from_env
 from atomesh.runner.failure import StepFailure
 from atomesh.runner.scrub import Scrubber
+from atomesh.runner.state import read_usage
 from atomesh.runner.summary import fit_summary, fit_text
 
 ForgeFactory = Callable[[StepContext], Forge]
@@ -61,6 +64,7 @@ def run_step(step: str, environ: Mapping[str, str], forge_factory: ForgeFactory 
     scrub = Scrubber([environ.get(k.ENV_FORGE_TOKEN), environ.get(k.ENV_MODEL_API_KEY)])
     termination = environ.get(k.ENV_TERMINATION_MESSAGE_PATH)
     termination_path = Path(termination) if termination else None
+    ctx: StepContext | None = None
     try:
         ctx = context_from_env(environ)
         _step(step, ctx, forge_factory)
@@ -72,5 +76,14 @@ def run_step(step: str, environ: Mapping[str, str], forge_factory: ForgeFactory 
     else:
         return 0
     print(f"atomesh runner {step}: {text}", flush=True, file=sys.stderr)
-    _write(termination_path, fit_text(text))
+    # What the harness spent before the step failed still counts in the run's budgets.
+    usage = _usage_of(ctx) if step == k.RUNNER_CONTAINER_AGENT else None
+    _write(termination_path, with_usage(text, usage, k.TERMINATION_MESSAGE_LIMIT) if usage else fit_text(text))
     return 1
+
+
+def _usage_of(ctx: StepContext | None) -> Usage | None:
+    try:
+        return read_usage(ctx.state_dir) if ctx is not None else None
+    except (OSError, ValueError):
+        return None

@@ -26,12 +26,10 @@ from atomesh.runner.failure import StepFailure
 from atomesh.runner.memory import is_memory_run, read_memory_pin
 from atomesh.runner.paths import disallowed
 from atomesh.runner.publish_links import refused_links, with_modes
+from atomesh.runner.publish_visual import COMMITTER_EMAIL, COMMITTER_NAME, publish_visuals
 from atomesh.runner.review_input import build_review_input, changed_files
 from atomesh.runner.session import previous_session, store_session
 from atomesh.runner.state import read_checks, read_summary, read_usage
-
-COMMITTER_NAME = "atomesh"
-COMMITTER_EMAIL = "atomesh@users.noreply.github.com"
 
 
 def forge_repo(repo: str) -> str:
@@ -136,9 +134,18 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
         if run.revision_of:
             base = gitops.merge_base(repo, f"origin/{spec.workspace.base_branch}", head) or old_head
         files = with_modes(repo, base, head, changed_files(repo, base, head))
+        visuals, visual_notes = publish_visuals(ctx, repo, url, base, head, files)
     resumed = run.revision_of or "" if previous_session(ctx).is_file() else ""
     review_input = build_review_input(
-        run, files, usage, checks, read_summary(ctx.state_dir), resumed, read_memory_pin(ctx)
+        run,
+        files,
+        usage,
+        checks,
+        read_summary(ctx.state_dir),
+        resumed_session=resumed,
+        memory=read_memory_pin(ctx),
+        visuals=visuals,
+        visual_notes=visual_notes,
     )
     surface = build_surface(review_input)
     slug = forge_repo(spec.workspace.repo)

@@ -3,16 +3,30 @@ checks, validations and provenance."""
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 import git
 
 from atomesh.api.agentrun import Usage
 from atomesh.api.runfile import CheckResult, RunFile
 from atomesh.core.memory import MEMORY_LABEL, MEMORY_TRIGGER
 from atomesh.forge import git as gitops
-from atomesh.review.surface import ChangedFile, CheckOutcome, Provenance, ReviewInput, RevisionEntry
+from atomesh.review.office import OFFICE_SUFFIXES
+from atomesh.review.surface import (
+    ChangedFile,
+    CheckOutcome,
+    Provenance,
+    ReviewInput,
+    RevisionEntry,
+    SheetCheckSpec,
+    VisualEvidence,
+)
+from atomesh.review.workbook import WORKBOOK_SUFFIXES
 from atomesh.runner.validate import validate_config
 
 TEXT_LIMIT = 200_000  # characters of one side of one file; the renderers bound what they show
+WORKBOOK_LIMIT = 50 * 1024 * 1024  # bytes of one side of a workbook, deck or document a surface reads
+KEPT_SUFFIXES = WORKBOOK_SUFFIXES | OFFICE_SUFFIXES  # binary files whose surfaces read their bytes
 
 
 def _text(data: bytes | None) -> tuple[str | None, bool]:
@@ -27,12 +41,20 @@ def _text(data: bytes | None) -> tuple[str | None, bool]:
         return None, True
 
 
+def _kept(data: bytes | None) -> bytes | None:
+    return data if data is not None and len(data) <= WORKBOOK_LIMIT else None
+
+
 def changed_files(repo: git.Repo, base: str, head: str) -> tuple[ChangedFile, ...]:
     files: list[ChangedFile] = []
     for change in gitops.diff_changes(repo, base, head):
         before_path = change.previous_path or change.path
-        before, before_binary = _text(None if change.status == "added" else gitops.file_at(repo, base, before_path))
-        after, after_binary = _text(None if change.status == "deleted" else gitops.file_at(repo, head, change.path))
+        before_data = None if change.status == "added" else gitops.file_at(repo, base, before_path)
+        before, before_binary = _text(before_data)
+        after_data = None if change.status == "deleted" else gitops.file_at(repo, head, change.path)
+        after, after_binary = _text(after_data)
+        # Workbooks, decks and documents are read by their surfaces; other binaries are not kept.
+        workbook = PurePosixPath(change.path).suffix.lower() in KEPT_SUFFIXES
         files.append(
             ChangedFile(
                 path=change.path,
@@ -43,6 +65,8 @@ def changed_files(repo: git.Repo, base: str, head: str) -> tuple[ChangedFile, ..
                 after=after,
                 previous_path=change.previous_path,
                 binary=change.binary or before_binary or after_binary,
+                before_data=_kept(before_data) if workbook else None,
+                after_data=_kept(after_data) if workbook else None,
             )
         )
     return tuple(files)
@@ -77,6 +101,8 @@ def build_review_input(
     summary: str,
     resumed_session: str = "",
     memory: str = "",
+    visuals: tuple[VisualEvidence, ...] = (),
+    visual_notes: tuple[str, ...] = (),
 ) -> ReviewInput:
     spec = run.spec
     history: tuple[RevisionEntry, ...] = ()
@@ -96,4 +122,9 @@ def build_review_input(
         revision=run.revision,
         history=history,
         extra_labels=tuple(spec.review.labels) + ((MEMORY_LABEL,) if proposes_memory else ()),
+        visuals=visuals,
+        visual_notes=visual_notes,
+        sheet_checks=tuple(
+            SheetCheckSpec(w.name, w.path, w.sheet, w.cell, w.sum_of, w.tolerance) for w in spec.review.workbook_checks
+        ),
     )

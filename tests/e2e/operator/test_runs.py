@@ -7,6 +7,7 @@ import json
 import pytest
 
 from atomesh.api import constants as k
+from atomesh.core.pod import RUN_FILE_ANNOTATION
 from atomesh.kube.resources import CONFIGMAPS
 from tests.e2e.operator.conftest import Stack, agent_manifest, run_manifest
 
@@ -117,14 +118,15 @@ def test_run_waits_for_its_agent(stack: Stack) -> None:
     assert stack.wait_phase("r7", {"AwaitingReview", "Failed"}, timeout=60)["phase"] == "AwaitingReview"
 
 
-def test_deleting_a_run_deletes_its_pod_and_configmap(stack: Stack) -> None:
+def test_deleting_a_run_deletes_its_pod_which_carried_the_run_file(stack: Stack) -> None:
     ready_agent(stack)
     stack.apply(run_manifest("r8", mode="publish"))
     stack.wait_phase("r8", {"AwaitingReview"})
-    assert stack.kube.get(CONFIGMAPS, stack.namespace, "r8-run") is not None
+    assert stack.kube.get(CONFIGMAPS, stack.namespace, "r8-run") is None  # the steps read it from the pod
+    pod = stack.pod("r8-runner") or {}
+    assert json.loads(pod["metadata"]["annotations"][RUN_FILE_ANNOTATION])["run"] == "r8"
     stack.kubectl("delete", "agentrun", "r8", "--wait=true", "--timeout=30s")
     stack.wait_for("the pod to go", lambda: stack.pod("r8-runner") is None)
-    stack.wait_for("the ConfigMap to go", lambda: stack.kube.get(CONFIGMAPS, stack.namespace, "r8-run") is None)
 
 
 def test_invalid_agent_stalls_without_crashing(stack: Stack) -> None:

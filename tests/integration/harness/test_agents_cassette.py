@@ -34,6 +34,8 @@ EXPECTED = {
     "dependency-bump": ({"requirements.txt": "M"}, {"requirements.txt": "M"}),
     "manifest-tuner": ({"deploy/deployment.yaml": "M"}, {"deploy/deployment.yaml": "M"}),
     "csv-cleaner": ({"data/customers.csv": "M"}, {"data/customers.csv": "M"}),
+    "landing-copy": ({"site/index.html": "M"}, {"site/index.html": "M"}),
+    "pricing-sheet": ({"pricing/plans.xlsx": "M"}, {"pricing/plans.xlsx": "M"}),
 }
 HARNESSES = [
     "litellm",
@@ -63,9 +65,10 @@ def task(manifest: dict[str, Any], revision: bool) -> Task:
 
 def sample_app(path: Path) -> git.Repo:
     repo = git.Repo.init(path, initial_branch="main")
-    for name, text in SAMPLE_FILES.items():
+    for name, content in SAMPLE_FILES.items():
         (path / name).parent.mkdir(parents=True, exist_ok=True)
-        (path / name).write_text(text, encoding="utf-8")
+        data = content.encode() if isinstance(content, str) else content
+        (path / name).write_bytes(data)
     commit_all(repo, "Initial commit")
     return repo
 
@@ -94,7 +97,7 @@ def test_a_first_run_and_a_revision(tmp_path: Path, agent: str, kind: str) -> No
         harness = build_harness(kind, access)
         result = harness.run(task(manifest, revision=False), workspace, limits, harness_env())
         assert result.ok, result.message
-        assert changed(repo) == first
+        assert changed(repo) == first, (result.final_text, [(r.turn, r.status) for r in emulator.requests])
         commit_all(repo, "the first run's change")
         revision = harness.run(task(manifest, revision=True), workspace, limits, harness_env())
         assert revision.ok, revision.message

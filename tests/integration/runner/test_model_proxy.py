@@ -259,3 +259,40 @@ def test_a_scripted_agent_finds_no_key_yet_gets_model_answers(
     assert summary.artifact.files == ["docs/loot.txt"]
     for text in (agent.stdout, agent.stderr, publish.stdout, publish.stderr, pod.termination("agent")):
         assert MODEL_KEY not in text
+
+
+def test_behind_a_litellm_gateway_every_request_carries_the_runs_identity(
+    anthropic_emulator: StartEmulator, start_proxy: StartProxy, tmp_path: Path
+) -> None:
+    """The headers LiteLLM's proxy reads for its spend logs (litellm_pre_call_utils): trace id = run uid,
+    spend-logs metadata and tags naming the agent, namespace and mesh; the body is forwarded as written."""
+    model = anthropic_emulator({"turns": [], "default": {"text": "ok"}})
+    spec = agent_spec(harness={"kind": "claude-code", "model": MODEL, "gateway": "litellm"})
+    path = tmp_path / k.RUN_FILE_NAME
+    path.write_text(json.dumps(run_file(spec=spec, runUid="5f1c-uid", mesh="release")))
+    proxy = start_proxy(model.url, run_file_path=path)
+    client = sdk(proxy)
+    assert ask(client) == "ok"
+    with client.messages.stream(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "Again."}]) as s:
+        s.get_final_message()
+    assert len(model.requests) == 2
+    for request in model.requests:
+        headers = {key.lower(): value for key, value in request.headers.items()}
+        assert headers["x-litellm-trace-id"] == "5f1c-uid"
+        assert json.loads(headers["x-litellm-spend-logs-metadata"]) == {
+            "agent": "docs",
+            "mesh": "release",
+            "namespace": "team-a",
+            "run": "docs-1",
+        }
+        assert headers["x-litellm-tags"] == "atomesh-agent:docs,atomesh-namespace:team-a,atomesh-mesh:release"
+        assert "metadata" not in request.body
+
+
+def test_without_a_gateway_requests_carry_no_gateway_headers(
+    anthropic_emulator: StartEmulator, start_proxy: StartProxy
+) -> None:
+    model = anthropic_emulator({"turns": [], "default": {"text": "ok"}})
+    proxy = start_proxy(model.url)
+    assert ask(sdk(proxy)) == "ok"
+    assert not [key for key in model.requests[0].headers if key.lower().startswith("x-litellm-")]

@@ -12,6 +12,7 @@ from tests.fixtures.anthropic import StartEmulator
 from tests.integration.runner.runner_support import RunnerPod, agent_spec, run_file, seed_bare_repo
 
 from atomesh.api.agentrun import Usage
+from atomesh.api.runfile import split_usage
 
 pytestmark = pytest.mark.integration
 
@@ -89,6 +90,8 @@ def test_limit_and_model_failures(
     # Usage is recorded even for a failed run, so its spend is known.
     usage = Usage.model_validate_json((pod.state / "usage.json").read_text())
     assert usage.turns == sum(1 for r in emulator.requests if r.status == 200)
+    # ... and reported with the failure, so the run's status (and its budgets) count it.
+    assert split_usage(message) == (message.rpartition("\nusage: ")[0], usage)
 
 
 def test_harness_crash(tmp_path: Path, anthropic_emulator: StartEmulator) -> None:

@@ -51,8 +51,8 @@ def test_the_sample_repository_of_the_cases_is_the_development_stacks() -> None:
     from atomesh.devstack.github import SAMPLE_FILES
 
     root = REPO_ROOT / "agents" / "testdata" / "sample-app"
-    found = {str(p.relative_to(root)): p.read_text() for p in root.rglob("*") if p.is_file()}
-    assert found == SAMPLE_FILES
+    found = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    assert found == {path: c.encode() if isinstance(c, str) else c for path, c in SAMPLE_FILES.items()}
 
 
 def test_a_case_finds_its_agent_beside_the_agent_folder_and_defaults(tmp_path: Path) -> None:

@@ -139,3 +139,51 @@ def test_a_waiting_get_is_woken_by_an_add_from_another_thread() -> None:
     q.add("a")
     worker.join(30)
     assert got == ["a"]
+
+
+def test_resync_keys_wait_behind_new_work() -> None:
+    q = queue()
+    for key in ("old-1", "old-2", "old-3"):
+        q.add_resync(key)
+    q.add("new")
+    assert len(q) == 4
+    assert q.get(0) == "new"  # created during the resync: not queued behind it
+    q.done("new")
+    assert [q.get(0), q.get(0), q.get(0), q.get(0)] == ["old-1", "old-2", "old-3", None]
+
+
+def test_a_resync_key_added_again_moves_to_the_front_once() -> None:
+    q = queue()
+    q.add_resync("a")
+    q.add_resync("b")
+    q.add("b")  # b changed meanwhile: new work
+    q.add_resync("b")  # and a re-list saw it again: still once
+    assert [q.get(0), q.get(0), q.get(0)] == ["b", "a", None]
+
+
+def test_a_resync_key_being_processed_is_queued_again_once_done() -> None:
+    q = queue()
+    q.add("a")
+    assert q.get(0) == "a"
+    q.add_resync("a")
+    assert q.get(0) is None
+    q.done("a")
+    assert q.get(0) == "a"
+
+
+def test_shut_down_hands_out_resync_keys_too() -> None:
+    q = queue()
+    q.add_resync("a")
+    q.shut_down()
+    assert [q.get(0), q.get(0)] == ["a", None]
+
+
+def test_idle_means_nothing_queued_and_nothing_processing() -> None:
+    q = queue()
+    assert q.idle
+    q.add_resync("a")
+    assert not q.idle
+    assert q.get(0) == "a"
+    assert not q.idle
+    q.done("a")
+    assert q.idle

@@ -1,10 +1,14 @@
-"""A Mesh's status when its spec is invalid, and the Events its condition changes post."""
+"""A Mesh's status when its spec is invalid, the Events its condition changes post, and its spend."""
 
 from __future__ import annotations
 
+from mesh_builders import NOW as MESH_NOW
+from mesh_builders import agents, merged, mesh, run
+
 from atomesh.api import conditions as c
-from atomesh.api.mesh import MeshStatus
+from atomesh.api.mesh import Mesh, MeshStatus
 from atomesh.core.conditions import condition, find
+from atomesh.core.meshplan import plan_mesh
 from atomesh.core.meshstatus import invalid_mesh_status, mesh_events
 
 NOW = "2026-11-24T12:00:00Z"
@@ -34,3 +38,29 @@ def test_events_only_for_conditions_that_changed() -> None:
     ]
     assert [(e.type, e.reason) for e in mesh_events([ready, over], [ready, within])] == [("Normal", c.WITHIN_BUDGET)]
     assert [(e.type, e.reason) for e in mesh_events([ready], [stalled, ready])] == [("Warning", c.INVALID_GRAPH)]
+
+
+def test_the_mesh_shows_its_budget_windows_and_cost_per_accepted_artifact_by_hand() -> None:
+    base = mesh(["write", "review"])
+    budgeted = Mesh.model_validate(
+        {
+            **base.model_dump(by_alias=True),
+            "spec": {**base.spec.model_dump(by_alias=True), "budget": {"perDay": {"usd": 1}}},
+        }
+    )
+    runs = [
+        run("w1", "write", phase="Succeeded", review=merged(1), cost=0.30),
+        run("w2", "write", phase="Failed", cost=0.10),  # costs, accepts nothing
+        run("r1", "review", phase="Succeeded", review=merged(2), cost=0.20),
+        run("w3", "write", execution="ex2", phase="Queued"),  # waits for a budget window: queued, spent nothing
+    ]
+    status = plan_mesh(budgeted, agents("write", "review"), runs, MESH_NOW).status
+    assert status.artifact_cost is not None
+    # By hand: (0.30 + 0.10 + 0.20) / 2 merged pull requests.
+    assert (status.artifact_cost.cost_usd, status.artifact_cost.merged, status.artifact_cost.cost_per_accepted_usd) == (
+        0.6,
+        2,
+        0.3,
+    )
+    assert [(w.window, w.cost_usd, w.limit_usd, w.percent) for w in status.budget] == [("day", 0.6, 1.0, 60)]
+    assert (status.queued_runs, status.active_runs) == (1, 0)

@@ -16,7 +16,9 @@ from atomesh.api.context import ContextVersion
 from atomesh.api.runfile import RunFile
 from atomesh.core.config import OperatorConfig
 from atomesh.core.pod import (
+    RUN_FILE_ANNOTATION,
     build_run_configmap,
+    build_runner_objects,
     build_runner_pod,
     revision_context,
     run_configmap_name,
@@ -42,7 +44,7 @@ def containers(pod: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_golden_manifest() -> None:
     """Set ATOMESH_REGENERATE_GOLDEN=1 to rewrite the golden file after an intended change."""
-    pod = build_runner_pod(run(), snapshot(runner={"resources": {"limits": {"memory": "1Gi"}}}), CONFIG)
+    (pod,) = build_runner_objects(run(), snapshot(runner={"resources": {"limits": {"memory": "1Gi"}}}), CONFIG)
     text = yaml.safe_dump(pod, sort_keys=True)
     if os.environ.get(REGENERATE):
         GOLDEN.write_text(text)
@@ -167,13 +169,25 @@ def test_names_are_deterministic_and_bounded(length: int) -> None:
     assert runner_pod_name(name) != runner_pod_name(name + "x")
 
 
-def test_configmap_holds_the_run_file() -> None:
-    cm = build_run_configmap(run(), snapshot())
-    run_file = RunFile.model_validate_json(cm["data"][k.RUN_FILE_NAME])
+def test_the_pod_carries_the_run_file_in_an_annotation_projected_to_the_steps() -> None:
+    (pod,) = build_runner_objects(run(), snapshot(), CONFIG)
+    run_file = RunFile.model_validate_json(pod["metadata"]["annotations"][RUN_FILE_ANNOTATION])
     assert run_file.branch == "atomesh/tidy/tidy-1"
     assert run_file.input == {"topic": "release"}
     assert run_file.spec_hash == snapshot().spec_hash
-    pod = build_runner_pod(run(), snapshot(), CONFIG)
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    (item,) = volumes["run"]["downwardAPI"]["items"]
+    assert item == {
+        "path": k.RUN_FILE_NAME,
+        "fieldRef": {"fieldPath": f"metadata.annotations['{RUN_FILE_ANNOTATION}']"},
+    }
+
+
+def test_a_run_file_too_large_for_an_annotation_goes_in_a_configmap() -> None:
+    large = run().model_copy(update={"spec": run().spec.model_copy(update={"input": {"text": "x" * 200_000}})})
+    cm, pod = build_runner_objects(large, snapshot(), CONFIG)
+    assert RunFile.model_validate_json(cm["data"][k.RUN_FILE_NAME]).input == {"text": "x" * 200_000}
+    assert RUN_FILE_ANNOTATION not in pod["metadata"]["annotations"]
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
     assert volumes["run"]["configMap"]["name"] == cm["metadata"]["name"]
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from atomesh.api import conditions as c
-from atomesh.api.agentrun import AgentRunStatus
+from atomesh.api.agentrun import AgentRunStatus, Usage
+from atomesh.api.runfile import split_usage, with_usage
 from atomesh.core.runphase import PodObservation, StepState, observe_pod, plan_from_pod, with_conditions
 
 NOW = "2026-01-01T00:05:00Z"
@@ -219,3 +220,16 @@ def test_the_reason_a_step_names_becomes_the_runs_reason(reason: str) -> None:
 def test_a_step_that_names_no_known_reason_failed_with_step_failed(message: str) -> None:
     status = plan_from_pod(RUNNING, cancel=False, pod=observe_pod(failed_in("agent", message)), now=NOW).status
     assert status.reason == c.STEP_FAILED
+
+
+def test_a_failed_agent_step_reports_its_usage_so_the_spend_counts() -> None:
+    usage = Usage(input_tokens=50_000, output_tokens=10, cost_usd=0.2505, turns=3)
+    text = "BudgetExceeded: model cost $0.2505 exceeded limits.maxCostUSD=$0.25 " + "x" * 5000
+    message = with_usage(text, usage, 4096)
+    assert len(message.encode()) <= 4096
+    assert split_usage(message)[1] == usage
+    plan = plan_from_pod(RUNNING, cancel=False, pod=observe_pod(failed_in("agent", message)), now=NOW)
+    assert (plan.status.phase, plan.status.reason, plan.status.usage) == ("Failed", c.BUDGET_EXCEEDED_REASON, usage)
+    assert plan.status.failure is not None
+    assert "usage:" not in plan.status.failure.message
+    assert split_usage("ModelError: usage: not json") == ("ModelError: usage: not json", None)

@@ -26,10 +26,10 @@ def plan(the_run: AgentRun, **kwargs: Any):
     return plan_start(the_run, AgentRunStatus(), previous=None, config=CONFIG, now=NOW, **kwargs)
 
 
-def test_a_ready_agent_starts_the_run_with_its_configmap_and_pod() -> None:
+def test_a_ready_agent_starts_the_run_with_its_pod_alone() -> None:
     started = plan(run())
-    assert [obj["kind"] for obj in started.objects] == ["ConfigMap", "Pod"]
-    assert started.pod is started.objects[1]
+    assert [obj["kind"] for obj in started.objects] == ["Pod"]  # the run file travels in the pod
+    assert started.pod is started.objects[0]
     status = started.status
     assert (status.phase, status.reason, status.start_time) == ("Pending", c.POD_CREATED, NOW)
     assert status.pod_name == started.pod["metadata"]["name"]

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
+from docx import Document
+from pptx import Presentation
+from workbooks import xlsx
+
 from atomesh.review import ChangedFile, CheckOutcome, Provenance, ReviewInput, RevisionEntry, Validation
+from atomesh.review.surface import SheetCheckSpec, Shot, VisualEvidence
 
 PROVENANCE = Provenance(
     agent="fixer",
@@ -286,6 +293,170 @@ def links_case() -> ReviewInput:
     )
 
 
+ASSETS = "http://127.0.0.1:8081/demo/sample-app/raw/refs/atomesh/assets/editor-20260101-0900-abcde"
+
+
+def _shot(name: str, width: int, height: int, size: int, fmt: str = "PNG") -> Shot:
+    return Shot(url=f"{ASSETS}/{name}", format=fmt, width=width, height=height, size_bytes=size)
+
+
+def visual_case() -> ReviewInput:
+    """A landing-page edit: a changed hero image, a new logo, an SVG, two routes at two viewports."""
+    pages = tuple(
+        VisualEvidence(
+            path=route,
+            viewport=viewport,
+            before=_shot(f"pages/{route}/{viewport}/before.png", width, 800, 40_000),
+            after=_shot(f"pages/{route}/{viewport}/after.png", width, 800, 41_000),
+            diff_url=f"{ASSETS}/pages/{route}/{viewport}/diff.png",
+            changed_share=share,
+        )
+        for route, share in (("index.html", 0.0731), ("pricing.html", 0.0))
+        for viewport, width in (("desktop", 1280), ("mobile", 390))
+    )
+    return ReviewInput(
+        artifact_type="visual",
+        provenance=PROVENANCE,
+        purpose="Tighten the landing page copy.",
+        summary="Shorter hero headline; new logo.",
+        files=(
+            ChangedFile("site/index.html", "modified", 2, 2, before="<h1>Old</h1>\n", after="<h1>New</h1>\n"),
+            ChangedFile("site/hero.png", "modified", binary=True),
+            ChangedFile("site/logo.svg", "added", 4, 0, after="<svg/>"),
+        ),
+        visuals=(
+            VisualEvidence(
+                path="site/hero.png",
+                before=_shot("images/site/hero.png/before.png", 640, 320, 12_288),
+                after=_shot("images/site/hero.png/after.png", 640, 360, 13_900),
+                diff_url=f"{ASSETS}/images/site/hero.png/diff.png",
+                changed_share=0.1425,
+            ),
+            VisualEvidence(
+                path="site/logo.svg",
+                after=_shot("images/site/logo.svg/after.png", 120, 40, 2_100, "SVG"),
+                note="added; SVG rasterised in Chromium",
+            ),
+            *pages,
+        ),
+        visual_notes=("site/broken.webp: cannot decode the after image (cannot identify image file)",),
+    )
+
+
+def spreadsheet_case() -> ReviewInput:
+    """A pricing workbook update: prices change, a column is added, one declared total no longer balances."""
+    before = xlsx(
+        {
+            "Prices": {
+                "A1": "Plan", "B1": "Monthly USD",
+                "A2": "Starter", "B2": 9, "A3": "Team", "B3": 29, "A4": "Business", "B4": 99,
+                "A5": "Total", "B5": ("SUM(B2:B4)", 137),
+            },
+            "Discounts": {"A1": "Annual", "B1": 0.15},
+        }
+    )  # fmt: skip
+    after = xlsx(
+        {
+            "Prices": {
+                "A1": "Plan", "B1": "Monthly USD", "C1": "Monthly EUR",
+                "A2": "Starter", "B2": 12, "C2": 11, "A3": "Team", "B3": 29, "C3": 27,
+                "A4": "Business", "B4": 109, "C4": 99,
+                "A5": "Total", "B5": ("SUM(B2:B4)", 150), "C5": 130,
+            },
+            "Discounts": {"A1": "Annual", "B1": 0.15},
+            "Changelog": {"A1": "Starter +3, Business +10"},
+        }
+    )  # fmt: skip
+    return ReviewInput(
+        artifact_type="spreadsheet",
+        provenance=PROVENANCE,
+        purpose="Update the pricing sheet from the pricing committee's decisions.",
+        summary="Starter to $12, Business to $109, EUR column.",
+        files=(
+            ChangedFile("pricing/plans.xlsx", "modified", binary=True, before_data=before, after_data=after),
+            ChangedFile("pricing/legacy.ods", "modified", binary=True),
+            ChangedFile("pricing/broken.xlsx", "added", binary=True, after_data=b"not a zip"),
+        ),
+        sheet_checks=(
+            SheetCheckSpec("USD total balances", "pricing/plans.xlsx", "Prices", "B5", "B2:B4"),
+            SheetCheckSpec("EUR total balances", "pricing/plans.xlsx", "Prices", "C5", "C2:C4"),
+        ),
+    )
+
+
+def mixed_case() -> ReviewInput:
+    """A code change that also swaps an image: both surfaces on one pull request."""
+    return ReviewInput(
+        artifact_type="code",
+        provenance=PROVENANCE,
+        purpose="Fix bugs reported in issues, with a regression test.",
+        files=(
+            ChangedFile("src/app/pages.py", "modified", 3, 1, before="a\n", after="b\n"),
+            ChangedFile("docs/logo.png", "modified", binary=True),
+        ),
+        visuals=(
+            VisualEvidence(
+                path="docs/logo.png",
+                before=_shot("images/docs/logo.png/before.png", 64, 64, 900),
+                after=_shot("images/docs/logo.png/after.png", 64, 64, 910),
+                diff_url=f"{ASSETS}/images/docs/logo.png/diff.png",
+                changed_share=0.0,
+            ),
+        ),
+        checks=(CheckOutcome("unit tests", passed=True, exit_code=0, output_tail="3 passed\n"),),
+    )
+
+
+def _deck(slides: list[tuple[str, list[str]]]) -> bytes:
+    deck = Presentation()
+    for title, bullets in slides:
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title
+        slide.placeholders[1].text_frame.text = "\n".join(bullets)
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+def _document(sections: list[tuple[str, list[str]]]) -> bytes:
+    document = Document()
+    for heading, paragraphs in sections:
+        document.add_heading(heading, level=1)
+        for paragraph in paragraphs:
+            document.add_paragraph(paragraph)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def documents_case() -> ReviewInput:
+    """A quarterly deck and a customer letter updated: changed, added and removed slides and sections."""
+    deck_before = _deck(
+        [("Q3 review", ["Revenue $1.2M", "Churn 3%"]), ("Next steps", ["Hire two engineers"]), ("Appendix", ["-"])]
+    )
+    deck_after = _deck([("Q3 review", ["Revenue $1.3M", "Churn 3%"]), ("Next steps", ["Hire two engineers"])])
+    letter_before = _document([("Welcome", ["Thank you for choosing us."]), ("Your plan", ["Starter, $9 a month."])])
+    letter_after = _document(
+        [
+            ("Welcome", ["Thank you for choosing us."]),
+            ("Your plan", ["Starter, $12 a month from March."]),
+            ("Support", ["Write to support@example.com."]),
+        ]
+    )
+    return ReviewInput(
+        artifact_type="doc",
+        provenance=PROVENANCE,
+        purpose="Keep the customer-facing decks and letters current.",
+        files=(
+            ChangedFile("decks/q3.pptx", "modified", binary=True, before_data=deck_before, after_data=deck_after),
+            ChangedFile(
+                "letters/welcome.docx", "modified", binary=True, before_data=letter_before, after_data=letter_after
+            ),
+            ChangedFile("decks/broken.pptx", "added", binary=True, after_data=b"PK not really"),
+        ),
+    )
+
+
 CASES = {
     "links_and_modes": links_case,
     "code": code_case,
@@ -294,4 +465,8 @@ CASES = {
     "data": data_case,
     "revision_history": revision_case,
     "truncation": lambda: huge_code_case(files=3_000, output=5_000),
+    "visual": visual_case,
+    "spreadsheet": spreadsheet_case,
+    "mixed": mixed_case,
+    "documents": documents_case,
 }

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from . import (
     labels,
     pulls,
     ratelimit,
+    raw,
     reactions,
     repositories,
     reviews,
@@ -140,14 +141,19 @@ class GitHubEmulator:
 
     # --- repositories -------------------------------------------------------------------------
     def create_repo(
-        self, full_name: str, files: dict[str, str] | None = None, *, private: bool = False, description: str = ""
+        self,
+        full_name: str,
+        files: Mapping[str, str | bytes] | None = None,
+        *,
+        private: bool = False,
+        description: str = "",
     ) -> Repo:
         """A repository whose `main` branch holds `files` in one initial commit (empty when None)."""
         owner, name = full_name.split("/", 1)
         repo = repositories.create_repo(self.services, owner, name, private=private, description=description)
         if files and not self.storage.branches(repo.full_name):
             author = Identity(owner, f"{owner}@users.noreply.github.com")
-            content = {path: text.encode() for path, text in files.items()}
+            content = {path: text.encode() if isinstance(text, str) else text for path, text in files.items()}
             sha = self.storage.write_commit(repo.full_name, content, "Initial commit", author, [])
             self.storage.update_ref(repo.full_name, f"refs/heads/{repo.default_branch}", sha)
         return repo
@@ -231,6 +237,7 @@ class GitHubEmulator:
             labels,
             checks,
             http_backend,
+            raw,
             html,
         ):
             app.router.add_routes(module.routes)

@@ -1,8 +1,8 @@
 """The sample repository `demo/sample-app` that `atomesh dev` and the tests start from: a small
 Python package with a test and pinned requirements, a README, a changelog, docs, configuration,
-a Kubernetes Deployment with its measured usage, and CSV data (one export in need of cleaning),
-so every example agent in agents/ and every artifact type (code, doc, config, data) has
-something to change.
+a Kubernetes Deployment with its measured usage, CSV data (one export in need of cleaning), a
+landing page and a pricing workbook (seed_site.py), so every example agent in agents/ and every
+artifact type (code, doc, config, data, visual, spreadsheet) has something to change.
 
 The people the example agents ask for review (`SAMPLE_REVIEWERS`) are collaborators of the
 repository, so requesting their review succeeds as it would on GitHub."""
@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Final
 
+from .seed_site import SITE_FILES
+
 SAMPLE_REPO: Final = "demo/sample-app"
 # login -> permission on SAMPLE_REPO: the `review.reviewers` of the agents in agents/.
 SAMPLE_REVIEWERS: Final[dict[str, str]] = {"maintainer": "write", "data-owner": "write"}
 
-SAMPLE_FILES: Final[dict[str, str]] = {
+SAMPLE_FILES: Final[dict[str, str | bytes]] = {
     ".gitignore": """__pycache__/
 *.py[cod]
 .pytest_cache/
@@ -181,4 +183,5 @@ jobs:
       - uses: actions/checkout@v4
       - run: pip install -e . pytest && pytest
 """,
+    **SITE_FILES,
 }

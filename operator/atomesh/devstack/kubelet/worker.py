@@ -146,15 +146,22 @@ class PodWorker:
                     if await self._run_all(self.init_records, sequential=True):
                         await self._run_all(self.main_records, sequential=False)
                 finally:
+                    if scope.expired():
+                        # As the kubelet does, the pod is Failed with DeadlineExceeded before its
+                        # containers are stopped: no status in between shows a plain failure.
+                        self._deadline_exceeded()
                     await self._stop_sidecars()
         except TimeoutError:
             if not scope.expired():
                 raise
-            self.pod_record.failed = True
-            self.pod_record.reason = REASON_DEADLINE
-            self.pod_record.message = DEADLINE_MESSAGE
+            self._deadline_exceeded()
             await self._event(REASON_DEADLINE, DEADLINE_MESSAGE)
             await self._push_status()
+
+    def _deadline_exceeded(self) -> None:
+        self.pod_record.failed = True
+        self.pod_record.reason = REASON_DEADLINE
+        self.pod_record.message = DEADLINE_MESSAGE
 
     async def _accept(self) -> bool:
         """Bind an unassigned pod to this node; False when it went to another node (a scheduler won)."""

@@ -1,0 +1,189 @@
+"""Scale benchmark, run by hand from the repository root:
+`python -m bench.scale [--agents 5000] [--meshes 50] [--runs 20000]`.
+
+Fills one namespace of the Kubernetes API emulator (its own process) with Agents, Meshes and
+finished AgentRuns, lets the operator (in this process) reconcile them once, then restarts it and
+prints: time until it goes quiet (every object reconciled once, then its work queue empty for
+2 s), API writes and GET/LISTs the operator made during that resync (the goal for objects already
+reconciled is 0 of both), the create→pod latency of a run created one second into the resync
+(new work is not queued behind the resync), the operator's resident memory (this process; the
+emulator runs apart) and the LIST latency of every run at the API server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from atomesh.controller.main import OperatorThread
+from atomesh.core.config import OperatorConfig
+from atomesh.devstack.kube import write_kubeconfig
+from atomesh.kube.client import RestKube
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
+
+ROOT = Path(__file__).resolve().parents[1]
+NS = "scale"
+FINISHED_AT = "2026-01-01T00:00:00Z"
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB."""
+    match = re.search(r"VmRSS:\s+(\d+) kB", Path("/proc/self/status").read_text())
+    return int(match.group(1)) / 1024 if match else float("nan")
+
+
+def start_api_server() -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "atomesh.devstack.kube"], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    assert process.stdout is not None
+    return process, process.stdout.readline().strip()
+
+
+def seed(kube: RestKube, agents: int, meshes: int, runs: int) -> None:
+    for path in sorted((ROOT / "crds").glob("*.yaml")):
+        crd = yaml.safe_load(path.read_text())
+        for version in crd["spec"]["versions"]:
+            version["schema"]["openAPIV3Schema"]["properties"].pop("metadata", None)
+        kube._request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body=crd)
+    kube._request(
+        "POST", "/api/v1/namespaces", body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}
+    )
+
+    def agent(index: int) -> None:
+        spec = {
+            "purpose": "scale",
+            "instructions": "scale",
+            "output": {"artifact": "doc"},
+            "workspace": {"repo": "acme/site"},
+            "harness": {"model": "m"},
+            "historyLimit": 1000,
+        }
+        kube.create(AGENTS, {"metadata": {"name": f"agent-{index:05d}", "namespace": NS}, "spec": spec})
+
+    def mesh(index: int) -> None:
+        nodes = [{"name": f"n{step}", "agentRef": {"name": f"agent-{index * 2 + step:05d}"}} for step in (0, 1)]
+        spec = {"agents": nodes, "edges": [{"from": "n0", "to": "n1", "when": "accepted"}]}
+        kube.create(MESHES, {"metadata": {"name": f"mesh-{index:03d}", "namespace": NS}, "spec": spec})
+
+    def run(index: int) -> None:
+        name = f"run-{index:06d}"
+        body = {
+            "metadata": {"name": name, "namespace": NS},
+            "spec": {"agentRef": {"name": f"agent-{index % agents:05d}"}},
+        }
+        kube.create(AGENT_RUNS, body)
+        status = {"phase": "Succeeded", "reason": "NoChanges", "message": "seeded", "completionTime": FINISHED_AT}
+        kube.patch_status(AGENT_RUNS, NS, name, status)
+
+    with ThreadPoolExecutor(8) as pool:
+        for step, count in ((agent, agents), (mesh, meshes), (run, runs)):
+            started = time.monotonic()
+            list(pool.map(step, range(count)))
+            print(f"seeded {count} x {step.__name__} in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def settle(op: OperatorThread, objects: int, quiet: float = 2.0, timeout: float = 900.0) -> float:
+    """Seconds from now until the operator has reconciled `objects` requests (a restart reconciles
+    every object once: kopf hands them over only as it gets through its own backlog) and its work
+    queue has then been empty for `quiet` seconds (that time excluded)."""
+    started = time.monotonic()
+    idle_since: float | None = None
+    queue = op.ctx.workers.queue
+    while time.monotonic() - started < timeout:
+        busy = not queue.idle
+        now = time.monotonic()
+        if busy or not op.cache.synced or op.ctx.workers.reconciled < objects:
+            idle_since = None
+        elif idle_since is None:
+            idle_since = now
+        elif now - idle_since >= quiet:
+            return idle_since - started
+        time.sleep(0.05)
+    raise SystemExit("the operator did not go quiet")
+
+
+def new_run_latency(kube: RestKube, name: str) -> float:
+    """Create a run and wait for its pod; seconds between the two."""
+    created = time.monotonic()
+    kube.create(
+        AGENT_RUNS, {"metadata": {"name": name, "namespace": NS}, "spec": {"agentRef": {"name": "agent-00000"}}}
+    )
+    while kube.get(PODS, NS, f"{name}-runner") is None:
+        if time.monotonic() - created > 600:
+            raise SystemExit(f"no pod for {name}")
+        time.sleep(0.02)
+    return time.monotonic() - created
+
+
+def list_latency(kube: RestKube, repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.monotonic()
+        kube.list(AGENT_RUNS, NS)
+        times.append(time.monotonic() - started)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--agents", type=int, default=5000)
+    parser.add_argument("--meshes", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=20000)
+    args = parser.parse_args()
+    server, url = start_api_server()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            kubeconfig = str(write_kubeconfig(url, Path(tmp) / "kubeconfig"))
+            kube = RestKube.from_kubeconfig(kubeconfig)
+            seed(kube, args.agents, args.meshes, args.runs)
+            config = OperatorConfig(runner_image="atomesh-runner:scale")
+            objects = args.agents + args.meshes + args.runs
+            print(f"bench process before the operator: {rss_mb():.0f} MB", flush=True)
+            with OperatorThread(config, kubeconfig, (NS,)) as first:
+                quiet = settle(first, objects)
+                print(f"first start: quiet after {quiet:.1f} s, {first.kube.writes} writes", flush=True)
+            op = OperatorThread(config, kubeconfig, (NS,))
+            op.start()
+            try:
+                restarted = time.monotonic()
+                time.sleep(1.0)
+                latency = new_run_latency(kube, "run-during-resync")
+                quiet = time.monotonic() - restarted + settle(op, objects)
+                report: dict[str, Any] = {
+                    "resync: quiet after (s)": round(quiet, 1),
+                    "resync: operator API writes (incl. the new run's)": op.kube.writes,
+                    "resync: operator GET/LIST requests": op.kube.reads,
+                    "run created 1 s into the resync: create→pod (ms)": round(latency * 1000, 1),
+                    "operator RSS after the resync (MB, this process)": round(rss_mb(), 0),
+                    "objects cached": op.cache.sizes(),
+                }
+            finally:
+                op.stop()
+            report["API server: LIST of every run, median of 5 (ms)"] = round(list_latency(kube) * 1000, 0)
+            server_rss = Path(f"/proc/{server.pid}/status").read_text()
+            match = re.search(r"VmRSS:\s+(\d+) kB", server_rss)
+            report["API server RSS (MB)"] = int(match.group(1)) // 1024 if match else None
+            for key, value in report.items():
+                print(f"{key}: {value}")
+            kube.close()
+    finally:
+        server.terminate()
+        server.wait(10)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""What an Agent declares for the visual and spreadsheet surfaces: pages to render, workbook checks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from atomesh.api.common import SpecModel
+
+
+class Viewport(SpecModel):
+    """A browser window size pages are rendered at."""
+
+    name: str = Field(min_length=1, max_length=32, description="Name shown in the table, such as desktop or mobile.")
+    width: int = Field(ge=200, le=3840, description="Width in CSS pixels.")
+    height: int = Field(ge=200, le=4320, description="Height in CSS pixels (the screenshot is of this window).")
+
+
+def _default_viewports() -> list[Viewport]:
+    return [Viewport(name="desktop", width=1280, height=800), Viewport(name="mobile", width=390, height=844)]
+
+
+class PageRendering(SpecModel):
+    """Static pages the publisher renders in headless Chromium, before and after, at each viewport."""
+
+    root: str = Field(
+        default=".", min_length=1, max_length=512, description="Folder of the repository the routes are relative to."
+    )
+    routes: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(
+        min_length=1, max_length=20, description="HTML files under root to render, such as index.html."
+    )
+    viewports: list[Viewport] = Field(
+        default_factory=_default_viewports, min_length=1, max_length=5, description="Window sizes to render at."
+    )
+
+
+class WorkbookCheck(SpecModel):
+    """A total that must still balance: `cell` equals the sum of `sumOf` on `sheet` of the workbook at `path`."""
+
+    name: str = Field(min_length=1, max_length=63, description="Name of the check, shown on the pull request.")
+    path: str = Field(min_length=1, max_length=512, description="Workbook (.xlsx) path in the repository.")
+    sheet: str = Field(min_length=1, max_length=31, description="Sheet name.")
+    cell: str = Field(
+        min_length=2, max_length=12, pattern=r"^[A-Za-z]{1,3}[0-9]{1,7}$", description="Total cell, e.g. B12."
+    )
+    sum_of: str = Field(
+        min_length=5,
+        max_length=25,
+        pattern=r"^[A-Za-z]{1,3}[0-9]{1,7}:[A-Za-z]{1,3}[0-9]{1,7}$",
+        description="Range whose sum the total must equal, e.g. B2:B11.",
+    )
+    tolerance: float = Field(default=0.005, ge=0, description="Largest difference still counted as equal.")
