@@ -4,7 +4,7 @@ closing count (the shape pytest users read at a glance), and the same as JUnit X
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -70,8 +70,12 @@ def write_report(results: Sequence[CaseResult], seconds: float, out: TextIO) -> 
     print(_rule(summary_line(results, seconds)), file=out)
 
 
-def junit_xml(results: Sequence[CaseResult], seconds: float) -> str:
-    """JUnit XML as CI systems read it: one testsuite, a testcase per case and harness."""
+PropertiesByRun = Mapping[tuple[Path, str], Mapping[str, str]]  # (case file, harness) -> name -> value
+
+
+def junit_xml(results: Sequence[CaseResult], seconds: float, properties: PropertiesByRun | None = None) -> str:
+    """JUnit XML as CI systems read it: one testsuite, a testcase per case and harness; `properties`
+    (e.g. `--compare`'s side-by-side figures) become each testcase's <properties>."""
     suite = ET.Element(
         "testsuite",
         name="atomesh test",
@@ -90,6 +94,11 @@ def junit_xml(results: Sequence[CaseResult], seconds: float) -> str:
             file=str(result.case.file),
             time=f"{result.seconds:.3f}",
         )
+        extra = (properties or {}).get((result.case.file, result.harness))
+        if extra:
+            holder = ET.SubElement(testcase, "properties")
+            for name, value in extra.items():
+                ET.SubElement(holder, "property", name=name, value=value)
         if not result.passed:
             kind = "error" if result.error is not None else "failure"
             first = (result.error or str(result.misses[0])).splitlines()[0]

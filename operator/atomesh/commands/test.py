@@ -3,21 +3,25 @@
 Each case (`<agents>/<agent>/tests/<case>/case.yaml`) runs through the runner's real steps and the
 real harness against the Anthropic emulator playing its cassette and a GitHub emulator holding its
 starting repository. `--record` runs against a real model instead (ANTHROPIC_BASE_URL and
-ANTHROPIC_API_KEY) and writes each case's cassette.
+ANTHROPIC_API_KEY) and writes each case's cassette. `--compare HARNESS` also runs every case with
+HARNESS on the same cassette and prints both side by side; exit 1 when HARNESS fails a case the
+baseline passes (or a baseline run fails).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import threading
 from pathlib import Path
 
 from atomesh.agenttest.case import HARNESS_KINDS, CaseError
-from atomesh.agenttest.execution import Settings, Upstream
-from atomesh.agenttest.report import junit_xml, write_report
-from atomesh.agenttest.session import plan, run_session
+from atomesh.agenttest.comparison import comparison_properties, comparison_table, pair_results
+from atomesh.agenttest.execution import CaseResult, Settings, Upstream
+from atomesh.agenttest.report import PropertiesByRun, junit_xml, write_report
+from atomesh.agenttest.session import Planned, plan, run_session
 
 DEFAULT_PATH = Path("agents")
 DEFAULT_OUTPUT = Path("atomesh-test-results")
@@ -47,6 +51,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"run against a real model ({ENV_BASE_URL}, default {DEFAULT_UPSTREAM}; key in {ENV_API_KEY}) "
         "and write each case's cassette",
     )  # fmt: skip
+    parser.add_argument(
+        "--compare", metavar="HARNESS",
+        help=f"also run every case with HARNESS ({', '.join(HARNESS_KINDS)}) on the same cassette and report "
+        "verdict, cost and turns side by side; exit 1 when HARNESS fails a case the baseline passes",
+    )  # fmt: skip
+
+
+MODEL_PREFIX = "model="
+
+
+def compare_problem(value: str, harness: str | None, record: bool) -> str | None:
+    """Why `--compare value` cannot run, or None."""
+    if value.startswith(MODEL_PREFIX):
+        model = value.removeprefix(MODEL_PREFIX) or "NAME"
+        return (
+            f"--compare {value}: a cassette fixes the model's answers, so replaying it cannot compare models; "
+            f"record the cases with {model} into a copy of the agents folder (`atomesh test --record COPY` with "
+            f"{ENV_BASE_URL}/{ENV_API_KEY} of a gateway serving {model}), then run `atomesh test` on both and "
+            "compare the reports"
+        )
+    if value not in HARNESS_KINDS:
+        return f"--compare {value}: not a harness; use one of {', '.join(HARNESS_KINDS)} (or model=NAME, see --help)"
+    if harness is not None or record:
+        return "--compare runs the cases' own harnesses against HARNESS on their cassettes; drop --harness/--record"
+    return None
 
 
 def tool_paths(start: Path) -> tuple[str, ...]:
@@ -69,6 +98,11 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("atomesh test: --jobs must be at least 1", file=sys.stderr)
         return 2
+    if args.compare is not None:
+        problem = compare_problem(args.compare, args.harness, args.record)
+        if problem:
+            print(f"atomesh test: {problem}", file=sys.stderr)
+            return 2
     record = None
     if args.record:
         upstream = _upstream()
@@ -81,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         planned = plan(args.paths or [DEFAULT_PATH], settings)
+        baseline_count = len(planned)
+        if args.compare is not None:
+            planned += _compared_runs(planned, args.paths or [DEFAULT_PATH], settings, args.compare)
     except CaseError as error:
         print(f"atomesh test: {error}", file=sys.stderr)
         return 2
@@ -98,7 +135,29 @@ def run(args: argparse.Namespace) -> int:
 
     results, seconds = run_session(planned, settings, args.jobs, announce)
     write_report(results, seconds, sys.stdout)
+    properties: PropertiesByRun = {}
+    code = 0 if all(result.passed for result in results) else 1
+    if args.compare is not None:
+        code, properties = _report_comparison(results[:baseline_count], results, args.compare)
     if args.junit_xml is not None:
         args.junit_xml.parent.mkdir(parents=True, exist_ok=True)
-        args.junit_xml.write_text(junit_xml(results, seconds), encoding="utf-8")
-    return 0 if all(result.passed for result in results) else 1
+        args.junit_xml.write_text(junit_xml(results, seconds, properties), encoding="utf-8")
+    return code
+
+
+def _compared_runs(baseline: list[Planned], paths: list[Path], settings: Settings, harness: str) -> list[Planned]:
+    """The runs with `harness` that the baseline does not already make (a case whose own harness it is)."""
+    already = {(item.case.file, item.harness) for item in baseline}
+    compared = plan(paths, dataclasses.replace(settings, harness=harness))
+    return [item for item in compared if (item.case.file, item.harness) not in already]
+
+
+def _report_comparison(
+    baseline: list[CaseResult], results: list[CaseResult], harness: str
+) -> tuple[int, PropertiesByRun]:
+    rows = pair_results(baseline, results, harness)
+    print(f"comparison with {harness} (same cassettes):")
+    print(comparison_table(rows, harness))
+    properties = {(row.baseline.case.file, row.baseline.harness): comparison_properties(row, harness) for row in rows}
+    failed = any(row.regression or not row.baseline.passed for row in rows)
+    return (1 if failed else 0), properties

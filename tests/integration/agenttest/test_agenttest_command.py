@@ -182,3 +182,40 @@ def test_a_case_file_that_does_not_load_is_bad_usage(tmp_path: Path, capsys: pyt
     edit_yaml(case / "case.yaml", {"expect.verdikt": "success"})
     assert cli.main(["test", str(tmp_path / "agents")]) == 2
     assert "case.yaml: expect.verdikt: Extra inputs are not permitted" in capsys.readouterr().err
+
+
+def test_compare_runs_the_case_with_both_harnesses_side_by_side(
+    claude_cli: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = copy_agent(tmp_path, "bug-fix", "blank-name")  # the agent's own harness is claude-code
+    junit = tmp_path / "junit.xml"
+    out_dir = str(tmp_path / "out")
+    args = ["test", str(case), "--compare", "litellm", "--output-dir", out_dir, "--junit-xml", str(junit)]
+    code = cli.main(args)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    table = out[out.index("comparison with litellm (same cassettes):") :].splitlines()
+    header, row, count = table[1], table[2], table[3]
+    assert header.split()[:3] == ["case", "baseline", "verdict"]
+    cells = row.split()
+    assert cells[:8] == [
+        "bug-fix/blank-name", "claude-code", "PASSED", "published", "success", "PASSED", "published", "success"
+    ]  # fmt: skip
+    assert all(cell.startswith("$") for cell in cells[8:10])
+    assert all(cell.isdigit() for cell in cells[10:12])
+    assert count == "0 regression(s) with litellm in 1 case run(s)"
+    assert (tmp_path / "out" / "bug-fix" / "blank-name" / "litellm" / "pull-request.md").is_file()
+    cases = junit_cases(junit)
+    assert sorted(cases) == ["bug-fix/blank-name[claude-code]", "bug-fix/blank-name[litellm]"]
+    properties = {p.get("name"): p.get("value") for p in cases["bug-fix/blank-name[claude-code]"].iter("property")}
+    assert properties["atomesh.compare.verdict"] == "PASSED published success"
+    assert properties["atomesh.compare.turns"] == cells[11]
+    assert properties["atomesh.compare.regression"] == "false"
+
+
+def test_compare_refuses_a_model_naming_how(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = copy_agent(tmp_path, "bug-fix", "blank-name")
+    assert cli.main(["test", str(case), "--compare", "model=claude-opus-4"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot compare models" in err
+    assert "atomesh test --record" in err

@@ -3,6 +3,7 @@ kustomize and atomesh actually do."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[3]
 DOCS = ROOT / "docs"
 CHART = ROOT / "charts" / "atomesh"
 INSTALL = (DOCS / "install.md").read_text()
-WORKFLOW = DOCS / "agent-repository" / ".github" / "workflows" / "atomesh-lint.yaml"
+WORKFLOW = DOCS / "agent-repository" / "atomesh.yml"
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
@@ -111,24 +112,44 @@ def test_kustomization_orders_agents_before_meshes(tmp_path: Path) -> None:
     assert waves["Mesh"] == {2}
 
 
-def test_agent_repository_workflow_lints_every_pull_request() -> None:
+def test_agent_repository_workflow_lints_and_tests_every_pull_request() -> None:
     workflow = yaml.safe_load(WORKFLOW.read_text())
-    triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on` as true
+    assert set(workflow) == {"name", True, "permissions", "concurrency", "env", "jobs"}  # YAML 1.1 reads `on` as true
+    triggers = workflow[True]
     assert "pull_request" in triggers
     assert "paths" not in (triggers["pull_request"] or {}), "a required check must run on every pull request"
     assert workflow["permissions"] == {"contents": "read"}
     assert workflow["env"]["ATOMESH_REF"] == f"v{VERSION}"
-    steps = workflow["jobs"]["lint"]["steps"]
+    node_tools = json.loads((ROOT / "package.json").read_text())["dependencies"]
+    assert workflow["env"]["CLAUDE_CODE_VERSION"] == node_tools["@anthropic-ai/claude-code"]
+    assert workflow["env"]["OPENCODE_VERSION"] == node_tools["opencode-ai"]
+    (job,) = workflow["jobs"].values()
+    assert isinstance(job["runs-on"], str)
+    assert isinstance(job["timeout-minutes"], int)
+    steps = job["steps"]
+    for step in steps:  # a step is exactly one of uses/run, with only the keys GitHub Actions knows
+        assert ("uses" in step) != ("run" in step), step
+        assert set(step) <= {"name", "uses", "run", "with", "if", "env"}, step
     uses = [step["uses"].split("@")[0] for step in steps if "uses" in step]
-    assert uses == ["actions/checkout", "actions/setup-python"]
-    runs = [step["run"] for step in steps if "run" in step]
+    assert uses == ["actions/checkout", "actions/setup-python", "actions/setup-node", "actions/upload-artifact"]
+    runs = [" ".join(step["run"].split()) for step in steps if "run" in step]
     assert any("pip install" in run and "@${ATOMESH_REF}" in run for run in runs)
-    assert "atomesh lint agents/" in runs
+    assert any(run.startswith("npm install") and "${CLAUDE_CODE_VERSION}" in run for run in runs)
+    lint = runs.index("atomesh lint agents/")
+    (test,) = [i for i, run in enumerate(runs) if run.startswith("atomesh test agents/")]
+    assert lint < test, "lint first: a manifest that does not load fails with its line, not a test error"
+    test_args = runs[test].split()
+    results = Path(test_args[test_args.index("--junit-xml") + 1]).parent
+    assert test_args[test_args.index("--output-dir") + 1] == str(results)
+    (upload,) = [step for step in steps if step.get("uses", "").startswith("actions/upload-artifact")]
+    assert upload["if"] == "${{ !cancelled() }}", "failed runs upload their results too"
+    assert upload["with"]["path"].rstrip("/") == str(results)
 
 
 def test_agent_repository_doc_links_the_workflow_and_rollback() -> None:
     text = (DOCS / "agent-repository.md").read_text()
     assert "git revert" in text
     assert "atomesh lint agents/" in text
+    assert "atomesh test agents/" in text
     for link in re.findall(r"\]\(([^)#]+)", text):
         assert (DOCS / link).exists(), link
