@@ -195,6 +195,7 @@ def test_the_crd_rejects_what_the_models_reject(info: KindInfo) -> None:
                   "harness": {"model": "m"}},
         "AgentRun": {"agentRef": {"name": "a"}},
         "Mesh": {"agents": [{"name": "a", "agentRef": {"name": "a"}}]},
+        "Context": {"configMap": {"name": "handbook"}},
         "Budget": {"perDay": {"usd": 1.5}},
     }[info.kind]  # fmt: skip
     assert validator.is_valid({"apiVersion": "atomesh.io/v1alpha1", "kind": info.kind, "spec": base})
@@ -283,10 +284,11 @@ def test_names_scope_and_subresources() -> None:
         "atomesh.io_agentruns.yaml",
         "atomesh.io_agents.yaml",
         "atomesh.io_budgets.yaml",
+        "atomesh.io_contexts.yaml",
         "atomesh.io_meshes.yaml",
     ]
     short = {crd["spec"]["names"]["kind"]: crd["spec"]["names"]["shortNames"] for crd in crds.values()}
-    assert short == {"Agent": ["ag"], "AgentRun": ["agr"], "Mesh": ["msh"], "Budget": ["bgt"]}
+    assert short == {"Agent": ["ag"], "AgentRun": ["agr"], "Mesh": ["msh"], "Context": ["ctx"], "Budget": ["bgt"]}
     for crd in crds.values():
         assert crd["spec"]["scope"] == "Namespaced"
         assert crd["spec"]["names"]["categories"] == ["atomesh"]

@@ -45,7 +45,13 @@ def cluster() -> Cluster:
 
 
 def _info(cluster: Cluster, kind: str) -> ResourceInfo:
-    plural = {"Agent": "agents", "Mesh": "meshes", "AgentRun": "agentruns", "Budget": "budgets"}[kind]
+    plural = {
+        "Agent": "agents",
+        "Mesh": "meshes",
+        "AgentRun": "agentruns",
+        "Context": "contexts",
+        "Budget": "budgets",
+    }[kind]
     info = cluster.info_for(("atomesh.io", plural))
     assert info is not None
     return info

@@ -2,20 +2,20 @@
 (scope cluster) and each per-namespace Role (scope namespace). */}}
 {{- define "atomesh.namespacedRules" -}}
 - apiGroups: ["atomesh.io"]
-  resources: ["agents", "meshes", "budgets"]
+  resources: ["agents", "meshes", "contexts", "budgets"]
   verbs: ["get", "list", "watch", "patch", "update"]
 # Runs are created by schedules, mesh edges and revisions, and deleted by history limits.
 - apiGroups: ["atomesh.io"]
   resources: ["agentruns"]
   verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
 - apiGroups: ["atomesh.io"]
-  resources: ["agents/status", "meshes/status", "agentruns/status", "budgets/status"]
+  resources: ["agents/status", "meshes/status", "agentruns/status", "contexts/status", "budgets/status"]
   verbs: ["get", "patch", "update"]
 # Owner references with blockOwnerDeletion need update on the owner's finalizers.
 - apiGroups: ["atomesh.io"]
   resources: ["agents/finalizers", "meshes/finalizers", "agentruns/finalizers"]
   verbs: ["update"]
-# One runner pod and one run ConfigMap per AgentRun.
+# One runner pod and one run ConfigMap per AgentRun; the ConfigMaps of ConfigMap Contexts are read.
 - apiGroups: [""]
   resources: ["pods", "configmaps"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
@@ -39,11 +39,11 @@
 {{/* Rules of the roles for people (roles.yaml). */}}
 {{- define "atomesh.viewRules" -}}
 - apiGroups: ["atomesh.io"]
-  resources: ["agents", "meshes", "agentruns", "agents/status", "meshes/status", "agentruns/status"]
+  resources: ["agents", "meshes", "agentruns", "contexts", "agents/status", "meshes/status", "agentruns/status", "contexts/status"]
   verbs: ["get", "list", "watch"]
 {{- end }}
 {{- define "atomesh.editRules" -}}
 - apiGroups: ["atomesh.io"]
-  resources: ["agents", "meshes", "agentruns"]
+  resources: ["agents", "meshes", "agentruns", "contexts"]
   verbs: ["create", "update", "patch", "delete"]
 {{- end }}

@@ -17,6 +17,7 @@ from atomesh.api.common import (
     StatusModel,
     parse_duration,
 )
+from atomesh.api.context import AgentContext, AgentMemory, ContextVersion
 from atomesh.api.rules import EXACTLY_ONE_SOURCE
 from atomesh.api.surfaces import PageRendering, WorkbookCheck
 from atomesh.api.triggers import EventRateLimit, EventTrigger
@@ -248,6 +249,12 @@ class AgentSpec(SpecModel):
         default=None, description="Spend allowed per run, day and month; over a window's limit new runs wait."
     )
     runner: RunnerSettings = Field(default_factory=RunnerSettings, description="Runner pod settings.")
+    context: AgentContext | None = Field(
+        default=None, description="Organisational context (Context resources) the agent reads, by name or label."
+    )
+    memory: AgentMemory | None = Field(
+        default=None, description="Lessons from review, in the workspace repository, proposed as pull requests."
+    )
     history_limit: int = Field(default=20, ge=0, le=1000, description="Finished runs kept per agent.")
     suspend: bool = Field(default=False, description="Start no new scheduled or event-triggered runs while true.")
 
@@ -285,6 +292,9 @@ class AgentStatus(StatusModel):
     )
     commit: str | None = Field(default=None, description="Commit of the source that runs use.")
     spec_hash: str | None = Field(default=None, description="sha256 of the spec, the agent's version besides git.")
+    contexts: list[ContextVersion] = Field(
+        default_factory=list, description="The contexts runs use, each pinned to an immutable version."
+    )
     last_run: str | None = Field(default=None, description="Name of the latest AgentRun.")
     last_schedule_time: str | None = Field(default=None, description="When a run was last scheduled (RFC 3339).")
     next_schedule_time: str | None = Field(default=None, description="When the next run is scheduled (RFC 3339).")

@@ -8,8 +8,9 @@ from pydantic import Field
 
 from atomesh.api.agent import AgentSpec, ArtifactType
 from atomesh.api.common import Condition, LocalObjectReference, ObjectMeta, SpecModel, StatusModel
+from atomesh.api.context import ContextVersion
 
-TriggerKind = Literal["manual", "schedule", "event", "mesh", "revision"]
+TriggerKind = Literal["manual", "schedule", "event", "mesh", "revision", "memory"]
 Phase = Literal["Queued", "Pending", "Running", "AwaitingReview", "Succeeded", "Rejected", "Failed", "Cancelled"]
 PHASES: tuple[Phase, ...] = (
     "Queued",
@@ -31,7 +32,10 @@ ReviewState = Literal["open", "changesRequested", "merged", "closed"]
 class Trigger(SpecModel):
     """What started the run."""
 
-    kind: TriggerKind = Field(default="manual", description="manual, schedule, event, mesh or revision.")
+    kind: TriggerKind = Field(
+        default="manual",
+        description="manual, schedule, event, mesh, revision, or memory (a lesson from the review of `source`).",
+    )
     source: str | None = Field(default=None, description="Who or what triggered it, e.g. <mesh>/<edge> or a user.")
 
 
@@ -69,6 +73,7 @@ class AgentSnapshot(StatusModel):
     commit: str | None = Field(default=None, description="Commit of the agent source, if it is in git.")
     spec_hash: str = Field(default="", description="sha256 of the agent spec.")
     spec: AgentSpec = Field(description="The agent spec the run uses.")
+    contexts: list[ContextVersion] = Field(default_factory=list, description="The context versions the run uses.")
 
 
 class Artifact(StatusModel):

@@ -60,6 +60,20 @@ WORKSPACE_UNRESOLVABLE: Final = "WorkspaceUnresolvable"
 #: `limits.maxCostUSD` fails with this reason instead of running without a limit that holds.
 COST_UNKNOWN: Final = "CostUnknown"
 
+#: Ready=False, ResolvedRefs=False, Reconciling=True: a Context the Agent names in `spec.context` does
+#: not exist or is not Ready; the message names it. The Agent is reconciled again when it changes.
+CONTEXT_NOT_READY: Final = "ContextNotReady"
+
+# --- Context reasons -----------------------------------------------------------------------------
+#: Ready=False, Stalled=True: the source kind cannot be resolved by this operator (an `oci` source);
+#: the message names what is not supported and what to use instead. Waits for a new generation.
+SOURCE_UNSUPPORTED: Final = "SourceUnsupported"
+#: Ready=False, Reconciling=True: `spec.configMap` names a ConfigMap that does not exist (yet).
+CONFIG_MAP_NOT_FOUND: Final = "ConfigMapNotFound"
+#: Context Ready=False, Stalled=True: the source holds more than `spec.maxBytes` of text. Also a runner
+#: step failure: a git context's folder turned out larger than its limit when the run read it.
+CONTEXT_TOO_LARGE: Final = "ContextTooLarge"
+
 # --- AgentRun reasons: status.reason of each phase, and its Ready/Reconciling/Stalled ------------
 #: Pending: accepted, about to be admitted.
 CREATED: Final = "Created"
@@ -138,6 +152,11 @@ PUSH_FAILED: Final = "PushFailed"
 FORGE_ERROR: Final = "ForgeError"
 #: A limit other than cost, tokens or time was exceeded.
 LIMIT_EXCEEDED: Final = "LimitExceeded"
+#: checkout could not fetch a git context at its pinned commit, or its folder is missing there.
+CONTEXT_UNAVAILABLE: Final = "ContextUnavailable"
+#: A ConfigMap context's content no longer matches the digest the run pinned (it changed after the
+#: Agent resolved it); the next run uses the new version.
+CONTEXT_CHANGED: Final = "ContextChanged"
 
 #: Every reason a runner step may report, so a termination message's prefix is recognised.
 STEP_FAILURE_REASONS: Final = frozenset(
@@ -156,6 +175,9 @@ STEP_FAILURE_REASONS: Final = frozenset(
         PUSH_FAILED,
         FORGE_ERROR,
         LIMIT_EXCEEDED,
+        CONTEXT_UNAVAILABLE,
+        CONTEXT_CHANGED,
+        CONTEXT_TOO_LARGE,
         TIMEOUT,
         BUDGET_EXCEEDED_REASON,
     }

@@ -10,10 +10,12 @@ CATEGORY: Final = "atomesh"
 KIND_AGENT: Final = "Agent"
 KIND_AGENT_RUN: Final = "AgentRun"
 KIND_MESH: Final = "Mesh"
+KIND_CONTEXT: Final = "Context"
 KIND_BUDGET: Final = "Budget"
 PLURAL_AGENTS: Final = "agents"
 PLURAL_AGENT_RUNS: Final = "agentruns"
 PLURAL_MESHES: Final = "meshes"
+PLURAL_CONTEXTS: Final = "contexts"
 PLURAL_BUDGETS: Final = "budgets"
 
 # Labels put on AgentRuns, runner pods and ConfigMaps.
@@ -91,6 +93,7 @@ ENV_FORGE_APP_PRIVATE_KEY: Final = "ATOMESH_FORGE_APP_PRIVATE_KEY"
 ENV_FORGE_APP_INSTALLATION_ID: Final = "ATOMESH_FORGE_APP_INSTALLATION_ID"
 ENV_MODEL_BASE_URL: Final = "ATOMESH_MODEL_BASE_URL"
 ENV_MODEL_API_KEY: Final = "ATOMESH_MODEL_API_KEY"
+ENV_CONTEXT_DIR: Final = "ATOMESH_CONTEXT_DIR"
 # The model proxy (a sidecar of the runner pod) holds the key; the agent step gets only the directory
 # where the proxy publishes its loopback URL and the run's token, on a volume no other step mounts.
 RUNNER_CONTAINER_MODEL_PROXY: Final = "model-proxy"
@@ -102,3 +105,7 @@ MODEL_PROXY_URL_FILE: Final = "url"
 MODEL_PROXY_TOKEN_FILE: Final = "token"  # noqa: S105 - a file name
 WORKSPACE_DIR: Final = f"{WORK_MOUNT}/repo"
 STATE_DIR: Final = f"{WORK_MOUNT}/state"
+# ConfigMap contexts are mounted read-only under here, one folder per Context (the agent step reads them).
+CONTEXT_MOUNT: Final = "/etc/atomesh/context"
+# The harness session of a run, in the workspace repository: a hidden ref a revision resumes from.
+SESSION_REF_PREFIX: Final = f"refs/{BRANCH_PREFIX}/sessions"

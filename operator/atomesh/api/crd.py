@@ -21,6 +21,7 @@ from atomesh.api import constants
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import AgentRun
 from atomesh.api.budget import Budget
+from atomesh.api.context import Context
 from atomesh.api.mesh import Mesh
 from atomesh.api.rules import rules_for
 
@@ -144,6 +145,18 @@ KINDS: tuple[KindInfo, ...] = (
             PrinterColumn("Per day", "number", ".spec.perDay.usd", "Daily limit in US dollars."),
             PrinterColumn("Month", "number", ".status.costThisMonthUSD", "Spend of the current month in US dollars."),
             PrinterColumn("Per month", "number", ".spec.perMonth.usd", "Monthly limit in US dollars."),
+            _AGE,
+        ),
+    ),
+    KindInfo(
+        model=Context,
+        kind=constants.KIND_CONTEXT,
+        plural=constants.PLURAL_CONTEXTS,
+        short_names=("ctx",),
+        columns=(
+            _READY,
+            PrinterColumn("Revision", "string", ".status.revision", "The immutable version Agents use."),
+            PrinterColumn("Size", "integer", ".status.sizeBytes", "Bytes of text, when known."),
             _AGE,
         ),
     ),

@@ -46,6 +46,7 @@ EDGE_SELF = "an edge must not point at its own node"
 EDGE_DUPLICATE = "edges must be unique by from and to: merge their input"
 AGENT_REF_IMMUTABLE = "agentRef is immutable: create a new AgentRun to run another Agent"
 REVISION_OF_IMMUTABLE = "revisionOf is immutable"
+EXACTLY_ONE_CONTEXT_SOURCE = "set exactly one of git, configMap or oci"
 TRIGGER_NAMES_UNIQUE = "trigger names must be unique"
 EXACTLY_ONE_EVENT_SOURCE = "set exactly one of github or webhook"
 
@@ -120,6 +121,14 @@ RULES: dict[str, dict[str, tuple[Rule, ...]]] = {
                     "'duplicate edge ' + self.filter(e, !self.exists_one(f, f.from == e.from && f.to == e.to))"
                     ".map(e, e.from + ' -> ' + e.to)[0] + ': " + EDGE_DUPLICATE + "'"
                 ),
+            ),
+        ),
+    },
+    constants.KIND_CONTEXT: {
+        "spec": (
+            Rule(
+                "[has(self.git), has(self.configMap), has(self.oci)].filter(s, s).size() == 1",
+                EXACTLY_ONE_CONTEXT_SOURCE,
             ),
         ),
     },

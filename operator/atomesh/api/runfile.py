@@ -17,6 +17,7 @@ from pydantic import Field
 from atomesh.api.agent import AgentSpec
 from atomesh.api.agentrun import Artifact, Feedback, ReviewStatus, Trigger, Usage
 from atomesh.api.common import StatusModel
+from atomesh.api.context import ContextVersion
 
 
 class RunFile(StatusModel):
@@ -38,6 +39,7 @@ class RunFile(StatusModel):
     revision: int = Field(default=0, description="Revision number (0 for the first run).")
     pull_request: int | None = Field(default=None, description="PR number to update, for a revision.")
     feedback: list[Feedback] = Field(default_factory=list, description="Review feedback to address.")
+    contexts: list[ContextVersion] = Field(default_factory=list, description="Contexts to give the harness.")
 
 
 PublishOutcome = Literal["published", "noChanges"]

@@ -19,15 +19,17 @@ from atomesh.api.agent import Agent, AgentSpec
 from atomesh.api.agentrun import AgentRun
 from atomesh.api.budget import AgentBudget
 from atomesh.api.common import redact_userinfo
+from atomesh.api.context import Context
 from atomesh.controller.apply import apply
 from atomesh.controller.context import OperatorContext
 from atomesh.core.agentplan import plan_agent
+from atomesh.core.context import ContextSelection, select_contexts
 from atomesh.core.revision import RefResolution, describe_validation_error
 from atomesh.core.rollup import plan_rollup
 from atomesh.core.validation import check_timezone, validate_agent_spec
 from atomesh.forge.errors import ForgeError
 from atomesh.kube.client import Body
-from atomesh.kube.resources import AGENT_RUNS, AGENTS
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, CONTEXTS
 
 log = logging.getLogger(__name__)
 AGENT, ROLLUP = "agent", "agent-rollup"
@@ -64,12 +66,25 @@ def resolve_workspace(ctx: OperatorContext, spec: AgentSpec) -> RefResolution | 
         return RefResolution(error=redact_userinfo(str(exc)))
 
 
+def resolve_contexts(ctx: OperatorContext, namespace: str, spec: AgentSpec) -> ContextSelection | None:
+    """The pinned versions of the Contexts `spec.context` selects (None: it selects none)."""
+    if spec.context is None:
+        return None
+    contexts = []
+    for item in ctx.kube.list(CONTEXTS, namespace):
+        try:
+            contexts.append(Context.model_validate(item))
+        except ValidationError:
+            continue  # its own status says why; selecting it by name reports it as not Ready
+    return select_contexts(spec.context, contexts)
+
+
 def reconcile_agent(ctx: OperatorContext, namespace: str, name: str) -> None:
     """Validate, resolve, plan the status (core.agentplan) and apply it."""
     body = ctx.kube.get(AGENTS, namespace, name)
     if body is None:
         return
-    spec, invalid, resolution, workspace = None, None, None, None
+    spec, invalid, resolution, workspace, contexts = None, None, None, None, None
     try:
         agent = Agent.model_validate(body)
     except ValidationError as exc:
@@ -83,6 +98,7 @@ def reconcile_agent(ctx: OperatorContext, namespace: str, name: str) -> None:
             resolution = resolve(ctx, agent)
             if resolution is None or resolution.error is None:
                 workspace = resolve_workspace(ctx, spec)
+            contexts = resolve_contexts(ctx, namespace, spec)
     priced = spec is None or spec.harness.price is not None or ctx.prices(spec.harness.model) is not None
     plan = plan_agent(
         body.get("status") or {},
@@ -91,6 +107,7 @@ def reconcile_agent(ctx: OperatorContext, namespace: str, name: str) -> None:
         invalid=invalid,
         resolution=resolution,
         workspace=workspace,
+        contexts=contexts,
         priced=priced,
         now=ctx.now(),
     )

@@ -11,7 +11,18 @@ from typing import Any
 
 import kopf
 
-from atomesh.controller import agent, agentrun, budgets, mesh, review, schedule, triggers, watchcache
+from atomesh.controller import (
+    agent,
+    agentrun,
+    budgets,
+    contextsource,
+    mesh,
+    review,
+    schedule,
+    session,
+    triggers,
+    watchcache,
+)
 from atomesh.controller.apply import ErrorAnswers
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.ingress import Ingress
@@ -62,6 +73,7 @@ def build_registry(
 
     state = ReviewState(forge) if forge is not None else None
     agent.register(registry, ctx)
+    contextsource.register(registry, ctx)
     agentrun.register(registry, ctx, functools.partial(review.reconcile_review, ctx, state) if state else None)
     schedule.register(registry, ctx)
     mesh.register(registry, ctx)
@@ -72,6 +84,7 @@ def build_registry(
     ingress.register(triggers.WebhookTriggers(ctx, events.index, events.dispatch))
     if state is not None:
         review.register(registry, ctx, state)
+        session.register(registry, ctx, state.forge)
         if webhook_secret:
             ingress.register(GitHubWebhooks(ctx, state, webhook_secret))
             ingress.register(triggers.GitHubTriggers(events.dispatch, webhook_secret))

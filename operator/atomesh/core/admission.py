@@ -94,5 +94,6 @@ def admit_run(run: AgentRun, agent: Agent | None) -> Admission:
         commit=status.commit,
         spec_hash=status.spec_hash,
         spec=agent.spec,
+        contexts=list(status.contexts),
     )
     return Admission("start", c.CREATED, f"agent revision {snapshot.revision}", snapshot)

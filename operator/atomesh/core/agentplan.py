@@ -14,6 +14,7 @@ from typing import Any
 
 from atomesh.api.agent import AgentSpec, AgentStatus
 from atomesh.api.common import dump
+from atomesh.core.context import ContextSelection
 from atomesh.core.plan import Event, Plan
 from atomesh.core.requeue import Transient
 from atomesh.core.revision import RefResolution, agent_events, plan_agent_status
@@ -27,6 +28,7 @@ def plan_agent(
     invalid: str | None,
     resolution: RefResolution | None,
     workspace: RefResolution | None,
+    contexts: ContextSelection | None = None,
     priced: bool,
     now: str,
 ) -> Plan:
@@ -40,6 +42,7 @@ def plan_agent(
         now=now,
         priced=priced,
         workspace=workspace,
+        contexts=contexts,
     )
     events = tuple(
         Event("Warning" if event.type == "Warning" else "Normal", event.reason, event.message)

@@ -24,6 +24,7 @@ from atomesh.api.agentrun import AgentRun, AgentSnapshot
 from atomesh.api.common import parse_duration
 from atomesh.api.runfile import RunFile
 from atomesh.core.config import OperatorConfig
+from atomesh.core.context import context_volume
 from atomesh.core.hashing import bounded_name
 
 RUNNER_UID = 65532
@@ -96,6 +97,7 @@ def build_run_file(run: AgentRun, snapshot: AgentSnapshot, revision: RevisionCon
         revision=revision.revision if revision else 0,
         pull_request=revision.pull_request if revision else None,
         feedback=run.spec.feedback,
+        contexts=snapshot.contexts,
     )
 
 
@@ -303,6 +305,12 @@ def build_runner_pod(
             )
         ],
     }
+    contexts = context_volume(snapshot.contexts)
+    if contexts is not None:  # ConfigMap contexts: read-only, for the agent step alone
+        pod_spec["volumes"].append(contexts)
+        agent = next(step for step in pod_spec["initContainers"] if step["name"] == k.RUNNER_CONTAINER_AGENT)
+        agent["volumeMounts"].append({"name": contexts["name"], "mountPath": k.CONTEXT_MOUNT, "readOnly": True})
+        agent["env"].append(_env(k.ENV_CONTEXT_DIR, k.CONTEXT_MOUNT))
     if spec.runner.service_account_name:
         pod_spec["serviceAccountName"] = spec.runner.service_account_name
     if config.local_runner:

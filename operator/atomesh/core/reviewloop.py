@@ -25,6 +25,7 @@ from atomesh.api.agentrun import AgentRun, AgentRunStatus, Feedback, ReviewStatu
 from atomesh.api.common import dump
 from atomesh.api.constants import LABEL_RUN, LABEL_TRIGGER
 from atomesh.core import plan as p
+from atomesh.core.memory import accepts_lessons, build_memory_run
 from atomesh.core.runfactory import RunRequest, build_run, run_name
 from atomesh.core.runphase import with_conditions
 
@@ -174,7 +175,8 @@ def decide_review(
             decided_at=decider.submitted_at,
             feedback=feedback,
         )
-    if spec.review.auto_merge == "whenChecksPass" and review is not None and review.checks_passed:
+    automatic = spec.review.auto_merge == "whenChecksPass" or accepts_lessons(run, spec)
+    if automatic and review is not None and review.checks_passed:
         if pull.draft:
             return ReviewDecision(
                 "wait", c.AWAITING_REVIEW, "checks passed; the pull request is a draft: merging once it is ready"
@@ -326,6 +328,13 @@ def review_plan(
         actions.append(p.Create(revision, on_created=(announce,)))
     elif decision.action == "resume":
         actions.append(p.Comment(repo, number, f"atomesh: {decision.message}."))
+    elif decision.action == "succeed" and status.agent is not None:
+        # A merged revision teaches the agent: its feedback is proposed as memory (one run per revision).
+        lesson = build_memory_run(run, status.agent.spec)
+        if lesson is not None:
+            where = f"AgentRun `{run.metadata.namespace or 'default'}/{lesson['metadata']['name']}`"
+            announce = p.Comment(repo, number, f"atomesh: proposing this review's lesson as memory ({where}).")
+            actions.append(p.Create(lesson, on_created=(announce,)))
     new = with_conditions(review_outcome(status, decision, now, revision_name), generation, now)
     events: tuple[p.Event, ...] = ()
     if new.phase != status.phase or new.reason != status.reason:

@@ -11,6 +11,7 @@ from atomesh.api import conditions as c
 from atomesh.api.agent import AgentSpec, AgentStatus
 from atomesh.api.common import redact_userinfo
 from atomesh.core.conditions import condition, find, merge_conditions
+from atomesh.core.context import ContextSelection, with_contexts
 from atomesh.core.hashing import SHORT, spec_hash
 
 
@@ -58,11 +59,14 @@ def plan_agent_status(
     now: str,
     priced: bool = True,
     workspace: RefResolution | None = None,
+    contexts: ContextSelection | None = None,
 ) -> AgentStatus:
     """The next status. Counters, schedule times and cost are kept: other handlers own them.
     `priced` says whether the model has a price (the price table's or a declared one); without one the
     Agent is Ready and CostUnknown. `workspace` is the check of `spec.workspace` (None: not checked);
-    a workspace that cannot be resolved keeps the Agent from Ready, as an unresolvable source does."""
+    a workspace that cannot be resolved keeps the Agent from Ready, as an unresolvable source does.
+    `contexts` is the selection of `spec.context`: its pinned versions go into the status and the revision;
+    a Context that is missing or not Ready keeps the Agent from Ready (ContextNotReady)."""
     if spec is None or invalid is not None:
         message = invalid or "spec is invalid"
         conds = merge_conditions(
@@ -110,7 +114,20 @@ def plan_agent_status(
             now,
         )
         return current.model_copy(update={"observed_generation": generation, "conditions": conds})
-    revision = revision_of(spec, commit, hash_)
+    if contexts is not None and contexts.error is not None:
+        message = f"spec.context: {contexts.error}; waiting for the Context"
+        conds = merge_conditions(
+            current.conditions,
+            [
+                condition(c.READY, c.FALSE, c.CONTEXT_NOT_READY, message, generation),
+                condition(c.RESOLVED_REFS, c.FALSE, c.CONTEXT_NOT_READY, message, generation),
+                condition(c.RECONCILING, c.TRUE, c.CONTEXT_NOT_READY, message, generation),
+            ],
+            now,
+        )
+        return current.model_copy(update={"observed_generation": generation, "conditions": conds})
+    pinned = list(contexts.versions) if contexts is not None else []
+    revision = with_contexts(revision_of(spec, commit, hash_), pinned)
     desired = [resolved, condition(c.READY, c.TRUE, c.RECONCILED, f"revision {revision}", generation)]
     if not priced:
         desired.append(condition(c.COST_UNKNOWN_CONDITION, c.TRUE, c.COST_UNKNOWN, unpriced(spec), generation))
@@ -122,6 +139,7 @@ def plan_agent_status(
             "revision": revision,
             "commit": commit,
             "spec_hash": hash_,
+            "contexts": pinned,
         }
     )
 

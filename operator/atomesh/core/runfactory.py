@@ -64,5 +64,6 @@ def build_run(request: RunRequest) -> dict[str, Any]:
     }
     if request.revision_of is not None:
         spec["revisionOf"] = request.revision_of
+    if request.revision_of is not None or request.feedback:  # a memory run carries the lessons it proposes
         spec["feedback"] = [dict(item) for item in request.feedback]
     return {"apiVersion": API_VERSION, "kind": KIND_AGENT_RUN, "metadata": metadata, "spec": spec}

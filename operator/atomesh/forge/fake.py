@@ -50,6 +50,7 @@ class FakeForge:
         self.check_runs: list[CheckRun] = []
         self.permissions: dict[tuple[str, str], str] = {}
         self.head_shas: dict[tuple[str, str], str] = {}
+        self.refs: dict[tuple[str, str], str] = {}  # (repo, refs/...) -> sha, other than branches
         self._numbers: dict[str, itertools.count[int]] = {}
         self._clock = itertools.count(1)
 
@@ -63,6 +64,11 @@ class FakeForge:
         if (repo, branch) not in self.head_shas:
             raise NotFound(f"{repo} has no branch {branch!r}")
         return self.head_shas[(repo, branch)]
+
+    def delete_ref(self, repo: str, ref: str) -> bool:
+        if ref.startswith("refs/heads/"):
+            return self.head_shas.pop((repo, ref.removeprefix("refs/heads/")), None) is not None
+        return self.refs.pop((repo, ref), None) is not None
 
     def open_or_update_pull_request(self, request: PullRequestRequest) -> PullRequestRef:
         head_sha = self.head_shas.get((request.repo, request.head_branch), "0" * 40)

@@ -276,6 +276,16 @@ class GitHubForge:
             raise
         return str(found.commit.sha)
 
+    def delete_ref(self, repo: str, ref: str) -> bool:
+        name = ref.removeprefix("refs/")
+        try:
+            self._retrier.call(f"delete {ref} of {repo}", lambda: self._repo(repo).get_git_ref(name).delete())
+        except GitHubForgeError as exc:
+            if exc.status in (404, 422):  # no such ref (GitHub answers 422 to deleting a missing one)
+                return False
+            raise
+        return True
+
     def check_runs(self, repo: str, sha: str) -> dict[str, str | None]:
         """Latest check runs on a commit: name → conclusion (None while still running)."""
         gh_repo = self._repo(repo)

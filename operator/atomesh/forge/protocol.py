@@ -84,6 +84,10 @@ class Forge(Protocol):
         """The commit `branch` of `repo` points at; NotFound when the repository or the branch does not exist."""
         ...
 
+    def delete_ref(self, repo: str, ref: str) -> bool:
+        """Delete `ref` (refs/...) of `repo`; False when it did not exist."""
+        ...
+
     def create_check_run(
         self, repo: str, head_sha: str, name: str, conclusion: CheckConclusion, title: str, summary: str
     ) -> None: ...

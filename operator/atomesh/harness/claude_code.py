@@ -7,6 +7,9 @@ watches turns and tokens in the stream, and the deadline, and kills the process 
 
 from __future__ import annotations
 
+import glob
+import json
+import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ from atomesh.harness.protocol import (
     limit_exceeded,
 )
 
+SESSION_KIND = "claude-code"
 _RESULT_REASONS: dict[str, FailureReason] = {
     "error_max_turns": "MaxTurnsReached",
     "error_max_budget_usd": "BudgetExceeded",
@@ -32,15 +36,17 @@ _RESULT_REASONS: dict[str, FailureReason] = {
 }
 
 
-def build_argv(executable: str, access: ModelAccess, limits: HarnessLimits, task: Task) -> list[str]:
-    """The command line; the prompt goes on stdin so no option can swallow it."""
-    argv = [
-        executable,
-        "-p",
-        "--output-format",
-        "stream-json",
-        "--verbose",
-        "--no-session-persistence",
+def build_argv(
+    executable: str, access: ModelAccess, limits: HarnessLimits, task: Task, resume: str | None = None
+) -> list[str]:
+    """The command line; the prompt goes on stdin so no option can swallow it. The session is kept only
+    when the task asks for it (`session_out`), and `resume` continues an earlier one."""
+    argv = [executable, "-p", "--output-format", "stream-json", "--verbose"]
+    if task.session_out is None:
+        argv.append("--no-session-persistence")
+    if resume:
+        argv += ["--resume", resume]
+    argv += [
         "--max-turns",
         str(limits.max_turns),
         "--model",
@@ -48,8 +54,11 @@ def build_argv(executable: str, access: ModelAccess, limits: HarnessLimits, task
     ]
     if limits.max_cost_usd is not None:
         argv += ["--max-budget-usd", f"{limits.max_cost_usd:g}"]
-    if task.system_prompt:
-        argv += ["--append-system-prompt", task.system_prompt]
+    appended = "\n\n".join(text for text in (task.system_prompt, task.context) if text)
+    if appended:
+        argv += ["--append-system-prompt", appended]
+    for folder in task.context_dirs:  # the context's own files, readable but outside the workspace
+        argv += ["--add-dir", str(folder)]
     if access.allowed_tools:
         # Only the listed tools run; anything else is denied instead of prompting.
         argv += ["--permission-mode", "dontAsk", "--allowedTools", ",".join(access.allowed_tools)]
@@ -123,6 +132,42 @@ def interpret(state: StreamState, exit_code: int | None, stderr_tail: str) -> tu
     return None, ""
 
 
+def project_dir(home: Path, workspace: Path) -> Path:
+    """Where Claude Code keeps the sessions of a working directory: its path with every other character a dash."""
+    return home / ".claude" / "projects" / re.sub(r"[^a-zA-Z0-9]", "-", str(workspace.resolve()))
+
+
+def restore_session(saved: Path | None, home: Path, workspace: Path) -> str | None:
+    """Put a saved Claude Code session where `--resume` finds it for this workspace; its id, or None."""
+    if saved is None or not saved.is_file():
+        return None
+    try:
+        data = json.loads(saved.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("harness") != SESSION_KIND:
+        return None  # another harness's session (the Agent changed harness): start afresh
+    session_id, transcript = str(data.get("sessionId") or ""), data.get("transcript")
+    if not re.fullmatch(r"[0-9a-fA-F-]{8,64}", session_id) or not isinstance(transcript, str):
+        return None
+    target = project_dir(home, workspace)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / f"{session_id}.jsonl").write_text(transcript, encoding="utf-8")
+    return session_id
+
+
+def save_session(out: Path | None, home: Path, session_id: str | None) -> None:
+    """Copy the session Claude Code wrote (`<home>/.claude/projects/*/<id>.jsonl`) to `out`."""
+    if out is None or not session_id:
+        return
+    found = next((home / ".claude" / "projects").glob(f"*/{glob.escape(session_id)}.jsonl"), None)
+    if found is None:
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = {"harness": SESSION_KIND, "sessionId": session_id, "transcript": found.read_text(encoding="utf-8")}
+    out.write_text(json.dumps(record), encoding="utf-8")
+
+
 class ClaudeCode:
     kind = "claude-code"
 
@@ -148,8 +193,11 @@ class ClaudeCode:
                 child_env["ANTHROPIC_API_KEY"] = self.access.api_key
             if running_as_root():
                 child_env["IS_SANDBOX"] = "1"  # Claude Code refuses to bypass permissions as root otherwise
-            argv = build_argv(self.executable, self.access, limits, task)
+            home = Path(child_env["HOME"])
+            resume = restore_session(task.resume_from, home, workspace)
+            argv = build_argv(self.executable, self.access, limits, task, resume)
             outcome = run_process(argv, workspace, child_env, limits.timeout_seconds, on_line, stdin_text=task.prompt)
+            save_session(task.session_out, home, state.session_id)
         usage = state.usage()
         reason: FailureReason | None
         if outcome.timed_out:

@@ -9,6 +9,7 @@ know, cost is 0 and a note says so.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Mapping
@@ -62,11 +63,24 @@ class LiteLLMLoop:
         litellm.suppress_debug_info = True
         deadline = time.monotonic() + limits.timeout_seconds
         tools = Workspace(workspace, ToolPolicy.from_allowed(self.access.allowed_tools), env=command_env(env))
-        system = SYSTEM_PROMPT + (f"\n\n{task.system_prompt}" if task.system_prompt else "")
+        system = "\n\n".join(text for text in (SYSTEM_PROMPT, task.system_prompt, task.context) if text)
+        # A resumed session keeps its earlier turns; the system prompt is always this run's.
+        earlier = load_transcript(task.resume_from)
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": system},
+            *earlier,
             {"role": "user", "content": task.prompt},
         ]
+        if earlier:
+            self.notes.append(f"resumed a session of {len(earlier)} earlier messages")
+        try:
+            return self._loop(litellm, messages, tools, limits, deadline)
+        finally:
+            save_transcript(task.session_out, messages)
+
+    def _loop(
+        self, litellm: Any, messages: list[dict[str, Any]], tools: Workspace, limits: HarnessLimits, deadline: float
+    ) -> HarnessResult:
         usage = HarnessUsage()
         final_text = ""
         late = f"the run did not finish within limits.timeout ({limits.timeout_seconds:g}s)"
@@ -152,6 +166,31 @@ class LiteLLMLoop:
             final_text=final_text,
             notes=tuple(self.notes),
         )
+
+
+def load_transcript(path: Path | None) -> list[dict[str, Any]]:
+    """The earlier messages of a saved session, without its system prompt; [] when there is none."""
+    if path is None or not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(data, dict) or data.get("harness") != "litellm":
+        return []  # another harness's session (the Agent changed harness): start afresh
+    messages = data.get("messages")
+    if not isinstance(messages, list):
+        return []
+    return [m for m in messages if isinstance(m, dict) and m.get("role") in ("user", "assistant", "tool")]
+
+
+def save_transcript(path: Path | None, messages: list[dict[str, Any]]) -> None:
+    """The session's messages (system prompt left out: the next run brings its own), for a later resume."""
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = [m for m in messages if m.get("role") != "system"]
+    path.write_text(json.dumps({"harness": "litellm", "messages": kept}), encoding="utf-8")
 
 
 def _assistant_message(content: str | None, calls: list[Any]) -> dict[str, Any]:

@@ -148,7 +148,12 @@ class OpenCode:
         with scratch_dir(env, "atomesh-opencode-") as scratch:
             child_env = process_env(env, scratch, workspace)
             config_path = scratch / "opencode.json"
-            config_path.write_text(json.dumps(build_config(self.access), indent=2), encoding="utf-8")
+            config = build_config(self.access)
+            if task.context:  # OpenCode adds `instructions` files to its system prompt
+                instructions = scratch / "context.md"
+                instructions.write_text(task.context, encoding="utf-8")
+                config["instructions"] = [str(instructions)]
+            config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
             child_env["OPENCODE_CONFIG"] = str(config_path)
             child_env["OPENCODE_DISABLE_MODELS_FETCH"] = "1"
             child_env["OPENCODE_DISABLE_AUTOUPDATE"] = "1"

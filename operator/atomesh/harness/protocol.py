@@ -22,6 +22,12 @@ class Task:
 
     prompt: str
     system_prompt: str = ""
+    # Organisational context (rendered text) and the read-only folders it came from, outside the workspace.
+    context: str = ""
+    context_dirs: tuple[Path, ...] = ()
+    # A session to resume (a file the harness wrote before) and where to save this one; None: neither.
+    resume_from: Path | None = None
+    session_out: Path | None = None
 
 
 @dataclass(frozen=True)

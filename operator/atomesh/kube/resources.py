@@ -37,5 +37,6 @@ AGENT_RUNS = Resource(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, k.KIND_AGENT_RUN,
 PODS = Resource("", "v1", "pods", "Pod")
 CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")
 MESHES = Resource(k.GROUP, k.VERSION, k.PLURAL_MESHES, k.KIND_MESH, has_status=True)
+CONTEXTS = Resource(k.GROUP, k.VERSION, k.PLURAL_CONTEXTS, k.KIND_CONTEXT, has_status=True)
 BUDGETS = Resource(k.GROUP, k.VERSION, k.PLURAL_BUDGETS, k.KIND_BUDGET, has_status=True)
 SECRETS = Resource("", "v1", "secrets", "Secret")

@@ -23,10 +23,12 @@ from atomesh.api.agent import Agent, AgentSpec
 from atomesh.api.agentrun import AgentRun, AgentRunSpec
 from atomesh.api.budget import Budget, BudgetSpec, BudgetWindows
 from atomesh.api.common import DNS_SUBDOMAIN_PATTERN
+from atomesh.api.context import AgentContext, Context, ContextSpec
 from atomesh.api.crd import openapi_schema
 from atomesh.api.mesh import Mesh, MeshSpec
 from atomesh.api.rules import EXACTLY_ONE_SOURCE
 from atomesh.core.admission import cost_limit
+from atomesh.core.context import OCI_UNSUPPORTED
 from atomesh.core.graph import validate_graph
 from atomesh.core.meshcheck import edge_input_problems
 from atomesh.core.revision import unpriced
@@ -49,12 +51,14 @@ KINDS: dict[str, type[BaseModel]] = {
     constants.KIND_AGENT: Agent,
     constants.KIND_AGENT_RUN: AgentRun,
     constants.KIND_MESH: Mesh,
+    constants.KIND_CONTEXT: Context,
     constants.KIND_BUDGET: Budget,
 }
 _SPEC_MODELS: dict[str, type[BaseModel]] = {
     constants.KIND_AGENT: AgentSpec,
     constants.KIND_AGENT_RUN: AgentRunSpec,
     constants.KIND_MESH: MeshSpec,
+    constants.KIND_CONTEXT: ContextSpec,
     constants.KIND_BUDGET: BudgetSpec,
 }
 _TOP_LEVEL = ("apiVersion", "kind", "metadata", "spec", "status")
@@ -168,6 +172,8 @@ class _Linter:
             return validate_graph(obj.spec) + _budget_timezone(obj.spec.budget)
         if isinstance(obj.spec, BudgetSpec):
             return _budget_timezone(obj.spec, ("spec",))
+        if isinstance(obj.spec, ContextSpec) and obj.spec.oci is not None:
+            return [FieldError(("spec", "oci"), OCI_UNSUPPORTED)]
         return []
 
     def across_documents(self) -> None:
@@ -187,6 +193,8 @@ class _Linter:
                 self.report(obj.document, obj.label, self.run_references(obj, obj.spec))
             elif isinstance(obj.spec, MeshSpec):
                 self.report(obj.document, obj.label, self.mesh_references(obj, obj.spec))
+            elif isinstance(obj.spec, AgentSpec) and obj.spec.context is not None:
+                self.report(obj.document, obj.label, self.context_references(obj, obj.spec.context))
 
     def agents_for(self, obj: _Object) -> dict[str, AgentSpec]:
         """The Agents linted together with `obj` that it can name (same namespace, or either unset)."""
@@ -203,6 +211,23 @@ class _Linter:
             bounds = check_input_bounds(spec.input, ("spec", "input"))
             return bounds or [FieldError(("spec", "agentRef", "name"), _not_linted(spec.agent_ref.name, "its input"))]
         return check_input(spec.input, agent.input.json_schema, ("spec", "input"))
+
+    def context_references(self, agent: _Object, selection: AgentContext) -> list[FieldError]:
+        """Every Context an Agent names must be linted with it (as an AgentRun's Agent must)."""
+        known = {
+            obj.name
+            for obj in self.objects
+            if isinstance(obj.spec, ContextSpec) and _same_namespace(obj.namespace, agent.namespace)
+        }
+        return [
+            FieldError(
+                ("spec", "context", "names", index),
+                f"no Context {name!r} in the files linted; lint its manifest together with this Agent "
+                "(e.g. atomesh lint agents/ contexts/) so the reference can be checked",
+            )
+            for index, name in enumerate(selection.names)
+            if name not in known
+        ]
 
     def mesh_references(self, mesh: _Object, spec: MeshSpec) -> list[FieldError]:
         agents = self.agents_for(mesh)

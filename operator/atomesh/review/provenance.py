@@ -46,6 +46,8 @@ def provenance_record(provenance: Provenance, revision: int = 0) -> dict[str, An
         "costUSD": round(provenance.cost_usd, 6),
         "turns": provenance.turns,
         "revision": revision,
+        **({"contexts": [value[:_FIELD_LIMIT] for value in provenance.contexts]} if provenance.contexts else {}),
+        **({"resumedSession": fields["resumed_session"]} if provenance.resumed_session else {}),
     }
 
 
@@ -83,6 +85,9 @@ def render_provenance(provenance: Provenance, revision: int = 0) -> str:
         ("Tokens", tokens + (f", {provenance.turns} turns" if provenance.turns else "")),
         ("Cost", f"${provenance.cost_usd:.4f}"),
     ]
+    rows += [("Context", value) for value in provenance.contexts]
+    if provenance.resumed_session:
+        rows.append(("Resumed session", f"of run {fields['resumed_session']}"))
     lines = ["### Provenance", "", *table(["", ""], [(name, cell(value, _FIELD_LIMIT)) for name, value in rows])]
     return "\n".join(lines) + "\n\n" + provenance_comment(provenance, revision)
 

@@ -113,6 +113,8 @@ class Provenance:
     output_tokens: int = 0
     cost_usd: float = 0.0
     turns: int = 0
+    contexts: tuple[str, ...] = ()  # "<context name> <pinned revision>", one per context the run read
+    resumed_session: str = ""  # the run whose harness session this run resumed
 
 
 @dataclass(frozen=True)

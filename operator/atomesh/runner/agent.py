@@ -21,11 +21,14 @@ from atomesh.api.common import parse_duration
 from atomesh.forge import git as gitops
 from atomesh.harness import Harness, HarnessLimits, HarnessResult, ModelAccess, build_harness
 from atomesh.harness.environment import CREDENTIAL_VARIABLES
-from atomesh.harness.protocol import limit_exceeded
+from atomesh.harness.protocol import HarnessUsage, limit_exceeded
 from atomesh.runner.checks import run_checks
 from atomesh.runner.context import SOURCE_DIR, StepContext
+from atomesh.runner.contexts import load_contexts
 from atomesh.runner.failure import HARNESS_REASONS, StepFailure
+from atomesh.runner.memory import is_memory_run, propose_lesson
 from atomesh.runner.modelproxy import wait_for_proxy
+from atomesh.runner.session import current_session, previous_session, seal_session
 from atomesh.runner.state import write_checks, write_summary, write_usage
 from atomesh.runner.task import compose_task
 
@@ -73,9 +76,20 @@ def model_access(ctx: StepContext) -> ModelAccess:
 
 def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult:
     spec = ctx.run.spec
+    if is_memory_run(ctx.run):
+        propose_lesson(ctx)
+        return HarnessResult(usage=HarnessUsage(), exit_code=0)
     timeout = float(parse_duration(spec.limits.timeout))
     deadline = time.monotonic() + timeout
-    task = compose_task(ctx.run, load_instructions(ctx))
+    context, folders = load_contexts(ctx)
+    resume = previous_session(ctx)
+    task = replace(
+        compose_task(ctx.run, load_instructions(ctx)),
+        context=context,
+        context_dirs=folders,
+        resume_from=resume if resume.is_file() else None,
+        session_out=current_session(ctx),
+    )
     harness = harness or build_harness(spec.harness.kind, model_access(ctx))
     max_cost_usd, max_tokens = spec.run_limits()
     limits = HarnessLimits(
@@ -86,6 +100,7 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
         f"running {spec.harness.kind} with {spec.harness.model} (maxTurns {limits.max_turns}, timeout {timeout:g}s)"
     )
     result = harness.run(task, ctx.workspace, limits, env)
+    seal_session(ctx)
     cost = result.usage.cost_usd
     declared = spec.harness.price
     if declared is not None:

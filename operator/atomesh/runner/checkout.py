@@ -18,7 +18,10 @@ def token_for(ctx: StepContext, url: str) -> str | None:
 
 
 def run_checkout(ctx: StepContext) -> str:
-    """Clone and return the checked-out commit."""
+    """Clone and return the checked-out commit; then the session a revision resumes and the git contexts."""
+    from atomesh.runner.contexts import fetch_git_contexts  # it uses token_for of this module
+    from atomesh.runner.session import fetch_session
+
     run = ctx.run
     spec = run.spec
     url = gitops.repo_url(spec.workspace.repo, ctx.forge_git_url)
@@ -37,8 +40,10 @@ def run_checkout(ctx: StepContext) -> str:
         raise StepFailure(c.CHECKOUT_FAILED, ctx.scrub(message)) from None
     with repo:
         head = repo.head.commit.hexsha
+        fetch_session(ctx, repo, token_for(ctx, url))
     if spec.source is not None:
         checkout_source(ctx)
+    fetch_git_contexts(ctx)
     ctx.log(f"workspace at {branch}@{head[:12]}")
     return head
 

@@ -40,6 +40,7 @@ class StepContext:
     # Set in a runner pod: where the model proxy publishes its URL and the run's token.
     model_proxy_dir: Path | None = None
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    context_dir: Path | None = None  # where the pod mounts ConfigMap contexts (read-only)
 
     @property
     def scrub(self) -> Scrubber:
@@ -80,4 +81,5 @@ def context_from_env(environ: Mapping[str, str]) -> StepContext:
         model_api_key=environ.get(k.ENV_MODEL_API_KEY) or None,
         model_proxy_dir=Path(proxy_dir) if (proxy_dir := environ.get(k.ENV_MODEL_PROXY_DIR)) else None,
         environ=dict(environ),
+        context_dir=Path(environ[k.ENV_CONTEXT_DIR]) if environ.get(k.ENV_CONTEXT_DIR) else None,
     )

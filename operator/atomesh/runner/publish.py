@@ -15,6 +15,7 @@ import git
 from atomesh.api import conditions as c
 from atomesh.api.agentrun import Artifact, ReviewStatus, Usage
 from atomesh.api.runfile import PublishSummary, RunFile
+from atomesh.core.memory import memory_patterns
 from atomesh.forge import git as gitops
 from atomesh.forge.errors import ForgeError, GitError
 from atomesh.forge.protocol import Forge, PullRequestRequest
@@ -22,10 +23,12 @@ from atomesh.review import build_surface
 from atomesh.runner.checkout import token_for
 from atomesh.runner.context import StepContext
 from atomesh.runner.failure import StepFailure
+from atomesh.runner.memory import is_memory_run, read_memory_pin
 from atomesh.runner.paths import disallowed
 from atomesh.runner.publish_links import refused_links, with_modes
 from atomesh.runner.publish_visual import COMMITTER_EMAIL, COMMITTER_NAME, publish_visuals
 from atomesh.runner.review_input import build_review_input, changed_files
+from atomesh.runner.session import previous_session, store_session
 from atomesh.runner.state import read_checks, read_summary, read_usage
 
 
@@ -96,17 +99,15 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
             message = no_change_message(ctx.scrub(read_summary(ctx.state_dir)))
             return PublishSummary(outcome="noChanges", usage=usage, checks=checks, message=message)
         touched = [path for change in delta for path in (change.path, change.previous_path) if path]
-        outside = disallowed(touched, spec.output.paths)
+        allowed = memory_patterns(spec.memory) if is_memory_run(run) and spec.memory else spec.output.paths
+        outside = disallowed(touched, allowed)
         if outside:
             raise StepFailure(
                 c.PATHS_NOT_ALLOWED,
-                f"{len(outside)} file(s) outside spec.output.paths {spec.output.paths}: {', '.join(outside)}; "
-                "nothing was pushed",
+                f"{len(outside)} file(s) outside spec.output.paths {allowed}: {', '.join(outside)}; nothing was pushed",
             )
         links = (
-            []
-            if spec.output.allow_out_of_bounds_symlinks
-            else refused_links(repo, ctx.workspace, spec.output.paths, *revisions)
+            [] if spec.output.allow_out_of_bounds_symlinks else refused_links(repo, ctx.workspace, allowed, *revisions)
         )
         if links:
             raise StepFailure(
@@ -127,13 +128,25 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
             gitops.push(repo, run.branch, token_for(ctx, url), force=not run.revision_of)
         except GitError as error:
             raise StepFailure(c.PUSH_FAILED, ctx.scrub(f"cannot push {run.branch}: {error.detail}")) from None
+        store_session(ctx, repo, token_for(ctx, url))
         ctx.log(f"pushed {run.branch}@{head[:12]}")
         base = old_head
         if run.revision_of:
             base = gitops.merge_base(repo, f"origin/{spec.workspace.base_branch}", head) or old_head
         files = with_modes(repo, base, head, changed_files(repo, base, head))
         visuals, visual_notes = publish_visuals(ctx, repo, url, base, head, files)
-    review_input = build_review_input(run, files, usage, checks, read_summary(ctx.state_dir), visuals, visual_notes)
+    resumed = run.revision_of or "" if previous_session(ctx).is_file() else ""
+    review_input = build_review_input(
+        run,
+        files,
+        usage,
+        checks,
+        read_summary(ctx.state_dir),
+        resumed_session=resumed,
+        memory=read_memory_pin(ctx),
+        visuals=visuals,
+        visual_notes=visual_notes,
+    )
     surface = build_surface(review_input)
     slug = forge_repo(spec.workspace.repo)
     try:

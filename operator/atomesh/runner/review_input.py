@@ -9,6 +9,7 @@ import git
 
 from atomesh.api.agentrun import Usage
 from atomesh.api.runfile import CheckResult, RunFile
+from atomesh.core.memory import MEMORY_LABEL, MEMORY_TRIGGER
 from atomesh.forge import git as gitops
 from atomesh.review.office import OFFICE_SUFFIXES
 from atomesh.review.surface import (
@@ -71,7 +72,7 @@ def changed_files(repo: git.Repo, base: str, head: str) -> tuple[ChangedFile, ..
     return tuple(files)
 
 
-def provenance(run: RunFile, usage: Usage) -> Provenance:
+def provenance(run: RunFile, usage: Usage, resumed_session: str = "", memory: str = "") -> Provenance:
     trigger = run.trigger.kind + (f" ({run.trigger.source})" if run.trigger.source else "")
     return Provenance(
         agent=run.agent,
@@ -86,6 +87,9 @@ def provenance(run: RunFile, usage: Usage) -> Provenance:
         output_tokens=usage.output_tokens,
         cost_usd=usage.cost_usd,
         turns=usage.turns,
+        contexts=tuple(f"{version.name} {version.revision}" for version in run.contexts)
+        + ((memory,) if memory else ()),
+        resumed_session=resumed_session,
     )
 
 
@@ -95,6 +99,8 @@ def build_review_input(
     usage: Usage,
     checks: list[CheckResult],
     summary: str,
+    resumed_session: str = "",
+    memory: str = "",
     visuals: tuple[VisualEvidence, ...] = (),
     visual_notes: tuple[str, ...] = (),
 ) -> ReviewInput:
@@ -103,18 +109,19 @@ def build_review_input(
     if run.revision_of:
         asked = "; ".join(f"@{item.author}: {item.body.strip()}" for item in run.feedback)[:500]
         history = (RevisionEntry(revision=max(run.revision - 1, 0), run=run.revision_of, feedback_summary=asked),)
+    proposes_memory = run.trigger.kind == MEMORY_TRIGGER
     return ReviewInput(
-        artifact_type=spec.output.artifact,
+        artifact_type="doc" if proposes_memory else spec.output.artifact,
         purpose=spec.purpose,
         files=files,
-        provenance=provenance(run, usage),
+        provenance=provenance(run, usage, resumed_session, memory),
         run_input=dict(run.input),
         summary=summary.strip(),
         checks=tuple(CheckOutcome(c.name, c.passed, c.exit_code, c.output_tail) for c in checks),
         validations=validate_config(files) if spec.output.artifact == "config" else (),
         revision=run.revision,
         history=history,
-        extra_labels=tuple(spec.review.labels),
+        extra_labels=tuple(spec.review.labels) + ((MEMORY_LABEL,) if proposes_memory else ()),
         visuals=visuals,
         visual_notes=visual_notes,
         sheet_checks=tuple(

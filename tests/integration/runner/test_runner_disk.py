@@ -112,7 +112,10 @@ def test_pinned_source_change_and_revision(tmp_path: Path, origin: Path, anthrop
     assert revision_pod.run("checkout").returncode == 0
     assert (revision_pod.workspace / "docs/guide.md").read_text() == "# Guide\n\nWelcome.\n"  # the PR branch
     assert revision_pod.run("agent").returncode == 0
-    assert "@ada on docs/guide.md:3: Say hi instead." in str(fix.requests[0].body["messages"][0]["content"])
+    # The revision resumes the session docs-1 stored: its turns first, then the task with the feedback.
+    assert "@ada on docs/guide.md:3: Say hi instead." in fix.requests[0].last_user_text
+    assert "Pinned instructions." in str(fix.requests[0].body["messages"][0]["content"])
+    assert len(fix.requests[0].body["messages"]) > 1
     assert run_step("publish", revision_pod.env("publish"), forge_factory=lambda ctx: forge) == 0
     revised = PublishSummary.model_validate(json.loads(revision_pod.termination("publish")))
     assert revised.review is not None

@@ -12,6 +12,7 @@ from core_builders import run, snapshot
 
 from atomesh.api import constants as k
 from atomesh.api.agentrun import AgentRun, AgentRunStatus, Artifact, ReviewStatus
+from atomesh.api.context import ContextVersion
 from atomesh.api.runfile import RunFile
 from atomesh.core.config import OperatorConfig
 from atomesh.core.pod import (
@@ -219,3 +220,16 @@ def test_local_runner_placement_only_when_asked() -> None:
     assert local["tolerations"] == [
         {"key": "atomesh.io/local-runner", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
     ]
+
+
+def test_configmap_contexts_are_mounted_read_only_on_the_agent_step_alone() -> None:
+    handbook = ContextVersion(
+        name="handbook", kind="configMap", revision="r1", config_map="handbook", digest="sha256:x", files=["a"]
+    )
+    pod = build_runner_pod(run(), snapshot().model_copy(update={"contexts": [handbook]}), CONFIG)
+    steps = containers(pod)
+    mounts = {m["mountPath"]: m for m in steps[k.RUNNER_CONTAINER_AGENT]["volumeMounts"]}
+    assert mounts[k.CONTEXT_MOUNT]["readOnly"] is True
+    assert env_of(steps[k.RUNNER_CONTAINER_AGENT])[k.ENV_CONTEXT_DIR] == k.CONTEXT_MOUNT
+    for name in (k.RUNNER_CONTAINER_CHECKOUT, k.RUNNER_CONTAINER_MODEL_PROXY, k.RUNNER_CONTAINER_PUBLISH):
+        assert k.CONTEXT_MOUNT not in {m["mountPath"] for m in steps[name]["volumeMounts"]}

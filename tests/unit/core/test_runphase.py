@@ -190,6 +190,9 @@ STEP_OF_REASON = {
     c.PUSH_FAILED: "publish",
     c.FORGE_ERROR: "publish",
     c.STEP_FAILED: "publish",
+    c.CONTEXT_UNAVAILABLE: "checkout",
+    c.CONTEXT_TOO_LARGE: "checkout",
+    c.CONTEXT_CHANGED: "agent",
 }
 
 

@@ -67,7 +67,7 @@ def test_the_roles_for_people_can_be_left_out_or_kept_apart() -> None:
     for role in apart.values():
         assert not any(label.startswith("rbac.authorization.k8s.io/") for label in role["metadata"]["labels"])
     edit = {(tuple(r["resources"]), tuple(r["verbs"])) for r in apart["atomesh-edit"]["rules"]}
-    assert (("agents", "meshes", "agentruns"), ("create", "update", "patch", "delete")) in edit
+    assert (("agents", "meshes", "agentruns", "contexts"), ("create", "update", "patch", "delete")) in edit
 
 
 if __name__ == "__main__":

@@ -162,7 +162,7 @@ def test_chart_crds_equal_the_generated_crds() -> None:
         assert ours.read_text() == theirs.read_text(), f"charts/atomesh/crds/{ours.name} is stale: cp crds/*.yaml"
     with helm.Chart.load(CHART) as chart:
         kinds = {yaml.safe_load(crd["data"])["spec"]["names"]["kind"] for crd in chart.crds}
-    assert kinds == {"Agent", "Mesh", "AgentRun", "Budget"}
+    assert kinds == {"Agent", "Mesh", "AgentRun", "Context", "Budget"}
 
 
 # --- every rendered object is valid Kubernetes --------------------------------------------------
@@ -300,12 +300,14 @@ def test_operator_args_are_accepted_by_the_real_cli() -> None:
 EXPECTED_RULES = {
     ("atomesh.io", "agents"): {"get", "list", "watch", "patch", "update"},
     ("atomesh.io", "meshes"): {"get", "list", "watch", "patch", "update"},
+    ("atomesh.io", "contexts"): {"get", "list", "watch", "patch", "update"},
     ("atomesh.io", "budgets"): {"get", "list", "watch", "patch", "update"},
     ("atomesh.io", "agentruns"): {"get", "list", "watch", "create", "patch", "update", "delete"},
     ("atomesh.io", "agents/status"): {"get", "patch", "update"},
     ("atomesh.io", "meshes/status"): {"get", "patch", "update"},
     ("atomesh.io", "budgets/status"): {"get", "patch", "update"},
     ("atomesh.io", "agentruns/status"): {"get", "patch", "update"},
+    ("atomesh.io", "contexts/status"): {"get", "patch", "update"},
     ("atomesh.io", "agents/finalizers"): {"update"},
     ("atomesh.io", "meshes/finalizers"): {"update"},
     ("atomesh.io", "agentruns/finalizers"): {"update"},

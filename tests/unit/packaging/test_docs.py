@@ -107,6 +107,7 @@ def test_kustomization_orders_agents_before_meshes(tmp_path: Path) -> None:
         annotation = obj["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave")
         assert annotation is not None, f"{obj['kind']}/{obj['metadata']['name']} has no sync wave"
         waves.setdefault(obj["kind"], set()).add(int(annotation))
+    assert waves["Context"] == waves["ConfigMap"] == {0}
     assert waves["Agent"] == {1}
     assert waves["Mesh"] == {2}
 
