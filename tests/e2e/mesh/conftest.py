@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from atomesh.core.meshplan import mesh_run_name, new_execution_id
-from tests.e2e.operator.conftest import cluster, kube_api, operator, stack
+from tests.e2e.operator.conftest import cluster, operator, stack
 from tests.e2e.review.conftest import review_cluster, review_operator, review_stack
 
-__all__ = ["cluster", "kube_api", "operator", "review_cluster", "review_operator", "review_stack", "stack"]
+__all__ = ["cluster", "operator", "review_cluster", "review_operator", "review_stack", "stack"]
 
 
 def mesh_manifest(name: str, nodes: dict[str, str], edges: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,8 +16,10 @@ import pytest
 
 from atomesh.kube.resources import AGENT_RUNS
 from tests.e2e.mesh.conftest import mesh_manifest, root_run
-from tests.e2e.operator.conftest import Stack, agent_manifest
+from tests.e2e.operator.conftest import Stack, agent_manifest, kube_api
+from tests.fixtures.kube import SecuredKubeAPI
 
+__all__ = ["kube_api"]  # the operator suite's API server, with authentication and RBAC
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("operator")]
 TRIGGERS = 50
 STARTED = ("Pending", "Running")
@@ -28,15 +29,16 @@ class RunWatch:
     """The most runs of the namespace ever started (pod created) and not yet past Running at once,
     computed from the API server's own watch stream of AgentRuns, event by event."""
 
-    def __init__(self, url: str, namespace: str) -> None:
-        self._url = f"{url}/apis/atomesh.io/v1alpha1/namespaces/{namespace}/agentruns?watch=true"
+    def __init__(self, cluster: SecuredKubeAPI, namespace: str) -> None:
+        self._cluster = cluster
+        self._path = f"/apis/atomesh.io/v1alpha1/namespaces/{namespace}/agentruns?watch=true"
         self.states: dict[str, tuple[str, bool]] = {}
         self.most_active = 0
         self.started: set[str] = set()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
     def _watch(self) -> None:
-        with contextlib.suppress(OSError, ValueError), urllib.request.urlopen(self._url, timeout=300) as response:
+        with contextlib.suppress(OSError, ValueError), self._cluster.open(self._path) as response:
             for line in response:
                 obj = json.loads(line)["object"]
                 status = obj.get("status") or {}
@@ -86,7 +88,7 @@ def test_max_active_runs_queues_fifty_concurrent_triggers(stack: Stack) -> None:
     stack.apply(agent_manifest())
     stack.apply(mesh_manifest("burst", {"job": "tidy"}, [], limits={"maxActiveRuns": 3}))
     stack.kubectl("wait", "--for=condition=Ready", "mesh/burst", "--timeout=60s")
-    with RunWatch(stack.kube_api.url, stack.namespace) as watch:
+    with RunWatch(stack.kube_api, stack.namespace) as watch:
         names = trigger(stack, "burst", TRIGGERS)
 
         def all_published() -> bool:

@@ -11,7 +11,6 @@ import random
 import signal
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 
@@ -20,26 +19,28 @@ import pytest
 from atomesh.kube.client import RestKube
 from atomesh.kube.resources import AGENT_RUNS
 from tests.e2e.mesh.conftest import mesh_manifest, node_run, root_run
-from tests.e2e.operator.conftest import Stack, agent_manifest, make_namespace
+from tests.e2e.operator.conftest import Stack, agent_manifest, kube_api, make_namespace
 from tests.e2e.operator.test_restarts import PodCreations, start_operator
-from tests.fixtures.kube import RunningKubeAPI
+from tests.fixtures.kube import SecuredKubeAPI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 EXECUTIONS = 12
 SEED = 20261207
 NODES = ("a", "b", "c")
+__all__ = ["kube_api"]  # the operator suite's API server, with authentication and RBAC
 
 
 class RunCreations:
     """ADDED watch events per AgentRun name, straight from the API server's watch stream."""
 
-    def __init__(self, url: str, namespace: str) -> None:
+    def __init__(self, cluster: SecuredKubeAPI, namespace: str) -> None:
         self.uids: dict[str, set[str]] = {}
-        self._url = f"{url}/apis/atomesh.io/v1alpha1/namespaces/{namespace}/agentruns?watch=true"
+        self._cluster = cluster
+        self._path = f"/apis/atomesh.io/v1alpha1/namespaces/{namespace}/agentruns?watch=true"
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
     def _watch(self) -> None:
-        with contextlib.suppress(OSError, ValueError), urllib.request.urlopen(self._url, timeout=300) as response:
+        with contextlib.suppress(OSError, ValueError), self._cluster.open(self._path) as response:
             for line in response:
                 event = json.loads(line)
                 if event["type"] == "ADDED":
@@ -55,7 +56,7 @@ class RunCreations:
 
 
 @pytest.fixture
-def restart_stack(cluster: RunningKubeAPI) -> Iterator[Stack]:
+def restart_stack(cluster: SecuredKubeAPI) -> Iterator[Stack]:
     make_namespace(cluster, "mesh-restarts")
     kube = RestKube.from_kubeconfig(str(cluster.kubeconfig))
     try:
@@ -64,7 +65,7 @@ def restart_stack(cluster: RunningKubeAPI) -> Iterator[Stack]:
         kube.close()
 
 
-def test_random_kills_never_duplicate_or_lose_an_edge(cluster: RunningKubeAPI, restart_stack: Stack) -> None:
+def test_random_kills_never_duplicate_or_lose_an_edge(cluster: SecuredKubeAPI, restart_stack: Stack) -> None:
     stack = restart_stack
     rng = random.Random(SEED)
     modes = [rng.choice(["noChanges", "noChanges", "fail-agent"]) for _ in range(EXECUTIONS)]
@@ -75,7 +76,7 @@ def test_random_kills_never_duplicate_or_lose_an_edge(cluster: RunningKubeAPI, r
     ]
     stack.apply(mesh_manifest("chain", dict.fromkeys(NODES, "tidy"), edges, limits={"maxActiveRuns": 4}))
     kills = 0
-    with RunCreations(cluster.url, stack.namespace) as runs, PodCreations(cluster.url, stack.namespace) as pods:
+    with RunCreations(cluster, stack.namespace) as runs, PodCreations(cluster, stack.namespace) as pods:
         process = start_operator(cluster)
         try:
             stack.kubectl("wait", "--for=condition=Ready", "mesh/chain", "--timeout=60s")
