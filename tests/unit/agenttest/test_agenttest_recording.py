@@ -18,7 +18,7 @@ from atomesh.devstack.anthropic.app import stream_events
 from atomesh.devstack.anthropic.cassette import Cassette, ToolCall, load_cassette
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-WORKSPACE = "/pods/run-1/work/repo"
+WORKSPACE = "/pods/run-1/workspace/repo"
 MESSAGE = {
     "id": "msg_1",
     "type": "message",
