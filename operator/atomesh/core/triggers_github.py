@@ -13,14 +13,13 @@ Invariants:
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from atomesh.api.triggers import GitHubTrigger
+from atomesh.core.globs import glob_regex
 
 BOT_SUFFIX = "[bot]"
 COMMAND_PREFIX = "atomesh"
@@ -160,32 +159,8 @@ def read_facts(event: str, payload: Mapping[str, Any]) -> Facts:
     return Facts(thread=thread, **common)
 
 
-@lru_cache(maxsize=256)
-def _glob(pattern: str) -> re.Pattern[str]:
-    """`*` and `?` within one path segment, `**` across segments (GitHub Actions' filter patterns)."""
-    out: list[str] = []
-    index = 0
-    while index < len(pattern):
-        if pattern.startswith("**/", index):
-            out.append("(?:[^/]+/)*")
-            index += 3
-        elif pattern.startswith("**", index):
-            out.append(".*")
-            index += 2
-        elif pattern[index] == "*":
-            out.append("[^/]*")
-            index += 1
-        elif pattern[index] == "?":
-            out.append("[^/]")
-            index += 1
-        else:
-            out.append(re.escape(pattern[index]))
-            index += 1
-    return re.compile("".join(out) + r"\Z")
-
-
 def glob_match(patterns: Sequence[str], value: str) -> bool:
-    return any(_glob(pattern).match(value) for pattern in patterns)
+    return any(glob_regex(pattern).match(value) for pattern in patterns)
 
 
 @dataclass(frozen=True)

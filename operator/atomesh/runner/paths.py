@@ -1,14 +1,13 @@
-"""output.paths: glob patterns relative to the repository root, with `**` across folders.
-
-`*` and `?` stay within one path segment; `**` matches any number of segments, zero included,
-so `docs/**` covers every file under docs/ and `**/*.md` every Markdown file.
-"""
+"""output.paths: glob patterns relative to the repository root, in the dialect of `core.globs`;
+a leading `./` or `/` is dropped and a folder (`docs/`) means everything in it."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+
+from atomesh.core.globs import glob_regex
 
 
 @lru_cache(maxsize=256)
@@ -19,25 +18,7 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     text = text.lstrip("/")
     if text.endswith("/"):
         text += "**"  # a folder means everything in it
-    out: list[str] = []
-    index = 0
-    while index < len(text):
-        if text.startswith("**/", index):
-            out.append("(?:[^/]+/)*")
-            index += 3
-        elif text.startswith("**", index):
-            out.append(".*")
-            index += 2
-        elif text[index] == "*":
-            out.append("[^/]*")
-            index += 1
-        elif text[index] == "?":
-            out.append("[^/]")
-            index += 1
-        else:
-            out.append(re.escape(text[index]))
-            index += 1
-    return re.compile("".join(out) + r"\Z")
+    return glob_regex(text)
 
 
 def allowed(path: str, patterns: Iterable[str]) -> bool:
