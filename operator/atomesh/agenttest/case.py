@@ -5,6 +5,7 @@
     input: {issue: 1}                   # the run input, checked against the agent's input schema
     repository: ../../../testdata/sample-app   # a folder or a git bundle (default: repo/ or repo.bundle)
     cassette: cassette.yaml             # the model's turns (default), in the scripted-cassette format
+                                        # (cassettes/<model>.yaml: turns recorded with another model)
     harnesses: [litellm, claude-code]   # default: the agent's own spec.harness.kind
     expect:
       outcome: published                # published (default), noChanges or failed
@@ -24,6 +25,7 @@ them alone.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,6 +36,7 @@ from pydantic.alias_generators import to_camel
 CASE_FILE = "case.yaml"
 TESTS_DIR = "tests"
 DEFAULT_CASSETTE = "cassette.yaml"
+MODEL_CASSETTES_DIR = "cassettes"  # cassettes/<model>.yaml: the turns recorded with another model
 DEFAULT_REPOSITORIES = ("repo", "repo.bundle")
 HARNESS_KINDS = ("claude-code", "opencode", "litellm")
 
@@ -137,6 +140,12 @@ class TestCase:
     def cassette_path(self) -> Path:
         return (self.folder / self.spec.cassette).resolve()
 
+    def cassette_for(self, model: str | None) -> Path:
+        """The agent's own model plays `cassette`; another model plays what was recorded with it."""
+        if model is None:
+            return self.cassette_path
+        return (self.folder / MODEL_CASSETTES_DIR / f"{model_file_stem(model)}.yaml").resolve()
+
     @property
     def repository_path(self) -> Path:
         if self.spec.repository is not None:
@@ -150,6 +159,11 @@ class TestCase:
         if override:
             return [override]
         return list(self.spec.harnesses) or [str(self.agent_manifest["spec"]["harness"]["kind"])]
+
+
+def model_file_stem(model: str) -> str:
+    """A model name as a file name: `anthropic/claude-haiku-4-5` -> `anthropic_claude-haiku-4-5`."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", model).strip(".") or "_"
 
 
 def _describe(error: ValidationError) -> str:

@@ -59,6 +59,7 @@ class Settings:
     harness: str | None = None  # every case with this harness instead of its own
     tool_paths: tuple[str, ...] = ()  # folders put first on PATH (the harness CLIs)
     record: Upstream | None = None
+    model: str | None = None  # every case with this model instead of its agent's own (see TestCase.cassette_for)
 
 
 @dataclass
@@ -71,14 +72,24 @@ class CaseResult:
     seconds: float = 0.0
     observed: Observed | None = None
     recorded: Cassette | None = None
+    model: str | None = None  # the model in place of the agent's own, if any
 
     @property
     def passed(self) -> bool:
         return self.error is None and not self.misses
 
+    @property
+    def variant(self) -> str:
+        """How this run differs from the case as written: its harness, and the model when replaced."""
+        return variant(self.harness, self.model)
 
-def case_label(case: TestCase, harness: str) -> str:
-    return f"{case.agent}/{case.name} [{harness}]"
+
+def variant(harness: str, model: str | None) -> str:
+    return harness if model is None else f"{harness} model={model}"
+
+
+def case_label(case: TestCase, harness: str, model: str | None = None) -> str:
+    return f"{case.agent}/{case.name} [{variant(harness, model)}]"
 
 
 def _step_env(
@@ -149,8 +160,13 @@ def _changes(workspace: Path, base: str, wanted: list[str]) -> tuple[tuple[str, 
     return tuple(sorted(names)), contents
 
 
-def _cassette(case: TestCase) -> Cassette:
-    path = case.cassette_path
+def _cassette(case: TestCase, model: str | None) -> Cassette:
+    path = case.cassette_for(model)
+    if not path.is_file() and model is not None:
+        raise CaseError(
+            f"{case.file}: nothing recorded with the model {model}: {path} does not exist; record it with "
+            f"`atomesh test --record --model {model} {case.folder}` (a gateway serving {model} in ANTHROPIC_BASE_URL)"
+        )
     if not path.is_file():
         raise CaseError(
             f"{case.file}: cassette: {path} does not exist; write the model's turns there, "
@@ -205,19 +221,20 @@ def _prepare_pod(pod: Path, run_file: str) -> None:
     (pod / "etc" / k.RUN_FILE_NAME).write_text(run_file, encoding="utf-8")
 
 
-def run_case(case: TestCase, harness: str, settings: Settings, output: Path) -> CaseResult:
-    """Run one case with one harness; never raises for a case's own problems (they fail the result)."""
+def run_case(case: TestCase, harness: str, settings: Settings, output: Path, model: str | None = None) -> CaseResult:
+    """Run one case with one harness (and `model` in place of the agent's own); never raises for a case's
+    own problems (they fail the result)."""
     started = time.monotonic()
     if output.exists():
         shutil.rmtree(output)
     output.mkdir(parents=True)
-    result = CaseResult(case, harness, output, [])
+    result = CaseResult(case, harness, output, [], model=model)
     try:
         with ExitStack() as stack:
             tmp = Path(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="atomesh-test-", ignore_cleanup_errors=True))
             )
-            run = case_run_file(case, harness)
+            run = case_run_file(case, harness, model)
             forge = stack.enter_context(ForgeSandbox(tmp / "forge", run.spec))
             base = forge.seed(case.repository_path, tmp / "seed")
             pod = tmp / "pod"
@@ -228,7 +245,7 @@ def run_case(case: TestCase, harness: str, settings: Settings, output: Path) -> 
                 recorder = stack.enter_context(Recorder(settings.record.base_url, pod / "work" / "repo"))
                 model_url, model_key = recorder.url, settings.record.api_key
             else:
-                emulator = stack.enter_context(AnthropicEmulator(_cassette(case)))
+                emulator = stack.enter_context(AnthropicEmulator(_cassette(case, model)))
                 model_url, model_key = emulator.url, REPLAY_KEY
             env_of = {step: _step_env(pod, step, settings, forge, model_url, model_key) for step in k.RUNNER_STEPS}
             timeout = float(parse_duration(run.spec.limits.timeout)) + STEP_MARGIN_SECONDS

@@ -26,7 +26,7 @@ def status_word(result: CaseResult) -> str:
 
 
 def progress_line(result: CaseResult, root: Path) -> str:
-    return f"{_relative(result.case.folder, root)} [{result.harness}] {status_word(result)} ({result.seconds:.1f}s)"
+    return f"{_relative(result.case.folder, root)} [{result.variant}] {status_word(result)} ({result.seconds:.1f}s)"
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -64,13 +64,13 @@ def write_report(results: Sequence[CaseResult], seconds: float, out: TextIO) -> 
     if failing:
         print(_rule("FAILURES"), file=out)
         for result in failing:
-            print(_rule(case_label(result.case, result.harness), "_"), file=out)
+            print(_rule(case_label(result.case, result.harness, result.model), "_"), file=out)
             print(failure_text(result), file=out)
             print(file=out)
     print(_rule(summary_line(results, seconds)), file=out)
 
 
-PropertiesByRun = Mapping[tuple[Path, str], Mapping[str, str]]  # (case file, harness) -> name -> value
+PropertiesByRun = Mapping[tuple[Path, str], Mapping[str, str]]  # (case file, variant) -> name -> value
 
 
 def junit_xml(results: Sequence[CaseResult], seconds: float, properties: PropertiesByRun | None = None) -> str:
@@ -90,11 +90,11 @@ def junit_xml(results: Sequence[CaseResult], seconds: float, properties: Propert
             suite,
             "testcase",
             classname=result.case.agent,
-            name=f"{result.case.name}[{result.harness}]",
+            name=f"{result.case.name}[{result.variant}]",
             file=str(result.case.file),
             time=f"{result.seconds:.3f}",
         )
-        extra = (properties or {}).get((result.case.file, result.harness))
+        extra = (properties or {}).get((result.case.file, result.variant))
         if extra:
             holder = ET.SubElement(testcase, "properties")
             for name, value in extra.items():

@@ -20,8 +20,9 @@ TEST_NAMESPACE = "default"
 TRIGGER_SOURCE = "atomesh test"
 
 
-def case_run_file(case: TestCase, harness: str) -> RunFile:
-    """The RunFile the operator would write for this case's run; CaseError names what does not fit."""
+def case_run_file(case: TestCase, harness: str, model: str | None = None) -> RunFile:
+    """The RunFile the operator would write for this case's run (with `model` in place of the Agent's own
+    when given); CaseError names what does not fit."""
     where = f"{case.file}: the Agent {case.agent} ({case.agent_file})"
     try:
         agent = Agent.model_validate(case.agent_manifest)
@@ -33,7 +34,7 @@ def case_run_file(case: TestCase, harness: str) -> RunFile:
             f"{where} reads its instructions from spec.source, which atomesh test does not check out yet; "
             "test it with inline spec.instructions"
         )
-    harness_spec = spec.harness.model_copy(update={"kind": harness})
+    harness_spec = spec.harness.model_copy(update={"kind": harness, "model": model or spec.harness.model})
     # The forge of the test is local: the repository is named owner/name there, whatever URL the Agent uses.
     workspace = spec.workspace.model_copy(update={"repo": forge_repo(spec.workspace.repo)})
     spec = spec.model_copy(update={"harness": harness_spec, "workspace": workspace})

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from atomesh.agenttest.case import TestCase, case_files, load_case
+from atomesh.agenttest.case import TestCase, case_files, load_case, model_file_stem
 from atomesh.agenttest.cassette_file import cassette_diff, dump_cassette
 from atomesh.agenttest.execution import CaseResult, Settings, run_case
 from atomesh.agenttest.report import progress_line
@@ -26,25 +26,33 @@ class Planned:
     case: TestCase
     harness: str
     output: Path
+    model: str | None = None  # in place of the agent's own
 
 
 def plan(paths: Sequence[Path], settings: Settings) -> list[Planned]:
-    """Every (case, harness) to run; CaseError names the first case file that cannot be loaded."""
+    """Every (case, harness) to run, with `settings.model` if given; CaseError names the first case file
+    that cannot be loaded."""
     planned: list[Planned] = []
+    model = settings.model
     for file in case_files(list(paths)):
         case = load_case(file)
         for harness in case.harnesses(settings.harness):
-            planned.append(Planned(case, harness, settings.output_dir / case.agent / case.name / harness))
+            output = settings.output_dir / case.agent / case.name / harness
+            if model is not None:
+                output = output / f"model-{model_file_stem(model)}"
+            planned.append(Planned(case, harness, output, model))
     return planned
 
 
 def _save_recording(result: CaseResult, settings: Settings, announce: Announce) -> None:
     if result.recorded is None or settings.record is None:
         return
-    path = result.case.cassette_path
+    path = result.case.cassette_for(result.model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = f" and the model {result.model}" if result.model else ""
     header = (
         f"The model's turns for the test case {result.case.agent}/{result.case.name}, recorded by\n"
-        f"`atomesh test --record` with {result.harness} ({len(result.recorded.turns)} turns)."
+        f"`atomesh test --record` with {result.harness}{model} ({len(result.recorded.turns)} turns)."
     )
     text = dump_cassette(result.recorded, header, [settings.record.api_key])
     old = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -65,7 +73,7 @@ def run_session(
     root = Path.cwd()
 
     def one(item: Planned) -> CaseResult:
-        result = run_case(item.case, item.harness, settings, item.output)
+        result = run_case(item.case, item.harness, settings, item.output, item.model)
         _save_recording(result, settings, announce)
         announce(progress_line(result, root))
         return result

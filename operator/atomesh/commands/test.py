@@ -3,9 +3,12 @@
 Each case (`<agents>/<agent>/tests/<case>/case.yaml`) runs through the runner's real steps and the
 real harness against the Anthropic emulator playing its cassette and a GitHub emulator holding its
 starting repository. `--record` runs against a real model instead (ANTHROPIC_BASE_URL and
-ANTHROPIC_API_KEY) and writes each case's cassette. `--compare HARNESS` also runs every case with
-HARNESS on the same cassette and prints both side by side; exit 1 when HARNESS fails a case the
-baseline passes (or a baseline run fails).
+ANTHROPIC_API_KEY) and writes each case's cassette. `--model NAME` runs (or, with `--record`, records)
+every case with that model in place of its agent's own; its turns live in the case's
+`cassettes/<NAME>.yaml`, since a cassette fixes one model's answers. `--compare HARNESS` also runs
+every case with HARNESS on the same cassette, and `--compare model=NAME` with the turns recorded
+with NAME, and prints both side by side; exit 1 when the alternative fails a case the baseline
+passes (or a baseline run fails).
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ import threading
 from pathlib import Path
 
 from atomesh.agenttest.case import HARNESS_KINDS, CaseError
-from atomesh.agenttest.comparison import comparison_properties, comparison_table, pair_results
+from atomesh.agenttest.comparison import (
+    MODEL_PREFIX,
+    Alternative,
+    comparison_properties,
+    comparison_table,
+    pair_results,
+)
 from atomesh.agenttest.execution import CaseResult, Settings, Upstream
 from atomesh.agenttest.report import PropertiesByRun, junit_xml, write_report
 from atomesh.agenttest.session import Planned, plan, run_session
@@ -52,29 +61,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "and write each case's cassette",
     )  # fmt: skip
     parser.add_argument(
-        "--compare", metavar="HARNESS",
-        help=f"also run every case with HARNESS ({', '.join(HARNESS_KINDS)}) on the same cassette and report "
-        "verdict, cost and turns side by side; exit 1 when HARNESS fails a case the baseline passes",
+        "--model", metavar="NAME",
+        help="run every case with this model in place of its agent's own, replaying the case's cassettes/NAME.yaml "
+        "(with --record: record that file)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--compare", metavar="HARNESS|model=NAME",
+        help=f"also run every case with HARNESS ({', '.join(HARNESS_KINDS)}) on the same cassette, or with the model "
+        "NAME on the turns recorded with it (--record --model NAME), and report verdict, cost and turns side by "
+        "side; exit 1 when the alternative fails a case the baseline passes",
     )  # fmt: skip
 
 
-MODEL_PREFIX = "model="
-
-
-def compare_problem(value: str, harness: str | None, record: bool) -> str | None:
+def compare_problem(value: str, harness: str | None, record: bool, model: str | None = None) -> str | None:
     """Why `--compare value` cannot run, or None."""
+    if harness is not None or record or model is not None:
+        return "--compare runs the cases as written beside the alternative; drop --harness/--model/--record"
     if value.startswith(MODEL_PREFIX):
-        model = value.removeprefix(MODEL_PREFIX) or "NAME"
-        return (
-            f"--compare {value}: a cassette fixes the model's answers, so replaying it cannot compare models; "
-            f"record the cases with {model} into a copy of the agents folder (`atomesh test --record COPY` with "
-            f"{ENV_BASE_URL}/{ENV_API_KEY} of a gateway serving {model}), then run `atomesh test` on both and "
-            "compare the reports"
-        )
+        if not value.removeprefix(MODEL_PREFIX).strip():
+            return f"--compare {value}: name the model, e.g. --compare model=claude-haiku-4-5"
+        return None
     if value not in HARNESS_KINDS:
-        return f"--compare {value}: not a harness; use one of {', '.join(HARNESS_KINDS)} (or model=NAME, see --help)"
-    if harness is not None or record:
-        return "--compare runs the cases' own harnesses against HARNESS on their cassettes; drop --harness/--record"
+        return f"--compare {value}: not a harness; use one of {', '.join(HARNESS_KINDS)} or model=NAME"
     return None
 
 
@@ -99,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         print("atomesh test: --jobs must be at least 1", file=sys.stderr)
         return 2
     if args.compare is not None:
-        problem = compare_problem(args.compare, args.harness, args.record)
+        problem = compare_problem(args.compare, args.harness, args.record, args.model)
         if problem:
             print(f"atomesh test: {problem}", file=sys.stderr)
             return 2
@@ -110,8 +118,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"atomesh test: {upstream}", file=sys.stderr)
             return 2
         record = upstream
+    if args.model is not None and not args.model.strip():
+        print("atomesh test: --model needs a model name, e.g. --model claude-haiku-4-5", file=sys.stderr)
+        return 2
     settings = Settings(
-        output_dir=args.output_dir.resolve(), harness=args.harness, tool_paths=tool_paths(Path.cwd()), record=record
+        output_dir=args.output_dir.resolve(),
+        harness=args.harness,
+        tool_paths=tool_paths(Path.cwd()),
+        record=record,
+        model=args.model,
     )
     try:
         planned = plan(args.paths or [DEFAULT_PATH], settings)
@@ -145,19 +160,24 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def _compared_runs(baseline: list[Planned], paths: list[Path], settings: Settings, harness: str) -> list[Planned]:
-    """The runs with `harness` that the baseline does not already make (a case whose own harness it is)."""
-    already = {(item.case.file, item.harness) for item in baseline}
-    compared = plan(paths, dataclasses.replace(settings, harness=harness))
-    return [item for item in compared if (item.case.file, item.harness) not in already]
+def _compared_runs(baseline: list[Planned], paths: list[Path], settings: Settings, value: str) -> list[Planned]:
+    """The runs of the alternative that the baseline does not already make (a case whose own harness it is)."""
+    alternative = Alternative.parse(value)
+    already = {(item.case.file, item.harness, item.model) for item in baseline}
+    if alternative.model is not None:
+        compared = plan(paths, dataclasses.replace(settings, model=alternative.model))
+    else:
+        compared = plan(paths, dataclasses.replace(settings, harness=alternative.harness))
+    return [item for item in compared if (item.case.file, item.harness, item.model) not in already]
 
 
 def _report_comparison(
-    baseline: list[CaseResult], results: list[CaseResult], harness: str
+    baseline: list[CaseResult], results: list[CaseResult], value: str
 ) -> tuple[int, PropertiesByRun]:
-    rows = pair_results(baseline, results, harness)
-    print(f"comparison with {harness} (same cassettes):")
-    print(comparison_table(rows, harness))
-    properties = {(row.baseline.case.file, row.baseline.harness): comparison_properties(row, harness) for row in rows}
+    rows = pair_results(baseline, results, value)
+    played = "turns recorded with each model" if value.startswith(MODEL_PREFIX) else "same cassettes"
+    print(f"comparison with {value} ({played}):")
+    print(comparison_table(rows, value))
+    properties = {(row.baseline.case.file, row.baseline.variant): comparison_properties(row, value) for row in rows}
     failed = any(row.regression or not row.baseline.passed for row in rows)
     return (1 if failed else 0), properties

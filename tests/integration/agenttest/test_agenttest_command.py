@@ -213,9 +213,66 @@ def test_compare_runs_the_case_with_both_harnesses_side_by_side(
     assert properties["atomesh.compare.regression"] == "false"
 
 
-def test_compare_refuses_a_model_naming_how(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_compare_with_another_model_replays_what_was_recorded_with_it(
+    anthropic_emulator: StartEmulator,
+    claude_cli: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    case = copy_agent(tmp_path, "bug-fix", "blank-name")  # claude-code on claude-sonnet-4-6
+    out_dir = str(tmp_path / "out")
+    # Record with claude-haiku-4-5 (the emulator, playing the case's turns, stands in for a gateway serving it).
+    model = anthropic_emulator(case / "cassette.yaml")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", model.url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET_KEY)
+    code = cli.main(["test", "--record", "--model", "claude-haiku-4-5", str(case), "--output-dir", out_dir])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    recording = case / "cassettes" / "claude-haiku-4-5.yaml"
+    assert f"recorded {recording} (" in out
+    assert {request.body["model"] for request in model.requests if request.body.get("tools")} == {"claude-haiku-4-5"}
+    assert SECRET_KEY not in recording.read_text()
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+
+    junit = tmp_path / "junit.xml"
+    args = [
+        "test",
+        str(case),
+        "--compare",
+        "model=claude-haiku-4-5",
+        "--output-dir",
+        out_dir,
+        "--junit-xml",
+        str(junit),
+    ]
+    code = cli.main(args)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    table = out[out.index("comparison with model=claude-haiku-4-5 (turns recorded with each model):") :].splitlines()
+    cells = table[2].split()
+    assert cells[:8] == [
+        "bug-fix/blank-name", "claude-code", "PASSED", "published", "success", "PASSED", "published", "success"
+    ]  # fmt: skip
+    sonnet, haiku = (float(cell.removeprefix("$")) for cell in cells[8:10])
+    assert 0 < haiku < sonnet  # the same turns at Haiku's price: $1/$5 per Mtok against Sonnet's $3/$15
+    assert table[3] == "0 regression(s) with model=claude-haiku-4-5 in 1 case run(s)"
+    cases = junit_cases(junit)
+    assert sorted(cases) == [
+        "bug-fix/blank-name[claude-code model=claude-haiku-4-5]",
+        "bug-fix/blank-name[claude-code]",
+    ]
+    properties = {p.get("name"): p.get("value") for p in cases["bug-fix/blank-name[claude-code]"].iter("property")}
+    assert properties["atomesh.compare.model"] == "claude-haiku-4-5"
+    assert properties["atomesh.compare.harness"] == "claude-code"
+
+
+def test_a_model_nothing_was_recorded_with_is_an_error_naming_how_to_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     case = copy_agent(tmp_path, "bug-fix", "blank-name")
-    assert cli.main(["test", str(case), "--compare", "model=claude-opus-4"]) == 2
-    err = capsys.readouterr().err
-    assert "cannot compare models" in err
-    assert "atomesh test --record" in err
+    assert cli.main(["test", str(case), "--model", "claude-opus-4-5", "--output-dir", str(tmp_path / "out")]) == 1
+    out = capsys.readouterr().out
+    assert "nothing recorded with the model claude-opus-4-5" in out
+    assert f"atomesh test --record --model claude-opus-4-5 {case}" in out
+    assert "0 passed, 0 failed, 1 error in" in out

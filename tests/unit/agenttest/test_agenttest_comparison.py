@@ -85,14 +85,51 @@ def test_junit_carries_the_comparison_as_properties_of_the_baseline_testcase() -
     assert cases["blank-name[litellm]"].find("properties") is None
 
 
-def test_compare_refuses_a_model_an_unknown_harness_and_mixing_with_harness_or_record() -> None:
-    model = compare_problem("model=claude-opus-4", None, False)
-    assert model is not None
-    assert "record" in model
-    assert "claude-opus-4" in model
+def test_compare_refuses_an_unknown_harness_a_nameless_model_and_mixing_with_harness_model_or_record() -> None:
+    assert compare_problem("model=claude-haiku-4-5", None, False) is None
+    nameless = compare_problem("model=", None, False)
+    assert nameless is not None
+    assert "name the model" in nameless
     unknown = compare_problem("gpt", None, False)
     assert unknown is not None
-    assert "claude-code, opencode, litellm" in unknown
+    assert "claude-code, opencode, litellm or model=NAME" in unknown
     assert compare_problem("litellm", "claude-code", False) is not None
     assert compare_problem("litellm", None, True) is not None
+    assert compare_problem("model=claude-haiku-4-5", None, False, "claude-opus-4-5") is not None
     assert compare_problem("litellm", None, False) is None
+
+
+def model_result(test: TestCase, harness: str, model: str | None, *, passed: bool, cost: float) -> CaseResult:
+    outcome = result(test, harness, passed=passed, cost=cost, turns=4)
+    outcome.model = model
+    return outcome
+
+
+def test_another_model_pairs_each_baseline_run_with_the_same_harness_on_that_model() -> None:
+    baseline = [model_result(BLANK, "claude-code", None, passed=True, cost=0.03)]
+    runs = [
+        *baseline,
+        model_result(BLANK, "litellm", "claude-haiku-4-5", passed=False, cost=0.01),  # another harness: not a pair
+        model_result(BLANK, "claude-code", "claude-opus-4-5", passed=False, cost=0.05),  # another model
+        model_result(BLANK, "claude-code", "claude-haiku-4-5", passed=True, cost=0.01),
+    ]
+    [row] = pair_results(baseline, runs, "model=claude-haiku-4-5")
+    assert row.compared is runs[3]
+    assert not row.regression
+    assert comparison_table([row], "model=claude-haiku-4-5").splitlines()[1].split()[-4:] == [
+        "$0.0300", "$0.0100", "4", "4"
+    ]  # fmt: skip
+    properties = comparison_properties(row, "model=claude-haiku-4-5")
+    assert properties["atomesh.compare.model"] == "claude-haiku-4-5"
+    assert properties["atomesh.compare.harness"] == "claude-code"
+    # a harness comparison never pairs a run that replaced the model
+    [by_harness] = pair_results(baseline, runs, "litellm")
+    assert by_harness.compared is None
+
+
+def test_a_model_name_becomes_a_file_name_of_its_own() -> None:
+    assert BLANK.cassette_for(None) == BLANK.cassette_path
+    recorded = BLANK.cassette_for("anthropic/claude-haiku-4-5")
+    assert recorded.name == "anthropic_claude-haiku-4-5.yaml"
+    assert recorded.parent.name == "cassettes"
+    assert BLANK.cassette_for("../../etc").parent.name == "cassettes"  # never outside the case's folder
