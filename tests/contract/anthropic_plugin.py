@@ -10,8 +10,6 @@ summary without failing tests.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,51 +21,32 @@ import pytest
 from atomesh.devstack.anthropic import traffic
 
 from .anthropic_check import MAX_FINDINGS, Finding, check
-from .common import fail_with, log_subprocess_traffic
+from .common import (
+    MergeableTally,
+    TrafficCollector,
+    fail_with,
+    hand_tally_to_controller,
+    log_subprocess_traffic,
+    take_worker_tally,
+)
 
 
 @dataclass
-class Tally:
+class Tally(MergeableTally):
     responses: int = 0
     events: int = 0
     mismatched: int = 0
     endpoints: set[str] = field(default_factory=set)
     findings: Counter[str] = field(default_factory=Counter)
 
-    def dump(self) -> dict[str, Any]:
-        """Plain data, for a pytest-xdist worker to hand its tally to the controller."""
-        counts = [self.responses, self.events, self.mismatched]
-        return {"counts": counts, "endpoints": sorted(self.endpoints), "findings": dict(self.findings)}
 
-    def add(self, data: dict[str, Any]) -> None:
-        responses, events, mismatched = data["counts"]
-        self.responses += responses
-        self.events += events
-        self.mismatched += mismatched
-        self.endpoints.update(data["endpoints"])
-        self.findings.update(data["findings"])
-
-
-class Collector:
-    """Responses of this process's emulators, and those `atomesh dev` subprocesses log to `log`."""
+class Collector(TrafficCollector[traffic.Exchange]):
+    """Responses, checked against the anthropic SDK's models (ids must be unique across the session)."""
 
     def __init__(self, log: Path) -> None:
-        self._lock = threading.Lock()
-        self._pending: list[traffic.Exchange] = []
-        self._offset = 0
+        super().__init__(log, traffic.read_log)
         self._seen_ids: set[str] = set()
-        self.log = log
         self.tally = Tally()
-
-    def __call__(self, exchange: traffic.Exchange) -> None:
-        with self._lock:
-            self._pending.append(exchange)
-
-    def drain(self) -> list[traffic.Exchange]:
-        with self._lock:
-            taken, self._pending = self._pending, []
-            logged, self._offset = traffic.read_log(str(self.log), self._offset)
-        return taken + logged
 
     def validate(self, exchanges: list[traffic.Exchange]) -> list[Finding]:
         findings: list[Finding] = []
@@ -122,22 +101,13 @@ def anthropic_contract(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    config = session.config
-    collector = config.stash.get(COLLECTOR, None)
-    output = getattr(config, "workeroutput", None)
-    if collector is not None and output is not None:
-        with contextlib.suppress(pytest.fail.Exception):
-            collector.validate(collector.drain())
-        output[WORKER_OUTPUT] = collector.tally.dump()
+    hand_tally_to_controller(session, session.config.stash.get(COLLECTOR, None), WORKER_OUTPUT)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
     """pytest-xdist: add a finished worker's tally to the controller's."""
-    data = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
-    collector = node.config.stash.get(COLLECTOR, None)
-    if data is not None and collector is not None:
-        collector.tally.add(data)
+    take_worker_tally(node, node.config.stash.get(COLLECTOR, None), WORKER_OUTPUT)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:

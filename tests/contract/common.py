@@ -1,15 +1,91 @@
-"""What the GitHub and Anthropic contract plugins do alike: collect the traffic of emulators that a
-test starts in another process (`atomesh dev`), and fail a test with its findings."""
+"""What the GitHub and Anthropic contract plugins do alike: collect the traffic of this process's
+emulators and of those a test starts in another process (`atomesh dev`), keep a tally that
+pytest-xdist workers hand to the controller, and fail a test with its findings."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
 
 import pytest
+
+Exchange = TypeVar("Exchange")
+
+
+class MergeableTally:
+    """A dataclass of counts (int), names seen (set) and findings (Counter) that a pytest-xdist worker
+    dumps as plain data and the controller adds up, field by field."""
+
+    def dump(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for item in dataclasses.fields(self):  # type: ignore[arg-type]  # subclasses are dataclasses
+            value = getattr(self, item.name)
+            data[item.name] = (
+                sorted(value) if isinstance(value, set) else dict(value) if isinstance(value, Counter) else value
+            )
+        return data
+
+    def add(self, data: dict[str, Any]) -> None:
+        for name, value in data.items():
+            mine = getattr(self, name)
+            if isinstance(mine, set | Counter):
+                mine.update(value)
+            else:
+                setattr(self, name, mine + value)
+
+
+class TrafficCollector(Generic[Exchange]):
+    """Exchanges of this process's emulators (it is their observer), and those subprocesses log to `log`."""
+
+    def __init__(self, log: Path, read_log: Callable[[str, int], tuple[list[Exchange], int]]) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[Exchange] = []
+        self._offset = 0
+        self._read_log = read_log
+        self.log = log
+
+    def __call__(self, exchange: Exchange) -> None:
+        with self._lock:
+            self._pending.append(exchange)
+
+    def drain(self) -> list[Exchange]:
+        with self._lock:
+            taken, self._pending = self._pending, []
+            logged, self._offset = self._read_log(str(self.log), self._offset)
+        return taken + logged
+
+
+class Validating(Protocol):
+    @property
+    def tally(self) -> MergeableTally: ...
+
+    def drain(self) -> list[Any]: ...
+
+    def validate(self, exchanges: list[Any]) -> list[Any]: ...
+
+
+def hand_tally_to_controller(session: pytest.Session, collector: Validating | None, key: str) -> None:
+    """On a pytest-xdist worker: check what is left and put the tally where the controller reads it."""
+    output = getattr(session.config, "workeroutput", None)
+    if collector is not None and output is not None:
+        with contextlib.suppress(pytest.fail.Exception):
+            collector.validate(collector.drain())
+        output[key] = collector.tally.dump()
+
+
+def take_worker_tally(node: Any, collector: Validating | None, key: str) -> None:
+    """On the controller: add a finished worker's tally to its own."""
+    data = getattr(node, "workeroutput", {}).get(key)
+    if data is not None and collector is not None:
+        collector.tally.add(data)
 
 
 def log_subprocess_traffic(config: pytest.Config, variable: str, prefix: str) -> Path:

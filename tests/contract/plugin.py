@@ -11,8 +11,6 @@ summary without failing tests (to measure an emulator before fixing it).
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,12 +22,19 @@ import pytest
 from atomesh.devstack.github import traffic
 
 from .check import MAX_FINDINGS, Finding, check
-from .common import fail_with, log_subprocess_traffic
+from .common import (
+    MergeableTally,
+    TrafficCollector,
+    fail_with,
+    hand_tally_to_controller,
+    log_subprocess_traffic,
+    take_worker_tally,
+)
 from .descriptions import Descriptions, DescriptionsMissing, descriptions
 
 
 @dataclass
-class Tally:
+class Tally(MergeableTally):
     responses: int = 0
     deliveries: int = 0
     injected: int = 0
@@ -38,46 +43,14 @@ class Tally:
     webhooks: set[str] = field(default_factory=set)
     findings: Counter[str] = field(default_factory=Counter)
 
-    def dump(self) -> dict[str, Any]:
-        """Plain data, for a pytest-xdist worker to hand its tally to the controller."""
-        return {
-            "counts": [self.responses, self.deliveries, self.injected, self.mismatched],
-            "operations": sorted(self.operations),
-            "webhooks": sorted(self.webhooks),
-            "findings": dict(self.findings),
-        }
 
-    def add(self, data: dict[str, Any]) -> None:
-        responses, deliveries, injected, mismatched = data["counts"]
-        self.responses += responses
-        self.deliveries += deliveries
-        self.injected += injected
-        self.mismatched += mismatched
-        self.operations.update(data["operations"])
-        self.webhooks.update(data["webhooks"])
-        self.findings.update(data["findings"])
-
-
-class Collector:
-    """Exchanges of this process's emulators, and those `atomesh dev` subprocesses log to `log`."""
+class Collector(TrafficCollector[traffic.Exchange]):
+    """REST responses and webhook deliveries, checked against GitHub's descriptions (`load`)."""
 
     def __init__(self, log: Path, load: Callable[[], Descriptions] = descriptions) -> None:
+        super().__init__(log, traffic.read_log)
         self._load = load
-        self._lock = threading.Lock()
-        self._pending: list[traffic.Exchange] = []
-        self.log = log
-        self._offset = 0
         self.tally = Tally()
-
-    def __call__(self, exchange: traffic.Exchange) -> None:
-        with self._lock:
-            self._pending.append(exchange)
-
-    def drain(self) -> list[traffic.Exchange]:
-        with self._lock:
-            taken, self._pending = self._pending, []
-            logged, self._offset = traffic.read_log(str(self.log), self._offset)
-        return taken + logged
 
     def validate(self, exchanges: list[traffic.Exchange]) -> list[Finding]:
         if not exchanges:
@@ -146,22 +119,13 @@ def github_contract(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    config = session.config
-    collector = config.stash.get(COLLECTOR, None)
-    output = getattr(config, "workeroutput", None)
-    if collector is not None and output is not None:
-        with contextlib.suppress(pytest.fail.Exception):
-            collector.validate(collector.drain())
-        output[WORKER_OUTPUT] = collector.tally.dump()
+    hand_tally_to_controller(session, session.config.stash.get(COLLECTOR, None), WORKER_OUTPUT)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
     """pytest-xdist: add a finished worker's tally to the controller's."""
-    data = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
-    collector = node.config.stash.get(COLLECTOR, None)
-    if data is not None and collector is not None:
-        collector.tally.add(data)
+    take_worker_tally(node, node.config.stash.get(COLLECTOR, None), WORKER_OUTPUT)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
