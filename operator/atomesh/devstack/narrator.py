@@ -155,6 +155,7 @@ class Narrator:
     async def run(self) -> None:
         """Until cancelled."""
         version, baseline = "", True
+        warned = ""  # the last refusal told the user: a 401/403 is theirs to fix, said once, not per retry
         while True:
             try:
                 if not version:
@@ -169,7 +170,11 @@ class Narrator:
                     if event.get("type") != "BOOKMARK":
                         self.observe(str(event.get("type")), obj)
             except ApiStatusError as error:
-                log.debug("agentrun watch failed: %s", error)
+                if error.code == 410:
+                    log.debug("agentrun watch expired: %s", error)
+                elif str(error) != warned:
+                    warned = str(error)
+                    log.warning("cannot follow runs (narration paused until this is fixed): %s", error)
                 version = "" if error.code == 410 else version
                 await asyncio.sleep(RECONNECT_SECONDS)
             except (aiohttp.ClientError, TimeoutError, ValueError) as error:
