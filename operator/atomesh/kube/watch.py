@@ -91,6 +91,35 @@ class KubeReader:
             method, url, header_params=headers, body=body, post_params=post, _request_timeout=timeout
         )
 
+    def allowed(self, verb: str, resource: Resource, namespace: str) -> bool:
+        """Whether this identity may `verb` `resource` in `namespace`: one SelfSubjectAccessReview, the
+        question `kubectl auth can-i VERB RESOURCE -n NAMESPACE` asks. It creates nothing."""
+        attributes = {"verb": verb, "group": resource.group, "resource": resource.plural, "namespace": namespace}
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attributes},
+        }
+        method, url, headers, body, post = self._api.param_serialize(
+            method="POST", resource_path="/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body=review,
+            header_params={"Accept": "application/json", "Content-Type": "application/json"},
+            auth_settings=["BearerToken"],
+        )  # fmt: skip
+        try:
+            response: Any = self._api.call_api(
+                method, url, header_params=headers, body=body, post_params=post, _request_timeout=30.0
+            )
+            response.read()
+        except kubernetes.client.ApiException as exc:
+            raise _error(exc) from exc
+        except OSError as exc:
+            raise KubeError(0, "ConnectionFailed", str(exc)) from exc
+        data = response.data.decode() if isinstance(response.data, bytes) else response.data
+        parsed: Body = json.loads(data or "{}")
+        if response.status >= 400:
+            raise KubeError(response.status, str(parsed.get("reason") or "Error"), str(parsed.get("message") or data))
+        return bool((parsed.get("status") or {}).get("allowed"))
+
     def list(self, resource: Resource, namespace: str | None, timeout: float = 60.0) -> tuple[list[Body], str]:
         """Every object and the list's resourceVersion, to watch from."""
         try:
