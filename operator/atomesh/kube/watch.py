@@ -12,6 +12,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import kubernetes
@@ -22,6 +23,7 @@ from atomesh.kube.client import Body, KubeError
 from atomesh.kube.resources import Resource
 
 GONE = 410
+POD_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,15 @@ class KubeReader:
 
     @classmethod
     def from_kubeconfig(cls, path: str | None = None, context: str | None = None) -> KubeReader:
-        """The given kubeconfig (else $KUBECONFIG/~/.kube/config) and its context's namespace."""
-        api = kubernetes.config.new_client_from_config(config_file=path, context=context)  # type: ignore[no-untyped-call]
+        """The given kubeconfig (else $KUBECONFIG/~/.kube/config) and its context's namespace; else, in a
+        pod, its ServiceAccount and namespace."""
+        try:
+            api = kubernetes.config.new_client_from_config(config_file=path, context=context)  # type: ignore[no-untyped-call]
+        except kubernetes.config.ConfigException:
+            if path is not None or not Path(POD_NAMESPACE_FILE).is_file():
+                raise
+            kubernetes.config.load_incluster_config()  # type: ignore[no-untyped-call]
+            return cls(kubernetes.client.ApiClient(), Path(POD_NAMESPACE_FILE).read_text().strip() or "default")
         namespace = "default"
         try:
             contexts, active = kubernetes.config.list_kube_config_contexts(config_file=path)  # type: ignore[no-untyped-call]
