@@ -4,11 +4,13 @@ Kubernetes schemas of each supported version."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import helm_python as helm
 import kubernetes_validate
 import pytest
+import yaml
 from tests.unit.packaging.test_chart import CHART, KUBE_VERSIONS, NAMESPACE, of_kind, one, render, rules
 
 CONSOLE = "atomesh-console"
@@ -95,3 +97,12 @@ def test_values_schema_rejects_a_bad_console_value_and_names_it(values: dict[str
     with helm.Chart.load(CHART) as chart, pytest.raises(helm.HelmValuesError) as error:
         chart.validate_schema(chart.merge_values(values))
     assert where in str(error.value)
+
+
+def test_the_install_docs_console_values_are_accepted() -> None:
+    text = (CHART.parents[1] / "docs" / "install.md").read_text()
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL) if "\nconsole:" in b]
+    values = yaml.safe_load(block)
+    with helm.Chart.load(CHART) as chart:
+        chart.validate_schema(chart.merge_values(values))
+    assert console_objects(values)
