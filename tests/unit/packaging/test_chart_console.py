@@ -11,7 +11,7 @@ import helm_python as helm
 import kubernetes_validate
 import pytest
 import yaml
-from tests.unit.packaging.test_chart import CHART, KUBE_VERSIONS, NAMESPACE, of_kind, one, render, rules
+from tests.unit.packaging.test_chart import CHART, KUBE_VERSIONS, NAMESPACE, notes, of_kind, one, render, rules
 
 CONSOLE = "atomesh-console"
 ENABLED: dict[str, Any] = {"console": {"enabled": True}}
@@ -106,3 +106,10 @@ def test_the_install_docs_console_values_are_accepted() -> None:
     with helm.Chart.load(CHART) as chart:
         chart.validate_schema(chart.merge_values(values))
     assert console_objects(values)
+
+
+def test_notes_tell_where_the_console_is_only_when_enabled() -> None:
+    assert "console" not in notes({})
+    told = notes(ENABLED)
+    assert f"port-forward service/{CONSOLE} 8470:80" in told
+    assert "(read-only)" in told
