@@ -24,6 +24,7 @@ CHANGED: web.AppKey[asyncio.Condition] = web.AppKey("changed", asyncio.Condition
 REFRESHES: web.AppKey[list[int]] = web.AppKey("refreshes", list)
 PAGE_VIEWS: web.AppKey[list[int]] = web.AppKey("page_views", list)
 READ_ONLY: web.AppKey[bool] = web.AppKey("read_only", bool)
+CLOSING: web.AppKey[list[bool]] = web.AppKey("closing", list)  # the console is shutting down
 
 
 def lookup(request: web.Request, kind: str) -> Any:

@@ -27,6 +27,7 @@ from atomesh.console import format as fmt
 from atomesh.console.appstate import (
     CACHE,
     CHANGED,
+    CLOSING,
     KUBE,
     MEMO,
     PAGE_VIEWS,
@@ -199,7 +200,7 @@ async def events_stream(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `change` whenever the cache changed since the last one sent."""
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
     await response.prepare(request)
-    changed, generation = request.app[CHANGED], request.app[REFRESHES]
+    changed, generation, closing = request.app[CHANGED], request.app[REFRESHES], request.app[CLOSING]
     sent = generation[0]
     try:
         await response.write(b"retry: 1000\n\n")
@@ -208,22 +209,33 @@ async def events_stream(request: web.Request) -> web.StreamResponse:
             async with changed:
                 try:
                     await asyncio.wait_for(
-                        changed.wait_for(functools.partial(_moved, generation, seen)), HEARTBEAT_SECONDS
+                        changed.wait_for(functools.partial(_moved, generation, seen, closing)), HEARTBEAT_SECONDS
                     )
                     woke = True
                 except TimeoutError:
                     woke = False
+            if closing[0]:  # set by _end_streams while this stream waited
+                break
             if not woke:
                 await response.write(b": heartbeat\n\n")
                 continue
             sent = generation[0]
             await response.write(f"event: change\ndata: {sent}\n\n".encode())
     except ConnectionResetError:  # the page was closed or navigated away
-        return response
+        pass
+    return response
 
 
-def _moved(generation: list[int], seen: int) -> bool:
-    return generation[0] != seen
+def _moved(generation: list[int], seen: int, closing: list[bool]) -> bool:
+    return generation[0] != seen or closing[0]
+
+
+async def _end_streams(app: web.Application) -> None:
+    """On shutdown, end the open event streams (their pages reconnect to the next console) rather than
+    leave their handlers to be cancelled mid-wait."""
+    app[CLOSING][0] = True
+    async with app[CHANGED]:
+        app[CHANGED].notify_all()
 
 
 async def _watch_generation(app: web.Application) -> None:
@@ -294,6 +306,7 @@ def create_app(
     app[USER] = user
     app[REFRESHES] = [0]  # how many times open pages were told to refresh
     app[PAGE_VIEWS] = [0]
+    app[CLOSING] = [False]
 
     async def background(app: web.Application) -> Any:
         app[CHANGED] = asyncio.Condition()
@@ -302,6 +315,7 @@ def create_app(
         task.cancel()
 
     app.cleanup_ctx.append(background)
+    app.on_shutdown.append(_end_streams)
     for template in _ENV.list_templates(extensions=["html"]):
         _ENV.get_template(template)  # compiled now rather than on someone's first page view
     app.router.add_get("/", index)
