@@ -104,7 +104,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         dest="namespaces",
         metavar="NAMESPACE",
-        help="watch only this namespace (repeatable; default: every namespace you may list)",
+        help="watch only this namespace (repeatable; default: the namespaces your RBAC lets you read)",
     )
     parser.add_argument(
         "--address", default=LOOPBACK, help="address to listen on (default: %(default)s; 0.0.0.0 in a pod)"
