@@ -9,7 +9,8 @@ the person for a list), so the console and `atomesh status` decide in this order
 3. otherwise the kubeconfig context's namespace, as kubectl does without `-n` (if the identity may read
    the kind there), with a note naming `-n`.
 
-A namespace the identity may not read is never listed, so nothing of it can reach a page.
+A namespace the identity may not read is never listed, so nothing of it can reach a page. The console
+decides once, when it starts: a namespace created or a RoleBinding granted since shows after a restart.
 """
 
 from __future__ import annotations
