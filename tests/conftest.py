@@ -4,6 +4,7 @@ pytest_plugins = [
     "tests.fixtures.kube",
     "tests.fixtures.github",
     "tests.fixtures.anthropic",
+    "tests.fixtures.browser",
     "tests.contract.plugin",
     "tests.contract.anthropic_plugin",
 ]

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         dest="namespaces",
         metavar="NAMESPACE",
-        help="only this namespace (repeatable; default: every namespace you may list)",
+        help="only this namespace (repeatable; default: the namespaces your RBAC lets you read)",
     )
     parser.add_argument("-o", "--output", choices=("table", "json", "yaml"), default="table", help="output format")
     parser.add_argument("-w", "--watch", action="store_true", help="keep the tables up to date from a watch")

@@ -3,8 +3,9 @@
 Pages read this cache and never the API server, so a page view costs no request to the cluster. A
 watch that the server ends is resumed from the last resourceVersion seen; one that expired (410 Gone)
 is replaced by a new LIST, which also drops objects deleted meanwhile. When the identity may not list a
-kind across the cluster (403), the cache lists and watches it in each of the namespaces given instead
-(by default the kubeconfig context's), as `kubectl get -A` users fall back to `-n`.
+kind across the cluster (403), the cache lists and watches it in each namespace it may read instead
+(`scopes.readable_namespaces`: found by access reviews, else the kubeconfig context's), as `kubectl get -A`
+users fall back to `-n`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from atomesh.api import Agent, AgentRun, Mesh
+from atomesh.console.scopes import readable_namespaces
 from atomesh.core.supervision_facts import RunFacts, run_facts
 from atomesh.kube.client import Body, KubeError
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, Resource
@@ -58,7 +60,7 @@ def list_once(
     reader: KubeReader, namespaces: Sequence[str] | None
 ) -> tuple[list[Agent], list[Mesh], list[AgentRun], list[str]]:
     """One LIST of each kind (for a one-shot view): across the cluster, or in `namespaces`; a kind the
-    identity may not list across the cluster is listed in the context's namespace. Also returns warnings."""
+    identity may not list across the cluster is listed in each namespace it may read. Also returns warnings."""
     found: dict[str, list[BaseModel]] = {}
     warnings: list[str] = []
     for resource in (AGENTS, MESHES, AGENT_RUNS):
@@ -70,8 +72,10 @@ def list_once(
             except KubeError as exc:
                 if exc.status != FORBIDDEN or scope is not None:
                     raise
-                warnings.append(f"{resource.plural}: {exc.message}; showing namespace {reader.default_namespace}")
-                items.extend(reader.list(resource, reader.default_namespace)[0])
+                readable = readable_namespaces(reader, resource)
+                warnings.append(f"{resource.plural}: {exc.message}; {readable.note}")
+                for namespace in readable.namespaces:
+                    items.extend(reader.list(resource, namespace)[0])
         found[resource.kind] = []
         for item in items:
             try:
@@ -155,9 +159,15 @@ class ClusterCache:
         thread.start()
 
     def wait_synced(self, timeout: float) -> bool:
-        """Whether every kind was listed once within `timeout` seconds."""
+        """Whether every kind was listed once within `timeout` seconds (in each namespace, where a kind is
+        read per namespace: those informers start before the cluster-wide one counts as synced)."""
         deadline = time.monotonic() + timeout
-        return all(event.wait(max(0.0, deadline - time.monotonic())) for event in list(self._synced.values()))
+        while True:
+            pending = [event for event in list(self._synced.values()) if not event.is_set()]
+            if not pending:
+                return True
+            if not pending[0].wait(max(0.0, deadline - time.monotonic())):
+                return False
 
     def stop(self) -> None:
         self._stop.set()
@@ -183,9 +193,17 @@ class ClusterCache:
             self._follow(resource, scope, version)
 
     def _narrow(self, resource: Resource, exc: KubeError) -> None:
-        namespaces = [self._reader.default_namespace]
-        self.stats.errors.append(f"{resource.plural}: {exc.message}; watching namespace {', '.join(namespaces)}")
-        for namespace in namespaces:
+        """Read `resource` in each namespace the identity may read it in, since not across the cluster."""
+        while True:
+            try:
+                readable = readable_namespaces(self._reader, resource)
+                break
+            except KubeError as failed:
+                self._failed(resource, None, failed)
+                if self._stop.is_set():
+                    return
+        self.stats.errors.append(f"{resource.plural}: {exc.message}; {readable.note}")
+        for namespace in readable.namespaces:
             self._spawn(resource, namespace)
         self._synced[(resource.kind, None)].set()
 

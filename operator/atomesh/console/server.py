@@ -3,22 +3,20 @@ for live updates, and form actions under the user's identity.
 
 Pages never ask the API server: they read `ClusterCache`. A page subscribes to `/events`; when the cache
 changes the server sends `change`, and the page fetches its own URL again and swaps its `#live` element.
-Forms carry a per-process token and the server checks it (and the Origin header), so another site open
-in the same browser cannot act with the user's credentials through the console.
+Forms (`forms`) carry a per-process token and the server checks it (and the Origin header), so another
+site open in the same browser cannot act with the user's credentials through the console; a read-only
+console shows no forms and refuses every POST.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import hmac
 import json
 import secrets
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlparse
 
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -26,8 +24,23 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from atomesh.api import Agent, AgentRun, Mesh, dump
 from atomesh.api.constants import RUNNER_STEPS
 from atomesh.console import format as fmt
-from atomesh.console.actions import Outcome, cancel_runs, set_suspend, start_run
+from atomesh.console.appstate import (
+    CACHE,
+    CHANGED,
+    CLOSING,
+    KUBE,
+    MEMO,
+    PAGE_VIEWS,
+    READ_ONLY,
+    READER,
+    REFRESHES,
+    TOKEN,
+    USER,
+    blocking,
+    lookup,
+)
 from atomesh.console.cache import ClusterCache
+from atomesh.console.forms import cancel_action, refuse_writes_when_read_only, start_action, suspend_action
 from atomesh.console.views import (
     FLEET_SORT,
     OverviewMemo,
@@ -60,16 +73,6 @@ _ENV.globals.update(
     age=fmt.age, money=fmt.money, percent=fmt.percent, ratio=fmt.ratio, NODE_WIDTH=NODE_WIDTH, NODE_HEIGHT=NODE_HEIGHT
 )
 
-CACHE: web.AppKey[ClusterCache] = web.AppKey("cache", ClusterCache)
-KUBE: web.AppKey[Kube] = web.AppKey("kube", Kube)
-READER: web.AppKey[KubeReader] = web.AppKey("reader", KubeReader)
-MEMO: web.AppKey[OverviewMemo] = web.AppKey("memo", OverviewMemo)
-TOKEN: web.AppKey[str] = web.AppKey("token", str)
-USER: web.AppKey[str] = web.AppKey("user", str)
-CHANGED: web.AppKey[asyncio.Condition] = web.AppKey("changed", asyncio.Condition)
-REFRESHES: web.AppKey[list[int]] = web.AppKey("refreshes", list)
-PAGE_VIEWS: web.AppKey[list[int]] = web.AppKey("page_views", list)
-
 
 def render(request: web.Request, template: str, **context: Any) -> web.Response:
     """A page; its script refreshes it by fetching it again and taking its `#live` element."""
@@ -81,6 +84,7 @@ def render(request: web.Request, template: str, **context: Any) -> web.Response:
         age_since=lambda moment: fmt.age(None if moment is None else max(0.0, (now - moment).total_seconds())),
         token=app[TOKEN],
         user=app[USER],
+        read_only=app[READ_ONLY],
         path=request.path,
         query=request.query,
         notice=request.query.get("notice", ""),
@@ -142,15 +146,8 @@ async def fleet_page(request: web.Request) -> web.Response:
     )  # fmt: skip
 
 
-def _object(request: web.Request, kind: str) -> Any:
-    found = request.app[CACHE].get(kind, request.match_info["namespace"], request.match_info["name"])
-    if found is None:
-        raise web.HTTPNotFound(text=f"{kind} {request.match_info['namespace']}/{request.match_info['name']} not found")
-    return found
-
-
 async def run_page(request: web.Request) -> web.Response:
-    run: AgentRun = _object(request, "AgentRun")
+    run: AgentRun = lookup(request, "AgentRun")
     events = request.app[CACHE].events_of("AgentRun", run.metadata.namespace or "", run.metadata.name)
     spec = json.dumps(dump(run.spec), indent=2)
     return render(request, "run.html", run=run, events=events, timeline=timeline(run), spec=spec)
@@ -159,7 +156,7 @@ async def run_page(request: web.Request) -> web.Response:
 async def run_log(request: web.Request) -> web.Response:
     """The last lines of one runner step of a run, read from its pod when a person opens them (one GET of
     `pods/log` under their identity; nothing is read until asked)."""
-    run: AgentRun = _object(request, "AgentRun")
+    run: AgentRun = lookup(request, "AgentRun")
     step = request.match_info["step"]
     if step not in RUNNER_STEPS:
         raise web.HTTPNotFound(text=f"no runner step {step!r}: choose {', '.join(RUNNER_STEPS)}")
@@ -168,14 +165,14 @@ async def run_log(request: web.Request) -> web.Response:
         return web.Response(text="no runner pod (yet)", status=404)
     reader = request.app[READER]
     try:
-        text = await _blocking(reader.pod_log, run.metadata.namespace or "", pod, step)
+        text = await blocking(reader.pod_log, run.metadata.namespace or "", pod, step)
     except KubeError as exc:
         return web.Response(text=f"{exc.reason}: {exc.message}", status=exc.status if exc.status >= 400 else 502)
     return web.Response(text=text or "(no output)", content_type="text/plain")
 
 
 async def mesh_page(request: web.Request) -> web.Response:
-    mesh: Mesh = _object(request, "Mesh")
+    mesh: Mesh = lookup(request, "Mesh")
     _, _, runs, _ = request.app[CACHE].snapshot()
     graph = mesh_graph(mesh, runs, request.query.get("execution") or None)
     events = request.app[CACHE].events_of("Mesh", mesh.metadata.namespace or "", mesh.metadata.name)
@@ -189,7 +186,7 @@ async def meshes_page(request: web.Request) -> web.Response:
 
 
 async def agent_page(request: web.Request) -> web.Response:
-    agent: Agent = _object(request, "Agent")
+    agent: Agent = lookup(request, "Agent")
     _, _, runs, _ = request.app[CACHE].snapshot()
     namespace = agent.metadata.namespace or ""
     mine = [run for run in runs if run.agent == agent.metadata.name and run.namespace == namespace]
@@ -198,88 +195,12 @@ async def agent_page(request: web.Request) -> web.Response:
     return render(request, "agent.html", agent=agent, runs=mine[:50], schema=schema, request_id=secrets.token_hex(8))
 
 
-# --- actions -----------------------------------------------------------------------------------------
-async def _form(request: web.Request) -> Any:
-    """The posted form, once its token and origin show it came from this console's own page."""
-    origin = request.headers.get("Origin")
-    if origin and urlparse(origin).netloc != request.host:
-        raise web.HTTPForbidden(text=f"cross-origin request from {origin} refused")
-    form = await request.post()
-    if not hmac.compare_digest(str(form.get("token", "")), request.app[TOKEN]):
-        raise web.HTTPForbidden(text="missing or stale console token: reload the page and try again")
-    return form
-
-
-def _refs(values: list[Any]) -> list[tuple[str, str]]:
-    refs = []
-    for value in values:
-        namespace, _, name = str(value).partition("/")
-        if namespace and name:
-            refs.append((namespace, name))
-    return refs
-
-
-def _back(request: web.Request, form: Any, outcomes: list[Outcome]) -> web.HTTPSeeOther:
-    done = sum(1 for outcome in outcomes if outcome.ok)
-    failed = [f"{o.namespace}/{o.name}: {o.message}" for o in outcomes if not o.ok]
-    notice = f"{done} of {len(outcomes)} done" + (f"; {'; '.join(failed)}" if failed else "")
-    if len(outcomes) == 1 and outcomes[0].ok:
-        notice = f"{outcomes[0].namespace}/{outcomes[0].name}: {outcomes[0].message}"
-    back = str(form.get("back") or "/")
-    if not back.startswith("/") or back.startswith("//"):
-        back = "/"
-    parsed = urlparse(back)
-    query = dict(
-        part.split("=", 1) for part in parsed.query.split("&") if "=" in part and not part.startswith("notice=")
-    )
-    return web.HTTPSeeOther(f"{parsed.path}?{urlencode({**query, 'notice': notice})}")
-
-
-async def _blocking(function: Callable[..., Any], *args: Any) -> Any:
-    return await asyncio.get_running_loop().run_in_executor(None, function, *args)
-
-
-async def cancel_action(request: web.Request) -> web.Response:
-    form = await _form(request)
-    refs = _refs(form.getall("run", []))
-    outcomes = await _blocking(cancel_runs, request.app[KUBE], refs)
-    raise _back(request, form, outcomes)
-
-
-async def suspend_action(request: web.Request) -> web.Response:
-    form = await _form(request)
-    kind = str(form.get("kind", ""))
-    if kind not in ("Agent", "Mesh"):
-        raise web.HTTPBadRequest(text=f"kind {kind!r} cannot be suspended: use Agent or Mesh")
-    suspend = str(form.get("suspend", "")) == "true"
-    outcomes = await _blocking(set_suspend, request.app[KUBE], kind, _refs(form.getall("object", [])), suspend)
-    raise _back(request, form, outcomes)
-
-
-async def start_action(request: web.Request) -> web.Response:
-    form = await _form(request)
-    agent: Agent = _object(request, "Agent")
-    try:
-        run_input = json.loads(str(form.get("input") or "{}"))
-    except json.JSONDecodeError as exc:
-        outcome = Outcome(agent.metadata.namespace or "", agent.metadata.name, False, f"input is not JSON: {exc}")
-        raise _back(request, form, [outcome]) from exc
-    if not isinstance(run_input, dict):
-        outcome = Outcome(agent.metadata.namespace or "", agent.metadata.name, False, "input must be a JSON object")
-        raise _back(request, form, [outcome])
-    request_id = str(form.get("request") or secrets.token_hex(8))
-    outcome = await _blocking(start_run, request.app[KUBE], agent, run_input, request_id, request.app[USER])
-    if outcome.ok:
-        raise web.HTTPSeeOther(f"/runs/{outcome.namespace}/{outcome.name}?{urlencode({'notice': outcome.message})}")
-    raise _back(request, form, [outcome])
-
-
 # --- live updates --------------------------------------------------------------------------------------
 async def events_stream(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `change` whenever the cache changed since the last one sent."""
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
     await response.prepare(request)
-    changed, generation = request.app[CHANGED], request.app[REFRESHES]
+    changed, generation, closing = request.app[CHANGED], request.app[REFRESHES], request.app[CLOSING]
     sent = generation[0]
     try:
         await response.write(b"retry: 1000\n\n")
@@ -288,22 +209,33 @@ async def events_stream(request: web.Request) -> web.StreamResponse:
             async with changed:
                 try:
                     await asyncio.wait_for(
-                        changed.wait_for(functools.partial(_moved, generation, seen)), HEARTBEAT_SECONDS
+                        changed.wait_for(functools.partial(_moved, generation, seen, closing)), HEARTBEAT_SECONDS
                     )
                     woke = True
                 except TimeoutError:
                     woke = False
+            if closing[0]:  # set by _end_streams while this stream waited
+                break
             if not woke:
                 await response.write(b": heartbeat\n\n")
                 continue
             sent = generation[0]
             await response.write(f"event: change\ndata: {sent}\n\n".encode())
     except ConnectionResetError:  # the page was closed or navigated away
-        return response
+        pass
+    return response
 
 
-def _moved(generation: list[int], seen: int) -> bool:
-    return generation[0] != seen
+def _moved(generation: list[int], seen: int, closing: list[bool]) -> bool:
+    return generation[0] != seen or closing[0]
+
+
+async def _end_streams(app: web.Application) -> None:
+    """On shutdown, end the open event streams (their pages reconnect to the next console) rather than
+    leave their handlers to be cancelled mid-wait."""
+    app[CLOSING][0] = True
+    async with app[CHANGED]:
+        app[CHANGED].notify_all()
 
 
 async def _watch_generation(app: web.Application) -> None:
@@ -348,12 +280,23 @@ async def index(request: web.Request) -> web.Response:
     raise web.HTTPFound("/queue")
 
 
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness and readiness of a console in a pod: it serves once its cache was listed."""
+    return web.Response(text="ok")
+
+
 def create_app(
-    cache: ClusterCache, kube: Kube, reader: KubeReader, user: str = "", thresholds: Thresholds | None = None
+    cache: ClusterCache,
+    kube: Kube,
+    reader: KubeReader,
+    user: str = "",
+    thresholds: Thresholds | None = None,
+    read_only: bool = False,
 ) -> web.Application:
     """The console over a started `cache`, acting through `kube` and reading logs with `reader` (all under
-    the user's identity)."""
-    app = web.Application()
+    the user's identity); `read_only` hides the actions and refuses every POST."""
+    app = web.Application(middlewares=[refuse_writes_when_read_only])
+    app[READ_ONLY] = read_only
     app[CACHE] = cache
     app[READER] = reader
     app[KUBE] = kube
@@ -363,6 +306,7 @@ def create_app(
     app[USER] = user
     app[REFRESHES] = [0]  # how many times open pages were told to refresh
     app[PAGE_VIEWS] = [0]
+    app[CLOSING] = [False]
 
     async def background(app: web.Application) -> Any:
         app[CHANGED] = asyncio.Condition()
@@ -371,6 +315,7 @@ def create_app(
         task.cancel()
 
     app.cleanup_ctx.append(background)
+    app.on_shutdown.append(_end_streams)
     for template in _ENV.list_templates(extensions=["html"]):
         _ENV.get_template(template)  # compiled now rather than on someone's first page view
     app.router.add_get("/", index)
@@ -387,5 +332,6 @@ def create_app(
     app.router.add_post("/agents/{namespace}/{name}/runs", start_action)
     app.router.add_get("/events", events_stream)
     app.router.add_get("/stats", stats)
+    app.router.add_get("/healthz", healthz)
     app.router.add_static("/static", STATIC)
     return app

@@ -12,6 +12,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import kubernetes
@@ -22,6 +23,7 @@ from atomesh.kube.client import Body, KubeError
 from atomesh.kube.resources import Resource
 
 GONE = 410
+POD_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,15 @@ class KubeReader:
 
     @classmethod
     def from_kubeconfig(cls, path: str | None = None, context: str | None = None) -> KubeReader:
-        """The given kubeconfig (else $KUBECONFIG/~/.kube/config) and its context's namespace."""
-        api = kubernetes.config.new_client_from_config(config_file=path, context=context)  # type: ignore[no-untyped-call]
+        """The given kubeconfig (else $KUBECONFIG/~/.kube/config) and its context's namespace; else, in a
+        pod, its ServiceAccount and namespace."""
+        try:
+            api = kubernetes.config.new_client_from_config(config_file=path, context=context)  # type: ignore[no-untyped-call]
+        except kubernetes.config.ConfigException:
+            if path is not None or not Path(POD_NAMESPACE_FILE).is_file():
+                raise
+            kubernetes.config.load_incluster_config()  # type: ignore[no-untyped-call]
+            return cls(kubernetes.client.ApiClient(), Path(POD_NAMESPACE_FILE).read_text().strip() or "default")
         namespace = "default"
         try:
             contexts, active = kubernetes.config.list_kube_config_contexts(config_file=path)  # type: ignore[no-untyped-call]
@@ -90,6 +99,35 @@ class KubeReader:
         return self._api.call_api(
             method, url, header_params=headers, body=body, post_params=post, _request_timeout=timeout
         )
+
+    def allowed(self, verb: str, resource: Resource, namespace: str) -> bool:
+        """Whether this identity may `verb` `resource` in `namespace`: one SelfSubjectAccessReview, the
+        question `kubectl auth can-i VERB RESOURCE -n NAMESPACE` asks. It creates nothing."""
+        attributes = {"verb": verb, "group": resource.group, "resource": resource.plural, "namespace": namespace}
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attributes},
+        }
+        method, url, headers, body, post = self._api.param_serialize(
+            method="POST", resource_path="/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body=review,
+            header_params={"Accept": "application/json", "Content-Type": "application/json"},
+            auth_settings=["BearerToken"],
+        )  # fmt: skip
+        try:
+            response: Any = self._api.call_api(
+                method, url, header_params=headers, body=body, post_params=post, _request_timeout=30.0
+            )
+            response.read()
+        except kubernetes.client.ApiException as exc:
+            raise _error(exc) from exc
+        except OSError as exc:
+            raise KubeError(0, "ConnectionFailed", str(exc)) from exc
+        data = response.data.decode() if isinstance(response.data, bytes) else response.data
+        parsed: Body = json.loads(data or "{}")
+        if response.status >= 400:
+            raise KubeError(response.status, str(parsed.get("reason") or "Error"), str(parsed.get("message") or data))
+        return bool((parsed.get("status") or {}).get("allowed"))
 
     def list(self, resource: Resource, namespace: str | None, timeout: float = 60.0) -> tuple[list[Body], str]:
         """Every object and the list's resourceVersion, to watch from."""

@@ -9,21 +9,20 @@ set on the page's window: a navigation or reload would drop it.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser
 
 from atomesh.api import conditions as c
 from atomesh.commands.console import ConsoleComponent
 from tests.e2e.review.conftest import ReviewCluster, ReviewStack, edit_turns
+from tests.fixtures.browser import not_reloaded, open_page
 from tests.integration.console.conftest import LoopThread
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("review_operator")]
 
-CHROMIUM = "/usr/bin/chromium"
 WAIT_MS = 90_000
 
 
@@ -36,31 +35,6 @@ def console_url(review_cluster: ReviewCluster) -> Iterator[str]:
     finally:
         loop.run(component.stop())
         loop.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium") or CHROMIUM
-    if not Path(executable).exists():
-        pytest.fail(f"Debian's chromium is not installed ({CHROMIUM}): run `make browser`", pytrace=False)
-    with sync_playwright() as playwright:
-        # --no-sandbox: CI and developers' machines run the suite as root, where chromium refuses its sandbox.
-        launched = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def open_page(browser: Browser, url: str) -> Page:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(url)
-    page.evaluate("window.__notReloaded = true")
-    return page
-
-
-def not_reloaded(page: Page) -> bool:
-    return bool(page.evaluate("window.__notReloaded === true"))
 
 
 def test_open_queue_shows_a_new_review_and_drops_it_once_merged(
