@@ -1,7 +1,7 @@
-"""Rendering time of the spreadsheet and visual surfaces: a 50-sheet workbook (read twice with
-openpyxl, compared cell by cell, laid out), and 10 routes x 3 viewports rendered before and after in
-headless Chromium, compared pixel by pixel and laid out. Run by hand from the repository root, after
-`make install browser`:
+"""Rendering time of the spreadsheet and visual surfaces: a 50-sheet workbook as .xlsx (read twice
+with openpyxl, compared cell by cell, laid out) and as .ods (read with the standard library's expat),
+and 10 routes x 3 viewports rendered before and after in headless Chromium, compared pixel by pixel
+and laid out. Run by hand from the repository root, after `make install browser`:
 
 python -m bench.review_visual [--sheets 50 --rows 200 --columns 10] [--routes 10] [--repeat 3]
 """
@@ -14,6 +14,7 @@ import os
 import statistics
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import git
@@ -54,17 +55,60 @@ def workbook(sheets: int, rows: int, columns: int, changed_every: int) -> bytes:
     return out.getvalue()
 
 
-def bench_workbook(sheets: int, rows: int, columns: int, repeat: int) -> str:
-    before, after = workbook(sheets, rows, columns, 0), workbook(sheets, rows, columns, 97)
+def opendocument(sheets: int, rows: int, columns: int, changed_every: int) -> bytes:
+    """The same workbook as `workbook` in OpenDocument, laid out as LibreOffice Calc writes it, with the
+    totals' cached values."""
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    )
+    parts = [f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}><office:body><office:spreadsheet>']
+    for index in range(sheets):
+        parts.append(f'<table:table table:name="Sheet {index + 1}">')
+        totals = [0] * columns
+        for row in range(1, rows + 1):
+            parts.append("<table:table-row>")
+            for column in range(1, columns + 1):
+                value = row * column + index
+                if changed_every and (row * columns + column) % changed_every == 0:
+                    value += 1
+                totals[column - 1] += value
+                parts.append(
+                    f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p>'
+                    "</table:table-cell>"
+                )
+            parts.append(f'<table:table-cell table:number-columns-repeated="{16384 - columns}"/></table:table-row>')
+        parts.append("<table:table-row>")
+        for column in range(1, columns + 1):
+            letter = chr(64 + column)
+            parts.append(
+                f'<table:table-cell table:formula="of:=SUM([.{letter}1:.{letter}{rows}])" office:value-type="float"'
+                f' office:value="{totals[column - 1]}"><text:p>{totals[column - 1]}</text:p></table:table-cell>'
+            )
+        parts.append(f'</table:table-row><table:table-row table:number-rows-repeated="{1048575 - rows}">')
+        parts.append('<table:table-cell table:number-columns-repeated="16384"/></table:table-row></table:table>')
+    parts.append("</office:spreadsheet></office:body></office:document-content>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        archive.writestr("content.xml", "".join(parts))
+    return out.getvalue()
+
+
+def bench_workbook(sheets: int, rows: int, columns: int, repeat: int, suffix: str = "xlsx") -> str:
+    write = opendocument if suffix == "ods" else workbook
+    before, after = write(sheets, rows, columns, 0), write(sheets, rows, columns, 97)
+    path = f"book.{suffix}"
     checks = tuple(
-        SheetCheckSpec(f"total-{index}", "book.xlsx", f"Sheet {index + 1}", f"A{rows + 1}", f"A1:A{rows}")
+        SheetCheckSpec(f"total-{index}", path, f"Sheet {index + 1}", f"A{rows + 1}", f"A1:A{rows}")
         for index in range(sheets)
     )
     inp = ReviewInput(
         artifact_type="spreadsheet",
         purpose="bench",
         provenance=PROVENANCE,
-        files=(ChangedFile("book.xlsx", "modified", binary=True, before_data=before, after_data=after),),
+        files=(ChangedFile(path, "modified", binary=True, before_data=before, after_data=after),),
         sheet_checks=checks,
     )
     times = []
@@ -74,7 +118,7 @@ def bench_workbook(sheets: int, rows: int, columns: int, repeat: int) -> str:
         times.append(time.perf_counter() - start)
     size = f"{len(before) / 1024:.0f} KiB"
     return (
-        f"workbook {sheets} sheets x {rows} rows x {columns} columns ({size}): median {statistics.median(times):.2f}s,"
+        f"{path}: {sheets} sheets x {rows} rows x {columns} columns ({size}): median {statistics.median(times):.2f}s,"
         f" min {min(times):.2f}s over {repeat}; body {len(surface.body):,} characters"
     )
 
@@ -131,6 +175,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs", flush=True)
     print(bench_workbook(args.sheets, args.rows, args.columns, args.repeat), flush=True)
+    print(bench_workbook(args.sheets, args.rows, args.columns, args.repeat, "ods"), flush=True)
     print(bench_pages(args.routes, args.repeat), flush=True)
 
 
