@@ -1,9 +1,10 @@
 """Rendering time of the spreadsheet and visual surfaces: a 50-sheet workbook as .xlsx (read twice
 with openpyxl, compared cell by cell, laid out) and as .ods (read with the standard library's expat),
 and 10 routes x 3 viewports rendered before and after in headless Chromium, compared pixel by pixel
-and laid out. Run by hand from the repository root, after `make install browser`:
+and laid out; and N changed 5-slide decks rendered before and after with LibreOffice (skipped when it is
+not installed). Run by hand from the repository root, after `make install browser office`:
 
-python -m bench.review_visual [--sheets 50 --rows 200 --columns 10] [--routes 10] [--repeat 3]
+python -m bench.review_visual [--sheets 50 --rows 200 --columns 10] [--routes 10] [--decks 1 5] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from pathlib import Path
 
 import git
 from openpyxl import Workbook
+from pptx import Presentation
 
 from atomesh.api.surfaces import PageRendering, Viewport
 from atomesh.review import ChangedFile, Provenance, ReviewInput, build_surface
 from atomesh.review.surface import SheetCheckSpec
 from atomesh.runner.publish_browser import Renderer
+from atomesh.runner.publish_office import office_tools, render_document_pages
 from atomesh.runner.publish_visual import VisualAssets, collect_pages
 
 PROVENANCE = Provenance("bench", "default", "bench-1", "inline@0", "0" * 64, "litellm", "claude-sonnet-4-5", "manual")
@@ -165,18 +168,54 @@ def bench_pages(routes: int, repeat: int) -> str:
     )
 
 
+def deck(index: int, changed: bool) -> bytes:
+    presentation = Presentation()
+    for slide_number in range(1, 6):
+        slide = presentation.slides.add_slide(presentation.slide_layouts[1])
+        slide.shapes.title.text = f"Deck {index} slide {slide_number}"
+        figure = 1.2 + (0.1 if changed and slide_number == 2 else 0)
+        slide.placeholders[1].text = f"Revenue ${figure:.1f}M\nChurn 3%"
+    out = io.BytesIO()
+    presentation.save(out)
+    return out.getvalue()
+
+
+def bench_documents(decks: int, repeat: int) -> str:
+    files = tuple(
+        ChangedFile(f"decks/d{n}.pptx", "modified", binary=True, before_data=deck(n, False), after_data=deck(n, True))
+        for n in range(decks)
+    )
+    times, pages = [], 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        rendered = render_document_pages(files, os.environ)
+        times.append(time.perf_counter() - start)
+        pages = sum(len(sides) for by_side in rendered.pages.values() for sides in by_side.values())
+    median = statistics.median(times)
+    return (
+        f"documents {decks} decks x 5 slides, before and after ({2 * decks} files, {pages} pages): median"
+        f" {median:.2f}s ({median / (2 * decks):.2f}s a file), min {min(times):.2f}s over {repeat}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sheets", type=int, default=50)
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--columns", type=int, default=10)
     parser.add_argument("--routes", type=int, default=10)
+    parser.add_argument("--decks", type=int, nargs="*", default=[1, 5])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs", flush=True)
     print(bench_workbook(args.sheets, args.rows, args.columns, args.repeat), flush=True)
     print(bench_workbook(args.sheets, args.rows, args.columns, args.repeat, "ods"), flush=True)
     print(bench_pages(args.routes, args.repeat), flush=True)
+    if office_tools(os.environ) is None:
+        print("documents: skipped, LibreOffice (soffice) or pdftoppm is not installed (make office)", flush=True)
+    else:
+        for decks in args.decks:
+            print(bench_documents(decks, args.repeat), flush=True)
 
 
 if __name__ == "__main__":

@@ -483,6 +483,34 @@ def documents_case() -> ReviewInput:
                 "letters/welcome.docx", "modified", binary=True, before_data=letter_before, after_data=letter_after
             ),
             ChangedFile("decks/broken.pptx", "added", binary=True, after_data=b"PK not really"),
+            ChangedFile("decks/roadmap.odp", "modified", binary=True),
+        ),
+        visuals=(
+            *(
+                VisualEvidence(
+                    path="decks/q3.pptx",
+                    page=number,
+                    before=_shot(f"documents/decks/q3.pptx/page-{number}/before.png", 900, 675, 19_113),
+                    after=_shot(f"documents/decks/q3.pptx/page-{number}/after.png", 900, 675, 19_129),
+                    diff_url=f"{ASSETS}/documents/decks/q3.pptx/page-{number}/diff.png",
+                    changed_share=share,
+                )
+                for number, share in ((1, 0.0043), (2, 0.0))
+            ),
+            VisualEvidence(
+                path="decks/q3.pptx",
+                page=3,
+                before=_shot("documents/decks/q3.pptx/page-3/before.png", 900, 675, 6_645),
+                note="deleted",
+            ),
+            VisualEvidence(
+                path="decks/roadmap.odp",
+                page=1,
+                before=_shot("documents/decks/roadmap.odp/page-1/before.png", 900, 675, 7_001),
+                after=_shot("documents/decks/roadmap.odp/page-1/after.png", 900, 675, 7_101),
+                diff_url=f"{ASSETS}/documents/decks/roadmap.odp/page-1/diff.png",
+                changed_share=0.021,
+            ),
         ),
     )
 
