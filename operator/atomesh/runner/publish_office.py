@@ -165,6 +165,15 @@ def pdf_pages(pdf: Path, pdftoppm: str, scratch: Path) -> list[bytes]:
     return [file.read_bytes() for file in files]
 
 
+def scratch_parent() -> str | None:
+    """A short, writable temporary folder: LibreOffice's pipe to itself is a Unix socket under it
+    (108 bytes at most), and the pod's TMPDIR may lie deep in a volume or not exist in this step."""
+    for parent in ("/tmp", "/dev/shm", os.environ.get("TMPDIR", "")):
+        if parent and os.path.isdir(parent) and os.access(parent, os.W_OK | os.X_OK):
+            return parent
+    return None
+
+
 @dataclass
 class DocumentPages:
     """PNG pages of each rendered document by side ("before", "after"), and what was not rendered."""
@@ -195,10 +204,14 @@ def render_document_pages(files: tuple[ChangedFile, ...], environ: Mapping[str, 
                 inputs[f"{index}-{side}{suffix}"] = data
     if not inputs:
         return rendered
-    with tempfile.TemporaryDirectory(prefix="atomesh-office-") as scratch:
+    parent = scratch_parent()
+    if parent is None:
+        rendered.notes.append("page images of slides and documents not rendered: no writable temporary folder")
+        return rendered
+    with tempfile.TemporaryDirectory(prefix="lo-", dir=parent) as scratch:
         try:
             pdfs = convert_to_pdf(inputs, soffice, Path(scratch))
-        except ConversionFailed as error:
+        except (ConversionFailed, OSError) as error:
             rendered.notes.append(f"page images of slides and documents not rendered: {error}")
             return rendered
         for index, changed in enumerate(documents[:MAX_DOCUMENTS]):
@@ -217,6 +230,6 @@ def render_document_pages(files: tuple[ChangedFile, ...], environ: Mapping[str, 
                 rendered.pages[changed.path] = sides
                 if max(len(pages) for pages in sides.values()) >= MAX_PAGES:
                     rendered.notes.append(f"{changed.path}: at most the first {MAX_PAGES} pages are rendered")
-            except ConversionFailed as error:
+            except (ConversionFailed, OSError) as error:
                 rendered.notes.append(f"{changed.path}: pages not rendered ({error})")
     return rendered
