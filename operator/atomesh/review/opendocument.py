@@ -75,6 +75,8 @@ def read_ods(data: bytes) -> dict[str, Sheet]:
                         raise OpenDocumentRefused(f"content.xml is larger than {MAX_CONTENT_BYTES:,} bytes unpacked")
                     reader.feed(chunk)
             reader.close()
+            if not reader.is_spreadsheet:
+                raise WorkbookReadError("content.xml holds no spreadsheet (no office:spreadsheet body)")
         except KeyError as error:
             raise WorkbookReadError("the archive has no content.xml") from error
         except expat.ExpatError as error:
@@ -92,9 +94,9 @@ def _check_package(archive: zipfile.ZipFile) -> None:
         mimetype = ""
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as error:
         raise WorkbookReadError(f"mimetype cannot be unpacked: {error}") from error
-    if mimetype not in ODS_MIMETYPES:
-        shown = f"{mimetype[:80]!r}" if mimetype else "missing"
-        raise WorkbookReadError(f"not an OpenDocument spreadsheet (mimetype {shown})")
+    # The specification asks for a mimetype file but does not require one: without it, the body decides.
+    if mimetype and mimetype not in ODS_MIMETYPES:
+        raise WorkbookReadError(f"not an OpenDocument spreadsheet (mimetype {mimetype[:80]!r})")
     try:
         with archive.open("META-INF/manifest.xml") as member:
             manifest = member.read(1024 * 1024)
@@ -179,6 +181,7 @@ class _ContentReader:
 
     def __init__(self) -> None:
         self.sheets: dict[str, Sheet] = {}
+        self.is_spreadsheet = False
         self._parser = expat.ParserCreate(namespace_separator=" ")
         self._parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         self._parser.StartDoctypeDeclHandler = self._refuse_doctype
@@ -237,7 +240,9 @@ class _ContentReader:
             raise OpenDocumentRefused(f"content.xml nests elements deeper than {MAX_DEPTH}")
         role = self._role(name)
         self._roles.append(role)
-        if role == "sheet":
+        if role == "spreadsheet":
+            self.is_spreadsheet = True
+        elif role == "sheet":
             self._sheet_name = attributes.get(_TABLE + "name", f"Sheet{len(self.sheets) + 1}")
             self._cells, self._row = {}, 1
         elif role == "row":

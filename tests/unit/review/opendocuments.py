@@ -87,11 +87,12 @@ def content_xml(tables: str) -> str:
 
 
 def package(content: str | bytes, mimetype: str = MIMETYPE, manifest: str = MANIFEST) -> bytes:
-    """An OpenDocument zip: the mimetype first and stored, as the specification requires."""
+    """An OpenDocument zip: the mimetype first and stored, as the specification asks (none when empty)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         stamp = (2026, 1, 1, 0, 0, 0)
-        archive.writestr(zipfile.ZipInfo("mimetype", date_time=stamp), mimetype, compress_type=zipfile.ZIP_STORED)
+        if mimetype:
+            archive.writestr(zipfile.ZipInfo("mimetype", date_time=stamp), mimetype, compress_type=zipfile.ZIP_STORED)
         archive.writestr(zipfile.ZipInfo("META-INF/manifest.xml", date_time=stamp), manifest)
         info = zipfile.ZipInfo("content.xml", date_time=stamp)
         info.compress_type = zipfile.ZIP_DEFLATED

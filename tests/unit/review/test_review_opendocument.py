@@ -202,6 +202,7 @@ def test_an_empty_row_repeated_past_the_grid_costs_nothing_and_holds_nothing() -
             "password",
         ),
         (package("<office:document-content"), "not well-formed XML"),
+        (package(f"<office:document-content {NS}/>", mimetype=""), "no office:spreadsheet body"),
         (
             sheet('<table:table-row table:number-rows-repeated="-2"><table:table-cell/></table:table-row>'),
             "table:number-rows-repeated='-2' is not a positive count",
@@ -211,6 +212,13 @@ def test_an_empty_row_repeated_past_the_grid_costs_nothing_and_holds_nothing() -
 def test_a_file_that_is_not_a_readable_spreadsheet_says_why(data: bytes, reason: str) -> None:
     with pytest.raises(WorkbookReadError, match=re.escape(reason)):
         read_ods(data)
+
+
+def test_a_spreadsheet_without_a_mimetype_file_is_read_by_its_body() -> None:
+    rows = '<table:table-row><table:table-cell office:value-type="float" office:value="3"/></table:table-row>'
+    content = f"<office:document-content {NS}><office:body><office:spreadsheet><table:table table:name='S'>{rows}"
+    data = package(content + "</table:table></office:spreadsheet></office:body></office:document-content>", "")
+    assert read_ods(data)["S"].cells == {(1, 1): CellContent(3)}
 
 
 def test_a_file_without_content_says_so() -> None:
