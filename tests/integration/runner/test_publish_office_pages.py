@@ -4,17 +4,26 @@ installed, and always in CI (`make office` installs it there)."""
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import os
+import re
 import threading
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from docx import Document
 from pptx import Presentation
+from tests.fixtures.anthropic import StartEmulator
+from tests.fixtures.github import GitHubEmulatorHandle
+from tests.integration.runner.runner_support import RunnerPod, agent_spec, run_file
 
+from atomesh.api.runfile import PublishSummary
 from atomesh.review import ChangedFile, Provenance, ReviewInput, build_surface
 from atomesh.runner.publish_office import NOT_INSTALLED, SOFFICE_ENV, office_tools, render_document_pages
 from atomesh.runner.publish_visual import VisualAssets, collect_document_pages
@@ -149,3 +158,47 @@ def test_without_libreoffice_the_surface_says_what_was_not_rendered() -> None:
     files = (ChangedFile("decks/q3.pptx", "added", binary=True, after_data=b"PK"),)
     rendered = render_document_pages(files, {SOFFICE_ENV: "/nonexistent/soffice"})
     assert (rendered.pages, rendered.notes) == ({}, [NOT_INSTALLED])
+
+
+@needs_office
+def test_publish_renders_a_changed_document_and_links_its_pages(
+    tmp_path: Path, github_emulator: GitHubEmulatorHandle, anthropic_emulator: StartEmulator
+) -> None:
+    gh = github_emulator
+    slug = gh.seed_sample_app()
+    revised = base64.b64encode(letter("Starter, $12 a month from March.")).decode()
+    gh.push_branch(slug, "main", {"letters/plan.docx": letter("Starter, $9 a month."), "drafts/plan.b64": revised})
+    # The agent replaces the letter with the revised draft (bytes a text tool could not write).
+    model = anthropic_emulator(
+        [
+            {"tools": [{"tool": "run", "input": {"command": "base64 -d drafts/plan.b64 > letters/plan.docx"}}]},
+            {"text": "New Starter price in the plan letter."},
+        ]
+    )
+    pod = RunnerPod(
+        tmp_path / "pod",
+        forge_api_url=gh.url,
+        forge_git_url=gh.git_url,
+        forge_token=gh.bot_token,
+        model_base_url=model.url,
+        model_api_key="sk-ant-office",
+    )
+    spec = agent_spec(
+        workspace={"repo": slug, "baseBranch": "main"}, output={"artifact": "doc", "paths": ["letters/**"]}
+    )
+    pod.write_run_file(run_file(agent="letters", run="letters-1", spec=spec))
+    for step in ("checkout", "agent", "publish"):
+        result = pod.run(step)
+        assert result.returncode == 0, f"{step}: {result.stderr}"
+    summary = PublishSummary.model_validate(json.loads(pod.termination("publish")))
+    assert summary.review is not None
+
+    body = gh.client(gh.bot_token).get_repo(slug).get_pull(summary.review.number).body
+    assert "#### `letters/plan.docx` pages\n\n1 of 1 page changed." in body
+    assert "+Starter, $12 a month from March." in body  # the text diff beside the pictures
+    urls = sorted(set(re.findall(r'<img src="([^"]+)"', body)))
+    assert [url.rsplit("/", 1)[1] for url in urls] == ["after.png", "before.png", "diff.png"]
+    for url in urls:
+        assert "/documents/letters/plan.docx/page-1/" in url
+        with urllib.request.urlopen(url) as response:
+            assert response.headers["Content-Type"] == "image/png"
