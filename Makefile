@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n 2
 # kubectl and the other tools the venv installs come first, then the harness CLIs.
 TOOLS_PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$$PATH
 
-.PHONY: install harnesses browser dev test check crds lint lock
+.PHONY: install harnesses browser office dev test check crds lint lock
 
 $(BIN)/atomesh: pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+# Debian's LibreOffice (Writer and Impress, without GUI) and poppler's pdftoppm, with which publish renders
+# page images of changed slides and documents (about 270 MiB, a minute to install). Opt-in here; CI
+# installs it so the rendering tests run there.
+office:
+	@{ command -v soffice && command -v pdftoppm; } >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		libreoffice-impress-nogui libreoffice-writer-nogui poppler-utils; }
 
 dev: install harnesses
 	PATH="$(TOOLS_PATH)" $(BIN)/atomesh dev $(ARGS)

@@ -1,9 +1,10 @@
-"""Rendering time of the spreadsheet and visual surfaces: a 50-sheet workbook (read twice with
-openpyxl, compared cell by cell, laid out), and 10 routes x 3 viewports rendered before and after in
-headless Chromium, compared pixel by pixel and laid out. Run by hand from the repository root, after
-`make install browser`:
+"""Rendering time of the spreadsheet and visual surfaces: a 50-sheet workbook as .xlsx (read twice
+with openpyxl, compared cell by cell, laid out) and as .ods (read with the standard library's expat),
+and 10 routes x 3 viewports rendered before and after in headless Chromium, compared pixel by pixel
+and laid out; and N changed 5-slide decks rendered before and after with LibreOffice (skipped when it is
+not installed). Run by hand from the repository root, after `make install browser office`:
 
-python -m bench.review_visual [--sheets 50 --rows 200 --columns 10] [--routes 10] [--repeat 3]
+python -m bench.review_visual [--sheets 50 --rows 200 --columns 10] [--routes 10] [--decks 1 5] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ import os
 import statistics
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import git
 from openpyxl import Workbook
+from pptx import Presentation
 
 from atomesh.api.surfaces import PageRendering, Viewport
 from atomesh.review import ChangedFile, Provenance, ReviewInput, build_surface
 from atomesh.review.surface import SheetCheckSpec
 from atomesh.runner.publish_browser import Renderer
+from atomesh.runner.publish_office import office_tools, render_document_pages
 from atomesh.runner.publish_visual import VisualAssets, collect_pages
 
 PROVENANCE = Provenance("bench", "default", "bench-1", "inline@0", "0" * 64, "litellm", "claude-sonnet-4-5", "manual")
@@ -54,17 +58,60 @@ def workbook(sheets: int, rows: int, columns: int, changed_every: int) -> bytes:
     return out.getvalue()
 
 
-def bench_workbook(sheets: int, rows: int, columns: int, repeat: int) -> str:
-    before, after = workbook(sheets, rows, columns, 0), workbook(sheets, rows, columns, 97)
+def opendocument(sheets: int, rows: int, columns: int, changed_every: int) -> bytes:
+    """The same workbook as `workbook` in OpenDocument, laid out as LibreOffice Calc writes it, with the
+    totals' cached values."""
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    )
+    parts = [f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}><office:body><office:spreadsheet>']
+    for index in range(sheets):
+        parts.append(f'<table:table table:name="Sheet {index + 1}">')
+        totals = [0] * columns
+        for row in range(1, rows + 1):
+            parts.append("<table:table-row>")
+            for column in range(1, columns + 1):
+                value = row * column + index
+                if changed_every and (row * columns + column) % changed_every == 0:
+                    value += 1
+                totals[column - 1] += value
+                parts.append(
+                    f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p>'
+                    "</table:table-cell>"
+                )
+            parts.append(f'<table:table-cell table:number-columns-repeated="{16384 - columns}"/></table:table-row>')
+        parts.append("<table:table-row>")
+        for column in range(1, columns + 1):
+            letter = chr(64 + column)
+            parts.append(
+                f'<table:table-cell table:formula="of:=SUM([.{letter}1:.{letter}{rows}])" office:value-type="float"'
+                f' office:value="{totals[column - 1]}"><text:p>{totals[column - 1]}</text:p></table:table-cell>'
+            )
+        parts.append(f'</table:table-row><table:table-row table:number-rows-repeated="{1048575 - rows}">')
+        parts.append('<table:table-cell table:number-columns-repeated="16384"/></table:table-row></table:table>')
+    parts.append("</office:spreadsheet></office:body></office:document-content>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        archive.writestr("content.xml", "".join(parts))
+    return out.getvalue()
+
+
+def bench_workbook(sheets: int, rows: int, columns: int, repeat: int, suffix: str = "xlsx") -> str:
+    write = opendocument if suffix == "ods" else workbook
+    before, after = write(sheets, rows, columns, 0), write(sheets, rows, columns, 97)
+    path = f"book.{suffix}"
     checks = tuple(
-        SheetCheckSpec(f"total-{index}", "book.xlsx", f"Sheet {index + 1}", f"A{rows + 1}", f"A1:A{rows}")
+        SheetCheckSpec(f"total-{index}", path, f"Sheet {index + 1}", f"A{rows + 1}", f"A1:A{rows}")
         for index in range(sheets)
     )
     inp = ReviewInput(
         artifact_type="spreadsheet",
         purpose="bench",
         provenance=PROVENANCE,
-        files=(ChangedFile("book.xlsx", "modified", binary=True, before_data=before, after_data=after),),
+        files=(ChangedFile(path, "modified", binary=True, before_data=before, after_data=after),),
         sheet_checks=checks,
     )
     times = []
@@ -74,7 +121,7 @@ def bench_workbook(sheets: int, rows: int, columns: int, repeat: int) -> str:
         times.append(time.perf_counter() - start)
     size = f"{len(before) / 1024:.0f} KiB"
     return (
-        f"workbook {sheets} sheets x {rows} rows x {columns} columns ({size}): median {statistics.median(times):.2f}s,"
+        f"{path}: {sheets} sheets x {rows} rows x {columns} columns ({size}): median {statistics.median(times):.2f}s,"
         f" min {min(times):.2f}s over {repeat}; body {len(surface.body):,} characters"
     )
 
@@ -121,17 +168,54 @@ def bench_pages(routes: int, repeat: int) -> str:
     )
 
 
+def deck(index: int, changed: bool) -> bytes:
+    presentation = Presentation()
+    for slide_number in range(1, 6):
+        slide = presentation.slides.add_slide(presentation.slide_layouts[1])
+        slide.shapes.title.text = f"Deck {index} slide {slide_number}"
+        figure = 1.2 + (0.1 if changed and slide_number == 2 else 0)
+        slide.placeholders[1].text = f"Revenue ${figure:.1f}M\nChurn 3%"
+    out = io.BytesIO()
+    presentation.save(out)
+    return out.getvalue()
+
+
+def bench_documents(decks: int, repeat: int) -> str:
+    files = tuple(
+        ChangedFile(f"decks/d{n}.pptx", "modified", binary=True, before_data=deck(n, False), after_data=deck(n, True))
+        for n in range(decks)
+    )
+    times, pages = [], 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        rendered = render_document_pages(files, os.environ)
+        times.append(time.perf_counter() - start)
+        pages = sum(len(sides) for by_side in rendered.pages.values() for sides in by_side.values())
+    median = statistics.median(times)
+    return (
+        f"documents {decks} decks x 5 slides, before and after ({2 * decks} files, {pages} pages): median"
+        f" {median:.2f}s ({median / (2 * decks):.2f}s a file), min {min(times):.2f}s over {repeat}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sheets", type=int, default=50)
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--columns", type=int, default=10)
     parser.add_argument("--routes", type=int, default=10)
+    parser.add_argument("--decks", type=int, nargs="*", default=[1, 5])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs", flush=True)
     print(bench_workbook(args.sheets, args.rows, args.columns, args.repeat), flush=True)
+    print(bench_workbook(args.sheets, args.rows, args.columns, args.repeat, "ods"), flush=True)
     print(bench_pages(args.routes, args.repeat), flush=True)
+    if office_tools(os.environ) is None:
+        print("documents: skipped, LibreOffice (soffice) or pdftoppm is not installed (make office)", flush=True)
+    else:
+        for decks in args.decks:
+            print(bench_documents(decks, args.repeat), flush=True)
 
 
 if __name__ == "__main__":

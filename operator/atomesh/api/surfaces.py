@@ -39,7 +39,9 @@ class WorkbookCheck(SpecModel):
     """A total that must still balance: `cell` equals the sum of `sumOf` on `sheet` of the workbook at `path`."""
 
     name: str = Field(min_length=1, max_length=63, description="Name of the check, shown on the pull request.")
-    path: str = Field(min_length=1, max_length=512, description="Workbook (.xlsx) path in the repository.")
+    path: str = Field(
+        min_length=1, max_length=512, description="Workbook (.xlsx, .xlsm or .ods) path in the repository."
+    )
     sheet: str = Field(min_length=1, max_length=31, description="Sheet name.")
     cell: str = Field(
         min_length=2, max_length=12, pattern=r"^[A-Za-z]{1,3}[0-9]{1,7}$", description="Total cell, e.g. B12."

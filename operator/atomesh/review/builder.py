@@ -100,7 +100,7 @@ def per_file_rendering(inp: ReviewInput, files: tuple[ChangedFile, ...]) -> Rend
     for rendering in (
         visual_sections(inp),
         spreadsheet_sections(inp, files),
-        document_sections(files),
+        document_sections(inp, files),
         RENDERERS[inp.artifact_type](inp, files),
     ):
         merged.sections += rendering.sections

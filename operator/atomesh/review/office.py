@@ -1,12 +1,14 @@
 """The slides-and-documents surface: the text of each .pptx slide and each .docx section, before and
-after, with a line diff of what changed.
+after, with a line diff of what changed, and the page images the publisher rendered with LibreOffice
+(before, after, difference) for those and for OpenDocument text and presentations (.odt, .odp), whose
+text is not compared.
 
 Slides are matched by position (slide 3 before against slide 3 after), so a reordered deck shows as
-changed slides, as it does in a slide sorter; sections of a document are matched by their heading
-(the text before the first heading is the "(untitled)" section), so a section that moved but did not
-change is not shown. Invariants: a file that cannot be read is a failure on the surface, never a
-crash; page images are not rendered (that needs LibreOffice, which the runner image does not carry)
-and the surface says so; every diff is bounded in lines.
+changed slides, as it does in a slide sorter; rendered pages are matched by position too; sections of
+a document are matched by their heading (the text before the first heading is the "(untitled)"
+section), so a section that moved but did not change is not shown. Invariants: a file that cannot be
+read is a failure on the surface, never a crash; without page images the surface says so; every diff
+is bounded in lines and only changed pages are shown, with the count of unchanged ones.
 """
 
 from __future__ import annotations
@@ -24,14 +26,19 @@ from pptx.exc import PackageNotFoundError as PptxPackageNotFound
 
 from atomesh.review.markdown import cell, code_span, fence, plural
 from atomesh.review.rendering import Rendering
-from atomesh.review.surface import ChangedFile
+from atomesh.review.surface import ChangedFile, ReviewInput, VisualEvidence
 from atomesh.review.truncation import Section
+from atomesh.review.visual import PAGE_THUMB_WIDTH, is_changed, picture, share_text
 
-OFFICE_SUFFIXES = frozenset({".pptx", ".docx"})
+TEXT_SUFFIXES = frozenset({".pptx", ".docx"})  # text compared
+OFFICE_SUFFIXES = TEXT_SUFFIXES | {".odp", ".odt"}  # page images rendered
 DIFF_LINES = 40  # lines of diff shown per slide or section
+WITH_PAGE_IMAGES = (
+    "Pages rendered with LibreOffice by the publisher, compared by position; magenta marks changed pixels."
+)
 NO_PAGE_IMAGES = (
-    "Page images are not rendered: that needs LibreOffice, which the runner image does not carry;"
-    " the text of every slide and section is compared instead."
+    "No page images were rendered (the publisher renders them with LibreOffice where the runner image"
+    " carries it); the text of every slide and section is compared."
 )
 
 
@@ -122,25 +129,55 @@ def _compare(path: str, before: list[Part], after: list[Part], by_label: bool) -
     return blocks
 
 
-def document_sections(files: tuple[ChangedFile, ...]) -> Rendering:
-    """One block per changed slide or section of every .pptx and .docx file."""
+def _pages_block(path: str, pages: list[VisualEvidence]) -> str:
+    """The changed pages of one document as a before/after/difference table."""
+    shown = [page for page in sorted(pages, key=lambda page: page.page) if is_changed(page)]
+    lines = [f"#### {code_span(path)} pages", "", f"{len(shown)} of {plural(len(pages), 'page')} changed."]
+    if shown:
+        lines += ["", "| Page | Before | After | Difference | Changed |", "|---|---|---|---|---|"]
+    for page in shown:
+        label = f"{path} page {page.page}"
+        lines.append(
+            f"| {page.page} | {picture(page.before.url if page.before else None, f'{label} before', PAGE_THUMB_WIDTH)} "
+            f"| {picture(page.after.url if page.after else None, f'{label} after', PAGE_THUMB_WIDTH)} "
+            f"| {picture(page.diff_url, f'{label} difference', PAGE_THUMB_WIDTH)} | {share_text(page)} |"
+        )
+    return "\n".join(lines)
+
+
+def _text_blocks(changed: ChangedFile, rendering: Rendering) -> list[str]:
+    suffix = PurePosixPath(changed.path).suffix.lower()
+    if suffix not in TEXT_SUFFIXES:
+        return []
+    is_deck = suffix == ".pptx"
+    read = slides if is_deck else sections
+    try:
+        before = read(changed.before_data) if changed.before_data else []
+        after = read(changed.after_data) if changed.after_data else []
+    except OfficeReadError as error:
+        rendering.failures.append(f"{changed.path} is not a readable {'deck' if is_deck else 'document'}")
+        return [f"#### {code_span(changed.path)}\n\n❌ Cannot read the file: {cell(str(error), 200)}"]
+    found = _compare(changed.path, before, after, by_label=not is_deck)
+    return found or [f"#### {code_span(changed.path)}\n\nNo text changed (layout, images or formatting only)."]
+
+
+def document_sections(inp: ReviewInput, files: tuple[ChangedFile, ...]) -> Rendering:
+    """One block per changed slide or section of every .pptx and .docx file, then the changed pages
+    of every document the publisher rendered."""
     rendering = Rendering()
     documents = [changed for changed in files if is_office(changed.path)]
     if not documents:
         return rendering
+    pages: dict[str, list[VisualEvidence]] = {}
+    for evidence in inp.visuals:
+        if evidence.page:
+            pages.setdefault(evidence.path, []).append(evidence)
     blocks: list[str] = []
     for changed in documents:
-        is_deck = changed.path.lower().endswith(".pptx")
-        read = slides if is_deck else sections
-        try:
-            before = read(changed.before_data) if changed.before_data else []
-            after = read(changed.after_data) if changed.after_data else []
-        except OfficeReadError as error:
-            rendering.failures.append(f"{changed.path} is not a readable {'deck' if is_deck else 'document'}")
-            blocks.append(f"#### {code_span(changed.path)}\n\n❌ Cannot read the file: {cell(str(error), 200)}")
-            continue
-        found = _compare(changed.path, before, after, by_label=not is_deck)
-        blocks += found or [f"#### {code_span(changed.path)}\n\nNo text changed (layout, images or formatting only)."]
-    lead = f"### Slides and documents\n\n{plural(len(documents), 'file')} changed. {NO_PAGE_IMAGES}"
-    rendering.add(Section(lead=lead, items=tuple(blocks), unit="slide or section", joiner="\n\n"))
+        blocks += _text_blocks(changed, rendering)
+        if changed.path in pages:
+            blocks.append(_pages_block(changed.path, pages[changed.path]))
+    note = WITH_PAGE_IMAGES if pages else NO_PAGE_IMAGES
+    lead = f"### Slides and documents\n\n{plural(len(documents), 'file')} changed. {note}"
+    rendering.add(Section(lead=lead, items=tuple(blocks), unit="slide, section or page table", joiner="\n\n"))
     return rendering

@@ -3,7 +3,7 @@ with their computed values, added and removed rows and columns, a table of the c
 the checks the Agent declared (totals that must still balance) as part of the verdict.
 
 Invariants: a workbook that cannot be read is a failure on the surface, never a crash; a format
-that is not compared (.ods, .xls) is named with the reason; the changed-region table is bounded in
+that is not compared (.xls) is named with the reason; the changed-region table is bounded in
 rows and columns and says so when cut.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 from openpyxl.utils import get_column_letter
 
 from atomesh.review.markdown import cell, code_span, plural
+from atomesh.review.opendocument import read_ods
 from atomesh.review.rendering import Rendering
 from atomesh.review.surface import ChangedFile, ReviewInput
 from atomesh.review.truncation import Section
@@ -125,9 +126,10 @@ def spreadsheet_sections(inp: ReviewInput, files: tuple[ChangedFile, ...]) -> Re
         if suffix in UNREADABLE_SUFFIXES:
             blocks.append(f"#### {code_span(changed.path)}\n\n> [!NOTE]\n> {UNREADABLE_SUFFIXES[suffix]}.")
             continue
+        read = read_ods if suffix == ".ods" else read_workbook
         try:
-            before = read_workbook(changed.before_data) if changed.before_data else {}
-            after = read_workbook(changed.after_data) if changed.after_data else {}
+            before = read(changed.before_data) if changed.before_data else {}
+            after = read(changed.after_data) if changed.after_data else {}
         except WorkbookReadError as error:
             rendering.failures.append(f"{changed.path} is not a readable workbook")
             blocks.append(f"#### {code_span(changed.path)}\n\n❌ Cannot read the workbook: {cell(str(error), 200)}")

@@ -50,14 +50,17 @@ class Shot:
 
 @dataclass(frozen=True)
 class VisualEvidence:
-    """An image file, or a page route at one viewport, compared before and after by the publisher.
+    """An image file, a page route at one viewport, or one page of a document (a slide of a deck),
+    compared before and after by the publisher.
 
-    `viewport` is empty for an image file. `changed_share` is None when there is nothing to compare
-    (added or deleted) or when comparing failed (`note` says why).
+    `viewport` is empty unless it is a page route; `page` is 0 unless it is a document's page (1-based).
+    `changed_share` is None when there is nothing to compare (added or deleted) or when comparing
+    failed (`note` says why).
     """
 
     path: str
     viewport: str = ""
+    page: int = 0
     before: Shot | None = None
     after: Shot | None = None
     diff_url: str | None = None

@@ -48,14 +48,14 @@ def _attribute(text: str) -> str:
     return html_text(text).replace('"', "&quot;").replace("|", "%7C")
 
 
-def _picture(url: str | None, alt: str, width: int = THUMB_WIDTH) -> str:
+def picture(url: str | None, alt: str, width: int = THUMB_WIDTH) -> str:
     if not url:
         return "_none_"
     src, label = _attribute(url), _attribute(" ".join(alt.split())[:120])
     return f'<a href="{src}"><img src="{src}" width="{width}" alt="{label}"></a>'
 
 
-def _facts(shot: Shot | None) -> str:
+def shot_facts(shot: Shot | None) -> str:
     if shot is None:
         return "—"
     return f"{shot.width}x{shot.height} {shot.format}, {human_bytes(shot.size_bytes)}"
@@ -68,10 +68,10 @@ def _image_block(evidence: VisualEvidence) -> str:
         "",
         "| Before | After | Difference |",
         "|---|---|---|",
-        f"| {_picture(evidence.before.url if evidence.before else None, f'{name} before')} "
-        f"| {_picture(evidence.after.url if evidence.after else None, f'{name} after')} "
-        f"| {_picture(evidence.diff_url, f'{name} difference')} |",
-        f"| {_facts(evidence.before)} | {_facts(evidence.after)} | {share_text(evidence)} |",
+        f"| {picture(evidence.before.url if evidence.before else None, f'{name} before')} "
+        f"| {picture(evidence.after.url if evidence.after else None, f'{name} after')} "
+        f"| {picture(evidence.diff_url, f'{name} difference')} |",
+        f"| {shot_facts(evidence.before)} | {shot_facts(evidence.after)} | {share_text(evidence)} |",
     ]
     if evidence.note and evidence.changed_share is not None:
         lines += ["", f"_{cell(evidence.note, 200)}_"]
@@ -83,23 +83,24 @@ def _page_row(evidence: VisualEvidence) -> str:
     label = f"{route} {evidence.viewport}"
     return (
         f"| {code_span(route)} | {cell(evidence.viewport, 40)} "
-        f"| {_picture(evidence.before.url if evidence.before else None, f'{label} before', PAGE_THUMB_WIDTH)} "
-        f"| {_picture(evidence.after.url if evidence.after else None, f'{label} after', PAGE_THUMB_WIDTH)} "
-        f"| {_picture(evidence.diff_url, f'{label} difference', PAGE_THUMB_WIDTH)} | {share_text(evidence)} |"
+        f"| {picture(evidence.before.url if evidence.before else None, f'{label} before', PAGE_THUMB_WIDTH)} "
+        f"| {picture(evidence.after.url if evidence.after else None, f'{label} after', PAGE_THUMB_WIDTH)} "
+        f"| {picture(evidence.diff_url, f'{label} difference', PAGE_THUMB_WIDTH)} | {share_text(evidence)} |"
     )
 
 
-def _changed(evidence: VisualEvidence) -> bool:
+def is_changed(evidence: VisualEvidence) -> bool:
     return evidence.changed_share is None or evidence.changed_share > 0
 
 
 def visual_sections(inp: ReviewInput) -> Rendering:
     """Image blocks, then the page table, then what could not be rendered."""
     rendering = Rendering()
-    images = sorted((e for e in inp.visuals if not e.viewport), key=lambda e: e.path)
+    # A document's page images are laid out with its text by the slides-and-documents surface.
+    images = sorted((e for e in inp.visuals if not e.viewport and not e.page), key=lambda e: e.path)
     pages = sorted((e for e in inp.visuals if e.viewport), key=lambda e: (e.path, e.viewport))
     if images:
-        changed = sum(1 for e in images if _changed(e))
+        changed = sum(1 for e in images if is_changed(e))
         lead = "\n".join(
             [
                 "### Images",
@@ -111,7 +112,7 @@ def visual_sections(inp: ReviewInput) -> Rendering:
     if pages:
         routes = len({e.path for e in pages})
         viewports = len({e.viewport for e in pages})
-        changed = sum(1 for e in pages if _changed(e))
+        changed = sum(1 for e in pages if is_changed(e))
         lead = "\n".join(
             [
                 "### Pages",

@@ -1,4 +1,4 @@
-"""Reading and comparing spreadsheet workbooks (.xlsx, .xlsm) cell by cell.
+"""Reading and comparing spreadsheet workbooks (.xlsx, .xlsm; .ods through review.opendocument) cell by cell.
 
 openpyxl reads the bytes in memory twice: once for what each cell holds (a value or a formula)
 and once with `data_only` for the value Excel last computed (cached in the file; a workbook saved
@@ -22,11 +22,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
-WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".ods"})
 UNREADABLE_SUFFIXES = {
-    ".ods": "OpenDocument spreadsheets (.ods) are not compared yet: no maintained Python library reads them"
-    " with formulas and cached values; save the workbook as .xlsx to get a cell-by-cell surface",
-    ".xls": "legacy Excel files (.xls) are not compared: save the workbook as .xlsx",
+    ".xls": "legacy Excel files (.xls) are not compared: save the workbook as .xlsx or .ods",
 }
 MAX_CELLS = 200_000  # per side: beyond it the comparison is refused with a note
 
@@ -39,7 +37,7 @@ def is_workbook(path: str) -> bool:
 
 
 class WorkbookReadError(ValueError):
-    """The bytes are not a workbook openpyxl can read, or it is too large to compare."""
+    """The bytes are not a workbook that can be read, or it is too large to compare."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +93,7 @@ def plain(value: object) -> object:
 
 
 def read_workbook(data: bytes) -> dict[str, Sheet]:
-    """Sheets by name, in workbook order, with each non-empty cell's content and cached value."""
+    """Sheets of an .xlsx workbook by name, in workbook order, with each non-empty cell's content and cached value."""
     try:
         formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         values = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

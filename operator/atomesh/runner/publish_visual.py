@@ -1,4 +1,5 @@
-"""Publish's visual evidence: changed images and declared pages, compared before and after.
+"""Publish's visual evidence: changed images, declared pages and the pages of changed slides and
+documents (rendered with LibreOffice, see publish_office), compared before and after.
 
 For each changed image (PNG, JPEG, WebP, GIF; SVG rasterised in Chromium) and each route x
 viewport of `spec.review.pages` (base and head exported from git and rendered in Chromium by the
@@ -11,7 +12,7 @@ rendered (no browser, an undecodable file, too many images) becomes a note on th
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
@@ -28,6 +29,7 @@ from atomesh.review.visual import is_image
 from atomesh.runner.checkout import token_for
 from atomesh.runner.context import StepContext
 from atomesh.runner.publish_browser import BrowserUnavailable, Renderer
+from atomesh.runner.publish_office import render_document_pages
 
 ASSETS_REF_PREFIX = "refs/atomesh/assets/"
 COMMITTER_NAME = "atomesh"
@@ -46,6 +48,7 @@ class _Side:
 class _Record:
     path: str
     viewport: str = ""
+    page: int = 0
     before: _Side | None = None
     after: _Side | None = None
     diff: str | None = None
@@ -74,6 +77,7 @@ class VisualAssets:
             VisualEvidence(
                 path=r.path,
                 viewport=r.viewport,
+                page=r.page,
                 before=shot(r.before),
                 after=shot(r.after),
                 diff_url=url_for(r.diff) if r.diff else None,
@@ -114,7 +118,7 @@ def _compare_sides(
     else:
         diff, share = None, None
         note = "; ".join(filter(None, ["added" if after else "deleted", record.note]))
-    assets.records.append(_Record(record.path, record.viewport, before, after, diff, share, note))
+    assets.records.append(_Record(record.path, record.viewport, record.page, before, after, diff, share, note))
 
 
 def collect_images(
@@ -179,6 +183,19 @@ def collect_pages(
                     assets.notes.append(f"{route} at {viewport.name}: not rendered ({error})")
 
 
+def collect_document_pages(files: tuple[ChangedFile, ...], environ: Mapping[str, str], assets: VisualAssets) -> None:
+    """Slides and document pages rendered with LibreOffice, compared page by page."""
+    rendered = render_document_pages(files, environ)
+    assets.notes += rendered.notes
+    for path, sides in rendered.pages.items():
+        for number in range(1, max(len(pages) for pages in sides.values()) + 1):
+            present = {side: pages[number - 1] for side, pages in sides.items() if number <= len(pages)}
+            try:
+                _compare_sides(assets, f"documents/{path}/page-{number}", _Record(path, page=number), present)
+            except (ImageDecodeError, ValueError) as error:
+                assets.notes.append(f"{path} page {number}: not compared ({error})")
+
+
 def raw_url_base(clone_url: str, commit: str) -> str:
     """`<forge>/<owner>/<repo>/raw/<commit>`: where the forge serves the assets commit's files."""
     web = clone_url.removesuffix("/").removesuffix(".git")
@@ -195,6 +212,7 @@ def publish_visuals(
         pages = ctx.run.spec.review.pages
         if pages is not None:
             collect_pages(repo, base, head, pages, renderer, assets)
+    collect_document_pages(files, ctx.environ, assets)
     for note in assets.notes:
         ctx.log(f"visual: {note}")
     if not assets.files:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from docx import Document
+from opendocuments import ods
 from pptx import Presentation
 from workbooks import xlsx
 
@@ -374,13 +375,42 @@ def spreadsheet_case() -> ReviewInput:
         summary="Starter to $12, Business to $109, EUR column.",
         files=(
             ChangedFile("pricing/plans.xlsx", "modified", binary=True, before_data=before, after_data=after),
-            ChangedFile("pricing/legacy.ods", "modified", binary=True),
+            ChangedFile("pricing/legacy.xls", "modified", binary=True),
             ChangedFile("pricing/broken.xlsx", "added", binary=True, after_data=b"not a zip"),
         ),
         sheet_checks=(
             SheetCheckSpec("USD total balances", "pricing/plans.xlsx", "Prices", "B5", "B2:B4"),
             SheetCheckSpec("EUR total balances", "pricing/plans.xlsx", "Prices", "C5", "C2:C4"),
         ),
+    )
+
+
+def opendocument_case() -> ReviewInput:
+    """The same pricing update in an OpenDocument spreadsheet: formulas as Calc shows them, cached values."""
+    before = ods(
+        {
+            "Prices": {
+                "A1": "Plan", "B1": "Monthly USD", "A2": "Starter", "B2": 9, "A3": "Team", "B3": 29,
+                "A4": "Total", "B4": ("SUM([.B2:.B3])", 38), "D4": True,
+            },
+        }
+    )  # fmt: skip
+    after = ods(
+        {
+            "Prices": {
+                "A1": "Plan", "B1": "Monthly USD", "A2": "Starter", "B2": 12, "A3": "Team", "B3": 29,
+                "A4": "Total", "B4": ("SUM([.B2:.B3])", 41), "C4": ("[.B4]*0.92", 37.72), "D4": False,
+            },
+            "Notes": {"A1": "Starter +3"},
+        }
+    )  # fmt: skip
+    return ReviewInput(
+        artifact_type="spreadsheet",
+        provenance=PROVENANCE,
+        purpose="Update the pricing sheet from the pricing committee's decisions.",
+        summary="Starter to $12.",
+        files=(ChangedFile("pricing/plans.ods", "modified", binary=True, before_data=before, after_data=after),),
+        sheet_checks=(SheetCheckSpec("USD total balances", "pricing/plans.ods", "Prices", "B4", "B2:B3"),),
     )
 
 
@@ -453,6 +483,34 @@ def documents_case() -> ReviewInput:
                 "letters/welcome.docx", "modified", binary=True, before_data=letter_before, after_data=letter_after
             ),
             ChangedFile("decks/broken.pptx", "added", binary=True, after_data=b"PK not really"),
+            ChangedFile("decks/roadmap.odp", "modified", binary=True),
+        ),
+        visuals=(
+            *(
+                VisualEvidence(
+                    path="decks/q3.pptx",
+                    page=number,
+                    before=_shot(f"documents/decks/q3.pptx/page-{number}/before.png", 900, 675, 19_113),
+                    after=_shot(f"documents/decks/q3.pptx/page-{number}/after.png", 900, 675, 19_129),
+                    diff_url=f"{ASSETS}/documents/decks/q3.pptx/page-{number}/diff.png",
+                    changed_share=share,
+                )
+                for number, share in ((1, 0.0043), (2, 0.0))
+            ),
+            VisualEvidence(
+                path="decks/q3.pptx",
+                page=3,
+                before=_shot("documents/decks/q3.pptx/page-3/before.png", 900, 675, 6_645),
+                note="deleted",
+            ),
+            VisualEvidence(
+                path="decks/roadmap.odp",
+                page=1,
+                before=_shot("documents/decks/roadmap.odp/page-1/before.png", 900, 675, 7_001),
+                after=_shot("documents/decks/roadmap.odp/page-1/after.png", 900, 675, 7_101),
+                diff_url=f"{ASSETS}/documents/decks/roadmap.odp/page-1/diff.png",
+                changed_share=0.021,
+            ),
         ),
     )
 
@@ -467,6 +525,7 @@ CASES = {
     "truncation": lambda: huge_code_case(files=3_000, output=5_000),
     "visual": visual_case,
     "spreadsheet": spreadsheet_case,
+    "spreadsheet_opendocument": opendocument_case,
     "mixed": mixed_case,
     "documents": documents_case,
 }
