@@ -154,6 +154,7 @@ def refresh_rollup(ctx: OperatorContext, namespace: str, agent: str) -> None:
     plan = plan_rollup(body.get("status") or {}, runs, _budget_of(body), ctx.clock())
     cost = ((plan.status or {}).get("artifactCost") or {}).get("costPerAcceptedUSD")
     ctx.metrics.cost_per_accepted(namespace, agent, cost)
+    ctx.metrics.acceptance_rate(namespace, agent, ((plan.status or {}).get("reviews") or {}).get("acceptanceRate"))
     apply(ctx, AGENTS, body, plan)
 
 

@@ -14,6 +14,12 @@ Invariants:
   pull request missing either time, or decided before it was published (clock skew), is left out.
 - Revisions per accepted artifact is the mean, over merged pull requests, of the revisions that
   preceded the one merged (`review.revision`).
+- A run awaits a reviewer when it is AwaitingReview and no revision run of it is at work (that run
+  waits on its revision, not on a person); the review queue and its depth metric count these.
+- A review wait ends once per decision a person (or autoMerge) makes on a run awaiting a reviewer —
+  merged, closed or changes requested — and lasts from the artifact's hand-over (`publishedAt`, reset
+  when a revision hands the pull request back) to that decision (`decidedAt`); a transition that
+  decides nothing, or a run that waited on its revision, ends none.
 """
 
 from __future__ import annotations
@@ -23,9 +29,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from atomesh.core.supervision_facts import RunFacts
+from atomesh.api.agentrun import AgentRunStatus
+from atomesh.core.supervision_facts import RunFacts, parse_time
 
 DECIDED = frozenset({"merged", "closed"})
+# What a person's decision leaves in review.state.
+DECISIONS = frozenset({*DECIDED, "changesRequested"})
 
 
 @dataclass(frozen=True)
@@ -82,3 +91,30 @@ def review_record(runs: Iterable[RunFacts]) -> ReviewRecord:
         median_review_seconds=statistics.median(waits) if waits else None,
         revisions_per_accepted=sum(pull.revisions for pull in merged) / len(merged) if merged else None,
     )
+
+
+def awaits_reviewer(phase: str, revision_run: str | None) -> bool:
+    """The run's pull request waits for a person (not for the run's revision)."""
+    return phase == "AwaitingReview" and not revision_run
+
+
+@dataclass(frozen=True)
+class ReviewWait:
+    """How long a run waited for the decision that ended its wait: merged, closed or changesRequested."""
+
+    decision: str
+    seconds: float
+
+
+def review_wait(before: AgentRunStatus, after: AgentRunStatus) -> ReviewWait | None:
+    """The wait the transition `before` → `after` of one run ended, if it recorded a decision; None also
+    when a time is missing. A decision stamped before the hand-over (clock skew) waited 0 seconds."""
+    old, new = before.review, after.review
+    if old is None or new is None or not awaits_reviewer(before.phase, old.revision_run):
+        return None
+    if new.state not in DECISIONS or (old.state, old.decided_at) == (new.state, new.decided_at):
+        return None
+    published, decided = parse_time(old.published_at), parse_time(new.decided_at)
+    if published is None or decided is None or new.state is None:
+        return None
+    return ReviewWait(decision=new.state, seconds=max(0.0, (decided - published).total_seconds()))

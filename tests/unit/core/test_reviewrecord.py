@@ -5,8 +5,8 @@ from __future__ import annotations
 from tests.unit.core.supervision_builders import NOW, run
 
 from atomesh.api import conditions as c
-from atomesh.api.agentrun import AgentRun
-from atomesh.core.reviewrecord import review_record
+from atomesh.api.agentrun import AgentRun, AgentRunStatus
+from atomesh.core.reviewrecord import ReviewWait, awaits_reviewer, review_record, review_wait
 from atomesh.core.rollup import rollup_runs
 from atomesh.core.supervision_facts import run_facts
 
@@ -61,3 +61,32 @@ def test_the_agent_rollup_writes_the_record_rounded_in_wire_names() -> None:
     }
     assert status["runs"]["awaitingReview"] == 2
     assert rollup_runs([])["reviews"] == {"pullRequests": 0, "decided": 0, "merged": 0}
+
+
+def status_of(**fields: object) -> AgentRunStatus:
+    return AgentRunStatus.model_validate(fields)
+
+
+OPEN = {"state": "open", "url": "pr/1", "publishedAt": "2026-11-24T10:00:00Z"}
+
+
+def test_a_decision_on_a_run_awaiting_a_reviewer_ends_one_wait_from_its_hand_over() -> None:
+    waiting = status_of(phase="AwaitingReview", review=OPEN)
+    merged = status_of(phase="Succeeded", review={**OPEN, "state": "merged", "decidedAt": "2026-11-24T11:30:00Z"})
+    revising = status_of(
+        phase="AwaitingReview",
+        review={**OPEN, "state": "changesRequested", "decidedAt": "2026-11-24T10:05:00Z", "revisionRun": "a-r1"},
+    )
+    assert review_wait(waiting, merged) == ReviewWait("merged", 90 * 60)
+    assert review_wait(waiting, revising) == ReviewWait("changesRequested", 5 * 60)
+    # The same decision seen again, or a run that waited on its revision, ends no wait.
+    assert review_wait(merged, merged) is None
+    assert review_wait(revising, merged) is None
+    assert review_wait(waiting, waiting) is None
+    assert review_wait(status_of(phase="Running"), merged) is None
+
+
+def test_only_a_run_whose_pull_request_waits_for_a_person_is_in_the_queue() -> None:
+    assert awaits_reviewer("AwaitingReview", None)
+    assert not awaits_reviewer("AwaitingReview", "a-r1")
+    assert not awaits_reviewer("Succeeded", None)
