@@ -136,6 +136,8 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
     if not apply(ctx, AGENT_RUNS, raw, plan) or new.agent is None:
         return
     _finished(ctx, run, old, new)
+    if new.phase in TERMINAL_PHASES:  # old was not: terminal runs return above
+        ctx.traces.run_finished(run.model_copy(update={"status": new}))
     agent_name = run.spec.agent_ref.name
     if new.phase != old.phase:
         request_rollup(ctx, namespace, agent_name)

@@ -26,7 +26,7 @@ import kopf
 from pydantic import ValidationError
 
 from atomesh.api import constants as k
-from atomesh.api.agentrun import AgentRun, AgentRunStatus
+from atomesh.api.agentrun import TERMINAL_PHASES, AgentRun, AgentRunStatus
 from atomesh.controller.agent import request_rollup
 from atomesh.controller.agentrun import AGENT_RUN
 from atomesh.controller.apply import apply
@@ -262,6 +262,8 @@ def _review(ctx: OperatorContext, state: ReviewState, namespace: str, name: str,
         ctx.metrics.review_decided(namespace, wait.decision, wait.seconds)
     new_phase = new_status.phase
     ctx.metrics.observe_run(namespace, name, new_phase)
+    if new_phase in TERMINAL_PHASES:  # the run was AwaitingReview
+        ctx.traces.run_finished(run.model_copy(update={"status": new_status}))
     if new_phase != status.phase:
         state.track(namespace, name, repo, number, waiting=False)
         request_rollup(ctx, namespace, run.spec.agent_ref.name)
