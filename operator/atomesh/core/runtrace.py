@@ -14,7 +14,10 @@ Invariants:
 - Its children, each present only when both its times are known and in order: `Pending` (created →
   started), `Running` (started → the pod's work ended: the artifact's hand-over, or the run's end),
   `AwaitingReview` (hand-over → decision, or the run's end) and `decision <state>` (a zero-length span
-  at the decision: merged, closed or changesRequested).
+  at the decision: merged, closed or changesRequested). Under `Running`, a span per runner step that
+  ran (`checkout`, `agent`, `publish`, from `status.steps`: its container's start and end).
+- A Failed run's root span carries the run's reason as error.type, and so does the step that exited
+  non-zero (or, when none did, the last phase span).
 - Attributes carry names, counts, times and the pull request's URL: never input, feedback, messages,
   logs or anything read from a Secret.
 """
@@ -152,19 +155,36 @@ def run_trace(run: AgentRun) -> TracePlan | None:
         )
     ]
 
-    def child(name: str, start: datetime | None, stop: datetime | None, **extra: Attribute) -> None:
+    def child(
+        name: str,
+        start: datetime | None,
+        stop: datetime | None,
+        extra: Mapping[str, Attribute] | None = None,
+        parent: int = root_id,
+    ) -> SpanPlan | None:
         if start is None or stop is None or stop < start:
-            return
-        spans.append(SpanPlan(name, span_id_of(uid, name), root_id, start, stop, {**common, **extra}))
+            return None
+        span = SpanPlan(name, span_id_of(uid, name), parent, start, stop, {**common, **(extra or {})})
+        spans.append(span)
+        return span
 
     child("Pending", created, started)
-    worked = published or completed
-    child("Running", started, worked)
+    running = child("Running", started, published or completed)
+    step_failed = False
+    for step in status.steps:
+        exit_code = {} if step.exit_code is None else {"atomesh.step.exit_code": step.exit_code}
+        parent = running.span_id if running else root_id
+        span = child(step.name, parse_time(step.started_at), parse_time(step.finished_at), exit_code, parent)
+        if span is not None and failed is not None and step.exit_code not in (None, 0):
+            spans[-1], step_failed = _with_error(span, failed), True
     if published is not None:
-        child("AwaitingReview", published, decided or completed, **_review_attributes(run))
+        child("AwaitingReview", published, decided or completed, _review_attributes(run))
     if decided is not None and review is not None and review.state:
-        child(f"decision {review.state}", decided, decided, **_review_attributes(run))
-    if failed is not None and len(spans) > 1:
-        last = spans[-1]
-        spans[-1] = SpanPlan(last.name, last.span_id, last.parent_id, last.start, last.end, last.attributes, failed)
+        child(f"decision {review.state}", decided, decided, _review_attributes(run))
+    if failed is not None and not step_failed and len(spans) > 1:
+        spans[-1] = _with_error(spans[-1], failed)
     return TracePlan(trace_id_of(uid), tuple(spans))
+
+
+def _with_error(span: SpanPlan, error: str) -> SpanPlan:
+    return SpanPlan(span.name, span.span_id, span.parent_id, span.start, span.end, span.attributes, error)

@@ -132,13 +132,23 @@ def test_metrics_follow_the_review_queue_and_the_decision(merged_run: MergedRun)
 
 def test_the_run_is_one_trace_under_invoke_agent_with_its_usage(merged_run: MergedRun) -> None:
     trace_id = merged_run.uid.replace("-", "")
-    spans = merged_run.receiver.wait_for_trace(trace_id, 5)
-    assert len(spans) == 5, "each span is exported once"
+    spans = merged_run.receiver.wait_for_trace(trace_id, 8)
+    assert len(spans) == 8, "each span is exported once"
     by_name = {span.name: span for span in spans}
     root = by_name["invoke_agent tidy"]
-    assert set(by_name) == {"invoke_agent tidy", "Pending", "Running", "AwaitingReview", "decision merged"}
+    phases = {"Pending", "Running", "AwaitingReview", "decision merged"}
+    steps = {"checkout", "agent", "publish"}
+    assert set(by_name) == {"invoke_agent tidy", *phases, *steps}
     assert root.parent_span_id == ""
-    assert {span.parent_span_id for span in spans if span is not root} == {root.span_id}
+    assert {by_name[name].parent_span_id for name in phases} == {root.span_id}
+    assert {by_name[name].parent_span_id for name in steps} == {by_name["Running"].span_id}
+    assert [by_name[name].attributes["atomesh.step.exit_code"] for name in ("checkout", "agent", "publish")] == [
+        0,
+        0,
+        0,
+    ]
+    recorded = [step["name"] for step in merged_run.status["steps"]]
+    assert recorded == ["checkout", "agent", "publish"]
     assert {span.kind for span in spans} == {SPAN_KIND_INTERNAL}
     usage = merged_run.status["usage"]
     attributes = root.attributes

@@ -26,7 +26,7 @@ def test_an_endpoint_turns_export_on_with_the_configured_service_name() -> None:
 def test_spans_carry_the_planned_ids_parents_times_and_error() -> None:
     exporter = InMemorySpanExporter()
     traces = OtlpTraces(exporter)
-    failed = merged_run(phase="Failed", reason="StepFailed", review=None, completionTime=at(2))
+    failed = merged_run(phase="Failed", reason="StepFailed", review=None, steps=[], completionTime=at(2))
     traces.run_finished(failed)
     traces.run_finished(merged_run(phase="AwaitingReview"))  # not finished: nothing
     assert traces.flush()

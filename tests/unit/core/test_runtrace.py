@@ -17,10 +17,27 @@ def test_a_merged_run_is_one_trace_under_its_invoke_agent_span() -> None:
     assert [(c.name, c.start, c.end) for c in children] == [
         ("Pending", moment(0), moment(0, 5)),
         ("Running", moment(0, 5), moment(3)),
+        ("checkout", moment(0, 10), moment(0, 20)),
+        ("agent", moment(0, 20), moment(2, 40)),
+        ("publish", moment(2, 40), moment(2, 59)),
         ("AwaitingReview", moment(3), moment(40)),
         ("decision merged", moment(40), moment(40)),
     ]
-    assert {c.parent_id for c in children} == {root.span_id}
+    running = children[1].span_id
+    assert [c.parent_id for c in children] == [
+        root.span_id,
+        root.span_id,
+        running,
+        running,
+        running,
+        root.span_id,
+        root.span_id,
+    ]
+    assert children[3].attributes == {
+        "atomesh.namespace": "team-a",
+        "atomesh.run": "fix-1",
+        "atomesh.step.exit_code": 0,
+    }
     assert root.attributes == {
         "gen_ai.operation.name": "invoke_agent",
         "gen_ai.agent.name": "fixer",
@@ -55,15 +72,29 @@ def test_the_same_run_gives_the_same_ids_so_a_repeated_export_repeats_spans() ->
 
 
 def test_a_failed_run_marks_its_root_and_last_span_with_the_reason() -> None:
-    failed = merged_run(phase="Failed", reason="StepFailed", review=None, completionTime=at(2))
+    lost = merged_run(phase="Failed", reason="PodLost", review=None, steps=[], completionTime=at(2))
+    plan = run_trace(lost)
+    assert plan is not None
+    assert [(s.name, s.error) for s in plan.spans] == [
+        ("invoke_agent fixer", "PodLost"),
+        ("Pending", None),
+        ("Running", "PodLost"),
+    ]
+    assert plan.spans[2].end == moment(2)
+    steps = [
+        {"name": "checkout", "startedAt": at(0, 10), "finishedAt": at(0, 20), "exitCode": 0},
+        {"name": "agent", "startedAt": at(0, 20), "finishedAt": at(1, 30), "exitCode": 3},
+    ]
+    failed = merged_run(phase="Failed", reason="ModelError", review=None, steps=steps, completionTime=at(1, 31))
     plan = run_trace(failed)
     assert plan is not None
     assert [(s.name, s.error) for s in plan.spans] == [
-        ("invoke_agent fixer", "StepFailed"),
+        ("invoke_agent fixer", "ModelError"),
         ("Pending", None),
-        ("Running", "StepFailed"),
+        ("Running", None),
+        ("checkout", None),
+        ("agent", "ModelError"),
     ]
-    assert plan.spans[2].end == moment(2)
 
 
 def test_only_a_finished_run_with_a_uid_has_a_trace() -> None:

@@ -36,6 +36,11 @@ def merged_run(**status: Any) -> AgentRun:
                 "agent": {"name": "fixer", "revision": "inline@sha256:abc", "spec": AGENT_SPEC},
                 "startTime": at(0, 5),
                 "completionTime": at(40, 1),
+                "steps": [
+                    {"name": "checkout", "startedAt": at(0, 10), "finishedAt": at(0, 20), "exitCode": 0},
+                    {"name": "agent", "startedAt": at(0, 20), "finishedAt": at(2, 40), "exitCode": 0},
+                    {"name": "publish", "startedAt": at(2, 40), "finishedAt": at(2, 59), "exitCode": 0},
+                ],
                 "usage": {"inputTokens": 1200, "outputTokens": 340, "costUSD": 0.0123, "turns": 3},
                 "review": {
                     "url": "https://github.com/demo/sample-app/pull/7",
