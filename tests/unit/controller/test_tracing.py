@@ -6,7 +6,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 from tests.unit.core.trace_builders import UID, at, merged_run
 
-from atomesh.controller.tracing import NoTraces, OtlpTraces, traces_from_env
+from atomesh.controller.otlp import OtlpTraces
+from atomesh.controller.tracing import NoTraces, traces_from_env
 from atomesh.core.runtrace import run_trace
 
 
