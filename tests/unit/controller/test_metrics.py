@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
+from tests.unit.controller.controller_fakes import NAMESPACE, READY, Events, agent_manifest, operator_context
 
+from atomesh.controller.agent import reconcile_agent
 from atomesh.controller.metrics import REVIEW_WAIT_BUCKETS, Metrics
+from atomesh.kube.resources import AGENTS
 
 
 def families(metrics: Metrics) -> dict[str, list[Sample]]:
@@ -72,3 +75,18 @@ def test_run_duration_histogram_keeps_its_unlabelled_series_before_any_run() -> 
     metrics.run_finished("fixer", 45.0, 0.1, 10)
     count = [s.value for s in families(metrics)["atomesh_run_duration_seconds"] if s.name.endswith("_count")]
     assert count == [1]
+
+
+def test_a_restarted_operator_exports_each_agents_last_rollup_when_it_reconciles_the_agent() -> None:
+    ctx, kube = operator_context(Events())
+    kube.create(AGENTS, agent_manifest("fixer"))
+    rollup = {
+        "reviews": {"decided": 4, "merged": 3, "acceptanceRate": 0.75},
+        "artifactCost": {"costPerAcceptedUSD": 2.5},
+    }
+    kube.patch_status(AGENTS, NAMESPACE, "fixer", {**READY, **rollup})
+    reconcile_agent(ctx, NAMESPACE, "fixer")
+    found = families(ctx.metrics)
+    labels = {"namespace": NAMESPACE, "agent": "fixer"}
+    assert [(s.labels, s.value) for s in found["atomesh_acceptance_ratio"]] == [(labels, 0.75)]
+    assert [(s.labels, s.value) for s in found["atomesh_cost_per_accepted_artifact_usd"]] == [(labels, 2.5)]
