@@ -281,6 +281,29 @@ class RunCounters(StatusModel):
     failed: int = Field(default=0, description="Runs that failed.")
 
 
+class ReviewRollup(StatusModel):
+    """How the Agent's pull requests fared in review, over the runs it still has: its active runs and the
+    finished ones `spec.historyLimit` keeps (the same runs `runs` counts). Counted by pull request, so
+    a revision run adds no artifact of its own."""
+
+    pull_requests: int = Field(default=0, description="Pull requests the runs opened.")
+    decided: int = Field(default=0, description="Of them, merged or closed.")
+    merged: int = Field(default=0, description="Of them, merged.")
+    acceptance_rate: float | None = Field(
+        default=None, description="merged / decided, from 0 to 1; unset while none was decided."
+    )
+    median_review_seconds: int | None = Field(
+        default=None,
+        description=(
+            "Median time from a pull request's first hand-over to review until it was merged or closed, in "
+            "seconds; unset while none was decided."
+        ),
+    )
+    revisions_per_accepted: float | None = Field(
+        default=None, description="Mean revisions before a merged pull request was merged; unset while none was."
+    )
+
+
 class AgentStatus(StatusModel):
     """Observed state of an Agent."""
 
@@ -305,6 +328,9 @@ class AgentStatus(StatusModel):
     )
     artifact_cost: ArtifactCost | None = Field(
         default=None, description="Spend of this month's runs and revisions per merged pull request."
+    )
+    reviews: ReviewRollup | None = Field(
+        default=None, description="Acceptance rate, time to review and revisions of the runs' pull requests."
     )
 
 

@@ -127,6 +127,15 @@ class Failure(StatusModel):
     message: str = Field(default="", description="The tail of the step's message.")
 
 
+class StepTimes(StatusModel):
+    """When one runner step ran, as its container reported it."""
+
+    name: str = Field(description="checkout, agent or publish.")
+    started_at: str | None = Field(default=None, description="When its container started (RFC 3339).")
+    finished_at: str | None = Field(default=None, description="When it ended (RFC 3339).")
+    exit_code: int | None = Field(default=None, description="Its exit code.")
+
+
 class AgentRunStatus(StatusModel):
     """Observed state of an AgentRun."""
 
@@ -149,6 +158,9 @@ class AgentRunStatus(StatusModel):
     review: ReviewStatus | None = Field(default=None, description="The pull request and its outcome.")
     usage: Usage | None = Field(default=None, description="Model usage.")
     failure: Failure | None = Field(default=None, description="Why the run failed.")
+    steps: list[StepTimes] = Field(
+        default_factory=list, description="The runner's steps that ran, with their times, once its pod's work ended."
+    )
 
 
 class AgentRun(SpecModel):

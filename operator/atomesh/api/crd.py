@@ -95,6 +95,9 @@ KINDS: tuple[KindInfo, ...] = (
             PrinterColumn("Harness", "string", ".spec.harness.kind", "Harness that runs the agent."),
             PrinterColumn("Model", "string", ".spec.harness.model", "Model the harness uses."),
             _READY,
+            PrinterColumn(
+                "Accepted", "number", ".status.reviews.acceptanceRate", "Merged / decided pull requests of its runs."
+            ),
             PrinterColumn("Revision", "string", ".status.revision", "Resolved revision runs use."),
             _AGE,
         ),

@@ -113,6 +113,8 @@ def reconcile_agent(ctx: OperatorContext, namespace: str, name: str) -> None:
     )
     if invalid:
         log.warning("Agent %s/%s is invalid: %s", namespace, name, invalid)
+    # A restarted operator exports the last rollup at once, not only after the Agent's next run changes.
+    export_rollup(ctx, namespace, name, body.get("status") or {})
     apply(ctx, AGENTS, body, plan)
 
 
@@ -152,9 +154,14 @@ def refresh_rollup(ctx: OperatorContext, namespace: str, agent: str) -> None:
         except ValidationError:
             continue
     plan = plan_rollup(body.get("status") or {}, runs, _budget_of(body), ctx.clock())
-    cost = ((plan.status or {}).get("artifactCost") or {}).get("costPerAcceptedUSD")
-    ctx.metrics.cost_per_accepted(namespace, agent, cost)
+    export_rollup(ctx, namespace, agent, plan.status or {})
     apply(ctx, AGENTS, body, plan)
+
+
+def export_rollup(ctx: OperatorContext, namespace: str, agent: str, status: Mapping[str, Any]) -> None:
+    """The rollup's figures that are also gauges: cost per accepted artifact and acceptance ratio."""
+    ctx.metrics.cost_per_accepted(namespace, agent, (status.get("artifactCost") or {}).get("costPerAcceptedUSD"))
+    ctx.metrics.acceptance_rate(namespace, agent, (status.get("reviews") or {}).get("acceptanceRate"))
 
 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:

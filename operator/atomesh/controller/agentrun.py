@@ -28,6 +28,7 @@ from atomesh.controller.apply import apply
 from atomesh.controller.budgets import budget_block
 from atomesh.controller.context import OperatorContext
 from atomesh.core.pod import runner_pod_name
+from atomesh.core.reviewrecord import awaits_reviewer
 from atomesh.core.revision import describe_validation_error
 from atomesh.core.runstart import invalid_run_plan, plan_run
 from atomesh.core.schedule import RunInfo, parse_rfc3339, prune_history, prune_plan
@@ -135,6 +136,8 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
     if not apply(ctx, AGENT_RUNS, raw, plan) or new.agent is None:
         return
     _finished(ctx, run, old, new)
+    if new.phase in TERMINAL_PHASES:  # old was not: terminal runs return above
+        ctx.traces.run_finished(run.model_copy(update={"status": new}))
     agent_name = run.spec.agent_ref.name
     if new.phase != old.phase:
         request_rollup(ctx, namespace, agent_name)
@@ -188,10 +191,17 @@ def register(
         ctx.workers.enqueue(AGENT_RUN, namespace or "default", labels[k.LABEL_RUN], resync=type is None)
 
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
-    async def run_seen(*, type: str, namespace: str | None, name: str, status: kopf.Status, **_: Any) -> None:
-        """Keeps the runs-by-phase gauge true, including runs this operator never wrote."""
+    async def run_seen(
+        *, type: str, namespace: str | None, name: str, spec: kopf.Spec, status: kopf.Status, **_: Any
+    ) -> None:
+        """Keeps the runs-by-phase and review-queue gauges true, including runs this operator never wrote."""
         ns = namespace or "default"
         if type == "DELETED":
             ctx.metrics.observe_run(ns, name, None)
-        else:
-            ctx.metrics.observe_run(ns, name, status.get("phase") or "Pending")
+            ctx.metrics.observe_review_queue(ns, name, None)
+            return
+        phase = status.get("phase") or "Pending"
+        ctx.metrics.observe_run(ns, name, phase)
+        waiting = awaits_reviewer(phase, (status.get("review") or {}).get("revisionRun"))
+        agent = (spec.get("agentRef") or {}).get("name")
+        ctx.metrics.observe_review_queue(ns, name, agent if waiting and agent else None)

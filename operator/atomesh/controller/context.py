@@ -12,6 +12,7 @@ from atomesh.api.agent import ModelPrice
 from atomesh.controller.events import post_event
 from atomesh.controller.metrics import Metrics
 from atomesh.controller.reconciler import Workers
+from atomesh.controller.tracing import NoTraces, RunTraces
 from atomesh.core.config import OperatorConfig
 from atomesh.core.schedule import to_rfc3339
 from atomesh.forge.refs import resolve_ref
@@ -34,6 +35,7 @@ class OperatorContext:
     # without forge credentials, when only workspaces given as git URLs can be checked.
     branch_head: Callable[[str, str], str] | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    traces: RunTraces = field(default_factory=NoTraces)
     post_event: Callable[[Mapping[str, Any], str, str, str], None] = post_event
     workers: Workers = field(init=False)
 

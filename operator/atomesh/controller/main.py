@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from atomesh.controller.context import OperatorContext, utc_now
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.registry import build_registry
 from atomesh.controller.review import ReviewForge
+from atomesh.controller.tracing import traces_from_env
 from atomesh.core.config import OperatorConfig
 from atomesh.core.validation import OBJECT_RECURSION_LIMIT
 from atomesh.forge.refs import resolve_ref
@@ -42,6 +44,7 @@ class Operator:
     ready: threading.Event
 
     def close(self) -> None:
+        self.ctx.traces.shutdown()  # sends the spans still batched
         self.kube.close()
 
 
@@ -65,7 +68,7 @@ def compose(
     # Reconciles read these kinds from the watch cache; Secrets and ConfigMaps from the API server.
     # A mesh lists its runs by label at every reconcile: indexed, not a scan of every run.
     cache = CachedKube(kube, (AGENTS, AGENT_RUNS, MESHES, PODS), indexed_labels=(LABEL_MESH,))
-    ctx = OperatorContext(config=config, kube=cache, clock=clock, resolver=resolver)
+    ctx = OperatorContext(config=config, kube=cache, clock=clock, resolver=resolver, traces=traces_from_env(os.environ))
     ctx.branch_head = forge.branch_head if forge is not None else None
     ready = threading.Event()
     endpoint = HttpEndpoint(ctx.metrics, host, port, ready.is_set)

@@ -26,7 +26,7 @@ import kopf
 from pydantic import ValidationError
 
 from atomesh.api import constants as k
-from atomesh.api.agentrun import AgentRun, AgentRunStatus
+from atomesh.api.agentrun import TERMINAL_PHASES, AgentRun, AgentRunStatus
 from atomesh.controller.agent import request_rollup
 from atomesh.controller.agentrun import AGENT_RUN
 from atomesh.controller.apply import apply
@@ -42,6 +42,7 @@ from atomesh.core.reviewloop import (
     decide_review,
     review_plan,
 )
+from atomesh.core.reviewrecord import review_wait
 from atomesh.forge.protocol import PullRequestRef, ReviewComment
 from atomesh.forge.webhook import CommentEvent, WebhookEvent, parse_request
 from atomesh.kube.resources import AGENT_RUNS
@@ -255,8 +256,14 @@ def _review(ctx: OperatorContext, state: ReviewState, namespace: str, name: str,
     plan = review_plan(run, status, decision, now=ctx.now(), generation=generation)
     if not apply(ctx, AGENT_RUNS, raw, plan, forge=state.forge):
         return
-    new_phase = (plan.status or {}).get("phase")
+    new_status = AgentRunStatus.model_validate(plan.status or {})
+    wait = review_wait(status, new_status)
+    if wait is not None:
+        ctx.metrics.review_decided(namespace, wait.decision, wait.seconds)
+    new_phase = new_status.phase
     ctx.metrics.observe_run(namespace, name, new_phase)
+    if new_phase in TERMINAL_PHASES:  # the run was AwaitingReview
+        ctx.traces.run_finished(run.model_copy(update={"status": new_status}))
     if new_phase != status.phase:
         state.track(namespace, name, repo, number, waiting=False)
         request_rollup(ctx, namespace, run.spec.agent_ref.name)

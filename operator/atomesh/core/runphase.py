@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from atomesh.api import conditions as c
 from atomesh.api import constants as k
-from atomesh.api.agentrun import TERMINAL_PHASES, AgentRunStatus, Failure, Phase, ReviewStatus
+from atomesh.api.agentrun import TERMINAL_PHASES, AgentRunStatus, Failure, Phase, ReviewStatus, StepTimes
 from atomesh.api.runfile import PublishSummary, split_usage
 from atomesh.core.conditions import condition, merge_conditions
 
@@ -35,6 +35,8 @@ class StepState:
     exit_code: int | None = None
     reason: str = ""
     message: str = ""
+    started_at: str | None = None
+    finished_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,13 @@ def _step_state(status: dict[str, Any]) -> StepState:
             exit_code=term.get("exitCode"),
             reason=term.get("reason") or "",
             message=term.get("message") or "",
+            started_at=term.get("startedAt"),
+            finished_at=term.get("finishedAt"),
         )
     if "running" in state:
-        return StepState(name=status.get("name", ""), state="running")
+        return StepState(
+            name=status.get("name", ""), state="running", started_at=(state["running"] or {}).get("startedAt")
+        )
     return StepState(name=status.get("name", ""), state="waiting")
 
 
@@ -82,6 +88,15 @@ def observe_pod(pod: dict[str, Any]) -> PodObservation:
         message=status.get("message") or "",
         steps=steps,
     )
+
+
+def step_times(pod: PodObservation) -> list[StepTimes]:
+    """The steps that started, in runner order, with their times (a step that never ran is left out)."""
+    return [
+        StepTimes(name=step.name, started_at=step.started_at, finished_at=step.finished_at, exit_code=step.exit_code)
+        for step in pod.steps
+        if step.started_at is not None
+    ]
 
 
 def tail(text: str, limit: int = MESSAGE_TAIL) -> str:
@@ -176,9 +191,9 @@ def plan_from_pod(status: AgentRunStatus, *, cancel: bool, pod: PodObservation |
         return RunPlan(_failed(status, c.POD_LOST, message, now, Failure(reason=c.POD_LOST, message=message)))
     publish = pod.step(k.RUNNER_CONTAINER_PUBLISH)
     if pod.phase == "Succeeded" and publish is not None and publish.state == "terminated":
-        return RunPlan(_from_summary(status, publish, now))
+        return RunPlan(_with(_from_summary(status, publish, now), steps=step_times(pod)))
     if pod.phase == "Failed":
-        return RunPlan(_from_failed_pod(status, pod, now))
+        return RunPlan(_with(_from_failed_pod(status, pod, now), steps=step_times(pod)))
     running = next((s for s in pod.steps if s.state == "running"), None)
     if running is not None or pod.phase == "Running" or any(s.state == "terminated" for s in pod.steps):
         step = running.name if running else "runner"

@@ -30,6 +30,7 @@ from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, AgentRun
 from atomesh.api.common import Condition
 from atomesh.api.mesh import Mesh
+from atomesh.core.reviewrecord import awaits_reviewer
 from atomesh.core.supervision_facts import RunFacts, Verdict, as_facts, parse_time
 
 # What is wrong, in the order a supervisor should look at it.
@@ -102,7 +103,7 @@ def review_queue(runs: Iterable[Run], now: datetime) -> list[ReviewItem]:
     items = []
     for found in runs:
         run = as_facts(found)
-        if run.phase != "AwaitingReview" or run.revision_run:
+        if not awaits_reviewer(run.phase, run.revision_run):
             continue
         since = run.review_started or now
         items.append(

@@ -3,11 +3,8 @@
 Pure, like `core.supervision`.
 
 Invariants:
-- An artifact is a pull request, not a run: a revision run publishes onto the pull request of the run
-  it revises, so acceptance, review time and revisions count each pull request once (by its URL, or
-  the run's name when it has none).
-- Acceptance rate is merged / decided (merged or closed); pull requests still open are not decided.
-  None when nothing was decided, never a made-up 0 or 100%.
+- Acceptance rate, time to review and revisions per accepted artifact are `core.reviewrecord`'s (the
+  same figures the operator writes into an Agent's `status.reviews`), over the runs in the window.
 - Cost per accepted artifact is every run's spend in the window — failed, rejected and revision
   runs included — divided by the pull requests merged; None when none was.
 - Every Agent has a row, even one without runs; runs of an Agent the viewer cannot see (deleted, or
@@ -16,7 +13,6 @@ Invariants:
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, AgentRun
+from atomesh.core.reviewrecord import review_record
 from atomesh.core.supervision_facts import RunFacts, as_facts
 
 
@@ -48,39 +45,8 @@ class FleetRow:
     suspended: bool = False
 
 
-@dataclass
-class _PullRequest:
-    state: str | None = None
-    published: datetime | None = None
-    decided: datetime | None = None
-    revisions: int = 0
-
-
-def _pull_requests(runs: Sequence[RunFacts]) -> dict[str, _PullRequest]:
-    pulls: dict[str, _PullRequest] = {}
-    for run in runs:
-        if run.pr_state is None:
-            continue
-        pull = pulls.setdefault(run.pr_url or run.name, _PullRequest())
-        if run.pr_state in ("merged", "closed") or pull.state is None:
-            pull.state = run.pr_state
-        if run.published is not None and (pull.published is None or run.published < pull.published):
-            pull.published = run.published
-        if run.pr_state in ("merged", "closed") and run.decided is not None:
-            pull.decided = max(run.decided, pull.decided) if pull.decided else run.decided
-        pull.revisions = max(pull.revisions, run.revision)
-    return pulls
-
-
 def _row(namespace: str, agent: str, runs: Sequence[RunFacts], suspended: bool, last_failure: str | None) -> FleetRow:
-    pulls = _pull_requests(runs).values()
-    merged = [pull for pull in pulls if pull.state == "merged"]
-    decided = [pull for pull in pulls if pull.state in ("merged", "closed")]
-    waits = [
-        (pull.decided - pull.published).total_seconds()
-        for pull in decided
-        if pull.decided is not None and pull.published is not None and pull.decided >= pull.published
-    ]
+    record = review_record(runs)
     cost = sum(run.cost_usd for run in runs)
     return FleetRow(
         namespace=namespace,
@@ -89,13 +55,13 @@ def _row(namespace: str, agent: str, runs: Sequence[RunFacts], suspended: bool, 
         active=sum(1 for run in runs if run.phase in ACTIVE_PHASES),
         awaiting_review=sum(1 for run in runs if run.phase == "AwaitingReview"),
         failed=sum(1 for run in runs if run.phase == "Failed"),
-        merged=len(merged),
-        decided=len(decided),
-        acceptance_rate=len(merged) / len(decided) if decided else None,
-        median_review_seconds=statistics.median(waits) if waits else None,
+        merged=record.merged,
+        decided=record.decided,
+        acceptance_rate=record.acceptance_rate,
+        median_review_seconds=record.median_review_seconds,
         cost_usd=round(cost, 6),
-        cost_per_accepted_usd=round(cost / len(merged), 6) if merged else None,
-        revisions_per_accepted=sum(pull.revisions for pull in merged) / len(merged) if merged else None,
+        cost_per_accepted_usd=round(cost / record.merged, 6) if record.merged else None,
+        revisions_per_accepted=record.revisions_per_accepted,
         last_failure_reason=last_failure,
         suspended=suspended,
     )

@@ -1,5 +1,6 @@
 """A stand-in runner image for operator tests: reads the runner-pod env contract and behaves as
-the run input asks (`mode`: publish, noChanges, fail-checkout, fail-agent, fail-publish, sleep).
+the run input asks (`mode`: publish, noChanges, fail-checkout, fail-agent, fail-publish, sleep; `pull`:
+the pull request a publish reports).
 
 The local kubelet maps the test image to `python fake_runner.py`, and passes the container's
 args (["runner", STEP]) through. Stdlib only: it runs as a separate process.
@@ -63,7 +64,9 @@ def main() -> int:
         summary = {
             "outcome": "published",
             "artifact": {"type": "doc", "branch": run["branch"], "files": ["README.md"], "additions": 1},
-            "review": {"repo": "acme/site", "number": 1, "url": "http://forge.invalid/acme/site/pull/1"},
+            # `pull` names a pull request that exists, for tests that follow it in a forge.
+            "review": behaviour.get("pull")
+            or {"repo": "acme/site", "number": 1, "url": "http://forge.invalid/acme/site/pull/1"},
             "usage": {"inputTokens": 100, "outputTokens": 20, "costUSD": 0.01, "turns": 1},
             "message": json.dumps(credentials, sort_keys=True),
         }

@@ -233,3 +233,25 @@ def test_a_failed_agent_step_reports_its_usage_so_the_spend_counts() -> None:
     assert plan.status.failure is not None
     assert "usage:" not in plan.status.failure.message
     assert split_usage("ModelError: usage: not json") == ("ModelError: usage: not json", None)
+
+
+def test_the_steps_that_ran_are_recorded_with_their_container_times_when_the_pod_work_ends() -> None:
+    def timed(code: int, start: str, end: str) -> dict[str, Any]:
+        return {"terminated": {"exitCode": code, "startedAt": start, "finishedAt": end}}
+
+    manifest = pod(
+        "Failed",
+        [
+            timed(0, "2026-01-01T00:00:01Z", "2026-01-01T00:00:04Z"),
+            timed(3, "2026-01-01T00:00:04Z", "2026-01-01T00:01:00Z"),
+        ],
+        {"waiting": {"reason": "PodInitializing"}},
+    )
+    status = plan_from_pod(RUNNING, cancel=False, pod=observe_pod(manifest), now=NOW).status
+    assert status.phase == "Failed"
+    assert [(s.name, s.started_at, s.finished_at, s.exit_code) for s in status.steps] == [
+        ("checkout", "2026-01-01T00:00:01Z", "2026-01-01T00:00:04Z", 0),
+        ("agent", "2026-01-01T00:00:04Z", "2026-01-01T00:01:00Z", 3),
+    ]
+    published = pod("Succeeded", [term(0), term(0)], term(0, json.dumps(SUMMARY)))
+    assert plan_from_pod(RUNNING, cancel=False, pod=observe_pod(published), now=NOW).status.steps == []

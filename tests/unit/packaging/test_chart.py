@@ -65,6 +65,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         },
         "rbac": {"extraSecretNames": ["extra"]},
         "operator": {"extraEnv": [{"name": "LOG_LEVEL", "value": "debug"}]},
+        "otel": {"endpoint": "http://otel-collector.monitoring:4318", "headersSecret": {"name": "otlp-auth"}},
     },
 }
 
@@ -139,6 +140,7 @@ def test_lint_is_clean(scenario: str) -> None:
         ({"image": {"digest": "latest"}}, "/image/digest"),
         ({"runner": {"networkPolicy": {"enabled": True}}}, "/runner/networkPolicy/model"),
         ({"operator": {"watchNamespaces": ["Team_A"]}}, "/operator/watchNamespaces/0"),
+        ({"otel": {"endpoint": "otel-collector:4318"}}, "/otel/endpoint"),
     ],
 )
 def test_values_schema_rejects_a_bad_value_and_names_it(values: dict[str, Any], where: str) -> None:
@@ -210,6 +212,7 @@ def test_default_deployment_runs_one_standalone_hardened_operator() -> None:
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    assert not [e for e in container["env"] if e["name"].startswith("OTEL_")], "no traces unless an endpoint is set"
     assert container["resources"]["requests"]
     assert container["resources"]["limits"]
     pod = deployment["spec"]["template"]["spec"]
@@ -408,6 +411,8 @@ def test_everything_scenario_wires_github_app_webhook_ingress_monitoring_and_net
     assert constants.ENV_FORGE_TOKEN not in env
     assert env["ATOMESH_WEBHOOK_SECRET"]["valueFrom"]["secretKeyRef"] == {"name": "github-webhook", "key": "secret"}
     assert env["LOG_LEVEL"] == {"name": "LOG_LEVEL", "value": "debug"}
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"] == "http://otel-collector.monitoring:4318"
+    assert env["OTEL_EXPORTER_OTLP_HEADERS"]["valueFrom"]["secretKeyRef"] == {"name": "otlp-auth", "key": "headers"}
     assert one(objects, "Role", f"{RELEASE}-secrets")["rules"][0]["resourceNames"] == ["extra"]
 
     ingress = one(objects, "Ingress")
