@@ -159,3 +159,10 @@ def test_budget_caps_the_namespace() -> None:
     assert parsed.spec.selector is None  # every Agent of the namespace
     assert (parsed.spec.per_day and parsed.spec.per_day.usd, parsed.spec.timezone) == (20, "Europe/Paris")
     assert not of_kind(render(MINIMAL), "Budget")
+
+
+def test_the_install_docs_tenant_values_are_accepted_and_render() -> None:
+    text = (CHART.parents[1] / "docs" / "install.md").read_text()
+    block = text.split("# team-a.yaml\n", 1)[1].split("```", 1)[0]
+    objects = render(yaml.safe_load(block))
+    assert {o["kind"] for o in objects} == {"RoleBinding", "Budget", "ExternalSecret", "NetworkPolicy"}
