@@ -63,6 +63,11 @@ COST_UNKNOWN: Final = "CostUnknown"
 #: Ready=False, ResolvedRefs=False, Reconciling=True: a Context the Agent names in `spec.context` does
 #: not exist or is not Ready; the message names it. The Agent is reconciled again when it changes.
 CONTEXT_NOT_READY: Final = "ContextNotReady"
+#: Ready=False, ResolvedRefs=False, Stalled=True: a reference to an object in another namespace is not
+#: allowed by that object (its `spec.allowedNamespaces`: Same by default, All, or a namespace Selector),
+#: or cannot cross namespaces at all (a ConfigMap Context); the message names the object and the rule.
+#: The Agent is reconciled again when the referenced object changes. (Gateway API's reason.)
+REF_NOT_PERMITTED: Final = "RefNotPermitted"
 
 # --- Context reasons -----------------------------------------------------------------------------
 #: Ready=False, Stalled=True: the source kind cannot be resolved by this operator (an `oci` source);

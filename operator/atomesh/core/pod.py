@@ -261,6 +261,36 @@ def build_local_runner_placement() -> dict[str, Any]:
     }
 
 
+SERVICE_ACCOUNT_TOKEN_VOLUME = "service-account-token"  # noqa: S105 - a volume's name
+# Where in-cluster clients (client-go, the kubernetes package, kubectl) look for a token, CA and namespace.
+SERVICE_ACCOUNT_TOKEN_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"  # noqa: S105 - a path
+SERVICE_ACCOUNT_TOKEN_SECONDS = 3600
+
+
+def service_account_token_volume() -> dict[str, Any]:
+    """What ServiceAccount admission would mount into every container, for one step: a token the kubelet
+    requests for the pod's own ServiceAccount, bound to the pod; the cluster CA; the namespace."""
+    namespace = {"path": "namespace", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}
+    return {
+        "name": SERVICE_ACCOUNT_TOKEN_VOLUME,
+        "projected": {
+            "defaultMode": 0o444,
+            "sources": [
+                {"serviceAccountToken": {"path": "token", "expirationSeconds": SERVICE_ACCOUNT_TOKEN_SECONDS}},
+                # Published in every namespace by a cluster; optional so a cluster without it still starts the pod.
+                {
+                    "configMap": {
+                        "name": "kube-root-ca.crt",
+                        "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                        "optional": True,
+                    }
+                },
+                {"downwardAPI": {"items": [namespace]}},
+            ],
+        },
+    }
+
+
 def _run_file_volume(run: AgentRun, run_file: str | None) -> dict[str, Any]:
     if run_file is None:
         return {"name": RUN_VOLUME, "configMap": {"name": run_configmap_name(run.metadata.name)}}
@@ -313,6 +343,10 @@ def build_runner_pod(
         agent["env"].append(_env(k.ENV_CONTEXT_DIR, k.CONTEXT_MOUNT))
     if spec.runner.service_account_name:
         pod_spec["serviceAccountName"] = spec.runner.service_account_name
+    if spec.runner.automount_service_account_token:  # the agent step alone; the pod-wide automount stays off
+        pod_spec["volumes"].append(service_account_token_volume())
+        agent = next(step for step in pod_spec["initContainers"] if step["name"] == k.RUNNER_CONTAINER_AGENT)
+        agent["volumeMounts"].append(_mount(SERVICE_ACCOUNT_TOKEN_VOLUME, SERVICE_ACCOUNT_TOKEN_MOUNT, read_only=True))
     if config.local_runner:
         pod_spec.update(build_local_runner_placement())
     return {
