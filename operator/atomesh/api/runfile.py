@@ -5,7 +5,9 @@ ConfigMap mounted there when too large; the steps read it.
 The publish step writes a `PublishSummary` (at most 4 KiB of JSON) as its termination message;
 the operator reads it back into the run's status. A failed agent step writes `<Reason>: <message>`
 and, when the harness ran, a last line `usage: <Usage JSON>`, so the spend of a run that failed (at
-its cost limit, say) still counts in its budgets. Neither carries a credential.
+its cost limit, say) still counts in its budgets. A run paused at a hard limit publishes nothing: its
+summary's outcome is `paused`, with the reason. A resumed run's file carries its `attempt` and what its
+earlier attempts `spent`. Neither carries a credential.
 """
 
 from __future__ import annotations
@@ -40,9 +42,17 @@ class RunFile(StatusModel):
     pull_request: int | None = Field(default=None, description="PR number to update, for a revision.")
     feedback: list[Feedback] = Field(default_factory=list, description="Review feedback to address.")
     contexts: list[ContextVersion] = Field(default_factory=list, description="Contexts to give the harness.")
+    attempt: int | None = Field(
+        default=None,
+        ge=2,
+        description="Attempt of a resumed run (2 and up): it resumes its own paused session and work.",
+    )
+    spent: Usage | None = Field(
+        default=None, description="Usage of the run's earlier attempts: it counts against the run's limits."
+    )
 
 
-PublishOutcome = Literal["published", "noChanges"]
+PublishOutcome = Literal["published", "noChanges", "paused"]
 
 
 class CheckResult(StatusModel):
@@ -57,7 +67,10 @@ class CheckResult(StatusModel):
 class PublishSummary(StatusModel):
     """The publish step's termination message."""
 
-    outcome: PublishOutcome = Field(description="published or noChanges.")
+    outcome: PublishOutcome = Field(
+        description="published, noChanges, or paused (the agent step stopped at a hard limit: nothing published)."
+    )
+    reason: str | None = Field(default=None, description="Why a paused run paused: BudgetExceeded or TokensExceeded.")
     artifact: Artifact | None = Field(default=None, description="The pushed artifact.")
     review: ReviewStatus | None = Field(default=None, description="The pull request opened or updated.")
     usage: Usage | None = Field(default=None, description="Model usage of the agent step.")

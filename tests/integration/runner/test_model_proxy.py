@@ -125,8 +125,15 @@ def test_the_proxy_refuses_what_the_run_may_not_do(anthropic_emulator: StartEmul
     with pytest.raises(anthropic.NotFoundError, match="POST /v1/messages"):
         sdk(proxy).models.list()
     assert ask(sdk(proxy)) == "one"  # within the limit when sent; the answer crosses it
-    with pytest.raises(anthropic.PermissionDeniedError, match=r"limits\.maxTokens=1"):
-        ask(sdk(proxy))
+    assert not (proxy.directory / k.MODEL_PROXY_PAUSED_FILE).exists()
+    # At the limit the run pauses: refused as an account out of credit, which the SDK does not retry.
+    client = anthropic.Anthropic(base_url=proxy.url, api_key=proxy.token, max_retries=3)
+    with pytest.raises(anthropic.APIStatusError, match=r"its limit of 1 \(limits\.maxTokens") as refused:
+        ask(client)
+    assert (refused.value.status_code, refused.value.response.headers["x-should-retry"]) == (402, "false")
+    assert refused.value.body["error"]["type"] == "billing_error"  # type: ignore[index]
+    notice = json.loads((proxy.directory / k.MODEL_PROXY_PAUSED_FILE).read_text())
+    assert notice["reason"] == "TokensExceeded"
     assert len(model.requests) == 1, "refused requests never reach the model"
 
 
