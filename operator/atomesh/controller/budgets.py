@@ -4,8 +4,9 @@ new run passes before its pod is created, and the release of runs Queued by a bu
 Follows the one reconcile contract: handlers enqueue; `reconcile_budget` reads the Budget, the
 namespace's Agents and AgentRuns, plans in `core.budgetplan` and applies. A Budget recounts at its
 plan's `Waiting` (at most a minute, and when a window opens). A Budget deleted, or a change of a
-Budget's, an Agent's or a Mesh's `spec.budget`, enqueues `budget-release` for the namespace, which
-enqueues its runs Queued by a budget, so a raised limit starts them without waiting for the window.
+Budget's, an Agent's or a Mesh's `spec.budget` or an Agent's `spec.limits`, enqueues `budget-release`
+for the namespace, which enqueues its runs Queued by a budget, so a raised limit starts them without
+waiting for the window, and its Paused runs, which resume once their per-run limit has room.
 """
 
 from __future__ import annotations
@@ -101,12 +102,14 @@ def reconcile_budget(ctx: OperatorContext, namespace: str, name: str) -> None:
 
 
 def release_queued(ctx: OperatorContext, namespace: str) -> None:
-    """Enqueue the namespace's runs Queued by a budget: each passes the budget gate again."""
+    """Enqueue the namespace's runs Queued by a budget (each passes the budget gate again) and its Paused
+    runs (each resumes if its per-run limit now has room)."""
     from atomesh.controller.agentrun import AGENT_RUN  # imports this module: the name is read here
 
     for item in ctx.kube.list(AGENT_RUNS, namespace):
         status = item.get("status") or {}
-        if status.get("phase") == "Queued" and status.get("reason") == c.BUDGET_EXCEEDED_REASON:
+        queued = status.get("phase") == "Queued" and status.get("reason") == c.BUDGET_EXCEEDED_REASON
+        if queued or status.get("phase") == "Paused":
             ctx.workers.enqueue(AGENT_RUN, namespace, item["metadata"]["name"])
 
 
@@ -122,6 +125,7 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
 
     @kopf.on.delete(k.GROUP, k.VERSION, k.PLURAL_BUDGETS, optional=True, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENTS, field="spec.budget", registry=registry)
+    @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENTS, field="spec.limits", registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_MESHES, field="spec.budget", registry=registry)
     def owner_budget_changed(*, namespace: str | None, name: str, **_: Any) -> None:
         ctx.workers.enqueue(RELEASE, namespace or "default", name)
