@@ -109,14 +109,19 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
     ctx.log(
         f"running {spec.harness.kind} with {spec.harness.model} (maxTurns {limits.max_turns}, timeout {timeout:g}s)"
     )
-    result = harness.run(task, ctx.workspace, limits, env)
+    # Behind the model proxy, the proxy holds the cost and token limits: it refuses the request after the
+    # answer that reached one, so the harness ends at that turn boundary with the turn's tools run.
+    # Harnesses' own checks stop a turn midway (Claude Code's --max-budget-usd drops the turn's tool calls).
+    metered = ctx.model_proxy_dir is not None
+    harness_limits = replace(limits, max_cost_usd=None, max_tokens=None) if metered else limits
+    result = harness.run(task, ctx.workspace, harness_limits, env)
     seal_session(ctx)
     cost = result.usage.cost_usd
     declared = spec.harness.price
     if declared is not None:
         # The Agent's declared price wins: Claude Code and OpenCode count an unknown model as $0.
         cost = declared.cost(result.usage.input_tokens, result.usage.output_tokens)
-    over = limit_exceeded(replace(result.usage, cost_usd=cost), limits) if declared is not None else None
+    over = limit_exceeded(replace(result.usage, cost_usd=cost), limits) if declared and not metered else None
     pause = pause_of(ctx, result, over)
     if pause is not None:
         pause_now(ctx, pause, replace(result, usage=replace(result.usage, cost_usd=cost)))
