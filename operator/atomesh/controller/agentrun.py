@@ -50,14 +50,16 @@ def _load_agent(body: Body | None) -> Agent | None:
 
 
 def _finished(ctx: OperatorContext, run: AgentRun, old: AgentRunStatus, new: AgentRunStatus) -> None:
-    """Metrics once per run, when its pod's work ends."""
+    """Metrics once per attempt, when its pod's work ends (a Paused run's attempts each count their own spend)."""
     if old.phase not in ACTIVE_PHASES or new.phase in ACTIVE_PHASES:
         return
     start, end = parse_rfc3339(new.start_time), parse_rfc3339(ctx.now())
     seconds = (end - start).total_seconds() if start and end else None
-    usage = new.usage
+    usage, before = new.usage, old.usage  # a resumed run's usage includes what its paused attempt counted
     tokens = (usage.input_tokens + usage.output_tokens) if usage else 0
-    ctx.metrics.run_finished(run.spec.agent_ref.name, seconds, usage.cost_usd if usage else 0.0, tokens)
+    tokens -= (before.input_tokens + before.output_tokens) if before else 0
+    cost = (usage.cost_usd if usage else 0.0) - (before.cost_usd if before else 0.0)
+    ctx.metrics.run_finished(run.spec.agent_ref.name, seconds, cost, tokens)
 
 
 def _run_info(item: Body) -> RunInfo:
