@@ -1,6 +1,7 @@
 """Pause, not kill, end to end with Claude Code: a run that reaches its per-run dollar limit mid-flight is
-refused its next model request by the model proxy, becomes Paused with its session kept at its ref, and,
-once the limit is raised, resumes in a new runner pod (the model sees its earlier turns) to a pull request
+refused its next model request by the model proxy, becomes Paused with its session kept at its ref; asked
+to resume (atomesh.io/resume) without room it pauses again at once; once the limit is raised, it resumes in
+a new runner pod (the model sees its earlier turns) to a pull request
 carrying the work of both attempts; its spend stays within the limit plus one turn."""
 
 from __future__ import annotations
@@ -53,10 +54,22 @@ def test_a_run_at_its_limit_pauses_and_resumes_to_a_pull_request_when_raised(rev
     attempt_one = len(stack.model.requests)
     assert attempt_one == 2
 
+    # Asked to resume without room, it pauses again at once, before any model request.
+    stack.kubectl("annotate", "agr", "pager-1", "atomesh.io/resume=first")
+
+    def paused_again() -> dict[str, object] | None:
+        status = stack.wait_phase("pager-1", {"Paused", "Pending", "Running", "AwaitingReview", "Failed"})
+        ended = status["phase"] in ("Paused", "AwaitingReview", "Failed")
+        return status if status.get("attempt") == 2 and ended else None
+
+    again = stack.wait_until("attempt 2 to pause again", paused_again, timeout=90)
+    assert (again["phase"], again["lastHandledResume"], again["usage"]) == ("Paused", "first", paused["usage"])
+    assert len(stack.model.requests) == attempt_one
+
     manifest["spec"]["limits"]["maxCostUSD"] = 1.0
     stack.apply(manifest)
     resumed = stack.awaiting_review("pager-1", timeout=120)
-    assert (resumed["attempt"], resumed["podName"]) == (2, "pager-1-runner-2")
+    assert (resumed["attempt"], resumed["podName"]) == (3, "pager-1-runner-3")
     later = [r.body for r in stack.model.requests[attempt_one:] if r.body.get("tools")]
     assert later, "the resumed attempt made no model request"
     assert first in str(later[0]["messages"]), "the resumed attempt does not carry the earlier turns"
