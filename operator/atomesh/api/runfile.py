@@ -12,12 +12,14 @@ earlier attempts `spent`. Neither carries a credential.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field
 
 from atomesh.api.agent import AgentSpec
 from atomesh.api.agentrun import Artifact, Feedback, ReviewStatus, Trigger, Usage
+from atomesh.api.budget import WindowRoom
 from atomesh.api.common import StatusModel
 from atomesh.api.context import ContextVersion
 
@@ -50,6 +52,35 @@ class RunFile(StatusModel):
     spent: Usage | None = Field(
         default=None, description="Usage of the run's earlier attempts: it counts against the run's limits."
     )
+    window_room: WindowRoom | None = Field(
+        default=None, description="What the budget windows covering the run had left when this attempt started."
+    )
+
+    def hard_limits(self) -> HardLimits:
+        """The run's cost and token limits over all its attempts: the per-run ones (`limits`, `budget.perRun`)
+        or, when lower, what this attempt's budget windows allow on top of the earlier attempts' spend."""
+        cost, tokens = self.spec.run_limits()
+        limits = HardLimits(cost, tokens)
+        room, spent = self.window_room, self.spent or Usage()
+        if room is not None and room.usd is not None and (cost is None or spent.cost_usd + room.usd < cost):
+            limits = HardLimits(
+                round(spent.cost_usd + room.usd, 6), limits.max_tokens, room.usd_window, limits.tokens_from
+            )
+        if room is not None and room.tokens is not None:
+            window_tokens = spent.input_tokens + spent.output_tokens + room.tokens
+            if tokens is None or window_tokens < tokens:
+                limits = HardLimits(limits.max_cost_usd, window_tokens, limits.cost_from, room.tokens_window)
+        return limits
+
+
+@dataclass(frozen=True)
+class HardLimits:
+    """A run's cost and token limits, and where each comes from (the spec fields, or a budget window)."""
+
+    max_cost_usd: float | None = None
+    max_tokens: int | None = None
+    cost_from: str = "limits.maxCostUSD, budget.perRun.usd"
+    tokens_from: str = "limits.maxTokens, budget.perRun.tokens"
 
 
 PublishOutcome = Literal["published", "noChanges", "paused"]

@@ -25,7 +25,7 @@ from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES, AgentRun, AgentRunStatus
 from atomesh.controller.agent import FOLLOW_UP_DELAY, agent_of, request_rollup, runs_of
 from atomesh.controller.apply import apply
-from atomesh.controller.budgets import budget_block
+from atomesh.controller.budgets import budget_state
 from atomesh.controller.context import OperatorContext
 from atomesh.core.plan import Plan
 from atomesh.core.pod import revision_context, runner_pod_name
@@ -118,10 +118,10 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
     if old.phase == "Paused":
         apply_run_plan(ctx, raw, run, old, paused_plan(ctx, run, old, generation))
         return
-    agent, previous, budget = None, None, None
+    agent, previous, budget, room = None, None, None, None
     if old.agent is None and not run.spec.cancel:
         agent = _load_agent(ctx.kube.get(AGENTS, namespace, run.spec.agent_ref.name))
-        budget = budget_block(ctx, run, agent) if agent is not None else None
+        budget, room = budget_state(ctx, run, agent) if agent is not None else (None, None)
         if run.spec.revision_of:
             previous_body = ctx.kube.get(AGENT_RUNS, namespace, run.spec.revision_of)
             previous = AgentRun.model_validate(previous_body) if previous_body else None
@@ -136,6 +136,7 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
         now=ctx.now(),
         generation=generation,
         budget=budget,
+        window_room=room,
     )
     apply_run_plan(ctx, raw, run, old, plan)
 
@@ -148,7 +149,7 @@ def paused_plan(ctx: OperatorContext, run: AgentRun, old: AgentRunStatus, genera
     previous = AgentRun.model_validate(previous_body) if previous_body else None
     # The namespace's runs are read only when the run would resume: a window may still hold it.
     wanted = agent is not None and not run.spec.cancel and resume_cause(run, old, agent)
-    budget = budget_block(ctx, run, agent) if agent is not None and wanted else None
+    budget, room = budget_state(ctx, run, agent) if agent is not None and wanted else (None, None)
     return plan_paused(
         run,
         old,
@@ -158,6 +159,7 @@ def paused_plan(ctx: OperatorContext, run: AgentRun, old: AgentRunStatus, genera
         now=ctx.now(),
         generation=generation,
         budget=budget,
+        window_room=room,
     )
 
 

@@ -21,11 +21,11 @@ from atomesh.api import conditions as c
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import AgentRun
-from atomesh.api.budget import Budget, BudgetStatus
+from atomesh.api.budget import Budget, BudgetStatus, WindowRoom
 from atomesh.api.mesh import Mesh
 from atomesh.controller.apply import apply
 from atomesh.controller.context import OperatorContext
-from atomesh.core.budget import BudgetBlock, RunSpend, budget_gate, run_spend
+from atomesh.core.budget import BudgetBlock, RunSpend, budget_gate, run_spend, window_room
 from atomesh.core.budgetplan import AgentLabels, invalid_budget_plan, plan_budget, scopes_for_run
 from atomesh.core.revision import describe_validation_error
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, BUDGETS, MESHES
@@ -68,9 +68,9 @@ def _mesh(body: dict[str, Any] | None) -> Mesh | None:
         return None  # an invalid Mesh is Stalled and admits no run; its own status says why
 
 
-def budget_block(ctx: OperatorContext, run: AgentRun, agent: Agent) -> BudgetBlock | None:
-    """Whether a budget that covers a new run of `agent` is spent (None: it may start). Reads the
-    namespace's runs only when some budget covers the run."""
+def budget_state(ctx: OperatorContext, run: AgentRun, agent: Agent) -> tuple[BudgetBlock | None, WindowRoom | None]:
+    """Whether a budget that covers a run of `agent` is spent (None: it may start) and, if not, what its
+    windows have left. Reads the namespace's runs only when some budget covers the run."""
     namespace = run.metadata.namespace or agent.metadata.namespace or "default"
     mesh_name = run.metadata.labels.get(k.LABEL_MESH)
     mesh = _mesh(ctx.kube.get(MESHES, namespace, mesh_name) if mesh_name else None)
@@ -78,8 +78,10 @@ def budget_block(ctx: OperatorContext, run: AgentRun, agent: Agent) -> BudgetBlo
     selected = any(budget.spec.selector is not None for budget in budgets)
     scopes = scopes_for_run(agent, mesh, budgets, _agent_labels(ctx, namespace) if selected else {})
     if not scopes:
-        return None
-    return budget_gate(scopes, _runs(ctx, namespace), ctx.clock())
+        return None, None
+    runs, now = _runs(ctx, namespace), ctx.clock()
+    block = budget_gate(scopes, runs, now)
+    return block, (window_room(scopes, runs, now) if block is None else None)
 
 
 def reconcile_budget(ctx: OperatorContext, namespace: str, name: str) -> None:

@@ -68,6 +68,8 @@ class ModelGrant:
     max_tokens: int | None = None
     max_cost_usd: float | None = None
     price: ModelPrice | None = None
+    cost_from: str = "limits.maxCostUSD, budget.perRun.usd"  # where the limits come from, for the refusal
+    tokens_from: str = "limits.maxTokens, budget.perRun.tokens"
 
     def allows_model(self, requested: object) -> bool:
         return isinstance(requested, str) and bare_model(requested) == bare_model(self.model)
@@ -110,13 +112,13 @@ class UsageMeter:
         if grant.max_tokens is not None and self.total_tokens >= grant.max_tokens:
             message = (
                 f"the run has used {self.total_tokens} tokens of its limit of {grant.max_tokens} "
-                "(limits.maxTokens, budget.perRun.tokens); it is paused"
+                f"({grant.tokens_from}); it is paused"
             )
             return Refusal(402, BILLING_ERROR, message, pause=c.TOKENS_EXCEEDED)
         if grant.max_cost_usd is not None and grant.price is not None and self.cost_usd >= grant.max_cost_usd:
             message = (
                 f"the run has spent ${self.cost_usd:.4f} of its limit of ${grant.max_cost_usd:g} "
-                "(limits.maxCostUSD, budget.perRun.usd); it is paused"
+                f"({grant.cost_from}); it is paused"
             )
             return Refusal(402, BILLING_ERROR, message, pause=c.BUDGET_EXCEEDED_REASON)
         return None

@@ -21,6 +21,7 @@ from typing import Any
 
 from atomesh.api import constants as k
 from atomesh.api.agentrun import AgentRun, AgentSnapshot, Usage
+from atomesh.api.budget import WindowRoom
 from atomesh.api.common import parse_duration
 from atomesh.api.runfile import RunFile
 from atomesh.core.config import OperatorConfig
@@ -54,11 +55,13 @@ class RevisionContext:
 
 
 @dataclass(frozen=True)
-class ResumeContext:
-    """A Paused run's next attempt: it resumes its own session and work, and counts what it spent."""
+class AttemptContext:
+    """What one attempt of a run starts with: its number (above 1, a Paused run resumes its own session
+    and work), what earlier attempts spent, and what its budget windows have left (its allowance)."""
 
-    attempt: int
+    number: int = 1
     spent: Usage | None = None
+    window_room: WindowRoom | None = None
 
 
 def _attempt_suffix(suffix: str, attempt: int) -> str:
@@ -95,7 +98,7 @@ def build_run_file(
     run: AgentRun,
     snapshot: AgentSnapshot,
     revision: RevisionContext | None = None,
-    resume: ResumeContext | None = None,
+    attempt: AttemptContext | None = None,
 ) -> RunFile:
     meta = run.metadata
     return RunFile(
@@ -116,8 +119,9 @@ def build_run_file(
         pull_request=revision.pull_request if revision else None,
         feedback=run.spec.feedback,
         contexts=snapshot.contexts,
-        attempt=resume.attempt if resume else None,
-        spent=resume.spent if resume else None,
+        attempt=attempt.number if attempt and attempt.number > 1 else None,
+        spent=attempt.spent if attempt else None,
+        window_room=attempt.window_room if attempt else None,
     )
 
 
@@ -134,10 +138,10 @@ def run_file_json(
     run: AgentRun,
     snapshot: AgentSnapshot,
     revision: RevisionContext | None = None,
-    resume: ResumeContext | None = None,
+    attempt: AttemptContext | None = None,
 ) -> str:
     """The run file as the steps read it; it holds no credential."""
-    run_file = build_run_file(run, snapshot, revision, resume)
+    run_file = build_run_file(run, snapshot, revision, attempt)
     return run_file.model_dump_json(by_alias=True, exclude_none=True, indent=2)
 
 
@@ -146,17 +150,17 @@ def build_runner_objects(
     snapshot: AgentSnapshot,
     config: OperatorConfig,
     revision: RevisionContext | None = None,
-    resume: ResumeContext | None = None,
+    attempt: AttemptContext | None = None,
 ) -> tuple[dict[str, Any], ...]:
     """What starts the run (or its next attempt), in creation order: its pod carrying the run file, or (for
     a run file too large for an annotation) the run file's ConfigMap and then the pod mounting it."""
-    run_file = run_file_json(run, snapshot, revision, resume)
-    attempt = resume.attempt if resume else 1
+    run_file = run_file_json(run, snapshot, revision, attempt)
+    number = attempt.number if attempt else 1
     if len(run_file.encode()) <= RUN_FILE_ANNOTATION_LIMIT:
-        return (build_runner_pod(run, snapshot, config, run_file, attempt),)
+        return (build_runner_pod(run, snapshot, config, run_file, number),)
     return (
-        build_run_configmap(run, snapshot, revision, resume),
-        build_runner_pod(run, snapshot, config, None, attempt),
+        build_run_configmap(run, snapshot, revision, attempt),
+        build_runner_pod(run, snapshot, config, None, number),
     )
 
 
@@ -164,18 +168,18 @@ def build_run_configmap(
     run: AgentRun,
     snapshot: AgentSnapshot,
     revision: RevisionContext | None = None,
-    resume: ResumeContext | None = None,
+    attempt: AttemptContext | None = None,
 ) -> dict[str, Any]:
     """The ConfigMap holding a run file too large for the pod's annotation."""
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {
-            "name": run_configmap_name(run.metadata.name, resume.attempt if resume else 1),
+            "name": run_configmap_name(run.metadata.name, attempt.number if attempt else 1),
             "namespace": run.metadata.namespace,
             "labels": _labels(run, snapshot, "run-file"),
         },
-        "data": {k.RUN_FILE_NAME: run_file_json(run, snapshot, revision, resume)},
+        "data": {k.RUN_FILE_NAME: run_file_json(run, snapshot, revision, attempt)},
     }
 
 

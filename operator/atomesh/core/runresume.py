@@ -6,8 +6,11 @@ whether a budget window that covers the run is spent, and applies the `core.plan
 - A Paused run resumes when the per-run limit it stopped at has room again — the Agent's current
   `limits.maxCostUSD`/`maxTokens` and `budget.perRun` (the lower holds) are above the run's spend — or
   when its `atomesh.io/resume` annotation carries a value not handled yet (`status.lastHandledResume`);
-  a run resumed by the annotation without room pauses again at its first model request, spending nothing.
-- A spent window of a budget that covers the run (`budget`) keeps it Paused until the window opens.
+  a run resumed by the annotation without room pauses again before any model request, spending nothing.
+  A run paused at a budget window's limit (its per-run limits have room) resumes when the window opens
+  or its limit is raised.
+- A spent window of a budget that covers the run (`budget`) keeps it Paused until the window opens; what
+  the windows have left (`window_room`) is the new attempt's allowance on top of the run's spend.
 - A resume is a new runner pod `<run>-runner-<attempt>` (`core.pod`, deterministic, so a plan applied
   twice creates it once); its run file carries the attempt and the spend so far, which the model proxy
   counts against the run's limits, so the run's total overshoots a limit by at most one model answer.
@@ -21,10 +24,11 @@ from atomesh.api import conditions as c
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import AgentRun, AgentRunStatus, Usage
+from atomesh.api.budget import WindowRoom
 from atomesh.core.budget import BudgetBlock
 from atomesh.core.config import OperatorConfig
 from atomesh.core.plan import Create, Event, Plan
-from atomesh.core.pod import ResumeContext, RevisionContext, build_runner_objects
+from atomesh.core.pod import AttemptContext, RevisionContext, build_runner_objects
 from atomesh.core.requeue import Waiting
 from atomesh.core.runphase import with_conditions
 from atomesh.core.runstart import run_status_plan
@@ -44,8 +48,8 @@ def limit_room(agent: Agent | None, usage: Usage | None) -> str:
         return ""
     parts = [f"${cost:.4f} of ${max_cost_usd:g}" if max_cost_usd is not None else ""]
     parts.append(f"{tokens} of {max_tokens} tokens" if max_tokens is not None else "")
-    spent = ", ".join(part for part in parts if part) or "no per-run limit"
-    return f"the per-run limit was raised ({spent} spent)"
+    spent = ", ".join(part for part in parts if part)
+    return f"its per-run limit has room ({spent} spent)" if spent else "it has no per-run limit"
 
 
 def resume_request(run: AgentRun, status: AgentRunStatus) -> str:
@@ -70,6 +74,7 @@ def plan_paused(
     now: str,
     generation: int | None,
     budget: BudgetBlock | None = None,
+    window_room: WindowRoom | None = None,
 ) -> Plan:
     """Cancelled, still Paused (nothing to write), or resumed: the next attempt's runner pod."""
     if run.spec.cancel:
@@ -92,7 +97,8 @@ def plan_paused(
         spec = snapshot.spec.model_copy(update={"limits": agent.spec.limits, "budget": agent.spec.budget})
         snapshot = snapshot.model_copy(update={"spec": spec})
     attempt = (old.attempt or 1) + 1
-    objects = build_runner_objects(run, snapshot, config, revision, ResumeContext(attempt, old.usage))
+    context = AttemptContext(attempt, old.usage, window_room)
+    objects = build_runner_objects(run, snapshot, config, revision, context)
     pod = objects[-1]
     name = pod["metadata"]["name"]
     resumed = old.model_copy(

@@ -62,13 +62,15 @@ def build_grant(run: RunFile, now: float) -> ModelGrant:
     from atomesh.pricing import price_of
 
     spec = run.spec
-    max_cost_usd, max_tokens = spec.run_limits()
+    limits = run.hard_limits()
     return ModelGrant(
         model=spec.harness.model,
         expires_at=now + parse_duration(spec.limits.timeout) + EXPIRY_GRACE_SECONDS,
-        max_tokens=max_tokens,
-        max_cost_usd=max_cost_usd,
+        max_tokens=limits.max_tokens,
+        max_cost_usd=limits.max_cost_usd,
         price=spec.harness.price or price_of(spec.harness.model),
+        cost_from=limits.cost_from,
+        tokens_from=limits.tokens_from,
     )
 
 

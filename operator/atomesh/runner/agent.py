@@ -92,9 +92,12 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
         resume_from=resume if resume.is_file() else None,
         session_out=current_session(ctx),
     )
-    max_cost_usd, max_tokens = spec.run_limits()
+    hard = ctx.run.hard_limits()  # per run, or what the budget windows left when the attempt started
     run_limits = HarnessLimits(
-        max_turns=spec.harness.max_turns, timeout_seconds=timeout, max_cost_usd=max_cost_usd, max_tokens=max_tokens
+        max_turns=spec.harness.max_turns,
+        timeout_seconds=timeout,
+        max_cost_usd=hard.max_cost_usd,
+        max_tokens=hard.max_tokens,
     )
     # A resumed run's earlier attempts count against its limits: this attempt gets what is left.
     limits = remaining_limits(run_limits, ctx.run.spent)

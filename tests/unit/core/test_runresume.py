@@ -63,7 +63,7 @@ def test_raising_the_per_run_limit_resumes_it_in_a_new_pod_that_counts_the_spend
     (event,) = create.on_created
     assert (event.type, event.reason) == ("Normal", c.RESUMED)
     assert "attempt 2" in event.message
-    assert "per-run limit was raised ($0.1050 of $0.5 spent)" in event.message
+    assert "per-run limit has room ($0.1050 of $0.5 spent)" in event.message
     status = AgentRunStatus.model_validate(plan.status)
     assert (status.phase, status.reason, status.attempt, status.pod_name) == (
         "Pending",
