@@ -168,11 +168,11 @@ def invalid_run_plan(old: AgentRunStatus, message: str, generation: int | None, 
 def run_status_plan(
     old: AgentRunStatus, new: AgentRunStatus, actions: tuple[Action, ...] = (), requeue: Waiting | None = None
 ) -> Plan:
-    """Write `new`; an Event when the phase or the reason changed (Warning for a failure or a missing
-    Agent), except for PodCreated (the pod's creation posts it) and Running."""
+    """Write `new`; an Event when the phase or the reason changed (Warning for a failure, a pause at a hard
+    limit or a missing Agent), except for PodCreated (the pod's creation posts it) and Running."""
     events: tuple[Event, ...] = ()
     if new.phase != old.phase or new.reason != old.reason:
-        warning = new.phase == "Failed" or new.reason in (c.AGENT_NOT_FOUND, c.AGENT_NOT_READY)
+        warning = new.phase in ("Failed", "Paused") or new.reason in (c.AGENT_NOT_FOUND, c.AGENT_NOT_READY)
         if warning or new.reason not in (c.POD_CREATED, c.RUNNING):
             events = (Event("Warning" if warning else "Normal", new.reason or new.phase, new.message or new.phase),)
     return Plan(status=dump(new), actions=actions, events=events, requeue=requeue)

@@ -20,6 +20,7 @@ from atomesh.core.pod import RUN_FILE_ANNOTATION, runner_pod_name
 from atomesh.core.requeue import Waiting
 from atomesh.core.runphase import PodObservation, StepState, plan_from_pod
 from atomesh.core.runresume import plan_paused
+from atomesh.core.runstart import run_status_plan
 
 NOW = "2026-12-01T10:00:00Z"
 CONFIG = OperatorConfig(runner_image="ghcr.io/atomesh/runner:test")
@@ -134,3 +135,5 @@ def test_publish_paused_outcome_makes_the_run_paused_with_its_spend() -> None:
     assert (status.phase, status.reason, status.usage, status.artifact) == ("Paused", c.TOKENS_EXCEEDED, SPENT, None)
     assert status.message == "paused at its limit: tokens"
     assert status.completion_time is None  # not finished: it resumes
+    (event,) = run_status_plan(running, status).events
+    assert (event.type, event.reason, event.message) == ("Warning", c.TOKENS_EXCEEDED, "paused at its limit: tokens")
