@@ -16,6 +16,9 @@ Secret). One entry is one trigger with a name unique in the Agent; it has exactl
         webhook: {secretRef: {name: crm-hook, key: secret}}
         filter: "payload.priority == 'high'"
         input: {ticket: "payload.id"}
+      - name: fix-ci                                      # commits to the failing pull request's branch
+        github: {event: check_run, actions: [completed], conclusions: [failure]}
+        publish: pullRequestBranch
 
 Expressions are CEL (the Kubernetes and fullsend filter language). Their variables: `payload` (the
 delivery's JSON body), `event` (the GitHub event name, or `webhook`), `action` (the payload's
@@ -38,6 +41,9 @@ GITHUB_EVENTS: tuple[GitHubEvent, ...] = ("issues", "issue_comment", "pull_reque
 Permission = Literal["none", "read", "triage", "write", "maintain", "admin"]
 PERMISSIONS: tuple[Permission, ...] = ("none", "read", "triage", "write", "maintain", "admin")
 EventConcurrencyPolicy = Literal["Allow", "Forbid", "Replace"]
+PublishTarget = Literal["newPullRequest", "pullRequestBranch"]
+# Events whose payload names the pull request and its head branch (and whether it comes from a fork).
+PULL_REQUEST_BRANCH_EVENTS: tuple[GitHubEvent, ...] = ("pull_request", "check_run", "check_suite")
 AuthorAssociation = Literal[
     "OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN", "NONE"
 ]
@@ -160,6 +166,15 @@ class EventTrigger(SpecModel):
             "such as 10m; a delivery within it starts nothing."
         ),
     )
+    publish: PublishTarget = Field(
+        default="newPullRequest",
+        description=(
+            "Where the run's change goes: newPullRequest (its own branch and pull request), or "
+            "pullRequestBranch: a commit pushed to the head branch of the delivery's pull request, as a "
+            "fix-CI bot does (pull_request, check_run and check_suite only; never for pull requests from "
+            "forks, nor onto the default or a protected branch)."
+        ),
+    )
     concurrency_policy: EventConcurrencyPolicy = Field(
         default="Forbid",
         description=(
@@ -199,6 +214,7 @@ __all__ = [
     "EXACTLY_ONE_EVENT_SOURCE",
     "GITHUB_EVENTS",
     "PERMISSIONS",
+    "PULL_REQUEST_BRANCH_EVENTS",
     "EventRateLimit",
     "EventTrigger",
     "GitHubTrigger",

@@ -43,11 +43,10 @@ from atomesh.core.triggers import (
     EventRun,
     Planned,
     WebhookTarget,
-    authorise,
     decide_admission,
-    needs_permission,
     plan_delivery,
 )
+from atomesh.core.triggers_auth import authorise, needs_permission
 from atomesh.core.triggers_replies import (
     Reply,
     due_replies,
@@ -179,6 +178,7 @@ def _event_run(run: Mapping[str, Any]) -> EventRun:
         subject=str(labels.get(k.LABEL_EVENT_SUBJECT, "")),
         created=parse_rfc3339(metadata.get("creationTimestamp")),
         active=phase in ACTIVE_PHASES and not (run.get("spec") or {}).get("cancel"),
+        commit=str(((run.get("status") or {}).get("artifact") or {}).get("commit") or ""),
     )
 
 
@@ -269,6 +269,10 @@ class Triggers:
             reply = invalid_input_reply(thread, planned.agent, planned.trigger, planned.error) if thread else None
             self._not_started(planned, "Warning", c.TRIGGER_INPUT_INVALID, planned.error, reply, always=True)
             return
+        if planned.refusal:
+            reply = refusal_reply(thread, planned.agent, planned.refusal) if thread else None
+            self._not_started(planned, "Normal", c.TRIGGER_REFUSED, planned.refusal, reply, always=True)
+            return
         permission = None
         if planned.authorization is not None and needs_permission(planned.authorization, planned.facts):
             permission = self.forge.permission(planned.facts.repo, planned.facts.sender) if self.forge else None
@@ -319,7 +323,8 @@ class Triggers:
             return self._subjects.setdefault(key, threading.Lock())
 
     def _admission(self, planned: Planned) -> ConcurrencyDecision:
-        limited = planned.rate_limit is not None or planned.cooldown_seconds is not None
+        pushes = bool((planned.run or {}).get("spec", {}).get("pullRequest"))  # its own commits are looked for
+        limited = planned.rate_limit is not None or planned.cooldown_seconds is not None or pushes
         if not limited and (not planned.subject or planned.concurrency_policy == "Allow"):
             return ConcurrencyDecision(create=True)  # nothing to count: no list call
         selector = {k.LABEL_AGENT: planned.agent, k.LABEL_TRIGGER: "event"}

@@ -51,6 +51,7 @@ class FakeForge:
         self.permissions: dict[tuple[str, str], str] = {}
         self.head_shas: dict[tuple[str, str], str] = {}
         self.refs: dict[tuple[str, str], str] = {}  # (repo, refs/...) -> sha, other than branches
+        self.protected: set[tuple[str, str]] = set()  # (repo, branch) with branch protection
         self._numbers: dict[str, itertools.count[int]] = {}
         self._clock = itertools.count(1)
 
@@ -64,6 +65,10 @@ class FakeForge:
         if (repo, branch) not in self.head_shas:
             raise NotFound(f"{repo} has no branch {branch!r}")
         return self.head_shas[(repo, branch)]
+
+    def branch_protected(self, repo: str, branch: str) -> bool:
+        self.branch_head(repo, branch)  # NotFound for a missing branch, as GitHub answers 404
+        return (repo, branch) in self.protected
 
     def delete_ref(self, repo: str, ref: str) -> bool:
         if ref.startswith("refs/heads/"):
@@ -89,6 +94,7 @@ class FakeForge:
             head_sha=head_sha,
             state="open",
             draft=request.draft,
+            head_repo=request.repo,
         )
         self.pulls[(request.repo, number)] = FakePull(ref=ref, request=request)
         return ref

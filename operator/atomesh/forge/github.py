@@ -172,6 +172,7 @@ class GitHubForge:
             closed_by=closed_by,
             closed_at=_iso(pr.closed_at),
             draft=bool(pr.draft),
+            head_repo=pr.head.repo.full_name if pr.head.repo is not None else "",
         )
 
     def get_pull_request(self, repo: str, number: int) -> PullRequestRef:
@@ -275,6 +276,15 @@ class GitHubForge:
                 raise NotFound(f"{repo} has no branch {branch!r} (or the forge credentials cannot see it)") from None
             raise
         return str(found.commit.sha)
+
+    def branch_protected(self, repo: str, branch: str) -> bool:
+        try:
+            found = self._retrier.call(f"get branch {branch} of {repo}", lambda: self._repo(repo).get_branch(branch))
+        except GitHubForgeError as exc:
+            if exc.status == 404:
+                raise NotFound(f"{repo} has no branch {branch!r} (or the forge credentials cannot see it)") from None
+            raise
+        return bool(found.protected)
 
     def delete_ref(self, repo: str, ref: str) -> bool:
         name = ref.removeprefix("refs/")
