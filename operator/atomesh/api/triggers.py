@@ -51,6 +51,8 @@ AuthorAssociation = Literal[
 CelExpression = Annotated[str, Field(min_length=1, max_length=2048)]
 Glob = Annotated[str, Field(min_length=1, max_length=256)]
 COMMAND_PATTERN = r"^[a-z][a-z0-9-]{0,38}$"
+# An organization login, then a team slug (GitHub makes slugs of lower-case letters, digits, - and _).
+TEAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100}$"
 
 
 class GitHubTrigger(SpecModel):
@@ -115,7 +117,8 @@ class WebhookTrigger(SpecModel):
 
 class TriggerAuthorization(SpecModel):
     """Who may start a run. A sender passes with any of: an allowed author association, a user on the
-    list, or at least `permission` on the repository. Bots never pass unless `allowBots`."""
+    list, at least `permission` on the repository, or active membership of a team on the list. Bots never
+    pass unless `allowBots`."""
 
     permission: Permission = Field(
         default="write",
@@ -128,6 +131,14 @@ class TriggerAuthorization(SpecModel):
     )
     users: list[Annotated[str, Field(min_length=1, max_length=39)]] = Field(
         default_factory=list, max_length=256, description="Logins that always pass."
+    )
+    teams: list[Annotated[str, Field(min_length=3, max_length=140, pattern=TEAM_PATTERN)]] = Field(
+        default_factory=list,
+        max_length=32,
+        description=(
+            "Teams as org/team-slug (as in CODEOWNERS, without the @) whose active members pass; the "
+            "operator's forge credentials must be able to read the team's memberships."
+        ),
     )
     allow_bots: bool = Field(default=False, description="Let bot accounts (type Bot, login ending [bot]) trigger.")
 

@@ -46,7 +46,7 @@ from atomesh.core.triggers import (
     decide_admission,
     plan_delivery,
 )
-from atomesh.core.triggers_auth import authorise, needs_permission
+from atomesh.core.triggers_auth import authorise, needs_permission, teams_to_ask
 from atomesh.core.triggers_replies import (
     Reply,
     due_replies,
@@ -70,6 +70,10 @@ class TriggerForge(Protocol):
     """What triggers need from a forge (GitHubForge implements it)."""
 
     def permission(self, repo: str, user: str) -> str: ...
+
+    def team_membership(self, org: str, team_slug: str, user: str) -> str | None:
+        """active or pending; None when `user` is not a member."""
+        ...
 
     def comment(self, repo: str, number: int, body: str) -> None: ...
 
@@ -273,10 +277,8 @@ class Triggers:
             reply = refusal_reply(thread, planned.agent, planned.refusal) if thread else None
             self._not_started(planned, "Normal", c.TRIGGER_REFUSED, planned.refusal, reply, always=True)
             return
-        permission = None
-        if planned.authorization is not None and needs_permission(planned.authorization, planned.facts):
-            permission = self.forge.permission(planned.facts.repo, planned.facts.sender) if self.forge else None
-        refusal = authorise(planned.authorization, planned.facts, permission)
+        permission, member_of = self._sender_standing(planned)
+        refusal = authorise(planned.authorization, planned.facts, permission, member_of)
         if refusal is not None:
             if not refusal.quiet:
                 reply = refusal_reply(thread, planned.agent, refusal.message) if thread else None
@@ -298,6 +300,19 @@ class Triggers:
             what = f"created {planned.run_name} for {planned.facts.event} (trigger {planned.trigger})"
             post_event(agent_body, "Normal", c.RUN_TRIGGERED, what)
             self._react(planned, ACTED_ON)
+
+    def _sender_standing(self, planned: Planned) -> tuple[str | None, tuple[str, ...]]:
+        """The sender's repository permission and the first of the rule's teams they are an active member
+        of, each looked up only when the delivery alone cannot decide."""
+        rule, facts, forge = planned.authorization, planned.facts, self.forge
+        if rule is None or forge is None or not needs_permission(rule, facts):
+            return None, ()
+        permission = forge.permission(facts.repo, facts.sender)
+        for team in teams_to_ask(rule, facts, permission):
+            org, _, slug = team.partition("/")
+            if forge.team_membership(org, slug, facts.sender) == "active":
+                return permission, (team,)
+        return permission, ()
 
     def _not_started(
         self, planned: Planned, type_: str, reason: str, message: str, reply: Reply | None, *, always: bool = False

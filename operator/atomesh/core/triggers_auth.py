@@ -1,15 +1,19 @@
 """Who may start a run from a GitHub delivery: `authorise` decides, from the delivery's facts and, only
-when they cannot tell (`needs_permission`), the sender's repository permission.
+when they cannot tell (`needs_permission`), the sender's repository permission, and only when that is
+not enough (`teams_to_ask`), the sender's membership of the rule's teams.
 
 Invariants:
 - Bots never pass unless the rule allows bots, and are refused quietly (no reply), so bots never talk
   to each other.
 - A sender passes with any of: `permission: none`, a login on `users`, an allowed author association,
-  or at least `permission` on the repository. A generic webhook (no rule) is authorised by its signature.
+  at least `permission` on the repository, or active membership of one of `teams` (a pending invitation
+  does not count). Teams are asked about last, so a writer costs no membership lookup. A generic
+  webhook (no rule) is authorised by its signature.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from atomesh.api.triggers import PERMISSIONS, TriggerAuthorization
@@ -42,8 +46,27 @@ def needs_permission(rule: TriggerAuthorization, facts: Facts) -> bool:
     return _quick_verdict(rule, facts) is None
 
 
-def authorise(rule: TriggerAuthorization | None, facts: Facts, permission: str | None = None) -> Refusal | None:
-    """None when the sender may trigger; `permission` is GitHub's (none, read, triage, write, maintain, admin)."""
+def _permitted(rule: TriggerAuthorization, permission: str | None) -> bool:
+    have = permission or "none"
+    rank = PERMISSIONS.index(have) if have in PERMISSIONS else 0
+    return rank >= PERMISSIONS.index(rule.permission)
+
+
+def teams_to_ask(rule: TriggerAuthorization, facts: Facts, permission: str | None) -> tuple[str, ...]:
+    """The teams (org/slug) whose membership still decides, in the rule's order; () when nothing does."""
+    if _quick_verdict(rule, facts) is not None or _permitted(rule, permission):
+        return ()
+    return tuple(rule.teams)
+
+
+def authorise(
+    rule: TriggerAuthorization | None,
+    facts: Facts,
+    permission: str | None = None,
+    member_of: Collection[str] = (),
+) -> Refusal | None:
+    """None when the sender may trigger; `permission` is GitHub's (none, read, triage, write, maintain,
+    admin), `member_of` the rule's teams the sender is an active member of."""
     if rule is None:
         return None  # a signed generic webhook: its signature is its authorisation
     quick = _quick_verdict(rule, facts)
@@ -51,8 +74,9 @@ def authorise(rule: TriggerAuthorization | None, facts: Facts, permission: str |
         return None
     if isinstance(quick, Refusal):
         return quick
-    have = permission or "none"
-    rank = PERMISSIONS.index(have) if have in PERMISSIONS else 0
-    if rank >= PERMISSIONS.index(rule.permission):
+    if _permitted(rule, permission) or any(team in member_of for team in rule.teams):
         return None
-    return Refusal(f"@{facts.sender} needs {rule.permission} access to {facts.repo} (has {have})")
+    message = f"@{facts.sender} needs {rule.permission} access to {facts.repo} (has {permission or 'none'})"
+    if rule.teams:
+        message += f" or membership of {', '.join(rule.teams)}"
+    return Refusal(message)

@@ -52,6 +52,7 @@ class FakeForge:
         self.head_shas: dict[tuple[str, str], str] = {}
         self.refs: dict[tuple[str, str], str] = {}  # (repo, refs/...) -> sha, other than branches
         self.protected: set[tuple[str, str]] = set()  # (repo, branch) with branch protection
+        self.teams: dict[tuple[str, str], dict[str, str]] = {}  # (org, slug) -> login -> active|pending
         self._numbers: dict[str, itertools.count[int]] = {}
         self._clock = itertools.count(1)
 
@@ -114,6 +115,9 @@ class FakeForge:
     def permission(self, repo: str, user: str) -> str:
         return self.permissions.get((repo, user), "none")
 
+    def team_membership(self, org: str, team_slug: str, user: str) -> str | None:
+        return self.teams.get((org.lower(), team_slug.lower()), {}).get(user.lower())
+
     def create_check_run(
         self, repo: str, head_sha: str, name: str, conclusion: CheckConclusion, title: str, summary: str
     ) -> None:
@@ -135,6 +139,9 @@ class FakeForge:
     # The review side, for tests.
     def set_permission(self, repo: str, user: str, level: str) -> None:
         self.permissions[(repo, user)] = level
+
+    def add_team_member(self, org: str, team_slug: str, user: str, state: str = "active") -> None:
+        self.teams.setdefault((org.lower(), team_slug.lower()), {})[user.lower()] = state
 
     def add_review(
         self, repo: str, number: int, author: str, body: str, verdict: ReviewVerdict | None = None

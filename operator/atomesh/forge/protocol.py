@@ -81,6 +81,10 @@ class Forge(Protocol):
         """admin, maintain, write, triage, read or none."""
         ...
 
+    def team_membership(self, org: str, team_slug: str, user: str) -> str | None:
+        """The state of `user`'s membership of team org/team_slug: active or pending; None for no member."""
+        ...
+
     def branch_head(self, repo: str, branch: str) -> str:
         """The commit `branch` of `repo` points at; NotFound when the repository or the branch does not exist."""
         ...

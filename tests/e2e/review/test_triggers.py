@@ -5,7 +5,8 @@ webhooks reach the real operator's ingress, and the triggered AgentRuns run on t
   opened, replies on the issue, and opens its pull request; redelivering the delivery three times across an
   operator restart starts no second run.
 - A slash command from a writer starts a run with its arguments; from an outsider it gets a refusal
-  reply; a bad argument gets a reply and an Event, never a run; a second one while the first run is
+  reply; with `authorization.teams`, a reader who is an active member of the team starts one too; a
+  bad argument gets a reply and an Event, never a run; a second one while the first run is
   active is skipped with a reply (one run per issue at a time).
 - A failing check run on a pull request starts the configured fixer on that pull request's branch: its
   commit lands on the branch (the head moves), no pull request is opened, and its own commit's failing
@@ -186,7 +187,7 @@ def test_an_opened_issue_starts_issue_triage_exactly_once_and_it_opens_a_pull_re
     stack.assert_no_secrets()
 
 
-def command_agent(stack: ReviewStack, model_url: str) -> None:
+def command_agent(stack: ReviewStack, model_url: str, authorization: dict[str, Any] | None = None) -> None:
     stack.apply(
         {
             "apiVersion": "atomesh.io/v1alpha1",
@@ -214,6 +215,7 @@ def command_agent(stack: ReviewStack, model_url: str) -> None:
                             "github": {"event": "issue_comment", "command": "retriage"},
                             "filter": f"payload.issue.title.contains('{stack.namespace}')",
                             "input": {"issue": "payload.issue.number"},
+                            **({"authorization": authorization} if authorization else {}),
                         }
                     ]
                 },
@@ -272,6 +274,33 @@ def test_a_slash_command_from_a_writer_starts_a_run_and_from_an_outsider_gets_a_
     ):
         rollup = stack.repo().get_issue(issue.number).get_comment(command.id).raw_data["reactions"]
         assert (rollup["total_count"], rollup[reaction]) == (1, 1), f"{command.body}: {rollup}"
+
+
+def test_a_team_members_slash_command_starts_a_run_and_a_non_members_gets_a_refusal(stack: ReviewStack) -> None:
+    model_url = stack.script(edit_turns({f"docs/{stack.namespace}.md": "# Team\n"}, "Triaged for the team."))
+    team = f"triage-{stack.namespace}"
+    # A reader (not enough for the default write access) who is an active member of the team.
+    member = f"member-{stack.namespace}"
+    member_token = stack.github.emulator.add_user(member)
+    stack.github.emulator.grant(stack.repo_name, member, "read")
+    stack.github.emulator.add_team("demo", team, {member: "active", stack.github.outsider: "pending"})
+    command_agent(stack, model_url, {"teams": [f"demo/{team}"]})
+    agent_ready(stack, "retriage")
+    issue = stack.repo().create_issue(title=f"Team triage ({stack.namespace})")
+
+    outsider = stack.github.client(stack.github.outsider_token).get_repo(stack.repo_name)
+    outsider.get_issue(issue.number).create_comment("/retriage")  # a pending invitation does not count
+    refusal = stack.wait_until("the refusal reply", lambda: replies(stack, issue.number))
+    assert refusal == [
+        f"atomesh: `retriage` did not start: @{stack.github.outsider} needs write access to {stack.repo_name} "
+        f"(has read) or membership of demo/{team}."
+    ]
+    assert triggered_runs(stack, "retriage") == []
+
+    stack.github.client(member_token).get_repo(stack.repo_name).get_issue(issue.number).create_comment("/retriage")
+    [run] = stack.wait_until("the team member's run", lambda: triggered_runs(stack, "retriage"))
+    assert run["metadata"]["annotations"][k.ANNOTATION_SENDER] == member
+    stack.awaiting_review(run["metadata"]["name"])
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:

@@ -34,6 +34,7 @@ from . import (
     reactions,
     repositories,
     reviews,
+    teams,
     traffic,
     webhooks,
 )
@@ -43,7 +44,7 @@ from .faults import middleware as faults_middleware
 from .hooks import Delivery, Dispatcher
 from .repos import GitStorage, Identity
 from .seed import SAMPLE_FILES, SAMPLE_REPO, SAMPLE_REVIEWERS
-from .store import App, Hook, Repo, Store
+from .store import App, Hook, Repo, Store, Team
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 BOT = "atomesh-bot"
@@ -132,6 +133,18 @@ class GitHubEmulator:
             repo = self._repo(full_name)
             self.store.add_user(login)
             repo.collaborators[login] = permission
+
+    def add_team(self, org: str, slug: str, members: Mapping[str, str], *, role: str = "member") -> None:
+        """A team of organization `org` whose `members` map login -> membership state (active or pending)."""
+        with self.store.lock:
+            org_id = self.store.add_user(org, type="Organization").id
+            key = (org.lower(), slug.lower())
+            team = self.store.teams.setdefault(key, Team(org, slug, self.store.new_id(), org_id))
+            for login, state in members.items():
+                if state not in ("active", "pending"):
+                    raise ValueError(f"team membership state must be active or pending, not {state!r}")
+                self.store.add_user(login)
+                team.members[login.lower()] = (role, state)
 
     def register_app(self, app_id: int, slug: str, public_key_pem: str, installation_id: int) -> None:
         """A GitHub App whose JWTs (signed with the matching private key) may mint installation tokens."""
@@ -236,6 +249,7 @@ class GitHubEmulator:
             reactions,
             labels,
             checks,
+            teams,
             http_backend,
             raw,
             html,
