@@ -42,6 +42,7 @@ from atomesh.core.reviewloop import (
     decide_review,
     review_plan,
 )
+from atomesh.forge.github_requests import Conditional
 from atomesh.forge.protocol import PullRequestRef, ReviewComment
 from atomesh.forge.webhook import CommentEvent, WebhookEvent, parse_request
 from atomesh.kube.resources import AGENT_RUNS
@@ -69,6 +70,10 @@ class ReviewForge(Protocol):
 
     def team_membership(self, org: str, team_slug: str, user: str) -> str | None:
         """active or pending, None for no member (event triggers' `authorization.teams`)."""
+        ...
+
+    def repository_events(self, repo: str, etag: str | None, page: int = 1) -> Conditional:
+        """A page of the repository events API (event triggers' polling fallback)."""
         ...
 
     def branch_head(self, repo: str, branch: str) -> str: ...

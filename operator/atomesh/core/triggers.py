@@ -8,8 +8,9 @@ Invariants:
 - One delivery makes at most one run per (Agent, trigger). Its name is `<agent>-<trigger>-<hash of the
   delivery id>` (core.runfactory.run_name), so a redelivery, a second operator replica or a restart asks
   for the same name and the API server's AlreadyExists makes it a no-op: exactly once, by name. For a
-  comment or review the hash is of its id and version instead (`EventDelivery.subject_key`): a
-  captured delivery replayed under a new delivery id asks for the same run as well.
+  comment, an issue, a pull request or a push the hash is of what it reports instead
+  (`EventDelivery.subject_key`): a captured delivery replayed under a new delivery id, or the same
+  event seen by webhook and by the events API poller, asks for the same run as well.
 - A run is planned only for an Agent that is not suspended, whose trigger's source, narrowing
   (core.triggers_github) and CEL filter all match, and never for a delivery about the Agent's own
   work (a pull request, push or check on one of its `atomesh/<agent>/` branches): an Agent whose
@@ -51,16 +52,11 @@ from atomesh.core.hashing import short_hash
 from atomesh.core.runfactory import RunRequest, build_run, run_name
 from atomesh.core.triggers_cel import Activation, TriggerExpressionError, evaluate, matches
 from atomesh.core.triggers_github import Facts, narrowed_out, read_command, read_facts
+from atomesh.core.triggers_polling import reported_identity
 from atomesh.core.validation import check_input
 
 WEBHOOK_EVENT = "webhook"
 DELIVERY_HASH = 10
-# GitHub events that report one comment or review: the payload field holding it (its `id` is stable)
-_REPORTED_OBJECT = {
-    "issue_comment": "comment",
-    "pull_request_review_comment": "comment",
-    "pull_request_review": "review",
-}
 
 
 @dataclass(frozen=True)
@@ -90,14 +86,11 @@ class EventDelivery:
 
     @property
     def subject_key(self) -> str:
-        """The identity of what the delivery reports: a comment or review by its id and version (so a
-        captured delivery replayed under a new delivery id asks for the same run), else `key`."""
-        field_ = _REPORTED_OBJECT.get(self.event)
-        reported = self.payload.get(field_) if field_ else None
-        if self.target is None and isinstance(reported, Mapping) and reported.get("id") is not None:
-            version = reported.get("updated_at") or reported.get("submitted_at") or ""
-            return f"{self.event}/{reported['id']}/{version}"
-        return self.key
+        """The identity of what the delivery reports (core.triggers_polling.reported_identity: a comment at
+        a version, an issue's or pull request's action, a push), so a captured delivery replayed under a
+        new id, or one seen by webhook and by poll, asks for the same run; else `key`."""
+        reported = reported_identity(self.event, self.payload) if self.target is None else None
+        return reported or self.key
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from github.Repository import Repository
 from atomesh.api import constants as c
 
 from .errors import NotFound
-from .github_requests import conditional_get, team_membership
+from .github_requests import Conditional, conditional_get, team_membership
 from .protocol import CheckConclusion, PullRequestRef, PullRequestRequest, ReviewComment, ReviewVerdict
 from .retry import GitHubForgeError, Retrier, RetryPolicy
 from .review_requests import request_reviews
@@ -265,6 +265,11 @@ class GitHubForge:
                 raise NotFound(f"{repo} has no branch {branch!r} (or the forge credentials cannot see it)") from None
             raise
         return str(found.commit.sha)
+
+    def repository_events(self, repo: str, etag: str | None, page: int = 1) -> Conditional:
+        """One page (100, newest first) of GET /repos/{repo}/events; 304 when unchanged since `etag`."""
+        params = {"per_page": 100, "page": page}
+        return conditional_get(self._gh, self._retrier, f"list events of {repo}", f"/repos/{repo}/events", etag, params)
 
     def team_membership(self, org: str, team_slug: str, user: str) -> str | None:
         """active or pending; None when `user` is not a member of org/team_slug."""
