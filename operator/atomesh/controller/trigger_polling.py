@@ -51,6 +51,7 @@ class RepositoryCursor:
 
     etag: str | None = None
     cursor: str | None = None
+    poll_interval: str | None = None  # GitHub's last X-Poll-Interval, kept for answers without one
     due: float = 0.0
     last_status: int = 0
     polls: int = 0
@@ -85,7 +86,8 @@ class EventsPoller:
         first = self._forge.repository_events(repo, state.etag)
         state.polls += 1
         state.last_status = first.status
-        state.due = self._clock() + next_interval(self._floor, first.headers.get("x-poll-interval"))
+        state.poll_interval = first.headers.get("x-poll-interval") or state.poll_interval
+        state.due = self._clock() + next_interval(self._floor, state.poll_interval)
         if first.status == 304:
             return
         events: list[Mapping[str, Any]] = list(first.data or [])

@@ -33,7 +33,8 @@ def test_polled_events_ask_for_the_same_runs_as_their_webhooks(github_emulator: 
     assert (push["ref"], push["head"]) == ("refs/heads/feature/polled", head)
     assert "commits" not in push  # the events API's push carries no commits (and so no paths)
     assert set(page.data[0]["payload"]["pull_request"]) == {"id", "number", "url", "head", "base"}
-    assert forge.repository_events(slug, page.etag).status == 304
+    unchanged = forge.repository_events(slug, page.etag)
+    assert (unchanged.status, unchanged.headers["x-poll-interval"]) == (304, "60")
 
     hooks = github_emulator.wait_for_deliveries(4)
     by_webhook = sorted(EventDelivery(d.event, d.id, d.payload).subject_key for d in hooks)

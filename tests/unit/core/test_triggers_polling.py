@@ -67,8 +67,8 @@ class ScriptedEvents:
     def repository_events(self, repo: str, etag: str | None, page: int = 1) -> Conditional:
         self.calls.append((etag, page))
         tag = f'W/"{len(self.events)}"'
-        if etag == tag:
-            return Conditional(304, {"etag": tag, "x-poll-interval": "60"}, None)
+        if etag == tag:  # a 304 without X-Poll-Interval: the last one still holds
+            return Conditional(304, {"etag": tag}, None)
         chunk = self.events[(page - 1) * PER_PAGE : page * PER_PAGE]
         return Conditional(200, {"etag": tag, "x-poll-interval": "60"}, chunk)
 
@@ -89,6 +89,9 @@ def test_the_poller_dispatches_new_events_once_and_sends_the_etag_back() -> None
     assert source.calls[-1] == ('W/"1"', 1)
     assert poller.cursors[REPO].last_status == 304
     assert len(delivered) == 1
+    clock[0] = 100.0
+    poller.poll_due()  # 39 s after the 304: GitHub's 60 s still apply, not the 5 s floor
+    assert len(source.calls) == 2
 
     source.events = [event(n) for n in range(400, 2, -1)]  # 398 new events: more than GitHub keeps
     clock[0] = 200.0

@@ -89,7 +89,9 @@ async def _etags(request: web.Request, handler: Handler) -> web.StreamResponse:
     etag = 'W/"' + hashlib.sha256(response.body).hexdigest()[:40] + '"'
     wanted = {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}
     if etag in wanted or etag.removeprefix("W/") in wanted:
-        return web.Response(status=304, headers={"ETag": etag})
+        # GitHub's 304s repeat the poll interval the events API asks pollers to keep.
+        kept = {name: response.headers[name] for name in ("X-Poll-Interval",) if name in response.headers}
+        return web.Response(status=304, headers={"ETag": etag, **kept})
     response.headers["ETag"] = etag
     return response
 

@@ -1,6 +1,6 @@
 """REST route of the repository events API, `GET /repos/{owner}/{repo}/events` (what it lists and how
 is in activity.py): pages of up to 100 events, newest first, with `X-Poll-Interval`; the app's ETag
-middleware answers a matching `If-None-Match` with 304."""
+middleware answers a matching `If-None-Match` with 304, which repeats `X-Poll-Interval` as GitHub's does."""
 
 from __future__ import annotations
 
