@@ -1,10 +1,14 @@
-"""Event trigger benchmark, run by hand from the repository root: `python -m bench.triggers [--issues 50]`.
+"""Event trigger benchmark, run by hand from the repository root:
+`python -m bench.triggers [--issues 50] [--poll SECONDS [--no-webhooks]]`.
 
 Prints the latency from opening an issue through the GitHub emulator's REST API to the triggered
 AgentRun existing in the Kubernetes API (p50/p99 over `--issues` issues, one at a time), and how many
 runs three redeliveries of every delivery added (target: zero). Everything runs locally: the
 Kubernetes API emulator, the GitHub emulator (which signs and delivers the `issues` webhooks), and the
-real operator in a thread; no kubelet, so the runs stay Pending.
+real operator in a thread; no kubelet, so the runs stay Pending. `--poll` also polls the emulator's
+repository events API at that interval (the emulator's X-Poll-Interval set to match): with webhooks,
+the runs the two sources add together must still be one per issue; with `--no-webhooks` the latency is
+the polling fallback's.
 """
 
 from __future__ import annotations
@@ -82,7 +86,10 @@ def runs_by_issue(kube: RestKube) -> dict[int, list[str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--issues", type=int, default=50)
+    parser.add_argument("--poll", type=float, default=0.0, help="poll the events API every SECONDS too")
+    parser.add_argument("--no-webhooks", action="store_true", help="with --poll: polling is the only source")
     args = parser.parse_args()
+    webhooks = not (args.no_webhooks and args.poll)
     with tempfile.TemporaryDirectory() as tmp, KubeAPIServer() as kube_server:
         kubeconfig = write_kubeconfig(kube_server.url, Path(tmp) / "kubeconfig")
         kube = RestKube.from_kubeconfig(str(kubeconfig))
@@ -94,10 +101,14 @@ def main() -> int:
             repo = emulator.seed_sample_app()
             api = f"{github.url}/api/v3"
             secret = secrets.token_hex(16)
-            config = OperatorConfig(runner_image="atomesh-test-runner:1", forge_api_url=api)
+            config = OperatorConfig(
+                runner_image="atomesh-test-runner:1", forge_api_url=api, trigger_poll_interval_seconds=args.poll
+            )
+            emulator.dispatcher.activity.poll_interval = max(1, int(args.poll))
             forge = GitHubForge(api, accounts.bot_token)
             with OperatorThread(config, str(kubeconfig), [NAMESPACE], forge=forge, webhook_secret=secret) as operator:
-                emulator.add_hook(operator.metrics_url + WEBHOOK_PATH, secret, ["issues"], repo)
+                if webhooks:
+                    emulator.add_hook(operator.metrics_url + WEBHOOK_PATH, secret, ["issues"], repo)
                 kube.create(AGENTS, triage_agent(repo))
                 time.sleep(2.0)  # the operator's watch indexes the Agent's triggers
                 latencies = []
@@ -109,10 +120,13 @@ def main() -> int:
                 for delivery in emulator.deliveries("issues", "opened"):
                     for _ in range(3):
                         emulator.redeliver(delivery.id)
-                wait(
-                    "the redeliveries",
-                    lambda: len([d for d in emulator.deliveries("issues") if d.redelivery]) >= 3 * args.issues,
-                )
+                if webhooks:
+                    wait(
+                        "the redeliveries",
+                        lambda: len([d for d in emulator.deliveries("issues") if d.redelivery]) >= 3 * args.issues,
+                    )
+                if args.poll:
+                    time.sleep(3 * max(1.0, args.poll))  # the poller sees every event at least once more
                 runs = runs_by_issue(kube)
         kube.close()
     extra = sum(len(names) - 1 for names in runs.values())
@@ -120,7 +134,14 @@ def main() -> int:
         f"issue opened -> AgentRun created: p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
         f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms over {len(latencies)} issues"
     )
-    print(f"runs added by {3 * args.issues} redeliveries: {extra} (runs: {sum(len(v) for v in runs.values())})")
+    sources = ("webhooks" if webhooks else "") + (
+        " + polling" if args.poll and webhooks else "polling" if args.poll else ""
+    )
+    print(f"sources: {sources}")
+    print(
+        f"runs added by {3 * args.issues if webhooks else 0} redeliveries and polling: {extra} "
+        f"(runs: {sum(len(v) for v in runs.values())})"
+    )
     return 0
 
 

@@ -54,6 +54,27 @@ def without_nullable(node: Any) -> Any:
     return {"anyOf": [out, {"type": "null"}]}
 
 
+def with_event_types(rest: Json) -> Json:
+    """The `event` schema (the events API) with its payload chosen by the event's `type`.
+
+    GitHub describes `payload` as a `oneOf` of sixteen schemas, none closed to other properties, so a
+    real IssueCommentEvent payload (action, issue, comment) also satisfies `issues-event` and fails
+    `oneOf`. The `type` names the payload's schema (each schema's title: IssuesEvent, PushEvent, ...),
+    so each payload is held to exactly the schema its type names, and an unknown type to any of them."""
+    schemas = rest["components"]["schemas"]
+    event = schemas["event"]
+    options = event["properties"]["payload"].pop("oneOf")
+    event["properties"]["payload"]["anyOf"] = options
+    event["allOf"] = [
+        {
+            "if": {"properties": {"type": {"const": schemas[option["$ref"].rsplit("/", 1)[-1]]["title"]}}},
+            "then": {"properties": {"payload": option}},
+        }
+        for option in options
+    ]
+    return rest
+
+
 LEGACY_REFS = re.compile(r"(?P<repo>/repos/[^/]+/[^/]+)/git/refs(?:/(?P<ref>.+))?")
 
 
@@ -75,7 +96,7 @@ class Webhook:
 
 class Descriptions:
     def __init__(self, rest_file: Path = REST_FILE, webhooks_file: Path = WEBHOOKS_FILE) -> None:
-        rest = without_nullable(_load(rest_file))
+        rest = with_event_types(without_nullable(_load(rest_file)))
         hooks = _load(webhooks_file)
         self.rest = Draft202012Validator(rest)
         self.hooks = Draft202012Validator(hooks)

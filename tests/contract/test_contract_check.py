@@ -171,3 +171,27 @@ def test_the_plugin_counts_what_it_validated(github_emulator: GitHubEmulatorHand
     assert (finding.pointer, finding.rule) == ("", 'required of "Pull Request"')
     tally = collector.tally
     assert (tally.responses, tally.mismatched, tally.operations) == (2, 1, {"pulls/create"})
+
+
+def test_repository_events_are_held_to_the_payload_schema_their_type_names(
+    github_emulator: GitHubEmulatorHandle,
+) -> None:
+    seen: list[Exchange] = []
+    stop = traffic.subscribe(seen.append)
+    try:
+        repo = github_emulator.seed_sample_app()
+        gh = github_emulator.client(github_emulator.bot_token).get_repo(repo)
+        gh.get_issue(gh.create_issue(title="Events").number).create_comment("A comment")
+        list(gh.get_events())
+    finally:
+        stop()
+    listed = next(e for e in seen if e.method == "GET" and e.path.endswith("/events"))
+    events = json.loads(listed.body)
+    assert [event["type"] for event in events] == ["IssueCommentEvent", "IssuesEvent"]
+    # A comment's payload also satisfies issues-event: GitHub's oneOf alone would refuse it.
+    assert check(descriptions(), listed) == []
+    del events[1]["payload"]["issue"]
+    events[0]["type"] = "PushEvent"  # an issue comment's payload is no push
+    findings = {(f.pointer, f.rule) for f in check(descriptions(), _with(listed, events))}
+    assert ("/0/payload", 'required of "PushEvent"') in findings
+    assert ("/1/payload", 'required of "IssuesEvent"') in findings

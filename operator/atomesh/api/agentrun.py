@@ -53,6 +53,23 @@ class Feedback(SpecModel):
     line: int | None = Field(default=None, ge=1, description="Line the comment is on, if any.")
 
 
+# Branch names as people and bots make them (letters, digits, . _ / + -); no whitespace, no git revision
+# syntax (~ ^ : ? * [ or a backslash), and no leading - that git could read as an option. RE2-compatible (CRD pattern).
+BRANCH_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._/+-]*$"
+
+
+class PullRequestTarget(SpecModel):
+    """An open pull request of the workspace repository that the run pushes its change to."""
+
+    number: int = Field(ge=1, description="Number of the pull request.")
+    head_branch: str = Field(
+        min_length=1,
+        max_length=255,
+        pattern=BRANCH_NAME_PATTERN,
+        description="Its head branch, in spec.workspace.repo (pull requests from forks are refused).",
+    )
+
+
 class AgentRunSpec(SpecModel):
     """Desired state of an AgentRun."""
 
@@ -68,6 +85,14 @@ class AgentRunSpec(SpecModel):
     )
     feedback: list[Feedback] = Field(default_factory=list, description="Review feedback for a revision run.")
     cancel: bool = Field(default=False, description="Set to true to cancel the run; its pod is deleted.")
+    pull_request: PullRequestTarget | None = Field(
+        default=None,
+        description=(
+            "Work on this open pull request instead of opening one: check out its head branch and push the "
+            "change to it as a new commit (as a fix-CI bot does); its title and body are left alone. Publish "
+            "refuses a closed pull request, one from a fork, and a head branch that is the base or protected."
+        ),
+    )
 
 
 class AgentSnapshot(StatusModel):

@@ -162,6 +162,10 @@ CREDENTIAL_IN_ARTIFACT: Final = "CredentialInArtifact"
 PUSH_FAILED: Final = "PushFailed"
 #: The forge API refused or failed to open or update the pull request.
 FORGE_ERROR: Final = "ForgeError"
+#: Failed (publish step): the run was to push to a pull request's head branch (spec.pullRequest) but
+#: may not: the pull request is closed, comes from a fork, its head branch changed, or the branch is
+#: the base or protected. Nothing was pushed.
+PULL_REQUEST_BRANCH_REFUSED: Final = "PullRequestBranchRefused"
 #: A limit other than cost, tokens or time was exceeded.
 LIMIT_EXCEEDED: Final = "LimitExceeded"
 #: checkout could not fetch a git context at its pinned commit, or its folder is missing there.
@@ -189,6 +193,7 @@ STEP_FAILURE_REASONS: Final = frozenset(
         CREDENTIAL_IN_ARTIFACT,
         PUSH_FAILED,
         FORGE_ERROR,
+        PULL_REQUEST_BRANCH_REFUSED,
         LIMIT_EXCEEDED,
         CONTEXT_UNAVAILABLE,
         CONTEXT_CHANGED,

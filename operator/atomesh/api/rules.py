@@ -50,6 +50,9 @@ EXACTLY_ONE_CONTEXT_SOURCE = "set exactly one of git, configMap or oci"
 TRIGGER_NAMES_UNIQUE = "trigger names must be unique"
 EXACTLY_ONE_EVENT_SOURCE = "set exactly one of github or webhook"
 SELECTOR_REQUIRED = "selector is required when from is Selector"
+PUBLISH_NEEDS_PULL_REQUEST = (
+    "publish: pullRequestBranch needs a github event that names a pull request: pull_request, check_run or check_suite"
+)
 
 # Schema path (`spec.review.checks`; `[]` for the items of a list) -> rules, per kind.
 RULES: dict[str, dict[str, tuple[Rule, ...]]] = {
@@ -75,7 +78,15 @@ RULES: dict[str, dict[str, tuple[Rule, ...]]] = {
                 ),
             ),
         ),
-        "spec.triggers.events[]": (Rule("has(self.github) != has(self.webhook)", EXACTLY_ONE_EVENT_SOURCE),),
+        "spec.triggers.events[]": (
+            Rule("has(self.github) != has(self.webhook)", EXACTLY_ONE_EVENT_SOURCE),
+            Rule(
+                "!has(self.publish) || self.publish != 'pullRequestBranch' || (has(self.github) && "
+                "self.github.event in ['pull_request', 'check_run', 'check_suite'])",
+                PUBLISH_NEEDS_PULL_REQUEST,
+                field_path=".publish",
+            ),
+        ),
         "spec.output.paths[]": (
             Rule(
                 "!self.startsWith('/') && !self.split('/').exists(part, part == '..')",

@@ -42,6 +42,13 @@ class RunFile(StatusModel):
     revision_of: str | None = Field(default=None, description="The run this one revises.")
     revision: int = Field(default=0, description="Revision number (0 for the first run).")
     pull_request: int | None = Field(default=None, description="PR number to update, for a revision.")
+    onto_pull_request: bool | None = Field(
+        default=None,
+        description=(
+            "The run works on an existing pull request (AgentRun spec.pullRequest): `branch` is its head "
+            "branch, checked out and pushed to without force; no pull request is opened or retitled."
+        ),
+    )
     feedback: list[Feedback] = Field(default_factory=list, description="Review feedback to address.")
     contexts: list[ContextVersion] = Field(default_factory=list, description="Contexts to give the harness.")
     attempt: int | None = Field(

@@ -16,6 +16,9 @@ Secret). One entry is one trigger with a name unique in the Agent; it has exactl
         webhook: {secretRef: {name: crm-hook, key: secret}}
         filter: "payload.priority == 'high'"
         input: {ticket: "payload.id"}
+      - name: fix-ci                                      # commits to the failing pull request's branch
+        github: {event: check_run, actions: [completed], conclusions: [failure]}
+        publish: pullRequestBranch
 
 Expressions are CEL (the Kubernetes and fullsend filter language). Their variables: `payload` (the
 delivery's JSON body), `event` (the GitHub event name, or `webhook`), `action` (the payload's
@@ -38,6 +41,9 @@ GITHUB_EVENTS: tuple[GitHubEvent, ...] = ("issues", "issue_comment", "pull_reque
 Permission = Literal["none", "read", "triage", "write", "maintain", "admin"]
 PERMISSIONS: tuple[Permission, ...] = ("none", "read", "triage", "write", "maintain", "admin")
 EventConcurrencyPolicy = Literal["Allow", "Forbid", "Replace"]
+PublishTarget = Literal["newPullRequest", "pullRequestBranch"]
+# Events whose payload names the pull request and its head branch (and whether it comes from a fork).
+PULL_REQUEST_BRANCH_EVENTS: tuple[GitHubEvent, ...] = ("pull_request", "check_run", "check_suite")
 AuthorAssociation = Literal[
     "OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN", "NONE"
 ]
@@ -45,6 +51,8 @@ AuthorAssociation = Literal[
 CelExpression = Annotated[str, Field(min_length=1, max_length=2048)]
 Glob = Annotated[str, Field(min_length=1, max_length=256)]
 COMMAND_PATTERN = r"^[a-z][a-z0-9-]{0,38}$"
+# An organization login, then a team slug (GitHub makes slugs of lower-case letters, digits, - and _).
+TEAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100}$"
 
 
 class GitHubTrigger(SpecModel):
@@ -109,7 +117,8 @@ class WebhookTrigger(SpecModel):
 
 class TriggerAuthorization(SpecModel):
     """Who may start a run. A sender passes with any of: an allowed author association, a user on the
-    list, or at least `permission` on the repository. Bots never pass unless `allowBots`."""
+    list, at least `permission` on the repository, or active membership of a team on the list. Bots never
+    pass unless `allowBots`."""
 
     permission: Permission = Field(
         default="write",
@@ -122,6 +131,14 @@ class TriggerAuthorization(SpecModel):
     )
     users: list[Annotated[str, Field(min_length=1, max_length=39)]] = Field(
         default_factory=list, max_length=256, description="Logins that always pass."
+    )
+    teams: list[Annotated[str, Field(min_length=3, max_length=140, pattern=TEAM_PATTERN)]] = Field(
+        default_factory=list,
+        max_length=32,
+        description=(
+            "Teams as org/team-slug (as in CODEOWNERS, without the @) whose active members pass; the "
+            "operator's forge credentials must be able to read the team's memberships."
+        ),
     )
     allow_bots: bool = Field(default=False, description="Let bot accounts (type Bot, login ending [bot]) trigger.")
 
@@ -158,6 +175,15 @@ class EventTrigger(SpecModel):
         description=(
             "Least time between two runs this trigger starts for the same issue, pull request or branch, "
             "such as 10m; a delivery within it starts nothing."
+        ),
+    )
+    publish: PublishTarget = Field(
+        default="newPullRequest",
+        description=(
+            "Where the run's change goes: newPullRequest (its own branch and pull request), or "
+            "pullRequestBranch: a commit pushed to the head branch of the delivery's pull request, as a "
+            "fix-CI bot does (pull_request, check_run and check_suite only; never for pull requests from "
+            "forks, nor onto the default or a protected branch)."
         ),
     )
     concurrency_policy: EventConcurrencyPolicy = Field(
@@ -199,6 +225,7 @@ __all__ = [
     "EXACTLY_ONE_EVENT_SOURCE",
     "GITHUB_EVENTS",
     "PERMISSIONS",
+    "PULL_REQUEST_BRANCH_EVENTS",
     "EventRateLimit",
     "EventTrigger",
     "GitHubTrigger",

@@ -23,6 +23,7 @@ ENVIRONMENT = {
     "model_base_url": "ATOMESH_MODEL_BASE_URL",
     "model_secret_name": "ATOMESH_MODEL_SECRET",
     "review_poll_interval_seconds": "ATOMESH_REVIEW_POLL_INTERVAL",
+    "trigger_poll_interval_seconds": "ATOMESH_TRIGGER_POLL_INTERVAL",
     "local_runner": ENV_LOCAL_RUNNER,
     "repository_hosts": "ATOMESH_REPOSITORY_HOSTS",
 }

@@ -29,6 +29,7 @@ from atomesh.controller.ingress import Ingress
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.review import GitHubWebhooks, ReviewForge, ReviewState
 from atomesh.controller.settings import configure, connection_from_kubeconfig
+from atomesh.controller.trigger_polling import EventsPoller, polled_repositories
 from atomesh.kube.cache import CachedKube
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES
 
@@ -51,6 +52,16 @@ def build_registry(
     registry = kopf.OperatorRegistry()
     if cache is not None:
         watchcache.register(registry, cache)
+    events = triggers.Triggers(ctx, triggers.TriggerIndex(), forge)
+    poller = None
+    if forge is not None and ctx.config.trigger_poll_interval_seconds > 0:
+        poller = EventsPoller(
+            forge,
+            lambda: polled_repositories(events.index.agents()),
+            events.dispatch,
+            ctx.config.trigger_poll_interval_seconds,
+            now=ctx.clock,
+        )
 
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
@@ -58,11 +69,15 @@ def build_registry(
         if cache is not None:
             await asyncio.to_thread(watchcache.prime, cache, namespaces)
         ctx.workers.start()
+        if poller is not None:
+            poller.start()
         if endpoint is not None:
             await endpoint.start()
 
     @kopf.on.cleanup(registry=registry)
     async def cleanup(**_: Any) -> None:
+        if poller is not None:
+            await asyncio.to_thread(poller.stop)
         await asyncio.to_thread(ctx.workers.stop)
         if endpoint is not None:
             await endpoint.stop()
@@ -79,7 +94,6 @@ def build_registry(
     mesh.register(registry, ctx)
     budgets.register(registry, ctx)
     ingress = Ingress()
-    events = triggers.Triggers(ctx, triggers.TriggerIndex(), forge)
     triggers.register(registry, ctx, events)
     ingress.register(triggers.WebhookTriggers(ctx, events.index, events.dispatch))
     if state is not None:

@@ -43,6 +43,7 @@ from atomesh.core.reviewloop import (
     review_plan,
 )
 from atomesh.core.reviewrecord import review_wait
+from atomesh.forge.github_requests import Conditional
 from atomesh.forge.protocol import PullRequestRef, ReviewComment
 from atomesh.forge.webhook import CommentEvent, WebhookEvent, parse_request
 from atomesh.kube.resources import AGENT_RUNS
@@ -67,6 +68,14 @@ class ReviewForge(Protocol):
     def list_reviews(self, repo: str, number: int) -> list[ReviewComment]: ...
 
     def permission(self, repo: str, user: str) -> str: ...
+
+    def team_membership(self, org: str, team_slug: str, user: str) -> str | None:
+        """active or pending, None for no member (event triggers' `authorization.teams`)."""
+        ...
+
+    def repository_events(self, repo: str, etag: str | None, page: int = 1) -> Conditional:
+        """A page of the repository events API (event triggers' polling fallback)."""
+        ...
 
     def branch_head(self, repo: str, branch: str) -> str: ...
 

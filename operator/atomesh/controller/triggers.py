@@ -43,11 +43,10 @@ from atomesh.core.triggers import (
     EventRun,
     Planned,
     WebhookTarget,
-    authorise,
     decide_admission,
-    needs_permission,
     plan_delivery,
 )
+from atomesh.core.triggers_auth import authorise, needs_permission, teams_to_ask
 from atomesh.core.triggers_replies import (
     Reply,
     due_replies,
@@ -71,6 +70,10 @@ class TriggerForge(Protocol):
     """What triggers need from a forge (GitHubForge implements it)."""
 
     def permission(self, repo: str, user: str) -> str: ...
+
+    def team_membership(self, org: str, team_slug: str, user: str) -> str | None:
+        """active or pending; None when `user` is not a member."""
+        ...
 
     def comment(self, repo: str, number: int, body: str) -> None: ...
 
@@ -179,6 +182,7 @@ def _event_run(run: Mapping[str, Any]) -> EventRun:
         subject=str(labels.get(k.LABEL_EVENT_SUBJECT, "")),
         created=parse_rfc3339(metadata.get("creationTimestamp")),
         active=phase in ACTIVE_PHASES and not (run.get("spec") or {}).get("cancel"),
+        commit=str(((run.get("status") or {}).get("artifact") or {}).get("commit") or ""),
     )
 
 
@@ -269,10 +273,12 @@ class Triggers:
             reply = invalid_input_reply(thread, planned.agent, planned.trigger, planned.error) if thread else None
             self._not_started(planned, "Warning", c.TRIGGER_INPUT_INVALID, planned.error, reply, always=True)
             return
-        permission = None
-        if planned.authorization is not None and needs_permission(planned.authorization, planned.facts):
-            permission = self.forge.permission(planned.facts.repo, planned.facts.sender) if self.forge else None
-        refusal = authorise(planned.authorization, planned.facts, permission)
+        if planned.refusal:
+            reply = refusal_reply(thread, planned.agent, planned.refusal) if thread else None
+            self._not_started(planned, "Normal", c.TRIGGER_REFUSED, planned.refusal, reply, always=True)
+            return
+        permission, member_of = self._sender_standing(planned)
+        refusal = authorise(planned.authorization, planned.facts, permission, member_of)
         if refusal is not None:
             if not refusal.quiet:
                 reply = refusal_reply(thread, planned.agent, refusal.message) if thread else None
@@ -294,6 +300,19 @@ class Triggers:
             what = f"created {planned.run_name} for {planned.facts.event} (trigger {planned.trigger})"
             post_event(agent_body, "Normal", c.RUN_TRIGGERED, what)
             self._react(planned, ACTED_ON)
+
+    def _sender_standing(self, planned: Planned) -> tuple[str | None, tuple[str, ...]]:
+        """The sender's repository permission and the first of the rule's teams they are an active member
+        of, each looked up only when the delivery alone cannot decide."""
+        rule, facts, forge = planned.authorization, planned.facts, self.forge
+        if rule is None or forge is None or not needs_permission(rule, facts):
+            return None, ()
+        permission = forge.permission(facts.repo, facts.sender)
+        for team in teams_to_ask(rule, facts, permission):
+            org, _, slug = team.partition("/")
+            if forge.team_membership(org, slug, facts.sender) == "active":
+                return permission, (team,)
+        return permission, ()
 
     def _not_started(
         self, planned: Planned, type_: str, reason: str, message: str, reply: Reply | None, *, always: bool = False
@@ -319,7 +338,8 @@ class Triggers:
             return self._subjects.setdefault(key, threading.Lock())
 
     def _admission(self, planned: Planned) -> ConcurrencyDecision:
-        limited = planned.rate_limit is not None or planned.cooldown_seconds is not None
+        pushes = bool((planned.run or {}).get("spec", {}).get("pullRequest"))  # its own commits are looked for
+        limited = planned.rate_limit is not None or planned.cooldown_seconds is not None or pushes
         if not limited and (not planned.subject or planned.concurrency_policy == "Allow"):
             return ConcurrencyDecision(create=True)  # nothing to count: no list call
         selector = {k.LABEL_AGENT: planned.agent, k.LABEL_TRIGGER: "event"}

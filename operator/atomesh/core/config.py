@@ -35,6 +35,14 @@ class OperatorConfig(BaseModel):
         gt=0,
         description="How often a run awaiting review polls its pull request (webhooks are immediate).",
     )
+    trigger_poll_interval_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description=(
+            "Poll GitHub's repository events API for event triggers at least this many seconds apart (GitHub's "
+            "X-Poll-Interval may ask for more), for clusters GitHub's webhooks cannot reach; 0: off."
+        ),
+    )
     repository_hosts: tuple[str, ...] = Field(
         default=(),
         description="Hosts (host or host:port) that source.repo and workspace.repo URLs may name, besides the "

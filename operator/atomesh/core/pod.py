@@ -101,6 +101,10 @@ def build_run_file(
     attempt: AttemptContext | None = None,
 ) -> RunFile:
     meta = run.metadata
+    target = run.spec.pull_request
+    if revision is None and target is not None:
+        # Work on someone's pull request: its head branch, no pull request of the run's own.
+        revision = RevisionContext(branch=target.head_branch, pull_request=target.number, revision=0)
     return RunFile(
         namespace=meta.namespace or "default",
         run=meta.name,
@@ -117,6 +121,7 @@ def build_run_file(
         revision_of=run.spec.revision_of,
         revision=revision.revision if revision else 0,
         pull_request=revision.pull_request if revision else None,
+        onto_pull_request=True if target is not None else None,  # absent from the usual run file
         feedback=run.spec.feedback,
         contexts=snapshot.contexts,
         attempt=attempt.number if attempt and attempt.number > 1 else None,

@@ -305,6 +305,10 @@ def build_revision_run(run: AgentRun, decision: ReviewDecision) -> dict[str, Any
             annotations=annotations,
             revision_of=run.metadata.name,
             feedback=[item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in decision.feedback],
+            # A run that pushed to someone's pull request revises it there too, never opening its own.
+            pull_request=run.spec.pull_request.model_dump(mode="json", by_alias=True)
+            if run.spec.pull_request
+            else None,
         )
     )
 

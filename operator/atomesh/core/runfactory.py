@@ -44,6 +44,7 @@ class RunRequest:
     annotations: Mapping[str, str] = field(default_factory=dict)
     revision_of: str | None = None
     feedback: Sequence[Mapping[str, Any]] = ()
+    pull_request: Mapping[str, Any] | None = None  # spec.pullRequest: push to this pull request's head branch
 
 
 def build_run(request: RunRequest) -> dict[str, Any]:
@@ -66,4 +67,6 @@ def build_run(request: RunRequest) -> dict[str, Any]:
         spec["revisionOf"] = request.revision_of
     if request.revision_of is not None or request.feedback:  # a memory run carries the lessons it proposes
         spec["feedback"] = [dict(item) for item in request.feedback]
+    if request.pull_request is not None:
+        spec["pullRequest"] = dict(request.pull_request)
     return {"apiVersion": API_VERSION, "kind": KIND_AGENT_RUN, "metadata": metadata, "spec": spec}

@@ -1,15 +1,16 @@
 """Event triggers: which runs one delivery asks for, of which Agents, with which input, and who may ask.
 
 `plan_delivery(delivery, agents)` is pure: the controller reads the Agents, calls it, checks each
-planned run's authorisation (`authorise`, after a permission lookup only when `needs_permission`),
+planned run's authorisation (`core.triggers_auth.authorise`, after a permission lookup only when `needs_permission`),
 and creates the runs through the Kube port.
 
 Invariants:
 - One delivery makes at most one run per (Agent, trigger). Its name is `<agent>-<trigger>-<hash of the
   delivery id>` (core.runfactory.run_name), so a redelivery, a second operator replica or a restart asks
   for the same name and the API server's AlreadyExists makes it a no-op: exactly once, by name. For a
-  comment or review the hash is of its id and version instead (`EventDelivery.subject_key`): a
-  captured delivery replayed under a new delivery id asks for the same run as well.
+  comment, an issue, a pull request or a push the hash is of what it reports instead
+  (`EventDelivery.subject_key`): a captured delivery replayed under a new delivery id, or the same
+  event seen by webhook and by the events API poller, asks for the same run as well.
 - A run is planned only for an Agent that is not suspended, whose trigger's source, narrowing
   (core.triggers_github) and CEL filter all match, and never for a delivery about the Agent's own
   work (a pull request, push or check on one of its `atomesh/<agent>/` branches): an Agent whose
@@ -21,6 +22,12 @@ Invariants:
   reports it (Event, reply), never raises.
 - Every run carries its provenance: labels `atomesh.io/event-trigger` and `atomesh.io/event`,
   annotations with the delivery id, sender, source URL and the issue or pull request it replies on.
+- A trigger with `publish: pullRequestBranch` plans a run with `spec.pullRequest` (the delivery's pull
+  request number and head branch): the run commits to that branch instead of opening a pull request.
+  A delivery naming no pull request starts nothing; one from a fork, or whose head branch is the
+  repository's default branch, is refused (`Planned.refusal`, replied on the pull request). A check
+  that ran on a commit one of the Agent's runs pushed starts nothing (`decide_admission`), so a fixer
+  whose fix still fails does not loop.
 - Per-trigger concurrency and cooldown are per subject: the issue or pull request, else a push's
   branch (label `atomesh.io/event-subject`, a hash); deliveries without a subject (generic webhooks)
   have neither. The Agent's rate limit counts all its event-triggered runs. `decide_admission` says
@@ -33,28 +40,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent
 from atomesh.api.common import parse_duration
-from atomesh.api.triggers import PERMISSIONS, EventConcurrencyPolicy, EventTrigger, TriggerAuthorization
+from atomesh.api.triggers import EventConcurrencyPolicy, EventTrigger, TriggerAuthorization
 from atomesh.core.hashing import short_hash
 from atomesh.core.runfactory import RunRequest, build_run, run_name
 from atomesh.core.triggers_cel import Activation, TriggerExpressionError, evaluate, matches
 from atomesh.core.triggers_github import Facts, narrowed_out, read_command, read_facts
+from atomesh.core.triggers_polling import reported_identity
 from atomesh.core.validation import check_input
 
 WEBHOOK_EVENT = "webhook"
 DELIVERY_HASH = 10
-# GitHub events that report one comment or review: the payload field holding it (its `id` is stable)
-_REPORTED_OBJECT = {
-    "issue_comment": "comment",
-    "pull_request_review_comment": "comment",
-    "pull_request_review": "review",
-}
 
 
 @dataclass(frozen=True)
@@ -84,14 +86,11 @@ class EventDelivery:
 
     @property
     def subject_key(self) -> str:
-        """The identity of what the delivery reports: a comment or review by its id and version (so a
-        captured delivery replayed under a new delivery id asks for the same run), else `key`."""
-        field_ = _REPORTED_OBJECT.get(self.event)
-        reported = self.payload.get(field_) if field_ else None
-        if self.target is None and isinstance(reported, Mapping) and reported.get("id") is not None:
-            version = reported.get("updated_at") or reported.get("submitted_at") or ""
-            return f"{self.event}/{reported['id']}/{version}"
-        return self.key
+        """The identity of what the delivery reports (core.triggers_polling.reported_identity: a comment at
+        a version, an issue's or pull request's action, a push), so a captured delivery replayed under a
+        new id, or one seen by webhook and by poll, asks for the same run; else `key`."""
+        reported = reported_identity(self.event, self.payload) if self.target is None else None
+        return reported or self.key
 
 
 @dataclass(frozen=True)
@@ -110,6 +109,7 @@ class Planned:
     subject: str = ""
     cooldown_seconds: int | None = None
     rate_limit: tuple[int, int] | None = None  # (runs, seconds)
+    refusal: str = ""  # why the delivery may not start this trigger's run whoever sent it (e.g. a fork)
 
     @property
     def run_name(self) -> str:
@@ -144,11 +144,18 @@ class EventRun:
     subject: str
     created: datetime | None
     active: bool
+    commit: str = ""  # the commit it pushed (status.artifact.commit), '' before publishing
 
 
 def decide_admission(planned: Planned, runs: Sequence[EventRun], now: datetime) -> ConcurrencyDecision:
     """Rate limit, then cooldown, then concurrency policy, over the Agent's other event runs."""
     others = [run for run in runs if run.name != planned.run_name]
+    sha = planned.facts.head_sha
+    if sha and (planned.run or {}).get("spec", {}).get("pullRequest") and any(run.commit == sha for run in others):
+        return ConcurrencyDecision(
+            create=False,
+            message=f"the delivery is about {sha[:12]}, a commit this agent pushed: it does not fix its own fix",
+        )
     if planned.rate_limit is not None:
         limit, seconds = planned.rate_limit
         window = now - timedelta(seconds=seconds)
@@ -182,14 +189,6 @@ def subject_of(facts: Facts) -> str:
     if facts.branch and facts.repo:
         return short_hash(f"{facts.repo}@{facts.branch}", 16)
     return ""
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """Why a sender may not trigger; `quiet` ones (bots) get no reply, so bots never talk to each other."""
-
-    message: str
-    quiet: bool = False
 
 
 def workspace_repository(repo: str) -> str:
@@ -304,13 +303,36 @@ def plan_delivery(delivery: EventDelivery, agents: Sequence[tuple[str, Agent]]) 
             except TriggerExpressionError as error:
                 planned.append(_with(base, error=f"filter: {error}"))
                 continue
+            target: dict[str, Any] | None = None
+            if trigger.publish == "pullRequestBranch":
+                if facts.thread is None or not facts.pull_head:
+                    continue  # e.g. a check on a branch without a pull request: nothing to push to
+                refusal = _push_refusal(facts)
+                if refusal:
+                    planned.append(_with(base, refusal=refusal))
+                    continue
+                target = {"number": facts.thread.number, "headBranch": facts.pull_head}
             values, error_text = _input(trigger, activation, agent.spec.input.json_schema)
             if error_text:
                 planned.append(_with(base, error=error_text))
                 continue
             request = _request(delivery, namespace, name, trigger, facts, values, base.subject)
-            planned.append(_with(base, run=build_run(request)))
+            planned.append(_with(base, run=build_run(replace(request, pull_request=target))))
     return planned
+
+
+def _push_refusal(facts: Facts) -> str:
+    """Why a run may not push to the delivery's pull request branch ('' when it may)."""
+    assert facts.thread is not None
+    number = facts.thread.number
+    if facts.from_fork:
+        return (
+            f"pull request #{number} comes from a fork; atomesh pushes only to branches of {facts.repo} "
+            "(its token cannot and should not write to a contributor's fork)"
+        )
+    if facts.default_branch and facts.pull_head == facts.default_branch:
+        return f"the head branch of pull request #{number} is {facts.repo}'s default branch {facts.pull_head!r}"
+    return ""
 
 
 def _rate_limit(agent: Agent) -> tuple[int, int] | None:
@@ -354,37 +376,3 @@ def _request(
         labels=labels,
         annotations=annotations,
     )
-
-
-def _quick_verdict(rule: TriggerAuthorization, facts: Facts) -> Refusal | bool | None:
-    """A refusal, True (allowed), or None when only the sender's repository permission can tell."""
-    if facts.sender_is_bot and not rule.allow_bots:
-        return Refusal(f"{facts.sender} is a bot and bots may not trigger", quiet=True)
-    if rule.permission == "none" or facts.sender in rule.users:
-        return True
-    if facts.association and facts.association in rule.author_associations:
-        return True
-    if not facts.sender:
-        return Refusal("the delivery names no sender")
-    return None
-
-
-def needs_permission(rule: TriggerAuthorization, facts: Facts) -> bool:
-    """Whether `authorise` needs the sender's repository permission (a forge lookup)."""
-    return _quick_verdict(rule, facts) is None
-
-
-def authorise(rule: TriggerAuthorization | None, facts: Facts, permission: str | None = None) -> Refusal | None:
-    """None when the sender may trigger; `permission` is GitHub's (none, read, triage, write, maintain, admin)."""
-    if rule is None:
-        return None  # a signed generic webhook: its signature is its authorisation
-    quick = _quick_verdict(rule, facts)
-    if quick is True:
-        return None
-    if isinstance(quick, Refusal):
-        return quick
-    have = permission or "none"
-    rank = PERMISSIONS.index(have) if have in PERMISSIONS else 0
-    if rank >= PERMISSIONS.index(rule.permission):
-        return None
-    return Refusal(f"@{facts.sender} needs {rule.permission} access to {facts.repo} (has {have})")

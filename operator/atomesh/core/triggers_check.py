@@ -7,7 +7,7 @@ Invariants:
   (`additionalProperties: false`), so a typo is found before the first delivery.
 - Narrowings that an event never has are errors, not silently ignored: `paths` is for push,
   `conclusions` for check_run and check_suite, `command` for issue_comment, `labels` for issues and
-  pull_request.
+  pull_request; `publish: pullRequestBranch` needs an event that names a pull request.
 Problems are (loc, message) pairs; core.validation makes them FieldErrors.
 """
 
@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from atomesh.api.triggers import EventTrigger
+from atomesh.api.rules import PUBLISH_NEEDS_PULL_REQUEST
+from atomesh.api.triggers import PULL_REQUEST_BRANCH_EVENTS, EventTrigger
 from atomesh.core.triggers_cel import check_expression
 
 Loc = tuple[str | int, ...]
@@ -46,6 +47,10 @@ def check_event_triggers(triggers: list[EventTrigger], schema: Mapping[str, Any]
                 known = ", ".join(sorted(properties)) or "none"
                 problems.append(((*at, "input", key), f"is not a property of spec.input.schema (properties: {known})"))
         github = trigger.github
+        if trigger.publish == "pullRequestBranch" and (
+            github is None or github.event not in PULL_REQUEST_BRANCH_EVENTS
+        ):
+            problems.append(((*at, "publish"), PUBLISH_NEEDS_PULL_REQUEST))
         if github is None:
             continue
         for field, events in NARROWINGS.items():

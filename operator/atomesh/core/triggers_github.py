@@ -56,6 +56,12 @@ class Facts:
     conclusion: str = ""
     comment: str = ""
     comment_id: int = 0
+    # The pull request the delivery is about (pull_request, check_*): its head branch and commit, whether
+    # that branch lives in another repository (a fork), and the repository's default branch.
+    pull_head: str = ""
+    head_sha: str = ""
+    from_fork: bool = False
+    default_branch: str = ""
 
 
 def _get(payload: Mapping[str, Any], path: str) -> Any:
@@ -81,11 +87,17 @@ def _label_names(value: Any) -> tuple[str, ...]:
     return tuple(str(item["name"]) for item in value if isinstance(item, Mapping) and isinstance(item.get("name"), str))
 
 
-def _first_pull(value: Any) -> int:
+def _first_pull(value: Any) -> Mapping[str, Any]:
+    """The first of a check's `pull_requests` (`pull-request-minimal`), or {}."""
     if isinstance(value, list) and value and isinstance(value[0], Mapping):
-        number = value[0].get("number")
-        return number if isinstance(number, int) else 0
-    return 0
+        return value[0]
+    return {}
+
+
+def _other_repository(head: Any, base: Any, key: str) -> bool:
+    """Whether a pull request's head repository differs from its base's (a fork; a deleted fork is None)."""
+    head_id, base_id = _get(head or {}, key), _get(base or {}, key)
+    return head_id is None or head_id != base_id
 
 
 def _pushed_files(payload: Mapping[str, Any]) -> tuple[str, ...]:
@@ -111,6 +123,7 @@ def read_facts(event: str, payload: Mapping[str, Any]) -> Facts:
         "sender": sender,
         "sender_is_bot": _text(payload, "sender.type") == "Bot" or sender.endswith(BOT_SUFFIX),
         "added_label": _text(payload, "label.name"),
+        "default_branch": _text(payload, "repository.default_branch"),
     }
     number = 0
     if event == "issues":
@@ -136,6 +149,11 @@ def read_facts(event: str, payload: Mapping[str, Any]) -> Facts:
             "labels": _label_names(_get(payload, "pull_request.labels")),
             "branch": _text(payload, "pull_request.base.ref"),
             "head_branch": _text(payload, "pull_request.head.ref"),
+            "pull_head": _text(payload, "pull_request.head.ref"),
+            "head_sha": _text(payload, "pull_request.head.sha"),
+            "from_fork": _other_repository(
+                _get(payload, "pull_request.head"), _get(payload, "pull_request.base"), "repo.full_name"
+            ),
         }
     elif event == "push":
         ref = _text(payload, "ref")
@@ -147,9 +165,13 @@ def read_facts(event: str, payload: Mapping[str, Any]) -> Facts:
             "files": _pushed_files(payload),
         }
     elif event in ("check_run", "check_suite"):
-        number = _first_pull(_get(payload, f"{event}.pull_requests"))
+        pull = _first_pull(_get(payload, f"{event}.pull_requests"))
+        number = _number(pull, "number")
         head = "check_run.check_suite.head_branch" if event == "check_run" else "check_suite.head_branch"
         common |= {
+            "pull_head": _text(pull, "head.ref"),
+            "head_sha": _text(payload, f"{event}.head_sha"),
+            "from_fork": bool(pull) and _other_repository(pull.get("head"), pull.get("base"), "repo.id"),
             "url": _text(payload, f"{event}.html_url") or _text(payload, f"{event}.url"),
             "branch": _text(payload, head),
             "head_branch": _text(payload, head),

@@ -62,12 +62,19 @@ def due_replies(run: Mapping[str, Any]) -> list[Reply]:
     if STARTED not in done:
         replies.append(Reply(thread, STARTED, f"atomesh: started `{agent}` as AgentRun `{name}`."))
     if phase in FINISHED_PHASES and FINISHED not in done:
-        replies.append(Reply(thread, FINISHED, _finished(agent, name, phase, status)))
+        pushed_to = (run.get("spec") or {}).get("pullRequest") or {}
+        replies.append(Reply(thread, FINISHED, _finished(agent, name, phase, status, pushed_to)))
     return replies
 
 
-def _finished(agent: str, name: str, phase: str, status: Mapping[str, Any]) -> str:
+def _finished(agent: str, name: str, phase: str, status: Mapping[str, Any], pushed_to: Mapping[str, Any]) -> str:
     review = status.get("review") or {}
+    commit = str((status.get("artifact") or {}).get("commit") or "")
+    if pushed_to and commit:
+        return (
+            f"atomesh: `{agent}` (AgentRun `{name}`) pushed {commit[:12]} to `{pushed_to.get('headBranch')}` "
+            "for review."
+        )
     if review.get("url"):
         return f"atomesh: `{agent}` (AgentRun `{name}`) opened {review['url']} for review."
     reason = status.get("reason") or phase

@@ -51,6 +51,8 @@ class FakeForge:
         self.permissions: dict[tuple[str, str], str] = {}
         self.head_shas: dict[tuple[str, str], str] = {}
         self.refs: dict[tuple[str, str], str] = {}  # (repo, refs/...) -> sha, other than branches
+        self.protected: set[tuple[str, str]] = set()  # (repo, branch) with branch protection
+        self.teams: dict[tuple[str, str], dict[str, str]] = {}  # (org, slug) -> login -> active|pending
         self._numbers: dict[str, itertools.count[int]] = {}
         self._clock = itertools.count(1)
 
@@ -64,6 +66,10 @@ class FakeForge:
         if (repo, branch) not in self.head_shas:
             raise NotFound(f"{repo} has no branch {branch!r}")
         return self.head_shas[(repo, branch)]
+
+    def branch_protected(self, repo: str, branch: str) -> bool:
+        self.branch_head(repo, branch)  # NotFound for a missing branch, as GitHub answers 404
+        return (repo, branch) in self.protected
 
     def delete_ref(self, repo: str, ref: str) -> bool:
         if ref.startswith("refs/heads/"):
@@ -89,6 +95,7 @@ class FakeForge:
             head_sha=head_sha,
             state="open",
             draft=request.draft,
+            head_repo=request.repo,
         )
         self.pulls[(request.repo, number)] = FakePull(ref=ref, request=request)
         return ref
@@ -107,6 +114,9 @@ class FakeForge:
 
     def permission(self, repo: str, user: str) -> str:
         return self.permissions.get((repo, user), "none")
+
+    def team_membership(self, org: str, team_slug: str, user: str) -> str | None:
+        return self.teams.get((org.lower(), team_slug.lower()), {}).get(user.lower())
 
     def create_check_run(
         self, repo: str, head_sha: str, name: str, conclusion: CheckConclusion, title: str, summary: str
@@ -129,6 +139,9 @@ class FakeForge:
     # The review side, for tests.
     def set_permission(self, repo: str, user: str, level: str) -> None:
         self.permissions[(repo, user)] = level
+
+    def add_team_member(self, org: str, team_slug: str, user: str, state: str = "active") -> None:
+        self.teams.setdefault((org.lower(), team_slug.lower()), {})[user.lower()] = state
 
     def add_review(
         self, repo: str, number: int, author: str, body: str, verdict: ReviewVerdict | None = None

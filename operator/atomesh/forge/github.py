@@ -8,7 +8,6 @@ request goes through `retry.Retrier` (rate limits, 5xx, dropped connections; inj
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import time
@@ -24,8 +23,9 @@ from github.Repository import Repository
 from atomesh.api import constants as c
 
 from .errors import NotFound
+from .github_requests import Conditional, conditional_get, team_membership
 from .protocol import CheckConclusion, PullRequestRef, PullRequestRequest, ReviewComment, ReviewVerdict
-from .retry import GitHubForgeError, Retrier, RetryPolicy, lower_headers
+from .retry import GitHubForgeError, Retrier, RetryPolicy
 from .review_requests import request_reviews
 
 __all__ = ["AppCredentials", "GitHubForge", "GitHubForgeError", "RetryPolicy", "label_color", "standard_labels"]
@@ -172,6 +172,7 @@ class GitHubForge:
             closed_by=closed_by,
             closed_at=_iso(pr.closed_at),
             draft=bool(pr.draft),
+            head_repo=pr.head.repo.full_name if pr.head.repo is not None else "",
         )
 
     def get_pull_request(self, repo: str, number: int) -> PullRequestRef:
@@ -198,24 +199,13 @@ class GitHubForge:
         self, repo: str, number: int, etag: str | None
     ) -> tuple[PullRequestRef | None, str | None]:
         """A conditional GET for polling: (None, etag) when unchanged since `etag` (a 304 costs no rate limit)."""
-        requester = self._gh.requester
-        url = f"/repos/{repo}/pulls/{number}"
-
-        def fetch() -> tuple[int, dict[str, Any], Any]:
-            status, headers, body = requester.requestJson("GET", url, headers={"If-None-Match": etag} if etag else None)
-            if status >= 400:  # a proxy's 502 page is HTML, not JSON: still a GithubException to retry
-                try:
-                    data = json.loads(body) if body else None
-                except ValueError:
-                    data = {"message": str(body)[:200]}
-                raise requester.createException(status, headers, data if isinstance(data, dict) else {})
-            return status, headers, json.loads(body) if body else None
-
-        status, headers, data = self._retrier.call(f"poll pull request {repo}#{number}", fetch)
-        new_etag = lower_headers(headers).get("etag", etag)
-        if status == 304:
+        answer = conditional_get(
+            self._gh, self._retrier, f"poll pull request {repo}#{number}", f"/repos/{repo}/pulls/{number}", etag
+        )
+        new_etag, data, headers = answer.etag or etag, answer.data, answer.headers
+        if answer.status == 304:
             return None, new_etag
-        pr = self._gh.create_from_raw_data(PullRequest, data, headers)
+        pr = self._gh.create_from_raw_data(PullRequest, data, dict(headers))
         return self._ref(repo, pr), new_etag
 
     def list_reviews(self, repo: str, number: int) -> list[ReviewComment]:
@@ -275,6 +265,24 @@ class GitHubForge:
                 raise NotFound(f"{repo} has no branch {branch!r} (or the forge credentials cannot see it)") from None
             raise
         return str(found.commit.sha)
+
+    def repository_events(self, repo: str, etag: str | None, page: int = 1) -> Conditional:
+        """One page (100, newest first) of GET /repos/{repo}/events; 304 when unchanged since `etag`."""
+        params = {"per_page": 100, "page": page}
+        return conditional_get(self._gh, self._retrier, f"list events of {repo}", f"/repos/{repo}/events", etag, params)
+
+    def team_membership(self, org: str, team_slug: str, user: str) -> str | None:
+        """active or pending; None when `user` is not a member of org/team_slug."""
+        return team_membership(self._gh, self._retrier, org, team_slug, user)
+
+    def branch_protected(self, repo: str, branch: str) -> bool:
+        try:
+            found = self._retrier.call(f"get branch {branch} of {repo}", lambda: self._repo(repo).get_branch(branch))
+        except GitHubForgeError as exc:
+            if exc.status == 404:
+                raise NotFound(f"{repo} has no branch {branch!r} (or the forge credentials cannot see it)") from None
+            raise
+        return bool(found.protected)
 
     def delete_ref(self, repo: str, ref: str) -> bool:
         name = ref.removeprefix("refs/")

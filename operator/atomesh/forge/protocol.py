@@ -29,6 +29,7 @@ class PullRequestRef:
     closed_by: str | None = None
     closed_at: str | None = None
     draft: bool = False
+    head_repo: str = ""  # owner/name the head branch lives in ('' when its fork was deleted)
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,16 @@ class Forge(Protocol):
         """admin, maintain, write, triage, read or none."""
         ...
 
+    def team_membership(self, org: str, team_slug: str, user: str) -> str | None:
+        """The state of `user`'s membership of team org/team_slug: active or pending; None for no member."""
+        ...
+
     def branch_head(self, repo: str, branch: str) -> str:
         """The commit `branch` of `repo` points at; NotFound when the repository or the branch does not exist."""
+        ...
+
+    def branch_protected(self, repo: str, branch: str) -> bool:
+        """Whether `branch` of `repo` has branch protection; NotFound when it does not exist."""
         ...
 
     def delete_ref(self, repo: str, ref: str) -> bool:

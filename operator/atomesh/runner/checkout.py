@@ -25,8 +25,10 @@ def run_checkout(ctx: StepContext) -> str:
     run = ctx.run
     spec = run.spec
     url = gitops.repo_url(spec.workspace.repo, ctx.forge_git_url)
-    # A revision continues the pull request's branch; a first run starts from the base branch.
-    branch = run.branch if run.revision_of else spec.workspace.base_branch
+    # A revision continues the pull request's branch, as does a run onto someone's pull request; a
+    # first run starts from the base branch.
+    on_branch = bool(run.revision_of or run.onto_pull_request)
+    branch = run.branch if on_branch else spec.workspace.base_branch
     if ctx.workspace.exists() and any(ctx.workspace.iterdir()):
         raise StepFailure(
             c.CHECKOUT_FAILED, f"the workspace {ctx.workspace} is not empty; checkout needs a fresh volume"
@@ -35,7 +37,7 @@ def run_checkout(ctx: StepContext) -> str:
     try:
         repo = gitops.clone(url, ctx.workspace, branch, token_for(ctx, url))
     except GitError as error:
-        field = "the pull request branch" if run.revision_of else "spec.workspace.baseBranch"
+        field = "the pull request branch" if on_branch else "spec.workspace.baseBranch"
         message = f"cannot clone {spec.workspace.repo} at {branch!r} ({field}): {error.detail}"
         raise StepFailure(c.CHECKOUT_FAILED, ctx.scrub(message)) from None
     with repo:

@@ -29,6 +29,7 @@ from atomesh.runner.paths import disallowed
 from atomesh.runner.pause import Pause, read_pause
 from atomesh.runner.publish_links import refused_links, with_modes
 from atomesh.runner.publish_visual import COMMITTER_EMAIL, COMMITTER_NAME, publish_visuals
+from atomesh.runner.pull_request_branch import checked_pull_request
 from atomesh.runner.review_input import build_review_input, changed_files
 from atomesh.runner.session import previous_session, snapshot_work, store_session
 from atomesh.runner.state import read_checks, read_summary, read_usage
@@ -133,6 +134,8 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
                     "(spec.output.allowOutOfBoundsSymlinks: true publishes them)"
                 ),
             )
+        slug = forge_repo(spec.workspace.repo)
+        target = checked_pull_request(forge, slug, run) if run.onto_pull_request else None
         if earlier is not None:
             old_head, head = repo.head.commit.parents[0].hexsha, earlier
         else:
@@ -141,13 +144,14 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
         try:
             # A first run owns its branch (force: a re-run of the same run may have pushed before);
             # a revision adds to the reviewed branch and must not rewrite it.
-            gitops.push(repo, run.branch, token_for(ctx, url), force=not run.revision_of)
+            # Someone's pull request branch is never rewritten either.
+            gitops.push(repo, run.branch, token_for(ctx, url), force=not (run.revision_of or target))
         except GitError as error:
             raise StepFailure(c.PUSH_FAILED, ctx.scrub(f"cannot push {run.branch}: {error.detail}")) from None
         store_session(ctx, repo, token_for(ctx, url))
         ctx.log(f"pushed {run.branch}@{head[:12]}")
         base = old_head
-        if run.revision_of:
+        if run.revision_of and target is None:
             base = gitops.merge_base(repo, f"origin/{spec.workspace.base_branch}", head) or old_head
         files = with_modes(repo, base, head, changed_files(repo, base, head))
         visuals, visual_notes = publish_visuals(ctx, repo, url, base, head, files)
@@ -164,34 +168,38 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
         visual_notes=visual_notes,
     )
     surface = build_surface(review_input)
-    slug = forge_repo(spec.workspace.repo)
     try:
-        pull = forge.open_or_update_pull_request(
-            PullRequestRequest(
-                repo=slug,
-                head_branch=run.branch,
-                base_branch=spec.workspace.base_branch,
-                title=surface.title,
-                body=surface.body,
-                labels=list(surface.labels),
-                reviewers=list(spec.review.reviewers),
-                team_reviewers=list(spec.review.team_reviewers),
-                draft=spec.review.draft,
+        if target is not None:
+            # The pull request is its author's: the surface goes in a comment, its title and body stay.
+            pull = target
+            forge.comment(slug, pull.number, f"## {surface.title}\n\n{surface.body}")
+        else:
+            pull = forge.open_or_update_pull_request(
+                PullRequestRequest(
+                    repo=slug,
+                    head_branch=run.branch,
+                    base_branch=spec.workspace.base_branch,
+                    title=surface.title,
+                    body=surface.body,
+                    labels=list(surface.labels),
+                    reviewers=list(spec.review.reviewers),
+                    team_reviewers=list(spec.review.team_reviewers),
+                    draft=spec.review.draft,
+                )
             )
-        )
         forge.create_check_run(
             slug, head, surface.check_name, surface.check_conclusion, surface.check_title, surface.check_summary
         )
     except ForgeError as error:
         raise StepFailure(c.FORGE_ERROR, ctx.scrub(f"{slug}: {error.message}")) from None
     ctx.log(f"pull request {pull.url}")
-    verb = "updated" if run.revision_of else "opened"
+    verb = "pushed to" if target is not None else "updated" if run.revision_of else "opened"
     return PublishSummary(
         outcome="published",
         artifact=Artifact(
             type=spec.output.artifact,
             branch=run.branch,
-            base_branch=spec.workspace.base_branch,
+            base_branch=pull.base_branch,
             commit=head,
             files=[f.path for f in files],
             additions=sum(f.additions for f in files),

@@ -5,9 +5,12 @@ webhooks reach the real operator's ingress, and the triggered AgentRuns run on t
   opened, replies on the issue, and opens its pull request; redelivering the delivery three times across an
   operator restart starts no second run.
 - A slash command from a writer starts a run with its arguments; from an outsider it gets a refusal
-  reply; a bad argument gets a reply and an Event, never a run; a second one while the first run is
+  reply; with `authorization.teams`, a reader who is an active member of the team starts one too; a
+  bad argument gets a reply and an Event, never a run; a second one while the first run is
   active is skipped with a reply (one run per issue at a time).
-- A failing check run on a pull request starts the configured fixer with its number and branch.
+- A failing check run on a pull request starts the configured fixer on that pull request's branch: its
+  commit lands on the branch (the head moves), no pull request is opened, and its own commit's failing
+  check does not start it again.
 - A signed generic webhook starts a run with its mapped input; a bad signature gets 401 and starts
   nothing; a path naming no trigger gets 404.
 """
@@ -184,7 +187,7 @@ def test_an_opened_issue_starts_issue_triage_exactly_once_and_it_opens_a_pull_re
     stack.assert_no_secrets()
 
 
-def command_agent(stack: ReviewStack, model_url: str) -> None:
+def command_agent(stack: ReviewStack, model_url: str, authorization: dict[str, Any] | None = None) -> None:
     stack.apply(
         {
             "apiVersion": "atomesh.io/v1alpha1",
@@ -212,6 +215,7 @@ def command_agent(stack: ReviewStack, model_url: str) -> None:
                             "github": {"event": "issue_comment", "command": "retriage"},
                             "filter": f"payload.issue.title.contains('{stack.namespace}')",
                             "input": {"issue": "payload.issue.number"},
+                            **({"authorization": authorization} if authorization else {}),
                         }
                     ]
                 },
@@ -270,6 +274,33 @@ def test_a_slash_command_from_a_writer_starts_a_run_and_from_an_outsider_gets_a_
     ):
         rollup = stack.repo().get_issue(issue.number).get_comment(command.id).raw_data["reactions"]
         assert (rollup["total_count"], rollup[reaction]) == (1, 1), f"{command.body}: {rollup}"
+
+
+def test_a_team_members_slash_command_starts_a_run_and_a_non_members_gets_a_refusal(stack: ReviewStack) -> None:
+    model_url = stack.script(edit_turns({f"docs/{stack.namespace}.md": "# Team\n"}, "Triaged for the team."))
+    team = f"triage-{stack.namespace}"
+    # A reader (not enough for the default write access) who is an active member of the team.
+    member = f"member-{stack.namespace}"
+    member_token = stack.github.emulator.add_user(member)
+    stack.github.emulator.grant(stack.repo_name, member, "read")
+    stack.github.emulator.add_team("demo", team, {member: "active", stack.github.outsider: "pending"})
+    command_agent(stack, model_url, {"teams": [f"demo/{team}"]})
+    agent_ready(stack, "retriage")
+    issue = stack.repo().create_issue(title=f"Team triage ({stack.namespace})")
+
+    outsider = stack.github.client(stack.github.outsider_token).get_repo(stack.repo_name)
+    outsider.get_issue(issue.number).create_comment("/retriage")  # a pending invitation does not count
+    refusal = stack.wait_until("the refusal reply", lambda: replies(stack, issue.number))
+    assert refusal == [
+        f"atomesh: `retriage` did not start: @{stack.github.outsider} needs write access to {stack.repo_name} "
+        f"(has read) or membership of demo/{team}."
+    ]
+    assert triggered_runs(stack, "retriage") == []
+
+    stack.github.client(member_token).get_repo(stack.repo_name).get_issue(issue.number).create_comment("/retriage")
+    [run] = stack.wait_until("the team member's run", lambda: triggered_runs(stack, "retriage"))
+    assert run["metadata"]["annotations"][k.ANNOTATION_SENDER] == member
+    stack.awaiting_review(run["metadata"]["name"])
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
@@ -346,7 +377,7 @@ def test_a_signed_generic_webhook_starts_a_run_and_a_bad_signature_starts_nothin
     stack.assert_no_secrets()
 
 
-def test_a_failing_check_run_starts_the_fixer_with_its_pull_request_and_branch(stack: ReviewStack) -> None:
+def test_a_failing_check_run_starts_the_fixer_on_its_pull_requests_branch(stack: ReviewStack) -> None:
     model_url = stack.script(edit_turns({f"docs/{stack.namespace}.md": "# Fixed\n"}, "Fixed the check."))
     manifest = stack.agent("ci-fixer", "doc", ["docs/**"], model_url=model_url)
     manifest["spec"]["input"] = {
@@ -366,6 +397,7 @@ def test_a_failing_check_run_starts_the_fixer_with_its_pull_request_and_branch(s
                     "pull": "payload.check_run.pull_requests[0].number",
                     "branch": "payload.check_run.check_suite.head_branch",
                 },
+                "publish": "pullRequestBranch",
                 # A check is reported by an app: what it says is authorised by the push that caused it.
                 "authorization": {"permission": "none", "allowBots": True},
             }
@@ -377,18 +409,34 @@ def test_a_failing_check_run_starts_the_fixer_with_its_pull_request_and_branch(s
     sha = stack.github.push_branch(stack.repo_name, branch, {"README.md": "changed\n"})
     repo = stack.repo(stack.github.bot_token)
     pull = repo.create_pull(base="main", head=branch, title=f"Change ({stack.namespace})", body="")
+    pulls_before = repo.get_pulls(state="all").totalCount
 
     repo.create_check_run("tests", sha, status="completed", conclusion="success")
     repo.create_check_run("lint", sha, status="completed", conclusion="failure")
 
     [run] = stack.wait_until("the fixer's run", lambda: triggered_runs(stack, "ci-fixer"))
     assert run["spec"]["input"] == {"pull": pull.number, "branch": branch}
+    assert run["spec"]["pullRequest"] == {"number": pull.number, "headBranch": branch}
     assert run["metadata"]["labels"][k.LABEL_EVENT] == "check_run"
     assert run["metadata"]["annotations"][k.ANNOTATION_REPLY_TO] == f"{stack.repo_name}#{pull.number}"
-    stack.awaiting_review(run["metadata"]["name"])
+    status = stack.awaiting_review(run["metadata"]["name"])
+
+    # The fix is a commit on the pull request's own branch: its head moved, and no pull request was opened.
+    moved = repo.get_pull(pull.number)
+    assert moved.head.sha == status["artifact"]["commit"] != sha
+    assert repo.get_commit(moved.head.sha).parents[0].sha == sha
+    assert status["artifact"]["files"] == [f"docs/{stack.namespace}.md"]
+    assert repo.get_contents(f"docs/{stack.namespace}.md", ref=branch).decoded_content == b"# Fixed\n"
+    assert status["review"]["number"] == pull.number
+    assert repo.get_pulls(state="all").totalCount == pulls_before
+    assert moved.title == f"Change ({stack.namespace})"
     posted = stack.wait_until(
-        "the replies on the pull request", lambda: (found := replies(stack, pull.number))[1:] and found
+        "the replies on the pull request", lambda: (found := replies(stack, pull.number))[2:] and found
     )
     assert posted[0].startswith("atomesh: started `ci-fixer`")
-    assert "for review" in posted[1]
+    assert any("for review" in body for body in posted[1:])
+
+    # The fix's own check fails too: the fixer does not fix its own fix.
+    repo.create_check_run("lint", moved.head.sha, status="completed", conclusion="failure")
+    stack.wait_until("the skip", lambda: stack.event_count("ci-fixer", c.TRIGGER_SKIPPED) == 1)
     assert len(triggered_runs(stack, "ci-fixer")) == 1

@@ -189,6 +189,7 @@ STEP_OF_REASON = {
     c.SYMLINK_OUT_OF_BOUNDS: "publish",
     c.PUSH_FAILED: "publish",
     c.FORGE_ERROR: "publish",
+    c.PULL_REQUEST_BRANCH_REFUSED: "publish",
     c.STEP_FAILED: "publish",
     c.CONTEXT_UNAVAILABLE: "checkout",
     c.CONTEXT_TOO_LARGE: "checkout",

@@ -15,14 +15,13 @@ from atomesh.core.triggers import (
     EventDelivery,
     EventRun,
     WebhookTarget,
-    authorise,
     decide_admission,
     decide_concurrency,
-    needs_permission,
     plan_delivery,
     triggered_run_name,
     workspace_repository,
 )
+from atomesh.core.triggers_auth import authorise, needs_permission
 from atomesh.core.triggers_github import read_command, read_facts
 from atomesh.core.triggers_replies import due_replies, parse_thread
 

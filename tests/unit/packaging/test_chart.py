@@ -137,6 +137,7 @@ def test_lint_is_clean(scenario: str) -> None:
         ({"forge": {"auth": {"type": "app"}}}, "/forge/runnerSecret"),
         ({"forge": {"apiUrl": "api.github.com"}}, "/forge/apiUrl"),
         ({"forge": {"reviewPollInterval": 0}}, "/forge/reviewPollInterval"),
+        ({"forge": {"triggerPollInterval": -1}}, "/forge/triggerPollInterval"),
         ({"image": {"digest": "latest"}}, "/image/digest"),
         ({"runner": {"networkPolicy": {"enabled": True}}}, "/runner/networkPolicy/model"),
         ({"operator": {"watchNamespaces": ["Team_A"]}}, "/operator/watchNamespaces/0"),
@@ -238,6 +239,7 @@ def test_operator_settings_come_from_the_configmap_and_roll_the_pods() -> None:
         "ATOMESH_MODEL_BASE_URL": "https://api.anthropic.com",
         "ATOMESH_MODEL_SECRET": "atomesh-model",
         "ATOMESH_REVIEW_POLL_INTERVAL": "60",
+        "ATOMESH_TRIGGER_POLL_INTERVAL": "0",
     }
     container = operator_container(objects)
     assert container["envFrom"] == [{"configMapRef": {"name": RELEASE}}]

@@ -32,8 +32,10 @@ from . import (
     ratelimit,
     raw,
     reactions,
+    repo_events,
     repositories,
     reviews,
+    teams,
     traffic,
     webhooks,
 )
@@ -43,7 +45,7 @@ from .faults import middleware as faults_middleware
 from .hooks import Delivery, Dispatcher
 from .repos import GitStorage, Identity
 from .seed import SAMPLE_FILES, SAMPLE_REPO, SAMPLE_REVIEWERS
-from .store import App, Hook, Repo, Store
+from .store import App, Hook, Repo, Store, Team
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 BOT = "atomesh-bot"
@@ -87,7 +89,9 @@ async def _etags(request: web.Request, handler: Handler) -> web.StreamResponse:
     etag = 'W/"' + hashlib.sha256(response.body).hexdigest()[:40] + '"'
     wanted = {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}
     if etag in wanted or etag.removeprefix("W/") in wanted:
-        return web.Response(status=304, headers={"ETag": etag})
+        # GitHub's 304s repeat the poll interval the events API asks pollers to keep.
+        kept = {name: response.headers[name] for name in ("X-Poll-Interval",) if name in response.headers}
+        return web.Response(status=304, headers={"ETag": etag, **kept})
     response.headers["ETag"] = etag
     return response
 
@@ -132,6 +136,18 @@ class GitHubEmulator:
             repo = self._repo(full_name)
             self.store.add_user(login)
             repo.collaborators[login] = permission
+
+    def add_team(self, org: str, slug: str, members: Mapping[str, str], *, role: str = "member") -> None:
+        """A team of organization `org` whose `members` map login -> membership state (active or pending)."""
+        with self.store.lock:
+            org_id = self.store.add_user(org, type="Organization").id
+            key = (org.lower(), slug.lower())
+            team = self.store.teams.setdefault(key, Team(org, slug, self.store.new_id(), org_id))
+            for login, state in members.items():
+                if state not in ("active", "pending"):
+                    raise ValueError(f"team membership state must be active or pending, not {state!r}")
+                self.store.add_user(login)
+                team.members[login.lower()] = (role, state)
 
     def register_app(self, app_id: int, slug: str, public_key_pem: str, installation_id: int) -> None:
         """A GitHub App whose JWTs (signed with the matching private key) may mint installation tokens."""
@@ -236,6 +252,8 @@ class GitHubEmulator:
             reactions,
             labels,
             checks,
+            teams,
+            repo_events,
             http_backend,
             raw,
             html,

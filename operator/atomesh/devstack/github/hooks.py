@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 
 from . import traffic
+from .activity import Activity
 from .store import Hook, Repo, Store, now_iso
 
 Json = dict[str, Any]
@@ -52,6 +53,7 @@ class Delivery:
 class Dispatcher:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.activity = Activity(store)  # the events API sees what webhooks see
         self.log: list[Delivery] = []
         self._changed = threading.Condition()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -65,6 +67,8 @@ class Dispatcher:
     def emit(self, repo: Repo, event: str, payload: Json, *, only: Hook | None = None) -> list[Delivery]:
         """Queue a delivery of `event` to each subscribed hook (or to `only`); call on the emulator's loop."""
         body = json.dumps(payload, separators=(",", ":")).encode()
+        if only is None:
+            self.activity.record(repo, event, payload)
         deliveries = []
         for hook in [only] if only is not None else self.hooks_for(repo, event):
             # A hook on every repository stands for an organization's hook.

@@ -225,6 +225,18 @@ class App:
     installation_id: int
 
 
+@dataclass
+class Team:
+    """A team of an organization: members by login, each with a role (member, maintainer) and a state
+    (active, or pending until an invitation to the organization is accepted)."""
+
+    org: str
+    slug: str
+    id: int
+    org_id: int
+    members: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
 class Store:
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -234,6 +246,7 @@ class Store:
         self.repos: dict[str, Repo] = {}
         self.apps: dict[int, App] = {}
         self.global_hooks: list[Hook] = []
+        self.teams: dict[tuple[str, str], Team] = {}  # (org, slug), both lower-case
 
     def new_id(self) -> int:
         return next(self._ids)
