@@ -15,6 +15,7 @@ import kopf
 
 from atomesh.api.constants import LABEL_MESH
 from atomesh.controller.context import OperatorContext, utc_now
+from atomesh.controller.events import EventRecorder
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.registry import build_registry
 from atomesh.controller.review import ReviewForge
@@ -37,11 +38,13 @@ class Operator:
     kube: RestKube
     cache: CachedKube
     ctx: OperatorContext
+    events: EventRecorder
     endpoint: HttpEndpoint
     registry: kopf.OperatorRegistry
     ready: threading.Event
 
     def close(self) -> None:
+        self.events.stop()  # writes the Events still queued first
         self.kube.close()
 
 
@@ -66,6 +69,8 @@ def compose(
     # A mesh lists its runs by label at every reconcile: indexed, not a scan of every run.
     cache = CachedKube(kube, (AGENTS, AGENT_RUNS, MESHES, PODS), indexed_labels=(LABEL_MESH,))
     ctx = OperatorContext(config=config, kube=cache, clock=clock, resolver=resolver)
+    events = EventRecorder(kube, clock=clock)
+    ctx.post_event = events.post
     ctx.branch_head = forge.branch_head if forge is not None else None
     ready = threading.Event()
     endpoint = HttpEndpoint(ctx.metrics, host, port, ready.is_set)
@@ -80,7 +85,7 @@ def compose(
         forge=forge,
         webhook_secret=webhook_secret,
     )
-    return Operator(kube, cache, ctx, endpoint, registry, ready)
+    return Operator(kube, cache, ctx, events, endpoint, registry, ready)
 
 
 def run(
@@ -161,6 +166,7 @@ class OperatorThread:
         self.ctx = self._operator.ctx
         self.kube = self._operator.kube
         self.cache = self._operator.cache
+        self.events = self._operator.events
         self.endpoint = self._operator.endpoint
         self._registry = self._operator.registry
         self._ready = self._operator.ready

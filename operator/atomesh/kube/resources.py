@@ -40,3 +40,4 @@ MESHES = Resource(k.GROUP, k.VERSION, k.PLURAL_MESHES, k.KIND_MESH, has_status=T
 CONTEXTS = Resource(k.GROUP, k.VERSION, k.PLURAL_CONTEXTS, k.KIND_CONTEXT, has_status=True)
 BUDGETS = Resource(k.GROUP, k.VERSION, k.PLURAL_BUDGETS, k.KIND_BUDGET, has_status=True)
 SECRETS = Resource("", "v1", "secrets", "Secret")
+EVENTS = Resource("", "v1", "events", "Event")
