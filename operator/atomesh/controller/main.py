@@ -19,6 +19,7 @@ from atomesh.controller.events import EventRecorder
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.registry import build_registry
 from atomesh.controller.review import ReviewForge
+from atomesh.controller.shards import ShardingOptions
 from atomesh.core.config import OperatorConfig
 from atomesh.core.validation import OBJECT_RECURSION_LIMIT
 from atomesh.forge.refs import resolve_ref
@@ -61,6 +62,7 @@ def compose(
     resolver: Callable[[str, str], str] = resolve_ref,
     forge: ReviewForge | None = None,
     webhook_secret: str | None = None,
+    sharding: ShardingOptions | None = None,
 ) -> Operator:
     # kopf deep-copies each object recursively: objects nested hundreds of levels need more than the default.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), OBJECT_RECURSION_LIMIT))
@@ -84,6 +86,7 @@ def compose(
         standalone=standalone,
         forge=forge,
         webhook_secret=webhook_secret,
+        sharding=sharding,
     )
     return Operator(kube, cache, ctx, events, endpoint, registry, ready)
 
@@ -101,6 +104,7 @@ def run(
     kubeconfig: str | None = None,
     forge: ReviewForge | None = None,
     webhook_secret: str | None = None,
+    sharding: ShardingOptions | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM (kopf handles the signals and shuts down gracefully)."""
     operator = compose(
@@ -113,6 +117,7 @@ def run(
         peering=peering,
         forge=forge,
         webhook_secret=webhook_secret,
+        sharding=sharding,
     )
     try:
         asyncio.run(
@@ -150,6 +155,7 @@ class OperatorThread:
         metrics_port: int = 0,
         forge: ReviewForge | None = None,
         webhook_secret: str | None = None,
+        sharding: ShardingOptions | None = None,
     ) -> None:
         self._operator = compose(
             config,
@@ -162,6 +168,7 @@ class OperatorThread:
             resolver=resolver,
             forge=forge,
             webhook_secret=webhook_secret,
+            sharding=sharding,
         )
         self.ctx = self._operator.ctx
         self.kube = self._operator.kube

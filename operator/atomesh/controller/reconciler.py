@@ -72,6 +72,9 @@ class Workers:
         # answered on the object: a retry that fails the same way logs one line and posts nothing
         self._failing: dict[Request, tuple[tuple[str, str], bool]] = {}
         self._failing_lock = threading.Lock()
+        # Whether this replica serves a namespace (`controller.shards`): requests of namespaces of
+        # other replicas' shards are neither queued nor reconciled.
+        self.owns: Callable[[str], bool] = lambda namespace: True
 
     def register(self, controller: str, reconcile: Reconcile) -> None:
         if controller in self._reconcilers:
@@ -88,6 +91,8 @@ class Workers:
         request = Request(controller, namespace or "default", name)
         if controller not in self._reconcilers:
             raise KeyError(f"no controller {controller!r} is registered")
+        if not self.owns(request.namespace):
+            return
         if after > 0:
             self.queue.add_after(request, after)
         elif resync:
@@ -119,7 +124,8 @@ class Workers:
         if request is None:
             return False
         try:
-            self.reconcile(request)
+            if self.owns(request.namespace):  # its shard may have gone to another replica since
+                self.reconcile(request)
         finally:
             self.queue.done(request)
             self.reconciled = next(self._reconciled) + 1
