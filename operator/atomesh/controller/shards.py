@@ -5,7 +5,8 @@ One background thread ticks every `duration / 5` seconds: one LIST of the Leases
 namespace, then the plan's writes — renewals, acquisitions and releases as merge patches carrying the
 Lease's resourceVersion (a replica that lost a race gets 409 Conflict and does not hold the shard),
 and its member Lease's renewal. A newly held shard is handed to `on_acquired`, which enqueues every
-object of its namespaces (the previous holder may have died halfway). `owns` is what the work queue
+object of its namespaces (the previous holder may have died halfway), and so is a shard whose hold
+had lapsed and is renewed again (requests dropped meanwhile). `owns` is what the work queue
 asks before it reconciles: it answers from the last successful renewal, trusted only for
 `renew_deadline`, so a replica cut off from the API server stops working before its Lease can
 expire and go to another. `stop` releases every shard and deletes the member Lease, so a rolling
@@ -139,19 +140,25 @@ class ShardLeases:
         for shard in plan.release:
             self._forget(shard)
             self._write(shard_leases[shard], {"holderIdentity": "", "leaseDurationSeconds": 1, "renewTime": None})
+        trusted = self.held()
         for shard in plan.renew:
-            if self._write(shard_leases[shard], {"renewTime": micro_time(now)}):
-                self._keep(shard)
-            else:
+            if not self._write(shard_leases[shard], {"renewTime": micro_time(now)}):
                 self._forget(shard)
+                continue
+            self._keep(shard)
+            if shard not in trusted:  # its hold had lapsed (a slow renewal): requests were dropped
+                self._resync(shard)
         for shard in plan.acquire:
             if self._acquire(shard, shard_leases.get(shard), now):
                 log.info("shard %d of %d acquired by %s", shard, self.options.shards, self.identity)
                 self._keep(shard)
-                try:
-                    self.on_acquired(shard)
-                except KubeError as exc:  # its objects' own events and timers still reach this replica
-                    log.warning("resyncing shard %d: %s", shard, exc)
+                self._resync(shard)
+
+    def _resync(self, shard: int) -> None:
+        try:
+            self.on_acquired(shard)
+        except KubeError as exc:  # its objects' own events and timers still reach this replica
+            log.warning("resyncing shard %d: %s", shard, exc)
 
     def _keep(self, shard: int) -> None:
         with self._lock:
