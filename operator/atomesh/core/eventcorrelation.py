@@ -3,8 +3,10 @@ repeated Event is one object with a count, never one POST per occurrence.
 
 `EventCorrelator.correlate` takes a new core/v1 Event and the time, and says what to write:
 
-- the spam filter first: a token bucket per (source, involved object) — a burst of 25 Events, then one
-  every 5 minutes; an Event beyond it is skipped (nothing written);
+- the spam filter first: a token bucket per (source, involved object, type, reason) — a burst of 25
+  Events, then one every 5 minutes; an Event beyond it is skipped (nothing written). client-go keys
+  the bucket by the object alone; here a flood of one reason (a mesh starting many executions) never
+  silences another (its BudgetExceeded warning);
 - aggregation by reason: Events that differ only in their message, seen 10 times within 10 minutes
   about one object with one type and reason, become one Event "(combined from similar events): …";
 - deduplication: an Event seen before (same source, object, type, reason and message — or the
@@ -153,11 +155,12 @@ class EventCorrelator:
         self._max_events, self._interval = max_events, interval
 
     def correlate(self, event: Event, now: datetime) -> Correlated:
-        bucket = self._spam.get(_object_key(event))
+        spam_key = (*_object_key(event), event.get("type", ""), event.get("reason", ""))
+        bucket = self._spam.get(spam_key)
         if bucket is None:
             bucket = TokenBucket(float(self._burst), now)
         allowed = bucket.take(now, self._burst, self._qps)
-        self._spam.put(_object_key(event), bucket)
+        self._spam.put(spam_key, bucket)
         if not allowed:
             return Correlated(event, skip=True)
         event, key = self._aggregate(event, now)
