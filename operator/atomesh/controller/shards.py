@@ -223,6 +223,8 @@ class ShardLeases:
                 self.tick()
             except KubeError as exc:  # the API server is unreachable: holds lapse at their deadline
                 log.warning("shard leases: %s", exc)
+            except Exception:  # a bug in one tick must not stop the renewals of the next
+                log.exception("shard leases: the tick failed")
 
     def stop(self) -> None:
         """Stop ticking, release every shard held and delete the member Lease."""
