@@ -78,9 +78,14 @@ app.kubernetes.io/part-of: atomesh
 {{- if not (include "atomesh.watchNamespaces" .) }}true{{ end }}
 {{- end }}
 
-{{/* Peering replaces --standalone as soon as more than one replica may run. */}}
+{{/* Peering replaces --standalone as soon as more than one replica may run, unless they shard. */}}
 {{- define "atomesh.peering" -}}
-{{- if gt (int .Values.operator.replicas) 1 }}true{{ end }}
+{{- if and (gt (int .Values.operator.replicas) 1) (not (include "atomesh.sharding" .)) }}true{{ end }}
+{{- end }}
+
+{{/* Sharding: replicas split the namespaces by shard Leases (operator.sharding.shards > 0). */}}
+{{- define "atomesh.sharding" -}}
+{{- if gt (int .Values.operator.sharding.shards) 0 }}true{{ end }}
 {{- end }}
 
 {{- define "atomesh.peeringName" -}}

@@ -13,6 +13,7 @@ from atomesh.core.config import OperatorConfig
 
 if TYPE_CHECKING:
     from atomesh.controller.review import ReviewForge
+    from atomesh.controller.shards import ShardingOptions
 
 # Flag/environment pairs for OperatorConfig; flags win over the environment.
 ENVIRONMENT = {
@@ -41,6 +42,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="peering priority; the highest-priority replica works, the others wait (default: derived from POD_ID)",
+    )
+    shards = parser.add_argument_group("sharding (docs/install.md, Scale)")
+    shards.add_argument(
+        "--shards",
+        type=int,
+        default=int(os.environ.get("ATOMESH_SHARDS") or 0),
+        help="split the namespaces served into N shards, each held by one replica (env ATOMESH_SHARDS; 0: off)",
+    )
+    shards.add_argument(
+        "--shard-lease-namespace",
+        default=os.environ.get("POD_NAMESPACE") or "default",
+        help="namespace of the shard Leases (env POD_NAMESPACE)",
+    )
+    shards.add_argument(
+        "--shard-lease-seconds", type=int, default=15, help="a dead replica's shards move after this many seconds"
     )
     parser.add_argument("--metrics-port", type=int, default=8080, help="port of /metrics and /healthz (0: any)")
     parser.add_argument("--metrics-host", default="0.0.0.0", help="address of /metrics and /healthz")
@@ -80,6 +96,19 @@ def peering_priority(explicit: int | None, pod_id: str | None) -> int:
     return int.from_bytes(hashlib.sha256(pod_id.encode()).digest()[:4], "big") % 1_000_000 + 1
 
 
+def sharding_from_args(args: argparse.Namespace) -> ShardingOptions | None:
+    if not args.shards:
+        return None
+    if args.shards < 0 or args.shard_lease_seconds < 3:
+        raise SystemExit("--shards must be 0 or more and --shard-lease-seconds at least 3")
+    identity = os.environ.get("POD_ID") or ""
+    if identity:  # a replica restarted under the same pod name is a new holder
+        identity = f"{identity}_{os.getpid()}"
+    from atomesh.controller.shards import ShardingOptions  # kopf loads only for this command
+
+    return ShardingOptions(args.shards, args.shard_lease_namespace, identity, args.shard_lease_seconds)
+
+
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -99,4 +128,5 @@ def run(args: argparse.Namespace) -> int:
         kubeconfig=args.kubeconfig,
         forge=review_forge(),
         webhook_secret=os.environ.get(ENV_WEBHOOK_SECRET) or None,
+        sharding=sharding_from_args(args),
     )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from atomesh.api.agent import ModelPrice
-from atomesh.controller.events import post_event
+from atomesh.controller.events import log_event
 from atomesh.controller.metrics import Metrics
 from atomesh.controller.reconciler import Workers
 from atomesh.controller.tracing import NoTraces, RunTraces
@@ -36,7 +36,8 @@ class OperatorContext:
     branch_head: Callable[[str, str], str] | None = None
     metrics: Metrics = field(default_factory=Metrics)
     traces: RunTraces = field(default_factory=NoTraces)
-    post_event: Callable[[Mapping[str, Any], str, str, str], None] = post_event
+    # the Event poster: `controller.events.EventRecorder.post` in a running operator
+    post_event: Callable[[Mapping[str, Any], str, str, str], None] = log_event
     workers: Workers = field(init=False)
 
     def __post_init__(self) -> None:

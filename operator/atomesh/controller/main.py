@@ -16,9 +16,11 @@ import kopf
 
 from atomesh.api.constants import LABEL_MESH
 from atomesh.controller.context import OperatorContext, utc_now
+from atomesh.controller.events import EventRecorder
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.registry import build_registry
 from atomesh.controller.review import ReviewForge
+from atomesh.controller.shards import ShardingOptions
 from atomesh.controller.tracing import traces_from_env
 from atomesh.core.config import OperatorConfig
 from atomesh.core.validation import OBJECT_RECURSION_LIMIT
@@ -39,12 +41,14 @@ class Operator:
     kube: RestKube
     cache: CachedKube
     ctx: OperatorContext
+    events: EventRecorder
     endpoint: HttpEndpoint
     registry: kopf.OperatorRegistry
     ready: threading.Event
 
     def close(self) -> None:
         self.ctx.traces.shutdown()  # sends the spans still batched
+        self.events.stop()  # writes the Events still queued first
         self.kube.close()
 
 
@@ -61,6 +65,7 @@ def compose(
     resolver: Callable[[str, str], str] = resolve_ref,
     forge: ReviewForge | None = None,
     webhook_secret: str | None = None,
+    sharding: ShardingOptions | None = None,
 ) -> Operator:
     # kopf deep-copies each object recursively: objects nested hundreds of levels need more than the default.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), OBJECT_RECURSION_LIMIT))
@@ -69,6 +74,8 @@ def compose(
     # A mesh lists its runs by label at every reconcile: indexed, not a scan of every run.
     cache = CachedKube(kube, (AGENTS, AGENT_RUNS, MESHES, PODS), indexed_labels=(LABEL_MESH,))
     ctx = OperatorContext(config=config, kube=cache, clock=clock, resolver=resolver, traces=traces_from_env(os.environ))
+    events = EventRecorder(kube, clock=clock)
+    ctx.post_event = events.post
     ctx.branch_head = forge.branch_head if forge is not None else None
     ready = threading.Event()
     endpoint = HttpEndpoint(ctx.metrics, host, port, ready.is_set)
@@ -82,8 +89,9 @@ def compose(
         standalone=standalone,
         forge=forge,
         webhook_secret=webhook_secret,
+        sharding=sharding,
     )
-    return Operator(kube, cache, ctx, endpoint, registry, ready)
+    return Operator(kube, cache, ctx, events, endpoint, registry, ready)
 
 
 def run(
@@ -99,6 +107,7 @@ def run(
     kubeconfig: str | None = None,
     forge: ReviewForge | None = None,
     webhook_secret: str | None = None,
+    sharding: ShardingOptions | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM (kopf handles the signals and shuts down gracefully)."""
     operator = compose(
@@ -111,6 +120,7 @@ def run(
         peering=peering,
         forge=forge,
         webhook_secret=webhook_secret,
+        sharding=sharding,
     )
     try:
         asyncio.run(
@@ -148,6 +158,7 @@ class OperatorThread:
         metrics_port: int = 0,
         forge: ReviewForge | None = None,
         webhook_secret: str | None = None,
+        sharding: ShardingOptions | None = None,
     ) -> None:
         self._operator = compose(
             config,
@@ -160,10 +171,12 @@ class OperatorThread:
             resolver=resolver,
             forge=forge,
             webhook_secret=webhook_secret,
+            sharding=sharding,
         )
         self.ctx = self._operator.ctx
         self.kube = self._operator.kube
         self.cache = self._operator.cache
+        self.events = self._operator.events
         self.endpoint = self._operator.endpoint
         self._registry = self._operator.registry
         self._ready = self._operator.ready

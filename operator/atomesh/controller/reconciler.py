@@ -19,7 +19,6 @@ A reconcile is registered under its controller's name and called with a namespac
 
 from __future__ import annotations
 
-import contextvars
 import itertools
 import logging
 import threading
@@ -27,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from atomesh.controller.events import poster_context
 from atomesh.controller.metrics import Metrics
 from atomesh.controller.workqueue import WorkQueue
 from atomesh.core.requeue import DEFAULT_RETRY, Stalled, Transient, Waiting
@@ -69,14 +67,14 @@ class Workers:
         self._threads: list[threading.Thread] = []
         self._reconciled = itertools.count()  # next() is atomic: a lock-free counter for the benchmark
         self.reconciled = 0  # requests reconciled so far
-        # kopf's Event poster lives in context variables of its resource handlers: reconciles run in a
-        # copy of the first such context that enqueued, so they can post Events from any thread.
-        self._context: contextvars.Context | None = None
         self._answers: dict[str, ErrorAnswer] = {}
         # the unexpected error each failing request last logged, (type, message), and whether it was
         # answered on the object: a retry that fails the same way logs one line and posts nothing
         self._failing: dict[Request, tuple[tuple[str, str], bool]] = {}
         self._failing_lock = threading.Lock()
+        # Whether this replica serves a namespace (`controller.shards`): requests of namespaces of
+        # other replicas' shards are neither queued nor reconciled.
+        self.owns: Callable[[str], bool] = lambda namespace: True
 
     def register(self, controller: str, reconcile: Reconcile) -> None:
         if controller in self._reconcilers:
@@ -90,11 +88,11 @@ class Workers:
     def enqueue(self, controller: str, namespace: str, name: str, *, after: float = 0.0, resync: bool = False) -> None:
         """Ask for a reconcile of `namespace/name` by `controller`, now or in `after` seconds;
         `resync` for an object seen in an initial LIST: it waits behind all other work."""
-        if self._context is None:
-            self._context = poster_context()
         request = Request(controller, namespace or "default", name)
         if controller not in self._reconcilers:
             raise KeyError(f"no controller {controller!r} is registered")
+        if not self.owns(request.namespace):
+            return
         if after > 0:
             self.queue.add_after(request, after)
         elif resync:
@@ -126,8 +124,8 @@ class Workers:
         if request is None:
             return False
         try:
-            context = self._context.copy() if self._context is not None else contextvars.copy_context()
-            context.run(self.reconcile, request)
+            if self.owns(request.namespace):  # its shard may have gone to another replica since
+                self.reconcile(request)
         finally:
             self.queue.done(request)
             self.reconciled = next(self._reconciled) + 1

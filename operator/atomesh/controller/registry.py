@@ -29,9 +29,31 @@ from atomesh.controller.ingress import Ingress
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.review import GitHubWebhooks, ReviewForge, ReviewState
 from atomesh.controller.settings import configure, connection_from_kubeconfig
+from atomesh.controller.shards import ShardingOptions, ShardLeases
 from atomesh.controller.trigger_polling import EventsPoller, polled_repositories
+from atomesh.core.sharding import shard_of
 from atomesh.kube.cache import CachedKube
-from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, BUDGETS, CONTEXTS, MESHES, Resource
+
+# What a replica reconciles when it takes a shard over: every object of these kinds in its namespaces.
+SHARD_RESYNC: tuple[tuple[Resource, str], ...] = (
+    (AGENTS, agent.AGENT),
+    (MESHES, mesh.MESH),
+    (AGENT_RUNS, agentrun.AGENT_RUN),
+    (BUDGETS, budgets.BUDGET),
+    (CONTEXTS, contextsource.CONTEXT),
+)
+
+
+def resync_shard(ctx: OperatorContext, shards: int, shard: int, namespaces: Sequence[str]) -> None:
+    """Enqueue every object of the shard's namespaces (its last holder may have died halfway), behind new work."""
+    for resource, controller in SHARD_RESYNC:
+        for namespace in namespaces or ("",):
+            for item in ctx.kube.list(resource, namespace):
+                meta = item.get("metadata") or {}
+                ns = str(meta.get("namespace") or "default")
+                if shard_of(ns, shards) == shard:
+                    ctx.workers.enqueue(controller, ns, str(meta.get("name")), resync=True)
 
 
 def build_registry(
@@ -45,6 +67,7 @@ def build_registry(
     standalone: bool = True,
     forge: ReviewForge | None = None,
     webhook_secret: str | None = None,
+    sharding: ShardingOptions | None = None,
 ) -> kopf.OperatorRegistry:
     """Without a forge the review loop is off: runs stay AwaitingReview until one is configured.
     With a `cache`, a LIST of the `namespaces` served (none: all) primes it at start-up and kopf's
@@ -62,12 +85,18 @@ def build_registry(
             ctx.config.trigger_poll_interval_seconds,
             now=ctx.clock,
         )
+    leases: ShardLeases | None = None
+    if sharding is not None:
+        leases = ShardLeases(ctx.kube, sharding, lambda shard: resync_shard(ctx, sharding.shards, shard, namespaces))
+        ctx.workers.owns = leases.owns
 
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         configure(settings, peering=peering, standalone=standalone)
         if cache is not None:
             await asyncio.to_thread(watchcache.prime, cache, namespaces)
+        if leases is not None:
+            await asyncio.to_thread(leases.start)
         ctx.workers.start()
         if poller is not None:
             poller.start()
@@ -79,6 +108,8 @@ def build_registry(
         if poller is not None:
             await asyncio.to_thread(poller.stop)
         await asyncio.to_thread(ctx.workers.stop)
+        if leases is not None:
+            await asyncio.to_thread(leases.stop)
         if endpoint is not None:
             await endpoint.stop()
 

@@ -3,7 +3,6 @@ explicit Events only, peering, and connection to the configured cluster."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import kopf
@@ -18,10 +17,8 @@ def configure(settings: kopf.OperatorSettings, *, peering: str | None, standalon
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
         prefix=k.ANNOTATION_KOPF_PREFIX, key="last-handled-configuration"
     )
-    # Only the Events we post on purpose; handler log lines stay in the operator's log.
-    settings.posting.enabled = True
-    settings.posting.loggers = False
-    settings.posting.level = logging.INFO
+    # atomesh posts its Events itself, correlated (`controller.events`); kopf posts none.
+    settings.posting.enabled = False
     # Pod events arrive in bursts (one per container transition); a short window keeps latency low.
     settings.batching.batch_window = 0.02
     settings.watching.server_timeout = 300

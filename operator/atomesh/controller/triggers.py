@@ -32,7 +32,6 @@ from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES
 from atomesh.api.triggers import GITHUB_EVENTS
 from atomesh.controller.context import OperatorContext
-from atomesh.controller.events import post_event
 from atomesh.controller.ingress import Delivery
 from atomesh.controller.reconciler import attempt
 from atomesh.controller.review import WEBHOOK_PATH
@@ -294,11 +293,11 @@ class Triggers:
                 return
             for name in decision.cancel:
                 self.ctx.kube.patch(AGENT_RUNS, planned.namespace, name, {"spec": {"cancel": True}})
-                post_event(agent_body, "Normal", c.RUN_REPLACED, f"cancelled {name}: {decision.message}")
+                self.ctx.post_event(agent_body, "Normal", c.RUN_REPLACED, f"cancelled {name}: {decision.message}")
             _, created = self.ctx.kube.create(AGENT_RUNS, planned.run)
         if created:
             what = f"created {planned.run_name} for {planned.facts.event} (trigger {planned.trigger})"
-            post_event(agent_body, "Normal", c.RUN_TRIGGERED, what)
+            self.ctx.post_event(agent_body, "Normal", c.RUN_TRIGGERED, what)
             self._react(planned, ACTED_ON)
 
     def _sender_standing(self, planned: Planned) -> tuple[str | None, tuple[str, ...]]:
@@ -319,7 +318,7 @@ class Triggers:
     ) -> None:
         """An Event on the Agent; for a slash command (or `always`) the reply, and a reaction on the command."""
         agent_body = self.index.body(planned.namespace, planned.agent) or {}
-        post_event(agent_body, type_, reason, f"trigger {planned.trigger}: {message}")
+        self.ctx.post_event(agent_body, type_, reason, f"trigger {planned.trigger}: {message}")
         if reply is not None and (planned.command or always):
             self._post(reply)
         self._react(planned, NOT_STARTED)

@@ -1,7 +1,9 @@
 """A run's next phase from what its runner pod reports.
 
 Pending → Running → AwaitingReview (publish opened a pull request) or Succeeded/NoChanges, or Paused
-(the agent step stopped at a hard limit; publish kept the session and published nothing);
+(the agent step stopped at a hard limit; publish kept the session and published nothing); one
+status per phase: while Running the message does not follow the steps (the pod's container statuses
+say which step runs), so the run is written once per phase a user can see;
 a failed step → Failed with the reason the step named (`status.reason`, e.g. CheckoutFailed), the
 step, exit code and message tail (and the usage a failed agent step reports); the pod's deadline →
 Failed/Timeout; `spec.cancel` → Cancelled. A pod that vanished after it was created is never
@@ -198,10 +200,11 @@ def plan_from_pod(status: AgentRunStatus, *, cancel: bool, pod: PodObservation |
         return RunPlan(_with(_from_summary(status, publish, now), steps=step_times(pod)))
     if pod.phase == "Failed":
         return RunPlan(_with(_from_failed_pod(status, pod, now), steps=step_times(pod)))
-    running = next((s for s in pod.steps if s.state == "running"), None)
-    if running is not None or pod.phase == "Running" or any(s.state == "terminated" for s in pod.steps):
-        step = running.name if running else "runner"
-        return RunPlan(_with(status, phase="Running", reason=c.RUNNING, message=f"step {step} is running"))
+    if any(s.state != "waiting" for s in pod.steps) or pod.phase == "Running":
+        # One message for the whole phase, so the run's status is written once per phase, not once per
+        # step: which step runs is the pod's own status (`kubectl describe pod`, the console).
+        message = f"runner pod {pod.name} is running"
+        return RunPlan(_with(status, phase="Running", reason=c.RUNNING, message=message))
     return RunPlan(_with(status, phase="Pending", reason=c.POD_CREATED, message=f"runner pod {pod.name} is starting"))
 
 

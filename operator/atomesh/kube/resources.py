@@ -44,3 +44,5 @@ CONTEXTS = Resource(k.GROUP, k.VERSION, k.PLURAL_CONTEXTS, k.KIND_CONTEXT, has_s
 BUDGETS = Resource(k.GROUP, k.VERSION, k.PLURAL_BUDGETS, k.KIND_BUDGET, has_status=True)
 SECRETS = Resource("", "v1", "secrets", "Secret")
 NAMESPACES = Resource("", "v1", "namespaces", "Namespace", cluster_scoped=True)
+EVENTS = Resource("", "v1", "events", "Event")
+LEASES = Resource("coordination.k8s.io", "v1", "leases", "Lease")

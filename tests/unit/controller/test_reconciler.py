@@ -228,3 +228,19 @@ def test_a_run_whose_spec_does_not_validate_fails_once_with_invalid_spec() -> No
     kube = ctx.kube
     assert isinstance(kube, FakeKube)
     assert [verb for verb, plural, _ in kube.writes if plural == "agentruns"] == ["create", "status"]
+
+
+def test_workers_reconcile_only_the_namespaces_this_replica_owns() -> None:
+    """Sharding: a request of another replica's namespace is not queued, and one queued before its
+    shard went elsewhere is dropped when it comes up."""
+    workers = Workers(Metrics(), WorkQueue(DEFAULT_RETRY, Clock()))
+    calls: list[str] = []
+    workers.register("thing", lambda namespace, name: calls.append(f"{namespace}/{name}"))
+    owned = {"mine", "moving"}
+    workers.owns = lambda namespace: namespace in owned
+    for namespace in ("mine", "theirs", "moving"):
+        workers.enqueue("thing", namespace, "a")
+    owned.discard("moving")
+    while workers.process_next(0):
+        pass
+    assert calls == ["mine/a"]

@@ -101,6 +101,21 @@ def test_phase_from_pod(
         assert plan.status.completion_time == NOW
 
 
+def test_the_running_status_is_the_same_at_every_step() -> None:
+    """One status write per phase: a step starting or ending while the pod runs changes nothing."""
+    between = {"waiting": {}}
+    steps = [
+        pod("Pending", [{"running": {}}], None),
+        pod("Pending", [term(0), between], None),
+        pod("Pending", [term(0), {"running": {}}], None),
+        pod("Running", [term(0), term(0)], {"running": {}}),
+    ]
+    statuses = [plan_from_pod(RUNNING, cancel=False, pod=observe_pod(p), now=NOW).status for p in steps]
+    assert {s.phase for s in statuses} == {"Running"}
+    assert len({s.model_dump_json() for s in statuses}) == 1
+    assert statuses[0].message == "runner pod r-runner is running"
+
+
 def test_failed_step_keeps_exit_code_and_message_tail() -> None:
     long = "x" * 5000 + "the real error"
     plan = plan_from_pod(RUNNING, cancel=False, pod=observe_pod(pod("Failed", [term(0), term(2, long)], None)), now=NOW)

@@ -31,6 +31,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "namespace-rbac": {"rbac": {"scope": "namespace"}, "operator": {"watchNamespaces": ["team-a", "team-b"]}},
     "peering-cluster": {"operator": {"replicas": 2}},
     "peering-namespace": {"operator": {"replicas": 3}, "rbac": {"scope": "namespace"}},
+    "sharding": {"operator": {"replicas": 2, "sharding": {"shards": 4, "leaseSeconds": 10}}},
     "everything": {
         "image": {"digest": "sha256:" + "a" * 64},
         "runner": {
@@ -284,6 +285,27 @@ def test_namespaced_peering_keeps_alive_in_each_watched_namespace() -> None:
     assert not of_kind(objects, "ClusterKopfPeering")
     role = one(objects, "Role", "atomesh")
     assert ("kopf.dev", "kopfpeerings", frozenset({"get", "list", "watch", "patch"})) in set(rules(role))
+
+
+def test_sharded_replicas_run_standalone_with_shard_leases_instead_of_peering() -> None:
+    objects = render(SCENARIOS["sharding"])
+    deployment = one(objects, "Deployment")
+    container = operator_container(objects)
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"] == {"type": "RollingUpdate"}
+    assert {"--standalone", "--shards=4", "--shard-lease-seconds=10"} <= set(container["args"])
+    assert not [arg for arg in container["args"] if arg.startswith("--peering")]
+    assert not of_kind(objects, "ClusterKopfPeering")
+    namespace_env = next(env for env in container["env"] if env["name"] == "POD_NAMESPACE")
+    assert namespace_env["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
+    role = one(objects, "Role", "atomesh-shards")
+    assert role["metadata"]["namespace"] == NAMESPACE
+    assert (
+        "coordination.k8s.io",
+        "leases",
+        frozenset({"get", "list", "watch", "create", "update", "patch", "delete"}),
+    ) in set(rules(role))
+    assert "--shards=4" not in operator_container(render({}))["args"]
 
 
 def test_operator_args_are_accepted_by_the_real_cli() -> None:

@@ -42,6 +42,23 @@ log = logging.getLogger(__name__)
 CURRENT_USER: contextvars.ContextVar[UserInfo | None] = contextvars.ContextVar("kube_current_user", default=None)
 SERVICE_ACCOUNTS = ("", "serviceaccounts")
 DENIALS_KEPT = 1000
+AUDIT_KEPT = 100_000
+WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One answered request as kube-apiserver's audit log at level Metadata records it (stage
+    ResponseComplete): who, the verb, the object (objectRef) and the response code."""
+
+    user: str
+    verb: str
+    api_group: str
+    resource: str
+    subresource: str
+    namespace: str
+    name: str
+    code: int
 
 
 @dataclass(frozen=True)
@@ -61,6 +78,9 @@ class AccessControl:
         # The last denials (user, message), newest last: what an audit log would show, for tests
         # that a component works under its RBAC without a single 403.
         self.denials: collections.deque[tuple[str, str]] = collections.deque(maxlen=DENIALS_KEPT)
+        # The last requests answered (the audit log of `--audit-policy-file` at level Metadata): what
+        # tests count, e.g. the writes a component makes per object.
+        self.audit: collections.deque[AuditRecord] = collections.deque(maxlen=AUDIT_KEPT)
         cluster.admission = self._admit_write
 
     def authorize(self, attributes: Attributes) -> Decision:
@@ -124,9 +144,32 @@ class AccessControl:
         finally:
             CURRENT_USER.reset(token)
 
-    def after_request(self, method: str, attributes: Attributes) -> None:
-        if method != "GET" and (attributes.api_group, attributes.resource) == CLUSTER_ROLES:
+    def after_request(self, method: str, attributes: Attributes, code: int) -> None:
+        self.audit.append(
+            AuditRecord(
+                attributes.user.name,
+                attributes.verb,
+                attributes.api_group,
+                attributes.resource,
+                attributes.subresource,
+                attributes.namespace,
+                attributes.name,
+                code,
+            )
+        )
+        if method != "GET" and code < 400 and (attributes.api_group, attributes.resource) == CLUSTER_ROLES:
             self.aggregate()
+
+    def writes(self, user: str, namespace: str | None = None) -> list[AuditRecord]:
+        """The successful writes `user` made (in `namespace`), oldest first, from the audit records."""
+        return [
+            record
+            for record in list(self.audit)
+            if record.user == user
+            and record.verb in WRITE_VERBS
+            and record.code < 400
+            and (namespace is None or record.namespace == namespace)
+        ]
 
     # -- the endpoints served here ---------------------------------------------------------------
     def token_request(self, namespace: str, name: str, body: Any) -> Obj:

@@ -153,13 +153,18 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     api = request.app[KUBE_API]
     attributes = admit(api.access, request)
     token = CURRENT_USER.set(attributes.user if api.access is not None else None)
+    code = 500
     try:
         answer = await served_here(api.access, attributes, request.method, lambda: _read_body(request))
         response = _respond(answer, 201) if answer is not None else await _route(request, api)
+        code = response.status
+    except ApiError as exc:
+        code = exc.code
+        raise
     finally:
         CURRENT_USER.reset(token)
-    if api.access is not None:
-        api.access.after_request(request.method, attributes)
+        if api.access is not None:
+            api.access.after_request(request.method, attributes, code)
     return response
 
 
