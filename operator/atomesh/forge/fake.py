@@ -51,6 +51,7 @@ class FakeForge:
         self.permissions: dict[tuple[str, str], str] = {}
         self.head_shas: dict[tuple[str, str], str] = {}
         self.refs: dict[tuple[str, str], str] = {}  # (repo, refs/...) -> sha, other than branches
+        self.folder_sizes: dict[tuple[str, str], int] = {}  # (repo, folder) -> bytes at any ref
         self._numbers: dict[str, itertools.count[int]] = {}
         self._clock = itertools.count(1)
 
@@ -64,6 +65,12 @@ class FakeForge:
         if (repo, branch) not in self.head_shas:
             raise NotFound(f"{repo} has no branch {branch!r}")
         return self.head_shas[(repo, branch)]
+
+    def folder_bytes(self, repo: str, ref: str, path: str) -> int:
+        return self.folder_sizes.get((repo, path.strip("/")), 0)
+
+    def refs_under(self, repo: str, prefix: str) -> list[str]:
+        return sorted(ref for (name, ref) in self.refs if name == repo and ref.startswith(prefix))
 
     def delete_ref(self, repo: str, ref: str) -> bool:
         if ref.startswith("refs/heads/"):
