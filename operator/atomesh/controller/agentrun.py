@@ -23,16 +23,19 @@ from pydantic import ValidationError
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES, AgentRun, AgentRunStatus
+from atomesh.api.context import AgentMemory
+from atomesh.api.mesh import MeshSpec
 from atomesh.controller.agent import FOLLOW_UP_DELAY, agent_of, request_rollup, runs_of
 from atomesh.controller.apply import apply
 from atomesh.controller.budgets import budget_block
 from atomesh.controller.context import OperatorContext
+from atomesh.core.memory import shared_memory
 from atomesh.core.pod import runner_pod_name
 from atomesh.core.revision import describe_validation_error
 from atomesh.core.runstart import invalid_run_plan, plan_run
 from atomesh.core.schedule import RunInfo, parse_rfc3339, prune_history, prune_plan
 from atomesh.kube.client import Body
-from atomesh.kube.resources import AGENT_RUNS, AGENTS, PODS
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
 
 log = logging.getLogger(__name__)
 AGENT_RUN, PRUNE = "agentrun", "agent-prune"
@@ -45,6 +48,15 @@ def _load_agent(body: Body | None) -> Agent | None:
         return Agent.model_validate(body)
     except ValidationError:
         return None  # admission reports it as not Ready; the Agent's own status says why
+
+
+def _mesh_memory(body: Body | None) -> AgentMemory | None:
+    """The memory a Mesh shares with its nodes; None without one or when its spec is invalid (the Mesh's
+    own status says why)."""
+    try:
+        return MeshSpec.model_validate((body or {}).get("spec") or {}).memory if body else None
+    except ValidationError:
+        return None
 
 
 def _finished(ctx: OperatorContext, run: AgentRun, old: AgentRunStatus, new: AgentRunStatus) -> None:
@@ -114,6 +126,9 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
     agent, previous, budget = None, None, None
     if old.agent is None and not run.spec.cancel:
         agent = _load_agent(ctx.kube.get(AGENTS, namespace, run.spec.agent_ref.name))
+        mesh = run.metadata.labels.get(k.LABEL_MESH)
+        if agent is not None and agent.spec.memory is None and mesh:
+            agent = shared_memory(agent, _mesh_memory(ctx.kube.get(MESHES, namespace, mesh)))
         budget = budget_block(ctx, run, agent) if agent is not None else None
         if run.spec.revision_of:
             previous_body = ctx.kube.get(AGENT_RUNS, namespace, run.spec.revision_of)

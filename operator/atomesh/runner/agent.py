@@ -26,7 +26,7 @@ from atomesh.runner.checks import run_checks
 from atomesh.runner.context import SOURCE_DIR, StepContext
 from atomesh.runner.contexts import load_contexts
 from atomesh.runner.failure import HARNESS_REASONS, StepFailure
-from atomesh.runner.memory import is_memory_run, propose_lesson
+from atomesh.runner.memory import check_compaction, compaction_work, is_compaction_run, is_memory_run, propose_lesson
 from atomesh.runner.modelproxy import wait_for_proxy
 from atomesh.runner.session import current_session, previous_session, seal_session
 from atomesh.runner.state import write_checks, write_summary, write_usage
@@ -83,8 +83,9 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
     deadline = time.monotonic() + timeout
     context, folders = load_contexts(ctx)
     resume = previous_session(ctx)
+    compacting = is_compaction_run(ctx.run)
     task = replace(
-        compose_task(ctx.run, load_instructions(ctx)),
+        compaction_work(ctx) if compacting else compose_task(ctx.run, load_instructions(ctx)),
         context=context,
         context_dirs=folders,
         resume_from=resume if resume.is_file() else None,
@@ -125,6 +126,8 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
     over = limit_exceeded(replace(result.usage, cost_usd=cost), limits) if declared is not None else None
     if over is not None:  # at the declared price, the run went past a limit the harness could not see
         raise StepFailure(HARNESS_REASONS[over[0]], over[1])
+    if compacting:
+        check_compaction(ctx)
     checks = run_checks(spec.review.checks, ctx.workspace, env, deadline, ctx.scrub)
     write_checks(ctx.state_dir, checks)
     for check in checks:

@@ -23,7 +23,7 @@ from atomesh.review import build_surface
 from atomesh.runner.checkout import token_for
 from atomesh.runner.context import StepContext
 from atomesh.runner.failure import StepFailure
-from atomesh.runner.memory import is_memory_run, read_memory_pin
+from atomesh.runner.memory import changes_memory_only, read_memory_pin
 from atomesh.runner.paths import disallowed
 from atomesh.runner.publish_links import refused_links, with_modes
 from atomesh.runner.publish_visual import COMMITTER_EMAIL, COMMITTER_NAME, publish_visuals
@@ -99,7 +99,7 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
             message = no_change_message(ctx.scrub(read_summary(ctx.state_dir)))
             return PublishSummary(outcome="noChanges", usage=usage, checks=checks, message=message)
         touched = [path for change in delta for path in (change.path, change.previous_path) if path]
-        allowed = memory_patterns(spec.memory) if is_memory_run(run) and spec.memory else spec.output.paths
+        allowed = memory_patterns(spec.memory) if changes_memory_only(run) and spec.memory else spec.output.paths
         outside = disallowed(touched, allowed)
         if outside:
             raise StepFailure(
