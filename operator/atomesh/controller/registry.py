@@ -30,7 +30,18 @@ from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.review import GitHubWebhooks, ReviewForge, ReviewState
 from atomesh.controller.settings import configure, connection_from_kubeconfig
 from atomesh.kube.cache import CachedKube
-from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, BUDGETS, CONTEXTS, MESHES
+
+# The controllers whose unexpected reconcile errors are answered on the object they reconcile
+# (Reconciling=True with reason ReconcileError, and one Warning Event), with that object's resource.
+# Not the follow-up controllers (rollup, budget release, prune): their errors are logged and retried.
+ANSWERED = (
+    (agent.AGENT, AGENTS),
+    (agentrun.AGENT_RUN, AGENT_RUNS),
+    (mesh.MESH, MESHES),
+    (contextsource.CONTEXT, CONTEXTS),
+    (budgets.BUDGET, BUDGETS),
+)
 
 
 def build_registry(
@@ -88,8 +99,7 @@ def build_registry(
         if webhook_secret:
             ingress.register(GitHubWebhooks(ctx, state, webhook_secret))
             ingress.register(triggers.GitHubTriggers(events.dispatch, webhook_secret))
-    # an unexpected error answered on the object each of these controllers reconciles
-    for controller, resource in ((agent.AGENT, AGENTS), (agentrun.AGENT_RUN, AGENT_RUNS), (mesh.MESH, MESHES)):
+    for controller, resource in ANSWERED:
         ctx.workers.answer_errors(controller, ErrorAnswers(ctx, resource))
     if endpoint is not None:
         endpoint.add_routes(ingress.routes())
