@@ -95,7 +95,7 @@ def build_registry(
     ingress.register(triggers.WebhookTriggers(ctx, events.index, events.dispatch))
     if state is not None:
         review.register(registry, ctx, state)
-        session.register(registry, ctx, state.forge)
+        session.register(registry, ctx, state.forge, namespaces)
         if webhook_secret:
             ingress.register(GitHubWebhooks(ctx, state, webhook_secret))
             ingress.register(triggers.GitHubTriggers(events.dispatch, webhook_secret))
