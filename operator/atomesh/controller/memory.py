@@ -15,7 +15,6 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from atomesh.api.agentrun import AgentRun, AgentRunStatus
-from atomesh.controller.agent import runs_of
 from atomesh.controller.apply import PullRequests, apply
 from atomesh.controller.context import OperatorContext
 from atomesh.core import plan as p
@@ -46,6 +45,14 @@ def _runs(bodies: list[Body]) -> list[AgentRun]:
     return found
 
 
+def _shares(run: AgentRun, agent: str, path: str) -> bool:
+    """Whether `run` belongs to the same memory: a run of the Agent, or one whose snapshot names the same
+    folder (the nodes of a Mesh sharing its memory)."""
+    snapshot = run.status.agent if run.status else None
+    memory = snapshot.spec.memory if snapshot is not None else None
+    return run.spec.agent_ref.name == agent or (memory is not None and memory.path == path)
+
+
 def propose_compaction(ctx: OperatorContext, forge: MemoryForge, raw: Body, run: AgentRun) -> None:
     """Once lesson run `run` (as read: `raw`) is merged, propose a compaction when its memory is past its bound."""
     status = run.status or AgentRunStatus()
@@ -62,7 +69,8 @@ def propose_compaction(ctx: OperatorContext, forge: MemoryForge, raw: Body, run:
         log.warning("cannot measure the memory %s of %s: %s", memory.path, review.repo, error)
         return
     namespace = run.metadata.namespace or "default"
-    runs = _runs(runs_of(ctx, namespace, run.spec.agent_ref.name))
+    agent = run.spec.agent_ref.name
+    runs = [other for other in _runs(ctx.kube.list(AGENT_RUNS, namespace)) if _shares(other, agent, memory.path)]
     manifest = plan_compaction(run, memory, size, head, runs)
     if manifest is None:
         return

@@ -4,8 +4,9 @@ Pure. Invariants:
 
 - A compaction is proposed only when the memory folder at the base branch holds more than
   `memory.compactionThreshold()` bytes and `memory.compaction.suspend` is false.
-- One compaction at a time per Agent: none is proposed while another compaction run of the Agent has not
-  finished (Pending, Running or awaiting review), so two summaries never race for the same files.
+- One compaction at a time per memory: none is proposed while another compaction run of the memory's
+  runs (`runs`: the Agent's, and those of the Agents sharing a Mesh's memory) has not finished
+  (Pending, Running or awaiting review), so two summaries never race for the same files.
 - The compaction run is made by `core.runfactory` with a deterministic name (`<agent>-compaction-<commit>`):
   the memory version observed twice (a webhook and a poll, or a restart) makes one run, and a closed
   compaction pull request is not proposed again for the same version, only for a later one.
@@ -51,7 +52,7 @@ def plan_compaction(
 ) -> dict[str, Any] | None:
     """The compaction run to create after `source` (a merged lesson) left `memory_bytes` of memory at
     `memory_commit`; None when the memory is within its bound, compaction is suspended, or one is in progress.
-    `runs` are the Agent's runs."""
+    `runs` are the runs of the memory: the Agent's, and those of the Agents sharing it."""
     if memory.compaction.suspend or memory_bytes <= memory.compaction_threshold():
         return None
     if compaction_in_progress(runs) is not None:

@@ -171,8 +171,9 @@ class OpenCode:
             argv = build_argv(self.executable, self.access, task, imported.session_id)
             remaining = max(1.0, limits.timeout_seconds - (time.monotonic() - started))
             outcome = run_process(argv, workspace, child_env, remaining, on_line)
-            exported = export_session(self.executable, task.session_out, state.session_id, workspace, child_env)
-            notes += [exported.note] if exported.note else []
+            if not outcome.timed_out:  # a run past its deadline is not revised; do not extend it further
+                exported = export_session(self.executable, task.session_out, state.session_id, workspace, child_env)
+                notes += [exported.note] if exported.note else []
         reason: FailureReason | None = None
         message = ""
         if outcome.timed_out:

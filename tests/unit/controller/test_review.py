@@ -179,3 +179,20 @@ def test_a_merged_lesson_within_the_bound_proposes_nothing() -> None:
     reconcile_review(ctx, state, NAMESPACE, "fix-1-r1-memory")
     assert (kube.get(AGENT_RUNS, NAMESPACE, "fix-1-r1-memory") or {})["status"]["phase"] == "Succeeded"
     assert sorted(r["metadata"]["name"] for r in kube.list(AGENT_RUNS, NAMESPACE)) == ["fix-1", "fix-1-r1-memory"]
+
+
+def test_a_compaction_of_the_same_shared_memory_by_another_agent_holds_the_proposal() -> None:
+    ctx, kube, _, state = merged_lesson(3500)
+    writer = agent_manifest("writer", memory={"path": ".atomesh/memory/fixer", "maxBytes": 4000})
+    other = {
+        "apiVersion": "atomesh.io/v1alpha1",
+        "kind": "AgentRun",
+        "metadata": {"name": "writer-compaction-aaaaaaaaaaaa", "namespace": NAMESPACE},
+        "spec": {"agentRef": {"name": "writer"}, "trigger": {"kind": "compaction"}},
+    }
+    kube.create(AGENT_RUNS, other)
+    status = {"phase": "AwaitingReview", "agent": {"name": "writer", "spec": writer["spec"]}}
+    kube.patch_status(AGENT_RUNS, NAMESPACE, "writer-compaction-aaaaaaaaaaaa", status)
+    reconcile_review(ctx, state, NAMESPACE, "fix-1-r1-memory")
+    assert (kube.get(AGENT_RUNS, NAMESPACE, "fix-1-r1-memory") or {})["status"]["phase"] == "Succeeded"
+    assert kube.get(AGENT_RUNS, NAMESPACE, "fixer-compaction-feedc0defeed") is None
