@@ -88,7 +88,8 @@ def check_compaction(ctx: StepContext) -> None:
 
 
 def memory_documents(ctx: StepContext) -> ContextDocuments | None:
-    """The approved memory at the checked-out commit; None without `spec.memory` or lessons yet."""
+    """The approved memory at the checked-out commit; None without `spec.memory`, lessons yet, or in a
+    compaction run."""
     memory = ctx.run.spec.memory
     if memory is None:
         return None
@@ -108,6 +109,8 @@ def memory_documents(ctx: StepContext) -> ContextDocuments | None:
     )
     ctx.state_dir.mkdir(parents=True, exist_ok=True)
     (ctx.state_dir / MEMORY_PIN_FILE).write_text(f"{MEMORY_CONTEXT} {version.revision}", encoding="utf-8")
+    if is_compaction_run(ctx.run):
+        return None  # it reads the memory in its workspace (the task lists the files), past maxBytes too
     return ContextDocuments(version, read_files(folder, memory.max_bytes))
 
 

@@ -1,6 +1,7 @@
 """A compaction run against a bare repository on disk: the harness (the LiteLLM loop, through the model
 emulator) is asked to summarise the memory folder, the summary replaces the lessons in an `atomesh-memory`
-pull request that touches only the memory folder, and a summary over its target fails the run."""
+pull request that touches only the memory folder (even a memory past maxBytes, which the compaction reads in
+its workspace rather than as context), and a summary over its target fails the run."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from atomesh.runner.main import run_step
 pytestmark = pytest.mark.integration
 
 FOLDER = ".atomesh/memory/docs"
-MEMORY = {"path": FOLDER, "maxBytes": 4000}  # compaction above 3000 bytes, into at most 1500
+# Compaction above 1500 bytes, into at most 750; the lessons hold more than maxBytes, as after one large lesson.
+MEMORY = {"path": FOLDER, "maxBytes": 2000}
 LESSONS = {f"{FOLDER}/docs-{i}-r1.md": f"# Lesson {i}\n\n" + "Say hi, not hello. " * 50 for i in range(1, 4)}
 SUMMARY = "# Memory of docs\n\n- Say hi, not hello.\n"
 
@@ -58,7 +60,7 @@ def test_a_compaction_replaces_the_lessons_with_a_summary(tmp_path: Path, anthro
         assert done.returncode == 0, done.stderr
     task = str(emulator.requests[0].body["messages"][0]["content"])
     assert f"`{FOLDER}/SUMMARY.md`" in task
-    assert "at most 1500 bytes" in task
+    assert "at most 750 bytes" in task
     assert f"- `{FOLDER}/docs-2-r1.md` (" in task
     forge = FakeForge()
     assert run_step("publish", pod.env("publish"), forge_factory=lambda ctx: forge) == 0
@@ -82,4 +84,4 @@ def test_a_summary_over_its_target_fails_the_run(tmp_path: Path, anthropic_emula
     assert done.returncode != 0
     message = pod.termination("agent")
     assert message.startswith(f"{c.MEMORY_COMPACTION_TOO_LARGE}: ")
-    assert "more than its target of 1500" in message
+    assert "more than its target of 750" in message
