@@ -195,4 +195,5 @@ class OpenCode:
             session_id=state.session_id,
             final_text=state.final_text,
             notes=tuple(notes),
+            resumed=imported.session_id is not None,
         )

@@ -28,7 +28,7 @@ from atomesh.runner.contexts import load_contexts
 from atomesh.runner.failure import HARNESS_REASONS, StepFailure
 from atomesh.runner.memory import check_compaction, compaction_work, is_compaction_run, is_memory_run, propose_lesson
 from atomesh.runner.modelproxy import wait_for_proxy
-from atomesh.runner.session import current_session, previous_session, seal_session
+from atomesh.runner.session import current_session, previous_session, record_resumed, seal_session
 from atomesh.runner.state import write_checks, write_summary, write_usage
 from atomesh.runner.task import compose_task
 
@@ -102,6 +102,7 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
     )
     result = harness.run(task, ctx.workspace, limits, env)
     seal_session(ctx)
+    record_resumed(ctx, result.resumed)
     cost = result.usage.cost_usd
     declared = spec.harness.price
     if declared is not None:

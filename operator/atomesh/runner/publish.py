@@ -28,7 +28,7 @@ from atomesh.runner.paths import disallowed
 from atomesh.runner.publish_links import refused_links, with_modes
 from atomesh.runner.publish_visual import COMMITTER_EMAIL, COMMITTER_NAME, publish_visuals
 from atomesh.runner.review_input import build_review_input, changed_files
-from atomesh.runner.session import previous_session, store_session
+from atomesh.runner.session import resumed_session, store_session
 from atomesh.runner.state import read_checks, read_summary, read_usage
 
 
@@ -135,7 +135,7 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
             base = gitops.merge_base(repo, f"origin/{spec.workspace.base_branch}", head) or old_head
         files = with_modes(repo, base, head, changed_files(repo, base, head))
         visuals, visual_notes = publish_visuals(ctx, repo, url, base, head, files)
-    resumed = run.revision_of or "" if previous_session(ctx).is_file() else ""
+    resumed = resumed_session(ctx)
     review_input = build_review_input(
         run,
         files,

@@ -103,6 +103,8 @@ def test_a_revision_resumes_the_opencode_session_in_a_fresh_checkout(
     )
     assert second.ok, second.message
     assert second.session_id == first.session_id
+    assert second.resumed
+    assert not first.resumed
     assert any("resumed an OpenCode session" in note for note in second.notes)
     (resumed, *_) = [r.body for r in emulator.requests[requests_before:] if r.turn is not None]
     texts = [str(m.get("content")) for m in resumed["messages"]]
@@ -126,3 +128,4 @@ def test_an_unusable_session_starts_afresh(
     (request,) = [r.body for r in emulator.requests if r.turn is not None]
     assert len(request["messages"]) == 1
     assert result.notes == ()
+    assert not result.resumed
