@@ -10,7 +10,7 @@ from atomesh.api.agent import AgentSpec, ArtifactType
 from atomesh.api.common import Condition, LocalObjectReference, ObjectMeta, SpecModel, StatusModel
 from atomesh.api.context import ContextVersion
 
-TriggerKind = Literal["manual", "schedule", "event", "mesh", "revision", "memory"]
+TriggerKind = Literal["manual", "schedule", "event", "mesh", "revision", "memory", "compaction"]
 Phase = Literal[
     "Queued", "Pending", "Running", "Paused", "AwaitingReview", "Succeeded", "Rejected", "Failed", "Cancelled"
 ]
@@ -39,7 +39,8 @@ class Trigger(SpecModel):
 
     kind: TriggerKind = Field(
         default="manual",
-        description="manual, schedule, event, mesh, revision, or memory (a lesson from the review of `source`).",
+        description="manual, schedule, event, mesh, revision, memory (a lesson from the review of `source`), "
+        "or compaction (a summary of the memory, which grew past its bound with the lesson of `source`).",
     )
     source: str | None = Field(default=None, description="Who or what triggered it, e.g. <mesh>/<edge> or a user.")
 

@@ -78,6 +78,9 @@ CONFIG_MAP_NOT_FOUND: Final = "ConfigMapNotFound"
 #: Context Ready=False, Stalled=True: the source holds more than `spec.maxBytes` of text. Also a runner
 #: step failure: a git context's folder turned out larger than its limit when the run read it.
 CONTEXT_TOO_LARGE: Final = "ContextTooLarge"
+#: Failed (runner step): a compaction run left the memory folder larger than its target (half of
+#: spec.memory.compaction.thresholdBytes); nothing was pushed.
+MEMORY_COMPACTION_TOO_LARGE: Final = "MemoryCompactionTooLarge"
 
 # --- AgentRun reasons: status.reason of each phase, and its Ready/Reconciling/Stalled ------------
 #: Pending: accepted, about to be admitted.
@@ -198,6 +201,7 @@ STEP_FAILURE_REASONS: Final = frozenset(
         CONTEXT_UNAVAILABLE,
         CONTEXT_CHANGED,
         CONTEXT_TOO_LARGE,
+        MEMORY_COMPACTION_TOO_LARGE,
         TIMEOUT,
         BUDGET_EXCEEDED_REASON,
     }

@@ -145,11 +145,25 @@ class AgentContext(SpecModel):
     )
 
 
+class MemoryCompaction(SpecModel):
+    """When the memory grows past a bound, the agent proposes a summary of it as a pull request."""
+
+    threshold_bytes: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_BYTES_CEILING,
+        description="Propose a compaction once the memory folder holds more bytes than this "
+        "(default: three quarters of maxBytes; at most maxBytes). The summary must fit in half of it.",
+    )
+    suspend: bool = Field(default=False, description="Propose no compaction while true.")
+
+
 class AgentMemory(SpecModel):
     """What the agent learnt from review, kept as files in a folder of its workspace repository.
 
     Every lesson is one file, proposed as a pull request after a revised pull request is merged; a person
-    merges it (it takes effect for later runs) or closes it, and `git revert` removes it again.
+    merges it (it takes effect for later runs) or closes it, and `git revert` removes it again. A memory
+    grown past `compaction.thresholdBytes` is summarised by the agent, also as a pull request a person merges.
     """
 
     path: str = Field(
@@ -166,6 +180,13 @@ class AgentMemory(SpecModel):
         default=False,
         description="Merge lesson pull requests without a reviewer once their checks pass, unless one objects.",
     )
+    compaction: MemoryCompaction = Field(
+        default_factory=MemoryCompaction, description="Summarising the memory when it grows past a bound."
+    )
+
+    def compaction_threshold(self) -> int:
+        """Bytes of memory above which a compaction is proposed."""
+        return min(self.compaction.threshold_bytes or self.max_bytes * 3 // 4, self.max_bytes)
 
 
 class Context(SpecModel):

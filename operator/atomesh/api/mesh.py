@@ -8,6 +8,7 @@ from pydantic import Field
 
 from atomesh.api.budget import ArtifactCost, BudgetWindows, WindowSpend
 from atomesh.api.common import DNS_LABEL_PATTERN, Condition, LocalObjectReference, ObjectMeta, SpecModel, StatusModel
+from atomesh.api.context import AgentMemory
 
 EdgeWhen = Literal["accepted", "completed"]
 
@@ -62,6 +63,12 @@ class MeshSpec(SpecModel):
         default=None, description="Spend allowed to the mesh's runs together per day and month; over it new runs wait."
     )
     suspend: bool = Field(default=False, description="Start no new runs while true.")
+    memory: AgentMemory | None = Field(
+        default=None,
+        description="Memory shared by the mesh's nodes: a folder of their workspace repository that every "
+        "node's run reads and where their lessons are proposed. A node whose Agent declares its own "
+        "spec.memory keeps that one.",
+    )
 
 
 class PendingReview(StatusModel):

@@ -23,10 +23,13 @@ from pydantic import ValidationError
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES, AgentRun, AgentRunStatus
+from atomesh.api.context import AgentMemory
+from atomesh.api.mesh import MeshSpec
 from atomesh.controller.agent import FOLLOW_UP_DELAY, agent_of, request_rollup, runs_of
 from atomesh.controller.apply import apply
 from atomesh.controller.budgets import budget_state
 from atomesh.controller.context import OperatorContext
+from atomesh.core.memory import shared_memory
 from atomesh.core.plan import Plan
 from atomesh.core.pod import revision_context, runner_pod_name
 from atomesh.core.reviewrecord import awaits_reviewer
@@ -35,7 +38,7 @@ from atomesh.core.runresume import plan_paused, resume_cause
 from atomesh.core.runstart import invalid_run_plan, plan_run
 from atomesh.core.schedule import RunInfo, parse_rfc3339, prune_history, prune_plan
 from atomesh.kube.client import Body
-from atomesh.kube.resources import AGENT_RUNS, AGENTS, PODS
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
 
 log = logging.getLogger(__name__)
 AGENT_RUN, PRUNE = "agentrun", "agent-prune"
@@ -48,6 +51,15 @@ def _load_agent(body: Body | None) -> Agent | None:
         return Agent.model_validate(body)
     except ValidationError:
         return None  # admission reports it as not Ready; the Agent's own status says why
+
+
+def _mesh_memory(body: Body | None) -> AgentMemory | None:
+    """The memory a Mesh shares with its nodes; None without one or when its spec is invalid (the Mesh's
+    own status says why)."""
+    try:
+        return MeshSpec.model_validate((body or {}).get("spec") or {}).memory if body else None
+    except ValidationError:
+        return None
 
 
 def _finished(ctx: OperatorContext, run: AgentRun, old: AgentRunStatus, new: AgentRunStatus) -> None:
@@ -122,6 +134,9 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
     agent, previous, budget, room = None, None, None, None
     if old.agent is None and not run.spec.cancel:
         agent = _load_agent(ctx.kube.get(AGENTS, namespace, run.spec.agent_ref.name))
+        mesh = run.metadata.labels.get(k.LABEL_MESH)
+        if agent is not None and agent.spec.memory is None and mesh:
+            agent = shared_memory(agent, _mesh_memory(ctx.kube.get(MESHES, namespace, mesh)))
         budget, room = budget_state(ctx, run, agent) if agent is not None else (None, None)
         if run.spec.revision_of:
             previous_body = ctx.kube.get(AGENT_RUNS, namespace, run.spec.revision_of)

@@ -21,7 +21,7 @@ from atomesh.api import constants as k
 from atomesh.api.common import redact_userinfo
 from atomesh.api.context import Context
 from atomesh.controller.agent import AGENT
-from atomesh.controller.apply import ErrorAnswers, apply
+from atomesh.controller.apply import apply
 from atomesh.controller.context import OperatorContext
 from atomesh.core.context import SourceObservation
 from atomesh.core.contextplan import agents_referencing, agents_to_refresh, plan_context, shared_changed
@@ -113,7 +113,6 @@ def wake_shared(ctx: OperatorContext, namespace: str, name: str) -> None:
 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     ctx.workers.register(CONTEXT, lambda namespace, name: reconcile_context(ctx, namespace, name))
-    ctx.workers.answer_errors(CONTEXT, ErrorAnswers(ctx, CONTEXTS))
 
     @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_CONTEXTS, registry=registry)
     @kopf.on.create(k.GROUP, k.VERSION, k.PLURAL_CONTEXTS, registry=registry)

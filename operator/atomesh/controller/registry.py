@@ -56,6 +56,18 @@ def resync_shard(ctx: OperatorContext, shards: int, shard: int, namespaces: Sequ
                     ctx.workers.enqueue(controller, ns, str(meta.get("name")), resync=True)
 
 
+# The controllers whose unexpected reconcile errors are answered on the object they reconcile
+# (Reconciling=True with reason ReconcileError, and one Warning Event), with that object's resource.
+# Not the follow-up controllers (rollup, budget release, prune): their errors are logged and retried.
+ANSWERED = (
+    (agent.AGENT, AGENTS),
+    (agentrun.AGENT_RUN, AGENT_RUNS),
+    (mesh.MESH, MESHES),
+    (contextsource.CONTEXT, CONTEXTS),
+    (budgets.BUDGET, BUDGETS),
+)
+
+
 def build_registry(
     ctx: OperatorContext,
     *,
@@ -129,12 +141,11 @@ def build_registry(
     ingress.register(triggers.WebhookTriggers(ctx, events.index, events.dispatch))
     if state is not None:
         review.register(registry, ctx, state)
-        session.register(registry, ctx, state.forge)
+        session.register(registry, ctx, state.forge, namespaces)
         if webhook_secret:
             ingress.register(GitHubWebhooks(ctx, state, webhook_secret))
             ingress.register(triggers.GitHubTriggers(events.dispatch, webhook_secret))
-    # an unexpected error answered on the object each of these controllers reconciles
-    for controller, resource in ((agent.AGENT, AGENTS), (agentrun.AGENT_RUN, AGENT_RUNS), (mesh.MESH, MESHES)):
+    for controller, resource in ANSWERED:
         ctx.workers.answer_errors(controller, ErrorAnswers(ctx, resource))
     if endpoint is not None:
         endpoint.add_routes(ingress.routes())

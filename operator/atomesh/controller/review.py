@@ -32,6 +32,7 @@ from atomesh.controller.agentrun import AGENT_RUN
 from atomesh.controller.apply import apply
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.ingress import Delivery
+from atomesh.controller.memory import propose_compaction
 from atomesh.core.reviewloop import (
     ENDED_WITHOUT_PUBLISHING,
     WRITE_PERMISSIONS,
@@ -80,6 +81,10 @@ class ReviewForge(Protocol):
     def branch_head(self, repo: str, branch: str) -> str: ...
 
     def delete_ref(self, repo: str, ref: str) -> bool: ...
+
+    def refs_under(self, repo: str, prefix: str) -> list[str]: ...
+
+    def folder_bytes(self, repo: str, ref: str, path: str) -> int: ...
 
     def comment(self, repo: str, number: int, body: str) -> None: ...
 
@@ -273,6 +278,8 @@ def _review(ctx: OperatorContext, state: ReviewState, namespace: str, name: str,
     ctx.metrics.observe_run(namespace, name, new_phase)
     if new_phase in TERMINAL_PHASES:  # the run was AwaitingReview
         ctx.traces.run_finished(run.model_copy(update={"status": new_status}))
+    if new_phase == "Succeeded":  # the run awaited review until now
+        propose_compaction(ctx, state.forge, raw, run)  # a merged lesson may grow the memory past its bound
     if new_phase != status.phase:
         state.track(namespace, name, repo, number, waiting=False)
         request_rollup(ctx, namespace, run.spec.agent_ref.name)

@@ -10,13 +10,16 @@ Pure. Invariants:
 - Each lesson is its own file, `<memory.path>/<run>.md`: concurrent proposals never touch the same file,
   so merging one never conflicts with or loses another, and `git revert` of its merge removes exactly it.
 - A memory run may change nothing but files under `memory.path`.
+- A Mesh's `spec.memory` is the memory of every node's run whose Agent declares none (`shared_memory`); an
+  Agent's own `spec.memory` always wins. The run's snapshot carries the memory it used, so its lessons go
+  back to the same folder.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from atomesh.api.agent import AgentSpec
+from atomesh.api.agent import Agent, AgentSpec
 from atomesh.api.agentrun import AgentRun, Feedback
 from atomesh.api.constants import LABEL_RUN, LABEL_TRIGGER
 from atomesh.api.context import AgentMemory
@@ -54,6 +57,14 @@ def build_memory_run(run: AgentRun, spec: AgentSpec) -> dict[str, Any] | None:
             feedback=[item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in run.spec.feedback],
         )
     )
+
+
+def shared_memory(agent: Agent, mesh_memory: AgentMemory | None) -> Agent:
+    """The Agent as a mesh node's run sees it: its own memory, else the memory its Mesh shares."""
+    if agent.spec.memory is not None or mesh_memory is None:
+        return agent
+    spec = agent.spec.model_copy(update={"memory": mesh_memory})
+    return agent.model_copy(update={"spec": spec})
 
 
 def accepts_lessons(run: AgentRun, spec: AgentSpec) -> bool:

@@ -53,6 +53,7 @@ class FakeForge:
         self.refs: dict[tuple[str, str], str] = {}  # (repo, refs/...) -> sha, other than branches
         self.protected: set[tuple[str, str]] = set()  # (repo, branch) with branch protection
         self.teams: dict[tuple[str, str], dict[str, str]] = {}  # (org, slug) -> login -> active|pending
+        self.folder_sizes: dict[tuple[str, str], int] = {}  # (repo, folder) -> bytes at any ref
         self._numbers: dict[str, itertools.count[int]] = {}
         self._clock = itertools.count(1)
 
@@ -70,6 +71,12 @@ class FakeForge:
     def branch_protected(self, repo: str, branch: str) -> bool:
         self.branch_head(repo, branch)  # NotFound for a missing branch, as GitHub answers 404
         return (repo, branch) in self.protected
+
+    def folder_bytes(self, repo: str, ref: str, path: str) -> int:
+        return self.folder_sizes.get((repo, path.strip("/")), 0)
+
+    def refs_under(self, repo: str, prefix: str) -> list[str]:
+        return sorted(ref for (name, ref) in self.refs if name == repo and ref.startswith(prefix))
 
     def delete_ref(self, repo: str, ref: str) -> bool:
         if ref.startswith("refs/heads/"):

@@ -22,6 +22,7 @@ from github.Repository import Repository
 
 from atomesh.api import constants as c
 
+from . import listing
 from .errors import NotFound
 from .github_requests import Conditional, conditional_get, team_membership
 from .protocol import CheckConclusion, PullRequestRef, PullRequestRequest, ReviewComment, ReviewVerdict
@@ -293,6 +294,12 @@ class GitHubForge:
                 return False
             raise
         return True
+
+    def folder_bytes(self, repo: str, ref: str, path: str) -> int:
+        return listing.folder_bytes(self._retrier, self._repo(repo), ref, path)
+
+    def refs_under(self, repo: str, prefix: str) -> list[str]:
+        return listing.refs_under(self._retrier, self._repo(repo), prefix)
 
     def check_runs(self, repo: str, sha: str) -> dict[str, str | None]:
         """Latest check runs on a commit: name → conclusion (None while still running)."""

@@ -97,6 +97,14 @@ class Forge(Protocol):
         """Delete `ref` (refs/...) of `repo`; False when it did not exist."""
         ...
 
+    def refs_under(self, repo: str, prefix: str) -> list[str]:
+        """Full names of the refs of `repo` starting with `prefix` (refs/...), sorted."""
+        ...
+
+    def folder_bytes(self, repo: str, ref: str, path: str) -> int:
+        """Total bytes of the files under folder `path` at `ref`; 0 when there is no such folder."""
+        ...
+
     def create_check_run(
         self, repo: str, head_sha: str, name: str, conclusion: CheckConclusion, title: str, summary: str
     ) -> None: ...

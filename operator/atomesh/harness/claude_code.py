@@ -216,4 +216,5 @@ class ClaudeCode:
             message=message,
             session_id=state.session_id,
             final_text=final_text,
+            resumed=resume is not None,
         )

@@ -55,6 +55,7 @@ class LiteLLMLoop:
     def __init__(self, access: ModelAccess) -> None:
         self.access = access
         self.notes: list[str] = []
+        self.resumed = False
 
     def run(self, task: Task, workspace: Path, limits: HarnessLimits, env: Mapping[str, str]) -> HarnessResult:
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # offline: no price-map download
@@ -71,6 +72,7 @@ class LiteLLMLoop:
             *earlier,
             {"role": "user", "content": task.prompt},
         ]
+        self.resumed = bool(earlier)
         if earlier:
             self.notes.append(f"resumed a session of {len(earlier)} earlier messages")
         try:
@@ -165,6 +167,7 @@ class LiteLLMLoop:
             message=message,
             final_text=final_text,
             notes=tuple(self.notes),
+            resumed=self.resumed,
         )
 
 

@@ -4,7 +4,8 @@ OpenCode reads the provider's base URL from a config file; it is written to a pr
 (OPENCODE_CONFIG), never into the workspace, and refers to the key through {env:...} so the key
 is not written to disk. Every `step_finish` event is one turn with its tokens and cost; OpenCode
 has no turn or budget flag, so atomesh enforces maxTurns, maxCostUSD and maxTokens by watching
-those events and stopping the process group.
+those events and stopping the process group. A revision imports the session of the run it revises
+and continues it with `--session` (opencode_session).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from atomesh.harness.environment import process_env, scratch_dir
+from atomesh.harness.opencode_session import export_session, import_session
 from atomesh.harness.process import json_event, last_line, run_process
 from atomesh.harness.protocol import (
     FailureReason,
@@ -66,10 +69,12 @@ def build_config(access: ModelAccess) -> dict[str, Any]:
     return config
 
 
-def build_argv(executable: str, access: ModelAccess, task: Task) -> list[str]:
+def build_argv(executable: str, access: ModelAccess, task: Task, resume: str | None = None) -> list[str]:
+    """The command line; `resume` continues an imported session (its earlier turns come first)."""
     provider, name = provider_and_model(access.model)
     prompt = task.prompt if not task.system_prompt else f"{task.system_prompt}\n\n{task.prompt}"
-    return [executable, "run", "--format", "json", "-m", f"{provider}/{name}", prompt]
+    session = ["--session", resume] if resume else []
+    return [executable, "run", "--format", "json", *session, "-m", f"{provider}/{name}", prompt]
 
 
 @dataclass
@@ -136,6 +141,7 @@ class OpenCode:
     def run(self, task: Task, workspace: Path, limits: HarnessLimits, env: Mapping[str, str]) -> HarnessResult:
         state = EventState()
         reasons: list[FailureReason] = []
+        notes: list[str] = []
 
         def on_line(line: str) -> str | None:
             state.feed(line)
@@ -159,8 +165,15 @@ class OpenCode:
             child_env["OPENCODE_DISABLE_AUTOUPDATE"] = "1"
             if self.access.api_key:
                 child_env[KEY_VARIABLE] = self.access.api_key
-            argv = build_argv(self.executable, self.access, task)
-            outcome = run_process(argv, workspace, child_env, limits.timeout_seconds, on_line)
+            started = time.monotonic()
+            imported = import_session(self.executable, task.resume_from, scratch, workspace, child_env)
+            notes += [imported.note] if imported.note else []
+            argv = build_argv(self.executable, self.access, task, imported.session_id)
+            remaining = max(1.0, limits.timeout_seconds - (time.monotonic() - started))
+            outcome = run_process(argv, workspace, child_env, remaining, on_line)
+            if not outcome.timed_out:  # a run past its deadline is not revised; do not extend it further
+                exported = export_session(self.executable, task.session_out, state.session_id, workspace, child_env)
+                notes += [exported.note] if exported.note else []
         reason: FailureReason | None = None
         message = ""
         if outcome.timed_out:
@@ -181,4 +194,6 @@ class OpenCode:
             message=message,
             session_id=state.session_id,
             final_text=state.final_text,
+            notes=tuple(notes),
+            resumed=imported.session_id is not None,
         )

@@ -74,6 +74,7 @@ class HarnessResult:
     session_id: str | None = None
     final_text: str = ""
     notes: tuple[str, ...] = ()
+    resumed: bool = False  # the run continued the session in Task.resume_from (provenance shows it)
 
     @property
     def ok(self) -> bool:

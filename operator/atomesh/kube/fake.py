@@ -46,7 +46,7 @@ class FakeKube:
             copy.deepcopy(body)
             for (plural, ns, _), body in sorted(self.objects.items())
             if plural == resource.plural
-            and ns == namespace
+            and (ns == namespace or not namespace)  # "" is every namespace, as for the API server
             and all(body["metadata"].get("labels", {}).get(key) == value for key, value in wanted.items())
         ]
 

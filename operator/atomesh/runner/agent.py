@@ -27,10 +27,10 @@ from atomesh.runner.checks import run_checks
 from atomesh.runner.context import SOURCE_DIR, StepContext
 from atomesh.runner.contexts import load_contexts
 from atomesh.runner.failure import HARNESS_REASONS, StepFailure
-from atomesh.runner.memory import is_memory_run, propose_lesson
+from atomesh.runner.memory import check_compaction, compaction_work, is_compaction_run, is_memory_run, propose_lesson
 from atomesh.runner.modelproxy import wait_for_proxy
 from atomesh.runner.pause import Pause, proxy_pause, remaining_limits, spent_already, with_spent, write_pause
-from atomesh.runner.session import current_session, previous_session, seal_session
+from atomesh.runner.session import current_session, previous_session, record_resumed, seal_session
 from atomesh.runner.state import write_checks, write_summary, write_usage
 from atomesh.runner.task import compose_task
 
@@ -85,8 +85,9 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
     deadline = time.monotonic() + timeout
     context, folders = load_contexts(ctx)
     resume = previous_session(ctx)
+    compacting = is_compaction_run(ctx.run)
     task = replace(
-        compose_task(ctx.run, load_instructions(ctx)),
+        compaction_work(ctx) if compacting else compose_task(ctx.run, load_instructions(ctx)),
         context=context,
         context_dirs=folders,
         resume_from=resume if resume.is_file() else None,
@@ -119,6 +120,7 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
     harness_limits = replace(limits, max_cost_usd=None, max_tokens=None) if metered else limits
     result = harness.run(task, ctx.workspace, harness_limits, env)
     seal_session(ctx)
+    record_resumed(ctx, result.resumed)
     cost = result.usage.cost_usd
     declared = spec.harness.price
     if declared is not None:
@@ -146,6 +148,8 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
     if not result.ok:
         reason = HARNESS_REASONS.get(result.reason or "", c.HARNESS_CRASHED)
         raise StepFailure(reason, ctx.scrub(result.message))
+    if compacting:
+        check_compaction(ctx)
     checks = run_checks(spec.review.checks, ctx.workspace, env, deadline, ctx.scrub)
     write_checks(ctx.state_dir, checks)
     for check in checks:

@@ -24,14 +24,14 @@ from atomesh.review import build_surface
 from atomesh.runner.checkout import token_for
 from atomesh.runner.context import StepContext
 from atomesh.runner.failure import StepFailure
-from atomesh.runner.memory import is_memory_run, read_memory_pin
+from atomesh.runner.memory import changes_memory_only, read_memory_pin
 from atomesh.runner.paths import disallowed
 from atomesh.runner.pause import Pause, read_pause
 from atomesh.runner.publish_links import refused_links, with_modes
 from atomesh.runner.publish_visual import COMMITTER_EMAIL, COMMITTER_NAME, publish_visuals
 from atomesh.runner.pull_request_branch import checked_pull_request
 from atomesh.runner.review_input import build_review_input, changed_files
-from atomesh.runner.session import previous_session, snapshot_work, store_session
+from atomesh.runner.session import resumed_session, snapshot_work, store_session
 from atomesh.runner.state import read_checks, read_summary, read_usage
 
 
@@ -116,7 +116,7 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
             message = no_change_message(ctx.scrub(read_summary(ctx.state_dir)))
             return PublishSummary(outcome="noChanges", usage=usage, checks=checks, message=message)
         touched = [path for change in delta for path in (change.path, change.previous_path) if path]
-        allowed = memory_patterns(spec.memory) if is_memory_run(run) and spec.memory else spec.output.paths
+        allowed = memory_patterns(spec.memory) if changes_memory_only(run) and spec.memory else spec.output.paths
         outside = disallowed(touched, allowed)
         if outside:
             raise StepFailure(
@@ -155,7 +155,7 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
             base = gitops.merge_base(repo, f"origin/{spec.workspace.base_branch}", head) or old_head
         files = with_modes(repo, base, head, changed_files(repo, base, head))
         visuals, visual_notes = publish_visuals(ctx, repo, url, base, head, files)
-    resumed = run.revision_of or "" if previous_session(ctx).is_file() else ""
+    resumed = resumed_session(ctx)
     review_input = build_review_input(
         run,
         files,

@@ -10,6 +10,7 @@ import git
 from atomesh.api.agentrun import Usage
 from atomesh.api.runfile import CheckResult, RunFile
 from atomesh.core.memory import MEMORY_LABEL, MEMORY_TRIGGER
+from atomesh.core.memorycompaction import COMPACTION_TRIGGER
 from atomesh.forge import git as gitops
 from atomesh.review.office import OFFICE_SUFFIXES
 from atomesh.review.surface import (
@@ -109,7 +110,7 @@ def build_review_input(
     if run.revision_of:
         asked = "; ".join(f"@{item.author}: {item.body.strip()}" for item in run.feedback)[:500]
         history = (RevisionEntry(revision=max(run.revision - 1, 0), run=run.revision_of, feedback_summary=asked),)
-    proposes_memory = run.trigger.kind == MEMORY_TRIGGER
+    proposes_memory = run.trigger.kind in (MEMORY_TRIGGER, COMPACTION_TRIGGER)
     return ReviewInput(
         artifact_type="doc" if proposes_memory else spec.output.artifact,
         purpose=spec.purpose,

@@ -10,6 +10,7 @@ A session that cannot be stored or found is logged, never a failure: the revisio
 A paused run's session commit has one parent: the workspace as the agent left it (a commit on the
 checked-out head), so one ref keeps both. The run's next attempt (`attempt` > 1) fetches its own ref,
 puts that work back into its workspace as uncommitted changes on the same head, and resumes the session.
+Provenance shows `resumedSession` only when the harness did continue it (`record_resumed`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from atomesh.runner.context import StepContext
 
 SESSION_DIR = "session"
 PREVIOUS = "previous.json"
+RESUMED = "resumed"  # present when the harness did continue previous.json (not only was given it)
 CURRENT = "current.json"
 SESSION_FILE = "session.json"
 MAX_SESSION_BYTES = 8_000_000
@@ -47,6 +49,23 @@ def previous_session(ctx: StepContext) -> Path:
 
 def current_session(ctx: StepContext) -> Path:
     return ctx.state_dir / SESSION_DIR / CURRENT
+
+
+def record_resumed(ctx: StepContext, resumed: bool) -> None:
+    """Remember for publish whether the harness continued the earlier session (a session of another harness,
+    or one the harness could not load, is given but not resumed)."""
+    marker = ctx.state_dir / SESSION_DIR / RESUMED
+    if resumed:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(ctx.run.revision_of or "", encoding="utf-8")
+    else:
+        marker.unlink(missing_ok=True)
+
+
+def resumed_session(ctx: StepContext) -> str:
+    """The run whose session the harness continued, or ""."""
+    marker = ctx.state_dir / SESSION_DIR / RESUMED
+    return marker.read_text(encoding="utf-8").strip() if marker.is_file() else ""
 
 
 def fetch_session(ctx: StepContext, repo: git.Repo, token: str | None) -> bool:

@@ -205,3 +205,37 @@ def test_a_git_context_is_pinned_to_its_commit_and_a_new_ref_is_a_new_revision(r
         return ready.get("message") if ready.get("reason") == "ContextNotReady" else None
 
     assert "'policies'" in stack.wait_until("noter to wait for its Context", not_ready)
+
+
+def test_an_opencode_revision_resumes_the_session_of_the_run_it_revises(
+    review_stack: ReviewStack, opencode_cli: str
+) -> None:
+    """OpenCode: "changes requested" → the revision imports the first run's exported session, and its first
+    model request carries the first run's turns before the reviewer's feedback."""
+    stack = review_stack
+    ns = stack.namespace
+    stack.script(
+        edit_turns({f"docs/{ns}/oc-greeting.md": "# Greeting\n\nHello.\n"}, "Added a greeting, OC-FIRST-TURN."),
+        edit_turns({f"docs/{ns}/oc-welcome.md": "# Welcome\n\nWelcome!\n"}, "Added a welcome."),
+    )
+    manifest = stack.agent("guide-oc", "doc", ["docs/**"])
+    manifest["spec"]["harness"]["kind"] = "opencode"
+    stack.apply(manifest)
+    stack.start_run("guide-oc-1", "guide-oc", topic="greetings")
+    number = stack.awaiting_review("guide-oc-1", timeout=150)["review"]["number"]
+    assert stack.model is not None
+    first_requests = len(stack.model.requests)
+
+    stack.pull(number).create_review(body="Please welcome them too.", event="REQUEST_CHANGES")
+    stack.awaiting_review("guide-oc-1-r1", timeout=150)
+    (resumed, *_) = [r.body for r in stack.model.requests[first_requests:] if r.turn is not None]
+    messages = resumed["messages"]
+    assert "topic" in str(messages[0]["content"]), "the resumed session does not start with the first task"
+    assert any(m["role"] == "assistant" and "OC-FIRST-TURN" in str(m["content"]) for m in messages), (
+        "the revision's first request does not carry the first run's turns: its session was not resumed"
+    )
+    assert "Please welcome them too." in str(messages[-1]["content"])
+    provenance = parse_provenance(stack.pull(number).body or "")
+    assert provenance is not None
+    assert provenance["resumedSession"] == "guide-oc-1"
+    stack.assert_no_secrets()

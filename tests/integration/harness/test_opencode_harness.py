@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import git
 import pytest
 from tests.fixtures.anthropic import StartEmulator
 from tests.integration.harness.harness_support import (
+    GUIDE,
     INPUT_TOKENS,
     MULTI_FILE_CHANGE,
     OUTPUT_TOKENS,
@@ -68,3 +71,61 @@ def test_model_error_fails_clearly(tmp_path: Path, anthropic_emulator: StartEmul
     result = harness(emulator.url, opencode_cli).run(Task("Go."), tmp_path / "ws", LIMITS, harness_env())
     assert result.reason == "ModelError"
     assert "temperature: out of range" in result.message
+
+
+def test_a_revision_resumes_the_opencode_session_in_a_fresh_checkout(
+    tmp_path: Path, anthropic_emulator: StartEmulator, opencode_cli: str
+) -> None:
+    """The first run's session, exported, is imported by a later run in another home and another clone of the
+    repository, and its first model request carries the first run's turns before the new task."""
+    script = {
+        "turns": [
+            {"tools": [{"tool": "write_file", "input": {"path": "docs/guide.md", "content": GUIDE}}]},
+            {"text": "Wrote the guide, FIRST-RUN-MARKER."},
+            {"text": "Revised as asked."},
+        ]
+    }
+    emulator = anthropic_emulator(script)
+    origin = make_repo(tmp_path / "ws1")
+    saved = tmp_path / "state1" / "session.json"
+    first = harness(emulator.url, opencode_cli).run(
+        Task("Write a guide.", session_out=saved), tmp_path / "ws1", LIMITS, harness_env()
+    )
+    assert first.ok, first.message
+    record = json.loads(saved.read_text())
+    assert (record["harness"], record["sessionId"]) == ("opencode", first.session_id)
+    assert KEY not in saved.read_text()
+
+    clone = git.Repo.clone_from(str(origin.working_dir), tmp_path / "ws2")
+    requests_before = len(emulator.requests)
+    second = harness(emulator.url, opencode_cli).run(
+        Task("Please also greet the reader.", resume_from=saved), Path(str(clone.working_dir)), LIMITS, harness_env()
+    )
+    assert second.ok, second.message
+    assert second.session_id == first.session_id
+    assert second.resumed
+    assert not first.resumed
+    assert any("resumed an OpenCode session" in note for note in second.notes)
+    (resumed, *_) = [r.body for r in emulator.requests[requests_before:] if r.turn is not None]
+    texts = [str(m.get("content")) for m in resumed["messages"]]
+    assert "Write a guide." in texts[0]
+    assert any(m["role"] == "assistant" and "FIRST-RUN-MARKER" in str(m["content"]) for m in resumed["messages"])
+    assert "Please also greet the reader." in texts[-1]
+    assert emulator.remaining_turns == 0
+
+
+def test_an_unusable_session_starts_afresh(
+    tmp_path: Path, anthropic_emulator: StartEmulator, opencode_cli: str
+) -> None:
+    emulator = anthropic_emulator({"turns": [{"text": "Fresh start."}]})
+    make_repo(tmp_path / "ws")
+    saved = tmp_path / "session.json"
+    saved.write_text(json.dumps({"harness": "claude-code", "sessionId": "1b37ada4-3604", "transcript": ""}))
+    result = harness(emulator.url, opencode_cli).run(
+        Task("Go.", resume_from=saved), tmp_path / "ws", LIMITS, harness_env()
+    )
+    assert result.ok, result.message
+    (request,) = [r.body for r in emulator.requests if r.turn is not None]
+    assert len(request["messages"]) == 1
+    assert result.notes == ()
+    assert not result.resumed

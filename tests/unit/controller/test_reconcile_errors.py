@@ -1,6 +1,7 @@
-"""Every object gets an answer, once: an unexpected reconcile error becomes a `Reconciling=True`
-condition with reason `ReconcileError` and one Warning Event, its traceback is logged once, its
-retries back off, and the next success withdraws the answer (on the in-memory Kube)."""
+"""Every object gets an answer, once (Agents, AgentRuns, Meshes, Contexts and Budgets): an unexpected
+reconcile error becomes a `Reconciling=True` condition with reason `ReconcileError` and one Warning
+Event, its traceback is logged once, its retries back off, and the next success withdraws the answer
+(on the in-memory Kube)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from atomesh.controller.apply import ErrorAnswers
 from atomesh.controller.context import OperatorContext
 from atomesh.controller.metrics import Metrics
 from atomesh.controller.reconciler import Request, Workers
+from atomesh.controller.registry import build_registry
 from atomesh.controller.workqueue import WorkQueue
 from atomesh.core.config import OperatorConfig
 from atomesh.core.requeue import DEFAULT_RETRY
 from atomesh.kube.fake import FakeKube
-from atomesh.kube.resources import AGENT_RUNS
+from atomesh.kube.resources import AGENT_RUNS, BUDGETS, CONFIGMAPS, CONTEXTS
 
 RUN: dict[str, Any] = {
     "apiVersion": "atomesh.io/v1alpha1",
@@ -173,3 +175,62 @@ def test_an_answer_that_failed_is_given_on_a_later_retry_without_a_second_traceb
     assert kube.failures == 0
     assert len(stack.events) == 1
     assert len([record for record in caplog.records if record.exc_info]) == 1
+
+
+class BrokenReads(FakeKube):
+    """The in-memory Kube whose ConfigMap reads and AgentRun lists fail unexpectedly."""
+
+    def get(self, resource: Any, namespace: str, name: str) -> Any:
+        if resource is CONFIGMAPS:
+            raise RuntimeError("configmaps read failed")
+        return super().get(resource, namespace, name)
+
+    def list(self, resource: Any, namespace: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        if resource is AGENT_RUNS:
+            raise RuntimeError("agentruns list failed")
+        return super().list(resource, namespace, *args, **kwargs)
+
+
+CONTEXT: dict[str, Any] = {
+    "apiVersion": "atomesh.io/v1alpha1",
+    "kind": "Context",
+    "metadata": {"name": "handbook", "namespace": "team"},
+    "spec": {"configMap": {"name": "handbook-v1"}},
+}
+BUDGET: dict[str, Any] = {
+    "apiVersion": "atomesh.io/v1alpha1",
+    "kind": "Budget",
+    "metadata": {"name": "team-budget", "namespace": "team"},
+    "spec": {"perDay": {"usd": 10}},
+}
+
+
+@pytest.mark.parametrize(
+    ("controller", "resource", "manifest", "error"),
+    [
+        ("context", CONTEXTS, CONTEXT, "RuntimeError: configmaps read failed"),
+        ("budget", BUDGETS, BUDGET, "RuntimeError: agentruns list failed"),
+    ],
+)
+def test_contexts_and_budgets_get_the_answer_too(
+    controller: str, resource: Any, manifest: dict[str, Any], error: str
+) -> None:
+    """Wired as the operator wires them: their unexpected errors are answered on the object, once."""
+    events: list[tuple[str, str, str]] = []
+    kube = BrokenReads()
+    ctx = OperatorContext(
+        config=OperatorConfig(runner_image="runner:test"),
+        kube=kube,
+        post_event=lambda body, type_, reason, message: events.append((type_, reason, message)),
+    )
+    build_registry(ctx, kubeconfig=None, endpoint=None)
+    kube.create(resource, manifest)
+    name = manifest["metadata"]["name"]
+    for _ in range(2):
+        ctx.workers.enqueue(controller, "team", name)
+        assert ctx.workers.process_next(0)
+    body = kube.get(resource, "team", name) or {}
+    (reconciling,) = [cond for cond in body["status"]["conditions"] if cond["type"] == c.RECONCILING]
+    assert (reconciling["status"], reconciling["reason"]) == (c.TRUE, c.RECONCILE_ERROR)
+    assert reconciling["message"] == f"reconcile failed: {error}; retried with backoff"
+    assert events == [("Warning", c.RECONCILE_ERROR, reconciling["message"])]

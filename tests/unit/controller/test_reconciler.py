@@ -18,7 +18,7 @@ from atomesh.core.requeue import DEFAULT_RETRY, RetryPolicy, Stalled, Transient,
 from atomesh.forge.errors import GitError
 from atomesh.kube.client import KubeError
 from atomesh.kube.fake import FakeKube
-from atomesh.kube.resources import AGENT_RUNS, AGENTS, CONFIGMAPS, PODS
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, CONFIGMAPS, MESHES, PODS
 
 
 class Clock:
@@ -244,3 +244,29 @@ def test_workers_reconcile_only_the_namespaces_this_replica_owns() -> None:
     while workers.process_next(0):
         pass
     assert calls == ["mine/a"]
+
+
+def test_a_mesh_node_without_memory_runs_with_the_memory_its_mesh_shares() -> None:
+    ctx = context()
+    ctx.kube.create(AGENTS, AGENT)
+    ctx.kube.patch_status(AGENTS, "team", "tidy", READY)
+    mesh = {
+        "apiVersion": "atomesh.io/v1alpha1",
+        "kind": "Mesh",
+        "metadata": {"name": "docs", "namespace": "team"},
+        "spec": {
+            "agents": [{"name": "tidy", "agentRef": {"name": "tidy"}}],
+            "memory": {"path": ".atomesh/memory/docs"},
+        },
+    }
+    ctx.kube.create(MESHES, mesh)
+    labels = {"atomesh.io/mesh": "docs", "atomesh.io/mesh-execution": "docs-1"}
+    ctx.kube.create(AGENT_RUNS, {**RUN, "metadata": {**RUN["metadata"], "labels": labels}})
+    ctx.kube.create(AGENT_RUNS, {**RUN, "metadata": {"name": "tidy-2", "namespace": "team"}})  # not in the mesh
+    reconcile_run(ctx, "team", "tidy-1")
+    reconcile_run(ctx, "team", "tidy-2")
+    in_mesh = (ctx.kube.get(AGENT_RUNS, "team", "tidy-1") or {})["status"]["agent"]
+    alone = (ctx.kube.get(AGENT_RUNS, "team", "tidy-2") or {})["status"]["agent"]
+    assert in_mesh["spec"]["memory"]["path"] == ".atomesh/memory/docs"
+    assert in_mesh["specHash"] == alone["specHash"]  # the Agent's revision is unchanged
+    assert "memory" not in alone["spec"]

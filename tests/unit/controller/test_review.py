@@ -127,3 +127,72 @@ def test_a_writer_demoted_to_read_access_cannot_start_a_revision() -> None:
     state.want_look(NAMESPACE, "fix-1", full=True)
     reconcile_review(ctx, state, NAMESPACE, "fix-1")
     assert sorted(run["metadata"]["name"] for run in kube.list(AGENT_RUNS, NAMESPACE)) == ["fix-1", "fix-1-r1"]
+
+
+def merged_lesson(size: int) -> tuple[OperatorContext, FakeKube, FakeForge, ReviewState]:
+    """A lesson run awaiting review whose pull request was merged, leaving `size` bytes of memory on main."""
+    ctx, kube, forge, state, _ = waiting_run()
+    agent = agent_manifest("fixer", memory={"path": ".atomesh/memory/fixer", "maxBytes": 4000})
+    pull = forge.open_or_update_pull_request(PullRequestRequest(REPO, "atomesh/fix-1-memory", "main", "Lesson", "b"))
+    lesson = awaiting_review("fix-1-r1-memory", pull.number)
+    lesson["spec"] = {"agentRef": {"name": "fixer"}, "input": {"x": 1}, "trigger": {"kind": "memory"}}
+    lesson["status"]["agent"]["spec"] = agent["spec"]
+    kube.create(AGENT_RUNS, lesson)
+    kube.patch_status(AGENT_RUNS, NAMESPACE, "fix-1-r1-memory", lesson["status"])
+    forge.set_head(REPO, "main", "feedc0de" * 5)
+    forge.folder_sizes[(REPO, ".atomesh/memory/fixer")] = size
+    forge.merge(REPO, pull.number)
+    state.want_look(NAMESPACE, "fix-1-r1-memory", full=True)
+    return ctx, kube, forge, state
+
+
+def test_a_merged_lesson_past_the_memory_bound_proposes_one_compaction() -> None:
+    ctx, kube, forge, state = merged_lesson(3500)
+    reconcile_review(ctx, state, NAMESPACE, "fix-1-r1-memory")
+    compaction = kube.get(AGENT_RUNS, NAMESPACE, "fixer-compaction-feedc0defeed") or {}
+    assert compaction["spec"]["trigger"] == {"kind": "compaction", "source": "fix-1-r1-memory"}
+    assert compaction["spec"]["input"] == {"x": 1}
+    (comment,) = forge.pull(REPO, 2).comments
+    assert "3500 bytes, more than its bound of 3000" in comment
+    # A later lesson merged while that compaction awaits review proposes no second one.
+    kube.patch_status(AGENT_RUNS, NAMESPACE, "fixer-compaction-feedc0defeed", {"phase": "AwaitingReview"})
+    forge.set_head(REPO, "main", "beefcafe" * 5)
+    pull = forge.open_or_update_pull_request(PullRequestRequest(REPO, "atomesh/fix-2-memory", "main", "L2", "b"))
+    second = awaiting_review("fix-2-r1-memory", pull.number)
+    second["spec"] = {"agentRef": {"name": "fixer"}, "trigger": {"kind": "memory"}}
+    second["status"]["agent"]["spec"] = (kube.get(AGENT_RUNS, NAMESPACE, "fix-1-r1-memory") or {})["status"]["agent"][
+        "spec"
+    ]
+    kube.create(AGENT_RUNS, second)
+    kube.patch_status(AGENT_RUNS, NAMESPACE, "fix-2-r1-memory", second["status"])
+    forge.merge(REPO, pull.number)
+    state.want_look(NAMESPACE, "fix-2-r1-memory", full=True)
+    reconcile_review(ctx, state, NAMESPACE, "fix-2-r1-memory")
+    compactions = [
+        r["metadata"]["name"] for r in kube.list(AGENT_RUNS, NAMESPACE) if "compaction" in r["metadata"]["name"]
+    ]
+    assert compactions == ["fixer-compaction-feedc0defeed"]
+
+
+def test_a_merged_lesson_within_the_bound_proposes_nothing() -> None:
+    ctx, kube, _, state = merged_lesson(3000)
+    reconcile_review(ctx, state, NAMESPACE, "fix-1-r1-memory")
+    assert (kube.get(AGENT_RUNS, NAMESPACE, "fix-1-r1-memory") or {})["status"]["phase"] == "Succeeded"
+    assert sorted(r["metadata"]["name"] for r in kube.list(AGENT_RUNS, NAMESPACE)) == ["fix-1", "fix-1-r1-memory"]
+
+
+def test_a_compaction_of_the_same_shared_memory_by_another_agent_holds_the_proposal() -> None:
+    ctx, kube, _, state = merged_lesson(3500)
+    writer = agent_manifest("writer", memory={"path": ".atomesh/memory/fixer", "maxBytes": 4000})
+    other = {
+        "apiVersion": "atomesh.io/v1alpha1",
+        "kind": "AgentRun",
+        "metadata": {"name": "writer-compaction-aaaaaaaaaaaa", "namespace": NAMESPACE},
+        "spec": {"agentRef": {"name": "writer"}, "trigger": {"kind": "compaction"}},
+    }
+    kube.create(AGENT_RUNS, other)
+    status = {"phase": "AwaitingReview", "agent": {"name": "writer", "spec": writer["spec"]}}
+    kube.patch_status(AGENT_RUNS, NAMESPACE, "writer-compaction-aaaaaaaaaaaa", status)
+    reconcile_review(ctx, state, NAMESPACE, "fix-1-r1-memory")
+    assert (kube.get(AGENT_RUNS, NAMESPACE, "fix-1-r1-memory") or {})["status"]["phase"] == "Succeeded"
+    assert kube.get(AGENT_RUNS, NAMESPACE, "fixer-compaction-feedc0defeed") is None

@@ -8,6 +8,8 @@ from pathlib import Path
 from atomesh.harness import HarnessLimits, ModelAccess, Task
 from atomesh.harness.claude_code import build_argv, project_dir, restore_session, save_session
 from atomesh.harness.litellm_loop import load_transcript, save_transcript
+from atomesh.harness.opencode import build_argv as opencode_argv
+from atomesh.harness.opencode_session import resumable_export, session_record
 
 ACCESS = ModelAccess(model="claude-sonnet-4-5")
 LIMITS = HarnessLimits(max_turns=5, timeout_seconds=60)
@@ -67,3 +69,32 @@ def test_the_litellm_transcript_round_trips_without_its_system_prompt(tmp_path: 
     claude = tmp_path / "claude.json"
     claude.write_text(json.dumps({"harness": "claude-code", "sessionId": SESSION, "transcript": ""}))
     assert load_transcript(claude) == []
+
+
+OPENCODE_SESSION = "ses_db020468fffebAlrqHv0aIVKwg"
+
+
+def test_opencode_continues_an_imported_session_only_when_given_one() -> None:
+    assert "--session" not in opencode_argv("opencode", ACCESS, Task("x"))
+    argv = opencode_argv("opencode", ACCESS, Task("x"), resume=OPENCODE_SESSION)
+    assert argv[argv.index("--session") + 1] == OPENCODE_SESSION
+    assert argv[-1] == "x"
+
+
+def test_an_opencode_session_record_is_resumed_only_when_whole_and_its_own(tmp_path: Path) -> None:
+    export = {"info": {"id": OPENCODE_SESSION, "directory": "/ws"}, "messages": [{"info": {}, "parts": []}]}
+    saved = tmp_path / "session.json"
+    saved.write_text(json.dumps(session_record(OPENCODE_SESSION, export)))
+    assert resumable_export(saved) == (OPENCODE_SESSION, export)
+    for broken in (
+        {"harness": "claude-code", "sessionId": OPENCODE_SESSION, "export": export},
+        {"harness": "opencode", "sessionId": "../../x", "export": export},
+        {"harness": "opencode", "sessionId": "ses_0000000000other", "export": export},
+        {"harness": "opencode", "sessionId": OPENCODE_SESSION, "export": {"info": {"id": OPENCODE_SESSION}}},
+    ):
+        saved.write_text(json.dumps(broken))
+        assert resumable_export(saved) is None, broken
+    saved.write_text("not json")
+    assert resumable_export(saved) is None
+    assert resumable_export(tmp_path / "missing.json") is None
+    assert resumable_export(None) is None

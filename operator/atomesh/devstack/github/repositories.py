@@ -204,6 +204,19 @@ async def list_refs(request: web.Request) -> web.Response:
     return ctx.paginate(request, items)
 
 
+@routes.get(REPO + "/git/matching-refs/{ref:.*}")
+async def list_matching_refs(request: web.Request) -> web.Response:
+    """Every ref whose name starts with `refs/<ref>`; an empty list (not a 404) when none does."""
+    found, _ = ctx.repo(request)
+    svc = ctx.services(request)
+    prefix = "refs/" + request.match_info["ref"]
+    refs = svc.storage.refs(found.full_name)
+    items = [
+        ref_json(ctx.urls(request), found, ref, sha) for ref, sha in sorted(refs.items()) if ref.startswith(prefix)
+    ]
+    return ctx.paginate(request, items)
+
+
 @routes.post(REPO + "/git/refs")
 async def create_ref(request: web.Request) -> web.Response:
     found, who = ctx.repo(request, "write")
@@ -292,7 +305,9 @@ async def get_contents(request: web.Request) -> web.Response:
         listing = []
         for kind, sha, name in entries:
             child = f"{path}/{name}" if path else name
-            listing.append(_content(base, found, ref, child, sha, kind, size=0))
+            # GitHub lists a file with its size in bytes, a directory with 0.
+            size = int(svc.storage.out(found.full_name, "cat-file", "-s", sha)) if kind == "blob" else 0
+            listing.append(_content(base, found, ref, child, sha, kind, size=size))
         return ctx.json_response(listing)
     blob = svc.storage.read_blob(found.full_name, ref, path)
     if blob is None:
