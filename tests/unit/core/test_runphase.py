@@ -209,6 +209,7 @@ STEP_OF_REASON = {
     c.CONTEXT_UNAVAILABLE: "checkout",
     c.CONTEXT_TOO_LARGE: "checkout",
     c.CONTEXT_CHANGED: "agent",
+    c.MEMORY_COMPACTION_TOO_LARGE: "agent",
 }
 
 
