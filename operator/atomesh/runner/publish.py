@@ -29,6 +29,7 @@ from atomesh.runner.publish_links import refused_links, with_modes
 from atomesh.runner.publish_visual import COMMITTER_EMAIL, COMMITTER_NAME, publish_visuals
 from atomesh.runner.review_input import build_review_input, changed_files
 from atomesh.runner.session import previous_session, store_session
+from atomesh.runner.site_output import site_builds
 from atomesh.runner.state import read_checks, read_summary, read_usage
 
 
@@ -146,6 +147,7 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
         memory=read_memory_pin(ctx),
         visuals=visuals,
         visual_notes=visual_notes,
+        site_builds=site_builds(ctx),
     )
     surface = build_surface(review_input)
     slug = forge_repo(spec.workspace.repo)
