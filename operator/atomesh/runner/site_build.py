@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -91,7 +92,10 @@ def build_side(ctx: StepContext, build: SiteBuild, root: str, side: SiteSide, tr
     if not folder.is_dir() or not folder.is_relative_to(tree.resolve()):
         return SiteBuildResult(side=side, passed=False, problem=f"spec.review.pages.root {root!r} is no folder")
     timeout = parse_duration(build.timeout)
+    ctx.log(f"build: building the {side} in {root}")
     code, output = run_shell(build.run, folder, build_environment(ctx.environ), float(timeout))
+    # The whole log goes to the container's (`kubectl logs -c build`), its tail to the surface.
+    print(ctx.scrub(output), end="" if output.endswith("\n") else "\n", file=sys.stderr, flush=True)
     log = tail(ctx.scrub(output))
     if code is None:
         return SiteBuildResult(
