@@ -41,7 +41,7 @@ class SiteBuildResult(SpecModel):
 
 
 class SiteTooLarge(Exception):
-    """A built site over MAX_SITE_BYTES or MAX_SITE_FILES."""
+    """A built site over MAX_SITE_BYTES or MAX_SITE_FILES, or one that is no folder of its own."""
 
 
 def site_dir(state_dir: Path) -> Path:
@@ -74,6 +74,9 @@ def copy_site(source: Path, dest: Path, max_bytes: int = MAX_SITE_BYTES, max_fil
     """Copy the folders and regular files under `source` to `dest`, never following a symbolic link
     (links are left out); returns the bytes copied. Raises SiteTooLarge past either bound."""
     copied, files = 0, 0
+    # os.walk lists a linked top folder: a site (or site/) that is a link, to /proc/self say, is refused whole.
+    if source.is_symlink() or source.parent.is_symlink() or not source.is_dir():
+        raise SiteTooLarge(f"the built site {source.name!r} is not a folder of the build's own")
     dest.mkdir(parents=True, exist_ok=True)
     for folder, subfolders, names in os.walk(source, followlinks=False):
         here = Path(folder)

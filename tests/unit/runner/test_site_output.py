@@ -48,3 +48,15 @@ def test_results_round_trip_and_anything_else_reads_as_none(tmp_path: Path) -> N
 def test_the_build_command_gets_no_atomesh_variable() -> None:
     env = build_environment({"PATH": "/bin", "ATOMESH_FORGE_TOKEN": "t", "ATOMESH_MODEL_API_KEY": "k", "HOME": "/h"})
     assert env == {"PATH": "/bin", "HOME": "/h", "CI": "true"}
+
+
+def test_a_site_that_is_a_link_is_refused_whole(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "index.html").write_text("<h1>not built here</h1>")
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "head").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "linked-state").symlink_to(tmp_path / "state", target_is_directory=True)
+    for source in (tmp_path / "state" / "head", tmp_path / "linked-state" / "base", tmp_path / "missing"):
+        with pytest.raises(SiteTooLarge, match="not a folder of the build's own"):
+            copy_site(source, tmp_path / "copy")
+    assert not (tmp_path / "copy").exists()
