@@ -136,6 +136,15 @@ class Operator:
             for path in self.logs.glob("*.log")
         )
 
+    def first_traceback(self, lines: int = 40) -> list[str]:
+        """The log lines around the first traceback (the logs go with the campaign's temporary folder)."""
+        for path in sorted(self.logs.glob("*.log")):
+            text = path.read_text(errors="replace").splitlines()
+            start = next((i for i, line in enumerate(text) if "Traceback (most recent call last)" in line), None)
+            if start is not None:
+                return [f"{path.name}:", *text[max(0, start - 3) : start + lines]]
+        return []
+
 
 class PodCreations:
     """Every runner pod the API server created (ADDED on its watch), by name and uid."""
@@ -334,6 +343,8 @@ def report(result: dict[str, Any], pods: PodCreations, operator: Operator, revie
         print(f"{key:32} {value}")
     for line in [*pods.duplicates(), *(b for b, n in by_branch.items() if n > 1), *lost, *disagreements][:40]:
         print("  " + line)
+    for line in operator.first_traceback():
+        print("  | " + line)
     bad = (
         figures["duplicate pods"],
         figures["duplicate pull requests"],

@@ -8,8 +8,8 @@
                                         # (cassettes/<model>.yaml: turns recorded with another model)
     harnesses: [litellm, claude-code]   # default: the agent's own spec.harness.kind
     expect:
-      outcome: published                # published (default), noChanges or failed
-      reason: PathsNotAllowed           # the run's status reason, for a failed run
+      outcome: published                # published (default), noChanges, failed or paused (at a hard limit)
+      reason: PathsNotAllowed           # the run's status reason, for a failed or paused run
       files: {changed: [src/**], only: [src/**, tests/**]}
       content: [{path: src/app.py, contains: [ValueError], notContains: [TODO], matches: 'raise \\w+'}]
       verdict: success                  # the verification check run's conclusion
@@ -40,7 +40,7 @@ MODEL_CASSETTES_DIR = "cassettes"  # cassettes/<model>.yaml: the turns recorded 
 DEFAULT_REPOSITORIES = ("repo", "repo.bundle")
 HARNESS_KINDS = ("claude-code", "opencode", "litellm")
 
-Outcome = Literal["published", "noChanges", "failed"]
+Outcome = Literal["published", "noChanges", "failed", "paused"]
 CheckState = Literal["passed", "failed"]
 Verdict = Literal["success", "failure", "neutral", "action_required", "cancelled", "skipped", "timed_out"]
 
@@ -96,8 +96,10 @@ class Expectations(_Model):
 
     @model_validator(mode="after")
     def _reason_only_when_failed(self) -> Expectations:
-        if self.reason is not None and self.outcome != "failed":
-            raise ValueError("`reason` is the reason of a failed run: set `outcome: failed` or drop `reason`")
+        if self.reason is not None and self.outcome not in ("failed", "paused"):
+            raise ValueError(
+                "`reason` is the reason of a failed or paused run: set `outcome: failed` (or paused) or drop `reason`"
+            )
         return self
 
 

@@ -204,6 +204,7 @@ def _observe(
     review = forge.review(summary, out)
     return Observed(
         outcome=summary.outcome,
+        reason=summary.reason if summary.outcome == "paused" else None,  # BudgetExceeded or TokensExceeded
         message=summary.message,
         changed=changed,
         contents=contents,

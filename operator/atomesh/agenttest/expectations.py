@@ -29,7 +29,7 @@ class Miss:
 class Observed:
     """What one run of a case produced."""
 
-    outcome: str  # published, noChanges or failed
+    outcome: str  # published, noChanges, failed or paused
     reason: str | None = None
     message: str = ""
     changed: tuple[str, ...] = ()

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from atomesh.api.budget import AgentBudget, ArtifactCost, WindowSpend, run_limits
 from atomesh.api.common import (
+    DNS_SUBDOMAIN_PATTERN,
     DURATION_PATTERN,
     Condition,
     LocalObjectReference,
@@ -215,7 +216,23 @@ class RunnerSettings(SpecModel):
     resources: dict[str, dict[str, int | str]] = Field(
         default_factory=dict, description="Container resources (requests and limits) of each runner step."
     )
-    service_account_name: str | None = Field(default=None, description="ServiceAccount of the runner pod.")
+    service_account_name: str | None = Field(
+        default=None,
+        max_length=253,
+        pattern=DNS_SUBDOMAIN_PATTERN,
+        description=(
+            "ServiceAccount of the runner pod, in the Agent's namespace (a pod can name no other); the "
+            "namespace's default when unset."
+        ),
+    )
+    automount_service_account_token: bool = Field(
+        default=False,
+        description=(
+            "Give the agent step its ServiceAccount's token (a projected, pod-bound token at "
+            "/var/run/secrets/kubernetes.io/serviceaccount), for an agent that talks to the Kubernetes API. "
+            "Off: no step holds one; checkout, publish and the model proxy never do."
+        ),
+    )
 
     @field_validator("resources")
     @classmethod

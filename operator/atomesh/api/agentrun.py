@@ -11,11 +11,14 @@ from atomesh.api.common import Condition, LocalObjectReference, ObjectMeta, Spec
 from atomesh.api.context import ContextVersion
 
 TriggerKind = Literal["manual", "schedule", "event", "mesh", "revision", "memory"]
-Phase = Literal["Queued", "Pending", "Running", "AwaitingReview", "Succeeded", "Rejected", "Failed", "Cancelled"]
+Phase = Literal[
+    "Queued", "Pending", "Running", "Paused", "AwaitingReview", "Succeeded", "Rejected", "Failed", "Cancelled"
+]
 PHASES: tuple[Phase, ...] = (
     "Queued",
     "Pending",
     "Running",
+    "Paused",
     "AwaitingReview",
     "Succeeded",
     "Rejected",
@@ -26,6 +29,8 @@ TERMINAL_PHASES: frozenset[Phase] = frozenset({"Succeeded", "Rejected", "Failed"
 # Queued counts as active: a run waiting for its budget window still holds its schedule's, trigger's and
 # mesh's concurrency (as a CronJob's pending Job does), so waiting never piles up runs.
 ACTIVE_PHASES: frozenset[Phase] = frozenset({"Queued", "Pending", "Running"})
+# Paused is neither: the run stopped at its hard limit with its session kept, holds no pod and no
+# concurrency slot, and resumes (a new runner pod) when its budget is raised or it is asked to.
 ReviewState = Literal["open", "changesRequested", "merged", "closed"]
 
 
@@ -143,15 +148,21 @@ class AgentRunStatus(StatusModel):
     phase: Phase = Field(
         default="Pending",
         description=(
-            "Queued (waits for a budget window), Pending, Running, AwaitingReview, Succeeded, Rejected, Failed "
-            "or Cancelled."
+            "Queued (waits for a budget window), Pending, Running, Paused (stopped at its hard limit, session "
+            "kept; resumes when the budget is raised), AwaitingReview, Succeeded, Rejected, Failed or Cancelled."
         ),
     )
     reason: str | None = Field(default=None, description="CamelCase reason of the current phase.")
     message: str | None = Field(default=None, description="Human-readable details of the current phase.")
     conditions: list[Condition] = Field(default_factory=list, description="Ready, Reconciling, Stalled.")
     agent: AgentSnapshot | None = Field(default=None, description="The agent revision and spec the run uses.")
-    pod_name: str | None = Field(default=None, description="Name of the runner pod.")
+    pod_name: str | None = Field(default=None, description="Name of the runner pod (of the current attempt).")
+    attempt: int | None = Field(
+        default=None, ge=1, description="Attempt of the runner pod: unset for the first, 2 after the first resume."
+    )
+    last_handled_resume: str | None = Field(
+        default=None, description="Value of the atomesh.io/resume annotation last acted upon."
+    )
     start_time: str | None = Field(default=None, description="When the run started (RFC 3339).")
     completion_time: str | None = Field(default=None, description="When the run reached a terminal phase (RFC 3339).")
     artifact: Artifact | None = Field(default=None, description="The artifact produced.")

@@ -88,6 +88,15 @@ class WindowSpend(StatusModel):
     runs: int = Field(default=0, description="Runs that started in the window.")
 
 
+class WindowRoom(StatusModel):
+    """What the tightest budget windows covering a run had left when it started: its in-flight allowance."""
+
+    usd: float | None = Field(default=None, description="US dollars left in the tightest window.")
+    usd_window: str = Field(default="", description="That window, e.g. `Agent/tidy perDay`.")
+    tokens: int | None = Field(default=None, description="Tokens left in the tightest window.")
+    tokens_window: str = Field(default="", description="That window, e.g. `Budget/team perMonth`.")
+
+
 class ArtifactCost(StatusModel):
     """What an accepted artifact of one Agent cost over the current month: all its runs and revisions."""
 

@@ -63,6 +63,11 @@ COST_UNKNOWN: Final = "CostUnknown"
 #: Ready=False, ResolvedRefs=False, Reconciling=True: a Context the Agent names in `spec.context` does
 #: not exist or is not Ready; the message names it. The Agent is reconciled again when it changes.
 CONTEXT_NOT_READY: Final = "ContextNotReady"
+#: Ready=False, ResolvedRefs=False, Stalled=True: a reference to an object in another namespace is not
+#: allowed by that object (its `spec.allowedNamespaces`: Same by default, All, or a namespace Selector),
+#: or cannot cross namespaces at all (a ConfigMap Context); the message names the object and the rule.
+#: The Agent is reconciled again when the referenced object changes. (Gateway API's reason.)
+REF_NOT_PERMITTED: Final = "RefNotPermitted"
 
 # --- Context reasons -----------------------------------------------------------------------------
 #: Ready=False, Stalled=True: the source kind cannot be resolved by this operator (an `oci` source);
@@ -87,6 +92,9 @@ AGENT_NOT_READY: Final = "AgentNotReady"
 INVALID_INPUT: Final = "InvalidInput"
 #: Pending, Event Normal: the runner pod was created.
 POD_CREATED: Final = "PodCreated"
+#: Pending, Event Normal: a Paused run resumes: a new runner pod (`<run>-runner-<attempt>`) continues its
+#: kept session and work; the message says what resumed it (a raised limit or the annotation).
+RESUMED: Final = "Resumed"
 #: Running: a runner step is running.
 RUNNING: Final = "Running"
 #: AwaitingReview: the artifact's pull request is open for review.
@@ -111,11 +119,14 @@ TIMEOUT: Final = "Timeout"
 CANCELLED: Final = "Cancelled"
 #: Failed, Stalled=True: the runner pod vanished; it is never recreated, a step may have published.
 POD_LOST: Final = "PodLost"
-#: Failed (a run over `limits.maxCostUSD`), or Pending/Queued and the BudgetExceeded condition
-#: (a mesh over its daily budget). Phase Queued, Event Normal: a new run waits because a window of a
-#: budget that covers it (its Agent's `spec.budget`, its Mesh's `spec.budget`, a Budget of the
-#: namespace) is spent; the message names each window and when the run starts. Budget, Event
-#: Warning and BudgetExceeded=True: a window's hard limit is reached.
+#: Paused: the run reached its dollar limit (`limits.maxCostUSD` or `budget.perRun.usd`) mid-flight; the model
+#: proxy refused the next model request, the agent step ended at that turn with its session and work kept,
+#: and nothing was published. It resumes when the limit is raised above its spend, or on the
+#: `atomesh.io/resume` annotation. Pending/Queued and the BudgetExceeded condition: a mesh over its daily
+#: budget. Phase Queued, Event Normal: a new run waits because a window of a budget that covers it (its
+#: Agent's `spec.budget`, its Mesh's `spec.budget`, a Budget of the namespace) is spent; the message names
+#: each window and when the run starts. Budget, Event Warning and BudgetExceeded=True: a window's hard
+#: limit is reached.
 BUDGET_EXCEEDED_REASON: Final = "BudgetExceeded"
 #: Budget, Event Warning and BudgetWarning=True: a window's spend reached `warnAtPercent` of its limit.
 BUDGET_WARNING_REASON: Final = "BudgetWarning"
@@ -134,7 +145,8 @@ SOURCE_NOT_FOUND: Final = "SourceNotFound"
 HARNESS_CRASHED: Final = "HarnessCrashed"
 #: The harness stopped at `harness.maxTurns` before finishing.
 MAX_TURNS_REACHED: Final = "MaxTurnsReached"
-#: The run used more than `limits.maxTokens`.
+#: The run used more than `limits.maxTokens`. Paused: it reached its token limit (`limits.maxTokens` or
+#: `budget.perRun.tokens`) mid-flight and waits to be resumed, as with BudgetExceeded.
 TOKENS_EXCEEDED: Final = "TokensExceeded"
 #: The model API kept failing (after the harness's own retries).
 MODEL_ERROR: Final = "ModelError"
@@ -157,6 +169,9 @@ CONTEXT_UNAVAILABLE: Final = "ContextUnavailable"
 #: A ConfigMap context's content no longer matches the digest the run pinned (it changed after the
 #: Agent resolved it); the next run uses the new version.
 CONTEXT_CHANGED: Final = "ContextChanged"
+
+#: The reasons of phase Paused: the hard limit a run stopped at.
+PAUSE_REASONS: Final = frozenset({BUDGET_EXCEEDED_REASON, TOKENS_EXCEEDED})
 
 #: Every reason a runner step may report, so a termination message's prefix is recognised.
 STEP_FAILURE_REASONS: Final = frozenset(

@@ -48,6 +48,9 @@ ANNOTATION_UPSTREAM_RUNS: Final = f"{GROUP}/upstream-runs"
 # A mesh run held for a concurrency slot, the budget or suspend: no pod until the mesh removes it.
 # The value says why (shown as the run's Pending/Queued message).
 ANNOTATION_QUEUED: Final = f"{GROUP}/queued"
+# Set (to any new value, e.g. a timestamp) on a Paused AgentRun: resume it now; the value handled last is
+# in status.lastHandledResume, so a new value asks again (as Flux's reconcile.fluxcd.io/requestedAt).
+ANNOTATION_RESUME: Final = f"{GROUP}/resume"
 # A mesh run whose input could not be mapped from its upstream run: admission fails it with this message.
 ANNOTATION_INPUT_ERROR: Final = f"{GROUP}/input-error"
 # kopf's own bookkeeping lives under our prefix, never in our status schema.
@@ -110,6 +113,8 @@ ENV_MODEL_PROXY_PORT: Final = "ATOMESH_MODEL_PROXY_PORT"
 MODEL_PROXY_MOUNT: Final = "/var/run/atomesh/model"
 MODEL_PROXY_URL_FILE: Final = "url"
 MODEL_PROXY_TOKEN_FILE: Final = "token"  # noqa: S105 - a file name
+# Written by the proxy when it refuses a request because the run reached a hard limit: the run pauses.
+MODEL_PROXY_PAUSED_FILE: Final = "paused"
 WORKSPACE_DIR: Final = f"{WORK_MOUNT}/repo"
 STATE_DIR: Final = f"{WORK_MOUNT}/state"
 # ConfigMap contexts are mounted read-only under here, one folder per Context (the agent step reads them).

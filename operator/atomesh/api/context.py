@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from atomesh.api.common import Condition, ObjectMeta, SpecModel, StatusModel
+from atomesh.api.references import AllowedNamespaces, ContextReference
 from atomesh.api.rules import EXACTLY_ONE_CONTEXT_SOURCE
 
 # Text handed to a model: 256 KiB by default, at most 1 MiB (a ConfigMap's own ceiling).
@@ -57,6 +58,13 @@ class ContextSpec(SpecModel):
         le=MAX_BYTES_CEILING,
         description="Most bytes of text this context may hand an agent; a larger source is refused.",
     )
+    allowed_namespaces: AllowedNamespaces | None = Field(
+        default=None,
+        description=(
+            "Namespaces whose Agents may use this Context through spec.context.refs (git sources only: a pod "
+            "mounts ConfigMaps of its own namespace only); only this namespace's when unset."
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> ContextSpec:
@@ -75,6 +83,9 @@ class ContextVersion(StatusModel):
     """One context pinned to an immutable version: what an Agent's revision and a run carry."""
 
     name: str = Field(description="Name of the Context.")
+    namespace: str | None = Field(
+        default=None, description="Namespace of the Context, when it is not the Agent's (spec.context.refs)."
+    )
     kind: ContextSourceKind = Field(description="git or configMap.")
     revision: str = Field(description="<ref>@sha1:<commit> for git, <configmap>@sha256:<digest> for a ConfigMap.")
     repo: str | None = Field(default=None, description="Repository (git).")
@@ -86,6 +97,17 @@ class ContextVersion(StatusModel):
     digest: str | None = Field(default=None, description="sha256:<hex> of the ConfigMap's content (configMap).")
     files: list[str] = Field(default_factory=list, description="Keys of the ConfigMap, one file each (configMap).")
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, description="Size limit of the context's text.")
+
+    @property
+    def qualified_name(self) -> str:
+        """`<namespace>/<name>` for another namespace's Context, else its name."""
+        return self.name if self.namespace is None else f"{self.namespace}/{self.name}"
+
+    @property
+    def key(self) -> str:
+        """Where the run finds it: the name, or `_shared/<namespace>/<name>` for another namespace's Context
+        (`_` is in no Kubernetes name, so the two never collide)."""
+        return self.name if self.namespace is None else f"_shared/{self.namespace}/{self.name}"
 
 
 class ContextStatus(StatusModel):
@@ -112,6 +134,14 @@ class AgentContext(SpecModel):
     )
     selector: ContextSelector | None = Field(
         default=None, description="Contexts selected by label, e.g. a canary subset of a new version."
+    )
+    refs: list[ContextReference] = Field(
+        default_factory=list,
+        max_length=32,
+        description=(
+            "Contexts in other namespaces (a platform team's handbook), each used only if its "
+            "spec.allowedNamespaces allows this Agent's namespace."
+        ),
     )
 
 

@@ -49,6 +49,7 @@ REVISION_OF_IMMUTABLE = "revisionOf is immutable"
 EXACTLY_ONE_CONTEXT_SOURCE = "set exactly one of git, configMap or oci"
 TRIGGER_NAMES_UNIQUE = "trigger names must be unique"
 EXACTLY_ONE_EVENT_SOURCE = "set exactly one of github or webhook"
+SELECTOR_REQUIRED = "selector is required when from is Selector"
 
 # Schema path (`spec.review.checks`; `[]` for the items of a list) -> rules, per kind.
 RULES: dict[str, dict[str, tuple[Rule, ...]]] = {
@@ -131,6 +132,7 @@ RULES: dict[str, dict[str, tuple[Rule, ...]]] = {
                 EXACTLY_ONE_CONTEXT_SOURCE,
             ),
         ),
+        "spec.allowedNamespaces": (Rule("self.from != 'Selector' || has(self.selector)", SELECTOR_REQUIRED),),
     },
     constants.KIND_AGENT_RUN: {
         "spec.agentRef": (Rule("self.name == oldSelf.name", AGENT_REF_IMMUTABLE),),

@@ -5,17 +5,21 @@ ConfigMap mounted there when too large; the steps read it.
 The publish step writes a `PublishSummary` (at most 4 KiB of JSON) as its termination message;
 the operator reads it back into the run's status. A failed agent step writes `<Reason>: <message>`
 and, when the harness ran, a last line `usage: <Usage JSON>`, so the spend of a run that failed (at
-its cost limit, say) still counts in its budgets. Neither carries a credential.
+its cost limit, say) still counts in its budgets. A run paused at a hard limit publishes nothing: its
+summary's outcome is `paused`, with the reason. A resumed run's file carries its `attempt` and what its
+earlier attempts `spent`. Neither carries a credential.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field
 
 from atomesh.api.agent import AgentSpec
 from atomesh.api.agentrun import Artifact, Feedback, ReviewStatus, Trigger, Usage
+from atomesh.api.budget import WindowRoom
 from atomesh.api.common import StatusModel
 from atomesh.api.context import ContextVersion
 
@@ -40,9 +44,46 @@ class RunFile(StatusModel):
     pull_request: int | None = Field(default=None, description="PR number to update, for a revision.")
     feedback: list[Feedback] = Field(default_factory=list, description="Review feedback to address.")
     contexts: list[ContextVersion] = Field(default_factory=list, description="Contexts to give the harness.")
+    attempt: int | None = Field(
+        default=None,
+        ge=2,
+        description="Attempt of a resumed run (2 and up): it resumes its own paused session and work.",
+    )
+    spent: Usage | None = Field(
+        default=None, description="Usage of the run's earlier attempts: it counts against the run's limits."
+    )
+    window_room: WindowRoom | None = Field(
+        default=None, description="What the budget windows covering the run had left when this attempt started."
+    )
+
+    def hard_limits(self) -> HardLimits:
+        """The run's cost and token limits over all its attempts: the per-run ones (`limits`, `budget.perRun`)
+        or, when lower, what this attempt's budget windows allow on top of the earlier attempts' spend."""
+        cost, tokens = self.spec.run_limits()
+        limits = HardLimits(cost, tokens)
+        room, spent = self.window_room, self.spent or Usage()
+        if room is not None and room.usd is not None and (cost is None or spent.cost_usd + room.usd < cost):
+            limits = HardLimits(
+                round(spent.cost_usd + room.usd, 6), limits.max_tokens, room.usd_window, limits.tokens_from
+            )
+        if room is not None and room.tokens is not None:
+            window_tokens = spent.input_tokens + spent.output_tokens + room.tokens
+            if tokens is None or window_tokens < tokens:
+                limits = HardLimits(limits.max_cost_usd, window_tokens, limits.cost_from, room.tokens_window)
+        return limits
 
 
-PublishOutcome = Literal["published", "noChanges"]
+@dataclass(frozen=True)
+class HardLimits:
+    """A run's cost and token limits, and where each comes from (the spec fields, or a budget window)."""
+
+    max_cost_usd: float | None = None
+    max_tokens: int | None = None
+    cost_from: str = "limits.maxCostUSD, budget.perRun.usd"
+    tokens_from: str = "limits.maxTokens, budget.perRun.tokens"
+
+
+PublishOutcome = Literal["published", "noChanges", "paused"]
 
 
 class CheckResult(StatusModel):
@@ -57,7 +98,10 @@ class CheckResult(StatusModel):
 class PublishSummary(StatusModel):
     """The publish step's termination message."""
 
-    outcome: PublishOutcome = Field(description="published or noChanges.")
+    outcome: PublishOutcome = Field(
+        description="published, noChanges, or paused (the agent step stopped at a hard limit: nothing published)."
+    )
+    reason: str | None = Field(default=None, description="Why a paused run paused: BudgetExceeded or TokensExceeded.")
     artifact: Artifact | None = Field(default=None, description="The pushed artifact.")
     review: ReviewStatus | None = Field(default=None, description="The pull request opened or updated.")
     usage: Usage | None = Field(default=None, description="Model usage of the agent step.")

@@ -86,6 +86,7 @@ def build_kube(args: argparse.Namespace, built: Built) -> Component:
         kubeconfig=args.kubeconfig,
         state_dir=args.state,
         crds=load_crds(args.crds),
+        node_name=args.node_name,
         node_monitor_period=args.node_monitor_period,
         node_monitor_grace_period=args.node_monitor_grace_period,
     )

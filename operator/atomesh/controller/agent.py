@@ -28,8 +28,8 @@ from atomesh.core.revision import RefResolution, describe_validation_error
 from atomesh.core.rollup import plan_rollup
 from atomesh.core.validation import check_timezone, validate_agent_spec
 from atomesh.forge.errors import ForgeError
-from atomesh.kube.client import Body
-from atomesh.kube.resources import AGENT_RUNS, AGENTS, CONTEXTS
+from atomesh.kube.client import Body, KubeError
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, CONTEXTS, NAMESPACES
 
 log = logging.getLogger(__name__)
 AGENT, ROLLUP = "agent", "agent-rollup"
@@ -66,8 +66,32 @@ def resolve_workspace(ctx: OperatorContext, spec: AgentSpec) -> RefResolution | 
         return RefResolution(error=redact_userinfo(str(exc)))
 
 
+def _shared_context(ctx: OperatorContext, namespace: str, name: str) -> Context | str | None:
+    """Another namespace's Context: the object, None when missing, or why it cannot be read."""
+    try:
+        item = ctx.kube.get(CONTEXTS, namespace, name)
+    except KubeError as exc:
+        return f"cannot be read by the operator ({exc.status} {exc.reason})"
+    if item is None:
+        return None
+    try:
+        return Context.model_validate(item)
+    except ValidationError:
+        return "is invalid (its own status says why)"
+
+
+def _namespace_labels(ctx: OperatorContext, namespace: str) -> dict[str, str] | None:
+    """The labels of `namespace` (None when the operator cannot read it: no Selector then matches)."""
+    try:
+        item = ctx.kube.get(NAMESPACES, "", namespace)
+    except KubeError:
+        return None
+    return dict(((item or {}).get("metadata") or {}).get("labels") or {}) if item is not None else None
+
+
 def resolve_contexts(ctx: OperatorContext, namespace: str, spec: AgentSpec) -> ContextSelection | None:
-    """The pinned versions of the Contexts `spec.context` selects (None: it selects none)."""
+    """The pinned versions of the Contexts `spec.context` selects (None: it selects none), including
+    other namespaces' Contexts in `spec.context.refs` that allow this namespace."""
     if spec.context is None:
         return None
     contexts = []
@@ -76,7 +100,19 @@ def resolve_contexts(ctx: OperatorContext, namespace: str, spec: AgentSpec) -> C
             contexts.append(Context.model_validate(item))
         except ValidationError:
             continue  # its own status says why; selecting it by name reports it as not Ready
-    return select_contexts(spec.context, contexts)
+    shared = {
+        (ref.namespace, ref.name): _shared_context(ctx, ref.namespace, ref.name)
+        for ref in spec.context.refs
+        if ref.namespace != namespace
+    }
+    by_selector = any(
+        isinstance(found, Context)
+        and found.spec.allowed_namespaces is not None
+        and found.spec.allowed_namespaces.from_ == "Selector"
+        for found in shared.values()
+    )
+    labels = _namespace_labels(ctx, namespace) if by_selector else None
+    return select_contexts(spec.context, contexts, namespace=namespace, shared=shared, namespace_labels=labels)
 
 
 def reconcile_agent(ctx: OperatorContext, namespace: str, name: str) -> None:

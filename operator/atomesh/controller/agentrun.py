@@ -25,11 +25,13 @@ from atomesh.api.agent import Agent
 from atomesh.api.agentrun import ACTIVE_PHASES, TERMINAL_PHASES, AgentRun, AgentRunStatus
 from atomesh.controller.agent import FOLLOW_UP_DELAY, agent_of, request_rollup, runs_of
 from atomesh.controller.apply import apply
-from atomesh.controller.budgets import budget_block
+from atomesh.controller.budgets import budget_state
 from atomesh.controller.context import OperatorContext
-from atomesh.core.pod import runner_pod_name
+from atomesh.core.plan import Plan
+from atomesh.core.pod import revision_context, runner_pod_name
 from atomesh.core.reviewrecord import awaits_reviewer
 from atomesh.core.revision import describe_validation_error
+from atomesh.core.runresume import plan_paused, resume_cause
 from atomesh.core.runstart import invalid_run_plan, plan_run
 from atomesh.core.schedule import RunInfo, parse_rfc3339, prune_history, prune_plan
 from atomesh.kube.client import Body
@@ -49,14 +51,16 @@ def _load_agent(body: Body | None) -> Agent | None:
 
 
 def _finished(ctx: OperatorContext, run: AgentRun, old: AgentRunStatus, new: AgentRunStatus) -> None:
-    """Metrics once per run, when its pod's work ends."""
+    """Metrics once per attempt, when its pod's work ends (a Paused run's attempts each count their own spend)."""
     if old.phase not in ACTIVE_PHASES or new.phase in ACTIVE_PHASES:
         return
     start, end = parse_rfc3339(new.start_time), parse_rfc3339(ctx.now())
     seconds = (end - start).total_seconds() if start and end else None
-    usage = new.usage
+    usage, before = new.usage, old.usage  # a resumed run's usage includes what its paused attempt counted
     tokens = (usage.input_tokens + usage.output_tokens) if usage else 0
-    ctx.metrics.run_finished(run.spec.agent_ref.name, seconds, usage.cost_usd if usage else 0.0, tokens)
+    tokens -= (before.input_tokens + before.output_tokens) if before else 0
+    cost = (usage.cost_usd if usage else 0.0) - (before.cost_usd if before else 0.0)
+    ctx.metrics.run_finished(run.spec.agent_ref.name, seconds, cost, tokens)
 
 
 def _run_info(item: Body) -> RunInfo:
@@ -112,10 +116,13 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
     if old.phase in TERMINAL_PHASES:
         ctx.metrics.observe_run(namespace, name, old.phase)
         return
-    agent, previous, budget = None, None, None
+    if old.phase == "Paused":
+        apply_run_plan(ctx, raw, run, old, paused_plan(ctx, run, old, generation))
+        return
+    agent, previous, budget, room = None, None, None, None
     if old.agent is None and not run.spec.cancel:
         agent = _load_agent(ctx.kube.get(AGENTS, namespace, run.spec.agent_ref.name))
-        budget = budget_block(ctx, run, agent) if agent is not None else None
+        budget, room = budget_state(ctx, run, agent) if agent is not None else (None, None)
         if run.spec.revision_of:
             previous_body = ctx.kube.get(AGENT_RUNS, namespace, run.spec.revision_of)
             previous = AgentRun.model_validate(previous_body) if previous_body else None
@@ -130,8 +137,36 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
         now=ctx.now(),
         generation=generation,
         budget=budget,
+        window_room=room,
     )
-    new = AgentRunStatus.model_validate(plan.status or {})
+    apply_run_plan(ctx, raw, run, old, plan)
+
+
+def paused_plan(ctx: OperatorContext, run: AgentRun, old: AgentRunStatus, generation: int | None) -> Plan:
+    """Stay Paused or resume (`core.runresume`), from the Agent as it is now."""
+    namespace = run.metadata.namespace or "default"
+    agent = _load_agent(ctx.kube.get(AGENTS, namespace, run.spec.agent_ref.name))
+    previous_body = ctx.kube.get(AGENT_RUNS, namespace, run.spec.revision_of) if run.spec.revision_of else None
+    previous = AgentRun.model_validate(previous_body) if previous_body else None
+    # The namespace's runs are read only when the run would resume: a window may still hold it.
+    wanted = agent is not None and not run.spec.cancel and resume_cause(run, old, agent)
+    budget, room = budget_state(ctx, run, agent) if agent is not None and wanted else (None, None)
+    return plan_paused(
+        run,
+        old,
+        agent=agent,
+        revision=revision_context(previous),
+        config=ctx.config,
+        now=ctx.now(),
+        generation=generation,
+        budget=budget,
+        window_room=room,
+    )
+
+
+def apply_run_plan(ctx: OperatorContext, raw: Body, run: AgentRun, old: AgentRunStatus, plan: Plan) -> None:
+    namespace, name = run.metadata.namespace or "default", run.metadata.name
+    new = AgentRunStatus.model_validate(plan.status or {}) if plan.status is not None else old
     ctx.metrics.observe_run(namespace, name, new.phase)
     if not apply(ctx, AGENT_RUNS, raw, plan) or new.agent is None:
         return
@@ -146,13 +181,14 @@ def reconcile_run(ctx: OperatorContext, namespace: str, name: str) -> None:
 
 
 def run_signature(body: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What a run's reconcile depends on besides its pod: its spec (generation) and, for a mesh's
-    run held Queued, the labels and annotations through which its mesh adopts or releases it."""
+    """What a run's reconcile depends on besides its pod: its spec (generation), its resume request, and,
+    for a mesh's run held Queued, the labels and annotations through which its mesh adopts or releases it."""
     meta = body.get("metadata") or {}
     labels = dict(meta.get("labels") or {})
+    annotations = dict(meta.get("annotations") or {})
     if k.LABEL_MESH not in labels:
-        return (meta.get("uid"), meta.get("generation"))
-    return (meta.get("uid"), meta.get("generation"), labels, dict(meta.get("annotations") or {}))
+        return (meta.get("uid"), meta.get("generation"), annotations.get(k.ANNOTATION_RESUME))
+    return (meta.get("uid"), meta.get("generation"), labels, annotations)
 
 
 def register(

@@ -4,8 +4,9 @@ new run passes before its pod is created, and the release of runs Queued by a bu
 Follows the one reconcile contract: handlers enqueue; `reconcile_budget` reads the Budget, the
 namespace's Agents and AgentRuns, plans in `core.budgetplan` and applies. A Budget recounts at its
 plan's `Waiting` (at most a minute, and when a window opens). A Budget deleted, or a change of a
-Budget's, an Agent's or a Mesh's `spec.budget`, enqueues `budget-release` for the namespace, which
-enqueues its runs Queued by a budget, so a raised limit starts them without waiting for the window.
+Budget's, an Agent's or a Mesh's `spec.budget` or an Agent's `spec.limits`, enqueues `budget-release`
+for the namespace, which enqueues its runs Queued by a budget, so a raised limit starts them without
+waiting for the window, and its Paused runs, which resume once their per-run limit has room.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from atomesh.api import conditions as c
 from atomesh.api import constants as k
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import AgentRun
-from atomesh.api.budget import Budget, BudgetStatus
+from atomesh.api.budget import Budget, BudgetStatus, WindowRoom
 from atomesh.api.mesh import Mesh
 from atomesh.controller.apply import apply
 from atomesh.controller.context import OperatorContext
-from atomesh.core.budget import BudgetBlock, RunSpend, budget_gate, run_spend
+from atomesh.core.budget import BudgetBlock, RunSpend, budget_gate, run_spend, window_room
 from atomesh.core.budgetplan import AgentLabels, invalid_budget_plan, plan_budget, scopes_for_run
 from atomesh.core.revision import describe_validation_error
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, BUDGETS, MESHES
@@ -67,9 +68,9 @@ def _mesh(body: dict[str, Any] | None) -> Mesh | None:
         return None  # an invalid Mesh is Stalled and admits no run; its own status says why
 
 
-def budget_block(ctx: OperatorContext, run: AgentRun, agent: Agent) -> BudgetBlock | None:
-    """Whether a budget that covers a new run of `agent` is spent (None: it may start). Reads the
-    namespace's runs only when some budget covers the run."""
+def budget_state(ctx: OperatorContext, run: AgentRun, agent: Agent) -> tuple[BudgetBlock | None, WindowRoom | None]:
+    """Whether a budget that covers a run of `agent` is spent (None: it may start) and, if not, what its
+    windows have left. Reads the namespace's runs only when some budget covers the run."""
     namespace = run.metadata.namespace or agent.metadata.namespace or "default"
     mesh_name = run.metadata.labels.get(k.LABEL_MESH)
     mesh = _mesh(ctx.kube.get(MESHES, namespace, mesh_name) if mesh_name else None)
@@ -77,8 +78,10 @@ def budget_block(ctx: OperatorContext, run: AgentRun, agent: Agent) -> BudgetBlo
     selected = any(budget.spec.selector is not None for budget in budgets)
     scopes = scopes_for_run(agent, mesh, budgets, _agent_labels(ctx, namespace) if selected else {})
     if not scopes:
-        return None
-    return budget_gate(scopes, _runs(ctx, namespace), ctx.clock())
+        return None, None
+    runs, now = _runs(ctx, namespace), ctx.clock()
+    block = budget_gate(scopes, runs, now)
+    return block, (window_room(scopes, runs, now) if block is None else None)
 
 
 def reconcile_budget(ctx: OperatorContext, namespace: str, name: str) -> None:
@@ -101,12 +104,14 @@ def reconcile_budget(ctx: OperatorContext, namespace: str, name: str) -> None:
 
 
 def release_queued(ctx: OperatorContext, namespace: str) -> None:
-    """Enqueue the namespace's runs Queued by a budget: each passes the budget gate again."""
+    """Enqueue the namespace's runs Queued by a budget (each passes the budget gate again) and its Paused
+    runs (each resumes if its per-run limit now has room)."""
     from atomesh.controller.agentrun import AGENT_RUN  # imports this module: the name is read here
 
     for item in ctx.kube.list(AGENT_RUNS, namespace):
         status = item.get("status") or {}
-        if status.get("phase") == "Queued" and status.get("reason") == c.BUDGET_EXCEEDED_REASON:
+        queued = status.get("phase") == "Queued" and status.get("reason") == c.BUDGET_EXCEEDED_REASON
+        if queued or status.get("phase") == "Paused":
             ctx.workers.enqueue(AGENT_RUN, namespace, item["metadata"]["name"])
 
 
@@ -122,6 +127,7 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
 
     @kopf.on.delete(k.GROUP, k.VERSION, k.PLURAL_BUDGETS, optional=True, registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENTS, field="spec.budget", registry=registry)
+    @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENTS, field="spec.limits", registry=registry)
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_MESHES, field="spec.budget", registry=registry)
     def owner_budget_changed(*, namespace: str | None, name: str, **_: Any) -> None:
         ctx.workers.enqueue(RELEASE, namespace or "default", name)

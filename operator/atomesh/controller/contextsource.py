@@ -24,12 +24,13 @@ from atomesh.controller.agent import AGENT
 from atomesh.controller.apply import ErrorAnswers, apply
 from atomesh.controller.context import OperatorContext
 from atomesh.core.context import SourceObservation
-from atomesh.core.contextplan import agents_to_refresh, plan_context
+from atomesh.core.contextplan import agents_referencing, agents_to_refresh, plan_context, shared_changed
 from atomesh.core.plan import Plan
 from atomesh.core.revision import describe_validation_error
 from atomesh.forge.errors import ForgeError
 from atomesh.forge.git import repo_url
 from atomesh.forge.refs import FULL_SHA
+from atomesh.kube.client import KubeError
 from atomesh.kube.resources import AGENTS, CONFIGMAPS, CONTEXTS
 
 CONTEXT = "context"
@@ -91,8 +92,23 @@ def reconcile_context(ctx: OperatorContext, namespace: str, name: str) -> None:
                 continue
         for agent in agents_to_refresh(name, contexts, ctx.kube.list(AGENTS, namespace)):
             ctx.workers.enqueue(AGENT, namespace, agent)
+        if shared_changed(body, plan):
+            wake_shared(ctx, namespace, name)
     if plan.requeue is not None:
         raise plan.requeue
+
+
+def wake_shared(ctx: OperatorContext, namespace: str, name: str) -> None:
+    """Reconcile the Agents of other namespaces that reference the Context (cluster-wide operators only:
+    a namespaced one cannot list Agents across namespaces, and watches none beyond its own)."""
+    try:
+        agents = ctx.kube.list(AGENTS, "")
+    except KubeError as exc:
+        if exc.status != 403:
+            raise
+        return
+    for agent_namespace, agent in agents_referencing(namespace, name, agents):
+        ctx.workers.enqueue(AGENT, agent_namespace, agent)
 
 
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:

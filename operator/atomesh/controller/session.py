@@ -27,9 +27,15 @@ def session_ref(run: str) -> str:
     return f"{k.SESSION_REF_PREFIX}/{run}"
 
 
+def _workspace_slug(status: Mapping[str, Any]) -> str | None:
+    """owner/name of the run's workspace, for a run that opened no pull request (a Paused one)."""
+    repo = str(((((status.get("agent") or {}).get("spec") or {}).get("workspace")) or {}).get("repo") or "")
+    return repo if repo.count("/") == 1 and ":" not in repo else None
+
+
 def collect_session(forge: ReviewForge, body: Mapping[str, Any]) -> None:
-    meta, review = body.get("metadata") or {}, ((body.get("status") or {}).get("review") or {})
-    repo, name = review.get("repo"), meta.get("name")
+    meta, status = body.get("metadata") or {}, body.get("status") or {}
+    repo, name = (status.get("review") or {}).get("repo") or _workspace_slug(status), meta.get("name")
     if repo and name:
         forge.delete_ref(repo, session_ref(name))
 

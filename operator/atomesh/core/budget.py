@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from atomesh.api.agentrun import AgentRun
 from atomesh.api.budget import ArtifactCost as ArtifactCostStatus
-from atomesh.api.budget import BudgetLimit, BudgetWindows, WindowName, WindowSpend
+from atomesh.api.budget import BudgetLimit, BudgetWindows, WindowName, WindowRoom, WindowSpend
 from atomesh.api.constants import LABEL_MESH
 from atomesh.core.schedule import parse_rfc3339, to_rfc3339
 
@@ -157,6 +157,31 @@ def budget_gate(scopes: Iterable[BudgetScope], runs: Sequence[RunSpend], now: da
     opens_at = max(parse_rfc3339(spend.end) or now for _, spend in blocked)
     reasons = "; ".join(describe(owner, spend) for owner, spend in blocked)
     return BudgetBlock(f"{reasons}; waiting until {to_rfc3339(opens_at)}", opens_at)
+
+
+def window_room(scopes: Iterable[BudgetScope], runs: Sequence[RunSpend], now: datetime) -> WindowRoom | None:
+    """What is left, in dollars and in tokens, of the tightest window of every scope (never below 0);
+    None when no window has a limit. A run started now may spend this much in flight: its model proxy
+    pauses it there (each run gets the room there is at its start; runs starting together share it)."""
+    usd: tuple[float, str] | None = None
+    tokens: tuple[int, str] | None = None
+    for scope in scopes:
+        for spend in scope.spends(runs, now):
+            window = f"{scope.owner} {'perDay' if spend.window == 'day' else 'perMonth'}"
+            if spend.limit_usd is not None:
+                left = round(max(spend.limit_usd - spend.cost_usd, 0.0), 6)
+                usd = (left, window) if usd is None or left < usd[0] else usd
+            if spend.limit_tokens is not None:
+                left_tokens = max(spend.limit_tokens - spend.tokens, 0)
+                tokens = (left_tokens, window) if tokens is None or left_tokens < tokens[0] else tokens
+    if usd is None and tokens is None:
+        return None
+    return WindowRoom(
+        usd=usd[0] if usd else None,
+        usd_window=usd[1] if usd else "",
+        tokens=tokens[0] if tokens else None,
+        tokens_window=tokens[1] if tokens else "",
+    )
 
 
 @dataclass(frozen=True)

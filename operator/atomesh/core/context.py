@@ -24,6 +24,7 @@ from atomesh.api.common import redact_userinfo
 from atomesh.api.context import AgentContext, Context, ContextSpec, ContextStatus, ContextVersion
 from atomesh.core.conditions import condition, find, merge_conditions
 from atomesh.core.hashing import SHORT
+from atomesh.core.references import SHARED_CONFIGMAP, reference_refusal
 
 OCI_UNSUPPORTED = (
     "spec.oci is not supported by this operator: it cannot pull OCI artifacts (no registry client is "
@@ -133,10 +134,12 @@ def plan_context_status(
 
 @dataclass(frozen=True)
 class ContextSelection:
-    """The versions an Agent's `spec.context` resolved to, or why it did not resolve."""
+    """The versions an Agent's `spec.context` resolved to, or why it did not resolve: `problems` wait for a
+    Context (missing, not Ready), `refused` are references another namespace does not allow."""
 
     versions: tuple[ContextVersion, ...] = ()
     problems: tuple[str, ...] = field(default_factory=tuple)
+    refused: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def error(self) -> str | None:
@@ -154,30 +157,72 @@ def selects(selection: AgentContext, context: Context) -> bool:
     return all(labels.get(key) == value for key, value in selector.match_labels.items())
 
 
-def select_contexts(selection: AgentContext | None, contexts: Iterable[Context]) -> ContextSelection:
-    """The pinned versions of the contexts `selection` picks from the namespace's `contexts`."""
+def _pinned(context: Context, label: str, problems: list[str]) -> ContextVersion | None:
+    """The Context's version when it is Ready; otherwise None and why, in `problems`."""
+    status = context.status
+    ready = find(status.conditions, c.READY) if status else None
+    if status is None or status.version is None or ready is None or ready.status != c.TRUE:
+        detail = f": {ready.message}" if ready is not None and ready.message else ""
+        problems.append(f"Context {label!r} is not Ready{detail}")
+        return None
+    return status.version
+
+
+def select_contexts(
+    selection: AgentContext | None,
+    contexts: Iterable[Context],
+    *,
+    namespace: str = "",
+    shared: Mapping[tuple[str, str], Context | str | None] | None = None,
+    namespace_labels: Mapping[str, str] | None = None,
+) -> ContextSelection:
+    """The pinned versions of the contexts `selection` picks from the namespace's `contexts`, and of the
+    other namespaces' Contexts in `spec.context.refs` that allow `namespace` (whose labels are
+    `namespace_labels`; None: unknown). `shared` maps (namespace, name) of each such ref to the Context,
+    None when it does not exist, or why it could not be read."""
     if selection is None:
         return ContextSelection()
+    local_refs = [ref.name for ref in selection.refs if ref.namespace == namespace]
+    names = [*selection.names, *local_refs]
     by_name = {context.metadata.name: context for context in contexts}
-    picked = sorted(name for name, context in by_name.items() if selects(selection, context))
+    picked = sorted(name for name, context in by_name.items() if selects(selection, context) or name in local_refs)
     problems = [
-        f"Context {name!r} (spec.context.names) does not exist" for name in selection.names if name not in by_name
+        f"Context {name!r} (spec.context.names) does not exist" for name in dict.fromkeys(names) if name not in by_name
     ]
     versions: list[ContextVersion] = []
     for name in picked:
-        status = by_name[name].status
-        ready = find(status.conditions, c.READY) if status else None
-        if status is None or status.version is None or ready is None or ready.status != c.TRUE:
-            detail = f": {ready.message}" if ready is not None and ready.message else ""
-            problems.append(f"Context {name!r} is not Ready{detail}")
+        version = _pinned(by_name[name], name, problems)
+        if version is not None:
+            versions.append(version)
+    refused: list[str] = []
+    remote = sorted({(ref.namespace, ref.name) for ref in selection.refs if ref.namespace != namespace})
+    for target_namespace, name in remote:
+        label = f"{target_namespace}/{name}"
+        found = (shared or {}).get((target_namespace, name))
+        if not isinstance(found, Context):
+            problems.append(f"Context {label!r} (spec.context.refs) {found or 'does not exist'}")
             continue
-        versions.append(status.version)
-    return ContextSelection(tuple(versions), tuple(problems))
+        refusal = reference_refusal(
+            found.spec.allowed_namespaces,
+            target=f"Context {label}",
+            target_namespace=target_namespace,
+            from_namespace=namespace,
+            from_labels=namespace_labels,
+        )
+        if refusal is None and found.spec.config_map is not None:
+            refusal = f"Context {label} is a ConfigMap context: {SHARED_CONFIGMAP}"
+        if refusal is not None:
+            refused.append(refusal)
+            continue
+        version = _pinned(found, label, problems)
+        if version is not None:
+            versions.append(version.model_copy(update={"namespace": target_namespace}))
+    return ContextSelection(tuple(versions), tuple(problems), tuple(refused))
 
 
 def contexts_digest(versions: Iterable[ContextVersion]) -> str:
     """A short digest of the pinned versions: what makes a context update a new Agent revision."""
-    text = "\n".join(f"{version.name}={version.revision}" for version in versions)
+    text = "\n".join(f"{version.key}={version.revision}" for version in versions)
     return hashlib.sha256(text.encode()).hexdigest()[:SHORT]
 
 

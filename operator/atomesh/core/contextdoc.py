@@ -49,7 +49,7 @@ def render_context(contexts: list[ContextDocuments]) -> str:
     for context in contexts:
         if context.size > context.version.max_bytes:
             raise ContextOverflow(context.version, context.size)
-        parts = [f"## Context {context.version.name} ({context.version.revision})"]
+        parts = [f"## Context {context.version.qualified_name} ({context.version.revision})"]
         for path in sorted(context.files):
             try:
                 text = context.files[path].decode("utf-8")

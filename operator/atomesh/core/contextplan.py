@@ -10,6 +10,9 @@ Pure. Invariants:
 - An Agent is resolved again only when what it pinned differs from what its selection resolves to
   now (its versions, or whether it waits for a Context): a Context re-read by its poll with nothing
   new wakes no Agent, while a new version, a relabelling or a deletion wakes every Agent it concerns.
+- Agents of other namespaces that name the Context in `spec.context.refs` (or pinned it) are woken when
+  its spec, its version or its existence changed (`shared_changed`): a tightened `allowedNamespaces`
+  reaches them as a new generation, and a poll that found nothing new wakes none of them.
 """
 
 from __future__ import annotations
@@ -91,3 +94,31 @@ def agents_to_refresh(name: str, contexts: Iterable[Context], agents: Iterable[M
         if (selection.error is not None) != waiting or list(selection.versions) != status.contexts:
             stale.append(str((body.get("metadata") or {}).get("name", "")))
     return sorted(stale)
+
+
+def shared_changed(body: Mapping[str, Any] | None, plan: Plan) -> bool:
+    """Whether other namespaces' Agents must look at the Context again: it is gone, its spec changed since
+    it was last reconciled (allowedNamespaces among it), or its resolved revision changed."""
+    if body is None:
+        return True
+    status = body.get("status") or {}
+    if (body.get("metadata") or {}).get("generation") != status.get("observedGeneration"):
+        return True
+    return plan.status is not None and plan.status.get("revision") != status.get("revision")
+
+
+def agents_referencing(namespace: str, name: str, agents: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(namespace, name) of the Agents in other namespaces that name Context `namespace/name` in
+    `spec.context.refs` or pinned it; their own reconcile decides what changed."""
+    found = []
+    for body in agents:
+        meta = body.get("metadata") or {}
+        if meta.get("namespace") == namespace:
+            continue
+        refs = ((body.get("spec") or {}).get("context") or {}).get("refs") or []
+        pinned = (body.get("status") or {}).get("contexts") or []
+        if any(ref.get("namespace") == namespace and ref.get("name") == name for ref in refs) or any(
+            version.get("namespace") == namespace and version.get("name") == name for version in pinned
+        ):
+            found.append((str(meta.get("namespace", "")), str(meta.get("name", ""))))
+    return sorted(found)

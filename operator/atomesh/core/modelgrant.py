@@ -7,6 +7,11 @@ expiry (the run's timeout after the proxy starts), within the run's token and co
 Invariants:
 - `refusal` is checked before every request is forwarded; once a limit is reached, every later request
   is refused, so a run overshoots a limit by at most the one answer that crossed it.
+- A limit reached is a pause, not a failure: it is refused as Anthropic refuses an account out of credit
+  (402 `billing_error`) with `x-should-retry: false`, which the Anthropic SDKs, Claude Code, OpenCode
+  (a 4xx other than 408/409/429) and LiteLLM do not retry, so the harness ends at that turn boundary;
+  the refusal names the run's pause reason (`pause`), which the proxy tells the agent step.
+- A resumed run's meter starts from the spend of its earlier attempts, so its limits hold for the run.
 - Usage is counted from the upstream's own answers (`message_start` / `message_delta` events of a stream,
   or the `usage` of a JSON answer), never from what the agent claims.
 """
@@ -17,6 +22,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from atomesh.api import conditions as c
 from atomesh.api.agent import ModelPrice
 
 # Anthropic's error types (https://docs.anthropic.com/en/api/errors), as the proxy answers refusals.
@@ -24,6 +30,9 @@ AUTHENTICATION_ERROR = "authentication_error"
 PERMISSION_ERROR = "permission_error"
 NOT_FOUND_ERROR = "not_found_error"
 INVALID_REQUEST_ERROR = "invalid_request_error"
+BILLING_ERROR = "billing_error"
+# Honoured by the Anthropic SDKs' and Claude Code's retry logic (`x-should-retry: false`: never retry).
+NO_RETRY_HEADERS = {"x-should-retry": "false"}
 # A rough lower bound of characters per output token, for streams cut short before their usage.
 CHARS_PER_TOKEN = 4
 _DELTA_TEXT = ("text", "partial_json", "thinking")
@@ -38,9 +47,13 @@ class Refusal:
     status: int
     error_type: str
     message: str
+    pause: str = ""  # a limit was reached: the run's Paused reason (atomesh.api.conditions.PAUSE_REASONS)
 
     def body(self) -> dict[str, Any]:
         return {"type": "error", "error": {"type": self.error_type, "message": self.message}}
+
+    def headers(self) -> dict[str, str]:
+        return dict(NO_RETRY_HEADERS) if self.pause else {}
 
 
 def bare_model(name: str) -> str:
@@ -55,6 +68,8 @@ class ModelGrant:
     max_tokens: int | None = None
     max_cost_usd: float | None = None
     price: ModelPrice | None = None
+    cost_from: str = "limits.maxCostUSD, budget.perRun.usd"  # where the limits come from, for the refusal
+    tokens_from: str = "limits.maxTokens, budget.perRun.tokens"
 
     def allows_model(self, requested: object) -> bool:
         return isinstance(requested, str) and bare_model(requested) == bare_model(self.model)
@@ -95,17 +110,17 @@ class UsageMeter:
                 f"not {requested_model!r}",
             )
         if grant.max_tokens is not None and self.total_tokens >= grant.max_tokens:
-            return Refusal(
-                403,
-                PERMISSION_ERROR,
-                f"the run has used {self.total_tokens} tokens of limits.maxTokens={grant.max_tokens}",
+            message = (
+                f"the run has used {self.total_tokens} tokens of its limit of {grant.max_tokens} "
+                f"({grant.tokens_from}); it is paused"
             )
+            return Refusal(402, BILLING_ERROR, message, pause=c.TOKENS_EXCEEDED)
         if grant.max_cost_usd is not None and grant.price is not None and self.cost_usd >= grant.max_cost_usd:
-            return Refusal(
-                403,
-                PERMISSION_ERROR,
-                f"the run has spent ${self.cost_usd:.4f} of limits.maxCostUSD=${grant.max_cost_usd:g}",
+            message = (
+                f"the run has spent ${self.cost_usd:.4f} of its limit of ${grant.max_cost_usd:g} "
+                f"({grant.cost_from}); it is paused"
             )
+            return Refusal(402, BILLING_ERROR, message, pause=c.BUDGET_EXCEEDED_REASON)
         return None
 
 

@@ -12,8 +12,9 @@ to the `model-proxy` sidecar alone (an init container with `restartPolicy: Alway
 before `agent` and running until the pod ends). The agent step gets the proxy's URL and a per-run
 token through a memory volume only the two of them mount, so the key never enters the agent's
 container. `build` runs agent-written commands as `agent` does and holds less: no forge token, no
-model key, no proxy volume (and, as every step, no service account token). Owner references are
-added by the controller (kopf.adopt), so these functions depend only on their arguments.
+model key, no proxy volume and no service account token (one, when asked for, is the agent step's
+alone). Owner references are added by the controller (kopf.adopt), so these functions depend only on
+their arguments.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Any
 
 from atomesh.api import constants as k
 from atomesh.api.agent import AgentSpec
-from atomesh.api.agentrun import AgentRun, AgentSnapshot
+from atomesh.api.agentrun import AgentRun, AgentSnapshot, Usage
+from atomesh.api.budget import WindowRoom
 from atomesh.api.common import parse_duration
 from atomesh.api.runfile import RunFile
 from atomesh.core.config import OperatorConfig
@@ -56,12 +58,27 @@ class RevisionContext:
     revision: int
 
 
-def runner_pod_name(run_name: str) -> str:
-    return bounded_name(run_name, POD_SUFFIX, MAX_POD_NAME)
+@dataclass(frozen=True)
+class AttemptContext:
+    """What one attempt of a run starts with: its number (above 1, a Paused run resumes its own session
+    and work), what earlier attempts spent, and what its budget windows have left (its allowance)."""
+
+    number: int = 1
+    spent: Usage | None = None
+    window_room: WindowRoom | None = None
 
 
-def run_configmap_name(run_name: str) -> str:
-    return bounded_name(run_name, CONFIGMAP_SUFFIX, MAX_POD_NAME)
+def _attempt_suffix(suffix: str, attempt: int) -> str:
+    return suffix if attempt <= 1 else f"{suffix}-{attempt}"
+
+
+def runner_pod_name(run_name: str, attempt: int = 1) -> str:
+    """`<run>-runner`, and `<run>-runner-<attempt>` for the attempts of a resumed run."""
+    return bounded_name(run_name, _attempt_suffix(POD_SUFFIX, attempt), MAX_POD_NAME)
+
+
+def run_configmap_name(run_name: str, attempt: int = 1) -> str:
+    return bounded_name(run_name, _attempt_suffix(CONFIGMAP_SUFFIX, attempt), MAX_POD_NAME)
 
 
 def branch_name(agent: str, run: str) -> str:
@@ -81,7 +98,12 @@ def revision_context(previous: AgentRun | None) -> RevisionContext | None:
     )
 
 
-def build_run_file(run: AgentRun, snapshot: AgentSnapshot, revision: RevisionContext | None = None) -> RunFile:
+def build_run_file(
+    run: AgentRun,
+    snapshot: AgentSnapshot,
+    revision: RevisionContext | None = None,
+    attempt: AttemptContext | None = None,
+) -> RunFile:
     meta = run.metadata
     return RunFile(
         namespace=meta.namespace or "default",
@@ -101,6 +123,9 @@ def build_run_file(run: AgentRun, snapshot: AgentSnapshot, revision: RevisionCon
         pull_request=revision.pull_request if revision else None,
         feedback=run.spec.feedback,
         contexts=snapshot.contexts,
+        attempt=attempt.number if attempt and attempt.number > 1 else None,
+        spent=attempt.spent if attempt else None,
+        window_room=attempt.window_room if attempt else None,
     )
 
 
@@ -113,35 +138,52 @@ def _labels(run: AgentRun, snapshot: AgentSnapshot, component: str) -> dict[str,
     }
 
 
-def run_file_json(run: AgentRun, snapshot: AgentSnapshot, revision: RevisionContext | None = None) -> str:
+def run_file_json(
+    run: AgentRun,
+    snapshot: AgentSnapshot,
+    revision: RevisionContext | None = None,
+    attempt: AttemptContext | None = None,
+) -> str:
     """The run file as the steps read it; it holds no credential."""
-    return build_run_file(run, snapshot, revision).model_dump_json(by_alias=True, exclude_none=True, indent=2)
+    run_file = build_run_file(run, snapshot, revision, attempt)
+    return run_file.model_dump_json(by_alias=True, exclude_none=True, indent=2)
 
 
 def build_runner_objects(
-    run: AgentRun, snapshot: AgentSnapshot, config: OperatorConfig, revision: RevisionContext | None = None
+    run: AgentRun,
+    snapshot: AgentSnapshot,
+    config: OperatorConfig,
+    revision: RevisionContext | None = None,
+    attempt: AttemptContext | None = None,
 ) -> tuple[dict[str, Any], ...]:
-    """What starts the run, in creation order: its pod carrying the run file, or (for a run file
-    too large for an annotation) the run file's ConfigMap and then the pod mounting it."""
-    run_file = run_file_json(run, snapshot, revision)
+    """What starts the run (or its next attempt), in creation order: its pod carrying the run file, or (for
+    a run file too large for an annotation) the run file's ConfigMap and then the pod mounting it."""
+    run_file = run_file_json(run, snapshot, revision, attempt)
+    number = attempt.number if attempt else 1
     if len(run_file.encode()) <= RUN_FILE_ANNOTATION_LIMIT:
-        return (build_runner_pod(run, snapshot, config, run_file),)
-    return (build_run_configmap(run, snapshot, revision), build_runner_pod(run, snapshot, config))
+        return (build_runner_pod(run, snapshot, config, run_file, number),)
+    return (
+        build_run_configmap(run, snapshot, revision, attempt),
+        build_runner_pod(run, snapshot, config, None, number),
+    )
 
 
 def build_run_configmap(
-    run: AgentRun, snapshot: AgentSnapshot, revision: RevisionContext | None = None
+    run: AgentRun,
+    snapshot: AgentSnapshot,
+    revision: RevisionContext | None = None,
+    attempt: AttemptContext | None = None,
 ) -> dict[str, Any]:
     """The ConfigMap holding a run file too large for the pod's annotation."""
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {
-            "name": run_configmap_name(run.metadata.name),
+            "name": run_configmap_name(run.metadata.name, attempt.number if attempt else 1),
             "namespace": run.metadata.namespace,
             "labels": _labels(run, snapshot, "run-file"),
         },
-        "data": {k.RUN_FILE_NAME: run_file_json(run, snapshot, revision)},
+        "data": {k.RUN_FILE_NAME: run_file_json(run, snapshot, revision, attempt)},
     }
 
 
@@ -276,15 +318,45 @@ def build_local_runner_placement() -> dict[str, Any]:
     }
 
 
-def _run_file_volume(run: AgentRun, run_file: str | None) -> dict[str, Any]:
+SERVICE_ACCOUNT_TOKEN_VOLUME = "service-account-token"  # noqa: S105 - a volume's name
+# Where in-cluster clients (client-go, the kubernetes package, kubectl) look for a token, CA and namespace.
+SERVICE_ACCOUNT_TOKEN_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"  # noqa: S105 - a path
+SERVICE_ACCOUNT_TOKEN_SECONDS = 3600
+
+
+def service_account_token_volume() -> dict[str, Any]:
+    """What ServiceAccount admission would mount into every container, for one step: a token the kubelet
+    requests for the pod's own ServiceAccount, bound to the pod; the cluster CA; the namespace."""
+    namespace = {"path": "namespace", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}
+    return {
+        "name": SERVICE_ACCOUNT_TOKEN_VOLUME,
+        "projected": {
+            "defaultMode": 0o444,
+            "sources": [
+                {"serviceAccountToken": {"path": "token", "expirationSeconds": SERVICE_ACCOUNT_TOKEN_SECONDS}},
+                # Published in every namespace by a cluster; optional so a cluster without it still starts the pod.
+                {
+                    "configMap": {
+                        "name": "kube-root-ca.crt",
+                        "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                        "optional": True,
+                    }
+                },
+                {"downwardAPI": {"items": [namespace]}},
+            ],
+        },
+    }
+
+
+def _run_file_volume(run: AgentRun, run_file: str | None, attempt: int) -> dict[str, Any]:
     if run_file is None:
-        return {"name": RUN_VOLUME, "configMap": {"name": run_configmap_name(run.metadata.name)}}
+        return {"name": RUN_VOLUME, "configMap": {"name": run_configmap_name(run.metadata.name, attempt)}}
     field = {"fieldPath": f"metadata.annotations['{RUN_FILE_ANNOTATION}']"}
     return {"name": RUN_VOLUME, "downwardAPI": {"items": [{"path": k.RUN_FILE_NAME, "fieldRef": field}]}}
 
 
 def build_runner_pod(
-    run: AgentRun, snapshot: AgentSnapshot, config: OperatorConfig, run_file: str | None = None
+    run: AgentRun, snapshot: AgentSnapshot, config: OperatorConfig, run_file: str | None = None, attempt: int = 1
 ) -> dict[str, Any]:
     """The runner pod of `run`; deterministic, so creating it twice yields AlreadyExists, never a duplicate.
     With `run_file` it carries the run file itself; without, it mounts the run's ConfigMap."""
@@ -304,7 +376,7 @@ def build_runner_pod(
         },
         "volumes": [
             {"name": WORK_VOLUME, "emptyDir": {}},
-            _run_file_volume(run, run_file),
+            _run_file_volume(run, run_file, attempt),
             {"name": MODEL_PROXY_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
         ],
         "initContainers": [
@@ -329,13 +401,17 @@ def build_runner_pod(
         agent["env"].append(_env(k.ENV_CONTEXT_DIR, k.CONTEXT_MOUNT))
     if spec.runner.service_account_name:
         pod_spec["serviceAccountName"] = spec.runner.service_account_name
+    if spec.runner.automount_service_account_token:  # the agent step alone; the pod-wide automount stays off
+        pod_spec["volumes"].append(service_account_token_volume())
+        agent = next(step for step in pod_spec["initContainers"] if step["name"] == k.RUNNER_CONTAINER_AGENT)
+        agent["volumeMounts"].append(_mount(SERVICE_ACCOUNT_TOKEN_VOLUME, SERVICE_ACCOUNT_TOKEN_MOUNT, read_only=True))
     if config.local_runner:
         pod_spec.update(build_local_runner_placement())
     return {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {
-            "name": runner_pod_name(run.metadata.name),
+            "name": runner_pod_name(run.metadata.name, attempt),
             "namespace": run.metadata.namespace,
             "labels": _labels(run, snapshot, "runner"),
             "annotations": {

@@ -114,6 +114,18 @@ def plan_agent_status(
             now,
         )
         return current.model_copy(update={"observed_generation": generation, "conditions": conds})
+    if contexts is not None and contexts.refused:
+        message = "spec.context.refs: " + "; ".join(contexts.refused)
+        conds = merge_conditions(
+            current.conditions,
+            [
+                condition(c.READY, c.FALSE, c.REF_NOT_PERMITTED, message, generation),
+                condition(c.RESOLVED_REFS, c.FALSE, c.REF_NOT_PERMITTED, message, generation),
+                condition(c.STALLED, c.TRUE, c.REF_NOT_PERMITTED, message, generation),
+            ],
+            now,
+        )
+        return current.model_copy(update={"observed_generation": generation, "conditions": conds})
     if contexts is not None and contexts.error is not None:
         message = f"spec.context: {contexts.error}; waiting for the Context"
         conds = merge_conditions(

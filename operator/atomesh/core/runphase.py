@@ -1,6 +1,7 @@
 """A run's next phase from what its runner pod reports.
 
-Pending → Running → AwaitingReview (publish opened a pull request) or Succeeded/NoChanges;
+Pending → Running → AwaitingReview (publish opened a pull request) or Succeeded/NoChanges, or Paused
+(the agent step stopped at a hard limit; publish kept the session and published nothing);
 a failed step → Failed with the reason the step named (`status.reason`, e.g. CheckoutFailed), the
 step, exit code and message tail (and the usage a failed agent step reports); the pod's deadline →
 Failed/Timeout; `spec.cancel` → Cancelled. A pod that vanished after it was created is never
@@ -137,6 +138,9 @@ def _from_summary(status: AgentRunStatus, publish: StepState, now: str) -> Agent
             Failure(step=k.RUNNER_CONTAINER_PUBLISH, exit_code=0, reason=c.STEP_FAILED, message=tail(publish.message)),
         )
     base = {"artifact": summary.artifact, "usage": summary.usage}
+    if summary.outcome == "paused":  # stopped at a hard limit with its session kept: core.runresume resumes it
+        reason = summary.reason if summary.reason in c.PAUSE_REASONS else c.BUDGET_EXCEEDED_REASON
+        return _with(status, phase="Paused", reason=reason, message=summary.message, **base)
     if summary.outcome == "noChanges":
         message = summary.message or "the agent changed nothing"
         return _with(status, phase="Succeeded", reason=c.NO_CHANGES, message=message, completion_time=now, **base)

@@ -8,7 +8,9 @@ pod when cancelled, write the status, post the events. Invariants:
 
 - Only a `start` admission produces objects; cancel, wait, hold and fail produce a status alone.
 - A run admitted while a budget that covers it is spent (`budget`, from `core.budget.budget_gate`)
-  waits in phase Queued, reason BudgetExceeded, and is looked at again when the window opens.
+  waits in phase Queued, reason BudgetExceeded, and is looked at again when the window opens. One that
+  starts carries what the windows have left (`window_room`) in its run file: its model proxy pauses it
+  there mid-flight.
 - The ConfigMap and the pod have deterministic names (`core.pod`), so applying a plan twice
   (an operator killed between the two creates) creates each once.
 - `retry` says whether the run must be looked at again by itself (its Agent may appear or become
@@ -27,12 +29,13 @@ from typing import Any
 from atomesh.api import conditions as c
 from atomesh.api.agent import Agent
 from atomesh.api.agentrun import TERMINAL_PHASES, AgentRun, AgentRunStatus
+from atomesh.api.budget import WindowRoom
 from atomesh.api.common import dump
 from atomesh.core.admission import admit_run
 from atomesh.core.budget import BudgetBlock
 from atomesh.core.config import OperatorConfig
 from atomesh.core.plan import Action, Create, Delete, Event, Plan
-from atomesh.core.pod import build_runner_objects, revision_context
+from atomesh.core.pod import AttemptContext, build_runner_objects, revision_context
 from atomesh.core.requeue import Waiting
 from atomesh.core.runphase import observe_pod, plan_from_pod, with_conditions
 from atomesh.core.schedule import parse_rfc3339
@@ -65,6 +68,7 @@ def plan_start(
     now: str,
     budget: BudgetBlock | None = None,
     clock: datetime | None = None,
+    window_room: WindowRoom | None = None,
 ) -> StartPlan:
     """Cancelled before it started, waiting, held, failed, or started: its runner pod (and ConfigMap)."""
     if run.spec.cancel:
@@ -88,7 +92,8 @@ def plan_start(
         )
         return StartPlan(queued, retry=True, retry_after=budget.delay(clock or budget.opens_at))
     snapshot = admission.snapshot
-    objects = build_runner_objects(run, snapshot, config, revision_context(previous))
+    attempt = AttemptContext(window_room=window_room) if window_room is not None else None
+    objects = build_runner_objects(run, snapshot, config, revision_context(previous), attempt)
     pod = objects[-1]
     name = pod["metadata"]["name"]
     started = status.model_copy(
@@ -116,6 +121,7 @@ def plan_run(
     now: str,
     generation: int | None,
     budget: BudgetBlock | None = None,
+    window_room: WindowRoom | None = None,
 ) -> Plan:
     """Start the run if it has not started (admission, ConfigMap, pod), then follow its pod.
 
@@ -125,7 +131,17 @@ def plan_run(
     status = old
     if old.agent is None:
         clock = parse_rfc3339(now)
-        start = plan_start(run, old, agent=agent, previous=previous, config=config, now=now, budget=budget, clock=clock)
+        start = plan_start(
+            run,
+            old,
+            agent=agent,
+            previous=previous,
+            config=config,
+            now=now,
+            budget=budget,
+            clock=clock,
+            window_room=window_room,
+        )
         status = start.status
         if status.agent is None:
             waiting = Waiting(status.message or "waiting for the agent", start.retry_after) if start.retry else None
@@ -152,11 +168,11 @@ def invalid_run_plan(old: AgentRunStatus, message: str, generation: int | None, 
 def run_status_plan(
     old: AgentRunStatus, new: AgentRunStatus, actions: tuple[Action, ...] = (), requeue: Waiting | None = None
 ) -> Plan:
-    """Write `new`; an Event when the phase or the reason changed (Warning for a failure or a missing
-    Agent), except for PodCreated (the pod's creation posts it) and Running."""
+    """Write `new`; an Event when the phase or the reason changed (Warning for a failure, a pause at a hard
+    limit or a missing Agent), except for PodCreated (the pod's creation posts it) and Running."""
     events: tuple[Event, ...] = ()
     if new.phase != old.phase or new.reason != old.reason:
-        warning = new.phase == "Failed" or new.reason in (c.AGENT_NOT_FOUND, c.AGENT_NOT_READY)
+        warning = new.phase in ("Failed", "Paused") or new.reason in (c.AGENT_NOT_FOUND, c.AGENT_NOT_READY)
         if warning or new.reason not in (c.POD_CREATED, c.RUNNING):
             events = (Event("Warning" if warning else "Normal", new.reason or new.phase, new.message or new.phase),)
     return Plan(status=dump(new), actions=actions, events=events, requeue=requeue)

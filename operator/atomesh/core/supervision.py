@@ -34,8 +34,16 @@ from atomesh.core.reviewrecord import awaits_reviewer
 from atomesh.core.supervision_facts import RunFacts, Verdict, as_facts, parse_time
 
 # What is wrong, in the order a supervisor should look at it.
-Problem = Literal["Failed", "Stuck", "ReviewOverdue", "AgentNotReady", "MeshStalled", "MeshOverBudget"]
-PROBLEMS: tuple[Problem, ...] = ("Failed", "Stuck", "ReviewOverdue", "AgentNotReady", "MeshStalled", "MeshOverBudget")
+Problem = Literal["Failed", "Paused", "Stuck", "ReviewOverdue", "AgentNotReady", "MeshStalled", "MeshOverBudget"]
+PROBLEMS: tuple[Problem, ...] = (
+    "Failed",
+    "Paused",  # stopped at its hard limit: waits for someone to raise the budget or resume it
+    "Stuck",
+    "ReviewOverdue",
+    "AgentNotReady",
+    "MeshStalled",
+    "MeshOverBudget",
+)
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,8 @@ def _run_attention(
         if ended is not None and now - ended > thresholds.failed_window:
             return None
         return item("Failed", ended, reason or run.failure_reason, message or run.failure_message)
+    if phase == "Paused":
+        return item("Paused", run.started or run.created)
     if phase in ACTIVE_PHASES:
         if reason == c.QUEUED:
             return None

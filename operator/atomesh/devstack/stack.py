@@ -215,7 +215,9 @@ class KubeApiComponent(KubeEndpoint):
     the operator's ServiceAccount and RBAC from the chart installed (`identity`), and the kubeconfigs
     written once it answers (so a script waiting for the file can use it at once): the developer's
     (`system:masters`) at `kubeconfig`, the operator's beside it (`operator_kubeconfig`).
-    `app_options` go to `create_app` (the node lifecycle controller's period and grace period)."""
+    `app_options` go to `create_app` (the node lifecycle controller's period and grace period).
+    `node_name` is the local kubelet's Node: its credential is `system:node:<node_name>`, which the
+    Node authorizer holds to that Node's own objects."""
 
     def __init__(
         self,
@@ -224,9 +226,11 @@ class KubeApiComponent(KubeEndpoint):
         kubeconfig: Path,
         state_dir: Path | None = None,
         crds: Sequence[dict[str, Any]] = (),
+        node_name: str = DEFAULT_NODE_NAME,
         **app_options: Any,
     ) -> None:
         self._port = port
+        self._node_name = node_name
         self.kubeconfig = kubeconfig
         self._state_dir = state_dir
         self._crds = crds
@@ -237,7 +241,7 @@ class KubeApiComponent(KubeEndpoint):
 
     async def start(self) -> str:
         await refuse_live_kubeconfig(self.kubeconfig)
-        developer, node = identity.developer_token(), identity.node_token(DEFAULT_NODE_NAME)
+        developer, node = identity.developer_token(), identity.node_token(self._node_name)
         access = AccessOptions(tokens={developer.token: developer, node.token: node})
         pki = ClusterPKI()
         self.app = app = await create_app(self._state_dir, access=access, **self._app_options)
@@ -250,7 +254,7 @@ class KubeApiComponent(KubeEndpoint):
         try:
             await install_crds(api, self._crds)
             operator_token = await identity.install_operator_identity(api)
-            await identity.apply(api, identity.local_scheduler_binding(DEFAULT_NODE_NAME))
+            await identity.apply(api, identity.local_scheduler_binding(self._node_name))
         finally:
             await api.close()
         self.operator_kubeconfig = self.kubeconfig.with_name(self.kubeconfig.name + "-operator")

@@ -14,6 +14,7 @@ class Resource:
     plural: str
     kind: str
     has_status: bool = False
+    cluster_scoped: bool = False
 
     @property
     def api_version(self) -> str:
@@ -22,6 +23,8 @@ class Resource:
     def path(self, namespace: str, name: str | None = None, subresource: str | None = None) -> str:
         """The REST path; an empty `namespace` without `name` is the collection across all namespaces."""
         base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.cluster_scoped:
+            return f"{base}/{self.plural}" + (f"/{name}" if name is not None else "")
         if not namespace and name is None:
             return f"{base}/{self.plural}"
         path = f"{base}/namespaces/{namespace}/{self.plural}"
@@ -40,3 +43,4 @@ MESHES = Resource(k.GROUP, k.VERSION, k.PLURAL_MESHES, k.KIND_MESH, has_status=T
 CONTEXTS = Resource(k.GROUP, k.VERSION, k.PLURAL_CONTEXTS, k.KIND_CONTEXT, has_status=True)
 BUDGETS = Resource(k.GROUP, k.VERSION, k.PLURAL_BUDGETS, k.KIND_BUDGET, has_status=True)
 SECRETS = Resource("", "v1", "secrets", "Secret")
+NAMESPACES = Resource("", "v1", "namespaces", "Namespace", cluster_scoped=True)

@@ -26,11 +26,12 @@ from atomesh.api.common import DNS_SUBDOMAIN_PATTERN
 from atomesh.api.context import AgentContext, Context, ContextSpec
 from atomesh.api.crd import openapi_schema
 from atomesh.api.mesh import Mesh, MeshSpec
-from atomesh.api.rules import EXACTLY_ONE_SOURCE
+from atomesh.api.rules import EXACTLY_ONE_SOURCE, SELECTOR_REQUIRED
 from atomesh.core.admission import cost_limit
 from atomesh.core.context import OCI_UNSUPPORTED
 from atomesh.core.graph import validate_graph
 from atomesh.core.meshcheck import edge_input_problems
+from atomesh.core.references import SHARED_CONFIGMAP, reference_refusal
 from atomesh.core.revision import unpriced
 from atomesh.core.validation import (
     FieldError,
@@ -172,8 +173,8 @@ class _Linter:
             return validate_graph(obj.spec) + _budget_timezone(obj.spec.budget)
         if isinstance(obj.spec, BudgetSpec):
             return _budget_timezone(obj.spec, ("spec",))
-        if isinstance(obj.spec, ContextSpec) and obj.spec.oci is not None:
-            return [FieldError(("spec", "oci"), OCI_UNSUPPORTED)]
+        if isinstance(obj.spec, ContextSpec):
+            return _context_problems(obj.spec)
         return []
 
     def across_documents(self) -> None:
@@ -219,7 +220,7 @@ class _Linter:
             for obj in self.objects
             if isinstance(obj.spec, ContextSpec) and _same_namespace(obj.namespace, agent.namespace)
         }
-        return [
+        errors = [
             FieldError(
                 ("spec", "context", "names", index),
                 f"no Context {name!r} in the files linted; lint its manifest together with this Agent "
@@ -228,6 +229,44 @@ class _Linter:
             for index, name in enumerate(selection.names)
             if name not in known
         ]
+        return errors + self.shared_context_references(agent, selection)
+
+    def shared_context_references(self, agent: _Object, selection: AgentContext) -> list[FieldError]:
+        """Each Context of another namespace must be linted with the Agent and allow its namespace; a rule by
+        namespace Selector is left to the operator (the namespace's labels are in the cluster, not in files)."""
+        shared = {
+            (obj.namespace, obj.name): obj.spec
+            for obj in self.objects
+            if isinstance(obj.spec, ContextSpec) and obj.namespace
+        }
+        errors = []
+        for index, ref in enumerate(selection.refs):
+            loc = ("spec", "context", "refs", index)
+            target = shared.get((ref.namespace, ref.name))
+            if target is None:
+                errors.append(
+                    FieldError(
+                        loc,
+                        f"no Context {ref.namespace}/{ref.name} in the files linted; lint its manifest together "
+                        "with this Agent so the reference can be checked",
+                    )
+                )
+                continue
+            allowed = target.allowed_namespaces
+            if not agent.namespace or (allowed is not None and allowed.from_ == "Selector"):
+                continue
+            refusal = reference_refusal(
+                allowed,
+                target=f"Context {ref.namespace}/{ref.name}",
+                target_namespace=ref.namespace,
+                from_namespace=agent.namespace,
+                from_labels=None,
+            )
+            if refusal is None and target.config_map is not None and agent.namespace != ref.namespace:
+                refusal = f"Context {ref.namespace}/{ref.name} is a ConfigMap context: {SHARED_CONFIGMAP}"
+            if refusal is not None:
+                errors.append(FieldError(loc, refusal))
+        return errors
 
     def mesh_references(self, mesh: _Object, spec: MeshSpec) -> list[FieldError]:
         agents = self.agents_for(mesh)
@@ -244,6 +283,14 @@ def _not_linted(agent: str, what: str) -> str:
         f"no Agent {agent!r} in the files linted; lint its manifest together with this one "
         f"(e.g. atomesh lint agents/ runs/) so {what} can be checked against it"
     )
+
+
+def _context_problems(spec: ContextSpec) -> list[FieldError]:
+    errors = [FieldError(("spec", "oci"), OCI_UNSUPPORTED)] if spec.oci is not None else []
+    allowed = spec.allowed_namespaces
+    if allowed is not None and allowed.from_ == "Selector" and allowed.selector is None:
+        errors.append(FieldError(("spec", "allowedNamespaces", "selector"), SELECTOR_REQUIRED))
+    return errors
 
 
 def _budget_timezone(budget: BudgetWindows | None, loc: tuple[str, ...] = ("spec", "budget")) -> list[FieldError]:

@@ -2,7 +2,8 @@
 
 It reads the real key, the upstream URL and the run file from its own environment, mints the run's
 token, listens on loopback (a free port unless one is given) and publishes `url` and `token` in its
-directory, the one volume it shares with the agent step; `url` is written last and marks it ready.
+directory, the one volume it shares with the agent step; `url` is written last and marks it ready. When
+it first refuses a request because the run reached a limit, it writes `paused` there (reason, message).
 It first makes itself non-dumpable, so processes of the same user (the agent step on the local
 kubelet) can neither read its /proc/<pid>/environ nor attach to it.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import json
 import logging
 import os
 import secrets
@@ -28,7 +30,7 @@ from atomesh.api import constants as k
 from atomesh.api.common import parse_duration
 from atomesh.api.runfile import RunFile
 from atomesh.core.gateway import gateway_headers
-from atomesh.core.modelgrant import EXPIRY_GRACE_SECONDS, ModelGrant, UsageMeter
+from atomesh.core.modelgrant import EXPIRY_GRACE_SECONDS, ModelGrant, Refusal, UsageMeter
 from atomesh.modelproxy.server import ModelProxy
 
 log = logging.getLogger("atomesh.modelproxy")
@@ -60,13 +62,15 @@ def build_grant(run: RunFile, now: float) -> ModelGrant:
     from atomesh.pricing import price_of
 
     spec = run.spec
-    max_cost_usd, max_tokens = spec.run_limits()
+    limits = run.hard_limits()
     return ModelGrant(
         model=spec.harness.model,
         expires_at=now + parse_duration(spec.limits.timeout) + EXPIRY_GRACE_SECONDS,
-        max_tokens=max_tokens,
-        max_cost_usd=max_cost_usd,
+        max_tokens=limits.max_tokens,
+        max_cost_usd=limits.max_cost_usd,
         price=spec.harness.price or price_of(spec.harness.model),
+        cost_from=limits.cost_from,
+        tokens_from=limits.tokens_from,
     )
 
 
@@ -102,11 +106,29 @@ def load_settings(environ: Mapping[str, str]) -> ProxySettings:
     )
 
 
+def run_meter(run: RunFile, grant: ModelGrant) -> UsageMeter:
+    """The run's meter, starting from what its earlier attempts spent (a resumed run's limits are the run's)."""
+    spent = run.spent
+    if spent is None:
+        return UsageMeter(grant)
+    return UsageMeter(grant, input_tokens=spent.input_tokens, output_tokens=spent.output_tokens)
+
+
+def pause_notice(refusal: Refusal) -> str:
+    """What the agent step reads in `paused`: the reason the run pauses, and why."""
+    return json.dumps({"reason": refusal.pause, "message": refusal.message})
+
+
 async def serve(settings: ProxySettings) -> None:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     grant = build_grant(settings.run, time.time())
     proxy = ModelProxy(
-        settings.upstream, settings.api_key, token, UsageMeter(grant), extra_headers=gateway_headers(settings.run)
+        settings.upstream,
+        settings.api_key,
+        token,
+        run_meter(settings.run, grant),
+        extra_headers=gateway_headers(settings.run),
+        on_pause=lambda refusal: _publish(settings.directory, k.MODEL_PROXY_PAUSED_FILE, pause_notice(refusal)),
     )
     runner = web.AppRunner(proxy.app(), access_log=None)
     await runner.setup()

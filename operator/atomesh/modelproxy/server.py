@@ -55,7 +55,7 @@ _DROPPED_RESPONSE_HEADERS = frozenset(
 
 
 def _error(refusal: Refusal) -> web.Response:
-    return web.json_response(refusal.body(), status=refusal.status)
+    return web.json_response(refusal.body(), status=refusal.status, headers=refusal.headers())
 
 
 def _caller_token(request: web.Request) -> str:
@@ -77,6 +77,7 @@ class ModelProxy:
         meter: UsageMeter,
         clock: Callable[[], float] = time.time,
         extra_headers: Mapping[str, str] | None = None,
+        on_pause: Callable[[Refusal], None] | None = None,
     ) -> None:
         self._upstream = upstream.rstrip("/")
         self._api_key = api_key
@@ -85,6 +86,8 @@ class ModelProxy:
         self._clock = clock
         self._extra_headers = dict(extra_headers or {})  # a gateway's attribution (core.gateway)
         self._session: aiohttp.ClientSession | None = None
+        self._on_pause = on_pause  # told once, at the first refusal for a reached limit
+        self.paused: Refusal | None = None
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)
@@ -117,6 +120,10 @@ class ModelProxy:
         refusal = self.meter.refusal(model, self._clock())
         if refusal is not None:
             log.info("refused %s %s: %s", request.method, request.path, refusal.message)
+            if refusal.pause and self.paused is None:
+                self.paused = refusal
+                if self._on_pause is not None:
+                    self._on_pause(refusal)
             return _error(refusal)
         self.meter.requests += 1
         return await self._forward(request, body)

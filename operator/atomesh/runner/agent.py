@@ -3,11 +3,12 @@
 In a runner pod this step holds no credential at all: it talks to the model through the pod's model
 proxy with a per-run token, and the real key stays in the proxy's container. (Run outside a pod, it
 may be given a base URL and key directly.) Usage is written even when the harness fails, so the spend
-of a failed run is known.
+of a failed run is known. A run that reaches a hard limit pauses instead of failing (`runner.pause`).
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -21,13 +22,14 @@ from atomesh.api.common import parse_duration
 from atomesh.forge import git as gitops
 from atomesh.harness import Harness, HarnessLimits, HarnessResult, ModelAccess, build_harness
 from atomesh.harness.environment import CREDENTIAL_VARIABLES
-from atomesh.harness.protocol import HarnessUsage, limit_exceeded
+from atomesh.harness.protocol import FailureReason, HarnessUsage, limit_exceeded
 from atomesh.runner.checks import run_checks
 from atomesh.runner.context import SOURCE_DIR, StepContext
 from atomesh.runner.contexts import load_contexts
 from atomesh.runner.failure import HARNESS_REASONS, StepFailure
 from atomesh.runner.memory import is_memory_run, propose_lesson
 from atomesh.runner.modelproxy import wait_for_proxy
+from atomesh.runner.pause import Pause, proxy_pause, remaining_limits, spent_already, with_spent, write_pause
 from atomesh.runner.session import current_session, previous_session, seal_session
 from atomesh.runner.state import write_checks, write_summary, write_usage
 from atomesh.runner.task import compose_task
@@ -90,27 +92,49 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
         resume_from=resume if resume.is_file() else None,
         session_out=current_session(ctx),
     )
-    harness = harness or build_harness(spec.harness.kind, model_access(ctx))
-    max_cost_usd, max_tokens = spec.run_limits()
-    limits = HarnessLimits(
-        max_turns=spec.harness.max_turns, timeout_seconds=timeout, max_cost_usd=max_cost_usd, max_tokens=max_tokens
+    hard = ctx.run.hard_limits()  # per run, or what the budget windows left when the attempt started
+    run_limits = HarnessLimits(
+        max_turns=spec.harness.max_turns,
+        timeout_seconds=timeout,
+        max_cost_usd=hard.max_cost_usd,
+        max_tokens=hard.max_tokens,
     )
+    # A resumed run's earlier attempts count against its limits: this attempt gets what is left.
+    limits = remaining_limits(run_limits, ctx.run.spent)
+    spent = spent_already(limits)
+    if spent is not None:  # resumed without room: pause again before any model request, keeping the session
+        if resume.is_file():
+            shutil.copyfile(resume, current_session(ctx))
+        pause_now(ctx, spent, HarnessResult(usage=HarnessUsage(), exit_code=None))
+        return HarnessResult(usage=HarnessUsage(), exit_code=None)
+    harness = harness or build_harness(spec.harness.kind, model_access(ctx))
     env = child_env(ctx.environ)
     ctx.log(
         f"running {spec.harness.kind} with {spec.harness.model} (maxTurns {limits.max_turns}, timeout {timeout:g}s)"
     )
-    result = harness.run(task, ctx.workspace, limits, env)
+    # Behind the model proxy, the proxy holds the cost and token limits: it refuses the request after the
+    # answer that reached one, so the harness ends at that turn boundary with the turn's tools run.
+    # Harnesses' own checks stop a turn midway (Claude Code's --max-budget-usd drops the turn's tool calls).
+    metered = ctx.model_proxy_dir is not None
+    harness_limits = replace(limits, max_cost_usd=None, max_tokens=None) if metered else limits
+    result = harness.run(task, ctx.workspace, harness_limits, env)
     seal_session(ctx)
     cost = result.usage.cost_usd
     declared = spec.harness.price
     if declared is not None:
         # The Agent's declared price wins: Claude Code and OpenCode count an unknown model as $0.
         cost = declared.cost(result.usage.input_tokens, result.usage.output_tokens)
+    over = limit_exceeded(replace(result.usage, cost_usd=cost), limits) if declared and not metered else None
+    pause = pause_of(ctx, result, over)
+    if pause is not None:
+        pause_now(ctx, pause, replace(result, usage=replace(result.usage, cost_usd=cost)))
+        return result
+    total = with_spent(replace(result.usage, cost_usd=cost), ctx.run.spent)
     usage = Usage(
-        input_tokens=result.usage.input_tokens,
-        output_tokens=result.usage.output_tokens,
-        cost_usd=round(cost, 6),
-        turns=result.usage.turns,
+        input_tokens=total.input_tokens,
+        output_tokens=total.output_tokens,
+        cost_usd=round(total.cost_usd, 6),
+        turns=total.turns,
     )
     write_usage(ctx.state_dir, usage)
     write_summary(ctx.state_dir, ctx.scrub(result.final_text))
@@ -122,15 +146,46 @@ def run_agent(ctx: StepContext, harness: Harness | None = None) -> HarnessResult
     if not result.ok:
         reason = HARNESS_REASONS.get(result.reason or "", c.HARNESS_CRASHED)
         raise StepFailure(reason, ctx.scrub(result.message))
-    over = limit_exceeded(replace(result.usage, cost_usd=cost), limits) if declared is not None else None
-    if over is not None:  # at the declared price, the run went past a limit the harness could not see
-        raise StepFailure(HARNESS_REASONS[over[0]], over[1])
     checks = run_checks(spec.review.checks, ctx.workspace, env, deadline, ctx.scrub)
     write_checks(ctx.state_dir, checks)
     for check in checks:
         ctx.log(f"check {check.name}: {'passed' if check.passed else f'failed (exit {check.exit_code})'}")
     refuse_credentials(ctx)
     return result
+
+
+def pause_of(ctx: StepContext, result: HarnessResult, over: tuple[FailureReason, str] | None) -> Pause | None:
+    """Whether the run stopped at a hard limit: the model proxy refused a request at it (whatever the harness
+    made of that refusal), the harness stopped at it, or at the declared price it went past one."""
+    announced = proxy_pause(ctx.model_proxy_dir)
+    if announced is not None:
+        return announced
+    stopped = result.reason if result.reason in ("BudgetExceeded", "TokensExceeded") else None
+    if stopped is not None:
+        return Pause(HARNESS_REASONS[stopped], ctx.scrub(result.message))
+    if result.ok and over is not None:  # at the declared price, the run went past a limit the harness could not see
+        return Pause(HARNESS_REASONS[over[0]], over[1])
+    return None
+
+
+def pause_now(ctx: StepContext, pause: Pause, result: HarnessResult) -> None:
+    """End the step with what the agent has: usage over all attempts, its summary, and `paused.json` for
+    publish, which keeps the session and the work and publishes nothing. Runs no checks."""
+    total = with_spent(result.usage, ctx.run.spent)
+    usage = Usage(
+        input_tokens=total.input_tokens,
+        output_tokens=total.output_tokens,
+        cost_usd=round(total.cost_usd, 6),
+        turns=total.turns,
+    )
+    write_usage(ctx.state_dir, usage)
+    write_summary(ctx.state_dir, ctx.scrub(result.final_text))
+    refuse_credentials(ctx)  # the work is kept with the session: never with a credential in it
+    write_pause(ctx.state_dir, pause)
+    ctx.log(
+        f"paused ({pause.reason}): {pause.message}; {usage.turns} turns, "
+        f"{usage.input_tokens}+{usage.output_tokens} tokens, ${usage.cost_usd:.4f} so far"
+    )
 
 
 def refuse_credentials(ctx: StepContext) -> None:

@@ -26,7 +26,7 @@ CONTEXTS_DIR = "contexts"
 
 
 def git_context_dir(ctx: StepContext, version: ContextVersion) -> Path:
-    return ctx.state_dir / CONTEXTS_DIR / version.name
+    return ctx.state_dir / CONTEXTS_DIR / version.key
 
 
 def read_files(folder: Path, limit: int | None = None) -> dict[str, bytes]:

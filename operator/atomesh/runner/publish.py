@@ -13,6 +13,7 @@ import re
 import git
 
 from atomesh.api import conditions as c
+from atomesh.api import constants as k
 from atomesh.api.agentrun import Artifact, ReviewStatus, Usage
 from atomesh.api.runfile import PublishSummary, RunFile
 from atomesh.core.memory import memory_patterns
@@ -25,10 +26,11 @@ from atomesh.runner.context import StepContext
 from atomesh.runner.failure import StepFailure
 from atomesh.runner.memory import is_memory_run, read_memory_pin
 from atomesh.runner.paths import disallowed
+from atomesh.runner.pause import Pause, read_pause
 from atomesh.runner.publish_links import refused_links, with_modes
 from atomesh.runner.publish_visual import COMMITTER_EMAIL, COMMITTER_NAME, publish_visuals
 from atomesh.runner.review_input import build_review_input, changed_files
-from atomesh.runner.session import previous_session, store_session
+from atomesh.runner.session import previous_session, snapshot_work, store_session
 from atomesh.runner.site_output import site_builds
 from atomesh.runner.state import read_checks, read_summary, read_usage
 
@@ -78,6 +80,17 @@ def earlier_attempt(repo: git.Repo, run: RunFile) -> str | None:
     return head.hexsha if own and head.parents else None
 
 
+def keep_paused(ctx: StepContext, repo: git.Repo, token: str | None, pause: Pause, usage: Usage) -> PublishSummary:
+    """A paused run publishes nothing: its session and its work go to its session ref, for its next attempt."""
+    work = snapshot_work(ctx, repo)
+    stored = store_session(ctx, repo, token, work)
+    kept = f"session and work kept at {stored}" if stored else "its session and work could not be kept"
+    message = (
+        f"paused at its limit: {pause.message}; {kept}; raise the limit or annotate {k.ANNOTATION_RESUME} to resume"
+    )
+    return PublishSummary(outcome="paused", reason=pause.reason, usage=usage, message=ctx.scrub(message))
+
+
 def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
     run = ctx.run
     spec = run.spec
@@ -86,6 +99,9 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
     # The URL checkout cloned, from the spec: the workspace's own remote is the agent's to change.
     url = gitops.repo_url(spec.workspace.repo, ctx.forge_git_url)
     with gitops.open_untrusted(ctx.workspace, url) as repo:
+        pause = read_pause(ctx.state_dir)
+        if pause is not None:
+            return keep_paused(ctx, repo, token_for(ctx, url), pause, usage)
         gitops.stage_all(repo)
         delta = gitops.staged_changes(repo)
         earlier = None if delta else earlier_attempt(repo, run)

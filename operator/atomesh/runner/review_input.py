@@ -88,7 +88,7 @@ def provenance(run: RunFile, usage: Usage, resumed_session: str = "", memory: st
         output_tokens=usage.output_tokens,
         cost_usd=usage.cost_usd,
         turns=usage.turns,
-        contexts=tuple(f"{version.name} {version.revision}" for version in run.contexts)
+        contexts=tuple(f"{version.qualified_name} {version.revision}" for version in run.contexts)
         + ((memory,) if memory else ()),
         resumed_session=resumed_session,
     )

@@ -6,6 +6,10 @@ publish stores it as a commit of one file, `session.json`, at the hidden ref
 `refs/atomesh/sessions/<run>` of the workspace repository (never a branch: no pull request shows it);
 a revision's checkout fetches the ref of the run it revises into `<state>/session/previous.json`.
 A session that cannot be stored or found is logged, never a failure: the revision then starts afresh.
+
+A paused run's session commit has one parent: the workspace as the agent left it (a commit on the
+checked-out head), so one ref keeps both. The run's next attempt (`attempt` > 1) fetches its own ref,
+puts that work back into its workspace as uncommitted changes on the same head, and resumes the session.
 """
 
 from __future__ import annotations
@@ -46,23 +50,40 @@ def current_session(ctx: StepContext) -> Path:
 
 
 def fetch_session(ctx: StepContext, repo: git.Repo, token: str | None) -> bool:
-    """The session of the run this one revises, into previous.json; False when there is none."""
-    revised = ctx.run.revision_of
-    if not revised:
+    """The session to resume into previous.json — a resumed run's own (and its work into the workspace), else
+    that of the run this one revises; False when there is none."""
+    run = ctx.run
+    resumed = run.attempt is not None
+    source = run.run if resumed else run.revision_of
+    if not source:
         return False
-    ref = session_ref(revised)
+    ref = session_ref(source)
     try:
         with repo.git.custom_environment(**gitops.auth_env(token)):
             repo.git.fetch("origin", f"+{ref}:{ref}", kill_after_timeout=gitops.GIT_TIMEOUT)
+        if resumed:
+            restore_work(ctx, repo, ref)
         data = repo.git.show(f"{ref}:{SESSION_FILE}", stdout_as_string=False)
-    except git.GitCommandError:
-        ctx.log(f"no session of {revised} to resume; the revision starts a new one")
+    except git.GitCommandError as error:
+        ctx.log(f"no session of {source} to resume ({ctx.scrub(str(error.stderr).strip()[-200:])}); starting anew")
         return False
     target = previous_session(ctx)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data if isinstance(data, bytes) else str(data).encode())
-    ctx.log(f"resuming the session of {revised}")
+    ctx.log(f"resuming the session of {source}")
     return True
+
+
+def restore_work(ctx: StepContext, repo: git.Repo, ref: str) -> None:
+    """Check out the paused work (the session commit's parent) and step back to its own parent, leaving the
+    work as uncommitted changes on the head the paused attempt had: publish sees the same change it would have."""
+    parents = repo.commit(ref).parents
+    if not parents:
+        return
+    work = parents[0]
+    repo.git.reset("--hard", work.hexsha)
+    repo.git.reset("--mixed", work.parents[0].hexsha if work.parents else work.hexsha)
+    ctx.log(f"restored the paused work on {repo.head.commit.hexsha[:12]}")
 
 
 def seal_session(ctx: StepContext) -> None:
@@ -77,20 +98,33 @@ def seal_session(ctx: StepContext) -> None:
     path.write_text(ctx.scrub(path.read_text(encoding="utf-8", errors="replace")), encoding="utf-8")
 
 
-def store_session(ctx: StepContext, repo: git.Repo, token: str | None) -> str | None:
-    """Push current.json as `session.json` to the run's session ref; the ref, or None when not stored."""
+def snapshot_work(ctx: StepContext, repo: git.Repo) -> str:
+    """A commit of the workspace as it is (every change staged), on its head; the head is not moved."""
+    gitops.stage_all(repo)
+    with repo.git.custom_environment(**_IDENTITY):
+        tree = repo.git.write_tree()
+        message = f"atomesh paused work of {ctx.run.namespace}/{ctx.run.run}"
+        return str(repo.git.commit_tree(tree, "-p", repo.head.commit.hexsha, "-m", message))
+
+
+def store_session(ctx: StepContext, repo: git.Repo, token: str | None, work: str | None = None) -> str | None:
+    """Push current.json as `session.json` to the run's session ref (with `work`, a commit, as its parent);
+    the ref, or None when not stored."""
     path = current_session(ctx)
-    if not path.is_file():
+    if not path.is_file() and work is None:
         return None
     ref = session_ref(ctx.run.run)
     with tempfile.TemporaryDirectory(dir=ctx.state_dir, prefix=".session-") as tmp:
         env = {"GIT_INDEX_FILE": os.path.join(tmp, "index"), **_IDENTITY}
         try:
             with repo.git.custom_environment(**env):
-                blob = repo.git.hash_object("-w", str(path))
-                repo.git.update_index("--add", "--cacheinfo", f"100644,{blob},{SESSION_FILE}")
+                if path.is_file():
+                    blob = repo.git.hash_object("-w", str(path))
+                    repo.git.update_index("--add", "--cacheinfo", f"100644,{blob},{SESSION_FILE}")
                 tree = repo.git.write_tree()
-                commit = repo.git.commit_tree(tree, "-m", f"atomesh session of {ctx.run.namespace}/{ctx.run.run}")
+                parents = ["-p", work] if work else []
+                message = f"atomesh session of {ctx.run.namespace}/{ctx.run.run}"
+                commit = repo.git.commit_tree(tree, *parents, "-m", message)
             with repo.git.custom_environment(**gitops.auth_env(token)):
                 repo.git.push("--force", "origin", f"{commit}:{ref}", kill_after_timeout=gitops.GIT_TIMEOUT)
         except git.GitCommandError as error:

@@ -26,6 +26,7 @@ from atomesh.forge import git as gitops
 from atomesh.harness.process import run_shell
 from atomesh.runner.checks import tail
 from atomesh.runner.context import StepContext
+from atomesh.runner.pause import read_pause
 from atomesh.runner.site_output import (
     SIDES,
     SiteBuildResult,
@@ -121,6 +122,9 @@ def run_build(ctx: StepContext) -> tuple[SiteBuildResult, ...]:
     pages = ctx.run.spec.review.pages
     if pages is None or pages.build is None:
         ctx.log("build: the Agent declares no spec.review.pages.build; nothing to build")
+        return ()
+    if read_pause(ctx.state_dir) is not None:  # publish keeps the paused work and publishes nothing
+        ctx.log("build: the agent paused at its limit; nothing to build")
         return ()
     site = site_dir(ctx.state_dir)
     shutil.rmtree(site, ignore_errors=True)  # a retried step starts over

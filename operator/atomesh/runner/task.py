@@ -37,6 +37,13 @@ def compose_task(run: RunFile, instructions: str) -> Task:
             f"## Review feedback (revision {run.revision})\n\n"
             "Your earlier change is checked out. Reviewers asked for changes; address every point:\n\n" + feedback
         )
+    if run.attempt is not None:
+        sections.append(
+            f"## Resumed (attempt {run.attempt})\n\n"
+            "This run was paused at its budget and has been resumed. Your earlier changes are in the workspace "
+            "and your earlier turns, when kept, come before this message. Continue the task where you stopped; "
+            "do not redo work that is done."
+        )
     system = (
         f"You are the atomesh agent {run.agent!r}, running unattended in a sandbox; nobody can answer questions. "
         f"Work only inside the current repository and only on files matching {patterns}. "

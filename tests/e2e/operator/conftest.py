@@ -136,6 +136,9 @@ def cluster(kube_api: SecuredKubeAPI, tmp_path_factory: pytest.TempPathFactory) 
     )
     with BackgroundKubelet(config):
         yield kube_api
+    # The kubelet runs under the Node authorizer: it reads only what its own pods name.
+    denied = [message for user, message in kube_api.access.denials if user == NODE.name]
+    assert not denied, f"the Node authorizer denied the local kubelet: {denied}"
 
 
 def operator_kubeconfig(cluster: SecuredKubeAPI) -> Path:

@@ -19,7 +19,7 @@ import anthropic
 import pytest
 from tests.fixtures.anthropic import StartEmulator
 from tests.fixtures.github import GitHubEmulatorHandle
-from tests.integration.runner.runner_support import RunnerPod, agent_spec, run_file
+from tests.integration.runner.runner_support import RunnerPod, agent_spec, run_file, seed_bare_repo
 
 from atomesh.api import constants as k
 from atomesh.api.runfile import PublishSummary
@@ -125,8 +125,15 @@ def test_the_proxy_refuses_what_the_run_may_not_do(anthropic_emulator: StartEmul
     with pytest.raises(anthropic.NotFoundError, match="POST /v1/messages"):
         sdk(proxy).models.list()
     assert ask(sdk(proxy)) == "one"  # within the limit when sent; the answer crosses it
-    with pytest.raises(anthropic.PermissionDeniedError, match=r"limits\.maxTokens=1"):
-        ask(sdk(proxy))
+    assert not (proxy.directory / k.MODEL_PROXY_PAUSED_FILE).exists()
+    # At the limit the run pauses: refused as an account out of credit, which the SDK does not retry.
+    client = anthropic.Anthropic(base_url=proxy.url, api_key=proxy.token, max_retries=3)
+    with pytest.raises(anthropic.APIStatusError, match=r"its limit of 1 \(limits\.maxTokens") as refused:
+        ask(client)
+    assert (refused.value.status_code, refused.value.response.headers["x-should-retry"]) == (402, "false")
+    assert refused.value.body["error"]["type"] == "billing_error"  # type: ignore[index]
+    notice = json.loads((proxy.directory / k.MODEL_PROXY_PAUSED_FILE).read_text())
+    assert notice["reason"] == "TokensExceeded"
     assert len(model.requests) == 1, "refused requests never reach the model"
 
 
@@ -296,3 +303,36 @@ def test_without_a_gateway_requests_carry_no_gateway_headers(
     proxy = start_proxy(model.url)
     assert ask(sdk(proxy)) == "ok"
     assert not [key for key in model.requests[0].headers if key.lower().startswith("x-litellm-")]
+
+
+@pytest.mark.parametrize("harness", ["litellm", "claude-code", "opencode"])
+def test_each_harness_stops_at_the_refusal_of_a_reached_limit_and_the_step_pauses(
+    tmp_path: Path, anthropic_emulator: StartEmulator, start_proxy: StartProxy, harness: str
+) -> None:
+    """The answer that crosses the token limit is the last: its tool runs, the harness's next request is
+    refused (402 billing_error, not retried), and the agent step pauses instead of failing."""
+    origin = tmp_path / "git"
+    seed_bare_repo(origin / "demo" / "app.git", {"README.md": "hello\n"})
+    model = anthropic_emulator(
+        [
+            {
+                "tools": [{"tool": "write_file", "input": {"path": "docs/first.md", "content": "# First\n"}}],
+                "usage": {"input_tokens": 5000, "output_tokens": 10},
+            },
+            {"text": "Never answered.", "times": 0},
+        ]
+    )
+    pod = RunnerPod(tmp_path / "pod", forge_git_url=f"file://{origin}")
+    spec = agent_spec(
+        harness={"kind": harness, "model": MODEL, "maxTurns": 10}, limits={"timeout": "2m", "maxTokens": 4000}
+    )
+    pod.write_run_file(run_file(spec=spec))
+    proxy = start_proxy(model.url, run_file_path=pod.root / "etc" / k.RUN_FILE_NAME)
+    assert pod.run("checkout").returncode == 0
+    agent = pod.run("agent", {k.ENV_MODEL_PROXY_DIR: str(proxy.directory)})
+    assert agent.returncode == 0, agent.stderr
+    paused = json.loads((pod.state / "paused.json").read_text())
+    assert paused["reason"] == "TokensExceeded"
+    assert "(limits.maxTokens, budget.perRun.tokens)" in paused["message"]
+    assert (pod.workspace / "docs" / "first.md").read_text() == "# First\n"  # the crossing turn's tool ran
+    assert [r.status for r in model.requests if r.body.get("tools")] == [200], "a refused request reached the model"

@@ -40,28 +40,6 @@ def prepared_pod(tmp_path: Path, model_url: str, **spec: Any) -> RunnerPod:
             "harness.maxTurns=2",
         ),
         (
-            [FOREVER | {"usage": {"input_tokens": 50_000, "output_tokens": 10}}],
-            {"limits": {"timeout": "2m", "maxCostUSD": 0.2}},
-            "BudgetExceeded",
-            "limits.maxCostUSD=$0.2",
-        ),
-        (
-            # A model no price table knows (the emulator's own) costs what the Agent declares, so its limit holds.
-            [FOREVER | {"usage": {"input_tokens": 10_000, "output_tokens": 10}}],
-            {
-                "harness": {
-                    "kind": "litellm",
-                    "model": "emulator-small",
-                    "maxTurns": 10,
-                    "price": {"inputUSDPerMTok": 10, "outputUSDPerMTok": 50},
-                },
-                "limits": {"timeout": "2m", "maxCostUSD": 0.25},
-            },
-            "BudgetExceeded",
-            "limits.maxCostUSD=$0.25",
-        ),
-        ([FOREVER], {"limits": {"timeout": "2m", "maxTokens": 1500}}, "TokensExceeded", "limits.maxTokens=1500"),
-        (
             [{"tools": [{"tool": "run", "input": {"command": "sleep 300"}}]}],
             {"limits": {"timeout": "3s"}},
             "Timeout",
@@ -69,7 +47,7 @@ def prepared_pod(tmp_path: Path, model_url: str, **spec: Any) -> RunnerPod:
         ),
         ([{"error": 429, "times": 0, "retryAfter": 0}], {}, "ModelError", "RateLimitError"),
     ],
-    ids=["max-turns", "budget", "declared-price", "tokens", "timeout", "429-storm"],
+    ids=["max-turns", "timeout", "429-storm"],
 )
 def test_limit_and_model_failures(
     tmp_path: Path,
@@ -92,6 +70,56 @@ def test_limit_and_model_failures(
     assert usage.turns == sum(1 for r in emulator.requests if r.status == 200)
     # ... and reported with the failure, so the run's status (and its budgets) count it.
     assert split_usage(message) == (message.rpartition("\nusage: ")[0], usage)
+
+
+@pytest.mark.parametrize(
+    ("cassette", "spec", "reason", "detail"),
+    [
+        (
+            [FOREVER | {"usage": {"input_tokens": 50_000, "output_tokens": 10}}],
+            {"limits": {"timeout": "2m", "maxCostUSD": 0.2}},
+            "BudgetExceeded",
+            "limits.maxCostUSD=$0.2",
+        ),
+        (
+            # A model no price table knows (the emulator's own) costs what the Agent declares, so its limit holds.
+            [FOREVER | {"usage": {"input_tokens": 10_000, "output_tokens": 10}}],
+            {
+                "harness": {
+                    "kind": "litellm",
+                    "model": "emulator-small",
+                    "maxTurns": 10,
+                    "price": {"inputUSDPerMTok": 10, "outputUSDPerMTok": 50},
+                },
+                "limits": {"timeout": "2m", "maxCostUSD": 0.25},
+            },
+            "BudgetExceeded",
+            "limits.maxCostUSD=$0.25",
+        ),
+        ([FOREVER], {"limits": {"timeout": "2m", "maxTokens": 1500}}, "TokensExceeded", "limits.maxTokens=1500"),
+    ],
+    ids=["budget", "declared-price", "tokens"],
+)
+def test_a_limit_reached_pauses_instead_of_failing(
+    tmp_path: Path,
+    anthropic_emulator: StartEmulator,
+    cassette: list[dict[str, Any]],
+    spec: dict[str, Any],
+    reason: str,
+    detail: str,
+) -> None:
+    """Cost and token limits pause the run: the step ends 0 with `paused.json`, so publish keeps its session."""
+    emulator = anthropic_emulator(cassette)
+    pod = prepared_pod(tmp_path, emulator.url, **spec)
+    result = pod.run("agent")
+    assert result.returncode == 0, result.stderr
+    paused = json.loads((pod.state / "paused.json").read_text())
+    assert paused["reason"] == reason
+    assert detail in paused["message"]
+    assert f"paused ({reason})" in result.stderr
+    usage = Usage.model_validate_json((pod.state / "usage.json").read_text())
+    assert usage.turns == sum(1 for r in emulator.requests if r.status == 200)
+    assert not (pod.state / "checks.json").exists()  # no checks on work that is not done
 
 
 def test_harness_crash(tmp_path: Path, anthropic_emulator: StartEmulator) -> None:

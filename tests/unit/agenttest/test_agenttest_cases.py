@@ -88,7 +88,7 @@ def test_an_input_that_does_not_fit_the_agent_names_the_field(tmp_path: Path) ->
     ("text", "message"),
     [
         ("expect: {verdikt: success}\n", r"expect.verdikt: Extra inputs are not permitted"),
-        ("expect: {reason: PathsNotAllowed}\n", r"set `outcome: failed` or drop `reason`"),
+        ("expect: {reason: PathsNotAllowed}\n", r"set `outcome: failed` \(or paused\) or drop `reason`"),
         ("harnesses: [codex]\n", r"harnesses.0: Input should be 'claude-code', 'opencode' or 'litellm'"),
         ("agent: other\n", r"no Agent named 'other' .* set `agent:` to the Agent's metadata.name"),
         ("input: [\n", r"not valid YAML"),

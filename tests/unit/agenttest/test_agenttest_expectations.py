@@ -134,3 +134,10 @@ def test_a_failed_run_is_judged_on_its_reason() -> None:
 def test_no_pull_request_when_one_is_expected() -> None:
     none = Observed(outcome="noChanges", message="the agent changed nothing")
     assert names({"outcome": "noChanges", "pullRequest": {"labels": ["bug"]}}, none) == ["expect.pullRequest"]
+
+
+def test_a_run_paused_at_its_limit_is_its_own_outcome_with_its_reason() -> None:
+    paused = Observed(outcome="paused", reason="BudgetExceeded", message="paused at its limit", cost_usd=0.12, turns=2)
+    assert names({"outcome": "paused", "reason": "BudgetExceeded", "maxTurns": 2}, paused) == []
+    assert names({"outcome": "paused", "reason": "TokensExceeded"}, paused) == ["expect.reason"]
+    assert names({}, paused) == ["expect.outcome"]  # a case that expects a pull request sees the pause

@@ -33,8 +33,12 @@ def test_expiry_and_token_limit() -> None:
     meter.add(0, 1)
     spent = meter.refusal("claude-sonnet-4-5", now=1.0)
     assert spent is not None
-    assert "limits.maxTokens=1000" in spent.message
-    assert spent.body() == {"type": "error", "error": {"type": "permission_error", "message": spent.message}}
+    assert "1000 tokens of its limit of 1000 (limits.maxTokens" in spent.message
+    # A reached limit pauses the run: refused as an account out of credit, never to be retried.
+    assert (spent.status, spent.pause) == (402, "TokensExceeded")
+    assert spent.body() == {"type": "error", "error": {"type": "billing_error", "message": spent.message}}
+    assert spent.headers() == {"x-should-retry": "false"}
+    assert expired.headers() == {}
 
 
 def test_cost_limit_needs_a_price() -> None:
@@ -45,7 +49,8 @@ def test_cost_limit_needs_a_price() -> None:
     meter.add(250_000, 250_000)
     spent = meter.refusal("m", now=1.0)
     assert spent is not None
-    assert "limits.maxCostUSD=$0.5" in spent.message
+    assert "$0.5000 of its limit of $0.5 (limits.maxCostUSD" in spent.message
+    assert (spent.status, spent.error_type, spent.pause) == (402, "billing_error", "BudgetExceeded")
     unpriced = UsageMeter(ModelGrant(model="m", expires_at=100.0, max_cost_usd=0.5))
     unpriced.add(10**9, 10**9)
     assert unpriced.refusal("m", now=1.0) is None  # no price: the token limit is what holds

@@ -17,6 +17,8 @@ from atomesh.api.runfile import RunFile
 from atomesh.core.config import OperatorConfig
 from atomesh.core.pod import (
     RUN_FILE_ANNOTATION,
+    SERVICE_ACCOUNT_TOKEN_MOUNT,
+    SERVICE_ACCOUNT_TOKEN_VOLUME,
     build_run_configmap,
     build_runner_objects,
     build_runner_pod,
@@ -233,3 +235,39 @@ def test_configmap_contexts_are_mounted_read_only_on_the_agent_step_alone() -> N
     assert env_of(steps[k.RUNNER_CONTAINER_AGENT])[k.ENV_CONTEXT_DIR] == k.CONTEXT_MOUNT
     for name in (k.RUNNER_CONTAINER_CHECKOUT, k.RUNNER_CONTAINER_MODEL_PROXY, k.RUNNER_CONTAINER_PUBLISH):
         assert k.CONTEXT_MOUNT not in {m["mountPath"] for m in steps[name]["volumeMounts"]}
+
+
+def test_the_agents_service_account_runs_the_pod_in_the_runs_namespace_without_a_token() -> None:
+    pod = build_runner_pod(run(), snapshot(runner={"serviceAccountName": "tidy-agent"}), CONFIG)
+    assert pod["metadata"]["namespace"] == "team"  # the run's, which is the Agent's: the account is looked up there
+    assert pod["spec"]["serviceAccountName"] == "tidy-agent"
+    assert pod["spec"]["automountServiceAccountToken"] is False
+    assert all(not v.get("projected") for v in pod["spec"]["volumes"])
+    unset = build_runner_pod(run(), snapshot(), CONFIG)
+    assert "serviceAccountName" not in unset["spec"]  # the namespace's default account, with no token either
+
+
+@pytest.mark.parametrize("name", ["other-ns:builder", "system:serviceaccount:other:builder", "other/builder", "A"])
+def test_a_service_account_of_another_namespace_cannot_be_named(name: str) -> None:
+    with pytest.raises(ValueError, match="serviceAccountName"):
+        snapshot(runner={"serviceAccountName": name})
+
+
+def test_an_agent_that_opts_in_gets_its_accounts_token_in_the_agent_step_only() -> None:
+    pod = build_runner_pod(
+        run(), snapshot(runner={"serviceAccountName": "tidy-agent", "automountServiceAccountToken": True}), CONFIG
+    )
+    assert pod["spec"]["automountServiceAccountToken"] is False  # no admission-mounted token in every step
+    (volume,) = [v for v in pod["spec"]["volumes"] if v["name"] == SERVICE_ACCOUNT_TOKEN_VOLUME]
+    token, ca, namespace = volume["projected"]["sources"]
+    assert token == {"serviceAccountToken": {"path": "token", "expirationSeconds": 3600}}
+    assert ca["configMap"]["name"] == "kube-root-ca.crt"
+    assert namespace["downwardAPI"]["items"][0]["fieldRef"]["fieldPath"] == "metadata.namespace"
+    holders = {
+        name
+        for name, container in containers(pod).items()
+        if any(m["name"] == SERVICE_ACCOUNT_TOKEN_VOLUME for m in container["volumeMounts"])
+    }
+    assert holders == {k.RUNNER_CONTAINER_AGENT}
+    (mount,) = [m for m in containers(pod)["agent"]["volumeMounts"] if m["name"] == SERVICE_ACCOUNT_TOKEN_VOLUME]
+    assert mount == {"name": SERVICE_ACCOUNT_TOKEN_VOLUME, "mountPath": SERVICE_ACCOUNT_TOKEN_MOUNT, "readOnly": True}

@@ -53,6 +53,20 @@ def test_the_build_step_holds_no_secret_no_proxy_volume_and_no_service_account_t
     assert build["image"] == next(c for c in pod["spec"]["containers"])["image"]
 
 
+def test_a_service_account_token_asked_for_the_agent_never_reaches_the_build() -> None:
+    spec = snapshot(
+        output={"artifact": "visual", "paths": ["site/**"]},
+        review={"pages": PAGES},
+        runner={"serviceAccountName": "site-agent", "automountServiceAccountToken": True},
+    )
+    pod = build_runner_pod(run(), spec, CONFIG)
+    mounts = {c["name"]: {m["name"] for m in c["volumeMounts"]} for c in pod["spec"]["initContainers"]}
+    token_volumes = {v["name"] for v in pod["spec"]["volumes"] if "projected" in v}
+    assert token_volumes
+    assert token_volumes <= mounts["agent"]
+    assert not token_volumes & mounts["build"]
+
+
 def _statuses(pod: dict[str, Any], phase: str, states: list[dict[str, Any]], reason: str = "") -> dict[str, Any]:
     init = [c["name"] for c in pod["spec"]["initContainers"] if c["name"] != k.RUNNER_CONTAINER_MODEL_PROXY]
     entries = [{"name": n, "state": s} for n, s in zip([*init, "publish"], states, strict=False)]

@@ -41,6 +41,23 @@ def test_recent_failed_runs_come_first_with_their_reason_and_old_ones_are_histor
     assert items[0].age_seconds == 30 * 60
 
 
+def test_a_paused_run_needs_someone_to_raise_its_budget_after_failures_and_before_stuck_runs() -> None:
+    paused = run("paused", phase="Paused", started=90, reason=c.BUDGET_EXCEEDED_REASON, message="paused at its limit")
+    failed = run("failed", phase="Failed", completed=30, reason=c.HARNESS_CRASHED)
+    stuck = run("stuck", phase="Running", started=600, reason=c.RUNNING)
+    items = attention([], [], [stuck, paused, failed], NOW)
+    assert [(item.problem, item.name) for item in items] == [
+        ("Failed", "failed"),
+        ("Paused", "paused"),
+        ("Stuck", "stuck"),
+    ]
+    assert (items[1].reason, items[1].message, items[1].age_seconds) == (
+        c.BUDGET_EXCEEDED_REASON,
+        "paused at its limit",
+        90 * 60,
+    )
+
+
 def test_a_run_is_stuck_against_its_agents_usual_duration_and_never_before_the_floor() -> None:
     # fixer's runs usually take 10 minutes: 3 x 10 = 30 minutes is its limit.
     history = [run(f"h{i}", phase="Succeeded", started=500 + i, completed=490 + i) for i in range(3)]

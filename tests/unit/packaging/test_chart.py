@@ -323,7 +323,7 @@ EXPECTED_RULES = {
 }
 EXPECTED_DISCOVERY = {
     ("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch"},
-    ("", "namespaces"): {"list", "watch"},
+    ("", "namespaces"): {"get", "list", "watch"},  # get: the labels a Context's Selector matches
 }
 
 

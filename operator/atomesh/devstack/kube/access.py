@@ -1,5 +1,6 @@
 """Access control of the API server emulator, in kube-apiserver's filter order: authentication
-(`authn`), impersonation (`impersonation`), request info (`requestinfo`), authorisation (`rbac`);
+(`authn`), impersonation (`impersonation`), request info (`requestinfo`), authorisation (`nodeauth`
+for kubelets, then `rbac`); NodeRestriction on a node's writes (`nodeauth.admit`);
 then, inside storage, the escalation check on RBAC writes (`escalation`) and, after a ClusterRole
 write, the aggregation controller (`aggregation`). The identity of the request being served is kept
 in a context variable, so storage can check RBAC writes against it.
@@ -20,7 +21,15 @@ from typing import Any
 
 from aiohttp import web
 
-from atomesh.devstack.kube import access_review, aggregation, bootstrap, escalation, impersonation, requestinfo
+from atomesh.devstack.kube import (
+    access_review,
+    aggregation,
+    bootstrap,
+    escalation,
+    impersonation,
+    nodeauth,
+    requestinfo,
+)
 from atomesh.devstack.kube.authn import ANONYMOUS, DEFAULT_EXPIRATION, MIN_EXPIRATION, Authenticator, StaticToken
 from atomesh.devstack.kube.cluster import Cluster
 from atomesh.devstack.kube.errors import ApiError, cause, invalid
@@ -78,9 +87,11 @@ class AccessControl:
             log.info("RBAC: %s (groups %s)", error.message, list(user.groups))
             self.denials.append((user.name, error.message))
             raise error
+        nodeauth.restrict(self.cluster.store, attributes)
         return attributes
 
     def _admit_write(self, gr: tuple[str, str], obj: Obj) -> None:
+        nodeauth.admit(CURRENT_USER.get(), gr, obj)
         escalation.check(self.authorizer.resolver, self.authorize, CURRENT_USER.get(), gr, obj)
 
     # -- bootstrap and controllers ---------------------------------------------------------------

@@ -3,8 +3,8 @@ bootstrappolicy/policy.go`), for the kinds this emulator serves: cluster-admin, 
 admin/edit/view with their `system:aggregate-to-*` parts, discovery, basic-user, public-info-viewer
 and the node role, with their bindings. Each carries `kubernetes.io/bootstrapping: rbac-defaults`.
 
-The Node authorizer (which lets a kubelet touch only its own node's objects) is not emulated: the
-`system:node` ClusterRole is bound to the group `system:nodes` instead, as clusters did before 1.8.
+Nodes are authorised by the Node authorizer (`nodeauth`), whose static rules are the `system:node`
+ClusterRole's: its ClusterRoleBinding has no subjects, as in clusters since 1.8.
 """
 
 from __future__ import annotations
@@ -159,6 +159,13 @@ def cluster_role_bindings() -> list[Obj]:
         cluster_role_binding(
             "system:public-info-viewer", "system:public-info-viewer", ["system:authenticated", "system:unauthenticated"]
         ),
-        cluster_role_binding("system:node", "system:node", ["system:nodes"]),
+        cluster_role_binding("system:node", "system:node", []),
         cluster_role_binding("system:kube-scheduler", "system:kube-scheduler", [], ("system:kube-scheduler",)),
     ]
+
+
+def node_rules() -> list[Obj]:
+    """The Node authorizer's static rules (kube's `NodeRules()`): the `system:node` ClusterRole's."""
+    role = next(role for role in cluster_roles() if role["metadata"]["name"] == "system:node")
+    rules: list[Obj] = role["rules"]
+    return rules

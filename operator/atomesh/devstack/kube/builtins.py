@@ -155,6 +155,11 @@ def builtin_resources() -> list[ResourceInfo]:
         ),
         node_resource(),
         ResourceInfo("coordination.k8s.io", "v1", "leases", "lease", "Lease"),
+        # Stored and served as kube-apiserver does; enforcing them is a network plugin's job, and the local
+        # kubelet's processes share the host's network: nothing here enforces a NetworkPolicy.
+        ResourceInfo(
+            "networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", short_names=("netpol",)
+        ),
         ResourceInfo("rbac.authorization.k8s.io", "v1", "roles", "role", "Role"),
         ResourceInfo("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding"),
         ResourceInfo("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", namespaced=False),

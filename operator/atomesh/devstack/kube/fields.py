@@ -105,6 +105,7 @@ BUILTIN_FIELDS: dict[GroupResource, frozenset[str]] = {
     ("apps", "deployments"): _SPEC_STATUS,
     ("batch", "jobs"): _SPEC_STATUS,
     ("coordination.k8s.io", "leases"): frozenset({"spec"}),
+    ("networking.k8s.io", "networkpolicies"): frozenset({"spec"}),
     (_RBAC, "roles"): frozenset({"rules"}),
     (_RBAC, "clusterroles"): frozenset({"rules", "aggregationRule"}),
     (_RBAC, "rolebindings"): frozenset({"subjects", "roleRef"}),

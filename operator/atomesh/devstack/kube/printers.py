@@ -253,6 +253,14 @@ def _simple(*columns: Column, cells: Callable[[Obj], Cells]) -> Printer:
     return Printer((NAME, *columns), lambda obj: [name_of(obj), *cells(obj)])
 
 
+def _match_labels(selector: Obj) -> str:
+    """metav1.FormatLabelSelector for a matchLabels-only selector: k=v pairs sorted by key, or <none>."""
+    labels = selector.get("matchLabels") or {}
+    if selector.get("matchExpressions"):
+        raise ValueError("printing matchExpressions of a NetworkPolicy's podSelector is not emulated")
+    return ",".join(f"{key}={labels[key]}" for key in sorted(labels)) or "<none>"
+
+
 DEFAULT = Printer((NAME, CREATED_AT), lambda obj: [name_of(obj), get(obj, "metadata", "creationTimestamp")])
 PRINTERS: dict[tuple[str, str], Printer] = {
     ("", "pods"): POD,
@@ -335,6 +343,11 @@ PRINTERS: dict[tuple[str, str], Printer] = {
         Column("Holder", description="holderIdentity contains the identity of the holder of a current lease."),
         AGE,
         cells=lambda o: [get(o, "spec", "holderIdentity") or "", age_of(o)],
+    ),
+    ("networking.k8s.io", "networkpolicies"): _simple(
+        Column("Pod-Selector", description="Backwards compatible with PodSelector.MatchLabels."),
+        AGE,
+        cells=lambda o: [_match_labels(get(o, "spec", "podSelector") or {}), age_of(o)],
     ),
     ("rbac.authorization.k8s.io", "rolebindings"): _binding("roleBinding"),
     ("rbac.authorization.k8s.io", "clusterrolebindings"): _binding("clusterRoleBinding"),

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from atomesh.devstack.kube.bootstrap import node_rules
 from atomesh.devstack.kube.errors import ApiError, cause, invalid
+from atomesh.devstack.kube.nodeauth import NodeAuthorizer
 from atomesh.devstack.kube.rbac_eval import Attributes, Rule, UserInfo, go_quote, rule_allows
 from atomesh.devstack.kube.store import Store
 
@@ -114,18 +116,23 @@ class RuleResolver:
 
 
 class Authorizer:
-    """system:masters, then RBAC; RBAC's "no opinion" is a denial (no other authorizer follows)."""
+    """system:masters, then the Node authorizer, then RBAC (`--authorization-mode=Node,RBAC`); RBAC's
+    "no opinion" is a denial, with the Node authorizer's reason when it had one."""
 
     def __init__(self, store: Store) -> None:
         self.resolver = RuleResolver(store)
+        self.nodes = NodeAuthorizer(store, node_rules())
 
     def authorize(self, attributes: Attributes) -> Decision:
         if SYSTEM_MASTERS in attributes.user.groups:
             return Decision(True)
+        node = self.nodes.authorize(attributes)
+        if node is not None and node[0]:
+            return Decision(True, "Node: allowed")
         for source, rule in self.resolver.visit(attributes.user, attributes.namespace):
             if rule_allows(attributes, rule):
                 return Decision(True, f"RBAC: allowed by {source}")
-        return Decision(False)
+        return Decision(False, node[1] if node is not None else "")
 
 
 def forbidden_message(attributes: Attributes) -> str:

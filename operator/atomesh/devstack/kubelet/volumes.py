@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from atomesh.devstack.kubelet.layout import PodConfigError
+from atomesh.devstack.kubelet.tokens import SERVICE_ACCOUNT_TOKEN, token_key, token_missing
 
 SECRET = "Secret"  # noqa: S105 - a kind, not a password
 CONFIG_MAP = "ConfigMap"
@@ -205,7 +206,12 @@ def build_volume_files(pod: Mapping[str, Any], volume: Mapping[str, Any], resour
                 files += _keyed_files(name, CONFIG_MAP, cm.get("name", ""), cm, resources, mode)
             elif "downwardAPI" in source:
                 files += _downward_files(pod, name, source["downwardAPI"], mode)
-            # serviceAccountToken sources are skipped: the emulator issues no tokens.
+            elif "serviceAccountToken" in source:
+                token = resources.get((SERVICE_ACCOUNT_TOKEN, token_key(source["serviceAccountToken"])))
+                if token is None:
+                    raise PodConfigError("FailedMount", token_missing(name, pod))
+                path = _safe_path(name, source["serviceAccountToken"].get("path", ""))
+                files.append(VolumeFile(path, token["token"], mode))
         return files
     kinds = sorted(key for key in volume if key != "name")
     raise PodConfigError(

@@ -25,6 +25,7 @@ from atomesh.devstack.kubelet.status import (
     build_pod_status,
     now_rfc3339,
 )
+from atomesh.devstack.kubelet.tokens import fetch_tokens
 from atomesh.devstack.kubelet.volumes import Resources, collect_references, decode_data
 
 log = logging.getLogger(__name__)
@@ -207,6 +208,7 @@ class PodWorker:
             obj = await self.api.get(f"/api/v1/namespaces/{self.namespace}/{_PLURALS[kind]}/{name}")
             if obj is not None:
                 resources[(kind, name)] = decode_data(kind, obj)
+        resources.update(await fetch_tokens(self.api, self.pod))
         return resources
 
     async def _prepare(self) -> bool:

@@ -1,5 +1,6 @@
 -- Argo CD health of an atomesh.io/v1alpha1 AgentRun, from status.phase.
--- AwaitingReview is Suspended: nothing progresses until a person reviews the pull request.
+-- AwaitingReview is Suspended: nothing progresses until a person reviews the pull request; so is
+-- Paused (at a hard limit), until a person raises the budget or resumes the run.
 -- Cancelled is Degraded, not Suspended: it is terminal (nothing resumes it) and the artifact
 -- was never delivered, the same call Argo Rollouts makes for an aborted rollout.
 local hs = {}
@@ -32,9 +33,14 @@ local function say(prefix)
   return prefix
 end
 
-if phase == "Pending" or phase == "Running" then
+if phase == "Pending" or phase == "Running" or phase == "Queued" then
+  -- Queued waits for its budget window and starts on its own when it opens.
   hs.status = "Progressing"
   hs.message = say(phase)
+elseif phase == "Paused" then
+  -- Stopped at its hard limit with its session kept: a person raises the budget or resumes it.
+  hs.status = "Suspended"
+  hs.message = say("Paused")
 elseif phase == "AwaitingReview" then
   hs.status = "Suspended"
   local url = nil
