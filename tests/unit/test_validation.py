@@ -121,3 +121,30 @@ def test_validate_agent_spec_collects_every_problem() -> None:
 def test_format_path() -> None:
     assert format_path(("spec", "edges", 2, "input", "issue")) == "spec.edges[2].input.issue"
     assert FieldError((), "m").path == ""
+
+
+def test_page_folders_stay_in_the_repository_and_a_build_ends_within_the_run() -> None:
+    def errors(pages: dict[str, object], timeout: str = "10m") -> list[str]:
+        spec = AgentSpec.model_validate(
+            {
+                "purpose": "p",
+                "instructions": "i",
+                "output": {"artifact": "visual"},
+                "workspace": {"repo": "a/b"},
+                "harness": {"model": "m"},
+                "review": {"pages": pages},
+                "limits": {"timeout": timeout},
+            }
+        )
+        return [f"{e.path}: {e.message}" for e in validate_agent_spec(spec)]
+
+    build = {"run": "npm run build", "outputDir": "dist", "timeout": "5m"}
+    assert errors({"routes": ["index.html"], "root": "site", "build": build}) == []
+    assert [
+        e.split(":")[0] for e in errors({"routes": ["a.html"], "root": "/srv", "build": build | {"outputDir": "../x"}})
+    ] == [
+        "spec.review.pages.root",
+        "spec.review.pages.build.outputDir",
+    ]
+    (late,) = errors({"routes": ["a.html"], "build": build | {"timeout": "20m"}})
+    assert late.startswith("spec.review.pages.build.timeout: 20m is longer than spec.limits.timeout (10m)")

@@ -35,6 +35,7 @@ from atomesh.api import conditions as c
 from atomesh.api import constants as k
 from atomesh.api.common import parse_duration
 from atomesh.api.runfile import PublishSummary
+from atomesh.core.pod import runner_steps
 from atomesh.devstack.anthropic import AnthropicEmulator
 from atomesh.devstack.anthropic.cassette import Cassette, load_cassette
 from atomesh.harness.environment import CREDENTIAL_VARIABLES
@@ -112,16 +113,17 @@ def _step_env(
         env[k.ENV_FORGE_API_URL] = forge.api_url
         env[k.ENV_FORGE_GIT_URL] = forge.git_url
         env[k.ENV_FORGE_TOKEN] = forge.token
-    else:
+    elif step == k.RUNNER_CONTAINER_AGENT:
         env[k.ENV_MODEL_BASE_URL] = model_url
         env[k.ENV_MODEL_API_KEY] = model_key
     return env
 
 
 def _run_steps(pod: Path, log: Path, timeout: float, env_of: dict[str, dict[str, str]]) -> tuple[str, str]:
-    """Run checkout, agent, publish until one fails; returns (failed step or "", termination message)."""
+    """Run the pod's steps (checkout, agent, build when declared, publish) until one fails; returns
+    (failed step or "", termination message)."""
     with log.open("w", encoding="utf-8") as out:
-        for step in k.RUNNER_STEPS:
+        for step in env_of:
             out.write(f"===== {step} =====\n")
             out.flush()
             # Its own process group, as a container: a step that overruns is stopped with its harness.
@@ -248,7 +250,9 @@ def run_case(case: TestCase, harness: str, settings: Settings, output: Path, mod
             else:
                 emulator = stack.enter_context(AnthropicEmulator(_cassette(case, model)))
                 model_url, model_key = emulator.url, REPLAY_KEY
-            env_of = {step: _step_env(pod, step, settings, forge, model_url, model_key) for step in k.RUNNER_STEPS}
+            env_of = {
+                step: _step_env(pod, step, settings, forge, model_url, model_key) for step in runner_steps(run.spec)
+            }
             timeout = float(parse_duration(run.spec.limits.timeout)) + STEP_MARGIN_SECONDS
             failed_step, message = _run_steps(pod, output / "runner.log", timeout, env_of)
             if emulator is not None:

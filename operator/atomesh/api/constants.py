@@ -61,7 +61,14 @@ FINALIZER: Final = f"{GROUP}/finalizer"
 RUNNER_CONTAINER_CHECKOUT: Final = "checkout"
 RUNNER_CONTAINER_AGENT: Final = "agent"
 RUNNER_CONTAINER_PUBLISH: Final = "publish"
-RUNNER_STEPS: Final = (RUNNER_CONTAINER_CHECKOUT, RUNNER_CONTAINER_AGENT, RUNNER_CONTAINER_PUBLISH)
+# Only in the pods of Agents that declare spec.review.pages.build: builds the site, holding no credentials.
+RUNNER_CONTAINER_BUILD: Final = "build"
+RUNNER_STEPS: Final = (
+    RUNNER_CONTAINER_CHECKOUT,
+    RUNNER_CONTAINER_AGENT,
+    RUNNER_CONTAINER_BUILD,
+    RUNNER_CONTAINER_PUBLISH,
+)
 RUN_FILE_MOUNT: Final = "/etc/atomesh/run"
 RUN_FILE_NAME: Final = "run.json"
 WORK_MOUNT: Final = "/workspace"

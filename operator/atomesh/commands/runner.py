@@ -1,4 +1,4 @@
-"""`atomesh runner checkout|agent|publish`: one step of a runner pod, configured by the pod's environment."""
+"""`atomesh runner checkout|agent|build|publish`: one step of a runner pod, configured by the pod's environment."""
 
 from __future__ import annotations
 

@@ -5,13 +5,16 @@ steps' file system by a downward API volume, so starting a run writes one object
 file too large for an annotation (Kubernetes caps an object's annotations at 256 KiB together)
 goes in a ConfigMap of its own, mounted at the same path, as before.
 
-Three steps share an emptyDir at WORK_MOUNT: `checkout` and `agent` run as init containers,
-`publish` as the main container. Credentials go only where DESIGN.md allows: the forge token to
-checkout and publish; the model key to the `model-proxy` sidecar alone (an init container with
-`restartPolicy: Always`, started just before `agent` and running until the pod ends). The agent step
-gets the proxy's URL and a per-run token through a memory volume only the two of them mount, so the
-key never enters the agent's container. Owner references are added by the controller (kopf.adopt), so
-these functions depend only on their arguments.
+The steps share an emptyDir at WORK_MOUNT: `checkout`, `agent` and (only for an Agent declaring
+`spec.review.pages.build`) `build` run as init containers, `publish` as the main container.
+Credentials go only where DESIGN.md allows: the forge token to checkout and publish; the model key
+to the `model-proxy` sidecar alone (an init container with `restartPolicy: Always`, started just
+before `agent` and running until the pod ends). The agent step gets the proxy's URL and a per-run
+token through a memory volume only the two of them mount, so the key never enters the agent's
+container. `build` runs agent-written commands as `agent` does and holds less: no forge token, no
+model key, no proxy volume and no service account token (one, when asked for, is the agent step's
+alone). Owner references are added by the controller (kopf.adopt), so these functions depend only on
+their arguments.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from atomesh.api import constants as k
+from atomesh.api.agent import AgentSpec
 from atomesh.api.agentrun import AgentRun, AgentSnapshot, Usage
 from atomesh.api.budget import WindowRoom
 from atomesh.api.common import parse_duration
@@ -291,6 +295,18 @@ def _agent_container(image: str, snapshot: AgentSnapshot, config: OperatorConfig
     return _container(k.RUNNER_CONTAINER_AGENT, image, env, snapshot, config, mounts)
 
 
+def runner_steps(spec: AgentSpec) -> tuple[str, ...]:
+    """The steps a run's pod runs, in order: `build` only when the Agent declares a site build."""
+    pages = spec.review.pages
+    builds = pages is not None and pages.build is not None
+    return tuple(step for step in k.RUNNER_STEPS if builds or step != k.RUNNER_CONTAINER_BUILD)
+
+
+def _build_container(image: str, snapshot: AgentSnapshot, config: OperatorConfig) -> dict[str, Any]:
+    """The site build: the workspace and the run file, and no credential of any kind."""
+    return _container(k.RUNNER_CONTAINER_BUILD, image, _common_env(), snapshot, config)
+
+
 def build_local_runner_placement() -> dict[str, Any]:
     """What places a runner pod on the local runner's Node and nowhere else: its label as nodeSelector
     and a toleration of its NoSchedule taint (which keeps every other pod off it)."""
@@ -374,7 +390,8 @@ def build_runner_pod(
             ),
             _model_proxy_container(image, snapshot, config),
             _agent_container(image, snapshot, config),
-        ],
+        ]
+        + ([_build_container(image, snapshot, config)] if k.RUNNER_CONTAINER_BUILD in runner_steps(spec) else []),
         "containers": [
             _container(
                 k.RUNNER_CONTAINER_PUBLISH, image, _common_env() + _forge_env(snapshot, config), snapshot, config

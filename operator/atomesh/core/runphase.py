@@ -83,7 +83,11 @@ def observe_pod(pod: dict[str, Any]) -> PodObservation:
         entry.get("name"): _step_state(entry)
         for entry in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
     }
-    steps = tuple(found.get(name) or StepState(name=name, state="waiting") for name in k.RUNNER_STEPS)
+    spec = pod.get("spec") or {}
+    declared = {entry.get("name") for entry in (spec.get("initContainers") or []) + (spec.get("containers") or [])}
+    # `build` is in the pods of Agents that declare a site build only; elsewhere it is no step of the run.
+    names = [n for n in k.RUNNER_STEPS if n != k.RUNNER_CONTAINER_BUILD or n in declared or n in found]
+    steps = tuple(found.get(name) or StepState(name=name, state="waiting") for name in names)
     return PodObservation(
         name=(pod.get("metadata") or {}).get("name", ""),
         phase=status.get("phase") or "Pending",

@@ -309,6 +309,37 @@ def check_output_paths(paths: Sequence[str], loc: Loc) -> list[FieldError]:
     ]
 
 
+def check_pages(spec: AgentSpec) -> list[FieldError]:
+    """review.pages: root and build.outputDir stay inside the repository; a build ends within the run."""
+    pages = spec.review.pages
+    if pages is None:
+        return []
+    loc: Loc = ("spec", "review", "pages")
+    folders = [((*loc, "root"), pages.root)]
+    if pages.build is not None:
+        folders.append(((*loc, "build", "outputDir"), pages.build.output_dir))
+    errors = [
+        FieldError(where, f"{folder!r} must be a relative folder (no leading / and no ..)")
+        for where, folder in folders
+        if folder.startswith("/") or ".." in folder.split("/")
+    ]
+    if pages.build is not None:
+        where = (*loc, "build", "timeout")
+        try:
+            seconds, limit = parse_duration(pages.build.timeout), parse_duration(spec.limits.timeout)
+        except ValueError:  # the schema checks build.timeout; a bad spec.limits.timeout is reported on its field
+            return errors
+        if seconds > limit:
+            errors.append(
+                FieldError(
+                    where,
+                    f"{pages.build.timeout} is longer than spec.limits.timeout ({spec.limits.timeout}):"
+                    " each side's build must end within the run",
+                )
+            )
+    return errors
+
+
 def check_repository(repo: str, loc: Loc, allowed_hosts: Collection[str] | None = None) -> list[FieldError]:
     """A repository the operator or runner may fetch (core.repositories); any host when None."""
     problem = repository_problem(repo, allowed_hosts)
@@ -336,6 +367,7 @@ def validate_agent_spec(spec: AgentSpec, allowed_hosts: Collection[str] | None =
         )
     ]
     errors += check_duration(spec.limits.timeout, ("spec", "limits", "timeout"))
+    errors += check_pages(spec)
     seen: dict[str, int] = {}
     for index, check in enumerate(spec.review.checks):
         if check.name in seen:

@@ -91,6 +91,18 @@ class CheckOutcome:
 
 
 @dataclass(frozen=True)
+class SiteBuildOutcome:
+    """The build of one side (base or head) of a site the Agent declares a build for; `exit_code` is None
+    when the build was stopped or never ran, and `problem` says why when no exit code does."""
+
+    side: str
+    passed: bool
+    exit_code: int | None = None
+    problem: str = ""
+    output_tail: str = ""
+
+
+@dataclass(frozen=True)
 class Validation:
     """Result of a validator the runner ran on a file (e.g. kubernetes-validate, JSON Schema)."""
 
@@ -146,6 +158,8 @@ class ReviewInput:
     extra_labels: tuple[str, ...] = ()
     visuals: tuple[VisualEvidence, ...] = ()
     visual_notes: tuple[str, ...] = ()  # what the publisher could not render, said on the surface
+    site_builds: tuple[SiteBuildOutcome, ...] = ()  # base and head builds of spec.review.pages.build
+    site_build_command: str = ""
     sheet_checks: tuple[SheetCheckSpec, ...] = ()
 
 

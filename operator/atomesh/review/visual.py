@@ -9,11 +9,12 @@ silently dropped; shares are shown with two decimals so 0.00 % differs from "ide
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
-from atomesh.review.markdown import cell, code_span, html_text, plural
-from atomesh.review.rendering import Rendering
-from atomesh.review.surface import ReviewInput, Shot, VisualEvidence
+from atomesh.review.markdown import bound, cell, code_span, details, fence, html_text, plural, redact, tail
+from atomesh.review.rendering import CHECK_OUTPUT_LIMIT, Rendering
+from atomesh.review.surface import ReviewInput, Shot, SiteBuildOutcome, VisualEvidence
 from atomesh.review.truncation import Section
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".svg", ".webp", ".gif"})
@@ -93,9 +94,54 @@ def is_changed(evidence: VisualEvidence) -> bool:
     return evidence.changed_share is None or evidence.changed_share > 0
 
 
+def _build_verdict(build: SiteBuildOutcome) -> str:
+    if build.passed:
+        return "built"
+    if build.problem:
+        return f"failed: {build.problem}" + (f" (exit {build.exit_code})" if build.exit_code else "")
+    return f"failed (exit {build.exit_code})"
+
+
+def _inline_command(command: str) -> str:
+    """The build command as inline code on a line of its own paragraph (not a table: pipes stay as written)."""
+    text = bound(" ".join(redact(command).split()), 200)
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def site_build_section(inp: ReviewInput, rendering: Rendering) -> None:
+    """How the declared site build went for base and head; a failed side is a failure of the surface
+    (as a failed check is), shown with the tail of its log, open."""
+    if not inp.site_builds:
+        return
+    built = sum(1 for build in inp.site_builds if build.passed)
+    lines = [
+        "### Site build",
+        "",
+        f"{_inline_command(inp.site_build_command)} run without credentials for the base and the head;"
+        f" {built} of {len(inp.site_builds)} built.",
+        "",
+    ]
+    lines += [f"- {build.side}: {cell(_build_verdict(build), 300)}" for build in inp.site_builds]
+    logs = tuple(
+        details(
+            f"{build.side} build log",
+            fence(tail(build.output_tail, CHECK_OUTPUT_LIMIT), "text") if build.output_tail else "_No output._",
+            open_=True,
+        )
+        for build in inp.site_builds
+        if not build.passed
+    )
+    rendering.add(Section(lead="\n".join(lines), items=logs, unit="build log", joiner="\n\n"), in_summary=True)
+    rendering.checked += len(inp.site_builds)
+    rendering.failures += [f"site build of the {b.side} failed" for b in inp.site_builds if not b.passed]
+
+
 def visual_sections(inp: ReviewInput) -> Rendering:
-    """Image blocks, then the page table, then what could not be rendered."""
+    """The site build (when declared), image blocks, then the page table, then what could not be rendered."""
     rendering = Rendering()
+    site_build_section(inp, rendering)
     # A document's page images are laid out with its text by the slides-and-documents surface.
     images = sorted((e for e in inp.visuals if not e.viewport and not e.page), key=lambda e: e.path)
     pages = sorted((e for e in inp.visuals if e.viewport), key=lambda e: (e.path, e.viewport))

@@ -50,6 +50,10 @@ def _step(step: str, ctx: StepContext, forge_factory: ForgeFactory) -> None:
         from atomesh.runner.agent import run_agent
 
         run_agent(ctx)
+    elif step == k.RUNNER_CONTAINER_BUILD:
+        from atomesh.runner.site_build import run_build
+
+        run_build(ctx)
     elif step == k.RUNNER_CONTAINER_PUBLISH:
         from atomesh.runner.publish import run_publish
 

@@ -32,6 +32,7 @@ from atomesh.runner.publish_visual import COMMITTER_EMAIL, COMMITTER_NAME, publi
 from atomesh.runner.pull_request_branch import checked_pull_request
 from atomesh.runner.review_input import build_review_input, changed_files
 from atomesh.runner.session import resumed_session, snapshot_work, store_session
+from atomesh.runner.site_output import site_builds
 from atomesh.runner.state import read_checks, read_summary, read_usage
 
 
@@ -166,6 +167,7 @@ def run_publish(ctx: StepContext, forge: Forge) -> PublishSummary:
         memory=read_memory_pin(ctx),
         visuals=visuals,
         visual_notes=visual_notes,
+        site_builds=site_builds(ctx),
     )
     surface = build_surface(review_input)
     try:

@@ -2,8 +2,9 @@
 documents (rendered with LibreOffice, see publish_office), compared before and after.
 
 For each changed image (PNG, JPEG, WebP, GIF; SVG rasterised in Chromium) and each route x
-viewport of `spec.review.pages` (base and head exported from git and rendered in Chromium by the
-publisher, never by the agent), the before, after and highlighted-difference pictures are stored
+viewport of `spec.review.pages` (base and head exported from git or, with `pages.build`, the sites
+the credential-less `build` step built; rendered in Chromium by the publisher, never by the agent),
+the before, after and highlighted-difference pictures are stored
 as PNG assets, committed to `refs/atomesh/assets/<run>` in the artifact repository and linked from
 the pull request by the forge's raw URL of that commit. Nothing here fails the run: what cannot be
 rendered (no browser, an undecodable file, too many images) becomes a note on the surface.
@@ -30,6 +31,7 @@ from atomesh.runner.checkout import token_for
 from atomesh.runner.context import StepContext
 from atomesh.runner.publish_browser import BrowserUnavailable, Renderer
 from atomesh.runner.publish_office import render_document_pages
+from atomesh.runner.site_output import SIDES, SiteTooLarge, copy_site, read_result, site_dir
 
 ASSETS_REF_PREFIX = "refs/atomesh/assets/"
 COMMITTER_NAME = "atomesh"
@@ -149,19 +151,52 @@ def collect_images(
             assets.notes.append(f"{changed.path}: not compared ({error})")
 
 
+def _built_sites(state_dir: Path, trees: dict[str, Path]) -> str:
+    """Copy the `build` step's sites of base and head into `trees`; the reason they cannot be shown, or ""."""
+    results = {side: read_result(state_dir, side) for side in SIDES}
+    missing = [side for side, result in results.items() if result is None]
+    if missing:
+        return f"the build step left no result for the {' and '.join(missing)}"
+    failed = [side for side, result in results.items() if result is not None and not result.passed]
+    if failed:
+        return f"the site build failed for the {' and '.join(failed)} (see Site build)"
+    try:
+        for name, side in (("before", "base"), ("after", "head")):
+            copy_site(site_dir(state_dir) / side, trees[name])
+    except (SiteTooLarge, OSError) as error:
+        return str(error)
+    return ""
+
+
 def collect_pages(
-    repo: git.Repo, base: str, head: str, pages: PageRendering, renderer: Renderer, assets: VisualAssets
+    repo: git.Repo,
+    base: str,
+    head: str,
+    pages: PageRendering,
+    renderer: Renderer,
+    assets: VisualAssets,
+    state_dir: Path | None = None,
 ) -> None:
+    """Render each route at each viewport, before and after: from the repository's files under root, or,
+    when the Agent declares a build, from what the `build` step built (routes under build.outputDir)."""
     root = pages.root.strip("/") or "."
     with tempfile.TemporaryDirectory(prefix="atomesh-pages-") as scratch:
         trees = {"before": Path(scratch, "before"), "after": Path(scratch, "after")}
-        try:
-            for name, revision in (("before", base), ("after", head)):
-                trees[name].mkdir()
-                gitops.export_tree(repo, revision, root, trees[name])
-        except GitError as error:
-            assets.notes.append(f"pages not rendered: {error.detail.splitlines()[0] if error.detail else error}")
-            return
+        if pages.build is not None:
+            problem = _built_sites(state_dir, trees) if state_dir is not None else "no state directory"
+            if problem:
+                assets.notes.append(f"pages not rendered: {problem}")
+                return
+            root, where = ".", f"the built site ({pages.build.output_dir})"
+        else:
+            where = root
+            try:
+                for name, revision in (("before", base), ("after", head)):
+                    trees[name].mkdir()
+                    gitops.export_tree(repo, revision, root, trees[name])
+            except GitError as error:
+                assets.notes.append(f"pages not rendered: {error.detail.splitlines()[0] if error.detail else error}")
+                return
         for route in pages.routes:
             relative = route.lstrip("/") or "index.html"
             for viewport in pages.viewports:
@@ -172,7 +207,7 @@ def collect_pages(
                         if file.is_file() and file.resolve().is_relative_to(tree.resolve()):
                             sides[name] = renderer.screenshot(file, viewport.width, viewport.height)
                     if not sides:
-                        assets.notes.append(f"{route}: no such page before or after under {root}")
+                        assets.notes.append(f"{route}: no such page before or after under {where}")
                         break
                     key = f"pages/{relative}/{viewport.name}"
                     _compare_sides(assets, key, _Record(route, viewport.name), sides)
@@ -211,7 +246,7 @@ def publish_visuals(
         collect_images(repo, base, head, files, renderer, assets)
         pages = ctx.run.spec.review.pages
         if pages is not None:
-            collect_pages(repo, base, head, pages, renderer, assets)
+            collect_pages(repo, base, head, pages, renderer, assets, ctx.state_dir)
     collect_document_pages(files, ctx.environ, assets)
     for note in assets.notes:
         ctx.log(f"visual: {note}")

@@ -20,6 +20,7 @@ from atomesh.review.surface import (
     ReviewInput,
     RevisionEntry,
     SheetCheckSpec,
+    SiteBuildOutcome,
     VisualEvidence,
 )
 from atomesh.review.workbook import WORKBOOK_SUFFIXES
@@ -104,6 +105,7 @@ def build_review_input(
     memory: str = "",
     visuals: tuple[VisualEvidence, ...] = (),
     visual_notes: tuple[str, ...] = (),
+    site_builds: tuple[SiteBuildOutcome, ...] = (),
 ) -> ReviewInput:
     spec = run.spec
     history: tuple[RevisionEntry, ...] = ()
@@ -125,6 +127,8 @@ def build_review_input(
         extra_labels=tuple(spec.review.labels) + ((MEMORY_LABEL,) if proposes_memory else ()),
         visuals=visuals,
         visual_notes=visual_notes,
+        site_builds=site_builds,
+        site_build_command=spec.review.pages.build.run if spec.review.pages and spec.review.pages.build else "",
         sheet_checks=tuple(
             SheetCheckSpec(w.name, w.path, w.sheet, w.cell, w.sum_of, w.tolerance) for w in spec.review.workbook_checks
         ),
