@@ -86,8 +86,13 @@ def _term(code: int, message: str = "") -> dict[str, Any]:
 
 def test_a_running_build_and_a_deadline_during_it_are_reported_as_the_build_step() -> None:
     running = _statuses(_pod(pages=PAGES), "Pending", [_term(0), _term(0), {"running": {}}])
-    plan = plan_from_pod(RUNNING, cancel=False, pod=observe_pod(running), now=NOW)
-    assert plan.status.message == "step build is running"
+    observed = observe_pod(running)
+    build = observed.step("build")
+    assert build is not None
+    assert build.state == "running"
+    # one Running status for the whole phase: the step that runs is the pod's own status
+    plan = plan_from_pod(RUNNING, cancel=False, pod=observed, now=NOW)
+    assert plan.status.phase == "Running"
     late = _statuses(_pod(pages=PAGES), "Failed", [_term(0), _term(0), _term(137)], reason="DeadlineExceeded")
     failure = plan_from_pod(RUNNING, cancel=False, pod=observe_pod(late), now=NOW).status.failure
     assert failure is not None
