@@ -3,13 +3,14 @@ conditions (Ready, ResolvedRefs, Reconciling, Stalled) and the Events worth post
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
 from atomesh.api import conditions as c
 from atomesh.api.agent import AgentSpec, AgentStatus
-from atomesh.api.common import redact_userinfo
+from atomesh.api.common import Condition, ConditionStatus, redact_userinfo
 from atomesh.core.conditions import condition, find, merge_conditions
 from atomesh.core.context import ContextSelection, with_contexts
 from atomesh.core.hashing import SHORT, spec_hash
@@ -49,6 +50,26 @@ def revision_of(spec: AgentSpec, commit: str | None, hash_: str) -> str:
     return f"{spec.source.ref}@sha1:{commit}"
 
 
+def _held(
+    current: AgentStatus,
+    generation: int | None,
+    now: str,
+    reason: str,
+    message: str,
+    *others: tuple[str, ConditionStatus],
+    also: Sequence[Condition] = (),
+) -> AgentStatus:
+    """The status kept from Ready for `reason`: Ready=False and each (type, status) of `others` with the
+    same reason and message, after the conditions `also` sets; nothing else changes."""
+    desired = [
+        *also,
+        condition(c.READY, c.FALSE, reason, message, generation),
+        *(condition(type_, status, reason, message, generation) for type_, status in others),
+    ]
+    conds = merge_conditions(current.conditions, desired, now)
+    return current.model_copy(update={"observed_generation": generation, "conditions": conds})
+
+
 def plan_agent_status(
     current: AgentStatus,
     *,
@@ -69,15 +90,7 @@ def plan_agent_status(
     a Context that is missing or not Ready keeps the Agent from Ready (ContextNotReady)."""
     if spec is None or invalid is not None:
         message = invalid or "spec is invalid"
-        conds = merge_conditions(
-            current.conditions,
-            [
-                condition(c.READY, c.FALSE, c.INVALID_SPEC, message, generation),
-                condition(c.STALLED, c.TRUE, c.INVALID_SPEC, message, generation),
-            ],
-            now,
-        )
-        return current.model_copy(update={"observed_generation": generation, "conditions": conds})
+        return _held(current, generation, now, c.INVALID_SPEC, message, (c.STALLED, c.TRUE))
     hash_ = spec_hash(spec)
     if spec.source is None:
         resolved = condition(c.RESOLVED_REFS, c.TRUE, c.INLINE_INSTRUCTIONS, "instructions are inline", generation)
@@ -86,16 +99,15 @@ def plan_agent_status(
         error = (resolution.error if resolution else None) or "not resolved yet"
         repo = redact_userinfo(spec.source.repo)
         message = redact_userinfo(f"resolving {spec.source.ref} in {repo} failed: {error}; retrying")
-        conds = merge_conditions(
-            current.conditions,
-            [
-                condition(c.READY, c.FALSE, c.REF_RESOLUTION_FAILED, message, generation),
-                condition(c.RESOLVED_REFS, c.FALSE, c.REF_RESOLUTION_FAILED, message, generation),
-                condition(c.RECONCILING, c.TRUE, c.REF_RESOLUTION_FAILED, message, generation),
-            ],
+        return _held(
+            current,
+            generation,
             now,
+            c.REF_RESOLUTION_FAILED,
+            message,
+            (c.RESOLVED_REFS, c.FALSE),
+            (c.RECONCILING, c.TRUE),
         )
-        return current.model_copy(update={"observed_generation": generation, "conditions": conds})
     else:
         commit = resolution.commit
         resolved = condition(
@@ -104,40 +116,19 @@ def plan_agent_status(
     if workspace is not None and workspace.error is not None:
         where = f"{redact_userinfo(spec.workspace.repo)} at spec.workspace.baseBranch {spec.workspace.base_branch!r}"
         message = redact_userinfo(f"workspace {where} cannot be resolved: {workspace.error}; retrying")
-        conds = merge_conditions(
-            current.conditions,
-            [
-                resolved,
-                condition(c.READY, c.FALSE, c.WORKSPACE_UNRESOLVABLE, message, generation),
-                condition(c.RECONCILING, c.TRUE, c.WORKSPACE_UNRESOLVABLE, message, generation),
-            ],
-            now,
+        return _held(
+            current, generation, now, c.WORKSPACE_UNRESOLVABLE, message, (c.RECONCILING, c.TRUE), also=[resolved]
         )
-        return current.model_copy(update={"observed_generation": generation, "conditions": conds})
     if contexts is not None and contexts.refused:
         message = "spec.context.refs: " + "; ".join(contexts.refused)
-        conds = merge_conditions(
-            current.conditions,
-            [
-                condition(c.READY, c.FALSE, c.REF_NOT_PERMITTED, message, generation),
-                condition(c.RESOLVED_REFS, c.FALSE, c.REF_NOT_PERMITTED, message, generation),
-                condition(c.STALLED, c.TRUE, c.REF_NOT_PERMITTED, message, generation),
-            ],
-            now,
+        return _held(
+            current, generation, now, c.REF_NOT_PERMITTED, message, (c.RESOLVED_REFS, c.FALSE), (c.STALLED, c.TRUE)
         )
-        return current.model_copy(update={"observed_generation": generation, "conditions": conds})
     if contexts is not None and contexts.error is not None:
         message = f"spec.context: {contexts.error}; waiting for the Context"
-        conds = merge_conditions(
-            current.conditions,
-            [
-                condition(c.READY, c.FALSE, c.CONTEXT_NOT_READY, message, generation),
-                condition(c.RESOLVED_REFS, c.FALSE, c.CONTEXT_NOT_READY, message, generation),
-                condition(c.RECONCILING, c.TRUE, c.CONTEXT_NOT_READY, message, generation),
-            ],
-            now,
+        return _held(
+            current, generation, now, c.CONTEXT_NOT_READY, message, (c.RESOLVED_REFS, c.FALSE), (c.RECONCILING, c.TRUE)
         )
-        return current.model_copy(update={"observed_generation": generation, "conditions": conds})
     pinned = list(contexts.versions) if contexts is not None else []
     revision = with_contexts(revision_of(spec, commit, hash_), pinned)
     desired = [resolved, condition(c.READY, c.TRUE, c.RECONCILED, f"revision {revision}", generation)]
