@@ -27,6 +27,7 @@ from atomesh.harness.protocol import (
     Task,
     limit_exceeded,
 )
+from atomesh.harness.saved_session import load_saved_session
 
 SESSION_KIND = "claude-code"
 _RESULT_REASONS: dict[str, FailureReason] = {
@@ -139,14 +140,9 @@ def project_dir(home: Path, workspace: Path) -> Path:
 
 def restore_session(saved: Path | None, home: Path, workspace: Path) -> str | None:
     """Put a saved Claude Code session where `--resume` finds it for this workspace; its id, or None."""
-    if saved is None or not saved.is_file():
+    data = load_saved_session(saved, SESSION_KIND)
+    if data is None:
         return None
-    try:
-        data = json.loads(saved.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("harness") != SESSION_KIND:
-        return None  # another harness's session (the Agent changed harness): start afresh
     session_id, transcript = str(data.get("sessionId") or ""), data.get("transcript")
     if not re.fullmatch(r"[0-9a-fA-F-]{8,64}", session_id) or not isinstance(transcript, str):
         return None

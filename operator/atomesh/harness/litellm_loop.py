@@ -25,6 +25,7 @@ from atomesh.harness.protocol import (
     Task,
     limit_exceeded,
 )
+from atomesh.harness.saved_session import load_saved_session
 from atomesh.harness.workspace_tools import ToolPolicy, Workspace, command_env
 
 MAX_RETRIES = 4
@@ -173,14 +174,9 @@ class LiteLLMLoop:
 
 def load_transcript(path: Path | None) -> list[dict[str, Any]]:
     """The earlier messages of a saved session, without its system prompt; [] when there is none."""
-    if path is None or not path.is_file():
+    data = load_saved_session(path, "litellm")
+    if data is None:
         return []
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    if not isinstance(data, dict) or data.get("harness") != "litellm":
-        return []  # another harness's session (the Agent changed harness): start afresh
     messages = data.get("messages")
     if not isinstance(messages, list):
         return []

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from atomesh.harness.process import last_line, run_process
+from atomesh.harness.saved_session import load_saved_session
 
 SESSION_KIND = "opencode"
 # `opencode export` and `import` start the whole CLI (database, project scan): seconds, not minutes.
@@ -43,14 +44,9 @@ def session_record(session_id: str, export: Mapping[str, Any]) -> dict[str, Any]
 
 def resumable_export(saved: Path | None) -> tuple[str, dict[str, Any]] | None:
     """The session id and export of a saved OpenCode session; None when there is none to resume."""
-    if saved is None or not saved.is_file():
+    data = load_saved_session(saved, SESSION_KIND)
+    if data is None:
         return None
-    try:
-        data = json.loads(saved.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("harness") != SESSION_KIND:
-        return None  # another harness's session (the Agent changed harness): start afresh
     session_id, export = str(data.get("sessionId") or ""), data.get("export")
     if not _SESSION_ID.fullmatch(session_id) or not isinstance(export, dict):
         return None
