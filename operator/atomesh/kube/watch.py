@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,23 @@ def _error(exc: kubernetes.client.ApiException) -> KubeError:
     except (TypeError, ValueError):
         pass
     return KubeError(exc.status or 0, reason, message)
+
+
+def _answer(call: Callable[[], Any]) -> Body:
+    """The JSON body of a request made by `call` (a kubernetes ApiClient call, not preloaded); KubeError
+    for a refusal, an error status or a connection that failed."""
+    try:
+        response = call()
+        response.read()
+    except kubernetes.client.ApiException as exc:
+        raise _error(exc) from exc
+    except OSError as exc:
+        raise KubeError(0, "ConnectionFailed", str(exc)) from exc
+    data = response.data.decode() if isinstance(response.data, bytes) else response.data
+    parsed: Body = json.loads(data or "{}")
+    if response.status >= 400:
+        raise KubeError(response.status, str(parsed.get("reason") or "Error"), str(parsed.get("message") or data))
+    return parsed
 
 
 def _path(resource: Resource, namespace: str | None) -> str:
@@ -114,34 +131,16 @@ class KubeReader:
             header_params={"Accept": "application/json", "Content-Type": "application/json"},
             auth_settings=["BearerToken"],
         )  # fmt: skip
-        try:
-            response: Any = self._api.call_api(
+        parsed = _answer(
+            lambda: self._api.call_api(
                 method, url, header_params=headers, body=body, post_params=post, _request_timeout=30.0
             )
-            response.read()
-        except kubernetes.client.ApiException as exc:
-            raise _error(exc) from exc
-        except OSError as exc:
-            raise KubeError(0, "ConnectionFailed", str(exc)) from exc
-        data = response.data.decode() if isinstance(response.data, bytes) else response.data
-        parsed: Body = json.loads(data or "{}")
-        if response.status >= 400:
-            raise KubeError(response.status, str(parsed.get("reason") or "Error"), str(parsed.get("message") or data))
+        )
         return bool((parsed.get("status") or {}).get("allowed"))
 
     def list(self, resource: Resource, namespace: str | None, timeout: float = 60.0) -> tuple[list[Body], str]:
         """Every object and the list's resourceVersion, to watch from."""
-        try:
-            response = self._get(_path(resource, namespace), [], timeout)
-            response.read()
-        except kubernetes.client.ApiException as exc:
-            raise _error(exc) from exc
-        except OSError as exc:
-            raise KubeError(0, "ConnectionFailed", str(exc)) from exc
-        data = response.data.decode() if isinstance(response.data, bytes) else response.data
-        parsed: Body = json.loads(data or "{}")
-        if response.status >= 400:
-            raise KubeError(response.status, str(parsed.get("reason") or "Error"), str(parsed.get("message") or data))
+        parsed = _answer(lambda: self._get(_path(resource, namespace), [], timeout))
         items: list[Body] = parsed.get("items") or []
         for item in items:  # a LIST leaves kind and apiVersion to the list itself
             item.setdefault("apiVersion", resource.api_version)
