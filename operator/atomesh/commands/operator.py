@@ -14,6 +14,12 @@ from atomesh.core.config import OperatorConfig
 if TYPE_CHECKING:
     from atomesh.controller.review import ReviewForge
     from atomesh.controller.shards import ShardingOptions
+    from atomesh.gateway.protocol import KeyGateway
+
+# The LiteLLM proxy's master key, for Agents' virtual keys (chart value gateway.masterKeySecret), and the
+# proxy's URL when it is not the model endpoint.
+ENV_GATEWAY_MASTER_KEY = "ATOMESH_GATEWAY_MASTER_KEY"
+ENV_GATEWAY_URL = "ATOMESH_GATEWAY_URL"
 
 # Flag/environment pairs for OperatorConfig; flags win over the environment.
 ENVIRONMENT = {
@@ -86,6 +92,17 @@ def review_forge() -> ReviewForge | None:
     return GitHubForge.from_env(env)
 
 
+def key_gateway(config: OperatorConfig) -> KeyGateway | None:
+    """The LiteLLM proxy's key API with the operator's master key; without one, Agents asking for a virtual
+    key get VirtualKeyReady=False, GatewayNotConfigured."""
+    from atomesh.gateway.litellm import LiteLLMKeys
+
+    master_key = os.environ.get(ENV_GATEWAY_MASTER_KEY)
+    if not master_key:
+        return None
+    return LiteLLMKeys(os.environ.get(ENV_GATEWAY_URL) or config.model_base_url, master_key)
+
+
 def peering_priority(explicit: int | None, pod_id: str | None) -> int:
     """kopf pauses every replica whose priority is not the highest, and all of them on a tie; a
     distinct priority per pod makes exactly one replica active, like leader election."""
@@ -116,8 +133,9 @@ def run(args: argparse.Namespace) -> int:
     from atomesh.controller.main import run as run_operator  # kopf loads only for this command
 
     namespaces = args.namespace or ([] if args.all_namespaces else ["default"])
+    config = config_from_args(args)
     return run_operator(
-        config_from_args(args),
+        config,
         namespaces=namespaces,
         all_namespaces=args.all_namespaces,
         standalone=args.standalone or not args.peering,
@@ -129,4 +147,5 @@ def run(args: argparse.Namespace) -> int:
         forge=review_forge(),
         webhook_secret=os.environ.get(ENV_WEBHOOK_SECRET) or None,
         sharding=sharding_from_args(args),
+        key_gateway=key_gateway(config),
     )
