@@ -16,10 +16,8 @@ if TYPE_CHECKING:
     from atomesh.controller.shards import ShardingOptions
     from atomesh.gateway.protocol import KeyGateway
 
-# The LiteLLM proxy's master key, for Agents' virtual keys (chart value gateway.masterKeySecret), and the
-# proxy's URL when it is not the model endpoint.
+# The LiteLLM proxy's master key, for Agents' virtual keys (chart value gateway.masterKeySecret).
 ENV_GATEWAY_MASTER_KEY = "ATOMESH_GATEWAY_MASTER_KEY"
-ENV_GATEWAY_URL = "ATOMESH_GATEWAY_URL"
 
 # Flag/environment pairs for OperatorConfig; flags win over the environment.
 ENVIRONMENT = {
@@ -29,6 +27,7 @@ ENVIRONMENT = {
     "forge_secret_name": "ATOMESH_FORGE_SECRET",
     "model_base_url": "ATOMESH_MODEL_BASE_URL",
     "model_secret_name": "ATOMESH_MODEL_SECRET",
+    "gateway_url": "ATOMESH_GATEWAY_URL",
     "review_poll_interval_seconds": "ATOMESH_REVIEW_POLL_INTERVAL",
     "trigger_poll_interval_seconds": "ATOMESH_TRIGGER_POLL_INTERVAL",
     "local_runner": ENV_LOCAL_RUNNER,
@@ -100,7 +99,7 @@ def key_gateway(config: OperatorConfig) -> KeyGateway | None:
     master_key = os.environ.get(ENV_GATEWAY_MASTER_KEY)
     if not master_key:
         return None
-    return LiteLLMKeys(os.environ.get(ENV_GATEWAY_URL) or config.model_base_url, master_key)
+    return LiteLLMKeys(config.gateway_url or config.model_base_url, master_key)
 
 
 def peering_priority(explicit: int | None, pod_id: str | None) -> int:

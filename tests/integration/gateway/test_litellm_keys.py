@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 from tests.fixtures.litellm_keys import LiteLLMKeyAPI
 
+from atomesh.commands.operator import ENV_GATEWAY_MASTER_KEY, key_gateway
+from atomesh.core.config import OperatorConfig
 from atomesh.core.gatewaykey import GatewayKey, KeySettings
 from atomesh.gateway.errors import GatewayRefused, GatewayUnavailable
 from atomesh.gateway.litellm import LiteLLMKeys
@@ -95,3 +97,16 @@ def test_an_unreachable_proxy_is_transient() -> None:
         LiteLLMKeys(url, MASTER, timeout=2).find_key(ALIAS)
     assert unavailable.value.transient
     assert MASTER not in str(unavailable.value)
+
+
+def test_the_operator_talks_to_the_configured_proxy_with_the_master_key_of_its_environment(
+    proxy: LiteLLMKeyAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = OperatorConfig(model_base_url="http://127.0.0.1:9", gateway_url=proxy.url)
+    monkeypatch.delenv(ENV_GATEWAY_MASTER_KEY, raising=False)
+    assert key_gateway(config) is None
+    monkeypatch.setenv(ENV_GATEWAY_MASTER_KEY, MASTER)
+    gateway = key_gateway(config)
+    assert gateway is not None
+    assert gateway.find_key(ALIAS) is None
+    assert proxy.requests[-1][:2] == ("GET", "/key/list?key_alias=atomesh%2Fteam%2Ftidy&return_full_object=true")

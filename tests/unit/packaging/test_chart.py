@@ -383,7 +383,9 @@ def test_a_gateway_master_key_gives_the_operator_its_key_and_the_agents_key_secr
     assert env["ATOMESH_GATEWAY_MASTER_KEY"]["valueFrom"] == {
         "secretKeyRef": {"name": "litellm-master", "key": "master-key"}
     }
-    assert one(objects, "ConfigMap")["data"]["ATOMESH_GATEWAY_URL"] == "http://litellm.ai:4000"
+    config = one(objects, "ConfigMap")["data"]
+    assert config["ATOMESH_GATEWAY_URL"] == "http://litellm.ai:4000"
+    assert set(config) <= {*OPERATOR_ENVIRONMENT.values()}
     table = as_table(one(objects, "ClusterRole", RELEASE))
     assert table.pop(("", "secrets")) == {"get", "create", "patch", "delete"}
     assert table == EXPECTED_RULES
