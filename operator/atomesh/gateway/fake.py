@@ -1,6 +1,6 @@
 """An in-memory `KeyGateway` with LiteLLM's shapes and rules: a generated key is `sk-` plus random text and
 is kept only as its sha256 `token`; aliases are unique; `/key/list` returns the full key objects; an
-update or delete of a key that does not exist is refused (400), as the proxy does."""
+update of a key that does not exist is refused with 404 and a delete with 400, as the proxy does."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ class FakeKeys:
     def update_key(self, token: str, body: Mapping[str, Any]) -> None:
         self._enter("update")
         if token not in self.keys:
-            raise GatewayRefused(400, "Key not found")
+            # The proxy's own words for a missing key (key_management_endpoints.update_key_fn).
+            raise GatewayRefused(404, "{'error': 'Team not found, passed team_id=None'}")
         self._check_models(body)
         self.keys[token].update({name: body[name] for name in KEY_FIELDS if name in body})
 

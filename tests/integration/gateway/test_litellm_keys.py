@@ -12,6 +12,7 @@ from atomesh.commands.operator import ENV_GATEWAY_MASTER_KEY, key_gateway
 from atomesh.core.config import OperatorConfig
 from atomesh.core.gatewaykey import GatewayKey, KeySettings
 from atomesh.gateway.errors import GatewayRefused, GatewayUnavailable
+from atomesh.gateway.fake import FakeKeys
 from atomesh.gateway.litellm import LiteLLMKeys
 
 MASTER = "sk-master-0123456789abcdef"
@@ -110,3 +111,25 @@ def test_the_operator_talks_to_the_configured_proxy_with_the_master_key_of_its_e
     assert gateway is not None
     assert gateway.find_key(ALIAS) is None
     assert proxy.requests[-1][:2] == ("GET", "/key/list?key_alias=atomesh%2Fteam%2Ftidy&return_full_object=true")
+
+
+@pytest.mark.parametrize("kind", ["http", "fake"])
+def test_the_fake_answers_as_the_client_does(proxy: LiteLLMKeyAPI, kind: str) -> None:
+    """The controller tests' fake keeps the client's behaviour: same answers, same refusals."""
+    gateway = LiteLLMKeys(proxy.url, MASTER) if kind == "http" else FakeKeys(models=frozenset({"claude-sonnet-4-6"}))
+    key = gateway.generate_key(SETTINGS.body())
+    info = gateway.find_key(ALIAS)
+    assert info is not None
+    assert GatewayKey.from_info(info).holds(key)
+    assert {name: info[name] for name in SETTINGS.body()} == SETTINGS.body()
+    with pytest.raises(GatewayRefused) as missing:
+        gateway.update_key("0" * 64, SETTINGS.body())
+    assert missing.value.status == 404
+    with pytest.raises(GatewayRefused) as taken:
+        gateway.generate_key(SETTINGS.body())
+    assert taken.value.status == 400
+    gateway.delete_key(ALIAS)
+    with pytest.raises(GatewayRefused) as gone:
+        gateway.delete_key(ALIAS)
+    assert gone.value.status == 400
+    assert gateway.find_key(ALIAS) is None
