@@ -184,6 +184,9 @@ def with_virtual_key(plan: Plan, outcome: KeyOutcome | None, *, generation: int 
     has no virtual key), and a retry when the outcome asks for one and the plan has none."""
     if plan.status is None:
         return plan
+    had = any(cond.get("type") == c.VIRTUAL_KEY_READY for cond in plan.status.get("conditions") or [])
+    if outcome is None and not had:
+        return plan
     status = AgentStatus.model_validate(dict(plan.status))
     if outcome is None:
         conditions = [cond for cond in status.conditions if cond.type != c.VIRTUAL_KEY_READY]

@@ -96,6 +96,7 @@ def test_the_secret_name_is_bounded() -> None:
 
 def test_the_condition_is_set_dropped_and_a_transient_failure_retried() -> None:
     plan = Plan(status={"conditions": [{"type": "Ready", "status": "True", "reason": "Reconciled"}]})
+    assert with_virtual_key(plan, None, generation=1, now="t0") is plan  # no key, none before: untouched
     issued = with_virtual_key(plan, KeyOutcome(c.VIRTUAL_KEY_ISSUED, "key atomesh/team/tidy"), generation=2, now="t1")
     conditions = {cond["type"]: cond for cond in (issued.status or {})["conditions"]}
     assert conditions[c.VIRTUAL_KEY_READY]["status"] == "True"
