@@ -225,7 +225,13 @@ def test_crd_defaults_give_the_model_defaults_of_a_minimal_agent() -> None:
     spec = {"purpose": "p", "instructions": "i", "output": {"artifact": "code"}, "workspace": {"repo": "a/b"},
             "harness": {"model": "m"}}  # fmt: skip
     defaulted = apply_defaults(openapi_schema(KINDS[0].model)["properties"]["spec"], spec)
-    assert defaulted["harness"] == {"model": "m", "kind": "claude-code", "maxTurns": 30, "allowedTools": []}
+    assert defaulted["harness"] == {
+        "model": "m",
+        "kind": "claude-code",
+        "maxTurns": 30,
+        "allowedTools": [],
+        "virtualKey": False,
+    }
     assert defaulted["limits"] == {"timeout": "30m"}
     assert defaulted["input"] == {"schema": {"type": "object"}}
     assert defaulted["output"]["paths"] == ["**"]

@@ -28,6 +28,12 @@
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
   verbs: ["get", "list", "watch", "create", "update", "patch"]
+{{- if .Values.gateway.masterKeySecret.name }}
+# Agents' virtual keys: the Secret `<agent>-gateway-key` each one's runs read (names unknown in advance).
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "create", "patch", "delete"]
+{{- end }}
 {{- if and (include "atomesh.peering" .) (not (include "atomesh.clusterwide" .)) }}
 # Namespaced operators keep alive in a KopfPeering per watched namespace.
 - apiGroups: ["kopf.dev"]

@@ -125,6 +125,14 @@ class Harness(SpecModel):
             "and the agent, namespace and mesh as spend-log metadata and tags."
         ),
     )
+    virtual_key: bool = Field(
+        default=False,
+        description=(
+            "With gateway litellm: the operator creates a LiteLLM virtual key for this Agent from spec.budget "
+            "(perDay, else perMonth, in USD) and its model, keeps it in the Secret `<agent>-gateway-key` and gives "
+            "it to the model proxy instead of credentialsSecretRef; the gateway then refuses spend over the budget."
+        ),
+    )
     price: ModelPrice | None = Field(
         default=None,
         description=(

@@ -23,6 +23,10 @@ BUDGET_EXCEEDED: Final = "BudgetExceeded"
 #: `warnAtPercent` (the soft threshold); BudgetExceeded=True once it reaches the limit (the hard one).
 BUDGET_WARNING: Final = "BudgetWarning"
 SUSPENDED: Final = "Suspended"
+#: Agent with `spec.harness.virtualKey`: True once its LiteLLM virtual key exists with the settings its
+#: spec asks for and its value is in the Secret `<agent>-gateway-key`. Ready does not depend on it: runs
+#: wait for the Secret (their model proxy cannot start without it).
+VIRTUAL_KEY_READY: Final = "VirtualKeyReady"
 
 TRUE: Final = "True"
 FALSE: Final = "False"
@@ -68,6 +72,17 @@ CONTEXT_NOT_READY: Final = "ContextNotReady"
 #: or cannot cross namespaces at all (a ConfigMap Context); the message names the object and the rule.
 #: The Agent is reconciled again when the referenced object changes. (Gateway API's reason.)
 REF_NOT_PERMITTED: Final = "RefNotPermitted"
+#: VirtualKeyReady=True: the Agent's virtual key was generated, updated or found as its spec asks.
+VIRTUAL_KEY_ISSUED: Final = "VirtualKeyIssued"
+#: VirtualKeyReady=False: the LiteLLM proxy refused a key request (401/403: the operator's master key;
+#: 400: a field such as a model the proxy does not serve); the message carries the proxy's answer, keys
+#: redacted. Tried again when the Agent changes or the operator restarts.
+GATEWAY_REFUSED: Final = "GatewayRefused"
+#: VirtualKeyReady=False: the LiteLLM proxy could not be reached or failed (5xx). Retried with backoff.
+GATEWAY_UNREACHABLE: Final = "GatewayUnreachable"
+#: VirtualKeyReady=False: the operator has no master key for the gateway's key API (chart value
+#: `gateway.masterKeySecret`), so it cannot create virtual keys.
+GATEWAY_NOT_CONFIGURED: Final = "GatewayNotConfigured"
 
 # --- Context reasons -----------------------------------------------------------------------------
 #: Ready=False, Stalled=True: the source kind cannot be resolved by this operator (an `oci` source);

@@ -14,6 +14,10 @@ from atomesh.core.config import OperatorConfig
 if TYPE_CHECKING:
     from atomesh.controller.review import ReviewForge
     from atomesh.controller.shards import ShardingOptions
+    from atomesh.gateway.protocol import KeyGateway
+
+# The LiteLLM proxy's master key, for Agents' virtual keys (chart value gateway.masterKeySecret).
+ENV_GATEWAY_MASTER_KEY = "ATOMESH_GATEWAY_MASTER_KEY"
 
 # Flag/environment pairs for OperatorConfig; flags win over the environment.
 ENVIRONMENT = {
@@ -23,6 +27,7 @@ ENVIRONMENT = {
     "forge_secret_name": "ATOMESH_FORGE_SECRET",
     "model_base_url": "ATOMESH_MODEL_BASE_URL",
     "model_secret_name": "ATOMESH_MODEL_SECRET",
+    "gateway_url": "ATOMESH_GATEWAY_URL",
     "review_poll_interval_seconds": "ATOMESH_REVIEW_POLL_INTERVAL",
     "trigger_poll_interval_seconds": "ATOMESH_TRIGGER_POLL_INTERVAL",
     "local_runner": ENV_LOCAL_RUNNER,
@@ -86,6 +91,17 @@ def review_forge() -> ReviewForge | None:
     return GitHubForge.from_env(env)
 
 
+def key_gateway(config: OperatorConfig) -> KeyGateway | None:
+    """The LiteLLM proxy's key API with the operator's master key; without one, Agents asking for a virtual
+    key get VirtualKeyReady=False, GatewayNotConfigured."""
+    from atomesh.gateway.litellm import LiteLLMKeys
+
+    master_key = os.environ.get(ENV_GATEWAY_MASTER_KEY)
+    if not master_key:
+        return None
+    return LiteLLMKeys(config.gateway_url or config.model_base_url, master_key)
+
+
 def peering_priority(explicit: int | None, pod_id: str | None) -> int:
     """kopf pauses every replica whose priority is not the highest, and all of them on a tie; a
     distinct priority per pod makes exactly one replica active, like leader election."""
@@ -116,8 +132,9 @@ def run(args: argparse.Namespace) -> int:
     from atomesh.controller.main import run as run_operator  # kopf loads only for this command
 
     namespaces = args.namespace or ([] if args.all_namespaces else ["default"])
+    config = config_from_args(args)
     return run_operator(
-        config_from_args(args),
+        config,
         namespaces=namespaces,
         all_namespaces=args.all_namespaces,
         standalone=args.standalone or not args.peering,
@@ -129,4 +146,5 @@ def run(args: argparse.Namespace) -> int:
         forge=review_forge(),
         webhook_secret=os.environ.get(ENV_WEBHOOK_SECRET) or None,
         sharding=sharding_from_args(args),
+        key_gateway=key_gateway(config),
     )

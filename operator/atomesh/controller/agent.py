@@ -20,10 +20,12 @@ from atomesh.api.agentrun import AgentRun
 from atomesh.api.budget import AgentBudget
 from atomesh.api.common import redact_userinfo
 from atomesh.api.context import Context
+from atomesh.controller import virtualkey
 from atomesh.controller.apply import apply
 from atomesh.controller.context import OperatorContext
 from atomesh.core.agentplan import plan_agent
 from atomesh.core.context import ContextSelection, select_contexts
+from atomesh.core.gatewaykey import with_virtual_key
 from atomesh.core.revision import RefResolution, describe_validation_error
 from atomesh.core.rollup import plan_rollup
 from atomesh.core.validation import check_timezone, validate_agent_spec
@@ -147,6 +149,9 @@ def reconcile_agent(ctx: OperatorContext, namespace: str, name: str) -> None:
         priced=priced,
         now=ctx.now(),
     )
+    if spec is not None:
+        outcome = virtualkey.settle_virtual_key(ctx, body, spec)
+        plan = with_virtual_key(plan, outcome, generation=(body.get("metadata") or {}).get("generation"), now=ctx.now())
     if invalid:
         log.warning("Agent %s/%s is invalid: %s", namespace, name, invalid)
     # A restarted operator exports the last rollup at once, not only after the Agent's next run changes.
@@ -203,6 +208,7 @@ def export_rollup(ctx: OperatorContext, namespace: str, agent: str, status: Mapp
 def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     ctx.workers.register(AGENT, lambda namespace, name: reconcile_agent(ctx, namespace, name))
     ctx.workers.register(ROLLUP, lambda namespace, name: refresh_rollup(ctx, namespace, name))
+    virtualkey.register(ctx)
 
     @kopf.on.resume(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
     async def agent_resumed(*, namespace: str | None, name: str, **_: Any) -> None:
@@ -213,6 +219,12 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     @kopf.on.update(k.GROUP, k.VERSION, k.PLURAL_AGENTS, field="spec", registry=registry)
     async def agent_changed(*, namespace: str | None, name: str, **_: Any) -> None:
         ctx.workers.enqueue(AGENT, namespace or "default", name)
+
+    @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
+    async def agent_event(*, type: str | None, body: kopf.Body, **_: Any) -> None:
+        # No finalizer on Agents: their virtual key is deleted when the deletion is seen (best effort).
+        if type == "DELETED":
+            virtualkey.on_deleted(ctx, body)
 
     @kopf.timer(
         k.GROUP,

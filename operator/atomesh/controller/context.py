@@ -16,6 +16,7 @@ from atomesh.controller.tracing import NoTraces, RunTraces
 from atomesh.core.config import OperatorConfig
 from atomesh.core.schedule import to_rfc3339
 from atomesh.forge.refs import resolve_ref
+from atomesh.gateway.protocol import KeyGateway
 from atomesh.kube.client import Kube
 from atomesh.pricing import price_of
 
@@ -34,6 +35,8 @@ class OperatorContext:
     # (owner/name, branch) -> commit through the forge's API with the operator's credentials; None
     # without forge credentials, when only workspaces given as git URLs can be checked.
     branch_head: Callable[[str, str], str] | None = None
+    # The LLM gateway's key API with the operator's master key; None without one (no virtual keys).
+    key_gateway: KeyGateway | None = None
     metrics: Metrics = field(default_factory=Metrics)
     traces: RunTraces = field(default_factory=NoTraces)
     # the Event poster: `controller.events.EventRecorder.post` in a running operator

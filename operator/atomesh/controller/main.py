@@ -25,6 +25,7 @@ from atomesh.controller.tracing import traces_from_env
 from atomesh.core.config import OperatorConfig
 from atomesh.core.validation import OBJECT_RECURSION_LIMIT
 from atomesh.forge.refs import resolve_ref
+from atomesh.gateway.protocol import KeyGateway
 from atomesh.kube.cache import CachedKube
 from atomesh.kube.client import RestKube
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
@@ -66,6 +67,7 @@ def compose(
     forge: ReviewForge | None = None,
     webhook_secret: str | None = None,
     sharding: ShardingOptions | None = None,
+    key_gateway: KeyGateway | None = None,
 ) -> Operator:
     # kopf deep-copies each object recursively: objects nested hundreds of levels need more than the default.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), OBJECT_RECURSION_LIMIT))
@@ -77,6 +79,7 @@ def compose(
     events = EventRecorder(kube, clock=clock)
     ctx.post_event = events.post
     ctx.branch_head = forge.branch_head if forge is not None else None
+    ctx.key_gateway = key_gateway
     ready = threading.Event()
     endpoint = HttpEndpoint(ctx.metrics, host, port, ready.is_set)
     registry = build_registry(
@@ -108,6 +111,7 @@ def run(
     forge: ReviewForge | None = None,
     webhook_secret: str | None = None,
     sharding: ShardingOptions | None = None,
+    key_gateway: KeyGateway | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM (kopf handles the signals and shuts down gracefully)."""
     operator = compose(
@@ -121,6 +125,7 @@ def run(
         forge=forge,
         webhook_secret=webhook_secret,
         sharding=sharding,
+        key_gateway=key_gateway,
     )
     try:
         asyncio.run(
@@ -159,6 +164,7 @@ class OperatorThread:
         forge: ReviewForge | None = None,
         webhook_secret: str | None = None,
         sharding: ShardingOptions | None = None,
+        key_gateway: KeyGateway | None = None,
     ) -> None:
         self._operator = compose(
             config,
@@ -172,6 +178,7 @@ class OperatorThread:
             forge=forge,
             webhook_secret=webhook_secret,
             sharding=sharding,
+            key_gateway=key_gateway,
         )
         self.ctx = self._operator.ctx
         self.kube = self._operator.kube

@@ -24,6 +24,10 @@ class OperatorConfig(BaseModel):
     model_base_url: str = Field(default="https://api.anthropic.com", min_length=1, description="Default model API.")
     model_secret_name: str = Field(default="atomesh-model", min_length=1, description="Secret with the model key.")
     model_secret_key: str = Field(default="api-key", min_length=1, description="Key of the model key in its Secret.")
+    gateway_url: str | None = Field(
+        default=None,
+        description="LiteLLM proxy whose key API makes Agents' virtual keys; model_base_url when unset.",
+    )
     schedule_interval_seconds: float = Field(default=10.0, gt=0, description="How often schedules are evaluated.")
     ref_poll_interval_seconds: float = Field(default=300.0, gt=0, description="How often git refs are re-resolved.")
     local_runner: bool = Field(

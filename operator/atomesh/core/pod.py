@@ -30,6 +30,7 @@ from atomesh.api.common import parse_duration
 from atomesh.api.runfile import RunFile
 from atomesh.core.config import OperatorConfig
 from atomesh.core.context import context_volume
+from atomesh.core.gatewaykey import SECRET_KEY, gateway_key_secret_name, wants_virtual_key
 from atomesh.core.hashing import bounded_name
 
 RUNNER_UID = 65532
@@ -226,6 +227,9 @@ def _model_proxy_env(snapshot: AgentSnapshot, config: OperatorConfig) -> list[di
     harness = snapshot.spec.harness
     ref = harness.credentials_secret_ref
     secret, key = (ref.name, ref.key) if ref else (config.model_secret_name, config.model_secret_key)
+    if wants_virtual_key(snapshot.spec):
+        # The Agent's own LiteLLM key (controller.gatewaykey), which the gateway holds to its budget.
+        secret, key = gateway_key_secret_name(snapshot.name), SECRET_KEY
     return [
         _env(k.ENV_RUN_FILE, f"{k.RUN_FILE_MOUNT}/{k.RUN_FILE_NAME}"),
         _env(k.ENV_MODEL_PROXY_DIR, k.MODEL_PROXY_MOUNT),

@@ -26,6 +26,7 @@ from referencing.exceptions import Unresolvable
 
 from atomesh.api.agent import AgentSpec
 from atomesh.api.common import parse_duration
+from atomesh.core.gatewaykey import check_virtual_key
 from atomesh.core.repositories import repository_problem
 from atomesh.core.triggers_check import check_event_triggers
 
@@ -367,6 +368,7 @@ def validate_agent_spec(spec: AgentSpec, allowed_hosts: Collection[str] | None =
         )
     ]
     errors += check_duration(spec.limits.timeout, ("spec", "limits", "timeout"))
+    errors += [FieldError(loc, message) for loc, message in check_virtual_key(spec)]
     errors += check_pages(spec)
     seen: dict[str, int] = {}
     for index, check in enumerate(spec.review.checks):

@@ -89,6 +89,14 @@ def test_model_secret_and_base_url_follow_the_harness() -> None:
     assert env[k.ENV_MODEL_API_KEY] == {"secretKeyRef": {"name": "team-llm", "key": "key"}}
 
 
+def test_an_agent_with_a_virtual_key_gives_the_proxy_its_own_key_secret() -> None:
+    snap = snapshot(harness={"model": "m", "baseURL": "http://litellm:4000", "gateway": "litellm", "virtualKey": True})
+    pod = build_runner_pod(run(), snap, CONFIG)
+    env = env_of(containers(pod)["model-proxy"])
+    assert env[k.ENV_MODEL_API_KEY] == {"secretKeyRef": {"name": f"{snap.name}-gateway-key", "key": "api-key"}}
+    assert CONFIG.model_secret_name not in secret_names(pod)
+
+
 def test_the_model_key_stays_in_the_proxy_sidecar() -> None:
     """The agent step gets the proxy's volume and no model variable but the directory; the proxy
     (a native sidecar) holds the key and does not mount the workspace the agent writes."""

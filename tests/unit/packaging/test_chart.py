@@ -376,6 +376,24 @@ def test_cluster_rbac_grants_exactly_what_the_operator_needs() -> None:
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": RELEASE, "namespace": NAMESPACE}]
 
 
+def test_a_gateway_master_key_gives_the_operator_its_key_and_the_agents_key_secrets() -> None:
+    values = {"gateway": {"url": "http://litellm.ai:4000", "masterKeySecret": {"name": "litellm-master"}}}
+    objects = render(values)
+    env = env_of(operator_container(objects))
+    assert env["ATOMESH_GATEWAY_MASTER_KEY"]["valueFrom"] == {
+        "secretKeyRef": {"name": "litellm-master", "key": "master-key"}
+    }
+    config = one(objects, "ConfigMap")["data"]
+    assert config["ATOMESH_GATEWAY_URL"] == "http://litellm.ai:4000"
+    assert set(config) <= {*OPERATOR_ENVIRONMENT.values()}
+    table = as_table(one(objects, "ClusterRole", RELEASE))
+    assert table.pop(("", "secrets")) == {"get", "create", "patch", "delete"}
+    assert table == EXPECTED_RULES
+    defaults = render({})
+    assert "ATOMESH_GATEWAY_MASTER_KEY" not in env_of(operator_container(defaults))
+    assert "ATOMESH_GATEWAY_URL" not in one(defaults, "ConfigMap")["data"]
+
+
 def test_namespace_rbac_uses_a_role_per_watched_namespace() -> None:
     objects = render(SCENARIOS["namespace-rbac"])
     roles = {r["metadata"]["namespace"]: r for r in of_kind(objects, "Role") if r["metadata"]["name"] == RELEASE}
