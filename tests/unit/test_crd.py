@@ -230,7 +230,6 @@ def test_crd_defaults_give_the_model_defaults_of_a_minimal_agent() -> None:
         "kind": "claude-code",
         "maxTurns": 30,
         "allowedTools": [],
-        "virtualKey": False,
     }
     assert defaulted["limits"] == {"timeout": "30m"}
     assert defaulted["input"] == {"schema": {"type": "object"}}

@@ -125,8 +125,9 @@ class Harness(SpecModel):
             "and the agent, namespace and mesh as spend-log metadata and tags."
         ),
     )
-    virtual_key: bool = Field(
-        default=False,
+    # None, not False, when unset: a defaulted field would change every Agent's spec hash, hence its revision.
+    virtual_key: bool | None = Field(
+        default=None,
         description=(
             "With gateway litellm: the operator creates a LiteLLM virtual key for this Agent from spec.budget "
             "(perDay, else perMonth, in USD) and its model, keeps it in the Secret `<agent>-gateway-key` and gives "
@@ -233,8 +234,9 @@ class RunnerSettings(SpecModel):
             "namespace's default when unset."
         ),
     )
-    automount_service_account_token: bool = Field(
-        default=False,
+    # None, not False, when unset: a defaulted field would change every Agent's spec hash, hence its revision.
+    automount_service_account_token: bool | None = Field(
+        default=None,
         description=(
             "Give the agent step its ServiceAccount's token (a projected, pod-bound token at "
             "/var/run/secrets/kubernetes.io/serviceaccount), for an agent that talks to the Kubernetes API. "

@@ -114,7 +114,7 @@ def gateway_key_secret_name(agent: str) -> str:
 
 
 def wants_virtual_key(spec: AgentSpec | None) -> bool:
-    return spec is not None and spec.harness.virtual_key and spec.harness.gateway == "litellm"
+    return spec is not None and bool(spec.harness.virtual_key) and spec.harness.gateway == "litellm"
 
 
 def key_settings(namespace: str, agent: str, spec: AgentSpec) -> KeySettings:

@@ -70,6 +70,7 @@ async def _run_cgi(
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,  # Ctrl-C in the terminal stops the stack, not a clone or push mid-request
     )
     out, err = await process.communicate(body)
     head, _, payload = out.partition(b"\r\n\r\n")

@@ -101,6 +101,8 @@ class GitStorage:
             capture_output=True,
             env=full_env,
             check=False,
+            # Out of the terminal's process group: Ctrl-C stops the stack in its order, not a git mid-request.
+            start_new_session=True,
         )
         if check and result.returncode != 0:
             message = result.stderr.decode(errors="replace").strip()
