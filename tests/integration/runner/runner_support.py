@@ -13,6 +13,7 @@ from typing import Any
 
 import git
 from tests.fixtures.anthropic import NODE_BIN
+from tests.fixtures.github import GitHubEmulatorHandle
 
 from atomesh.api import constants as k
 from atomesh.api.runfile import RunFile
@@ -101,6 +102,18 @@ class RunnerPod:
     def __post_init__(self) -> None:
         for sub in ("etc", "work/home", "work/tmp", "work/state", "termination"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def on_github(cls, root: Path, github: GitHubEmulatorHandle, model_url: str, model_key: str) -> RunnerPod:
+        """A pod whose forge is the GitHub emulator (as its bot) and whose model is at `model_url`."""
+        return cls(
+            root,
+            forge_api_url=github.url,
+            forge_git_url=github.git_url,
+            forge_token=github.bot_token,
+            model_base_url=model_url,
+            model_api_key=model_key,
+        )
 
     @property
     def workspace(self) -> Path:

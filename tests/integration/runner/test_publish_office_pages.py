@@ -175,14 +175,7 @@ def test_publish_renders_a_changed_document_and_links_its_pages(
             {"text": "New Starter price in the plan letter."},
         ]
     )
-    pod = RunnerPod(
-        tmp_path / "pod",
-        forge_api_url=gh.url,
-        forge_git_url=gh.git_url,
-        forge_token=gh.bot_token,
-        model_base_url=model.url,
-        model_api_key="sk-ant-office",
-    )
+    pod = RunnerPod.on_github(tmp_path / "pod", gh, model.url, "sk-ant-office")
     spec = agent_spec(
         workspace={"repo": slug, "baseBranch": "main"}, output={"artifact": "doc", "paths": ["letters/**"]}
     )

@@ -51,14 +51,7 @@ def test_review_page_shows_the_surface_with_its_images(
     slug = gh.seed_sample_app()
     cassette = REPO_ROOT / "agents" / agent / "tests" / CASES[agent] / "cassette.yaml"
     model = anthropic_emulator(cassette)
-    pod = RunnerPod(
-        tmp_path / "pod",
-        forge_api_url=gh.url,
-        forge_git_url=gh.git_url,
-        forge_token=gh.bot_token,
-        model_base_url=model.url,
-        model_api_key="sk-ant-review-pages",
-    )
+    pod = RunnerPod.on_github(tmp_path / "pod", gh, model.url, "sk-ant-review-pages")
     pod.write_run_file(
         run_file(agent=agent, run=f"{agent}-1", spec=example_spec(agent, slug), input=DEMO_INPUTS[agent])
     )

@@ -42,14 +42,7 @@ def test_publish_compares_images_and_pages_and_links_the_assets(
     slug = gh.seed_sample_app()
     gh.push_branch(slug, "main", {"site/logo.svg": LOGO.format(w=40), "site/index.html": PAGE.format(title="Ship it")})
     model = anthropic_emulator(CHANGE)
-    pod = RunnerPod(
-        tmp_path / "pod",
-        forge_api_url=gh.url,
-        forge_git_url=gh.git_url,
-        forge_token=gh.bot_token,
-        model_base_url=model.url,
-        model_api_key="sk-ant-visual",
-    )
+    pod = RunnerPod.on_github(tmp_path / "pod", gh, model.url, "sk-ant-visual")
     spec = agent_spec(
         workspace={"repo": slug, "baseBranch": "main"},
         output={"artifact": "visual", "paths": ["site/**"]},

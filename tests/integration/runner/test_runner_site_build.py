@@ -132,14 +132,7 @@ def test_publish_renders_the_built_pages_before_and_after(
             {"text": "Sharper headline."},
         ]
     )
-    pod = RunnerPod(
-        tmp_path / "pod",
-        forge_api_url=gh.url,
-        forge_git_url=gh.git_url,
-        forge_token=gh.bot_token,
-        model_base_url=model.url,
-        model_api_key=MODEL_KEY,
-    )
+    pod = RunnerPod.on_github(tmp_path / "pod", gh, model.url, MODEL_KEY)
     spec = agent_spec(
         workspace={"repo": slug, "baseBranch": "main"},
         output={"artifact": "visual", "paths": ["site/**"]},
