@@ -14,6 +14,7 @@ handles their cancellation.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -220,33 +221,30 @@ def register(
     ctx.workers.register(PRUNE, lambda namespace, name: prune(ctx, namespace, name))
 
     seen: dict[tuple[str, str], tuple[Any, ...]] = {}
+    seen_lock = threading.Lock()
 
-    # Event handlers rather than kopf's create/update handlers: those persist a diff base in an
-    # annotation on every run (a write per run); what changed is judged here, in memory, instead.
-    @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
-    async def run_changed(*, type: str | None, body: kopf.Body, namespace: str | None, name: str, **_: Any) -> None:
-        key = (namespace or "default", name)
-        if type == "DELETED":
-            seen.pop(key, None)
-            return
+    # What changed is judged here, in memory: kopf's create/update handlers would persist a diff base
+    # in an annotation on every run (a write per run).
+    def run_changed(type: str | None, body: Body) -> None:
+        meta = body.get("metadata") or {}
+        key = (str(meta.get("namespace") or "default"), str(meta.get("name")))
         changed = run_signature(body)
-        if seen.get(key) == changed:
-            return  # only its status changed: the operator's own write, or the review loop's
-        seen[key] = changed
-        # A run seen in the initial list waits behind new work (a restart resyncs every run).
-        ctx.workers.enqueue(AGENT_RUN, key[0], name, resync=type is None)
+        with seen_lock:
+            if type == "DELETED":
+                seen.pop(key, None)
+                return
+            if seen.get(key) == changed:
+                return  # only its status changed: the operator's own write, or the review loop's
+            seen[key] = changed
+        # A finished run seen in a LIST waits behind new work (a restart resyncs every run); one
+        # still to do is new work.
+        phase = (body.get("status") or {}).get("phase")
+        ctx.workers.enqueue(AGENT_RUN, *key, resync=type is None and phase in TERMINAL_PHASES)
 
-    @kopf.on.event("", "v1", "pods", labels={k.LABEL_RUN: kopf.PRESENT, k.LABEL_COMPONENT: "runner"}, registry=registry)
-    async def runner_pod_event(*, type: str | None, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
-        """Pod progress."""
-        ctx.workers.enqueue(AGENT_RUN, namespace or "default", labels[k.LABEL_RUN], resync=type is None)
-
-    @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
-    async def run_seen(
-        *, type: str, namespace: str | None, name: str, spec: kopf.Spec, status: kopf.Status, **_: Any
-    ) -> None:
+    def run_seen(type: str | None, body: Body) -> None:
         """Keeps the runs-by-phase and review-queue gauges true, including runs this operator never wrote."""
-        ns = namespace or "default"
+        meta, status = body.get("metadata") or {}, body.get("status") or {}
+        ns, name = str(meta.get("namespace") or "default"), str(meta.get("name"))
         if type == "DELETED":
             ctx.metrics.observe_run(ns, name, None)
             ctx.metrics.observe_review_queue(ns, name, None)
@@ -254,5 +252,13 @@ def register(
         phase = status.get("phase") or "Pending"
         ctx.metrics.observe_run(ns, name, phase)
         waiting = awaits_reviewer(phase, (status.get("review") or {}).get("revisionRun"))
-        agent = (spec.get("agentRef") or {}).get("name")
+        agent = agent_of(body)
         ctx.metrics.observe_review_queue(ns, name, agent if waiting and agent else None)
+
+    ctx.run_events.subscribe(run_changed)
+    ctx.run_events.subscribe(run_seen)
+
+    @kopf.on.event("", "v1", "pods", labels={k.LABEL_RUN: kopf.PRESENT, k.LABEL_COMPONENT: "runner"}, registry=registry)
+    async def runner_pod_event(*, type: str | None, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
+        """Pod progress."""
+        ctx.workers.enqueue(AGENT_RUN, namespace or "default", labels[k.LABEL_RUN], resync=type is None)

@@ -1,5 +1,5 @@
 """What every reconcile of one operator instance shares: configuration, the Kubernetes port, the
-clock, the ref resolver, metrics, the Event poster and the work queue's workers."""
+clock, the ref resolver, metrics, the Event poster, the AgentRun events and the work queue's workers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from atomesh.api.agent import ModelPrice
 from atomesh.controller.events import log_event
 from atomesh.controller.metrics import Metrics
 from atomesh.controller.reconciler import Workers
+from atomesh.controller.runfeed import RunEvents
 from atomesh.controller.tracing import NoTraces, RunTraces
 from atomesh.core.config import OperatorConfig
 from atomesh.core.schedule import to_rfc3339
@@ -41,6 +42,8 @@ class OperatorContext:
     traces: RunTraces = field(default_factory=NoTraces)
     # the Event poster: `controller.events.EventRecorder.post` in a running operator
     post_event: Callable[[Mapping[str, Any], str, str, str], None] = log_event
+    # AgentRun events, to every controller that follows runs (`controller.runfeed`)
+    run_events: RunEvents = field(default_factory=RunEvents)
     workers: Workers = field(init=False)
 
     def __post_init__(self) -> None:

@@ -29,6 +29,7 @@ from atomesh.gateway.protocol import KeyGateway
 from atomesh.kube.cache import CachedKube
 from atomesh.kube.client import RestKube
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
+from atomesh.kube.watch import KubeReader
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ def compose(
         forge=forge,
         webhook_secret=webhook_secret,
         sharding=sharding,
+        run_reader=None if peering else KubeReader.from_kubeconfig(kubeconfig),
     )
     return Operator(kube, cache, ctx, events, endpoint, registry, ready)
 

@@ -33,7 +33,7 @@ from atomesh.core.meshactions import REPORTED, invalid_mesh_plan, plan_mesh_acti
 from atomesh.core.meshplan import plan_mesh
 from atomesh.core.revision import describe_validation_error
 from atomesh.kube.cache import CachedKube
-from atomesh.kube.client import KubeError
+from atomesh.kube.client import Body, KubeError
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES
 
 log = logging.getLogger(__name__)
@@ -131,10 +131,14 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext) -> None:
     async def mesh_resync(*, namespace: str | None, name: str, **_: Any) -> None:
         ctx.workers.enqueue(MESH, namespace or "default", name)
 
-    @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, labels={k.LABEL_MESH: kopf.PRESENT}, registry=registry)
-    async def mesh_run_event(*, labels: kopf.Labels, namespace: str | None, **_: Any) -> None:
+    def mesh_run_event(type: str | None, body: Body) -> None:
         """A run of the mesh changed (or went away): its edges may fire, a slot may be free."""
-        ctx.workers.enqueue(MESH, namespace or "default", labels[k.LABEL_MESH])
+        meta = body.get("metadata") or {}
+        mesh = (meta.get("labels") or {}).get(k.LABEL_MESH)
+        if mesh:
+            ctx.workers.enqueue(MESH, str(meta.get("namespace") or "default"), mesh, resync=type is None)
+
+    ctx.run_events.subscribe(mesh_run_event)
 
     @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENTS, registry=registry)
     async def mesh_agent_event(*, name: str, namespace: str | None, **_: Any) -> None:

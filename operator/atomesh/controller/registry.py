@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from atomesh.controller import (
     contextsource,
     mesh,
     review,
+    runfeed,
     schedule,
     session,
     triggers,
@@ -28,12 +30,20 @@ from atomesh.controller.context import OperatorContext
 from atomesh.controller.ingress import Ingress
 from atomesh.controller.metrics import HttpEndpoint
 from atomesh.controller.review import GitHubWebhooks, ReviewForge, ReviewState
+from atomesh.controller.runfeed import RunInformers
 from atomesh.controller.settings import configure, connection_from_kubeconfig
 from atomesh.controller.shards import ShardingOptions, ShardLeases
 from atomesh.controller.trigger_polling import EventsPoller, polled_repositories
 from atomesh.core.sharding import shard_of
 from atomesh.kube.cache import CachedKube
-from atomesh.kube.resources import AGENT_RUNS, AGENTS, BUDGETS, CONTEXTS, MESHES, Resource
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, BUDGETS, CONTEXTS, MESHES, PODS, Resource
+from atomesh.kube.watch import KubeReader
+
+RUNS_LISTED_WITHIN = 120.0  # seconds the start-up waits for the first LIST of AgentRuns
+# The cached kinds kopf's watches feed; AgentRuns come from atomesh's informers (`controller.runfeed`).
+KOPF_FED = (AGENTS, MESHES, PODS)
+
+log = logging.getLogger(__name__)
 
 # What a replica reconciles when it takes a shard over: every object of these kinds in its namespaces.
 SHARD_RESYNC: tuple[tuple[Resource, str], ...] = (
@@ -80,13 +90,24 @@ def build_registry(
     forge: ReviewForge | None = None,
     webhook_secret: str | None = None,
     sharding: ShardingOptions | None = None,
+    run_reader: KubeReader | None = None,
 ) -> kopf.OperatorRegistry:
     """Without a forge the review loop is off: runs stay AwaitingReview until one is configured.
     With a `cache`, a LIST of the `namespaces` served (none: all) primes it at start-up and kopf's
-    watches feed it after (`controller.watchcache`)."""
+    watches feed it after (`controller.watchcache`). AgentRuns reach it and the controllers through
+    atomesh's informers reading with `run_reader`; without one, or with `peering`, through kopf's
+    watch (`controller.runfeed`)."""
     registry = kopf.OperatorRegistry()
-    if cache is not None:
-        watchcache.register(registry, cache)
+    informers: RunInformers | None = None
+    # With peering a standby replica must hear nothing: kopf pauses its own watches, not atomesh's.
+    if run_reader is None or peering:
+        if cache is not None:
+            watchcache.register(registry, cache)
+        runfeed.register_kopf_feed(registry, ctx.run_events)
+    else:
+        if cache is not None:
+            watchcache.register(registry, cache, KOPF_FED)
+        informers = RunInformers(run_reader, ctx.run_events, cache, namespaces)
     events = triggers.Triggers(ctx, triggers.TriggerIndex(), forge)
     poller = None
     if forge is not None and ctx.config.trigger_poll_interval_seconds > 0:
@@ -105,10 +126,17 @@ def build_registry(
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         configure(settings, peering=peering, standalone=standalone)
+        primed = True
         if cache is not None:
-            await asyncio.to_thread(watchcache.prime, cache, namespaces)
+            kinds = watchcache.CACHED if informers is None else KOPF_FED
+            primed = await asyncio.to_thread(watchcache.prime, cache, namespaces, kinds)
         if leases is not None:
-            await asyncio.to_thread(leases.start)
+            await asyncio.to_thread(leases.start)  # before the runs' first LIST: it enqueues only owned work
+        if informers is not None and not await asyncio.to_thread(informers.start, RUNS_LISTED_WITHIN):
+            primed = False
+            log.warning("AgentRuns were not listed within %.0f s: reads go to the API server", RUNS_LISTED_WITHIN)
+        if cache is not None and primed:
+            cache.mark_synced()
         ctx.workers.start()
         if poller is not None:
             poller.start()
@@ -119,6 +147,8 @@ def build_registry(
     async def cleanup(**_: Any) -> None:
         if poller is not None:
             await asyncio.to_thread(poller.stop)
+        if informers is not None:
+            await asyncio.to_thread(informers.stop)
         await asyncio.to_thread(ctx.workers.stop)
         if leases is not None:
             await asyncio.to_thread(leases.stop)

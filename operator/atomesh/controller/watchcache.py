@@ -1,5 +1,7 @@
-"""Feeds the operator's watch cache (`atomesh.kube.cache.CachedKube`): one LIST per cached kind at
-start-up (`prime`), then every event of the watches kopf already holds.
+"""Feeds the operator's watch cache (`atomesh.kube.cache.CachedKube`) with the kinds kopf watches:
+one LIST per kind at start-up (`prime`), then every event of the watches kopf already holds.
+AgentRuns, the kind with the most objects, come from atomesh's own informers instead
+(`controller.runfeed`), except with kopf peering.
 
 Why kopf's watches and not an informer of our own: kopf lists and watches these kinds anyway, and
 its event handlers for one object run in order, the cache's first (it is registered first), before
@@ -34,25 +36,27 @@ CACHED = (AGENTS, AGENT_RUNS, MESHES, PODS)
 RUNNER_PODS: dict[str, Any] = {k.LABEL_RUN: kopf.PRESENT, k.LABEL_COMPONENT: "runner"}
 
 
-def prime(cache: CachedKube, namespaces: Sequence[str]) -> None:
-    """One LIST per cached kind (per namespace served; all namespaces when none is named), then
-    the cache answers misses itself. If the API server cannot answer, the cache stays unsynced:
-    reads of objects it has not seen go to the API server, correct but slower."""
+def prime(cache: CachedKube, namespaces: Sequence[str], kinds: Sequence[Resource] = CACHED) -> bool:
+    """One LIST per kind of `kinds` (per namespace served; all namespaces when none is named); False
+    if the API server could not answer. Once every cached kind is listed, the caller marks the cache
+    synced and it answers misses itself; until then reads of objects it has not seen go to the API
+    server, correct but slower."""
     try:
-        for resource in CACHED:
+        for resource in kinds:
             labels = {k.LABEL_COMPONENT: "runner"} if resource is PODS else None
             for namespace in namespaces or ("",):
                 for body in cache.api.list(resource, namespace, labels):
                     cache.observe(resource, body)
     except KubeError as exc:
         log.warning("the watch cache could not list at start-up (%s): reads go to the API server until restart", exc)
-        return
-    cache.mark_synced()
+        return False
+    return True
 
 
-def register(registry: kopf.OperatorRegistry, cache: CachedKube) -> None:
-    """Call before registering any other handler: kopf runs an object's event handlers in order."""
-    for resource in CACHED:
+def register(registry: kopf.OperatorRegistry, cache: CachedKube, kinds: Sequence[Resource] = CACHED) -> None:
+    """Feed `kinds` from kopf's watches. Call before registering any other handler: kopf runs an
+    object's event handlers in order."""
+    for resource in kinds:
         _feed(registry, cache, resource)
 
 

@@ -107,6 +107,28 @@ class CachedKube:
                     del self._by_label[(plural, label, value)]
         return body
 
+    def replace(self, resource: Resource, namespace: str | None, items: list[Body], version: str) -> list[Body]:
+        """A LIST of `namespace` (None: every namespace) at resourceVersion `version`: its objects are
+        observed, and cached objects of that scope it lacks are dropped and returned (deleted while no
+        watch saw it) — unless cached at a newer version than the list (written since)."""
+        listed = {_key(body) for body in items}
+        as_of = int(version) if version.isdigit() else None
+        for body in items:
+            self.observe(resource, body)
+        store = self._stores.get(resource.plural)
+        if store is None:
+            return []
+        gone: list[Body] = []
+        with self._lock:
+            for key in [key for key in store if (namespace is None or key[0] == namespace) and key not in listed]:
+                current = _version(store[key])
+                if as_of is not None and current is not None and current > as_of:
+                    continue
+                dropped = self._drop(resource.plural, store, key)
+                if dropped is not None:
+                    gone.append(dropped)
+        return gone
+
     def forget(self, resource: Resource, body: Mapping[str, Any]) -> None:
         """The watch saw the object deleted."""
         store = self._stores.get(resource.plural)

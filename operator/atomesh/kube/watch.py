@@ -8,9 +8,10 @@ caller has one thing to handle. Blocking: run it in a thread.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,11 @@ def _answer(call: Callable[[], Any]) -> Body:
     if response.status >= 400:
         raise KubeError(response.status, str(parsed.get("reason") or "Error"), str(parsed.get("message") or data))
     return parsed
+
+
+def selector(labels: Mapping[str, str | None]) -> str:
+    """A label selector of equalities; a value of None selects objects that have the label at all."""
+    return ",".join(key if value is None else f"{key}={value}" for key, value in sorted(labels.items()))
 
 
 def _path(resource: Resource, namespace: str | None) -> str:
@@ -138,14 +144,41 @@ class KubeReader:
         )
         return bool((parsed.get("status") or {}).get("allowed"))
 
-    def list(self, resource: Resource, namespace: str | None, timeout: float = 60.0) -> tuple[list[Body], str]:
-        """Every object and the list's resourceVersion, to watch from."""
-        parsed = _answer(lambda: self._get(_path(resource, namespace), [], timeout))
-        items: list[Body] = parsed.get("items") or []
+    def list(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        timeout: float = 60.0,
+        *,
+        labels: Mapping[str, str | None] | None = None,
+        page_size: int = 0,
+    ) -> tuple[list[Body], str]:
+        """Every object (with `labels`) and the list's resourceVersion, to watch from. With `page_size`,
+        in pages of that many (client-go's pager): the server holds no whole answer at once; a page
+        whose continue token expired (410) restarts as one unpaged LIST, as client-go's pager does."""
+        items: list[Body] = []
+        query: list[tuple[str, Any]] = [("labelSelector", selector(labels))] if labels else []
+        token = ""
+        while True:
+            paged = [*query, ("limit", str(page_size))] if page_size > 0 else list(query)
+            if token:
+                paged.append(("continue", token))
+            try:
+                parsed = _answer(functools.partial(self._get, _path(resource, namespace), paged, timeout))
+            except KubeError as exc:
+                if exc.status != GONE or not token:
+                    raise
+                items, token, page_size = [], "", 0
+                continue
+            items.extend(parsed.get("items") or [])
+            meta = parsed.get("metadata") or {}
+            token = str(meta.get("continue") or "")
+            if not token:
+                break
         for item in items:  # a LIST leaves kind and apiVersion to the list itself
             item.setdefault("apiVersion", resource.api_version)
             item.setdefault("kind", resource.kind)
-        return items, str((parsed.get("metadata") or {}).get("resourceVersion") or "")
+        return items, str(meta.get("resourceVersion") or "")
 
     def pod_log(self, namespace: str, pod: str, container: str, tail_lines: int = 500) -> str:
         """The last lines a container of a pod wrote (`pods/log`); KubeError when there are none to read."""
@@ -167,7 +200,13 @@ class KubeReader:
         return data
 
     def watch(
-        self, resource: Resource, namespace: str | None, resource_version: str, timeout_seconds: int = 300
+        self,
+        resource: Resource,
+        namespace: str | None,
+        resource_version: str,
+        timeout_seconds: int = 300,
+        *,
+        labels: Mapping[str, str | None] | None = None,
     ) -> Iterator[WatchEvent]:
         """Events after `resource_version` until the server ends the watch (or `stop`); KubeError 410 when
         `resource_version` is too old to watch from."""
@@ -176,6 +215,8 @@ class KubeReader:
             ("allowWatchBookmarks", "true"),
             ("timeoutSeconds", str(timeout_seconds)),
         ]
+        if labels:
+            query.append(("labelSelector", selector(labels)))
         if resource_version:
             query.append(("resourceVersion", resource_version))
         try:

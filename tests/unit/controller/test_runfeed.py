@@ -1,0 +1,31 @@
+"""The run feed's pure parts: what a cached run keeps, and the fan-out to subscribers."""
+
+from __future__ import annotations
+
+from atomesh.controller.runfeed import RunEvents, compact
+from atomesh.kube.client import Body
+
+
+def test_a_cached_run_drops_managed_fields_and_keeps_everything_else() -> None:
+    body: Body = {
+        "metadata": {"name": "r", "labels": {"a": "b"}, "managedFields": [{"manager": "kubectl"}]},
+        "spec": {"agentRef": {"name": "a"}},
+        "status": {"phase": "Running"},
+    }
+    kept = compact(body)
+    assert kept == {"metadata": {"name": "r", "labels": {"a": "b"}}, "spec": body["spec"], "status": body["status"]}
+    assert body["metadata"]["managedFields"], "the watch's own object is left as it was"
+
+
+def test_one_failing_subscriber_does_not_starve_the_others() -> None:
+    events = RunEvents()
+    heard: list[tuple[str | None, str]] = []
+
+    def broken(type: str | None, body: Body) -> None:
+        raise RuntimeError("a bug")
+
+    events.subscribe(broken)
+    events.subscribe(lambda type, body: heard.append((type, body["metadata"]["name"])))
+    events.dispatch("ADDED", {"metadata": {"name": "r", "namespace": "default"}})
+    events.dispatch(None, {"metadata": {"name": "s", "namespace": "default"}})
+    assert heard == [("ADDED", "r"), (None, "s")]
