@@ -2,23 +2,27 @@
 `python -m bench.scale [--agents 5000] [--meshes 50] [--runs 20000]`.
 
 Fills one namespace of the Kubernetes API emulator (its own process) with Agents, Meshes and
-finished AgentRuns, lets the operator (in this process) reconcile them once, then restarts it and
-prints: time until it goes quiet (every object reconciled once, then its work queue empty for
-2 s), API writes and GET/LISTs the operator made during that resync (the goal for objects already
-reconciled is 0 of both), the create→pod latency of a run created one second into the resync
-(new work is not queued behind the resync), the operator's resident memory (this process; the
-emulator runs apart) and the LIST latency of every run at the API server.
+finished AgentRuns, lets the operator (a process of its own) reconcile them once, then starts it
+again in a fresh process, as a restarted pod, and prints: time until it goes quiet (every object
+reconciled once, then its work queue empty for 2 s), API writes and GET/LISTs the operator made
+during that resync (the goal for objects already reconciled is 0 of both), the create→pod latency of
+a run created one second into the resync (new work is not queued behind the resync), the operator
+process's resident memory (the emulator runs apart) and the LIST latency of every run at the API
+server.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import os
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -136,41 +140,70 @@ def list_latency(kube: RestKube, repeat: int = 5) -> float:
     return statistics.median(times)
 
 
+def operator_phase(kubeconfig: str, objects: int, restart: bool) -> dict[str, Any]:
+    """One operator process's start: until quiet; on a restart also a run created one second in."""
+    config = OperatorConfig(runner_image="atomesh-runner:scale")
+    before = rss_mb()
+    op = OperatorThread(config, kubeconfig, (NS,))
+    client = RestKube.from_kubeconfig(kubeconfig)  # the bench's own requests, not counted as the operator's
+    started = time.monotonic()
+    starting = threading.Thread(target=op.start, kwargs={"timeout": 600})
+    starting.start()
+    try:
+        latency = None
+        if restart:
+            time.sleep(1.0)
+            latency = new_run_latency(client, "run-during-resync")
+        starting.join()
+        quiet = time.monotonic() - started + settle(op, objects)
+        return {
+            "quiet after (s)": round(quiet, 1),
+            "operator API writes": op.kube.writes,
+            "operator GET/LIST requests": op.kube.reads,
+            "run created 1 s in: create→pod (ms)": round(latency * 1000, 1) if latency is not None else None,
+            "operator RSS (MB, its own process)": round(rss_mb(), 0),
+            "RSS before the operator started (MB)": round(before, 0),
+            "objects cached": op.cache.sizes(),
+        }
+    finally:
+        starting.join()
+        op.stop()
+        client.close()
+
+
+def in_own_process(kubeconfig: str, objects: int, restart: bool) -> dict[str, Any]:
+    """`operator_phase` in a fresh process, as a restarted pod is: its memory is the operator's alone."""
+    command = [sys.executable, "-m", "bench.scale", "--operator", kubeconfig, "--objects", str(objects)]
+    done = subprocess.run([*command, *(["--restart"] if restart else [])], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"the operator process failed:\n{done.stderr[-4000:]}")
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--agents", type=int, default=5000)
     parser.add_argument("--meshes", type=int, default=50)
     parser.add_argument("--runs", type=int, default=20000)
+    parser.add_argument("--operator", metavar="KUBECONFIG", help=argparse.SUPPRESS)  # one operator phase
+    parser.add_argument("--objects", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--restart", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.operator:
+        logging.basicConfig(level=logging.WARNING)
+        print(json.dumps(operator_phase(args.operator, args.objects, args.restart)), flush=True)
+        return 0
     server, url = start_api_server()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             kubeconfig = str(write_kubeconfig(url, Path(tmp) / "kubeconfig"))
             kube = RestKube.from_kubeconfig(kubeconfig)
             seed(kube, args.agents, args.meshes, args.runs)
-            config = OperatorConfig(runner_image="atomesh-runner:scale")
             objects = args.agents + args.meshes + args.runs
-            print(f"bench process before the operator: {rss_mb():.0f} MB", flush=True)
-            with OperatorThread(config, kubeconfig, (NS,)) as first:
-                quiet = settle(first, objects)
-                print(f"first start: quiet after {quiet:.1f} s, {first.kube.writes} writes", flush=True)
-            op = OperatorThread(config, kubeconfig, (NS,))
-            op.start()
-            try:
-                restarted = time.monotonic()
-                time.sleep(1.0)
-                latency = new_run_latency(kube, "run-during-resync")
-                quiet = time.monotonic() - restarted + settle(op, objects)
-                report: dict[str, Any] = {
-                    "resync: quiet after (s)": round(quiet, 1),
-                    "resync: operator API writes (incl. the new run's)": op.kube.writes,
-                    "resync: operator GET/LIST requests": op.kube.reads,
-                    "run created 1 s into the resync: create→pod (ms)": round(latency * 1000, 1),
-                    "operator RSS after the resync (MB, this process)": round(rss_mb(), 0),
-                    "objects cached": op.cache.sizes(),
-                }
-            finally:
-                op.stop()
+            first = in_own_process(kubeconfig, objects, restart=False)
+            print(f"first start: quiet after {first['quiet after (s)']} s, {first['operator API writes']} writes")
+            report = {f"resync: {key}": value for key, value in in_own_process(kubeconfig, objects, True).items()}
             report["API server: LIST of every run, median of 5 (ms)"] = round(list_latency(kube) * 1000, 0)
             server_rss = Path(f"/proc/{server.pid}/status").read_text()
             match = re.search(r"VmRSS:\s+(\d+) kB", server_rss)

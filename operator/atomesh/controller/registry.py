@@ -170,7 +170,7 @@ def build_registry(
     triggers.register(registry, ctx, events)
     ingress.register(triggers.WebhookTriggers(ctx, events.index, events.dispatch))
     if state is not None:
-        review.register(registry, ctx, state)
+        review.register(ctx, state)
         session.register(registry, ctx, state.forge, namespaces)
         if webhook_secret:
             ingress.register(GitHubWebhooks(ctx, state, webhook_secret))

@@ -3,8 +3,8 @@
 GitHub webhooks (HMAC-verified, redeliveries ignored) make the loop immediate; a delivery only wakes
 the runs waiting on its pull request, and what happens is decided from the forge's state (reviews by
 their own ids and times, not by the delivery that announced them), so a replayed delivery — under its
-own or a new delivery id — changes nothing; a kopf timer
-polls each waiting run with conditional requests as the fallback; a revision run that ends hands
+own or a new delivery id — changes nothing; a poll every interval (`review-poll`, a request the
+work queue delays) looks at each waiting run with conditional requests as the fallback; a revision run that ends hands
 the pull request back. Each asks for a look at the run (`ReviewState.want_look`) and enqueues the
 run's one request (`agentrun <namespace>/<name>`), so a run's review never interleaves with its
 own reconcile. `reconcile_review`, run after it, observes the forge, asks `core.reviewloop` what
@@ -20,12 +20,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
-import kopf
 from pydantic import ValidationError
 
-from atomesh.api import constants as k
 from atomesh.api.agentrun import TERMINAL_PHASES, AgentRun, AgentRunStatus
 from atomesh.controller.agent import request_rollup
 from atomesh.controller.agentrun import AGENT_RUN
@@ -47,10 +45,12 @@ from atomesh.core.reviewrecord import review_wait
 from atomesh.forge.github_requests import Conditional
 from atomesh.forge.protocol import PullRequestRef, ReviewComment
 from atomesh.forge.webhook import CommentEvent, WebhookEvent, parse_request
+from atomesh.kube.client import Body
 from atomesh.kube.resources import AGENT_RUNS
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/github"
+REVIEW_POLL = "review-poll"
 PERMISSION_TTL = 300.0
 # A review or comment does not always change the pull request itself (its updated_at has whole
 # seconds), so a 304 is trusted for this many polls in a row, then the run looks anyway.
@@ -104,6 +104,7 @@ class ReviewState:
         self._etags: dict[tuple[str, str], str] = {}
         self._permissions: dict[tuple[str, str], tuple[float, bool]] = {}
         self._waiting: dict[tuple[str, int], set[tuple[str, str]]] = {}
+        self._pull_of: dict[tuple[str, str], tuple[str, int]] = {}  # the inverse of `_waiting`
         self._wanted: dict[tuple[str, str], bool] = {}
         self._unchanged: dict[tuple[str, str], int] = {}
 
@@ -133,13 +134,22 @@ class ReviewState:
 
     def track(self, namespace: str, name: str, repo: str | None, number: int | None, waiting: bool) -> None:
         with self._lock:
-            for runs in self._waiting.values():
-                runs.discard((namespace, name))
+            pull = self._pull_of.pop((namespace, name), None)
+            if pull is not None:
+                self._waiting[pull].discard((namespace, name))
+                if not self._waiting[pull]:
+                    del self._waiting[pull]
             if waiting and repo and number:
                 self._waiting.setdefault((repo, number), set()).add((namespace, name))
+                self._pull_of[(namespace, name)] = (repo, number)
             if not waiting:
                 self._etags.pop((namespace, name), None)
                 self._unchanged.pop((namespace, name), None)
+
+    def awaits(self, namespace: str, name: str) -> bool:
+        """Whether the run waits on a pull request (AwaitingReview, as last seen)."""
+        with self._lock:
+            return (namespace, name) in self._pull_of
 
     def runs_for(self, repo: str, number: int) -> list[tuple[str, str]]:
         with self._lock:
@@ -313,33 +323,31 @@ class GitHubWebhooks:
         self._ctx.workers.enqueue(AGENT_RUN, namespace, name)
 
 
-def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, state: ReviewState) -> None:
+def register(ctx: OperatorContext, state: ReviewState) -> None:
     """The review loop's triggers; its reconcile runs within the run's (see `controller.agentrun`)."""
+    interval = ctx.config.review_poll_interval_seconds
 
-    @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
-    def track_review(
-        *, type: str, namespace: str | None, name: str, status: kopf.Status, spec: kopf.Spec, **_: Any
-    ) -> None:
+    def track_review(type: str | None, body: Body) -> None:
+        meta, spec, status = body.get("metadata") or {}, body.get("spec") or {}, body.get("status") or {}
+        ns, name = str(meta.get("namespace") or "default"), str(meta.get("name"))
         review = status.get("review") or {}
-        ns = namespace or "default"
         waiting = type != "DELETED" and status.get("phase") == "AwaitingReview"
         state.track(ns, name, review.get("repo"), review.get("number"), waiting)
+        if waiting:  # polled from now on, until it stops waiting (a second enqueue keeps the first time)
+            ctx.workers.enqueue(REVIEW_POLL, ns, name, after=interval)
         revised = spec.get("revisionOf")
         if revised and (type == "DELETED" or status.get("phase") in ENDED_WITHOUT_PUBLISHING):
             # The run it revises waits for it: hand the pull request back now, not at the next poll.
             state.want_look(ns, str(revised), full=False)
             ctx.workers.enqueue(AGENT_RUN, ns, str(revised))
 
-    @kopf.timer(
-        k.GROUP,
-        k.VERSION,
-        k.PLURAL_AGENT_RUNS,
-        field="status.phase",
-        value="AwaitingReview",
-        interval=ctx.config.review_poll_interval_seconds,
-        registry=registry,
-    )
-    def poll_review(*, namespace: str | None, name: str, **_: Any) -> None:
-        ns = namespace or "default"
-        state.want_look(ns, name, full=False)
-        ctx.workers.enqueue(AGENT_RUN, ns, name)
+    def poll_review(namespace: str, name: str) -> None:
+        """The fallback to webhooks: a conditional look at a waiting run's pull request every interval."""
+        if not state.awaits(namespace, name):
+            return
+        state.want_look(namespace, name, full=False)
+        ctx.workers.enqueue(AGENT_RUN, namespace, name)
+        ctx.workers.enqueue(REVIEW_POLL, namespace, name, after=interval)
+
+    ctx.workers.register(REVIEW_POLL, poll_review)
+    ctx.run_events.subscribe(track_review)

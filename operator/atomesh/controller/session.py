@@ -2,10 +2,9 @@
 person), the session it stored at `refs/atomesh/sessions/<run>` of its workspace repository is deleted too.
 
 Seen from the watch's DELETED event (a run carries no finalizer for this): it never blocks the run's
-deletion. The deleted run is no longer there to be read through the Kubernetes port, so there is nothing
-to enqueue: the event's last state names the repository, and the deletion is one
-`controller.reconciler.attempt` (its error kinds logged and counted as the workers do), like a webhook
-delivery.
+deletion. The deleted run is no longer there to be read through the Kubernetes port, so the event's
+last state, which names the repository, is kept in memory for the `session` request until its
+deletion succeeds.
 
 A deletion missed (the operator was down when the run was deleted) is caught by a sweep
 (`core.sessiongc`): at start and every SWEEP_INTERVAL seconds, the session refs of the workspace
@@ -15,6 +14,7 @@ repositories are listed through the forge and those whose run no longer exists a
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,9 +22,9 @@ import kopf
 
 from atomesh.api import constants as k
 from atomesh.controller.context import OperatorContext
-from atomesh.controller.reconciler import attempt
 from atomesh.controller.review import ReviewForge
 from atomesh.core.sessiongc import MAX_DELETIONS, orphaned_sessions, session_repositories
+from atomesh.kube.client import Body
 from atomesh.kube.resources import AGENT_RUNS, AGENTS
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,24 @@ def register(
         def start_sweeping(**_: Any) -> None:
             ctx.workers.enqueue(SWEEP, *_SWEEP_KEY)
 
-    @kopf.on.event(k.GROUP, k.VERSION, k.PLURAL_AGENT_RUNS, registry=registry)
-    def run_deleted(*, type: str, namespace: str | None, name: str, body: kopf.Body, **_: Any) -> None:
+    deleted: dict[tuple[str, str], Body] = {}  # the last state of runs whose session is still to collect
+    lock = threading.Lock()
+
+    def run_deleted(type: str | None, body: Body) -> None:
         if type == "DELETED":
-            last = dict(body)
-            attempt(ctx.metrics, SESSION, f"{namespace or 'default'}/{name}", lambda: collect_session(forge, last))
+            meta = body.get("metadata") or {}
+            key = (str(meta.get("namespace") or "default"), str(meta.get("name")))
+            with lock:
+                deleted[key] = body
+            ctx.workers.enqueue(SESSION, *key)
+
+    def collect(namespace: str, name: str) -> None:
+        with lock:
+            last = deleted.get((namespace, name))
+        if last is not None:
+            collect_session(forge, last)  # a ForgeError retries it with backoff; the sweep is the last resort
+            with lock:
+                deleted.pop((namespace, name), None)
+
+    ctx.workers.register(SESSION, collect)
+    ctx.run_events.subscribe(run_deleted)

@@ -55,7 +55,7 @@ from atomesh.core.triggers_replies import (
     replied,
 )
 from atomesh.forge.webhook import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, verify
-from atomesh.kube.client import KubeError
+from atomesh.kube.client import Body, KubeError
 from atomesh.kube.resources import AGENT_RUNS, SECRETS
 
 log = logging.getLogger(__name__)
@@ -387,15 +387,13 @@ def register(registry: kopf.OperatorRegistry, ctx: OperatorContext, triggers: Tr
     def index_triggers(*, type: str, namespace: str | None, name: str, body: kopf.Body, **_: Any) -> None:
         triggers.index.observe(namespace or "default", name, None if type == "DELETED" else dict(body))
 
-    @kopf.on.event(
-        k.GROUP,
-        k.VERSION,
-        k.PLURAL_AGENT_RUNS,
-        annotations={k.ANNOTATION_REPLY_TO: kopf.PRESENT},
-        registry=registry,
-    )
-    def reply_on_thread(*, type: str, namespace: str | None, name: str, body: kopf.Body, **_: Any) -> None:
-        if type == "DELETED":
-            triggers.forget(dict(body))
+    def reply_on_thread(type: str | None, body: Body) -> None:
+        meta = body.get("metadata") or {}
+        if k.ANNOTATION_REPLY_TO not in (meta.get("annotations") or {}):
             return
-        ctx.workers.enqueue(TRIGGER_REPLIES, namespace or "default", name)
+        if type == "DELETED":
+            triggers.forget(body)
+            return
+        ctx.workers.enqueue(TRIGGER_REPLIES, str(meta.get("namespace") or "default"), str(meta.get("name")))
+
+    ctx.run_events.subscribe(reply_on_thread)

@@ -9,7 +9,9 @@ through the REST API and the operator's review loop (polling) records the decisi
 from __future__ import annotations
 
 import itertools
+import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +24,7 @@ from atomesh.core.config import OperatorConfig
 from atomesh.forge.github import GitHubForge
 from atomesh.kube.client import RestKube
 from tests.e2e.operator.conftest import (
+    OPERATOR_USER,
     TEST_IMAGE,
     Stack,
     agent_manifest,
@@ -60,6 +63,7 @@ class MergedRun:
     waiting: dict[tuple[str, tuple[tuple[str, str], ...]], float]
     decided: dict[tuple[str, tuple[tuple[str, str], ...]], float]
     receiver: OtlpReceiver
+    writes: Counter[str]  # the operator's writes from the run's creation to its decision, settled
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +94,7 @@ def merged_run(cluster: SecuredKubeAPI, tmp_path_factory: pytest.TempPathFactory
                 stack = Stack(cluster, kube, NAMESPACE)
                 stack.apply(agent_manifest(workspace={"repo": repo, "baseBranch": "main"}))
                 stack.kubectl("wait", "--for=condition=Ready", "agent/tidy", "--timeout=30s")
+                before = settled_writes(cluster, operator)
                 review = {"repo": repo, "number": pull.number, "url": pull.html_url}
                 stack.apply(run_manifest("obs-1", mode="publish", pull=review))
                 stack.wait_phase("obs-1", {"AwaitingReview", "Failed"})
@@ -98,13 +103,31 @@ def merged_run(cluster: SecuredKubeAPI, tmp_path_factory: pytest.TempPathFactory
                 status = stack.wait_phase("obs-1", {"Succeeded", "Rejected", "Failed"})
                 decided = stack.wait_for("the acceptance ratio", lambda: (s := scrape(operator)) and accepted(s) and s)
                 uid = stack.run("obs-1")["metadata"]["uid"]
-                yield MergedRun(stack, github, status, uid, waiting, decided, receiver)
+                settled_writes(cluster, operator)
+                writes = Counter(
+                    f"{w.verb} {w.resource}{'/' + w.subresource if w.subresource else ''}"
+                    for w in cluster.access.writes(OPERATOR_USER, NAMESPACE)[before:]
+                )
+                yield MergedRun(stack, github, status, uid, waiting, decided, receiver, writes)
         finally:
             kube.close()
             github.close()
 
 
 LABELS = (("agent", "tidy"), ("namespace", NAMESPACE))
+
+
+def settled_writes(cluster: SecuredKubeAPI, operator: OperatorThread, seconds: float = 1.5) -> int:
+    """The operator's write count in the namespace once it stopped changing for `seconds` (a count, not a timing)."""
+    count, since = -1, time.monotonic()
+    while True:
+        operator.events.flush()
+        now = len(cluster.access.writes(OPERATOR_USER, NAMESPACE))
+        if now != count:
+            count, since = now, time.monotonic()
+        elif time.monotonic() - since >= seconds:
+            return count
+        time.sleep(0.2)
 
 
 def depth(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> float | None:
@@ -128,6 +151,27 @@ def test_metrics_follow_the_review_queue_and_the_decision(merged_run: MergedRun)
     reviews = merged_run.stack.kubectl("get", "agent", "tidy", "-o", "jsonpath={.status.reviews}")
     assert '"acceptanceRate":1' in reviews
     assert '"merged":1' in reviews
+
+
+def test_a_lifecycle_through_the_merge_takes_eight_writes_of_the_run_and_two_rollups(merged_run: MergedRun) -> None:
+    """The run's own writes: its pod; its status at Pending, Running, AwaitingReview and Succeeded; the
+    Events PodCreated, the pull request's and the merge's. Its Agent's rollup follows (coalesced over
+    the run's quick phase changes, and over the runs of a burst): once when the work ends, once at the
+    decision. Nothing else: no kopf bookkeeping, no ConfigMap."""
+    writes = merged_run.writes
+    print(f"operator writes through the merge: {sum(writes.values())}: {dict(writes)}")
+    assert writes["create pods"] == 1
+    assert writes["patch agentruns/status"] == 4
+    assert writes["create events"] + writes["patch events"] <= 3
+    assert writes["patch agents/status"] <= 2
+    assert sum(writes.values()) - writes["patch agents/status"] <= 8, writes
+    assert set(writes) <= {
+        "create pods",
+        "patch agentruns/status",
+        "create events",
+        "patch events",
+        "patch agents/status",
+    }
 
 
 def test_the_run_is_one_trace_under_invoke_agent_with_its_usage(merged_run: MergedRun) -> None:
