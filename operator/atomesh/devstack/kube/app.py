@@ -37,7 +37,7 @@ from atomesh.devstack.kube.nodes import bind_pod
 from atomesh.devstack.kube.persistence import SqlitePersistence
 from atomesh.devstack.kube.resources import Registry, ResourceInfo
 from atomesh.devstack.kube.selectors import combine, parse_field_selector, parse_label_selector
-from atomesh.devstack.kube.store import Store, encode
+from atomesh.devstack.kube.store import Store, Stored, encode
 
 Obj = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -321,11 +321,18 @@ async def _list_or_watch(
         options = watch.WatchOptions(query, table.options(query) if wants_table else None)
         return await watch.serve(request, api.store, info, namespace, matches, options, api.bookmark_interval)
     rv = str(api.store.rv)
-    selected = [s for s in api.store.iter(info.gr, namespace) if matches(s.obj)]
-    meta: Obj = {"resourceVersion": rv}
     start = _continue_from(query.get("continue"))
-    if start is not None:
-        selected = [s for s in selected if _key(s.obj) > start]
+    stored: list[Stored]
+    if start is None:
+        stored = list(api.store.iter(info.gr, namespace))
+    else:  # every page of a paged LIST shows the objects as they were at its first page's resourceVersion
+        rv, start_key = start
+        snapshot = api.store.snapshot(info.gr, namespace, int(rv))
+        if snapshot is None:
+            raise _continue_expired(str(api.store.rv), start_key)
+        stored = [s for s in snapshot if _key(s.obj) > start_key]
+    selected = [s for s in stored if matches(s.obj)]
+    meta: Obj = {"resourceVersion": rv}
     limit = int(query.get("limit") or 0)
     if limit > 0 and len(selected) > limit:
         last = _key(selected[limit - 1].obj)
@@ -343,14 +350,35 @@ def _key(obj: Obj) -> list[str]:
     return [obj["metadata"].get("namespace", ""), obj["metadata"]["name"]]
 
 
-def _continue_from(token: str | None) -> list[str] | None:
+def _continue_from(token: str | None) -> tuple[str, list[str]] | None:
+    """The (resourceVersion, last key) a continue token carries."""
     if not token:
         return None
     try:
-        start = json.loads(base64.urlsafe_b64decode(token.encode()))["start"]
+        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
+        rv, start = str(decoded["rv"]), [str(s) for s in decoded["start"]]
     except (ValueError, KeyError, TypeError) as exc:
         raise bad_request(f"continue key is not valid: {token!r}") from exc
-    return [str(s) for s in start]
+    if not rv.isdigit():
+        raise bad_request(f"continue key is not valid: {token!r}")
+    return rv, start
+
+
+def _continue_expired(current_rv: str, start: list[str]) -> ApiError:
+    """410 Expired, as the etcd3 store answers a continue whose revision was compacted; its Status carries
+    the token that continues at the current revision (an inconsistent list, the caller's choice)."""
+    inconsistent = base64.urlsafe_b64encode(json.dumps({"rv": current_rv, "start": start}).encode()).decode()
+    error = ApiError(
+        410,
+        "The provided continue parameter is too old to display a consistent list result. You can start a new "
+        "list without the continue parameter, or use the continue token in this response to retrieve the "
+        "remainder of the results. Continuing with the provided token results in an inconsistent list - "
+        "objects that were created, modified, or deleted between the time the first chunk was returned and "
+        "now may show up in the list.",
+        "Expired",
+    )
+    error.list_continue = inconsistent
+    return error
 
 
 def _delete_collection(api: KubeAPI, info: ResourceInfo, namespace: str | None, query: Any, body: Any) -> web.Response:

@@ -45,12 +45,13 @@ class ApiError(Exception):
             self.details["kind"] = kind
         if causes:
             self.details["causes"] = causes
+        self.list_continue: str | None = None  # Status.metadata.continue (an expired paged LIST's way on)
 
     def status(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": {"continue": self.list_continue} if self.list_continue else {},
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,

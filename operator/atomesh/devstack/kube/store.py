@@ -200,6 +200,31 @@ class Store:
             return None
         return itertools.islice(self.history, rv + 1 - first, None)
 
+    def snapshot(self, gr: GroupResource, namespace: str | None, rv: int) -> list[Stored] | None:
+        """The objects of `gr` (in `namespace`, None: all) as they were at resourceVersion `rv`, in key
+        order: the current ones with the history's later writes undone (etcd serves a paged LIST's
+        continue at the first page's revision). None when the history no longer reaches back to `rv`
+        (etcd compacted it): the caller answers 410 Expired."""
+        events = self.events_since(rv)
+        if events is None:
+            return None
+        objects = {
+            (s.obj["metadata"].get("namespace", ""), s.obj["metadata"]["name"]): s for s in self.iter(gr, namespace)
+        }
+        for event in reversed([e for e in events if e.gr == gr]):
+            if namespace is not None and event.namespace != namespace:
+                continue
+            key = (event.namespace, event.stored.obj["metadata"]["name"])
+            if event.type == "ADDED":
+                objects.pop(key, None)
+            elif event.type == "DELETED":
+                objects[key] = event.stored
+            elif event.prev is not None:
+                objects[key] = Stored(event.prev)
+            else:
+                return None
+        return [objects[key] for key in sorted(objects)]
+
     def subscribe(self, watcher: Watcher) -> None:
         self.watchers.setdefault(watcher.gr, set()).add(watcher)
 
