@@ -4,11 +4,14 @@ No decision is taken here that a pure function in `core` could take.
 
 The one reconcile contract; a new controller (an event trigger, a context source) follows it:
 
-1. **Watch → request.** kopf handlers only map an event to the objects it concerns and enqueue
+1. **Watch → request.** Event handlers only map an event to the objects it concerns and enqueue
    them: `ctx.workers.enqueue("<controller>", namespace, name)` (`after=` for a follow-up that
    should coalesce over a delay). They never reconcile, never raise, and kopf's own retry
-   (`TemporaryError`) plays no part: requeueing is the work queue's. On start, kopf's resume
-   handlers enqueue every object, so a restarted operator reconciles everything once.
+   (`TemporaryError`) plays no part: requeueing is the work queue's. AgentRun events come from
+   `ctx.run_events` (`controller.runfeed`: atomesh's informer, the kind with thousands of objects);
+   every other kind's from kopf's handlers. On start, every object seen in the initial LIST is
+   enqueued (kopf's resume handlers; the run feed's events of type None), so a restarted
+   operator reconciles everything once, new work before old.
 2. **Reconcile = read → plan → apply**, registered once with
    `ctx.workers.register("<controller>", reconcile)`, called as `reconcile(namespace, name)`:
    read what it needs through the ports (`ctx.kube`, never kopf's body: a watch-fed cache may
