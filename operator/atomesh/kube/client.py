@@ -120,11 +120,11 @@ class RestKube:
             status = exc.status or 0
         except OSError as exc:
             raise KubeError(0, "ConnectionFailed", str(exc)) from exc
-        if isinstance(data, bytes):
-            data = data.decode()
+        # Parsed from the bytes as they came: a decoded copy of a LIST of thousands of objects is megabytes.
         parsed: Body = json.loads(data) if data else {}
         if status >= 400:
-            raise KubeError(status, str(parsed.get("reason") or "Error"), str(parsed.get("message") or data))
+            text = data.decode(errors="replace") if isinstance(data, bytes) else str(data)
+            raise KubeError(status, str(parsed.get("reason") or "Error"), str(parsed.get("message") or text))
         return parsed
 
     def get(self, resource: Resource, namespace: str, name: str) -> Body | None:

@@ -55,10 +55,11 @@ def _answer(call: Callable[[], Any]) -> Body:
         raise _error(exc) from exc
     except OSError as exc:
         raise KubeError(0, "ConnectionFailed", str(exc)) from exc
-    data = response.data.decode() if isinstance(response.data, bytes) else response.data
-    parsed: Body = json.loads(data or "{}")
+    data = response.data  # parsed from the bytes: a decoded copy of a large LIST would be megabytes more
+    parsed: Body = json.loads(data or b"{}")
     if response.status >= 400:
-        raise KubeError(response.status, str(parsed.get("reason") or "Error"), str(parsed.get("message") or data))
+        text = data.decode(errors="replace") if isinstance(data, bytes) else str(data)
+        raise KubeError(response.status, str(parsed.get("reason") or "Error"), str(parsed.get("message") or text))
     return parsed
 
 
