@@ -39,6 +39,8 @@ from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
 ROOT = Path(__file__).resolve().parents[1]
 NS = "scale"
 FINISHED_AT = "2026-01-01T00:00:00Z"
+# The environment the chart gives the operator's container that changes its memory (templates/deployment.yaml).
+OPERATOR_ENV = {"MALLOC_ARENA_MAX": "2"}
 
 
 def rss_mb() -> float:
@@ -174,7 +176,10 @@ def operator_phase(kubeconfig: str, objects: int, restart: bool) -> dict[str, An
 def in_own_process(kubeconfig: str, objects: int, restart: bool) -> dict[str, Any]:
     """`operator_phase` in a fresh process, as a restarted pod is: its memory is the operator's alone."""
     command = [sys.executable, "-m", "bench.scale", "--operator", kubeconfig, "--objects", str(objects)]
-    done = subprocess.run([*command, *(["--restart"] if restart else [])], cwd=ROOT, capture_output=True, text=True)
+    env = {**os.environ, **OPERATOR_ENV}
+    done = subprocess.run(
+        [*command, *(["--restart"] if restart else [])], cwd=ROOT, capture_output=True, text=True, env=env
+    )
     if done.returncode != 0:
         raise SystemExit(f"the operator process failed:\n{done.stderr[-4000:]}")
     report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])

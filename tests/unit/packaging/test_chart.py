@@ -215,6 +215,7 @@ def test_default_deployment_runs_one_standalone_hardened_operator() -> None:
         assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
     assert not [e for e in container["env"] if e["name"].startswith("OTEL_")], "no traces unless an endpoint is set"
+    assert {"name": "MALLOC_ARENA_MAX", "value": "2"} in container["env"]  # what bench/scale.py measures with
     assert container["resources"]["requests"]
     assert container["resources"]["limits"]
     pod = deployment["spec"]["template"]["spec"]
