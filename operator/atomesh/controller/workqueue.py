@@ -40,7 +40,11 @@ class WorkQueue(Generic[K]):
     def __init__(self, policy: RetryPolicy = DEFAULT_RETRY, clock: Callable[[], float] = time.monotonic) -> None:
         self._policy = policy
         self._clock = clock
-        self._cond = threading.Condition()
+        # Workers wait on `_cond`, woken one per key added (client-go's Signal: waking them all per key
+        # makes every worker contend for the lock); `shut_down` waits on `_finished`, told of every done.
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)
+        self._finished = threading.Condition(lock)
         self._queue: deque[K] = deque()
         self._resync: deque[K] = deque()  # behind `_queue`; stale entries are skipped
         self._resyncing: set[K] = set()  # the keys queued in `_resync` only
@@ -66,13 +70,13 @@ class WorkQueue(Generic[K]):
             if key in self._resyncing:  # promoted: new work about a key that only resync had queued
                 self._resyncing.discard(key)
                 self._queue.append(key)
-                self._cond.notify_all()
+                self._cond.notify()
             return
         self._dirty.add(key)
         if key in self._processing:
             return  # queued again by done()
         self._queue.append(key)
-        self._cond.notify_all()
+        self._cond.notify()
 
     def add_resync(self, key: K) -> None:
         """Queue the key behind every key added otherwise."""
@@ -84,7 +88,7 @@ class WorkQueue(Generic[K]):
                 return  # queued again by done()
             self._resync.append(key)
             self._resyncing.add(key)
-            self._cond.notify_all()
+            self._cond.notify()
 
     def add_after(self, key: K, delay: float) -> None:
         with self._cond:
@@ -106,7 +110,7 @@ class WorkQueue(Generic[K]):
         else:
             self._drained.discard(key)
         heapq.heappush(self._waiting, (ready_at, next(self._sequence), key))
-        self._cond.notify_all()
+        self._cond.notify()  # a waiting worker times its wait by the earliest key
 
     def add_rate_limited(self, key: K) -> None:
         """Queue the key after its backoff, which grows with every call until `forget(key)`."""
@@ -176,7 +180,8 @@ class WorkQueue(Generic[K]):
             self._processing.discard(key)
             if key in self._dirty:
                 self._queue.append(key)
-            self._cond.notify_all()  # a worker may take it; shut_down() waits for in-flight keys
+                self._cond.notify()
+            self._finished.notify_all()
 
     def shut_down(self, timeout: float | None = None) -> bool:
         """Stop accepting keys; hand out what is queued or waiting on a delay. With `timeout`, also
@@ -186,7 +191,7 @@ class WorkQueue(Generic[K]):
             self._cond.notify_all()
             if timeout is None:
                 return True
-            return self._cond.wait_for(lambda: not (self._processing or self._queue or self._resyncing), timeout)
+            return self._finished.wait_for(lambda: not (self._processing or self._queue or self._resyncing), timeout)
 
     @property
     def shutting_down(self) -> bool:
