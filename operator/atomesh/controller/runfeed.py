@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import kopf
 
 from atomesh.api import constants as k
-from atomesh.kube.cache import CachedKube
+from atomesh.kube.cache import CachedKube, compact
 from atomesh.kube.client import Body
 from atomesh.kube.informer import Informer
 from atomesh.kube.resources import AGENT_RUNS
@@ -34,16 +34,6 @@ from atomesh.kube.watch import KubeReader
 log = logging.getLogger(__name__)
 
 RunEventHandler = Callable[[str | None, Body], None]
-# Metadata no reconcile reads and that would double a run's size in memory (client-go's informers
-# are given the same transform).
-BULKY_METADATA = frozenset({"managedFields"})
-
-
-def compact(body: Mapping[str, Any]) -> Body:
-    meta = body.get("metadata") or {}
-    if not BULKY_METADATA.intersection(meta):
-        return dict(body)
-    return {**body, "metadata": {key: value for key, value in meta.items() if key not in BULKY_METADATA}}
 
 
 class RunEvents:

@@ -23,6 +23,7 @@ Invariants:
 from __future__ import annotations
 
 import copy
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -31,6 +32,40 @@ from atomesh.kube.client import Body, Kube
 from atomesh.kube.resources import Resource
 
 Key = tuple[str, str]  # (namespace, name)
+# Metadata no reconcile reads and that would double an object's size in memory (client-go's informers
+# are given the same transform).
+BULKY_METADATA = frozenset({"managedFields"})
+INTERNED_UP_TO = 64  # characters: names, phases, reasons, timestamps repeat across thousands of objects
+
+
+def compact(body: Body) -> Body:
+    """An object as the cache keeps it, made in place from one just decoded that no one else holds
+    (client-go's informer transform): without bulky metadata, and with its short strings interned,
+    since a JSON decoder makes a new string for every value and thousands of objects repeat the same
+    namespace, phase, reason, Agent and API version."""
+    meta = body.get("metadata")
+    if isinstance(meta, dict):
+        for key in BULKY_METADATA.intersection(meta):
+            del meta[key]
+    _intern(body)
+    return body
+
+
+def _intern(value: Any) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, str):
+                if len(item) <= INTERNED_UP_TO:
+                    value[key] = sys.intern(item)
+            elif isinstance(item, (dict, list)):
+                _intern(item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                if len(item) <= INTERNED_UP_TO:
+                    value[index] = sys.intern(item)
+            elif isinstance(item, (dict, list)):
+                _intern(item)
 
 
 def _version(body: Mapping[str, Any] | None) -> int | None:
@@ -88,8 +123,8 @@ class CachedKube:
                     return
                 del self._deleted[(resource.plural, key)]
             current = _version(store.get(key))
-            if current is not None and version is not None and version < current:
-                return
+            if current is not None and version is not None and version <= current:
+                return  # older, or the same version again (kopf's LIST after the start-up one): kept as it is
             self._drop(resource.plural, store, key)
             store[key] = dict(body)
             for label, value in ((body.get("metadata") or {}).get("labels") or {}).items():

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from atomesh.controller.runfeed import RunEvents, compact
+import json
+
+from atomesh.controller.runfeed import RunEvents
+from atomesh.kube.cache import compact
 from atomesh.kube.client import Body
 
 
 def test_a_cached_run_drops_managed_fields_and_keeps_everything_else() -> None:
     body: Body = {
         "metadata": {"name": "r", "labels": {"a": "b"}, "managedFields": [{"manager": "kubectl"}]},
-        "spec": {"agentRef": {"name": "a"}},
+        "spec": {"agentRef": {"name": "a"}, "feedback": ["fix it"]},
         "status": {"phase": "Running"},
     }
-    kept = compact(body)
-    assert kept == {"metadata": {"name": "r", "labels": {"a": "b"}}, "spec": body["spec"], "status": body["status"]}
-    assert body["metadata"]["managedFields"], "the watch's own object is left as it was"
+    expected = {
+        "metadata": {"name": "r", "labels": {"a": "b"}},
+        "spec": {"agentRef": {"name": "a"}, "feedback": ["fix it"]},
+        "status": {"phase": "Running"},
+    }
+    assert compact(body) == expected
+
+
+def test_two_decoded_runs_share_their_repeated_strings() -> None:
+    first = compact(json.loads('{"metadata": {"namespace": "team-a"}, "status": {"phase": "Succeeded"}}'))
+    second = compact(json.loads('{"metadata": {"namespace": "team-a"}, "status": {"phase": "Succeeded"}}'))
+    assert first["metadata"]["namespace"] is second["metadata"]["namespace"]
+    assert first["status"]["phase"] is second["status"]["phase"]
 
 
 def test_one_failing_subscriber_does_not_starve_the_others() -> None:
