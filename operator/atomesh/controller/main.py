@@ -28,7 +28,7 @@ from atomesh.forge.refs import resolve_ref
 from atomesh.gateway.protocol import KeyGateway
 from atomesh.kube.cache import CachedKube
 from atomesh.kube.client import RestKube
-from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, BUDGETS, MESHES, PODS
 from atomesh.kube.watch import KubeReader
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def compose(
     kube = RestKube.from_kubeconfig(kubeconfig)
     # Reconciles read these kinds from the watch cache; Secrets and ConfigMaps from the API server.
     # A mesh lists its runs by label at every reconcile: indexed, not a scan of every run.
-    cache = CachedKube(kube, (AGENTS, AGENT_RUNS, MESHES, PODS), indexed_labels=(LABEL_MESH,))
+    cache = CachedKube(kube, (AGENTS, AGENT_RUNS, MESHES, PODS, BUDGETS), indexed_labels=(LABEL_MESH,))
     ctx = OperatorContext(config=config, kube=cache, clock=clock, resolver=resolver, traces=traces_from_env(os.environ))
     events = EventRecorder(kube, clock=clock)
     ctx.post_event = events.post

@@ -41,7 +41,7 @@ from atomesh.kube.watch import KubeReader
 
 RUNS_LISTED_WITHIN = 120.0  # seconds the start-up waits for the first LIST of AgentRuns
 # The cached kinds kopf's watches feed; AgentRuns come from atomesh's informers (`controller.runfeed`).
-KOPF_FED = (AGENTS, MESHES, PODS)
+KOPF_FED = (AGENTS, MESHES, PODS, BUDGETS)
 
 log = logging.getLogger(__name__)
 

@@ -28,10 +28,10 @@ import kopf
 from atomesh.api import constants as k
 from atomesh.kube.cache import CachedKube, compact
 from atomesh.kube.client import KubeError
-from atomesh.kube.resources import AGENT_RUNS, AGENTS, MESHES, PODS, Resource
+from atomesh.kube.resources import AGENT_RUNS, AGENTS, BUDGETS, MESHES, PODS, Resource
 
 log = logging.getLogger(__name__)
-CACHED = (AGENTS, AGENT_RUNS, MESHES, PODS)
+CACHED = (AGENTS, AGENT_RUNS, MESHES, PODS, BUDGETS)
 # Only runner pods are cached: the operator reads no other pods.
 RUNNER_PODS: dict[str, Any] = {k.LABEL_RUN: kopf.PRESENT, k.LABEL_COMPONENT: "runner"}
 

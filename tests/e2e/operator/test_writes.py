@@ -44,6 +44,7 @@ def test_a_run_lifecycle_takes_at_most_eight_operator_writes(
     stack.apply(agent_manifest())
     stack.kubectl("wait", "--for=condition=Ready", "agent/tidy", "--timeout=30s")
     before = quiet(stack, cluster, operator)
+    audited = len(cluster.access.audit)
     for index in range(RUNS):
         stack.apply(run_manifest(f"w{index}", mode="publish"))
     for index in range(RUNS):
@@ -57,3 +58,9 @@ def test_a_run_lifecycle_takes_at_most_eight_operator_writes(
     assert kinds["patch agentruns/status"] <= 3 * RUNS  # Pending, Running, AwaitingReview: once each
     assert kinds["create events"] + kinds["patch events"] <= 2 * RUNS  # PodCreated and the outcome
     assert not kinds["create configmaps"]  # the run file travels in the pod's annotation
+    reads = [
+        f"{r.verb} {r.resource}"
+        for r in list(cluster.access.audit)[audited:]
+        if r.user == OPERATOR_USER and r.verb in ("get", "list") and r.namespace == stack.namespace
+    ]
+    assert not reads, f"a reconcile read the API server instead of its watch cache: {reads}"
