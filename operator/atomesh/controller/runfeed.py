@@ -10,7 +10,7 @@ relist):
   object, each in a task of its own, so with 20,000 runs a run created during a restart waited
   behind all of them (47 s), and each run cost kopf's per-object bookkeeping in memory. Here a
   LIST is a loop over a list: a restart hands 20,000 runs to the subscribers in about a second,
-  and the watch — new work — follows at once. Objects are cached compact (no managedFields).
+  and the watch — new work — follows at once. Objects are cached compact (`kube.cache.compact`).
 - **kopf's watch**, with kopf peering only: a standby replica must hear nothing, and kopf pauses
   its own watches when a peer of higher priority is active, which atomesh's informers cannot see.
 """
