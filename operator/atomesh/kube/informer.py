@@ -11,7 +11,8 @@ Invariants:
 - **Resumed, not restarted.** A watch the server ends (its timeout) is resumed from the last
   resourceVersion seen; only an expired one (410) costs a new LIST.
 - **Never gives up while running.** A failed LIST or WATCH is retried after a delay that doubles
-  per failure in a row (`retry_initial` to `retry_maximum`), as client-go's backoff manager does.
+  per failure in a row (`retry_initial` to `retry_maximum`), as client-go's backoff manager does;
+  so is a handler that raised (its traceback logged), with a new LIST.
 - `synced` is set once the first LIST has been handed over; `stop` ends the watch in progress.
 - The handler runs in the informer's thread: it must be quick and thread-safe, as client-go's
   event handlers must be (enqueue work, update a cache), never a reconcile.
@@ -99,17 +100,24 @@ class Informer:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                items, version = self.reader.list(
-                    self.resource, self.namespace, labels=self._labels, page_size=self._page_size
-                )
-            except KubeError as exc:
-                self._failed("listing", exc)
-                continue
-            self.lists += 1
-            self._failures = 0
-            self._handler.listed(items, version)
-            self._synced.set()
-            self._follow(version)
+                self._list_and_watch()
+            except Exception as exc:  # a handler's bug or an answer that could not be read: list again, later
+                log.exception("the informer of %s failed", self.resource.plural)
+                self._failed("handling", exc)
+
+    def _list_and_watch(self) -> None:
+        try:
+            items, version = self.reader.list(
+                self.resource, self.namespace, labels=self._labels, page_size=self._page_size
+            )
+        except KubeError as exc:
+            self._failed("listing", exc)
+            return
+        self.lists += 1
+        self._handler.listed(items, version)
+        self._failures = 0
+        self._synced.set()
+        self._follow(version)
 
     def _follow(self, version: str) -> None:
         """WATCH from `version` until it expires (the caller relists) or the informer stops."""
@@ -129,7 +137,7 @@ class Informer:
                     return
                 self._failed("watching", exc)
 
-    def _failed(self, doing: str, exc: KubeError) -> None:
+    def _failed(self, doing: str, exc: Exception) -> None:
         if self._stop.is_set():
             return
         initial, maximum = self._retry

@@ -96,6 +96,32 @@ def test_lists_in_pages_then_follows_the_watch(short_history_api: RunningKubeAPI
         kube.close()
 
 
+class FailingOnce(Recorder):
+    def listed(self, items: list[Body], version: str) -> None:
+        first = not self.lists
+        super().listed(items, version)
+        if first:
+            raise RuntimeError("a bug in the handler")
+
+
+def test_a_handler_that_raises_is_handed_a_new_list(short_history_api: RunningKubeAPI) -> None:
+    kube = RestKube.from_kubeconfig(str(short_history_api.kubeconfig))
+    reader = KubeReader.from_kubeconfig(str(short_history_api.kubeconfig))
+    new_run(kube, "only")
+    recorder = FailingOnce()
+    informer = Informer(reader, AGENT_RUNS, NS, recorder, retry_initial=0.05)
+    informer.start()
+    try:
+        assert informer.wait_synced(15)
+        assert recorder.lists == [["only"], ["only"]]
+        new_run(kube, "after")
+        eventually(lambda: ("ADDED", "after") in recorder.events)
+    finally:
+        informer.stop()
+        reader.close()
+        kube.close()
+
+
 def test_an_expired_watch_is_replaced_by_a_list(short_history_api: RunningKubeAPI) -> None:
     kube = RestKube.from_kubeconfig(str(short_history_api.kubeconfig))
     reader = KubeReader.from_kubeconfig(str(short_history_api.kubeconfig))
