@@ -8,8 +8,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 # Three workers on CI's two cores: the suite waits on subprocesses (git, harness CLIs, emulators and
-# browsers) for about 40% of its time, so a third worker fills the idle core time.
-PYTEST_ARGS ?= -n 3
+# browsers) for about 40% of its time, so a third worker fills the idle core time. Work stealing: a
+# worker that runs out takes pending tests from the others, so the long e2e tests do not queue up
+# behind one worker at the end.
+PYTEST_ARGS ?= -n 3 --dist worksteal
 # kubectl and the other tools the venv installs come first, then the harness CLIs.
 TOOLS_PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$$PATH
 
