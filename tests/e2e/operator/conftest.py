@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,7 +178,13 @@ def make_namespace(kube_api: RunningKubeAPI, name: str) -> None:
 @pytest.fixture
 def stack(cluster: RunningKubeAPI, operator: OperatorThread, request: pytest.FixtureRequest) -> Iterator[Stack]:
     """A fresh namespace per test, served by the module's operator."""
-    namespace = "t-" + request.node.name.lower().replace("_", "-")[:40].strip("-")
+    with namespace_stack(cluster, "t-" + request.node.name.lower().replace("_", "-")[:40].strip("-")) as stack:
+        yield stack
+
+
+@contextmanager
+def namespace_stack(cluster: RunningKubeAPI, namespace: str) -> Iterator[Stack]:
+    """`namespace`, made, and a Stack on it with its own client (closed after)."""
     make_namespace(cluster, namespace)
     kube = RestKube.from_kubeconfig(str(cluster.kubeconfig))
     try:

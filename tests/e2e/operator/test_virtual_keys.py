@@ -13,9 +13,8 @@ import pytest
 
 from atomesh.controller.main import OperatorThread
 from atomesh.gateway.litellm import LiteLLMKeys
-from atomesh.kube.client import RestKube
 from atomesh.kube.resources import SECRETS
-from tests.e2e.operator.conftest import Stack, agent_manifest, make_namespace, operator_config
+from tests.e2e.operator.conftest import Stack, agent_manifest, namespace_stack, operator_config
 from tests.fixtures.kube import RunningKubeAPI
 from tests.fixtures.litellm_keys import LiteLLMKeyAPI
 
@@ -28,12 +27,8 @@ ALIAS = f"atomesh/{NAMESPACE}/tidy"
 
 @pytest.fixture
 def stack(cluster: RunningKubeAPI) -> Iterator[Stack]:
-    make_namespace(cluster, NAMESPACE)
-    kube = RestKube.from_kubeconfig(str(cluster.kubeconfig))
-    try:
-        yield Stack(cluster, kube, NAMESPACE)
-    finally:
-        kube.close()
+    with namespace_stack(cluster, NAMESPACE) as stack:
+        yield stack
 
 
 def test_an_agents_key_follows_it_from_creation_to_deletion(cluster: RunningKubeAPI, stack: Stack) -> None:

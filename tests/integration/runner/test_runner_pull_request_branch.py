@@ -17,21 +17,11 @@ from atomesh.api.runfile import PublishSummary
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+MODEL_KEY = "sk-ant-onto-pull"
 FIX = [
     {"tools": [{"tool": "write_file", "input": {"path": "docs/fixed.md", "content": "# Fixed\n"}}]},
     {"text": "Fixed the failing check."},
 ]
-
-
-def pod_for(tmp: Path, github: GitHubEmulatorHandle, model_url: str) -> RunnerPod:
-    return RunnerPod(
-        tmp,
-        forge_api_url=github.url,
-        forge_git_url=github.git_url,
-        forge_token=github.bot_token,
-        model_base_url=model_url,
-        model_api_key="sk-ant-onto-pull",
-    )
 
 
 def test_a_run_onto_a_pull_request_pushes_a_commit_to_its_head_branch_and_opens_none(
@@ -41,7 +31,7 @@ def test_a_run_onto_a_pull_request_pushes_a_commit_to_its_head_branch_and_opens_
     before = github_emulator.push_branch(slug, "feature/greeting", {"README.md": "changed\n"})
     repo = github_emulator.client(github_emulator.bot_token).get_repo(slug)
     pull = repo.create_pull(base="main", head="feature/greeting", title="Greeting", body="Mine.")
-    pod = pod_for(tmp_path / "pod", github_emulator, anthropic_emulator(FIX).url)
+    pod = RunnerPod.on_github(tmp_path / "pod", github_emulator, anthropic_emulator(FIX).url, MODEL_KEY)
     spec = agent_spec(workspace={"repo": slug, "baseBranch": "main"})
     pod.write_run_file(run_file(spec=spec, branch="feature/greeting", pullRequest=pull.number, ontoPullRequest=True))
     for step in ("checkout", "agent", "publish"):
@@ -69,7 +59,7 @@ def test_a_closed_pull_request_is_refused_before_anything_is_pushed(
     before = github_emulator.push_branch(slug, "feature/closed", {"README.md": "changed\n"})
     repo = github_emulator.client(github_emulator.bot_token).get_repo(slug)
     pull = repo.create_pull(base="main", head="feature/closed", title="Closed", body="")
-    pod = pod_for(tmp_path / "pod", github_emulator, anthropic_emulator(FIX).url)
+    pod = RunnerPod.on_github(tmp_path / "pod", github_emulator, anthropic_emulator(FIX).url, MODEL_KEY)
     spec = agent_spec(workspace={"repo": slug, "baseBranch": "main"})
     pod.write_run_file(run_file(spec=spec, branch="feature/closed", pullRequest=pull.number, ontoPullRequest=True))
     for step in ("checkout", "agent"):

@@ -34,17 +34,6 @@ def harness_kinds() -> list[object]:
     ]
 
 
-def github_pod(root: Path, github: GitHubEmulatorHandle, model_url: str) -> RunnerPod:
-    return RunnerPod(
-        root,
-        forge_api_url=github.url,
-        forge_git_url=github.git_url,
-        forge_token=github.bot_token,
-        model_base_url=model_url,
-        model_api_key=MODEL_KEY,
-    )
-
-
 def texts_under(root: Path) -> dict[Path, str]:
     found = {}
     for path in root.rglob("*"):
@@ -61,7 +50,7 @@ def test_pull_request_without_any_credential(
     assert len(forge_token) >= 8
     slug = github_emulator.seed_sample_app()
     model = anthropic_emulator(CHANGE)
-    pod = github_pod(tmp_path / "pod", github_emulator, model.url)
+    pod = RunnerPod.on_github(tmp_path / "pod", github_emulator, model.url, MODEL_KEY)
     spec = agent_spec(
         workspace={"repo": slug, "baseBranch": "main"},
         harness={"kind": kind, "model": "claude-sonnet-4-5", "maxTurns": 10},
@@ -132,7 +121,7 @@ def test_an_agent_that_writes_its_key_into_the_artifact_is_stopped(
     model = anthropic_emulator(
         [{"tools": [{"tool": "run", "input": {"command": "env > docs/env.txt"}}]}, {"text": "Dumped."}]
     )
-    pod = github_pod(tmp_path / "pod", github_emulator, model.url)
+    pod = RunnerPod.on_github(tmp_path / "pod", github_emulator, model.url, MODEL_KEY)
     spec = agent_spec(
         workspace={"repo": slug, "baseBranch": "main"}, harness={"kind": kind, "model": "claude-sonnet-4-5"}
     )
@@ -150,7 +139,7 @@ def test_publish_ignores_git_config_and_hooks_the_agent_planted(
     """The agent step can write anywhere on the shared volume, .git and $HOME included; nothing it
     plants there may run in publish (which holds the forge token) or redirect the push."""
     slug = github_emulator.seed_sample_app()
-    pod = github_pod(tmp_path / "pod", github_emulator, "http://127.0.0.1:9")
+    pod = RunnerPod.on_github(tmp_path / "pod", github_emulator, "http://127.0.0.1:9", MODEL_KEY)
     spec = agent_spec(workspace={"repo": slug, "baseBranch": "main"})
     pod.write_run_file(run_file(spec=spec))
     assert pod.run("checkout").returncode == 0
