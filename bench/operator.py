@@ -3,9 +3,9 @@
 
 Prints AgentRun created → runner pod created latency (p50/p99) — for the operator alone (the
 kubelet does not serve that namespace) and with the kubelet running every pod on the same
-machine — Kubernetes API writes per run
-lifecycle (counted from the API server's watch streams: every write is one watch event), and API
-writes per minute with many idle Agents after they settled (target: zero).
+machine — Kubernetes API writes per run lifecycle, to AwaitingReview and through the merge of its
+pull request on the GitHub emulator (counted from the API server's watch streams: every write is
+one watch event), and API writes per minute with many idle Agents after they settled (target: zero).
 Everything runs locally: the Kubernetes API emulator, the local kubelet with the stand-in runner
 of the e2e tests, and the real operator in a thread. With `--pairs N`, also N alternating pairs of
 atomesh and the bare kopf peer (bench/kopf_peer.py), each in its own process on a fresh namespace:
@@ -35,12 +35,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from bench.pulls import PullRequests, open_pull_requests
 
 from atomesh.controller.main import OperatorThread
 from atomesh.core.config import OperatorConfig
 from atomesh.devstack.kube import KubeAPIServer, write_kubeconfig
 from atomesh.devstack.kubelet.background import BackgroundKubelet
 from atomesh.devstack.kubelet.config import KubeletConfig
+from atomesh.forge.github import GitHubForge
 from atomesh.kube.client import RestKube
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, PODS
 
@@ -100,14 +102,14 @@ def namespace(kube: RestKube, name: str) -> None:
         kube._request("POST", f"/api/v1/namespaces/{name}/secrets", body=body)
 
 
-def agent(name: str, ns: str) -> dict[str, Any]:
+def agent(name: str, ns: str, repo: str = "acme/site") -> dict[str, Any]:
     return {
         "metadata": {"name": name, "namespace": ns},
         "spec": {
             "purpose": "bench",
             "instructions": "bench",
             "output": {"artifact": "doc"},
-            "workspace": {"repo": "acme/site"},
+            "workspace": {"repo": repo},
             "harness": {"model": "m"},
             "historyLimit": 1000,
         },
@@ -127,17 +129,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def create_runs(kube: RestKube, ns: str, runs: int) -> dict[str, float]:
-    """`runs` AgentRuns at a steady 20 per second (not one burst); returns when each was created."""
+def create_runs(kube: RestKube, ns: str, runs: int, pulls: list[dict[str, Any]] | None = None) -> dict[str, float]:
+    """`runs` AgentRuns at a steady 20 per second (not one burst), each publishing its pull request of
+    `pulls` when given; returns when each was created."""
     created: dict[str, float] = {}
     for index in range(runs):
         name = f"run-{index:03d}"
         created[name] = time.monotonic()
+        run_input: dict[str, Any] = {"mode": "publish"}
+        if pulls:
+            run_input["pull"] = pulls[index]
         kube.create(
             AGENT_RUNS,
             {
                 "metadata": {"name": name, "namespace": ns},
-                "spec": {"agentRef": {"name": "bench"}, "input": {"mode": "publish"}},
+                "spec": {"agentRef": {"name": "bench"}, "input": run_input},
             },
         )
         time.sleep(0.05)
@@ -158,9 +164,9 @@ def report_latency(
     )
 
 
-def ready_agent(kube: RestKube, ns: str) -> None:
+def ready_agent(kube: RestKube, ns: str, repo: str = "acme/site") -> None:
     namespace(kube, ns)
-    kube.create(AGENTS, agent("bench", ns))
+    kube.create(AGENTS, agent("bench", ns, repo))
     wait("agent Ready", lambda: ((kube.get(AGENTS, ns, "bench") or {}).get("status") or {}).get("specHash"))
     time.sleep(1)
 
@@ -178,22 +184,8 @@ def bench_latency(kube: RestKube, url: str, runs: int) -> None:
     report_latency("operator alone (pods not run)", created, watcher.since(start))
 
 
-def bench_runs(kube: RestKube, url: str, runs: int, op: OperatorThread) -> None:
-    ns = LIFECYCLE_NAMESPACE
-    ready_agent(kube, ns)
-    watcher = Watcher(url, ns)
-    reads_before = op.kube.reads
-    start = time.monotonic()
-    created = create_runs(kube, ns, runs)
-
-    def done() -> bool:
-        items = kube.list(AGENT_RUNS, ns)
-        return len(items) == runs and all((i.get("status") or {}).get("phase") == "AwaitingReview" for i in items)
-
-    wait("every run AwaitingReview", done)
-    time.sleep(2)
-    records = watcher.since(start)
-    report_latency("with the local kubelet running every pod on the same machine", created, records)
+def count_writes(records: list[tuple[float, str, str, dict[str, Any]]]) -> Counter[str]:
+    """Writes seen on the watch streams, by whom: the kubelet's pod status and Events apart."""
     writes: Counter[str] = Counter()
     for _, resource, _type, obj in records:
         if resource == "pods" and _type == "MODIFIED":
@@ -207,16 +199,45 @@ def bench_runs(kube: RestKube, url: str, runs: int, op: OperatorThread) -> None:
                 writes[f"  events (operator) {obj.get('reason')} {_type.lower()}"] += 1
             continue
         writes[f"{resource} {_type.lower()}"] += 1
+    return writes
+
+
+def report_writes(what: str, writes: Counter[str], runs: int) -> None:
     operator_total = sum(
         n for key, n in writes.items() if "kubelet" not in key and key != "agentruns added" and not key.startswith(" ")
     )
     print(
-        "API writes per run lifecycle (Pending → Running → AwaitingReview), by the operator "
-        f"(the run's creation not counted): {operator_total / runs:.1f}"
+        f"API writes per run lifecycle ({what}), by the operator (the run's creation not counted): "
+        f"{operator_total / runs:.2f}"
     )
     for key, n in sorted(writes.items()):
         print(f"  {key}: {n / runs:.2f} per run")
+
+
+def all_in_phase(kube: RestKube, ns: str, runs: int, phase: str) -> bool:
+    items = kube.list(AGENT_RUNS, ns)
+    return len(items) == runs and all((i.get("status") or {}).get("phase") == phase for i in items)
+
+
+def bench_runs(kube: RestKube, url: str, runs: int, op: OperatorThread, pulls: PullRequests) -> None:
+    """Each run publishes a pull request of the GitHub emulator; once all await review, the reviewer
+    merges them at 20 per second: writes to AwaitingReview, and through the decision."""
+    ns = LIFECYCLE_NAMESPACE
+    ready_agent(kube, ns, pulls.repo)
+    watcher = Watcher(url, ns)
+    reads_before = op.kube.reads
+    start = time.monotonic()
+    created = create_runs(kube, ns, runs, pulls.pulls)
+    wait("every run AwaitingReview", lambda: all_in_phase(kube, ns, runs, "AwaitingReview"))
+    time.sleep(2)
+    records = watcher.since(start)
+    report_latency("with the local kubelet running every pod on the same machine", created, records)
+    report_writes("Pending → Running → AwaitingReview", count_writes(records), runs)
     print(f"API reads (GET/LIST) per run lifecycle, by the operator: {(op.kube.reads - reads_before) / runs:.2f}")
+    pulls.merge_all()
+    wait("every run Succeeded", lambda: all_in_phase(kube, ns, runs, "Succeeded"))
+    time.sleep(2)
+    report_writes("… → AwaitingReview → merged → Succeeded", count_writes(watcher.since(start)), runs)
 
 
 def bench_idle(kube: RestKube, url: str, agents: int, idle: float) -> None:
@@ -344,14 +365,25 @@ def main() -> int:
             namespace=LIFECYCLE_NAMESPACE,
             entrypoints={"atomesh-test-runner": [sys.executable, str(FAKE_RUNNER)]},
         )
-        config = OperatorConfig(runner_image=IMAGE)
         if args.pairs:
             bench_pairs(kube, server.url, str(kubeconfig), args.pairs, args.runs)
         if not args.only_pairs:
-            with BackgroundKubelet(kubelet), OperatorThread(config, str(kubeconfig), all_namespaces=True) as op:
-                bench_latency(kube, server.url, args.runs)
-                bench_runs(kube, server.url, args.runs, op)
-                bench_idle(kube, server.url, args.agents, args.idle)
+            pulls = open_pull_requests(Path(tmp), args.runs)
+            config = OperatorConfig(
+                runner_image=IMAGE,
+                forge_api_url=pulls.api_url,
+                forge_git_url=pulls.git_url,
+                review_poll_interval_seconds=2.0,
+            )
+            forge = GitHubForge(pulls.api_url, pulls.accounts.bot_token)
+            operator = OperatorThread(config, str(kubeconfig), all_namespaces=True, forge=forge)
+            try:
+                with BackgroundKubelet(kubelet), operator as op:
+                    bench_latency(kube, server.url, args.runs)
+                    bench_runs(kube, server.url, args.runs, op, pulls)
+                    bench_idle(kube, server.url, args.agents, args.idle)
+            finally:
+                pulls.close()
         kube.close()
     return 0
 

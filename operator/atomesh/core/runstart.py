@@ -16,8 +16,10 @@ pod when cancelled, write the status, post the events. Invariants:
 - `retry` says whether the run must be looked at again by itself (its Agent may appear or become
   Ready); a run the mesh holds is not retried: the mesh's next change to it is its next event.
 - An Event is planned only when the phase or reason changes, so a plan applied twice posts it once;
-  and only where a user looks for one: PodCreated once (by the create), the outcome, and warnings.
-  A run's pod starting (PodCreated again, Running) is the status's news, not an Event's.
+  and only where a user looks for one: the outcome and warnings. A run's start (its pod created,
+  then Running) is the status's news, not an Event's: the status names the pod and the Agent's
+  revision, and an Event saying so again would be a write per run for nothing (a resumed run's new
+  pod does get one, `core.runresume`: a resume is news the status does not keep).
 """
 
 from __future__ import annotations
@@ -51,7 +53,6 @@ class StartPlan:
     objects: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     retry: bool = False
     retry_after: float = AGENT_WAIT_DELAY
-    created_event: str = ""  # the PodCreated Event's message, posted when the pod is new
 
     @property
     def pod(self) -> dict[str, Any] | None:
@@ -106,8 +107,7 @@ def plan_start(
             "start_time": status.start_time or now,
         }
     )
-    event = f"created runner pod {name} for agent revision {snapshot.revision}"
-    return StartPlan(started, objects, created_event=event)
+    return StartPlan(started, objects)
 
 
 def plan_run(
@@ -146,10 +146,7 @@ def plan_run(
         if status.agent is None:
             waiting = Waiting(status.message or "waiting for the agent", start.retry_after) if start.retry else None
             return run_status_plan(old, with_conditions(status, generation, now), requeue=waiting)
-        created = (Event("Normal", c.POD_CREATED, start.created_event),)
-        actions = tuple(
-            Create(obj, owned=True, on_created=created if obj is start.pod else ()) for obj in start.objects
-        )
+        actions = tuple(Create(obj, owned=True) for obj in start.objects)
         pod = pod if pod is not None else start.pod
     followed = plan_from_pod(status, cancel=run.spec.cancel, pod=observe_pod(pod) if pod else None, now=now)
     if followed.delete_pod and status.pod_name:
@@ -169,7 +166,7 @@ def run_status_plan(
     old: AgentRunStatus, new: AgentRunStatus, actions: tuple[Action, ...] = (), requeue: Waiting | None = None
 ) -> Plan:
     """Write `new`; an Event when the phase or the reason changed (Warning for a failure, a pause at a hard
-    limit or a missing Agent), except for PodCreated (the pod's creation posts it) and Running."""
+    limit or a missing Agent), except for the run's start (PodCreated, Running)."""
     events: tuple[Event, ...] = ()
     if new.phase != old.phase or new.reason != old.reason:
         warning = new.phase in ("Failed", "Paused") or new.reason in (c.AGENT_NOT_FOUND, c.AGENT_NOT_READY)

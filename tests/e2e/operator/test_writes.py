@@ -2,7 +2,7 @@
 AwaitingReview, counted in the API server's audit records by the operator's own identity.
 
 A count, not a timing: pod (1), one status per phase a user sees (Pending, Running, AwaitingReview),
-the Events a user looks for (PodCreated, the outcome) and the Agent's coalesced rollup."""
+the Event a user looks for (the outcome: the pull request opened) and the Agent's coalesced rollup."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_a_run_lifecycle_takes_at_most_eight_operator_writes(
     assert len(writes) / RUNS <= MAX_WRITES_PER_RUN, kinds
     assert kinds["create pods"] == RUNS
     assert kinds["patch agentruns/status"] <= 3 * RUNS  # Pending, Running, AwaitingReview: once each
-    assert kinds["create events"] + kinds["patch events"] <= 2 * RUNS  # PodCreated and the outcome
+    assert kinds["create events"] + kinds["patch events"] <= RUNS  # the outcome; the start is the status's news
     assert not kinds["create configmaps"]  # the run file travels in the pod's annotation
     reads = [
         f"{r.verb} {r.resource}"
