@@ -3,6 +3,8 @@ posts events, and its finalizer holds deletion until the delete handler complete
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 import urllib.error
 from collections.abc import Iterator
@@ -63,10 +65,28 @@ def operator(kube_api: RunningKubeAPI) -> Iterator[Operator]:
     kube_api.apply(WIDGETS_CRD)
     kube_api.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
     op = Operator(kube_api.url)
-    with KopfRunner(["run", "--standalone", "--namespace", NS, "--verbose"], registry=op.registry) as runner:
+    with (
+        restored_logging(),
+        KopfRunner(["run", "--standalone", "--namespace", NS, "--verbose"], registry=op.registry) as runner,
+    ):
         yield op
         op.release_delete.set()
     assert runner.exception is None, runner.output
+
+
+@contextlib.contextmanager
+def restored_logging() -> Iterator[None]:
+    """kopf's CLI configures logging for the whole process: a DEBUG stream handler on the root logger and
+    a silenced `asyncio`. Put both back, or every later test of this worker prints its DEBUG records."""
+    root, quiet = logging.getLogger(), logging.getLogger("asyncio")
+    handlers, level = list(root.handlers), root.level
+    quiet_handlers, propagate = list(quiet.handlers), quiet.propagate
+    try:
+        yield
+    finally:
+        root.handlers[:], quiet.handlers[:] = handlers, quiet_handlers
+        root.setLevel(level)
+        quiet.propagate = propagate
 
 
 def _get(kube_api: RunningKubeAPI, name: str) -> dict[str, Any] | None:
