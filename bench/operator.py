@@ -171,11 +171,11 @@ def ready_agent(kube: RestKube, ns: str, repo: str = "acme/site") -> None:
     time.sleep(1)
 
 
-def bench_latency(kube: RestKube, url: str, runs: int) -> None:
+def bench_latency(kube: RestKube, url: str, runs: int, repo: str) -> None:
     """The operator's reaction alone: the kubelet does not serve this namespace, so no runner
     process competes for the two cores and pods stay Pending once created."""
     ns = "bench-latency"
-    ready_agent(kube, ns)
+    ready_agent(kube, ns, repo)
     watcher = Watcher(url, ns)
     start = time.monotonic()
     created = create_runs(kube, ns, runs)
@@ -240,11 +240,11 @@ def bench_runs(kube: RestKube, url: str, runs: int, op: OperatorThread, pulls: P
     report_writes("… → AwaitingReview → merged → Succeeded", count_writes(watcher.since(start)), runs)
 
 
-def bench_idle(kube: RestKube, url: str, agents: int, idle: float) -> None:
+def bench_idle(kube: RestKube, url: str, agents: int, idle: float, repo: str) -> None:
     ns = "bench-idle"
     namespace(kube, ns)
     for index in range(agents):
-        kube.create(AGENTS, agent(f"idle-{index:03d}", ns))
+        kube.create(AGENTS, agent(f"idle-{index:03d}", ns, repo))
 
     def settled() -> bool:
         items = kube.list(AGENTS, ns)
@@ -379,9 +379,9 @@ def main() -> int:
             operator = OperatorThread(config, str(kubeconfig), all_namespaces=True, forge=forge)
             try:
                 with BackgroundKubelet(kubelet), operator as op:
-                    bench_latency(kube, server.url, args.runs)
+                    bench_latency(kube, server.url, args.runs, pulls.repo)
                     bench_runs(kube, server.url, args.runs, op, pulls)
-                    bench_idle(kube, server.url, args.agents, args.idle)
+                    bench_idle(kube, server.url, args.agents, args.idle, pulls.repo)
             finally:
                 pulls.close()
         kube.close()
