@@ -38,11 +38,13 @@ import yaml
 from bench.pulls import PullRequests, open_pull_requests
 
 from atomesh.controller.main import OperatorThread
+from atomesh.controller.review import WEBHOOK_PATH
 from atomesh.core.config import OperatorConfig
 from atomesh.devstack.kube import KubeAPIServer, write_kubeconfig
 from atomesh.devstack.kubelet.background import BackgroundKubelet
 from atomesh.devstack.kubelet.config import KubeletConfig
 from atomesh.forge.github import GitHubForge
+from atomesh.forge.webhook import EVENTS
 from atomesh.kube.client import RestKube
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, PODS
 
@@ -50,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FAKE_RUNNER = ROOT / "tests" / "e2e" / "operator" / "fake_runner.py"
 IMAGE = "atomesh-test-runner:1"
 LIFECYCLE_NAMESPACE = "bench-runs"
+WEBHOOK_SECRET = "bench-webhook-secret"
 WATCHED = {
     "agents": "/apis/atomesh.io/v1alpha1/namespaces/{ns}/agents",
     "agentruns": "/apis/atomesh.io/v1alpha1/namespaces/{ns}/agentruns",
@@ -199,6 +202,9 @@ def count_writes(records: list[tuple[float, str, str, dict[str, Any]]]) -> Count
                 writes[f"  events (operator) {obj.get('reason')} {_type.lower()}"] += 1
             continue
         writes[f"{resource} {_type.lower()}"] += 1
+        if resource == "agentruns" and _type == "MODIFIED":
+            phase = (obj.get("status") or {}).get("phase")
+            writes[f"  agentruns modified, now {phase} ({(obj.get('status') or {}).get('reason')})"] += 1
     return writes
 
 
@@ -369,16 +375,15 @@ def main() -> int:
             bench_pairs(kube, server.url, str(kubeconfig), args.pairs, args.runs)
         if not args.only_pairs:
             pulls = open_pull_requests(Path(tmp), args.runs)
-            config = OperatorConfig(
-                runner_image=IMAGE,
-                forge_api_url=pulls.api_url,
-                forge_git_url=pulls.git_url,
-                review_poll_interval_seconds=2.0,
-            )
+            # As installed: GitHub's webhooks tell the operator of a decision; the poll (60 s) is the fallback.
+            config = OperatorConfig(runner_image=IMAGE, forge_api_url=pulls.api_url, forge_git_url=pulls.git_url)
             forge = GitHubForge(pulls.api_url, pulls.accounts.bot_token)
-            operator = OperatorThread(config, str(kubeconfig), all_namespaces=True, forge=forge)
+            operator = OperatorThread(
+                config, str(kubeconfig), all_namespaces=True, forge=forge, webhook_secret=WEBHOOK_SECRET
+            )
             try:
                 with BackgroundKubelet(kubelet), operator as op:
+                    pulls.emulator.add_hook(op.metrics_url + WEBHOOK_PATH, WEBHOOK_SECRET, list(EVENTS), pulls.repo)
                     bench_latency(kube, server.url, args.runs, pulls.repo)
                     bench_runs(kube, server.url, args.runs, op, pulls)
                     bench_idle(kube, server.url, args.agents, args.idle, pulls.repo)
