@@ -108,7 +108,7 @@ AGENT_NOT_FOUND: Final = "AgentNotFound"
 AGENT_NOT_READY: Final = "AgentNotReady"
 #: Failed, Stalled=True: `spec.input` does not validate against the Agent's input schema.
 INVALID_INPUT: Final = "InvalidInput"
-#: Pending, Event Normal: the runner pod was created.
+#: Pending: the runner pod was created (no Event: the status names the pod; a start is not news).
 POD_CREATED: Final = "PodCreated"
 #: Pending, Event Normal: a Paused run resumes: a new runner pod (`<run>-runner-<attempt>`) continues its
 #: kept session and work; the message says what resumed it (a raised limit or the annotation).
