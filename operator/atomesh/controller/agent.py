@@ -30,11 +30,13 @@ from atomesh.core.revision import RefResolution, describe_validation_error
 from atomesh.core.rollup import plan_rollup
 from atomesh.core.validation import check_timezone, validate_agent_spec
 from atomesh.forge.errors import ForgeError
+from atomesh.kube.cache import CachedKube
 from atomesh.kube.client import Body, KubeError
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, CONTEXTS, NAMESPACES
 
 log = logging.getLogger(__name__)
 AGENT, ROLLUP = "agent", "agent-rollup"
+RUNS_BY_AGENT = "agent"  # the watch cache's index of AgentRuns by the Agent they name (`agent_of`)
 # A burst of runs of one agent changes phase hundreds of times a minute: its rollup (list its runs,
 # patch its status) runs at most once per this many seconds, with the runs as they are then.
 FOLLOW_UP_DELAY = 0.5
@@ -170,7 +172,10 @@ def agent_of(run: Mapping[str, Any]) -> str | None:
 
 
 def runs_of(ctx: OperatorContext, namespace: str, agent: str) -> list[Body]:
-    """The AgentRun manifests in `namespace` whose agentRef names `agent`."""
+    """The AgentRun manifests in `namespace` whose agentRef names `agent` (read-only): from the watch
+    cache's index when it has one, not a scan of every run of the namespace."""
+    if isinstance(ctx.kube, CachedKube):
+        return ctx.kube.indexed(AGENT_RUNS, namespace, RUNS_BY_AGENT, agent)
     return [item for item in ctx.kube.list(AGENT_RUNS, namespace) if agent_of(item) == agent]
 
 

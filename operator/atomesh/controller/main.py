@@ -15,6 +15,7 @@ from datetime import datetime
 import kopf
 
 from atomesh.api.constants import LABEL_MESH
+from atomesh.controller.agent import RUNS_BY_AGENT, agent_of
 from atomesh.controller.context import OperatorContext, utc_now
 from atomesh.controller.events import EventRecorder
 from atomesh.controller.metrics import HttpEndpoint
@@ -74,8 +75,15 @@ def compose(
     sys.setrecursionlimit(max(sys.getrecursionlimit(), OBJECT_RECURSION_LIMIT))
     kube = RestKube.from_kubeconfig(kubeconfig)
     # Reconciles read these kinds from the watch cache; Secrets and ConfigMaps from the API server.
-    # A mesh lists its runs by label at every reconcile: indexed, not a scan of every run.
-    cache = CachedKube(kube, (AGENTS, AGENT_RUNS, MESHES, PODS, BUDGETS), indexed_labels=(LABEL_MESH,))
+    # A mesh lists its runs by label at every reconcile, an Agent's rollup its runs by agentRef:
+    # indexed, not a scan of every run. Kinds read an object at a time are kept packed.
+    cache = CachedKube(
+        kube,
+        (AGENTS, AGENT_RUNS, MESHES, PODS, BUDGETS),
+        indexed_labels=(LABEL_MESH,),
+        packed=(AGENTS, MESHES, BUDGETS),
+        indexers={AGENT_RUNS: {RUNS_BY_AGENT: agent_of}},
+    )
     ctx = OperatorContext(config=config, kube=cache, clock=clock, resolver=resolver, traces=traces_from_env(os.environ))
     events = EventRecorder(kube, clock=clock)
     ctx.post_event = events.post

@@ -172,3 +172,54 @@ def test_a_list_by_an_indexed_label_follows_label_changes_and_deletions() -> Non
     cache.delete(AGENT_RUNS, "ns", "r3")
     assert names({"mesh": "m2"}) == ["r1"]
     assert names({"mesh": "none"}) == []
+
+
+def test_a_packed_kind_reads_back_as_it_was_observed_without_managed_fields() -> None:
+    api = CountingKube()
+    agent: Body = {
+        "metadata": {
+            "name": "a",
+            "namespace": "ns",
+            "labels": {"team": "x"},
+            "managedFields": [{"manager": "kubectl"}],
+        },
+        "spec": {"purpose": "tidy", "nested": {"list": [1, "two", {"three": None}]}},
+    }
+    api.create(AGENTS, copy.deepcopy(agent))
+    cache = CachedKube(api, (AGENTS,), packed=(AGENTS,))
+    for body in api.list(AGENTS, "ns"):
+        cache.observe(AGENTS, body)
+    cache.mark_synced()
+    got = cache.get(AGENTS, "ns", "a")
+    assert got is not None
+    assert "managedFields" not in got["metadata"]
+    assert got["spec"] == agent["spec"]
+    got["spec"]["purpose"] = "changed"  # a decoded copy of its own
+    assert [body["spec"]["purpose"] for body in cache.list(AGENTS, "ns", {"team": "x"})] == ["tidy"]
+    assert cache.list(AGENTS, "ns", {"team": "y"}) == []
+    assert api.reads == 1  # the feeding LIST alone
+
+
+def test_an_index_files_each_object_under_its_value_and_follows_changes() -> None:
+    api = CountingKube()
+    for name, agent in (("r1", "a"), ("r2", "b"), ("r3", "a")):
+        api.create(AGENT_RUNS, run(name, agent))
+    indexers = {AGENT_RUNS: {"agent": lambda body: body["spec"]["agentRef"]["name"]}}
+    cache = CachedKube(api, (AGENT_RUNS,), indexers=indexers)
+    assert [body["metadata"]["name"] for body in cache.indexed(AGENT_RUNS, "ns", "agent", "a")] == ["r1", "r3"]
+    for body in api.list(AGENT_RUNS, "ns"):
+        cache.observe(AGENT_RUNS, body)
+    cache.mark_synced()
+    api.reads = 0
+
+    def names(agent: str, namespace: str = "ns") -> list[str]:
+        return [body["metadata"]["name"] for body in cache.indexed(AGENT_RUNS, namespace, "agent", agent)]
+
+    assert names("a") == ["r1", "r3"]
+    assert names("a", "") == ["r1", "r3"]
+    assert names("a", "other") == []
+    cache.patch(AGENT_RUNS, "ns", "r1", {"spec": {"agentRef": {"name": "b"}}})
+    assert (names("a"), names("b")) == (["r3"], ["r1", "r2"])
+    cache.delete(AGENT_RUNS, "ns", "r3")
+    assert names("a") == []
+    assert api.reads == 0
