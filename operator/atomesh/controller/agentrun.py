@@ -99,14 +99,14 @@ def prune(ctx: OperatorContext, namespace: str, agent_name: str) -> None:
     agent = _load_agent(body)
     if body is None or agent is None:
         return
-    own: list[RunInfo] = []
-    executions: dict[str, list[RunInfo]] = {}
-    for item in ctx.kube.list(AGENT_RUNS, namespace):
-        info = _run_info(item)
-        if agent_of(item) == agent_name:
-            own.append(info)
-        if info.execution:
-            executions.setdefault(info.execution, []).append(info)
+    own = run_infos(ctx, namespace, agent_name)
+    # Only the executions of its own runs decide (their runs of any agent go together), each read by label.
+    executions = {
+        execution: [
+            _run_info(item) for item in ctx.kube.list(AGENT_RUNS, namespace, {k.LABEL_MESH_EXECUTION: execution})
+        ]
+        for execution in sorted({info.execution for info in own if info.execution})
+    }
     apply(ctx, AGENTS, body, prune_plan(prune_history(own, agent.spec.history_limit, executions)))
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import kopf
 
-from atomesh.api.constants import LABEL_MESH
+from atomesh.api.constants import LABEL_MESH, LABEL_MESH_EXECUTION
 from atomesh.controller.agent import RUNS_BY_AGENT, agent_of
 from atomesh.controller.context import OperatorContext, utc_now
 from atomesh.controller.events import EventRecorder
@@ -75,12 +75,13 @@ def compose(
     sys.setrecursionlimit(max(sys.getrecursionlimit(), OBJECT_RECURSION_LIMIT))
     kube = RestKube.from_kubeconfig(kubeconfig)
     # Reconciles read these kinds from the watch cache; Secrets and ConfigMaps from the API server.
-    # A mesh lists its runs by label at every reconcile, an Agent's rollup its runs by agentRef:
-    # indexed, not a scan of every run. Kinds read an object at a time are kept packed.
+    # A mesh lists its runs by label at every reconcile, an Agent's rollup and pruning its runs by
+    # agentRef and their mesh executions by label: indexed, not a scan of every run. Kinds read an
+    # object at a time are kept packed.
     cache = CachedKube(
         kube,
         (AGENTS, AGENT_RUNS, MESHES, PODS, BUDGETS),
-        indexed_labels=(LABEL_MESH,),
+        indexed_labels=(LABEL_MESH, LABEL_MESH_EXECUTION),
         packed=(AGENTS, MESHES, BUDGETS),
         indexers={AGENT_RUNS: {RUNS_BY_AGENT: agent_of}},
     )
