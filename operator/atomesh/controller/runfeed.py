@@ -10,7 +10,7 @@ relist):
   object, each in a task of its own, so with 20,000 runs a run created during a restart waited
   behind all of them (47 s), and each run cost kopf's per-object bookkeeping in memory. Here a
   LIST is a loop over a list: a restart hands 20,000 runs to the subscribers in about a second,
-  and the watch — new work — follows at once. Objects are cached compact (`kube.cache.compact`).
+  and the watch — new work — follows at once.
 - **kopf's watch**, with kopf peering only: a standby replica must hear nothing, and kopf pauses
   its own watches when a peer of higher priority is active, which atomesh's informers cannot see.
 """
@@ -25,7 +25,7 @@ from typing import Any
 import kopf
 
 from atomesh.api import constants as k
-from atomesh.kube.cache import CachedKube, compact
+from atomesh.kube.cache import CachedKube
 from atomesh.kube.client import Body
 from atomesh.kube.informer import Informer
 from atomesh.kube.resources import AGENT_RUNS
@@ -64,17 +64,15 @@ class _Scope:
         self._namespace = namespace
 
     def listed(self, items: list[Body], version: str) -> None:
-        bodies = [compact(item) for item in items]
         gone: list[Body] = []
         if self._cache is not None:
-            gone = self._cache.replace(AGENT_RUNS, self._namespace, bodies, version)
-        for body in bodies:
+            gone = self._cache.replace(AGENT_RUNS, self._namespace, items, version)
+        for body in items:
             self._events.dispatch(None, body)
         for body in gone:  # deleted while the watch was down: no DELETED event will say so
             self._events.dispatch("DELETED", body)
 
     def changed(self, type: str, body: Body) -> None:
-        body = compact(body)
         if self._cache is not None:
             if type == "DELETED":
                 self._cache.forget(AGENT_RUNS, body)

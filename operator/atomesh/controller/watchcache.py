@@ -26,7 +26,7 @@ from typing import Any
 import kopf
 
 from atomesh.api import constants as k
-from atomesh.kube.cache import CachedKube, compact
+from atomesh.kube.cache import CachedKube
 from atomesh.kube.client import KubeError
 from atomesh.kube.resources import AGENT_RUNS, AGENTS, BUDGETS, MESHES, PODS, Resource
 
@@ -46,7 +46,7 @@ def prime(cache: CachedKube, namespaces: Sequence[str], kinds: Sequence[Resource
             labels = {k.LABEL_COMPONENT: "runner"} if resource is PODS else None
             for namespace in namespaces or ("",):
                 for body in cache.api.list(resource, namespace, labels):
-                    cache.observe(resource, compact(body))
+                    cache.observe(resource, body)
     except KubeError as exc:
         log.warning("the watch cache could not list at start-up (%s): reads go to the API server until restart", exc)
         return False
