@@ -1,14 +1,15 @@
 """Scale benchmark, run by hand from the repository root:
-`python -m bench.scale [--agents 5000] [--meshes 50] [--runs 20000]`.
+`python -m bench.scale [--agents 5000] [--meshes 50] [--runs 20000] [--minimal-runs]`.
 
 Fills one namespace of the Kubernetes API emulator (its own process) with Agents, Meshes and
-finished AgentRuns, lets the operator (a process of its own) reconcile them once, then starts it
-again in a fresh process, as a restarted pod, and prints: time until it goes quiet (every object
-reconciled once, then its work queue empty for 2 s), API writes and GET/LISTs the operator made
-during that resync (the goal for objects already reconciled is 0 of both), the create→pod latency of
-a run created one second into the resync (new work is not queued behind the resync), the operator
-process's resident memory (the emulator runs apart) and the LIST latency of every run at the API
-server.
+finished AgentRuns (each with a merged run's status: its Agent's snapshot, pull request, usage and
+steps; `--minimal-runs` for a phase alone, the seed of earlier rounds), lets the operator (a
+process of its own) reconcile them once, then starts it again in a fresh process, as a restarted
+pod, and prints: time until it goes quiet (every object reconciled once, then its work queue empty
+for 2 s), API writes and GET/LISTs the operator made during that resync (the goal for objects
+already reconciled is 0 of both), the create→pod latency of a run created one second into the
+resync (new work is not queued behind the resync), the operator process's resident memory (the
+emulator runs apart) and the LIST latency of every run at the API server.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from typing import Any
 
 import yaml
 
+from atomesh.api.agent import AgentSpec
+from atomesh.api.agentrun import AgentRunStatus, AgentSnapshot, Artifact, ReviewStatus, StepTimes, Usage
+from atomesh.api.common import Condition, dump
 from atomesh.controller.main import OperatorThread
 from atomesh.core.config import OperatorConfig
 from atomesh.devstack.kube import write_kubeconfig
@@ -58,7 +62,72 @@ def start_api_server() -> tuple[subprocess.Popen[str], str]:
     return process, process.stdout.readline().strip()
 
 
-def seed(kube: RestKube, agents: int, meshes: int, runs: int) -> None:
+AGENT_SPEC = {
+    "purpose": "scale",
+    "instructions": "scale",
+    "output": {"artifact": "doc"},
+    "workspace": {"repo": "acme/site"},
+    "harness": {"model": "m"},
+    "historyLimit": 1000,
+}
+
+
+def finished_status(name: str, agent: str, minimal: bool) -> dict[str, Any]:
+    """A merged run's status as the operator leaves it: its Agent's snapshot (the spec with the API
+    server's defaults), artifact, pull request, usage, steps and conditions; or, `minimal`, its phase alone."""
+    if minimal:
+        return {"phase": "Succeeded", "reason": "NoChanges", "message": "seeded", "completionTime": FINISHED_AT}
+    at = FINISHED_AT
+    spec = AgentSpec.model_validate(AGENT_SPEC)
+    status = AgentRunStatus(
+        observed_generation=1,
+        phase="Succeeded",
+        reason="Merged",
+        message="pull request acme/site#1 merged by reviewer",
+        conditions=[
+            Condition(
+                type="Ready",
+                status="True",
+                reason="Merged",
+                message="merged",
+                observed_generation=1,
+                last_transition_time=at,
+            )
+        ],
+        agent=AgentSnapshot(name=agent, revision="inline@0123456789ab", spec_hash="0123456789ab" * 5, spec=spec),
+        pod_name=f"{name}-runner",
+        start_time=at,
+        completion_time=at,
+        artifact=Artifact(
+            type="doc",
+            branch=f"atomesh/{agent}/{name}",
+            base_branch="main",
+            commit="a" * 40,
+            files=["README.md"],
+            additions=3,
+            deletions=1,
+        ),
+        review=ReviewStatus(
+            repo="acme/site",
+            url="https://github.com/acme/site/pull/1",
+            number=1,
+            state="merged",
+            decided_by="reviewer",
+            decided_at=at,
+            merge_commit="b" * 40,
+            published_at=at,
+            checks_passed=True,
+        ),
+        usage=Usage(input_tokens=12000, output_tokens=800, cost_usd=0.048, turns=6),
+        steps=[
+            StepTimes(name=step, started_at=at, finished_at=at, exit_code=0)
+            for step in ("checkout", "agent", "publish")
+        ],
+    )
+    return dump(status)
+
+
+def seed(kube: RestKube, agents: int, meshes: int, runs: int, minimal_runs: bool = False) -> None:
     for path in sorted((ROOT / "crds").glob("*.yaml")):
         crd = yaml.safe_load(path.read_text())
         for version in crd["spec"]["versions"]:
@@ -69,15 +138,7 @@ def seed(kube: RestKube, agents: int, meshes: int, runs: int) -> None:
     )
 
     def agent(index: int) -> None:
-        spec = {
-            "purpose": "scale",
-            "instructions": "scale",
-            "output": {"artifact": "doc"},
-            "workspace": {"repo": "acme/site"},
-            "harness": {"model": "m"},
-            "historyLimit": 1000,
-        }
-        kube.create(AGENTS, {"metadata": {"name": f"agent-{index:05d}", "namespace": NS}, "spec": spec})
+        kube.create(AGENTS, {"metadata": {"name": f"agent-{index:05d}", "namespace": NS}, "spec": AGENT_SPEC})
 
     def mesh(index: int) -> None:
         nodes = [{"name": f"n{step}", "agentRef": {"name": f"agent-{index * 2 + step:05d}"}} for step in (0, 1)]
@@ -85,14 +146,10 @@ def seed(kube: RestKube, agents: int, meshes: int, runs: int) -> None:
         kube.create(MESHES, {"metadata": {"name": f"mesh-{index:03d}", "namespace": NS}, "spec": spec})
 
     def run(index: int) -> None:
-        name = f"run-{index:06d}"
-        body = {
-            "metadata": {"name": name, "namespace": NS},
-            "spec": {"agentRef": {"name": f"agent-{index % agents:05d}"}},
-        }
+        name, agent_name = f"run-{index:06d}", f"agent-{index % agents:05d}"
+        body = {"metadata": {"name": name, "namespace": NS}, "spec": {"agentRef": {"name": agent_name}}}
         kube.create(AGENT_RUNS, body)
-        status = {"phase": "Succeeded", "reason": "NoChanges", "message": "seeded", "completionTime": FINISHED_AT}
-        kube.patch_status(AGENT_RUNS, NS, name, status)
+        kube.patch_status(AGENT_RUNS, NS, name, finished_status(name, agent_name, minimal_runs))
 
     with ThreadPoolExecutor(8) as pool:
         for step, count in ((agent, agents), (mesh, meshes), (run, runs)):
@@ -199,6 +256,11 @@ def main() -> int:
     parser.add_argument("--agents", type=int, default=5000)
     parser.add_argument("--meshes", type=int, default=50)
     parser.add_argument("--runs", type=int, default=20000)
+    parser.add_argument(
+        "--minimal-runs",
+        action="store_true",
+        help="seed runs with a phase alone (as before), not a merged run's status",
+    )
     parser.add_argument("--operator", metavar="KUBECONFIG", help=argparse.SUPPRESS)  # one operator phase
     parser.add_argument("--objects", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--restart", action="store_true", help=argparse.SUPPRESS)
@@ -212,7 +274,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             kubeconfig = str(write_kubeconfig(url, Path(tmp) / "kubeconfig"))
             kube = RestKube.from_kubeconfig(kubeconfig)
-            seed(kube, args.agents, args.meshes, args.runs)
+            seed(kube, args.agents, args.meshes, args.runs, args.minimal_runs)
             objects = args.agents + args.meshes + args.runs
             first = in_own_process(kubeconfig, objects, restart=False)
             print(f"first start: quiet after {first['quiet after (s)']} s, {first['operator API writes']} writes")
