@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import kopf
@@ -63,14 +63,19 @@ class _Scope:
         self._events = events
         self._namespace = namespace
 
-    def listed(self, items: list[Body], version: str) -> None:
-        gone: list[Body] = []
-        if self._cache is not None:
-            gone = self._cache.replace(AGENT_RUNS, self._namespace, items, version)
+    def listed(self, items: Iterable[Body], version: str) -> None:
+        # Each object is cached, then dispatched, as its page arrives: the list is never held whole.
+        seen: set[tuple[str, str]] = set()
         for body in items:
+            meta = body.get("metadata") or {}
+            seen.add((str(meta.get("namespace") or ""), str(meta.get("name") or "")))
+            if self._cache is not None:
+                self._cache.observe(AGENT_RUNS, body)
             self._events.dispatch(None, body)
-        for body in gone:  # deleted while the watch was down: no DELETED event will say so
-            self._events.dispatch("DELETED", body)
+        if self._cache is None:
+            return
+        for body in self._cache.drop_unlisted(AGENT_RUNS, self._namespace, seen, version):
+            self._events.dispatch("DELETED", body)  # deleted while the watch was down: no event will say so
 
     def changed(self, type: str, body: Body) -> None:
         if self._cache is not None:

@@ -167,14 +167,11 @@ class CachedKube:
                     del self._index[(plural, name, value)]
         return entry
 
-    def replace(self, resource: Resource, namespace: str | None, items: list[Body], version: str) -> list[Body]:
-        """A LIST of `namespace` (None: every namespace) at resourceVersion `version`: its objects are
-        observed, and cached objects of that scope it lacks are dropped and returned (deleted while no
-        watch saw it) — unless cached at a newer version than the list (written since)."""
-        listed = {_key(body) for body in items}
+    def drop_unlisted(self, resource: Resource, namespace: str | None, listed: set[Key], version: str) -> list[Body]:
+        """After a LIST of `namespace` (None: every namespace) at resourceVersion `version` whose objects
+        (`listed`, their keys) were observed: drop and return the cached objects of that scope it lacked
+        (deleted while no watch saw it) — unless cached at a newer version than the list (written since)."""
         as_of = int(version) if version.isdigit() else None
-        for body in items:
-            self.observe(resource, body)
         store = self._stores.get(resource.plural)
         if store is None:
             return []

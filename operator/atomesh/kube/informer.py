@@ -8,6 +8,11 @@ Invariants:
   each LIST (the first one, and every relist after a watch expired with 410 Gone: objects absent
   from it were deleted meanwhile), then `changed(type, object)` for each ADDED, MODIFIED and
   DELETED event of the watch. Bookmarks only move the resourceVersion to resume from.
+- **A page at a time.** The LIST is read in pages of `page_size` (client-go's pager, 500), and
+  `items` yields each page's objects as it arrives: a scope of 20,000 objects is never decoded at
+  once (a whole answer decoded took more memory than the cache of every object it holds). A page
+  that fails comes out of the iteration; its LIST is made again (at once and unpaged when its
+  continue token expired, as client-go's pager does).
 - **Resumed, not restarted.** A watch the server ends (its timeout) is resumed from the last
   resourceVersion seen; only an expired one (410) costs a new LIST.
 - **Never gives up while running.** A failed LIST or WATCH is retried after a delay that doubles
@@ -22,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Protocol
 
 from atomesh.kube.client import Body, KubeError
@@ -30,15 +35,15 @@ from atomesh.kube.resources import Resource
 from atomesh.kube.watch import GONE, KubeReader
 
 log = logging.getLogger(__name__)
-# Unpaged, as client-go's reflector first lists (resourceVersion 0, which the API server answers whole
-# from its watch cache): pages are read from etcd one by one, so for thousands of objects they only
-# add round trips; `page_size` pages where a server's memory per answer matters more.
-PAGE_SIZE = 0
+# client-go's pager's page size: a few megabytes of objects per answer at most.
+PAGE_SIZE = 500
 
 
 class InformerHandler(Protocol):
-    def listed(self, items: list[Body], version: str) -> None:
-        """Every object of the scope, as a LIST at resourceVersion `version` just returned it."""
+    def listed(self, items: Iterable[Body], version: str) -> None:
+        """Every object of the scope, as a LIST at resourceVersion `version` returns it, page by page as
+        `items` is iterated (once). A KubeError out of the iteration (a later page failed) must be let
+        through: the informer lists again."""
         ...
 
     def changed(self, type: str, body: Body) -> None:
@@ -106,15 +111,25 @@ class Informer:
                 self._failed("handling", exc)
 
     def _list_and_watch(self) -> None:
-        try:
-            items, version = self.reader.list(
-                self.resource, self.namespace, labels=self._labels, page_size=self._page_size
-            )
-        except KubeError as exc:
-            self._failed("listing", exc)
-            return
-        self.lists += 1
-        self._handler.listed(items, version)
+        page_size = self._page_size
+        while True:
+            pages = self.reader.pages(self.resource, self.namespace, labels=self._labels, page_size=page_size)
+            try:
+                first, version = next(pages)
+            except KubeError as exc:
+                self._failed("listing", exc)
+                return
+            self.lists += 1
+            try:
+                self._handler.listed(_items(first, pages), version)
+            except KubeError as exc:
+                if exc.status == GONE and page_size > 0:
+                    log.info("the LIST of %s outlived its continue token: listing again, unpaged", self.resource.plural)
+                    page_size = 0
+                    continue
+                self._failed("listing", exc)
+                return
+            break
         self._failures = 0
         self._synced.set()
         self._follow(version)
@@ -145,3 +160,10 @@ class Informer:
         self._failures += 1
         log.warning("%s %s failed (%s); retrying in %.0f s", doing, self.resource.plural, exc, delay)
         self._stop.wait(delay)
+
+
+def _items(first: list[Body], pages: Iterator[tuple[list[Body], str]]) -> Iterator[Body]:
+    """The objects of the first page, then of each later page as it is read."""
+    yield from first
+    for page, _ in pages:
+        yield from page

@@ -145,6 +145,36 @@ class KubeReader:
         )
         return bool((parsed.get("status") or {}).get("allowed"))
 
+    def pages(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        timeout: float = 60.0,
+        *,
+        labels: Mapping[str, str | None] | None = None,
+        page_size: int = 0,
+    ) -> Iterator[tuple[list[Body], str]]:
+        """Every object (with `labels`), a page at a time as the server answers (one page when
+        `page_size` is 0), each with the list's resourceVersion, to watch from: client-go's pager,
+        without holding more than a page. Every page shows the objects as of the first page's
+        resourceVersion. A page whose continue token expired raises KubeError 410 (Gone)."""
+        query: list[tuple[str, Any]] = [("labelSelector", selector(labels))] if labels else []
+        token = ""
+        while True:
+            paged = [*query, ("limit", str(page_size))] if page_size > 0 else list(query)
+            if token:
+                paged.append(("continue", token))
+            parsed = _answer(functools.partial(self._get, _path(resource, namespace), paged, timeout))
+            items: list[Body] = parsed.get("items") or []
+            for item in items:  # a LIST leaves kind and apiVersion to the list itself
+                item.setdefault("apiVersion", resource.api_version)
+                item.setdefault("kind", resource.kind)
+            meta = parsed.get("metadata") or {}
+            yield items, str(meta.get("resourceVersion") or "")
+            token = str(meta.get("continue") or "")
+            if not token:
+                return
+
     def list(
         self,
         resource: Resource,
@@ -158,28 +188,16 @@ class KubeReader:
         in pages of that many (client-go's pager): the server holds no whole answer at once; a page
         whose continue token expired (410) restarts as one unpaged LIST, as client-go's pager does."""
         items: list[Body] = []
-        query: list[tuple[str, Any]] = [("labelSelector", selector(labels))] if labels else []
-        token = ""
-        while True:
-            paged = [*query, ("limit", str(page_size))] if page_size > 0 else list(query)
-            if token:
-                paged.append(("continue", token))
-            try:
-                parsed = _answer(functools.partial(self._get, _path(resource, namespace), paged, timeout))
-            except KubeError as exc:
-                if exc.status != GONE or not token:
-                    raise
-                items, token, page_size = [], "", 0
-                continue
-            items.extend(parsed.get("items") or [])
-            meta = parsed.get("metadata") or {}
-            token = str(meta.get("continue") or "")
-            if not token:
-                break
-        for item in items:  # a LIST leaves kind and apiVersion to the list itself
-            item.setdefault("apiVersion", resource.api_version)
-            item.setdefault("kind", resource.kind)
-        return items, str(meta.get("resourceVersion") or "")
+        version = ""
+        try:
+            for page, page_version in self.pages(resource, namespace, timeout, labels=labels, page_size=page_size):
+                items.extend(page)
+                version = page_version
+        except KubeError as exc:
+            if exc.status != GONE or not items or page_size <= 0:
+                raise
+            return self.list(resource, namespace, timeout, labels=labels)
+        return items, version
 
     def pod_log(self, namespace: str, pod: str, container: str, tail_lines: int = 500) -> str:
         """The last lines a container of a pod wrote (`pods/log`); KubeError when there are none to read."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -56,7 +56,7 @@ class Recorder:
         self.holding = threading.Event()
         self.release = threading.Event()
 
-    def listed(self, items: list[Body], version: str) -> None:
+    def listed(self, items: Iterable[Body], version: str) -> None:
         assert version.isdigit()
         self.lists.append(sorted(item["metadata"]["name"] for item in items))
 
@@ -97,7 +97,7 @@ def test_lists_in_pages_then_follows_the_watch(short_history_api: RunningKubeAPI
 
 
 class FailingOnce(Recorder):
-    def listed(self, items: list[Body], version: str) -> None:
+    def listed(self, items: Iterable[Body], version: str) -> None:
         first = not self.lists
         super().listed(items, version)
         if first:
@@ -114,6 +114,47 @@ def test_a_handler_that_raises_is_handed_a_new_list(short_history_api: RunningKu
     try:
         assert informer.wait_synced(15)
         assert recorder.lists == [["only"], ["only"]]
+        new_run(kube, "after")
+        eventually(lambda: ("ADDED", "after") in recorder.events)
+    finally:
+        informer.stop()
+        reader.close()
+        kube.close()
+
+
+class SlowReader(Recorder):
+    """Reads the first page, then lets more writes pass than the server remembers: the next page's
+    continue token has expired."""
+
+    def __init__(self, kube: RestKube) -> None:
+        super().__init__()
+        self.kube = kube
+        self.attempts = 0
+
+    def listed(self, items: Iterable[Body], version: str) -> None:
+        self.attempts += 1
+        names = []
+        for item in items:
+            names.append(item["metadata"]["name"])
+            if self.attempts == 1 and len(names) == 3:
+                for index in range(6):
+                    self.kube.create(CONFIGMAPS, {"metadata": {"name": f"filler-{index}", "namespace": NS}})
+        self.lists.append(sorted(names))
+
+
+def test_a_list_whose_continue_token_expired_is_made_again_unpaged(short_history_api: RunningKubeAPI) -> None:
+    kube = RestKube.from_kubeconfig(str(short_history_api.kubeconfig))
+    reader = KubeReader.from_kubeconfig(str(short_history_api.kubeconfig))
+    for index in range(7):
+        new_run(kube, f"run-{index}")
+    recorder = SlowReader(kube)
+    informer = Informer(reader, AGENT_RUNS, NS, recorder, page_size=3)
+    informer.start()
+    try:
+        assert informer.wait_synced(15)
+        assert recorder.attempts == 2  # the first stopped at its second page: 410 Expired
+        assert recorder.lists == [[f"run-{index}" for index in range(7)]]
+        assert informer.lists == 2
         new_run(kube, "after")
         eventually(lambda: ("ADDED", "after") in recorder.events)
     finally:
