@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import json
 import logging
 from pathlib import Path
@@ -330,8 +331,9 @@ async def _list_or_watch(
         snapshot = api.store.snapshot(info.gr, namespace, int(rv))
         if snapshot is None:
             raise _continue_expired(str(api.store.rv), start_key)
-        stored = [s for s in snapshot if _key(s.obj) > start_key]
-    selected = [s for s in stored if matches(s.obj)]
+        stored = snapshot[bisect.bisect_right(snapshot, start_key, key=lambda s: _key(s.obj)) :]
+    selecting = query.get("labelSelector") or query.get("fieldSelector")
+    selected = [s for s in stored if matches(s.obj)] if selecting else stored
     meta: Obj = {"resourceVersion": rv}
     limit = int(query.get("limit") or 0)
     if limit > 0 and len(selected) > limit:

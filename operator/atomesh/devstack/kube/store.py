@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
@@ -88,6 +88,9 @@ class Watcher:
         return None
 
 
+SNAPSHOTS_KEPT = 8  # paged LISTs in progress at once whose pages are served from memory
+
+
 class Store:
     def __init__(self, history_limit: int = 10_000, persistence: Persistence | None = None, rv: int = 0) -> None:
         self.rv = rv
@@ -97,6 +100,8 @@ class Store:
         self.dependents: dict[str, set[Key]] = {}  # owner uid -> keys of objects that name it
         self.uids: dict[str, Key] = {}  # uid -> key of the live object (garbage collection asks "is it alive?")
         self.persistence = persistence
+        # A snapshot at a resourceVersion never changes: the pages of one paged LIST share it.
+        self._snapshots: OrderedDict[tuple[GroupResource, str | None, int], list[Stored]] = OrderedDict()
 
     # reads
     def get(self, gr: GroupResource, namespace: str, name: str) -> Stored | None:
@@ -208,6 +213,9 @@ class Store:
         events = self.events_since(rv)
         if events is None:
             return None
+        memo = (gr, namespace, rv)
+        if memo in self._snapshots:
+            return self._snapshots[memo]
         objects = {
             (s.obj["metadata"].get("namespace", ""), s.obj["metadata"]["name"]): s for s in self.iter(gr, namespace)
         }
@@ -223,7 +231,11 @@ class Store:
                 objects[key] = Stored(event.prev)
             else:
                 return None
-        return [objects[key] for key in sorted(objects)]
+        snapshot = [objects[key] for key in sorted(objects)]
+        self._snapshots[memo] = snapshot
+        while len(self._snapshots) > SNAPSHOTS_KEPT:
+            self._snapshots.popitem(last=False)
+        return snapshot
 
     def subscribe(self, watcher: Watcher) -> None:
         self.watchers.setdefault(watcher.gr, set()).add(watcher)
