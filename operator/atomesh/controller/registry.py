@@ -126,18 +126,27 @@ def build_registry(
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         configure(settings, peering=peering, standalone=standalone)
-        primed = True
         if cache is not None:
             kinds = watchcache.CACHED if informers is None else KOPF_FED
-            primed = await asyncio.to_thread(watchcache.prime, cache, namespaces, kinds)
+            if await asyncio.to_thread(watchcache.prime, cache, namespaces, kinds):
+                cache.mark_synced(*kinds)
         if leases is not None:
             await asyncio.to_thread(leases.start)  # before the runs' first LIST: it enqueues only owned work
-        if informers is not None and not await asyncio.to_thread(informers.start, RUNS_LISTED_WITHIN):
-            primed = False
-            log.warning("AgentRuns were not listed within %.0f s: reads go to the API server", RUNS_LISTED_WITHIN)
-        if cache is not None and primed:
-            cache.mark_synced()
+        if informers is not None:
+            # New work is reconciled while the runs are still listed (a run created now gets its pod
+            # now); resyncs wait for the list, and so does a read that needs every run.
+            if cache is not None:
+                cache.expect_sync(RUNS_LISTED_WITHIN)
+            ctx.workers.queue.hold_resync()
+            informers.start()
         ctx.workers.start()
+        if informers is not None:
+            if await asyncio.to_thread(informers.wait_synced, RUNS_LISTED_WITHIN):
+                if cache is not None:
+                    cache.mark_synced(AGENT_RUNS)
+            else:
+                log.warning("AgentRuns were not listed within %.0f s: reads go to the API server", RUNS_LISTED_WITHIN)
+            ctx.workers.queue.release_resync()
         if poller is not None:
             poller.start()
         if endpoint is not None:

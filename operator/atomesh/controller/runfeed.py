@@ -56,34 +56,55 @@ class RunEvents:
 
 
 class _Scope:
-    """The informer handler of one scope: the cache first, then the subscribers."""
+    """The informer handler of one scope: the cache first, then the subscribers. The watch's events
+    may arrive while a LIST is handed over: an object the watch reported meanwhile is newer than
+    the LIST's copy, which is then skipped (one lock orders the two per object)."""
 
     def __init__(self, cache: CachedKube | None, events: RunEvents, namespace: str | None) -> None:
         self._cache = cache
         self._events = events
         self._namespace = namespace
+        self._lock = threading.Lock()
+        self._watched: set[tuple[str, str]] | None = None  # during a LIST: the keys the watch reported
 
     def listed(self, items: Iterable[Body], version: str) -> None:
         # Each object is cached, then dispatched, as its page arrives: the list is never held whole.
-        seen: set[tuple[str, str]] = set()
-        for body in items:
-            meta = body.get("metadata") or {}
-            seen.add((str(meta.get("namespace") or ""), str(meta.get("name") or "")))
-            if self._cache is not None:
-                self._cache.observe(AGENT_RUNS, body)
-            self._events.dispatch(None, body)
-        if self._cache is None:
-            return
-        for body in self._cache.drop_unlisted(AGENT_RUNS, self._namespace, seen, version):
-            self._events.dispatch("DELETED", body)  # deleted while the watch was down: no event will say so
+        with self._lock:
+            self._watched = set()
+        listed: set[tuple[str, str]] = set()
+        try:
+            for body in items:
+                key = _key(body)
+                listed.add(key)
+                with self._lock:
+                    if key in (self._watched or ()):
+                        continue
+                    if self._cache is not None:
+                        self._cache.observe(AGENT_RUNS, body)
+                    self._events.dispatch(None, body)
+            with self._lock:
+                if self._cache is not None:
+                    for body in self._cache.drop_unlisted(AGENT_RUNS, self._namespace, listed, version):
+                        self._events.dispatch("DELETED", body)  # deleted while no watch saw it
+        finally:
+            with self._lock:
+                self._watched = None
 
     def changed(self, type: str, body: Body) -> None:
-        if self._cache is not None:
-            if type == "DELETED":
-                self._cache.forget(AGENT_RUNS, body)
-            else:
-                self._cache.observe(AGENT_RUNS, body)
-        self._events.dispatch(type, body)
+        with self._lock:
+            if self._watched is not None:
+                self._watched.add(_key(body))
+            if self._cache is not None:
+                if type == "DELETED":
+                    self._cache.forget(AGENT_RUNS, body)
+                else:
+                    self._cache.observe(AGENT_RUNS, body)
+            self._events.dispatch(type, body)
+
+
+def _key(body: Body) -> tuple[str, str]:
+    meta = body.get("metadata") or {}
+    return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
 
 class RunInformers:
@@ -98,10 +119,13 @@ class RunInformers:
         ]
         self._reader = reader
 
-    def start(self, timeout: float | None = None) -> bool:
-        """Start listing and watching; True once every scope's first LIST was handed over within `timeout`."""
+    def start(self) -> None:
+        """Start listing and watching (each scope in threads of its own)."""
         for informer in self.informers:
             informer.start()
+
+    def wait_synced(self, timeout: float | None = None) -> bool:
+        """True once every scope's first LIST was handed over, within `timeout` seconds."""
         return all(informer.wait_synced(timeout) for informer in self.informers)
 
     def stop(self) -> None:

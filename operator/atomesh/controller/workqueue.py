@@ -13,6 +13,7 @@
   other key: such keys are handed out only while nothing else is queued, so new work never waits
   behind a resync of thousands of objects. A resync key added normally meanwhile moves to the front
   queue. (client-go's informers resync in the same queue; this is the priority its users add.)
+  `hold_resync` keeps them all back until `release_resync` (the start-up, while it lists).
 - `shut_down()`: adds are ignored from then on; keys queued, and keys waiting on a delay
   (follow-ups, waits), are handed out at once so nothing planned is lost; backoffs are dropped (a
   restart reconciles every object anyway). `get` answers None once nothing is left.
@@ -56,6 +57,7 @@ class WorkQueue(Generic[K]):
         self._failures: dict[K, int] = {}
         self._sequence = itertools.count()
         self._shutting_down = False
+        self._resync_held = False
 
     def add(self, key: K) -> None:
         with self._cond:
@@ -89,6 +91,17 @@ class WorkQueue(Generic[K]):
             self._resync.append(key)
             self._resyncing.add(key)
             self._cond.notify()
+
+    def hold_resync(self) -> None:
+        """Hand out no resync key until `release_resync`: the start-up holds them while the initial
+        lists are still read (a resync reconcile then would read around the cache), new work flows."""
+        with self._cond:
+            self._resync_held = True
+
+    def release_resync(self) -> None:
+        with self._cond:
+            self._resync_held = False
+            self._cond.notify_all()
 
     def add_after(self, key: K, delay: float) -> None:
         with self._cond:
@@ -145,7 +158,7 @@ class WorkQueue(Generic[K]):
                     self._processing.add(key)
                     self._dirty.discard(key)
                     return key
-                while self._resync:
+                while self._resync and not (self._resync_held and not self._shutting_down):
                     key = self._resync.popleft()
                     if key in self._resyncing:
                         self._resyncing.discard(key)

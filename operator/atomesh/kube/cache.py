@@ -4,9 +4,10 @@ caches from memory and writes through to the API server.
 Invariants:
 
 - **Fed by watches.** `observe` takes every object a watch delivers (the initial LIST included) and
-  `forget` every deletion; once the feeder says the initial lists are complete (`mark_synced`),
+  `forget` every deletion; once the feeder says a kind's initial list is complete (`mark_synced`),
   a miss is an answer ("does not exist"), so reconciles issue no GET or LIST for cached kinds.
-  Before that, a miss falls through to the API server (counted in `api_reads`).
+  Before that, a read that needs the kind whole (a miss, a list) waits for that list while one is
+  expected (`expect_sync`), else falls through to the API server (counted in `api_reads`).
 - **Never older than what this process wrote.** A write's response is stored like a watch event;
   an object replaces the cached one only when its resourceVersion is newer, so a watch event that
   arrives after our own write never rolls the cache back (read-your-writes).
@@ -29,6 +30,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -109,7 +111,8 @@ class CachedKube:
         self._index: dict[tuple[str, str, str], set[Key]] = {}
         self._deleted: dict[tuple[str, Key], int] = {}
         self._lock = threading.Lock()
-        self._synced = threading.Event()
+        self._synced = {kind.plural: threading.Event() for kind in kinds}
+        self._sync_deadline = 0.0  # monotonic: until then, reads that need a kind whole wait for its list
         self.api_reads = 0  # reads of cached kinds that went to the API server (before the sync)
 
     # -- the feed ---------------------------------------------------------------------------
@@ -119,11 +122,23 @@ class CachedKube:
 
     @property
     def synced(self) -> bool:
-        return self._synced.is_set()
+        """Every cached kind's initial list has been observed."""
+        return all(event.is_set() for event in self._synced.values())
 
-    def mark_synced(self) -> None:
-        """The initial lists of every cached kind have been observed."""
-        self._synced.set()
+    def mark_synced(self, *resources: Resource) -> None:
+        """The initial lists of `resources` (none: every cached kind) have been observed."""
+        for plural in [resource.plural for resource in resources] or list(self._synced):
+            self._synced[plural].set()
+
+    def expect_sync(self, within: float) -> None:
+        """Initial lists are being read: for `within` seconds, a read that needs a kind not yet synced
+        whole (a miss, a list) waits for its list rather than asking the API server."""
+        self._sync_deadline = time.monotonic() + within
+
+    def _complete(self, plural: str) -> bool:
+        """Whether the cache holds every object of the kind (waiting for its initial list if one is expected)."""
+        event = self._synced[plural]
+        return event.is_set() or event.wait(max(0.0, self._sync_deadline - time.monotonic()))
 
     def _index_values(self, plural: str, body: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
         labels = (body.get("metadata") or {}).get("labels") or {}
@@ -207,10 +222,12 @@ class CachedKube:
         if store is None:
             return self.api.get(resource, namespace, name)
         found = store.get((namespace, name))
+        if found is None and self._complete(resource.plural):
+            found = store.get((namespace, name))  # listed while this read waited
+            if found is None:
+                return None
         if found is not None:
             return found.copy()
-        if self.synced:
-            return None
         with self._lock:
             self.api_reads += 1
         fetched = self.api.get(resource, namespace, name)
@@ -223,7 +240,7 @@ class CachedKube:
         Before the sync, and for a kind not cached, a LIST filtered by the index's function."""
         indexer = (self._indexers.get(resource.plural) or {})[index]
         store = self._stores.get(resource.plural)
-        if store is None or not self.synced:
+        if store is None or not self._complete(resource.plural):
             return [body for body in self.list(resource, namespace) if indexer(body) == value]
         with self._lock:
             keys = self._index.get((resource.plural, index, value)) or set()
@@ -234,7 +251,7 @@ class CachedKube:
         store = self._stores.get(resource.plural)
         if store is None:
             return self.api.list(resource, namespace, labels)
-        if not self.synced:
+        if not self._complete(resource.plural):
             with self._lock:
                 self.api_reads += 1
             items = self.api.list(resource, namespace, labels)
@@ -257,7 +274,7 @@ class CachedKube:
 
     def create(self, resource: Resource, body: Body) -> tuple[Body, bool]:
         meta = body.get("metadata") or {}
-        if self.synced:
+        if resource.plural in self._synced and self._synced[resource.plural].is_set():
             key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
             existing = (self._stores.get(resource.plural) or {}).get(key)
             if existing is not None:

@@ -18,8 +18,12 @@ Invariants:
 - **Never gives up while running.** A failed LIST or WATCH is retried after a delay that doubles
   per failure in a row (`retry_initial` to `retry_maximum`), as client-go's backoff manager does;
   so is a handler that raised (its traceback logged), with a new LIST.
+- **Changes do not wait for the LIST.** The watch starts from the first page's resourceVersion,
+  in a thread of its own, while the pages are still being read: an object created during a LIST
+  of 20,000 is handed over at once, not after it. So `changed` may run while `listed` runs; the
+  watch's news of an object is newer than any page's (the pages show the first page's version).
 - `synced` is set once the first LIST has been handed over; `stop` ends the watch in progress.
-- The handler runs in the informer's thread: it must be quick and thread-safe, as client-go's
+- The handler runs in the informer's threads: it must be quick and thread-safe, as client-go's
   event handlers must be (enqueue work, update a cache), never a reconcile.
 """
 
@@ -43,7 +47,7 @@ class InformerHandler(Protocol):
     def listed(self, items: Iterable[Body], version: str) -> None:
         """Every object of the scope, as a LIST at resourceVersion `version` returns it, page by page as
         `items` is iterated (once). A KubeError out of the iteration (a later page failed) must be let
-        through: the informer lists again."""
+        through: the informer lists again. `changed` may be called meanwhile, with newer versions."""
         ...
 
     def changed(self, type: str, body: Body) -> None:
@@ -120,28 +124,41 @@ class Informer:
                 self._failed("listing", exc)
                 return
             self.lists += 1
+            # The watch starts from the first page's resourceVersion now, not after the last page:
+            # what changes during a LIST of thousands reaches the handler at once.
+            follower = _Follower(self, version)
+            follower.start()
             try:
                 self._handler.listed(_items(first, pages), version)
             except KubeError as exc:
+                follower.abandon()
                 if exc.status == GONE and page_size > 0:
                     log.info("the LIST of %s outlived its continue token: listing again, unpaged", self.resource.plural)
                     page_size = 0
                     continue
                 self._failed("listing", exc)
                 return
+            except BaseException:
+                follower.abandon()
+                raise
             break
         self._failures = 0
         self._synced.set()
-        self._follow(version)
+        follower.join()  # until the watch expires (410: list again) or the informer stops
+        if follower.error is not None:
+            raise follower.error
 
-    def _follow(self, version: str) -> None:
-        """WATCH from `version` until it expires (the caller relists) or the informer stops."""
-        while not self._stop.is_set():
+    def _follow(self, version: str, follower: _Follower) -> None:
+        """WATCH from `version` until it expires (the caller relists), the informer stops or the
+        follower is abandoned (its LIST failed)."""
+        while not (self._stop.is_set() or follower.abandoned()):
             self.watches += 1
             try:
                 for event in self.reader.watch(
                     self.resource, self.namespace, version, self._watch_timeout, labels=self._labels
                 ):
+                    if follower.abandoned():
+                        return
                     version = str((event.object.get("metadata") or {}).get("resourceVersion") or version)
                     self._failures = 0
                     if event.type != "BOOKMARK":
@@ -167,3 +184,29 @@ def _items(first: list[Body], pages: Iterator[tuple[list[Body], str]]) -> Iterat
     yield from first
     for page, _ in pages:
         yield from page
+
+
+class _Follower(threading.Thread):
+    """The watch of one LIST, in a thread of its own from the LIST's first page on."""
+
+    def __init__(self, informer: Informer, version: str) -> None:
+        scope = informer.namespace or "all"
+        super().__init__(name=f"informer-{informer.resource.plural}-{scope}-watch", daemon=True)
+        self._informer = informer
+        self._version = version
+        self._abandoned = threading.Event()
+        self.error: Exception | None = None  # a handler's bug: the informer lists again
+
+    def abandoned(self) -> bool:
+        return self._abandoned.is_set()
+
+    def abandon(self) -> None:
+        """Its LIST failed: hand nothing more over (the open watch ends at its next event)."""
+        self._abandoned.set()
+
+    def run(self) -> None:
+        try:
+            self._informer._follow(self._version, self)
+        except Exception as exc:
+            log.exception("the watch of %s failed", self._informer.resource.plural)
+            self.error = exc

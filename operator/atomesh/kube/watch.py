@@ -8,6 +8,7 @@ caller has one thing to handle. Blocking: run it in a thread.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import threading
@@ -113,7 +114,9 @@ class KubeReader:
         with self._lock:
             responses = list(self._responses)
         for response in responses:
-            response.shutdown()  # unblocks the thread reading it
+            # A watch that ended meanwhile gave its connection back: nothing is left to unblock.
+            with contextlib.suppress(OSError, RuntimeError, ValueError):
+                response.shutdown()  # unblocks the thread reading it
 
     def _get(self, path: str, query: list[tuple[str, Any]], timeout: float | tuple[float, float] | None) -> Any:
         method, url, headers, body, post = self._api.param_serialize(

@@ -163,6 +163,45 @@ def test_a_list_whose_continue_token_expired_is_made_again_unpaged(short_history
         kube.close()
 
 
+class CreatesDuringItsList(Recorder):
+    """Reads the first page, creates a run, and waits for the watch to report it before reading on."""
+
+    def __init__(self, kube: RestKube) -> None:
+        super().__init__()
+        self.kube = kube
+        self.seen_while_listing = False
+
+    def listed(self, items: Iterable[Body], version: str) -> None:
+        names = []
+        for item in items:
+            names.append(item["metadata"]["name"])
+            if len(names) == 1:
+                new_run(self.kube, "during")
+                deadline = time.monotonic() + 15
+                while ("ADDED", "during") not in self.events and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                self.seen_while_listing = ("ADDED", "during") in self.events
+        self.lists.append(sorted(names))
+
+
+def test_a_change_during_a_list_is_handed_over_before_the_list_ends(short_history_api: RunningKubeAPI) -> None:
+    kube = RestKube.from_kubeconfig(str(short_history_api.kubeconfig))
+    reader = KubeReader.from_kubeconfig(str(short_history_api.kubeconfig))
+    for index in range(4):
+        new_run(kube, f"run-{index}")
+    recorder = CreatesDuringItsList(kube)
+    informer = Informer(reader, AGENT_RUNS, NS, recorder, page_size=2)
+    informer.start()
+    try:
+        assert informer.wait_synced(30)
+        assert recorder.seen_while_listing
+        assert recorder.lists == [[f"run-{index}" for index in range(4)]]  # the pages show the first one's version
+    finally:
+        informer.stop()
+        reader.close()
+        kube.close()
+
+
 def test_an_expired_watch_is_replaced_by_a_list(short_history_api: RunningKubeAPI) -> None:
     kube = RestKube.from_kubeconfig(str(short_history_api.kubeconfig))
     reader = KubeReader.from_kubeconfig(str(short_history_api.kubeconfig))
@@ -205,7 +244,8 @@ def test_the_run_feed_caches_runs_and_reports_deletions_a_relist_finds(
     events.subscribe(lambda type, body: heard.append((type, body["metadata"]["name"])))
     informers = RunInformers(KubeReader.from_kubeconfig(str(short_history_api.kubeconfig)), events, cache, [NS])
     scope = informers.informers[0]
-    assert informers.start(15)
+    informers.start()
+    assert informers.wait_synced(15)
     try:
         assert sorted(heard) == [(None, "deleted-unseen"), (None, "kept")]
         assert cache.synced is False

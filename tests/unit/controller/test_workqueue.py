@@ -152,6 +152,20 @@ def test_resync_keys_wait_behind_new_work() -> None:
     assert [q.get(0), q.get(0), q.get(0), q.get(0)] == ["old-1", "old-2", "old-3", None]
 
 
+def test_held_resync_keys_wait_for_their_release_while_new_work_flows() -> None:
+    q = queue()
+    q.hold_resync()
+    q.add_resync("old")
+    q.add("new")
+    assert [q.get(0), q.get(0)] == ["new", None]  # the start-up still lists: resyncs wait
+    got: list[str | None] = []
+    worker = threading.Thread(target=lambda: got.append(q.get()))
+    worker.start()
+    q.release_resync()  # wakes a worker waiting for work
+    worker.join(30)
+    assert got == ["old"]
+
+
 def test_a_resync_key_added_again_moves_to_the_front_once() -> None:
     q = queue()
     q.add_resync("a")

@@ -5,6 +5,7 @@ back at once, and no event older than the cached object (or an own delete) rolls
 from __future__ import annotations
 
 import copy
+import threading
 
 from atomesh.kube.cache import CachedKube
 from atomesh.kube.client import Body
@@ -223,3 +224,26 @@ def test_an_index_files_each_object_under_its_value_and_follows_changes() -> Non
     cache.delete(AGENT_RUNS, "ns", "r3")
     assert names("a") == []
     assert api.reads == 0
+
+
+def test_while_a_list_is_expected_a_read_that_needs_the_kind_whole_waits_for_it() -> None:
+    api = CountingKube()
+    api.create(AGENT_RUNS, run("r1"))
+    api.create(AGENTS, {"metadata": {"name": "a", "namespace": "ns"}, "spec": {}})
+    cache = CachedKube(api, (AGENTS, AGENT_RUNS))
+    cache.mark_synced(AGENTS)
+    cache.expect_sync(30)
+    assert cache.get(AGENTS, "ns", "missing") is None  # a synced kind answers its misses at once
+    listed = api.list(AGENT_RUNS, "ns")
+    api.reads = 0
+    answers: list[list[Body]] = []
+    reader = threading.Thread(target=lambda: answers.append(cache.list(AGENT_RUNS, "ns")))
+    reader.start()
+    for body in listed:  # the list arrives while the read waits
+        cache.observe(AGENT_RUNS, body)
+    cache.mark_synced(AGENT_RUNS)
+    reader.join(30)
+    assert [[body["metadata"]["name"] for body in answer] for answer in answers] == [["r1"]]
+    assert cache.get(AGENT_RUNS, "ns", "r2") is None
+    assert (api.reads, cache.api_reads) == (0, 0)
+    assert cache.synced
