@@ -38,8 +38,8 @@ RUNNER_PODS: dict[str, Any] = {k.LABEL_RUN: kopf.PRESENT, k.LABEL_COMPONENT: "ru
 
 def prime(cache: CachedKube, namespaces: Sequence[str], kinds: Sequence[Resource] = CACHED) -> bool:
     """One LIST per kind of `kinds` (per namespace served; all namespaces when none is named); False
-    if the API server could not answer. Once every cached kind is listed, the caller marks the cache
-    synced and it answers misses itself; until then reads of objects it has not seen go to the API
+    if the API server could not answer. Once they are listed, the caller marks these kinds synced and
+    the cache answers their misses itself; until then reads of objects it has not seen go to the API
     server, correct but slower."""
     try:
         for resource in kinds:
