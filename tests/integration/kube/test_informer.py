@@ -4,6 +4,7 @@ expired is replaced by a LIST, and the runs deleted meanwhile reach the subscrib
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -122,13 +123,12 @@ def test_a_handler_that_raises_is_handed_a_new_list(short_history_api: RunningKu
         kube.close()
 
 
-class SlowReader(Recorder):
-    """Reads the first page, then lets more writes pass than the server remembers: the next page's
-    continue token has expired."""
+class HookedList(Recorder):
+    """Calls `hook(attempt)` once the `at`-th object of a LIST has been read, then reads on."""
 
-    def __init__(self, kube: RestKube) -> None:
+    def __init__(self, at: int, hook: Callable[[int], None]) -> None:
         super().__init__()
-        self.kube = kube
+        self.at, self.hook = at, hook
         self.attempts = 0
 
     def listed(self, items: Iterable[Body], version: str) -> None:
@@ -136,70 +136,58 @@ class SlowReader(Recorder):
         names = []
         for item in items:
             names.append(item["metadata"]["name"])
-            if self.attempts == 1 and len(names) == 3:
-                for index in range(6):
-                    self.kube.create(CONFIGMAPS, {"metadata": {"name": f"filler-{index}", "namespace": NS}})
+            if len(names) == self.at:
+                self.hook(self.attempts)
         self.lists.append(sorted(names))
+
+
+@contextlib.contextmanager
+def informing(api: RunningKubeAPI, runs: int, handler: Recorder, page_size: int) -> Iterator[tuple[RestKube, Informer]]:
+    """`runs` runs, then an informer of them handing over to `handler` (stopped on exit)."""
+    kube = RestKube.from_kubeconfig(str(api.kubeconfig))
+    reader = KubeReader.from_kubeconfig(str(api.kubeconfig))
+    for index in range(runs):
+        new_run(kube, f"run-{index}")
+    informer = Informer(reader, AGENT_RUNS, NS, handler, page_size=page_size)
+    try:
+        yield kube, informer.start()
+    finally:
+        informer.stop()
+        reader.close()
+        kube.close()
 
 
 def test_a_list_whose_continue_token_expired_is_made_again_unpaged(short_history_api: RunningKubeAPI) -> None:
-    kube = RestKube.from_kubeconfig(str(short_history_api.kubeconfig))
-    reader = KubeReader.from_kubeconfig(str(short_history_api.kubeconfig))
-    for index in range(7):
-        new_run(kube, f"run-{index}")
-    recorder = SlowReader(kube)
-    informer = Informer(reader, AGENT_RUNS, NS, recorder, page_size=3)
-    informer.start()
-    try:
+    def pass_the_history_by(attempt: int) -> None:
+        if attempt == 1:  # more writes than the server remembers: the next page's continue has expired
+            for index in range(6):
+                kube.create(CONFIGMAPS, {"metadata": {"name": f"filler-{index}", "namespace": NS}})
+
+    handler = HookedList(3, pass_the_history_by)
+    with informing(short_history_api, 7, handler, page_size=3) as (kube, informer):
         assert informer.wait_synced(15)
-        assert recorder.attempts == 2  # the first stopped at its second page: 410 Expired
-        assert recorder.lists == [[f"run-{index}" for index in range(7)]]
+        assert handler.attempts == 2  # the first stopped at its second page: 410 Expired
+        assert handler.lists == [[f"run-{index}" for index in range(7)]]
         assert informer.lists == 2
         new_run(kube, "after")
-        eventually(lambda: ("ADDED", "after") in recorder.events)
-    finally:
-        informer.stop()
-        reader.close()
-        kube.close()
-
-
-class CreatesDuringItsList(Recorder):
-    """Reads the first page, creates a run, and waits for the watch to report it before reading on."""
-
-    def __init__(self, kube: RestKube) -> None:
-        super().__init__()
-        self.kube = kube
-        self.seen_while_listing = False
-
-    def listed(self, items: Iterable[Body], version: str) -> None:
-        names = []
-        for item in items:
-            names.append(item["metadata"]["name"])
-            if len(names) == 1:
-                new_run(self.kube, "during")
-                deadline = time.monotonic() + 15
-                while ("ADDED", "during") not in self.events and time.monotonic() < deadline:
-                    time.sleep(0.02)
-                self.seen_while_listing = ("ADDED", "during") in self.events
-        self.lists.append(sorted(names))
+        eventually(lambda: ("ADDED", "after") in handler.events)
 
 
 def test_a_change_during_a_list_is_handed_over_before_the_list_ends(short_history_api: RunningKubeAPI) -> None:
-    kube = RestKube.from_kubeconfig(str(short_history_api.kubeconfig))
-    reader = KubeReader.from_kubeconfig(str(short_history_api.kubeconfig))
-    for index in range(4):
-        new_run(kube, f"run-{index}")
-    recorder = CreatesDuringItsList(kube)
-    informer = Informer(reader, AGENT_RUNS, NS, recorder, page_size=2)
-    informer.start()
-    try:
+    seen_while_listing: list[bool] = []
+
+    def create_a_run_and_wait_for_its_event(_attempt: int) -> None:
+        new_run(kube, "during")
+        deadline = time.monotonic() + 15
+        while ("ADDED", "during") not in handler.events and time.monotonic() < deadline:
+            time.sleep(0.02)
+        seen_while_listing.append(("ADDED", "during") in handler.events)
+
+    handler = HookedList(1, create_a_run_and_wait_for_its_event)
+    with informing(short_history_api, 4, handler, page_size=2) as (kube, informer):
         assert informer.wait_synced(30)
-        assert recorder.seen_while_listing
-        assert recorder.lists == [[f"run-{index}" for index in range(4)]]  # the pages show the first one's version
-    finally:
-        informer.stop()
-        reader.close()
-        kube.close()
+        assert seen_while_listing == [True]
+        assert handler.lists == [[f"run-{index}" for index in range(4)]]  # the pages show the first one's version
 
 
 def test_an_expired_watch_is_replaced_by_a_list(short_history_api: RunningKubeAPI) -> None:
