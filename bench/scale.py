@@ -30,7 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import yaml
+from bench.operator import agent as agent_manifest
+from bench.operator import crds, namespace
 
 from atomesh.api.agent import AgentSpec
 from atomesh.api.agentrun import AgentRunStatus, AgentSnapshot, Artifact, ReviewStatus, StepTimes, Usage
@@ -62,14 +63,7 @@ def start_api_server() -> tuple[subprocess.Popen[str], str]:
     return process, process.stdout.readline().strip()
 
 
-AGENT_SPEC = {
-    "purpose": "scale",
-    "instructions": "scale",
-    "output": {"artifact": "doc"},
-    "workspace": {"repo": "acme/site"},
-    "harness": {"model": "m"},
-    "historyLimit": 1000,
-}
+AGENT_SPEC = agent_manifest("any", NS)["spec"]
 
 
 def finished_status(name: str, agent: str, minimal: bool) -> dict[str, Any]:
@@ -128,17 +122,11 @@ def finished_status(name: str, agent: str, minimal: bool) -> dict[str, Any]:
 
 
 def seed(kube: RestKube, agents: int, meshes: int, runs: int, minimal_runs: bool = False) -> None:
-    for path in sorted((ROOT / "crds").glob("*.yaml")):
-        crd = yaml.safe_load(path.read_text())
-        for version in crd["spec"]["versions"]:
-            version["schema"]["openAPIV3Schema"]["properties"].pop("metadata", None)
-        kube._request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body=crd)
-    kube._request(
-        "POST", "/api/v1/namespaces", body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}
-    )
+    crds(kube)
+    namespace(kube, NS)
 
     def agent(index: int) -> None:
-        kube.create(AGENTS, {"metadata": {"name": f"agent-{index:05d}", "namespace": NS}, "spec": AGENT_SPEC})
+        kube.create(AGENTS, agent_manifest(f"agent-{index:05d}", NS))
 
     def mesh(index: int) -> None:
         nodes = [{"name": f"n{step}", "agentRef": {"name": f"agent-{index * 2 + step:05d}"}} for step in (0, 1)]

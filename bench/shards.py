@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from bench.operator import agent, crds, namespace
 
 from atomesh.core.sharding import shard_of
 from atomesh.devstack.kube import KubeAPIServer
@@ -57,25 +58,10 @@ def kubeconfig(directory: Path, url: str, pki: ClusterPKI, token: StaticToken) -
 
 
 def seed(kube: RestKube, namespaces: list[str]) -> None:
-    for path in sorted((ROOT / "crds").glob("*.yaml")):
-        crd = yaml.safe_load(path.read_text())
-        for version in crd["spec"]["versions"]:
-            version["schema"]["openAPIV3Schema"]["properties"].pop("metadata", None)
-        kube._request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body=crd)
-    spec = {
-        "purpose": "bench",
-        "instructions": "bench",
-        "output": {"artifact": "doc"},
-        "workspace": {"repo": "acme/site"},
-        "harness": {"model": "m"},
-        "historyLimit": 1000,
-    }
-    for namespace in namespaces:
-        kube._request("POST", "/api/v1/namespaces", body={"kind": "Namespace", "metadata": {"name": namespace}})
-        for secret, key in (("atomesh-forge", "token"), ("atomesh-model", "api-key")):
-            body = {"kind": "Secret", "metadata": {"name": secret}, "stringData": {key: "x"}}
-            kube._request("POST", f"/api/v1/namespaces/{namespace}/secrets", body=body)
-        kube.create(AGENTS, {"metadata": {"name": "bench", "namespace": namespace}, "spec": spec})
+    crds(kube)
+    for name in namespaces:
+        namespace(kube, name)
+        kube.create(AGENTS, agent("bench", name))
 
 
 def start_replica(config: str, name: str, lease_seconds: int, log: Path) -> subprocess.Popen[bytes]:
