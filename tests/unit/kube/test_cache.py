@@ -247,3 +247,21 @@ def test_while_a_list_is_expected_a_read_that_needs_the_kind_whole_waits_for_it(
     assert cache.get(AGENT_RUNS, "ns", "r2") is None
     assert (api.reads, cache.api_reads) == (0, 0)
     assert cache.synced
+
+
+def test_packed_objects_read_back_whole_whatever_the_first_one_packed_was() -> None:
+    api = CountingKube()
+    cache = CachedKube(api, (AGENT_RUNS,), packed=(AGENT_RUNS,))
+    bodies: list[Body] = [
+        {"metadata": {"name": "first", "namespace": "ns"}, "spec": {"agentRef": {"name": "a"}}},
+        {
+            "metadata": {"name": "second", "namespace": "ns", "labels": {"x": "y"}},
+            "spec": {"agentRef": {"name": "b"}, "input": {"text": "ünïcödé ✓", "n": 1.5, "none": None, "list": [True]}},
+            "status": {"phase": "Succeeded", "message": "x" * 5000},
+        },
+    ]
+    for body in bodies:
+        cache.observe(AGENT_RUNS, copy.deepcopy(body))
+    cache.mark_synced()
+    assert [cache.get(AGENT_RUNS, "ns", name) for name in ("first", "second")] == bodies
+    assert cache.list(AGENT_RUNS, "ns", {"x": "y"}) == bodies[1:]
