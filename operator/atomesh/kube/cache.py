@@ -196,22 +196,29 @@ class CachedKube:
             current = cached.version if cached is not None else None
             if current is not None and version is not None and version <= current:
                 return  # older, or the same version again (kopf's LIST after the start-up one): kept as it is
-            self._drop(resource.plural, store, key)
             entry = _Entry(body, self._packers.get(resource.plural), self._index_values(resource.plural, body))
+            # One assignment replaces the object: `get` reads without the lock and must find the old
+            # object or the new one, never none (a running run's pod read as missing is a lost pod).
             store[key] = entry
+            if cached is not None:
+                self._unindex(resource.plural, key, cached)
             for name, value in entry.index_values:
                 self._index.setdefault((resource.plural, name, value), set()).add(key)
 
     def _drop(self, plural: str, store: dict[Key, _Entry], key: Key) -> _Entry | None:
         """Remove the object from the store and its indexes (the lock held)."""
         entry = store.pop(key, None)
-        for name, value in entry.index_values if entry is not None else ():
+        if entry is not None:
+            self._unindex(plural, key, entry)
+        return entry
+
+    def _unindex(self, plural: str, key: Key, entry: _Entry) -> None:
+        for name, value in entry.index_values:
             keys = self._index.get((plural, name, value))
             if keys is not None:
                 keys.discard(key)
                 if not keys:
                     del self._index[(plural, name, value)]
-        return entry
 
     def drop_unlisted(self, resource: Resource, namespace: str | None, listed: set[Key], version: str) -> list[Body]:
         """After a LIST of `namespace` (None: every namespace) at resourceVersion `version` whose objects

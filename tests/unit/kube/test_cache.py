@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 import threading
 
+import pytest
+
 from atomesh.kube.cache import CachedKube
 from atomesh.kube.client import Body
 from atomesh.kube.fake import FakeKube
@@ -265,3 +267,29 @@ def test_packed_objects_read_back_whole_whatever_the_first_one_packed_was() -> N
     cache.mark_synced()
     assert [cache.get(AGENT_RUNS, "ns", name) for name in ("first", "second")] == bodies
     assert cache.list(AGENT_RUNS, "ns", {"x": "y"}) == bodies[1:]
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_read_during_an_update_finds_the_object_old_or_new_never_missing(packed: bool) -> None:
+    api = CountingKube()
+    cache = CachedKube(api, (PODS,), packed=(PODS,) if packed else ())
+    pod: Body = {"metadata": {"name": "p", "namespace": "ns", "labels": {"a": "b"}, "resourceVersion": "1"}}
+    cache.observe(PODS, pod)
+    cache.mark_synced()
+    missing, done = [], threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            if cache.get(PODS, "ns", "p") is None:
+                missing.append(1)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for version in range(2, 20_000):
+            cache.observe(PODS, {"metadata": {**pod["metadata"], "resourceVersion": str(version)}})
+    finally:
+        done.set()
+        reader.join(30)
+    assert not missing
+    assert cache.list(PODS, "ns", {"a": "b"})[0]["metadata"]["resourceVersion"] == "19999"
