@@ -76,14 +76,15 @@ def compose(
     kube = RestKube.from_kubeconfig(kubeconfig)
     # Reconciles read these kinds from the watch cache; Secrets and ConfigMaps from the API server.
     # A mesh lists its runs by label at every reconcile, an Agent's rollup and pruning its runs by
-    # agentRef and their mesh executions by label: indexed, not a scan of every run. Every kind but
-    # the few runner pods is kept packed: a finished run carries its Agent's spec, and thousands of
-    # them decoded would take most of the operator's memory.
+    # agentRef and their mesh executions by label: indexed, not a scan of every run. Agents and runs,
+    # the kinds of thousands, are kept packed: a finished run carries its Agent's spec, and thousands
+    # of them decoded would take most of the operator's memory. Meshes and Budgets, a few listed at
+    # every Agent event and run admission, stay decoded.
     cache = CachedKube(
         kube,
         (AGENTS, AGENT_RUNS, MESHES, PODS, BUDGETS),
         indexed_labels=(LABEL_MESH, LABEL_MESH_EXECUTION),
-        packed=(AGENTS, AGENT_RUNS, MESHES, BUDGETS),
+        packed=(AGENTS, AGENT_RUNS),
         indexers={AGENT_RUNS: {RUNS_BY_AGENT: agent_of}},
     )
     ctx = OperatorContext(config=config, kube=cache, clock=clock, resolver=resolver, traces=traces_from_env(os.environ))
