@@ -15,8 +15,8 @@ Invariants:
   resourceVersion, so a late event of the same or an older version does not bring it back.
 - **Callers get copies** from `get`; `list` returns the cached objects themselves for speed:
   listed objects are read-only. Kinds cached `packed` are kept as compressed JSON (`_Packer`),
-  without `managedFields`, and unpacked on every read, `list` included: a decoded run takes ten
-  times the memory of its JSON text, and an unpack is three times quicker than the deep copy a
+  without `managedFields`, and unpacked on every read, `list` included: a decoded object takes
+  four to five times the memory of its JSON text, and an unpack is quicker than the deep copy a
   `get` made. A list of every object of a packed kind unpacks them all, so hot paths read through
   an index.
 - Lists by an indexed label (`indexed_labels`, e.g. the mesh of a run) look up that label's
